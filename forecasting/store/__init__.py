@@ -1,0 +1,130 @@
+"""The one place that knows SQL: a small Store over a DuckDB file (or ``:memory:``)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from forecasting.errors import UnknownNameError
+from forecasting.interface import COST_METRIC, CostBasis, Freq, GroupBy
+from forecasting.store.core import MEMORY, Run
+from forecasting.store.costs import UNALLOCATED, CostsMixin, period_label
+from forecasting.store.metrics import MetricsMixin, canonical_dimensions
+from forecasting.store.plans import PlansMixin
+
+__all__ = ["MEMORY", "UNALLOCATED", "Run", "Store", "canonical_dimensions", "period_label"]
+
+
+class Store(CostsMixin, MetricsMixin, PlansMixin):
+    """``Store(path or ':memory:')``: schema migrated on open, bound parameters only.
+
+    Open it read-only from the app (per query, never cached); writers open read-write and
+    wait for the file lock. Nothing is opened at import.
+    """
+
+    def __enter__(self) -> Store:
+        return self
+
+    def known_series(self) -> list[str]:
+        """Every name ``read_series`` accepts."""
+        return [COST_METRIC, *self.stored_metrics()]
+
+    def read_series(
+        self,
+        metric: str,
+        freq: Freq = Freq.MONTH,
+        by: GroupBy | None = None,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        basis: CostBasis = CostBasis.EFFECTIVE,
+        currency: str | None = None,
+        complete_only: bool = False,
+    ) -> tuple[pd.DataFrame, str]:
+        """Any series (``cost`` or a stored metric) in long format, with its unit.
+
+        ``complete_only`` drops a trailing period that the data does not cover to its end
+        (this month, until it is over), which forecasts must not mistake for a drop.
+        """
+        freq, by = Freq(freq), None if by is None else GroupBy(by)
+        if metric == COST_METRIC:
+            frame, unit = self.read_cost_series(
+                freq, by, start=start, end=end, basis=basis, currency=currency
+            )
+        else:
+            if by is not None:
+                raise UnknownNameError("grouping for a metric", by.value, ["(none)"])
+            frame = self.read_metric_series(metric, freq, start=start, end=end)
+            unit = self.metric(metric).unit
+            frame["unique_id"] = metric
+        if complete_only and not frame.empty:
+            frame = frame[frame["ds"] < pd.Timestamp(self._incomplete_from(metric, freq))]
+        return frame.reset_index(drop=True), unit
+
+    def _incomplete_from(self, metric: str, freq: Freq) -> date:
+        """Start of the first period not fully covered by data (the last day is inclusive)."""
+        last = self.last_day(metric)
+        if last is None:
+            return date.min
+        after = last + timedelta(days=1)
+        if freq is Freq.DAY:
+            return after
+        if freq is Freq.MONTH:
+            start = last.replace(day=1)
+        else:
+            start = last.replace(month=3 * ((last.month - 1) // 3) + 1, day=1)
+        return after if _next_period(start, freq) == after else start
+
+    def last_day(self, metric: str) -> date | None:
+        """The last day with data for a metric or for cost."""
+        if metric == COST_METRIC:
+            row = self.con.execute("SELECT max(day) FROM cost_daily").fetchone()
+        else:
+            row = self.con.execute(
+                "SELECT max(day) FROM metric_daily WHERE metric = ?", [metric]
+            ).fetchone()
+        return None if row is None or row[0] is None else row[0]
+
+    def actuals(
+        self,
+        metric: str,
+        freq: Freq = Freq.MONTH,
+        by: GroupBy | None = None,
+        **kwargs: Any,
+    ) -> pd.DataFrame:
+        """The CLI's table: ``ds, period, [<by>], value, unit``, one row per period and group."""
+        freq, by = Freq(freq), None if by is None else GroupBy(by)
+        frame, unit = self.read_series(metric, freq, by, **kwargs)
+        out = pd.DataFrame({"ds": frame["ds"].dt.strftime("%Y-%m-%d")})
+        out["period"] = period_label(frame["ds"], freq)
+        if by is not None:
+            out[by.value] = frame["unique_id"]
+        out["value"] = frame["y"].round(6)
+        out["unit"] = unit
+        return out.sort_values(["ds", *([by.value] if by else [])]).reset_index(drop=True)
+
+    def freshness(self) -> pd.DataFrame:
+        """Per source: last day with data, rows stored, and the last run's status."""
+        return self.con.execute(
+            """
+            WITH data AS (
+                SELECT x_source AS source, 'cost' AS kind, max(day) AS last_day,
+                       sum(line_items) AS rows FROM cost_daily GROUP BY 1
+                UNION ALL
+                SELECT source, 'metrics', max(day), sum(n) FROM metric_daily GROUP BY 1
+            ), last_run AS (
+                SELECT source, arg_max(status, run_id) AS last_status,
+                       max(finished_at) AS last_finished FROM ingest_runs GROUP BY 1
+            )
+            SELECT d.source, d.kind, d.last_day, d.rows, r.last_status, r.last_finished
+            FROM data d LEFT JOIN last_run r USING (source) ORDER BY d.source, d.kind
+            """
+        ).df()
+
+
+def _next_period(start: date, freq: Freq) -> date:
+    months = 1 if freq is Freq.MONTH else 3
+    month = start.month - 1 + months
+    return date(start.year + month // 12, month % 12 + 1, 1)

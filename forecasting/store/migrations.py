@@ -1,0 +1,182 @@
+"""Numbered schema migrations, applied in order on open; never edit one that has shipped."""
+
+from __future__ import annotations
+
+# Cost columns are DECIMAL so that sums of billing rows match the invoice to the cent; 12
+# decimal places keep the sub-cent unit prices that exports carry (0.0000004 per request).
+MONEY = "DECIMAL(38, 12)"
+
+_V1_CORE = f"""
+CREATE SEQUENCE IF NOT EXISTS ingest_run_seq START 1;
+
+CREATE TABLE ingest_runs (
+    run_id       BIGINT PRIMARY KEY DEFAULT nextval('ingest_run_seq'),
+    source       VARCHAR NOT NULL,
+    parameters   JSON,
+    started_at   TIMESTAMPTZ NOT NULL,
+    finished_at  TIMESTAMPTZ,
+    rows         BIGINT,
+    status       VARCHAR NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'abandoned')),
+    error        VARCHAR,
+    watermark    VARCHAR,
+    pid          INTEGER
+);
+
+-- FOCUS 1.2 columns by their FOCUS names; x_ columns are capcost's own (FOCUS's prefix for
+-- custom columns). Timestamps are UTC, stored naive.
+CREATE TABLE cost_line_items (
+    ChargePeriodStart         TIMESTAMP NOT NULL,
+    ChargePeriodEnd           TIMESTAMP NOT NULL,
+    BillingPeriodStart        TIMESTAMP NOT NULL,
+    BillingPeriodEnd          TIMESTAMP,
+    BillingAccountId          VARCHAR,
+    BillingAccountName        VARCHAR,
+    BillingCurrency           VARCHAR NOT NULL,
+    BilledCost                {MONEY} NOT NULL,
+    EffectiveCost             {MONEY},
+    ListCost                  {MONEY},
+    ContractedCost            {MONEY},
+    ProviderName              VARCHAR,
+    PublisherName             VARCHAR,
+    InvoiceIssuerName         VARCHAR,
+    ServiceName               VARCHAR,
+    ServiceCategory           VARCHAR,
+    SubAccountId              VARCHAR,
+    SubAccountName            VARCHAR,
+    RegionId                  VARCHAR,
+    ResourceId                VARCHAR,
+    ResourceName              VARCHAR,
+    ResourceType              VARCHAR,
+    SkuId                     VARCHAR,
+    PricingCategory           VARCHAR,
+    ChargeCategory            VARCHAR,
+    ChargeClass               VARCHAR,
+    ChargeDescription         VARCHAR,
+    CommitmentDiscountId      VARCHAR,
+    CommitmentDiscountType    VARCHAR,
+    ConsumedQuantity          DOUBLE,
+    ConsumedUnit              VARCHAR,
+    PricingQuantity           DOUBLE,
+    PricingUnit               VARCHAR,
+    Tags                      JSON,
+    x_source                  VARCHAR NOT NULL,
+    x_run_id                  BIGINT NOT NULL
+);
+
+CREATE TABLE metric_definitions (
+    metric       VARCHAR PRIMARY KEY,
+    unit         VARCHAR NOT NULL,
+    aggregation  VARCHAR NOT NULL CHECK (aggregation IN ('mean', 'max', 'sum', 'last')),
+    description  VARCHAR NOT NULL DEFAULT ''
+);
+
+-- dimensions is canonical JSON (sorted keys), '{{}}' for none, so it can be part of a key.
+CREATE TABLE metric_observations (
+    ts          TIMESTAMP NOT NULL,
+    metric      VARCHAR NOT NULL,
+    dimensions  VARCHAR NOT NULL DEFAULT '{{}}',
+    value       DOUBLE NOT NULL,
+    unit        VARCHAR NOT NULL,
+    source      VARCHAR NOT NULL,
+    run_id      BIGINT NOT NULL
+);
+
+-- Business rules mapping billing dimensions to budget categories (like AWS Cost Categories).
+-- A NULL matcher is a wildcard; the lowest priority number that matches wins.
+CREATE TABLE cost_group_rules (
+    priority          INTEGER NOT NULL,
+    group_name        VARCHAR NOT NULL,
+    provider_name     VARCHAR,
+    service_name      VARCHAR,
+    service_category  VARCHAR,
+    charge_category   VARCHAR,
+    tag_key           VARCHAR,
+    tag_value         VARCHAR,
+    PRIMARY KEY (priority)
+);
+
+-- Daily rollups: pages and forecasts read these, never the line items.
+CREATE TABLE cost_daily (
+    day               DATE NOT NULL,
+    BillingCurrency   VARCHAR NOT NULL,
+    ProviderName      VARCHAR,
+    ServiceName       VARCHAR,
+    ServiceCategory   VARCHAR,
+    SubAccountId      VARCHAR,
+    RegionId          VARCHAR,
+    PricingCategory   VARCHAR,
+    ChargeCategory    VARCHAR,
+    cost_group        VARCHAR NOT NULL,
+    x_source          VARCHAR NOT NULL,
+    BilledCost        {MONEY} NOT NULL,
+    EffectiveCost     {MONEY} NOT NULL,
+    ListCost          {MONEY} NOT NULL,
+    line_items        BIGINT NOT NULL
+);
+
+CREATE TABLE metric_daily (
+    day         DATE NOT NULL,
+    metric      VARCHAR NOT NULL,
+    dimensions  VARCHAR NOT NULL,
+    mean        DOUBLE NOT NULL,
+    max         DOUBLE NOT NULL,
+    min         DOUBLE NOT NULL,
+    sum         DOUBLE NOT NULL,
+    last        DOUBLE NOT NULL,
+    n           BIGINT NOT NULL,
+    unit        VARCHAR NOT NULL,
+    source      VARCHAR NOT NULL
+);
+
+-- Versioned assumption sets (capacity, savings, scenarios): payload is JSON.
+CREATE TABLE assumption_sets (
+    name        VARCHAR NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    note        VARCHAR NOT NULL DEFAULT '',
+    payload     JSON NOT NULL,
+    PRIMARY KEY (name, version)
+);
+
+-- Frozen forecasts ("plan of record") so the monthly review compares actuals with the plan.
+CREATE SEQUENCE IF NOT EXISTS plan_seq START 1;
+CREATE TABLE plans (
+    plan_id      BIGINT PRIMARY KEY DEFAULT nextval('plan_seq'),
+    name         VARCHAR NOT NULL,
+    metric       VARCHAR NOT NULL,
+    freq         VARCHAR NOT NULL,
+    unit         VARCHAR NOT NULL,
+    as_of        DATE NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    model        VARCHAR NOT NULL,
+    level        INTEGER,
+    assumptions  JSON NOT NULL
+);
+CREATE TABLE plan_values (
+    plan_id    BIGINT NOT NULL,
+    unique_id  VARCHAR NOT NULL,
+    ds         DATE NOT NULL,
+    forecast   DOUBLE NOT NULL,
+    lower      DOUBLE,
+    upper      DOUBLE,
+    PRIMARY KEY (plan_id, unique_id, ds)
+);
+
+-- A stated savings plan (initiatives as someone wrote them down), reconciled by capcost savings.
+CREATE TABLE stated_savings (
+    plan_name        VARCHAR NOT NULL,
+    line_no          INTEGER NOT NULL,
+    initiative       VARCHAR NOT NULL,
+    category         VARCHAR NOT NULL,
+    percent          DOUBLE,
+    monthly_savings  DOUBLE,
+    currency         VARCHAR NOT NULL DEFAULT 'USD',
+    PRIMARY KEY (plan_name, line_no)
+);
+"""
+
+# No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
+# the range scans the store makes.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "core schema", _V1_CORE),
+]
