@@ -1,0 +1,116 @@
+"""Core commands: demo, actuals, serve."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from forecasting.cli import iso_date
+from forecasting.errors import InputError
+from forecasting.interface import CostBasis, Freq, GroupBy
+
+APP_ENTRY = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="build the APEX OmniHub demo database",
+        description="Generate the APEX OmniHub demo company (daily usage, FOCUS cost line items, "
+        "utilisation, its 2026 plan of record and stated savings plan) into a new database file. "
+        "Deterministic for a seed. The file is built aside and swapped in atomically.",
+    )
+    demo.add_argument("--until", type=iso_date, default=None, help="last day (default: yesterday)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+    demo.set_defaults(handler=run_demo)
+
+    actuals = sub.add_parser(
+        "actuals",
+        parents=[common],
+        help="print a stored series per day, month or quarter",
+        description="Actuals of a stored series: cost (FOCUS EffectiveCost by default), users, "
+        "requests_per_second, requests_per_second_peak or any imported metric. A month is the "
+        "calendar month of ChargePeriodStart (UTC).",
+    )
+    actuals.add_argument("metric", help="cost, users, requests_per_second, ... or any stored metric")
+    actuals.add_argument("--freq", choices=[f.value for f in Freq], default="month")
+    actuals.add_argument(
+        "--by",
+        choices=[g.value for g in GroupBy],
+        default=None,
+        help="split cost by cost group, FOCUS ServiceCategory, service or provider",
+    )
+    actuals.add_argument("--start", type=iso_date, default=None, help="first day (inclusive)")
+    actuals.add_argument("--end", type=iso_date, default=None, help="last day (inclusive)")
+    actuals.add_argument(
+        "--cost",
+        choices=[b.value for b in CostBasis],
+        default="effective",
+        help="effective (amortized, default), billed (cash, the invoice) or list",
+    )
+    actuals.add_argument("--currency", default=None, help="billing currency when several are stored")
+    actuals.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+    actuals.set_defaults(handler=run_actuals)
+
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the web app (streamlit)",
+        description="Serve the capcost app on localhost with streamlit.",
+    )
+    serve.add_argument("--port", type=int, default=8501)
+    serve.set_defaults(handler=run_serve)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from forecasting.demo import build_demo
+
+    until = args.until or date.today() - timedelta(days=1)
+    if until < date(2024, 3, 1):
+        raise InputError("the demo needs data until 2024-03-01 or later", parameter="--until")
+    summary = build_demo(Path(args.db), until=until, seed=args.seed)
+    print(
+        f"demo database {args.db}: {summary['days']} days to {until}, "
+        f"{summary['cost_rows']:,} cost line items, {summary['metric_rows']:,} metric rows",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_actuals(args: argparse.Namespace) -> int:
+    from forecasting.export import write_csv
+    from forecasting.store import Store
+
+    if args.by and args.metric != "cost":
+        raise InputError("--by applies to cost only", parameter="--by")
+    if args.start and args.end and args.end < args.start:
+        raise InputError("--end is before --start", parameter="--end")
+    end = args.end + timedelta(days=1) if args.end else None
+    with Store(args.db, read_only=True) as store:
+        frame = store.actuals(
+            args.metric,
+            Freq(args.freq),
+            GroupBy(args.by) if args.by else None,
+            start=args.start,
+            end=end,
+            basis=CostBasis(args.cost),
+            currency=args.currency,
+        )
+    write_csv(frame, args.csv)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    env = dict(os.environ, CAPCOST_DB=str(Path(args.db).resolve()))
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP_ENTRY),
+        "--server.headless", "true", "--server.port", str(args.port),
+    ]
+    return subprocess.call(cmd, env=env)
