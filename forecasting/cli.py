@@ -44,8 +44,9 @@ def _registrars() -> list[Registrar]:
     # Each feature registers its own subcommands; handlers import heavy modules lazily so
     # that `capcost --help` stays fast (statsmodels alone takes seconds to import).
     from forecasting import commands
+    from forecasting.ingest import commands as ingest_commands
 
-    return [commands.register]
+    return [commands.register, ingest_commands.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
