@@ -1,0 +1,122 @@
+"""The APEX OmniHub demo company: a deterministic, realistic database for a seed."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.demo import billing, usage
+from forecasting.demo.settings import (
+    CAPACITY_SET_NAME,
+    PLAN_OF_RECORD_NAME,
+    STATED_PLAN_NAME,
+    company,
+)
+from forecasting.store import Store
+
+# A day on which the metrics pipeline was down: every metric is missing, costs are not.
+MISSING_METRICS_DAY = pd.Timestamp("2025-03-14")
+
+__all__ = ["CAPACITY_SET_NAME", "PLAN_OF_RECORD_NAME", "STATED_PLAN_NAME", "build_demo", "generate"]
+
+
+def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
+    """The demo's data as frames: ``metrics`` (long) and ``costs`` (FOCUS line items)."""
+    cfg = company()
+    rng = np.random.default_rng(seed)
+    users = usage.daily_users(cfg, until, rng)
+    rps = usage.traffic(users, cfg, rng)
+    pods = usage.autoscale(rps, cfg, rng)
+    util = usage.utilisation(users, rng)
+    wide = pd.DataFrame(
+        {
+            "users": users,
+            "requests_per_second": rps["avg"].round(2),
+            "requests_per_second_peak": rps["peak"].round(2),
+            "instances": pods["instances"].round(2),
+            "cpu_utilization": pods["cpu"].round(2),
+            **{name: util[name].round(2) for name in util.columns},
+        }
+    ).drop(index=MISSING_METRICS_DAY, errors="ignore")
+    units = {"users": "users", "requests_per_second": "req/s", "requests_per_second_peak": "req/s",
+             "instances": "instances"}
+    metrics = wide.rename_axis("ts").reset_index().melt("ts", var_name="metric")
+    metrics["unit"] = metrics["metric"].map(units).fillna("%")
+    metrics["dimensions"] = "{}"
+    return {"metrics": metrics, "costs": billing.line_items(users, cfg, rng)}
+
+
+def build_demo(path: Path, *, until: date, seed: int = 7) -> dict[str, Any]:
+    """Write the demo database to ``path``, replacing any file there atomically.
+
+    The file is built beside the target and swapped in with os.replace, so an app reading
+    the old file keeps working and then sees the new one whole.
+    """
+    frames = generate(until, seed)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        with Store(tmp) as store:
+            _write(store, frames, until, seed)
+            store.con.execute("CHECKPOINT")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return {
+        "days": frames["metrics"]["ts"].nunique(),
+        "cost_rows": len(frames["costs"]),
+        "metric_rows": len(frames["metrics"]),
+    }
+
+
+def _write(store: Store, frames: dict[str, pd.DataFrame], until: date, seed: int) -> None:
+    cfg = company()
+    store.set_cost_group_rules(cfg["cost_groups"])
+    with store.ingest_run("demo", {"until": until.isoformat(), "seed": seed}) as run:
+        store.replace_cost_periods(run, frames["costs"])
+        store.replace_metrics(run, frames["metrics"])
+        run.watermark = until.isoformat()
+    store.save_assumptions(
+        CAPACITY_SET_NAME,
+        {**cfg["capacity"], "alert_thresholds": cfg["alert_thresholds"]},
+        note="APEX OmniHub scaling triggers and alert thresholds",
+    )
+    store.save_stated_savings(
+        STATED_PLAN_NAME, pd.DataFrame(cfg["stated_savings"]), cfg["company"]["currency"]
+    )
+    _freeze_document_plan(store, cfg)
+
+
+def _freeze_document_plan(store: Store, cfg: dict[str, Any]) -> None:
+    """The document's growth projections, stored as the 2026 plan of record."""
+    plan = pd.DataFrame(cfg["plan_2026"])
+    quarters = pd.PeriodIndex(plan["quarter"], freq="Q").start_time
+    months = pd.date_range("2026-01-01", "2026-12-01", freq="MS")
+    per_month = plan.set_index(quarters)["infrastructure_cost_per_month"]
+    series = {
+        ("users", "quarter", "users"): pd.Series(plan["users"].to_numpy(), index=quarters),
+        ("requests_per_second", "quarter", "req/s"): pd.Series(
+            plan["requests_per_second"].to_numpy(), index=quarters
+        ),
+        ("cost", "month", cfg["company"]["currency"]): per_month.reindex(months, method="ffill"),
+    }
+    for (metric, freq, unit), values in series.items():
+        store.freeze_plan(
+            name=PLAN_OF_RECORD_NAME,
+            metric=metric,
+            freq=freq,
+            unit=unit,
+            as_of=date(2026, 1, 1),
+            model="stated",
+            values=pd.DataFrame(
+                {"unique_id": "total" if metric == "cost" else metric, "ds": values.index,
+                 "forecast": values.to_numpy(dtype=float)}
+            ),
+            assumptions={"source": "Operational Excellence Framework, Capacity Planning"},
+        )
