@@ -1,0 +1,228 @@
+"""Instances from peak demand, the quarterly plan and unit costs, against hand calculations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecasting.capacity import (
+    CapacityAssumptions,
+    DemandPaths,
+    Redundancy,
+    UnitCost,
+    UnitCostModel,
+    band,
+    fit_unit_costs,
+    from_payload,
+    instances_needed,
+    quarterly_plan,
+)
+from forecasting.errors import InputError
+
+DOC = CapacityAssumptions()  # 150 req/s per instance at 100% CPU, target 70%, N+1, floor 3
+
+
+@pytest.mark.parametrize(
+    ("peak", "redundancy", "expected"),
+    [
+        (1000.0, Redundancy.NONE, 10),  # 1000 / 105 = 9.52 -> 10
+        (1000.0, Redundancy.N_PLUS_1, 11),
+        (1000.0, Redundancy.PER_ZONE, 12),  # 10 -> 4 per zone x 3 zones
+        (315.0, Redundancy.N_PLUS_1, 4),  # exactly 3 x 105: no extra instance from rounding
+        (0.0, Redundancy.N_PLUS_1, 3),  # the floor
+        (2550.0, Redundancy.N_PLUS_1, 26),  # 2550 / 105 = 24.29 -> 25, +1
+        (4500 * 1.7, Redundancy.PER_ZONE, 75),  # 7650 / 105 = 72.86 -> 73 -> 25 x 3
+    ],
+)
+def test_instances_match_hand_calculation(
+    peak: float, redundancy: Redundancy, expected: int
+) -> None:
+    a = CapacityAssumptions(redundancy=redundancy)
+    assert instances_needed(peak, a) == expected
+
+
+def test_instances_reject_negative_or_missing_demand() -> None:
+    with pytest.raises(InputError, match="peak_rps"):
+        instances_needed(np.array([100.0, -1.0]), DOC)
+    with pytest.raises(InputError, match="peak_rps"):
+        instances_needed(np.array([np.nan]), DOC)
+
+
+# Request rates are 0 or at least a millionth of a request/s (a denormal float divided by the
+# per-instance capacity underflows to exactly 0, which is not a demand anyone plans for).
+DEMAND = st.one_of(st.just(0.0), st.floats(1e-6, 1e6))
+
+
+@given(
+    DEMAND,
+    DEMAND,
+    st.sampled_from(list(Redundancy)),
+    st.integers(1, 5),
+)
+def test_more_demand_never_means_fewer_instances(
+    a: float, b: float, redundancy: Redundancy, zones: int
+) -> None:
+    assumptions = CapacityAssumptions(redundancy=redundancy, zones=zones, min_instances=0)
+    low, high = sorted((a, b))
+    n_low, n_high = instances_needed(np.array([low, high]), assumptions)
+    assert n_low <= n_high
+    # Whatever the redundancy, the instances serve the peak at the target utilisation.
+    assert n_high * assumptions.capacity_per_instance >= high * (1 - 1e-9)
+
+
+def test_assumptions_load_the_demo_payload() -> None:
+    payload = {
+        "target_cpu_utilisation": 0.7,
+        "scale_down_cpu": 0.3,
+        "scale_down_memory": 0.5,
+        "scale_up_memory": 0.8,
+        "rps_per_instance": 150.0,
+        "min_instances": 3,
+        "redundancy": "n+1",
+        "zones": 3,
+        "hours_per_month": 730,
+        "alert_thresholds": {"cpu_utilization": 70, "disk_utilization": 75},
+    }
+    a = from_payload(payload)
+    assert a.target_utilisation == 0.7 and a.scale_down_utilisation == 0.3
+    assert a.redundancy is Redundancy.N_PLUS_1
+    assert a.alert_thresholds == {"cpu_utilization": 70.0, "disk_utilization": 75.0}
+    assert from_payload(payload, rps_per_instance=200.0).capacity_per_instance == pytest.approx(140)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"rps_per_instnce": 10}, "unknown capacity assumption 'rps_per_instnce'"),
+        ({"target_cpu_utilisation": 70}, "target_utilisation must be in"),
+        ({"scale_down_cpu": 0.8}, "scale_down_utilisation"),
+        ({"redundancy": "n+2"}, "n\\+2"),
+        ({"alert_thresholds": {"cpu_utilization": 0.7e3}}, "alert_thresholds"),
+    ],
+)
+def test_bad_assumptions_name_the_parameter(payload: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        from_payload(payload)
+
+
+def test_band_maps_level_to_quantiles() -> None:
+    assert band(80) == pytest.approx((0.1, 0.9))
+    assert band(95) == pytest.approx((0.025, 0.975))
+    with pytest.raises(InputError, match="level"):
+        band(100)
+
+
+def _demand() -> DemandPaths:
+    """Q1 2026 observed (flat), then three paths for 2026-04-01..2026-06-30 (91 days)."""
+    observed = pd.date_range("2026-01-01", "2026-03-31", freq="D")
+    actuals = pd.DataFrame(
+        {"users": 50_000.0, "requests_per_second": 1500.0, "requests_per_second_peak": 2550.0},
+        index=observed,
+    )
+    ds = pd.date_range("2026-04-01", "2026-06-30", freq="D")
+    level = np.array([[60_000.0], [75_000.0], [90_000.0]])
+    users = np.repeat(level, len(ds), axis=1)
+    peak = users * 0.03 * 1.7
+    peak[:, 10] *= 2  # one spiky day per path: the quarter's peak is its max, not its mean
+    paths = {"users": users, "requests_per_second": users * 0.03, "requests_per_second_peak": peak}
+    return DemandPaths(ds=ds, paths=paths, actuals=actuals)
+
+
+def test_quarterly_plan_matches_hand_calculation() -> None:
+    cost = UnitCostModel("users", (UnitCost("Compute", 1500, 0.05), UnitCost("Misc", 400, 0.0)))
+    plan = quarterly_plan(_demand(), DOC, cost, level=80).set_index("quarter")
+    q1, q2 = plan.loc["2026Q1"], plan.loc["2026Q2"]
+    assert q1["source"] == "actual" and q2["source"] == "forecast"
+    assert q1["users"] == q1["users_lower"] == q1["users_upper"] == 50_000
+    assert q1["instances"] == 26  # ceil(2550 / 105) = 25, +1
+    assert q1["cost_per_month"] == pytest.approx(1500 + 0.05 * 50_000 + 400)
+    # Three paths: P50 is the middle one, P10/P90 interpolate linearly (numpy's default).
+    assert q2["users"] == pytest.approx(75_000)
+    assert q2["users_lower"] == pytest.approx(60_000 + 0.2 * 15_000)
+    assert q2["users_upper"] == pytest.approx(90_000 - 0.2 * 15_000)
+    assert q2["requests_per_second_peak"] == pytest.approx(75_000 * 0.03 * 1.7 * 2)
+    assert q2["instances"] == int(np.ceil(75_000 * 0.03 * 1.7 * 2 / 105)) + 1 == 74
+    assert q2["instances_lower"] <= q2["instances"] <= q2["instances_upper"]
+    assert q2["cost_per_month_upper"] == pytest.approx(1500 + 0.05 * 87_000 + 400)
+    assert q2["peak_cpu_utilisation"] == pytest.approx(100 * 7650 / (74 * 150))
+
+
+def test_partly_observed_quarter_combines_actuals_with_each_path() -> None:
+    demand = _demand()
+    cut = pd.Timestamp("2026-04-15")
+    extra = pd.DataFrame(
+        {"users": 70_000.0, "requests_per_second": 2100.0, "requests_per_second_peak": 3570.0},
+        index=pd.date_range("2026-04-01", cut, freq="D"),
+    )
+    mixed = DemandPaths(demand.ds, demand.paths, pd.concat([demand.actuals, extra]))
+    q2 = quarterly_plan(mixed, DOC, level=80).set_index("quarter").loc["2026Q2"]
+    assert q2["source"] == "actual+forecast"
+    # 15 observed days at 70K, then 76 days of the middle path at 75K.
+    assert q2["users"] == pytest.approx((15 * 70_000 + 76 * 75_000) / 91)
+    # Path peaks are taken only on days after the last observed one (the spike was day 11).
+    assert q2["requests_per_second_peak"] == pytest.approx(75_000 * 0.03 * 1.7)
+    assert "cost_per_month" not in q2.index
+
+
+def test_plan_of_record_sits_beside_the_forecast() -> None:
+    stated = pd.DataFrame(
+        {
+            "quarter": ["2026Q1", "2026Q2"],
+            "users": [50_000, 75_000],
+            "requests_per_second": [1500, 2250],
+        }
+    )
+    plan = quarterly_plan(_demand(), DOC, plan_of_record=stated)
+    assert plan["plan_users"].tolist() == [50_000, 75_000]
+    assert plan["plan_requests_per_second"].tolist() == [1500, 2250]
+
+
+def test_unknown_quarter_is_bad_input() -> None:
+    with pytest.raises(InputError, match="2027Q1"):
+        quarterly_plan(_demand(), DOC, quarters=["2027Q1"])
+
+
+def test_unit_costs_recover_a_linear_bill() -> None:
+    months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    users = pd.Series(np.linspace(20_000, 50_000, 12), index=months)
+    cost = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": "Compute", "ds": months, "y": 1500 + 0.05 * users.to_numpy()}
+            ),
+            # Spend falling while users grow: the per-user part is clipped to 0, not negative.
+            pd.DataFrame({"unique_id": "Misc", "ds": months, "y": np.linspace(500, 300, 12)}),
+        ]
+    )
+    model = fit_unit_costs(cost, users, "users")
+    compute, misc = model.groups
+    assert compute.fixed_usd_per_month == pytest.approx(1500)
+    assert compute.usd_per_driver_unit == pytest.approx(0.05)
+    assert misc.usd_per_driver_unit == 0.0
+    assert misc.fixed_usd_per_month == pytest.approx(400)  # the mean, best flat line
+    assert model.monthly(50_000) == pytest.approx(1500 + 2500 + 400)
+
+
+def test_unit_costs_need_two_months() -> None:
+    months = pd.date_range("2025-01-01", periods=1, freq="MS")
+    frame = pd.DataFrame({"unique_id": "Compute", "ds": months, "y": [100.0]})
+    with pytest.raises(InputError, match="at least 2"):
+        fit_unit_costs(frame, pd.Series([1.0], index=months), "users")
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 1e5), st.floats(0, 1)), min_size=1, max_size=5),
+    st.floats(0, 1e6),
+    st.floats(0, 1e6),
+)
+def test_more_demand_never_costs_less(
+    groups: list[tuple[float, float]], a: float, b: float
+) -> None:
+    model = UnitCostModel(
+        "users", tuple(UnitCost(f"g{i}", f, v) for i, (f, v) in enumerate(groups))
+    )
+    low, high = sorted((a, b))
+    assert model.monthly(low) <= model.monthly(high)
