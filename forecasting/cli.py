@@ -14,7 +14,9 @@ from forecasting.errors import CapcostError, InputError
 DEFAULT_DB = "data/capcost.duckdb"
 EXIT_USAGE = 2
 
-Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None]
+Registrar = Callable[
+    ["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None
+]
 
 
 def default_db() -> str:

@@ -39,7 +39,9 @@ def register(
         "requests_per_second, requests_per_second_peak or any imported metric. A month is the "
         "calendar month of ChargePeriodStart (UTC).",
     )
-    actuals.add_argument("metric", help="cost, users, requests_per_second, ... or any stored metric")
+    actuals.add_argument(
+        "metric", help="cost, users, requests_per_second, ... or any stored metric"
+    )
     actuals.add_argument("--freq", choices=[f.value for f in Freq], default="month")
     actuals.add_argument(
         "--by",
@@ -55,7 +57,9 @@ def register(
         default="effective",
         help="effective (amortized, default), billed (cash, the invoice) or list",
     )
-    actuals.add_argument("--currency", default=None, help="billing currency when several are stored")
+    actuals.add_argument(
+        "--currency", default=None, help="billing currency when several are stored"
+    )
     actuals.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
     actuals.set_defaults(handler=run_actuals)
 
@@ -110,7 +114,14 @@ def run_actuals(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     env = dict(os.environ, CAPCOST_DB=str(Path(args.db).resolve()))
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP_ENTRY),
-        "--server.headless", "true", "--server.port", str(args.port),
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_ENTRY),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(args.port),
     ]
     return subprocess.call(cmd, env=env)

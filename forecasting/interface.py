@@ -28,7 +28,9 @@ class CostBasis(StrEnum):
 
     @property
     def column(self) -> str:
-        return {"effective": "EffectiveCost", "billed": "BilledCost", "list": "ListCost"}[self.value]
+        return {"effective": "EffectiveCost", "billed": "BilledCost", "list": "ListCost"}[
+            self.value
+        ]
 
 
 class GroupBy(StrEnum):

@@ -43,8 +43,12 @@ def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
             **{name: util[name].round(2) for name in util.columns},
         }
     ).drop(index=MISSING_METRICS_DAY, errors="ignore")
-    units = {"users": "users", "requests_per_second": "req/s", "requests_per_second_peak": "req/s",
-             "instances": "instances"}
+    units = {
+        "users": "users",
+        "requests_per_second": "req/s",
+        "requests_per_second_peak": "req/s",
+        "instances": "instances",
+    }
     metrics = wide.rename_axis("ts").reset_index().melt("ts", var_name="metric")
     metrics["unit"] = metrics["metric"].map(units).fillna("%")
     metrics["dimensions"] = "{}"
@@ -115,8 +119,11 @@ def _freeze_document_plan(store: Store, cfg: dict[str, Any]) -> None:
             as_of=date(2026, 1, 1),
             model="stated",
             values=pd.DataFrame(
-                {"unique_id": "total" if metric == "cost" else metric, "ds": values.index,
-                 "forecast": values.to_numpy(dtype=float)}
+                {
+                    "unique_id": "total" if metric == "cost" else metric,
+                    "ds": values.index,
+                    "forecast": values.to_numpy(dtype=float),
+                }
             ),
             assumptions={"source": "Operational Excellence Framework, Capacity Planning"},
         )

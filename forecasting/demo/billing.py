@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -37,35 +36,116 @@ class Line:
 
 
 def lines(cfg: dict[str, Any]) -> list[Line]:
-    aws, sub = cfg["company"]["billing_account_aws"], cfg["company"]["sub_account_aws"]
+    aws = cfg["company"]["billing_account_aws"]
     return [
-        Line("Compute", 0.55, "AWS", "Amazon Elastic Compute Cloud", "Compute",
-             "eks-nodegroup-apex-prod", "BoxUsage:m6i.xlarge", "Hours", aws),
-        Line("Compute", 0.15, "AWS", "Amazon Elastic Compute Cloud", "Compute",
-             "eks-nodegroup-apex-workers", "BoxUsage:c6i.large", "Hours", aws),
-        Line("Compute", 0.30, "AWS", "Amazon Elastic Container Service", "Compute",
-             "ecs-fargate-apex-api", "Fargate-vCPU-Hours", "Hours", aws),
-        Line("Database", 1.0, "Supabase", "Supabase Pro", "Databases",
-             "apex-prod-db", "compute-large", "Hours", "org_apex"),
-        Line("CDN", 1.0, "Cloudflare", "Cloudflare CDN", "Networking",
-             "zone-apexomnihub.com", "bandwidth", "GB", "cf-apex"),
-        Line("Monitoring", 0.8125, "Datadog", "Datadog Infrastructure Monitoring",
-             "Management and Governance", "dd-apex-prod", "infra-host", "Hosts", "dd-apex"),
-        Line("Monitoring", 0.1875 / (1 + TAX_RATE), "PagerDuty", "PagerDuty Incident Response",
-             "Management and Governance", "pd-apex", "business-seat", "Seats", "pd-apex"),
-        Line("Misc", 0.30, "AWS", "AWS Secrets Manager", "Security",
-             "secrets-apex-prod", "SecretsManager-Secrets", "Secrets", aws),
-        Line("Misc", 0.70, "AWS", "AWS Backup", "Storage",
-             "backup-vault-apex", "WarmStorage-ByteHrs", "GB-Mo", aws),
+        Line(
+            "Compute",
+            0.55,
+            "AWS",
+            "Amazon Elastic Compute Cloud",
+            "Compute",
+            "eks-nodegroup-apex-prod",
+            "BoxUsage:m6i.xlarge",
+            "Hours",
+            aws,
+        ),
+        Line(
+            "Compute",
+            0.15,
+            "AWS",
+            "Amazon Elastic Compute Cloud",
+            "Compute",
+            "eks-nodegroup-apex-workers",
+            "BoxUsage:c6i.large",
+            "Hours",
+            aws,
+        ),
+        Line(
+            "Compute",
+            0.30,
+            "AWS",
+            "Amazon Elastic Container Service",
+            "Compute",
+            "ecs-fargate-apex-api",
+            "Fargate-vCPU-Hours",
+            "Hours",
+            aws,
+        ),
+        Line(
+            "Database",
+            1.0,
+            "Supabase",
+            "Supabase Pro",
+            "Databases",
+            "apex-prod-db",
+            "compute-large",
+            "Hours",
+            "org_apex",
+        ),
+        Line(
+            "CDN",
+            1.0,
+            "Cloudflare",
+            "Cloudflare CDN",
+            "Networking",
+            "zone-apexomnihub.com",
+            "bandwidth",
+            "GB",
+            "cf-apex",
+        ),
+        Line(
+            "Monitoring",
+            0.8125,
+            "Datadog",
+            "Datadog Infrastructure Monitoring",
+            "Management and Governance",
+            "dd-apex-prod",
+            "infra-host",
+            "Hosts",
+            "dd-apex",
+        ),
+        Line(
+            "Monitoring",
+            0.1875 / (1 + TAX_RATE),
+            "PagerDuty",
+            "PagerDuty Incident Response",
+            "Management and Governance",
+            "pd-apex",
+            "business-seat",
+            "Seats",
+            "pd-apex",
+        ),
+        Line(
+            "Misc",
+            0.30,
+            "AWS",
+            "AWS Secrets Manager",
+            "Security",
+            "secrets-apex-prod",
+            "SecretsManager-Secrets",
+            "Secrets",
+            aws,
+        ),
+        Line(
+            "Misc",
+            0.70,
+            "AWS",
+            "AWS Backup",
+            "Storage",
+            "backup-vault-apex",
+            "WarmStorage-ByteHrs",
+            "GB-Mo",
+            aws,
+        ),
     ]
 
 
 def line_items(users: pd.Series, cfg: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
     """One row per day and line, plus monthly tax, credit and Savings Plan fee rows."""
-    days = users.index
+    days = pd.DatetimeIndex(users.index)
     days_in_month = days.days_in_month.to_numpy()
     model = cfg["cost_model"]
-    rows = []
+    rows: list[pd.DataFrame] = []
     for line in lines(cfg):
         group = model[line.group]
         monthly = group["fixed"] + group["per_user"] * users.to_numpy()
@@ -77,7 +157,9 @@ def line_items(users: pd.Series, cfg: dict[str, Any], rng: np.random.Generator) 
     return frame[frame["ChargePeriodStart"] <= days[-1]].reset_index(drop=True)
 
 
-def _usage_frame(line: Line, days: pd.DatetimeIndex, cost: np.ndarray, cfg: dict[str, Any]) -> pd.DataFrame:
+def _usage_frame(
+    line: Line, days: pd.DatetimeIndex, cost: np.ndarray, cfg: dict[str, Any]
+) -> pd.DataFrame:
     cost = np.round(cost, 6)
     return pd.DataFrame(
         {
@@ -95,7 +177,9 @@ def _usage_frame(line: Line, days: pd.DatetimeIndex, cost: np.ndarray, cfg: dict
             "InvoiceIssuerName": line.provider,
             "ServiceName": line.service,
             "ServiceCategory": line.category,
-            "SubAccountId": cfg["company"]["sub_account_aws"] if line.provider == "AWS" else line.account,
+            "SubAccountId": cfg["company"]["sub_account_aws"]
+            if line.provider == "AWS"
+            else line.account,
             "RegionId": cfg["company"]["region"] if line.provider == "AWS" else None,
             "ResourceId": line.resource,
             "SkuId": line.sku,
@@ -136,7 +220,9 @@ def _monthly_extras(days: pd.DatetimeIndex, cfg: dict[str, Any]) -> list[pd.Data
     )
     extras = [tax]
     if CREDIT_MONTH in months:
-        credit = _usage_frame(lines(cfg)[0], pd.DatetimeIndex([CREDIT_MONTH]), np.array([CREDIT_USD]), cfg)
+        credit = _usage_frame(
+            lines(cfg)[0], pd.DatetimeIndex([CREDIT_MONTH]), np.array([CREDIT_USD]), cfg
+        )
         extras.append(
             credit.assign(
                 ChargeCategory="Credit",
@@ -186,7 +272,7 @@ def _sp_fees(covered: pd.DataFrame) -> pd.DataFrame:
     by_month = covered.groupby("BillingPeriodStart", as_index=False)["EffectiveCost"].sum()
     template = covered.drop_duplicates("BillingPeriodStart").set_index("BillingPeriodStart")
     fees = template.loc[by_month["BillingPeriodStart"]].reset_index()
-    return fees.assign(
+    result: pd.DataFrame = fees.assign(
         ChargePeriodStart=fees["BillingPeriodStart"],
         ChargePeriodEnd=fees["BillingPeriodEnd"],
         BilledCost=by_month["EffectiveCost"].round(6).to_numpy(),
@@ -200,3 +286,4 @@ def _sp_fees(covered: pd.DataFrame) -> pd.DataFrame:
         ConsumedQuantity=None,
         ConsumedUnit=None,
     )
+    return result

@@ -21,46 +21,54 @@ def quarter_midpoint(label: str) -> pd.Timestamp:
     return start + (pd.Period(label, freq="Q").end_time - start) / 2
 
 
-def user_anchors(cfg: dict[str, Any], until: date) -> pd.Series:
+def user_anchors(cfg: dict[str, Any], until: date) -> dict[str, float]:
     """Quarterly average users: history, the 2026 plan, then the plan's growth continued."""
-    anchors = dict(cfg["history"]["users_by_quarter"])
-    anchors |= {row["quarter"]: row["users"] for row in cfg["plan_2026"]}
+    anchors = {q: float(v) for q, v in cfg["history"]["users_by_quarter"].items()}
+    anchors |= {row["quarter"]: float(row["users"]) for row in cfg["plan_2026"]}
     growth = 1 + cfg["history"]["growth_after_plan_per_quarter"]
     period = pd.Period(max(anchors), freq="Q")
-    value = float(anchors[max(anchors)])
+    value = anchors[max(anchors)]
     while period.start_time.date() <= until:
         period, value = period + 1, value * growth
         anchors[str(period)] = value
-    return pd.Series({quarter_midpoint(q): float(v) for q, v in sorted(anchors.items())})
+    return dict(sorted(anchors.items()))
 
 
-def plan_deviation(quarters: pd.PeriodIndex, cfg: dict[str, Any], rng: np.random.Generator) -> pd.Series:
+def plan_deviation(
+    quarters: pd.PeriodIndex, cfg: dict[str, Any], rng: np.random.Generator
+) -> pd.Series:
     """Per quarter, how far actuals land from the plan: a few percent, either way."""
     top = cfg["history"]["max_plan_deviation"]
     size = rng.uniform(0.02, top, len(quarters)) * rng.choice([-1, 1], len(quarters))
     return pd.Series(1 + size, index=quarters)
 
 
+def _day_numbers(stamps: pd.DatetimeIndex) -> np.ndarray:
+    # Day numbers, not asi8: pandas 3 indexes may carry different resolutions (s, us, ns).
+    return np.asarray((stamps - pd.Timestamp(START)) / pd.Timedelta(days=1), dtype=float)
+
+
 def daily_users(cfg: dict[str, Any], until: date, rng: np.random.Generator) -> pd.Series:
     days = pd.date_range(START, until, freq="D")
     anchors = user_anchors(cfg, until)
     # Log-linear between quarter midpoints, so growth is smooth and compounding.
-    # Day numbers, not asi8: pandas 3 indexes may carry different resolutions (s, us, ns).
-    epoch = pd.Timestamp(START)
-    x = ((anchors.index - epoch) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    at = ((days - epoch) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    trend = pd.Series(np.exp(np.interp(at, x, np.log(anchors.to_numpy()))), index=days)
+    mids = pd.DatetimeIndex([quarter_midpoint(q) for q in anchors])
+    log_users = np.log(np.array(list(anchors.values())))
+    trend = pd.Series(
+        np.exp(np.interp(_day_numbers(days), _day_numbers(mids), log_users)), index=days
+    )
     quarters = days.to_period("Q")
     # Compounding growth makes a quarter's mean exceed its midpoint value: rescale each quarter
     # so the trend averages exactly the anchor, and only the drawn deviation separates actuals
     # from the plan.
-    targets = pd.Series({pd.Period(q.to_period("Q"), freq="Q"): v for q, v in anchors.items()})
+    targets = pd.Series(list(anchors.values()), index=pd.PeriodIndex(list(anchors), freq="Q"))
     rescale = (targets / trend.groupby(quarters).mean()).reindex(quarters).to_numpy()
     deviation = plan_deviation(quarters.unique(), cfg, rng).reindex(quarters).to_numpy()
     # Smooth the quarterly steps over a month so growth has no jump on the 1st of a quarter.
     multiplier = pd.Series(rescale * deviation).rolling(31, center=True, min_periods=1).mean()
     noise = np.exp(_ar1(len(days), 0.6, 0.012, rng))
-    return pd.Series(trend.to_numpy() * multiplier.to_numpy() * WEEKLY[days.dayofweek] * noise, index=days).round()
+    users = trend.to_numpy() * multiplier.to_numpy() * WEEKLY[days.day_of_week] * noise
+    return pd.Series(users, index=days).round()
 
 
 def _ar1(n: int, phi: float, sd: float, rng: np.random.Generator) -> np.ndarray:

@@ -158,7 +158,9 @@ class CostsMixin(StoreCore):
     # -- cost groups ------------------------------------------------------------------------
     def cost_group_rules(self) -> pd.DataFrame:
         return self.con.execute(
-            "SELECT priority, " + ", ".join(RULE_FIELDS) + " FROM cost_group_rules ORDER BY priority"
+            "SELECT priority, "
+            + ", ".join(RULE_FIELDS)
+            + " FROM cost_group_rules ORDER BY priority"
         ).df()
 
     def set_cost_group_rules(self, rules: pd.DataFrame | list[dict[str, Any]]) -> None:

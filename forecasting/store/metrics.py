@@ -10,8 +10,8 @@ import pandas as pd
 
 from forecasting.errors import CapcostError, InputError, UnknownNameError
 from forecasting.interface import Aggregation, Freq, MetricDefinition
-from forecasting.store.costs import period_start_sql
 from forecasting.store.core import Run, StoreCore
+from forecasting.store.costs import period_start_sql
 
 # Metrics capcost knows before any data arrives; imports may add any other name.
 BUILTIN_METRICS = (
@@ -61,7 +61,12 @@ class MetricsMixin(StoreCore):
             return stored
         self.con.execute(
             "INSERT INTO metric_definitions VALUES (?, ?, ?, ?)",
-            [definition.name, definition.unit, definition.aggregation.value, definition.description],
+            [
+                definition.name,
+                definition.unit,
+                definition.aggregation.value,
+                definition.description,
+            ],
         )
         return definition
 

@@ -164,7 +164,11 @@ class PlansMixin(StoreCore):
             [plan_name],
         ).df()
         if frame.empty:
-            names = [r[0] for r in self.con.execute(
-                "SELECT DISTINCT plan_name FROM stated_savings ORDER BY 1").fetchall()]
+            names = [
+                r[0]
+                for r in self.con.execute(
+                    "SELECT DISTINCT plan_name FROM stated_savings ORDER BY 1"
+                ).fetchall()
+            ]
             raise UnknownNameError("stated savings plan", plan_name, names)
         return frame

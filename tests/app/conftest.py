@@ -1,0 +1,32 @@
+"""AppTest fixtures: the app pointed at the demo database, with caches cleared per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+
+
+@pytest.fixture
+def app_at(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str | None], AppTest]]:
+    """``app_at("app_pages/x.py")`` runs the app and switches to that page (None: default)."""
+    monkeypatch.setenv("CAPCOST_DB", str(demo_db))
+    st.cache_data.clear()
+
+    def open_page(page: str | None = None) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+        if page is not None:
+            at.switch_page(page)
+            at.run()
+        return at
+
+    yield open_page
+    st.cache_data.clear()

@@ -1,0 +1,49 @@
+"""Overview renders the demo's headline figures, its cost-group table and charts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP
+
+
+def test_overview_renders_without_exception(app_at: Callable[[str | None], AppTest]) -> None:
+    at = app_at(None)
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    labels = [m.label for m in at.metric]
+    assert "Run-rate this month" in labels
+    assert any(label.startswith("Spend 2026-10") for label in labels)
+
+
+def test_overview_table_has_the_documents_groups(app_at: Callable[[str | None], AppTest]) -> None:
+    at = app_at(None)
+    table = at.dataframe[0].value
+    assert set(table["group"]) == {"Compute", "Database", "CDN", "Monitoring", "Misc"}
+    assert table["percent"].sum() == pytest.approx(100, abs=0.3)
+
+
+def test_overview_charts_carry_the_data(app_at: Callable[[str | None], AppTest]) -> None:
+    at = app_at(None)
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    titles = [spec["layout"]["title"]["text"] for spec in specs]
+    assert titles == ["Monthly cost by group", "Users (daily)", "Requests/s (daily)"]
+    bar_names = {trace["name"] for trace in specs[0]["data"]}
+    assert bar_names == {"Compute", "Database", "CDN", "Monitoring", "Misc"}
+
+
+def test_missing_database_shows_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAPCOST_DB", str(tmp_path / "absent.duckdb"))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "make demo" in at.info[0].value

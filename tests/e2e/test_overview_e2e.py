@@ -1,0 +1,33 @@
+"""Overview in a real browser: charts drawn, no error element, the CSV download parses."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_overview_draws_its_charts(page: Page, app_url: str, artifacts: Path) -> None:
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60_000)
+    charts = page.locator(".js-plotly-plot")
+    expect(charts).to_have_count(3, timeout=60_000)
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    page.screenshot(path=str(artifacts / "overview.png"), full_page=True)
+
+
+def test_overview_csv_download_parses(page: Page, app_url: str) -> None:
+    page.goto(app_url)
+    button = page.get_by_role("button", name="Download CSV")
+    expect(button).to_be_visible(timeout=60_000)
+    with page.expect_download() as info:
+        button.click()
+    frame = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert list(frame.columns) == ["group", "monthly_cost", "percent"]
+    assert set(frame["group"]) == {"Compute", "Database", "CDN", "Monitoring", "Misc"}

@@ -1,0 +1,76 @@
+"""Migrations apply once on a fresh file, are a no-op on re-open, and refuse newer schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forecasting.errors import StoreError
+from forecasting.store import Store
+from forecasting.store import core as store_core
+from forecasting.store.migrations import MIGRATIONS
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def test_fresh_file_gets_every_migration(tmp_path: Path) -> None:
+    path = tmp_path / "x.duckdb"
+    with Store(path) as store:
+        assert store.schema_version() == LATEST
+        applied = store.con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+        assert [r[0] for r in applied] == [m[0] for m in MIGRATIONS]
+
+
+def test_reopen_keeps_data_and_applies_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "x.duckdb"
+    with Store(path) as store:
+        store.save_assumptions("caps", {"a": 1})
+    with Store(path) as store:
+        assert store.load_assumptions("caps") == {"a": 1}
+        count = store.con.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        assert count == (len(MIGRATIONS),)
+
+
+def test_a_new_migration_applies_on_reopen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "x.duckdb"
+    Store(path).close()
+    extra = (LATEST + 1, "test column", "ALTER TABLE plans ADD COLUMN note VARCHAR")
+    monkeypatch.setattr(store_core, "MIGRATIONS", [*MIGRATIONS, extra])
+    with Store(path) as store:
+        assert store.schema_version() == LATEST + 1
+        cols = store.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'plans'"
+        ).fetchall()
+        assert ("note",) in cols
+
+
+def test_a_failed_migration_leaves_the_previous_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.duckdb"
+    Store(path).close()
+    bad = (LATEST + 1, "broken", "ALTER TABLE plans ADD COLUMN ok VARCHAR; SELECT * FROM nope")
+    monkeypatch.setattr(store_core, "MIGRATIONS", [*MIGRATIONS, bad])
+    with pytest.raises(Exception, match="nope"):
+        Store(path)
+    monkeypatch.setattr(store_core, "MIGRATIONS", MIGRATIONS)
+    with Store(path) as store:
+        assert store.schema_version() == LATEST
+        cols = store.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'plans'"
+        ).fetchall()
+        assert ("ok",) not in cols
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.duckdb"
+    with Store(path) as store:
+        store.con.execute("INSERT INTO schema_migrations VALUES (999, 'future', now())")
+    with pytest.raises(StoreError, match="newer than this capcost"):
+        Store(path)
+
+
+def test_read_only_open_of_missing_file_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="capcost demo"):
+        Store(tmp_path / "absent.duckdb", read_only=True)

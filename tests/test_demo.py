@@ -1,0 +1,113 @@
+"""The demo company is deterministic and matches the document it is built from."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.demo import CAPACITY_SET_NAME, PLAN_OF_RECORD_NAME, STATED_PLAN_NAME, generate
+from forecasting.interface import CostBasis, Freq, GroupBy
+from forecasting.store import Store
+
+PLAN_USERS = {"2026Q1": 50_000, "2026Q2": 75_000, "2026Q3": 100_000, "2026Q4": 150_000}
+
+
+def test_same_seed_same_data_other_seed_other_data() -> None:
+    a, b = generate(date(2024, 6, 30), 3), generate(date(2024, 6, 30), 3)
+    pd.testing.assert_frame_equal(a["costs"], b["costs"])
+    pd.testing.assert_frame_equal(a["metrics"], b["metrics"])
+    c = generate(date(2024, 6, 30), 4)
+    assert not np.allclose(a["metrics"]["value"], c["metrics"]["value"])
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42])
+def test_users_track_the_2026_plan_within_ten_percent_but_not_exactly(seed: int) -> None:
+    metrics = generate(date(2026, 12, 31), seed)["metrics"]
+    users = metrics[metrics["metric"] == "users"].set_index("ts")["value"]
+    quarterly = users.groupby(users.index.to_period("Q")).mean()
+    for quarter, planned in PLAN_USERS.items():
+        ratio = quarterly[pd.Period(quarter)] / planned
+        assert 0.9 < ratio < 1.1, (quarter, ratio)
+    deviations = [abs(quarterly[pd.Period(q)] / p - 1) for q, p in PLAN_USERS.items()]
+    assert max(deviations) > 0.01  # plan vs actual is not trivial
+
+
+def test_cost_model_is_recovered_by_regression(demo_store: Store) -> None:
+    cost, _ = demo_store.read_series("cost", Freq.MONTH, complete_only=True)
+    users, _ = demo_store.read_series("users", Freq.MONTH, complete_only=True)
+    both = cost.merge(users, on="ds", suffixes=("_cost", "_users"))
+    slope, intercept = np.polyfit(both["y_users"], both["y_cost"], 1)
+    assert intercept == pytest.approx(4_000, rel=0.1)
+    assert slope == pytest.approx(0.08, rel=0.1)
+
+
+def test_q1_2026_shares_match_the_documents_breakdown(demo_store: Store) -> None:
+    frame, _ = demo_store.read_series(
+        "cost", Freq.QUARTER, GroupBy.GROUP, start=date(2026, 1, 1), end=date(2026, 4, 1)
+    )
+    shares = frame.set_index("unique_id")["y"] / frame["y"].sum() * 100
+    expected = {"Compute": 50, "Database": 25, "CDN": 10, "Monitoring": 10, "Misc": 5}
+    assert set(shares.index) == set(expected)
+    for group, percent in expected.items():
+        assert shares[group] == pytest.approx(percent, abs=2.5), group
+
+
+def test_bills_carry_real_world_warts(demo_store: Store) -> None:
+    con = demo_store.con
+    categories = {
+        r[0] for r in con.execute("SELECT DISTINCT ChargeCategory FROM cost_line_items").fetchall()
+    }
+    assert {"Usage", "Tax", "Credit", "Purchase"} <= categories
+    credit = con.execute("SELECT min(BilledCost) FROM cost_line_items").fetchone()
+    assert credit is not None and credit[0] < 0
+    daily, _ = demo_store.read_series(
+        "cost", Freq.DAY, start=date(2025, 8, 1), end=date(2025, 9, 1)
+    )
+    spike = daily.set_index("ds")["y"]
+    assert (spike > spike.median() * 2).sum() == 3  # the three-day spike
+    users, _ = demo_store.read_series("users", Freq.DAY)
+    assert pd.Timestamp("2025-03-14") not in set(users["ds"])  # a day of missing metrics
+
+
+def test_savings_plan_makes_billed_and_effective_differ_by_day_not_by_month(
+    demo_store: Store,
+) -> None:
+    kwargs = {"start": date(2025, 7, 1), "end": date(2026, 11, 1)}
+    billed, _ = demo_store.read_series("cost", Freq.MONTH, basis=CostBasis.BILLED, **kwargs)
+    effective, _ = demo_store.read_series("cost", Freq.MONTH, basis=CostBasis.EFFECTIVE, **kwargs)
+    listed, _ = demo_store.read_series("cost", Freq.MONTH, basis=CostBasis.LIST, **kwargs)
+    np.testing.assert_allclose(billed["y"], effective["y"], rtol=1e-6)  # fully used commitment
+    assert (listed["y"] > effective["y"]).all()
+    day = {"start": date(2025, 7, 1), "end": date(2025, 7, 3)}
+    billed_days, _ = demo_store.read_series("cost", Freq.DAY, basis=CostBasis.BILLED, **day)
+    effective_days, _ = demo_store.read_series("cost", Freq.DAY, basis=CostBasis.EFFECTIVE, **day)
+    assert billed_days["y"].iloc[0] > effective_days["y"].iloc[0]  # the fee bills on the 1st
+
+
+def test_utilisation_follows_the_scaling_triggers_and_heads_for_thresholds(
+    demo_store: Store,
+) -> None:
+    cpu, _ = demo_store.read_series("cpu_utilization", Freq.DAY)
+    assert ((cpu["y"] >= 40) & (cpu["y"] <= 65)).mean() > 0.9
+    memory, _ = demo_store.read_series("memory_utilization", Freq.DAY)
+    assert memory["y"].between(50, 80).all()
+    pool, _ = demo_store.read_series("db_connection_pool_utilization", Freq.MONTH)
+    disk, _ = demo_store.read_series("disk_utilization", Freq.MONTH)
+    for series, threshold in [(pool["y"], 90), (disk["y"], 75)]:
+        assert series.iloc[-1] < threshold
+        assert series.iloc[-1] > series.iloc[-7] + 5  # rising toward the threshold
+
+
+def test_plan_of_record_assumptions_and_stated_savings_are_stored(demo_store: Store) -> None:
+    plan_id = demo_store.latest_plan("users", PLAN_OF_RECORD_NAME)
+    assert plan_id is not None
+    _, values = demo_store.read_plan(plan_id)
+    assert values["forecast"].tolist() == list(map(float, PLAN_USERS.values()))
+    capacity = demo_store.load_assumptions(CAPACITY_SET_NAME)
+    assert capacity["target_cpu_utilisation"] == 0.7
+    assert capacity["alert_thresholds"]["db_connection_pool_utilization"] == 90
+    stated = demo_store.stated_savings(STATED_PLAN_NAME)
+    assert stated["monthly_savings"].sum() == 1_700
