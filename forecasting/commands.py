@@ -8,10 +8,14 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from forecasting.cli import iso_date
 from forecasting.errors import InputError
 from forecasting.interface import CostBasis, Freq, GroupBy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 APP_ENTRY = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 
@@ -63,6 +67,21 @@ def register(
     actuals.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
     actuals.set_defaults(handler=run_actuals)
 
+    groups = sub.add_parser(
+        "groups",
+        parents=[common],
+        help="show or replace the cost group rules",
+        description="Cost groups map provider, service, ServiceCategory, charge category or a tag "
+        "to the categories you budget by (like AWS Cost Categories). Rules apply in order, the "
+        "first match wins, and unmatched spend is 'Unallocated'. --set replaces all rules from a "
+        "CSV with columns group_name and any of provider_name, service_name, service_category, "
+        "charge_category, tag_key, tag_value (an empty cell matches anything), and regroups "
+        "all history.",
+    )
+    groups.add_argument("--set", metavar="FILE.csv", default=None, help="replace the rules")
+    groups.add_argument("--csv", metavar="PATH|-", default="-", help="write rules here")
+    groups.set_defaults(handler=run_groups)
+
     serve = sub.add_parser(
         "serve",
         parents=[common],
@@ -109,6 +128,45 @@ def run_actuals(args: argparse.Namespace) -> int:
         )
     write_csv(frame, args.csv)
     return 0
+
+
+def run_groups(args: argparse.Namespace) -> int:
+    from forecasting.export import write_csv
+    from forecasting.store import Store
+
+    if args.set is None:
+        with Store(args.db, read_only=True) as store:
+            write_csv(store.cost_group_rules(), args.csv)
+        return 0
+    rules = read_rules(Path(args.set))
+    with Store(args.db) as store:
+        store.set_cost_group_rules(rules)
+        print(f"{len(rules)} cost group rules set; history regrouped", file=sys.stderr)
+    return 0
+
+
+def read_rules(path: Path) -> pd.DataFrame:
+    """A rules CSV, checked row by row so an error names the row and column."""
+    import pandas as pd
+
+    from forecasting.store.costs import RULE_FIELDS
+
+    if not path.is_file():
+        raise InputError("no such file", file=str(path))
+    rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "group_name" not in rules.columns:
+        raise InputError("missing required column", file=str(path), column="group_name")
+    unknown = [c for c in rules.columns if c not in RULE_FIELDS]
+    if unknown:
+        raise InputError(
+            f"unexpected columns {unknown}; rules take group_name and any of "
+            f"{', '.join(RULE_FIELDS[1:])}",
+            file=str(path),
+        )
+    for row, name in enumerate(rules["group_name"], start=2):
+        if not name.strip():
+            raise InputError("empty group_name", file=str(path), row=row, column="group_name")
+    return rules.replace("", None)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -139,3 +139,42 @@ def test_demo_command_builds_a_database(tmp_path: Path) -> None:
     db = tmp_path / "d.duckdb"
     assert main(["demo", "--db", str(db), "--until", "2024-06-30", "--seed", "1"]) == 0
     assert db.exists() and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_groups_set_regroups_history(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    rules = tmp_path / "rules.csv"
+    rules.write_text(
+        "group_name,provider_name,service_category\nAWS compute,AWS,Compute\nEdge,Cloudflare,\n"
+    )
+    assert main(["groups", "--set", str(rules), "--db", str(db)]) == 0
+    capsys.readouterr()
+    frame = _actuals(
+        db, capsys, "cost", "--by", "group", "--start", "2026-01-01", "--end", "2026-01-31"
+    )
+    assert set(frame["group"]) == {"AWS compute", "Edge", "Unallocated"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "group_name,provider_name\nCompute,AWS\n,Cloudflare\n",
+            "row 3, column 'group_name': empty",
+        ),
+        ("group,provider_name\nCompute,AWS\n", "column 'group_name': missing required column"),
+        ("group_name,colour\nCompute,red\n", "unexpected columns ['colour']"),
+    ],
+)
+def test_groups_set_rejects_bad_rules_without_changing_anything(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    rules = tmp_path / "rules.csv"
+    rules.write_text(content)
+    before = demo_db.read_bytes()
+    assert main(["groups", "--set", str(rules), "--db", str(demo_db)]) == 2
+    assert message in capsys.readouterr().err
+    assert demo_db.read_bytes() == before
