@@ -12,7 +12,9 @@ SourceRegistrar = Callable[
 
 def _sources() -> list[SourceRegistrar]:
     # Append each source's `register(sources, common)` here (imports must stay light).
-    return []
+    from forecasting.ingest.cost_explorer import cli as cost_explorer
+
+    return [cost_explorer.register]
 
 
 def register(
