@@ -8,7 +8,7 @@ from typing import Any
 
 
 class Freq(StrEnum):
-    """Calendar buckets for actuals and forecasts; a month or quarter is labelled by its first day."""
+    """Calendar buckets for actuals and forecasts; a month or quarter is labelled by its 1st day."""
 
     DAY = "day"
     MONTH = "month"
