@@ -1,0 +1,1 @@
+"""Savings models: commitments, right-sizing, CDN, database, stacked without double counting."""

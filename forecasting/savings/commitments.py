@@ -1,0 +1,241 @@
+"""Commitments (Savings Plans, Reserved Instances) sized on forecast sample paths, and look-back.
+
+Usage is on-demand-equivalent spend per hour ($/h at on-demand prices) of the usage the
+commitment can cover. A commitment of ``c`` $/hour at discount ``d`` covers up to
+``c / (1 - d)`` $/h of that usage every hour, used or not:
+
+    covered   = min(u, c / (1 - d))
+    cost      = c + (u - covered)                 (the fee, plus on-demand for the rest)
+    savings   = u - cost = covered - c            (negative when usage falls short)
+    coverage  = covered / u
+    utilisation = covered * (1 - d) / c
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.interface import Excuse
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a commitment costs: its discount, term and how much is paid up front."""
+
+    discount: float
+    """Fraction off on-demand of the commitment's effective rate (0.28 = 28% off)."""
+    term_months: int
+    upfront_share: float = 0.0
+    """Share of the term's total paid at purchase: 0 no upfront, ~0.5 partial, 1 all upfront."""
+    hours_per_month: float = 730.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.discount < 1:
+            raise ValueError("discount must be in (0, 1)")
+        if self.term_months < 1:
+            raise ValueError("term_months must be at least 1")
+        if not 0 <= self.upfront_share <= 1:
+            raise ValueError("upfront_share must be in [0, 1]")
+        if self.hours_per_month <= 0:
+            raise ValueError("hours_per_month must be positive")
+
+    @property
+    def term_hours(self) -> float:
+        return self.term_months * self.hours_per_month
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A commitment evaluated over the term on every sample path."""
+
+    method: str
+    """How the commitment was chosen ("forecast", "look-back 30 days", ...)."""
+    hourly_commitment_usd: float
+    """What is committed: $ per hour, paid every hour of the term (amortised upfront included)."""
+    covered_usd_per_hour: float
+    """On-demand-equivalent usage the commitment covers each hour, $/h."""
+    upfront_usd: float
+    """Paid at purchase."""
+    coverage: float
+    """Expected share of eligible on-demand-equivalent usage covered (0-1)."""
+    utilisation: float
+    """Expected share of the commitment used (0-1)."""
+    expected_savings_usd: float
+    """Mean over paths of savings across the whole term, $."""
+    savings_lower_usd: float
+    savings_upper_usd: float
+    expected_monthly_savings_usd: float
+    break_even_month: int | Excuse
+    """First month whose cumulative cash saving (upfront paid at the start) is >= 0."""
+    downside_savings_usd: float
+    """Savings over the term if usage follows the pointwise P10 of the paths."""
+    downside_utilisation: float
+    downside_break_even_month: int | Excuse
+
+
+def _check_usage(usage: np.ndarray, terms: Terms) -> np.ndarray:
+    u = np.atleast_2d(np.asarray(usage, dtype=float))
+    if u.ndim != 2 or u.shape[1] != terms.term_months or u.shape[0] == 0:
+        raise InputError(
+            f"usage must be n_paths x {terms.term_months} months, got {np.shape(usage)}",
+            parameter="usage",
+        )
+    if not np.isfinite(u).all() or (u < 0).any():
+        raise InputError("usage must be non-negative finite $/hour", parameter="usage")
+    return u
+
+
+def covered(usage: np.ndarray, commitment: float, discount: float) -> np.ndarray:
+    """On-demand-equivalent usage the commitment covers, per hour."""
+    out: np.ndarray = np.minimum(usage, commitment / (1 - discount))
+    return out
+
+
+def monthly_savings(usage: np.ndarray, commitment: float, terms: Terms) -> np.ndarray:
+    """Savings per path and month, $ (covered minus the commitment, times the month's hours)."""
+    return (covered(usage, commitment, terms.discount) - commitment) * terms.hours_per_month
+
+
+def cumulative_cash_savings(usage: np.ndarray, commitment: float, terms: Terms) -> np.ndarray:
+    """Cash saved by the end of each month, per path (upfront paid at purchase, rest monthly)."""
+    avoided = covered(np.asarray(usage, float), commitment, terms.discount) * terms.hours_per_month
+    recurring = commitment * (1 - terms.upfront_share) * terms.hours_per_month
+    upfront = commitment * terms.upfront_share * terms.term_hours
+    out: np.ndarray = np.cumsum(avoided - recurring, axis=-1) - upfront
+    return out
+
+
+def break_even_month(cumulative: np.ndarray, terms: Terms) -> int | Excuse:
+    """First month (1-based) whose cumulative cash saving is >= 0."""
+    hits = np.flatnonzero(np.asarray(cumulative) >= -1e-9)
+    if hits.size == 0:
+        return Excuse("does not break even within the term", {"term_months": terms.term_months})
+    return int(hits[0]) + 1
+
+
+def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) -> Outcome:
+    """Coverage, utilisation, savings and break-even of ``commitment`` $/h on every path."""
+    u = _check_usage(usage, terms)
+    if commitment < 0:
+        raise InputError("commitment must not be negative", parameter="commitment")
+    cov = covered(u, commitment, terms.discount)
+    per_path = monthly_savings(u, commitment, terms).sum(axis=1)
+    p10 = np.quantile(u, 0.1, axis=0)
+    lo, hi = np.quantile(per_path, [0.1, 0.9])
+    used = commitment * u.size
+    return Outcome(
+        method=method,
+        hourly_commitment_usd=commitment,
+        covered_usd_per_hour=commitment / (1 - terms.discount),
+        upfront_usd=commitment * terms.upfront_share * terms.term_hours,
+        coverage=float(cov.sum() / u.sum()) if u.sum() else 0.0,
+        utilisation=float(cov.sum() * (1 - terms.discount) / used) if used else 0.0,
+        expected_savings_usd=float(per_path.mean()),
+        savings_lower_usd=float(lo),
+        savings_upper_usd=float(hi),
+        expected_monthly_savings_usd=float(per_path.mean() / terms.term_months),
+        break_even_month=break_even_month(
+            cumulative_cash_savings(u, commitment, terms).mean(axis=0), terms
+        ),
+        downside_savings_usd=float(monthly_savings(p10, commitment, terms).sum()),
+        downside_utilisation=(
+            float(covered(p10, commitment, terms.discount).sum() * (1 - terms.discount))
+            / (commitment * len(p10))
+            if commitment
+            else 0.0
+        ),
+        downside_break_even_month=break_even_month(
+            cumulative_cash_savings(p10, commitment, terms), terms
+        ),
+    )
+
+
+def best_covered_level(usage: np.ndarray, discount: float, step: float | None = None) -> float:
+    """The covered $/h that maximises expected savings over all path-hours.
+
+    Expected savings per hour are E[min(u, K)] - (1 - d) K; their slope in K is
+    P(u > K) - (1 - d), so the optimum is the d-quantile of usage (a newsvendor). Evaluated
+    exactly on every observed level (and, with ``step``, on whole units of ``step``).
+    """
+    u = np.sort(np.asarray(usage, dtype=float).ravel())
+    candidates = np.unique(np.r_[0.0, u])
+    if step:
+        candidates = (
+            np.unique(np.r_[np.floor(candidates / step), np.ceil(candidates / step)]) * step
+        )
+    # sum(min(u, K)) = sum of u below K + K * count of u at or above K
+    below = np.searchsorted(u, candidates, side="left")
+    prefix = np.r_[0.0, np.cumsum(u)]
+    expected = (prefix[below] + candidates * (len(u) - below)) / len(u) - (
+        1 - discount
+    ) * candidates
+    # Ties (a flat stretch where P(u > K) = 1 - d exactly) go to the smallest commitment: the
+    # same expected saving for less money at risk.
+    best = expected.max()
+    return float(candidates[np.flatnonzero(expected >= best - 1e-9 * max(1.0, abs(best)))[0]])
+
+
+def recommend(
+    usage: np.ndarray, terms: Terms, *, step_usd_per_hour: float | None = None
+) -> Outcome | Excuse:
+    """The commitment with the highest expected savings over the forecast paths.
+
+    ``step_usd_per_hour`` restricts it to whole units (one instance's on-demand $/h for RIs).
+    """
+    u = _check_usage(usage, terms)
+    level = best_covered_level(u, terms.discount, step_usd_per_hour)
+    if level <= 0:
+        return Excuse(
+            "no commitment is worth buying: usage is too uncertain or too small for the discount",
+            {"discount": terms.discount, "p50_usd_per_hour": float(np.median(u))},
+        )
+    return evaluate(u, level * (1 - terms.discount), terms, "forecast")
+
+
+def look_back(history: pd.Series, days: int, usage: np.ndarray, terms: Terms) -> Outcome | Excuse:
+    """AWS's method: the commitment that would have saved most over the last ``days`` days,
+    assuming that usage repeats, evaluated on the forecast paths.
+
+    ``history`` is on-demand-equivalent $/h per period (hourly or daily), indexed by time.
+    """
+    if days < 1:
+        raise InputError("look-back days must be at least 1", parameter="days")
+    if history.empty:
+        return Excuse("no usage history to look back on", {"days": days})
+    end = pd.Timestamp(history.index.max())
+    window = history[history.index > end - pd.Timedelta(days=days)].dropna()
+    level = best_covered_level(window.to_numpy(float), terms.discount)
+    method = f"look-back {days} days"
+    if level <= 0:
+        return Excuse(f"{method}: no commitment would have paid", {"days": days})
+    return evaluate(usage, level * (1 - terms.discount), terms, method)
+
+
+def effective_savings_rate(list_cost: float, effective_cost: float) -> float | Excuse:
+    """ESR = 1 - EffectiveCost / ListCost: what commitments and discounts actually save."""
+    if list_cost <= 0:
+        return Excuse("no on-demand-equivalent spend to compare with", {"list_cost": list_cost})
+    return 1 - effective_cost / list_cost
+
+
+def effective_savings_rates(costs: pd.DataFrame, by: str) -> pd.DataFrame:
+    """ESR per group of FOCUS usage rows (``by``, ``ListCost``, ``EffectiveCost`` columns).
+
+    Commitment purchase fees bill with EffectiveCost 0 (the fee is amortised onto the usage it
+    covers), so only usage rows are compared.
+    """
+    missing = [c for c in (by, "ListCost", "EffectiveCost") if c not in costs.columns]
+    if missing:
+        raise InputError(f"costs lack columns {missing}", parameter="costs")
+    sums = costs.groupby(by, as_index=False)[["ListCost", "EffectiveCost"]].sum()
+    sums["savings_usd"] = sums["ListCost"] - sums["EffectiveCost"]
+    rates = [
+        effective_savings_rate(lc, ec)
+        for lc, ec in zip(sums["ListCost"], sums["EffectiveCost"], strict=True)
+    ]
+    sums["effective_savings_rate"] = [np.nan if isinstance(r, Excuse) else r for r in rates]
+    return sums

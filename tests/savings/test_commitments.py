@@ -1,0 +1,202 @@
+"""Commitment maths (coverage, utilisation, savings, break-even, ESR) against hand calculations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from forecasting.errors import InputError
+from forecasting.interface import Excuse
+from forecasting.savings.commitments import (
+    Outcome,
+    Terms,
+    best_covered_level,
+    effective_savings_rate,
+    effective_savings_rates,
+    evaluate,
+    look_back,
+    recommend,
+)
+
+YEAR = Terms(discount=0.28, term_months=12)  # 1-year Compute SP, no upfront, 730 h/month
+FLAT = np.full((1, 12), 10.0)  # $10/h of on-demand-equivalent usage, every month
+
+
+def test_full_use_matches_hand_calculation() -> None:
+    # $7.20/h committed at 28% off covers 7.2 / 0.72 = $10/h: all of the usage.
+    out = evaluate(FLAT, 7.2, YEAR, "manual")
+    assert out.covered_usd_per_hour == pytest.approx(10)
+    assert out.coverage == pytest.approx(1.0)
+    assert out.utilisation == pytest.approx(1.0)
+    assert out.expected_monthly_savings_usd == pytest.approx((10 - 7.2) * 730)  # 2,044
+    assert out.expected_savings_usd == pytest.approx(2.8 * 8760)  # 24,528
+    assert out.break_even_month == 1 and out.upfront_usd == 0
+
+
+def test_over_commitment_matches_hand_calculation() -> None:
+    # $9/h covers up to 12.5/h; usage is 10/h, so $7.20 of the $9 is used (80%).
+    out = evaluate(FLAT, 9.0, YEAR, "manual")
+    assert out.utilisation == pytest.approx(0.8)
+    assert out.coverage == pytest.approx(1.0)
+    assert out.expected_monthly_savings_usd == pytest.approx((10 - 9) * 730)
+
+
+def test_under_commitment_matches_hand_calculation() -> None:
+    # $3.60/h covers 5/h of the 10: half the usage, fully used, saving 1.40/h.
+    out = evaluate(FLAT, 3.6, YEAR, "manual")
+    assert out.coverage == pytest.approx(0.5)
+    assert out.utilisation == pytest.approx(1.0)
+    assert out.expected_monthly_savings_usd == pytest.approx(1.4 * 730)
+
+
+@pytest.mark.parametrize(
+    ("share", "month"),
+    [
+        # All upfront: 7.2 x 8,760 = 63,072 paid at purchase; 7,300 avoided a month -> month 9.
+        (1.0, 9),
+        # Partial: 31,536 up front; 7,300 - 3.6 x 730 = 4,672 net a month -> 6.75 -> month 7.
+        (0.5, 7),
+        (0.0, 1),
+    ],
+)
+def test_break_even_month_matches_hand_calculation(share: float, month: int) -> None:
+    terms = Terms(discount=0.28, term_months=12, upfront_share=share)
+    out = evaluate(FLAT, 7.2, terms, "manual")
+    assert out.break_even_month == month
+    assert out.upfront_usd == pytest.approx(share * 7.2 * 8760)
+
+
+def test_commitment_that_never_pays_back_is_an_excuse() -> None:
+    low = np.full((1, 12), 1.0)
+    out = evaluate(low, 7.2, Terms(0.28, 12, upfront_share=1.0), "manual")
+    assert isinstance(out.break_even_month, Excuse)
+    assert out.expected_savings_usd == pytest.approx((1 - 7.2) * 8760)
+
+
+def test_downside_uses_the_p10_of_usage() -> None:
+    # 11 paths at 5, 6, ..., 15 $/h: P10 is 6/h. A $7.20 commitment then covers 6 of 10.
+    paths = np.repeat(np.arange(5.0, 16.0)[:, None], 12, axis=1)
+    out = evaluate(paths, 7.2, YEAR, "manual")
+    assert out.downside_savings_usd == pytest.approx((6 - 7.2) * 8760)
+    assert out.downside_utilisation == pytest.approx(6 * 0.72 / 7.2)
+    assert isinstance(out.downside_break_even_month, Excuse)
+    # Across paths: min(u, 10) over 5..15 is 5+6+7+8+9 + 6 x 10 = 95, so 95/11 - 7.2 per hour.
+    assert out.expected_savings_usd == pytest.approx((95 / 11 - 7.2) * 8760)
+
+
+def test_best_level_is_the_discount_quantile_of_usage() -> None:
+    # Newsvendor: the optimum covered level is the d-quantile of usage. Usage 1..100, d = 0.3:
+    # covering K gains P(u > K) - 0.7 per extra dollar: positive below 30, zero from 30 to 31
+    # (a tie, which goes to the smaller commitment), negative above.
+    usage = np.arange(1.0, 101.0).reshape(4, 25)
+    assert best_covered_level(usage, 0.3) == 30
+    # Brute force over a fine grid agrees (no level saves more).
+    grid = np.linspace(0, 100, 2001)
+    gains = [np.minimum(usage, k).mean() - 0.7 * k for k in grid]
+    best = np.minimum(usage, 30).mean() - 0.7 * 30
+    assert max(gains) <= best + 1e-9
+
+
+def test_whole_units_for_reserved_instances() -> None:
+    # One m6i.xlarge is $0.192/h on demand; 10.0/h of usage is 52.08 instances: 52 or 53.
+    level = best_covered_level(np.full((1, 12), 10.0), 0.4, step=0.192)
+    assert level / 0.192 == pytest.approx(52)
+
+
+def test_recommend_from_paths() -> None:
+    paths = np.repeat(np.arange(5.0, 16.0)[:, None], 12, axis=1)
+    out = recommend(paths, YEAR)
+    assert isinstance(out, Outcome) and out.method == "forecast"
+    # d = 0.28: the 0.28-quantile of {5..15} on the observed levels is 8 (P(u > 8) = 7/11 < 0.72
+    # and P(u > 7) = 8/11 > 0.72).
+    assert out.covered_usd_per_hour == pytest.approx(8)
+    assert out.hourly_commitment_usd == pytest.approx(8 * 0.72)
+
+
+def test_nothing_worth_buying_is_an_excuse() -> None:
+    out = recommend(np.zeros((5, 12)), YEAR)
+    assert isinstance(out, Excuse) and "no commitment" in out.reason
+
+
+def test_look_back_assumes_the_window_repeats() -> None:
+    # 30 days at $10/h then 30 days at $20/h (growth): 7 days back sees only 20; 60 days back
+    # sees half 10, half 20 and commits to 10 (covering 20 would lose on the 10-days).
+    days = pd.date_range("2026-09-28", periods=60, freq="D")
+    history = pd.Series(np.r_[np.full(30, 10.0), np.full(30, 20.0)], index=days)
+    paths = np.full((3, 12), 20.0)
+    week = look_back(history, 7, paths, YEAR)
+    both = look_back(history, 60, paths, YEAR)
+    assert isinstance(week, Outcome) and isinstance(both, Outcome)
+    assert week.covered_usd_per_hour == pytest.approx(20) and week.method == "look-back 7 days"
+    assert both.covered_usd_per_hour == pytest.approx(10)
+    # Evaluated on the forecast (20/h): the 60-day commitment leaves half the saving on the table.
+    assert both.expected_savings_usd == pytest.approx(week.expected_savings_usd / 2)
+    assert isinstance(look_back(history.iloc[:0], 7, paths, YEAR), Excuse)
+
+
+def test_effective_savings_rate_matches_hand_calculation() -> None:
+    assert effective_savings_rate(1000.0, 870.0) == pytest.approx(0.13)
+    assert isinstance(effective_savings_rate(0.0, 0.0), Excuse)
+    costs = pd.DataFrame(
+        {
+            "cost_group": ["Compute", "Compute", "Database", "Misc"],
+            "ListCost": [100.0, 66.67, 50.0, 0.0],
+            "EffectiveCost": [100.0, 48.0, 50.0, 0.0],
+        }
+    )
+    rates = effective_savings_rates(costs, "cost_group").set_index("cost_group")
+    assert rates.loc["Compute", "effective_savings_rate"] == pytest.approx(1 - 148 / 166.67)
+    assert rates.loc["Compute", "savings_usd"] == pytest.approx(18.67)
+    assert rates.loc["Database", "effective_savings_rate"] == 0
+    assert np.isnan(rates.loc["Misc", "effective_savings_rate"])
+
+
+@pytest.mark.parametrize(
+    ("usage", "commitment", "message"),
+    [
+        (np.full((1, 11), 1.0), 1.0, "12 months"),
+        (np.full((1, 12), -1.0), 1.0, "non-negative"),
+        (np.full((1, 12), np.nan), 1.0, "non-negative"),
+        (np.full((1, 12), 1.0), -1.0, "commitment"),
+    ],
+)
+def test_bad_input_is_rejected(usage: np.ndarray, commitment: float, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        evaluate(usage, commitment, YEAR, "manual")
+
+
+USAGE = arrays(np.float64, st.tuples(st.integers(1, 6), st.just(12)), elements=st.floats(0, 1e4))
+
+
+@settings(max_examples=60)
+@given(USAGE, st.floats(0, 1e4), st.floats(0.05, 0.7), st.sampled_from([0.0, 0.5, 1.0]))
+def test_savings_never_exceed_spend(usage: np.ndarray, c: float, d: float, share: float) -> None:
+    terms = Terms(d, 12, upfront_share=share)
+    out = evaluate(usage, c, terms, "any")
+    spend = usage.sum(axis=1).mean() * terms.hours_per_month
+    assert out.expected_savings_usd <= spend + 1e-6
+    assert 0 <= out.coverage <= 1 + 1e-12 and 0 <= out.utilisation <= 1 + 1e-12
+
+
+@settings(max_examples=60)
+@given(USAGE, st.floats(0.05, 0.7))
+def test_zero_commitment_saves_nothing_and_recommendation_never_loses_in_expectation(
+    usage: np.ndarray, d: float
+) -> None:
+    terms = Terms(d, 12)
+    assert evaluate(usage, 0.0, terms, "none").expected_savings_usd == 0
+    best = recommend(usage, terms)
+    if isinstance(best, Outcome):
+        assert best.expected_savings_usd >= -1e-6
+
+
+@settings(max_examples=60)
+@given(USAGE, st.floats(0, 1e4), st.floats(1.0, 3.0))
+def test_more_demand_never_saves_less(usage: np.ndarray, c: float, factor: float) -> None:
+    low = evaluate(usage, c, YEAR, "x").expected_savings_usd
+    high = evaluate(usage * factor, c, YEAR, "x").expected_savings_usd
+    assert high >= low - 1e-6
