@@ -131,6 +131,18 @@ def require_columns(columns: Iterable[str], required: Iterable[str], *, file: st
             )
 
 
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
+) -> tuple[Any, ...] | None:
+    """The first row of a query, with the result consumed.
+
+    ``fetchone()`` leaves the result open, and DuckDB then refuses relation calls
+    (``create_view``, ``read_csv``) on the connection until it is finished.
+    """
+    rows = con.execute(sql, list(params)).fetchall()
+    return tuple(rows[0]) if rows else None
+
+
 # -- errors found while DuckDB reads a file -------------------------------------------------
 def clear_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     """Forget rows rejected by earlier scans (DuckDB appends to one table per connection)."""
@@ -145,16 +157,17 @@ def raise_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     dropped cost row would make the totals silently wrong. The row number counts data rows
     (the header is not a row), so row 1 is the line after the header.
     """
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'"
-    ).fetchone()
+    exists = fetch_one(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'"
+    )
     if not exists or not exists[0]:
         return
-    row = con.execute(
+    row = fetch_one(
+        con,
         "SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line, e.column_idx, "
         "e.error_message, (SELECT count(*) FROM reject_errors) FROM reject_errors e "
-        "JOIN reject_scans s USING (scan_id, file_id) ORDER BY e.scan_id, e.line LIMIT 1"
-    ).fetchone()
+        "JOIN reject_scans s USING (scan_id, file_id) ORDER BY e.scan_id, e.line LIMIT 1",
+    )
     if row is None:
         return
     path, line, column, kind, raw, idx, message, total = row

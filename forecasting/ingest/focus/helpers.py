@@ -99,6 +99,27 @@ def focus_source(columns: Sequence[str], column: str) -> str | None:
     return alias if alias in columns else None
 
 
+def required_columns(dialect: Dialect, columns: Sequence[str], mapping: CurMapping) -> list[str]:
+    """The file columns that must exist: those feeding the FOCUS columns every row needs."""
+    if dialect is Dialect.FOCUS:
+        return [focus_source(columns, c) or c for c in settings.REQUIRED]
+    present = cur_columns(columns)
+    needed = [mapping.rule(c).source for c in settings.REQUIRED]
+    # A legacy file is told what it lacks in its own (legacy) spelling.
+    legacy = any("/" in c for c in columns)
+    return [present.get(c) or (_legacy_name(c) if legacy else c) for c in needed]
+
+
+def _legacy_name(canonical: str) -> str:
+    """``line_item_usage_start_date`` -> ``lineItem/UsageStartDate`` (for messages only)."""
+    prefixes = {"line_item": "lineItem", "bill": "bill", "savings_plan": "savingsPlan"}
+    for snake, camel in prefixes.items():
+        if canonical.startswith(snake + "_"):
+            rest = canonical[len(snake) + 1 :].split("_")
+            return f"{camel}/" + "".join(word.capitalize() for word in rest)
+    return canonical
+
+
 def csv_types(dialect: Dialect, columns: Sequence[str], mapping: CurMapping) -> dict[str, str]:
     """The type DuckDB must read each CSV column as: text unless a rule needs a number or time.
 

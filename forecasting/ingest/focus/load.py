@@ -102,6 +102,11 @@ def _groups(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> list[FileG
         else:
             columns, types = tuple(common.read_csv_header(path)), None
         dialect, label = helpers.detect(columns, file=str(path))
+        common.require_columns(
+            columns,
+            helpers.required_columns(dialect, columns, settings.cur_mapping()),
+            file=str(path),
+        )
         by_layout.setdefault(Layout(dialect, label, columns, types), []).append(path)
     return [FileGroup(layout, tuple(paths)) for layout, paths in by_layout.items()]
 
@@ -279,7 +284,7 @@ def _first_row(
             "AS v FROM read_parquet(?, file_row_number = true)"
         )
         sql = f"SELECT r, v FROM ({source}) WHERE {predicate} ORDER BY r LIMIT 1"  # noqa: S608
-        row = con.execute(sql, [str(path), *params]).fetchone()
+        row = common.fetch_one(con, sql, [str(path), *params])
     else:
         # A table keeps the file's order in its rowid, which a plain query does not promise.
         con.execute(
@@ -288,10 +293,11 @@ def _first_row(
             "quote = '\"', escape = '\"', null_padding = true)",
             [str(path), list(common.NULL_STRINGS)],
         )
-        row = con.execute(
+        row = common.fetch_one(
+            con,
             f"SELECT rowid + 1, v FROM _locate WHERE {predicate} ORDER BY rowid LIMIT 1",  # noqa: S608
             params,
-        ).fetchone()
+        )
         con.execute("DROP TABLE _locate")
     return None if row is None else (int(row[0]), row[1])
 
