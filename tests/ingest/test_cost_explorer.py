@@ -26,7 +26,7 @@ from tests.conftest import table_checksums
 ACCOUNT = "123456789012"  # moto's default account
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Offline: fake credentials, no real config files, every AWS call answered by moto."""
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
@@ -42,7 +42,7 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 
 
 @pytest.fixture
-def ce() -> Any:
+def ce(fake_aws: None) -> Any:
     return aws.client(aws.session(), "ce", region="us-east-1", max_attempts=3)
 
 
@@ -511,7 +511,7 @@ def test_cli_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_cli_ingests_and_reports_requests(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_aws: None
 ) -> None:
     inject(*THREE_PAGES)
     db = tmp_path / "c.duckdb"
@@ -538,7 +538,11 @@ def test_cli_ingests_and_reports_requests(
     ],
 )
 def test_cli_bad_arguments_exit_with_one_line(
-    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fake_aws: None,
 ) -> None:
     code = main(["ingest", "cost-explorer", "--db", str(tmp_path / "c.duckdb"), *args])
     err = capsys.readouterr().err
