@@ -19,8 +19,8 @@ COMPUTE_COLUMNS = (
     "source",
 )  # fmt: skip
 DATABASE_COLUMNS = (
-    "as_of", "region", "provider", "service", "tier", "vcpu", "memory_gib", "max_connections",
-    "pooler_connections", "baseline_iops", "hourly_usd", "source",
+    "as_of", "region", "provider", "service", "tier", "vcpu", "memory_gib", "baseline_cpu",
+    "max_connections", "pooler_connections", "baseline_iops", "hourly_usd", "source",
 )  # fmt: skip
 NETWORK_COLUMNS = (
     "as_of", "region", "provider", "item", "unit", "tier_start", "tier_end", "price_usd", "source",
@@ -31,6 +31,7 @@ _NUMERIC = {
     "database": (
         "vcpu",
         "memory_gib",
+        "baseline_cpu",
         "max_connections",
         "pooler_connections",
         "baseline_iops",
@@ -112,12 +113,18 @@ class DatabaseTier:
     tier: str
     vcpu: float
     memory_gib: float
+    baseline_cpu: float
+    """Share of each vCPU the tier sustains (burstable t4g classes and Supabase's shared tiers)."""
     max_connections: float
     """Direct connections the server accepts."""
     pooler_connections: float
     """Client connections through the provider's pooler (same as direct when there is none)."""
     baseline_iops: float
     hourly_usd: float
+
+    @property
+    def sustained_vcpu(self) -> float:
+        return self.vcpu * self.baseline_cpu
 
     def monthly_usd(self, hours_per_month: float = DEFAULT_HOURS_PER_MONTH) -> float:
         return self.hourly_usd * hours_per_month
@@ -261,6 +268,7 @@ class Catalogue:
                 str(r["tier"]),
                 float(r["vcpu"]),
                 float(r["memory_gib"]),
+                float(r["baseline_cpu"]),
                 float(r["max_connections"]),
                 float(r["pooler_connections"]),
                 float(r["baseline_iops"]),
