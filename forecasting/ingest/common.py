@@ -9,7 +9,7 @@ import io
 import sys
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,12 +150,15 @@ def clear_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS reject_scans")
 
 
-def raise_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
+def raise_csv_rejects(
+    con: duckdb.DuckDBPyConnection, declared: Mapping[str, Mapping[str, str]]
+) -> None:
     """Raise for the first row that a ``store_rejects`` CSV scan could not read.
 
     DuckDB skips such rows and records them; an ingest must refuse them instead, since a
-    dropped cost row would make the totals silently wrong. The row number counts data rows
-    (the header is not a row), so row 1 is the line after the header.
+    dropped cost row would make the totals silently wrong. ``declared`` maps each file to the
+    types its columns were read as (in file order). The row number counts data rows (the
+    header is not a row), so row 1 is the line after the header.
     """
     exists = fetch_one(
         con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'"
@@ -164,39 +167,57 @@ def raise_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
         return
     row = fetch_one(
         con,
-        "SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line, e.column_idx, "
-        "e.error_message, (SELECT count(*) FROM reject_errors) FROM reject_errors e "
-        "JOIN reject_scans s USING (scan_id, file_id) ORDER BY e.scan_id, e.line LIMIT 1",
+        "SELECT s.file_path, e.line, e.error_type, e.csv_line, e.error_message, "
+        "(SELECT count(DISTINCT (scan_id, file_id, line)) FROM reject_errors) "
+        "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
+        "ORDER BY e.scan_id, e.line LIMIT 1",
     )
     if row is None:
         return
-    path, line, column, kind, raw, idx, message, total = row
+    path, line, kind, raw, message, total = row
     more = f" ({total} rows have problems; this is the first)" if total > 1 else ""
-    raise InputError(
-        _reject_message(kind, raw, idx, message) + more,
-        file=str(path),
-        row=int(line) - 1,
-        column=column if kind == "CAST" else None,
-    )
+    column, text = None, message
+    if kind == "CAST" and raw is not None:
+        # DuckDB's own column_idx/column_name are wrong when only some columns are read
+        # (projection pushdown), so find the cell that does not convert ourselves.
+        bad = first_bad_cell(next(csv.reader(io.StringIO(raw)), []), declared.get(str(path), {}))
+        if bad is not None:
+            column, text = bad[0], f"cannot read {bad[1]!r} as {describe_type(bad[2])}"
+    elif kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        text = f"{kind.lower()} in this row (a truncated or hand-edited file?)"
+    raise InputError(text + more, file=str(path), row=int(line) - 1, column=column)
 
 
-def _reject_message(kind: str, raw: str | None, idx: int | None, message: str) -> str:
-    if kind == "CAST" and raw is not None and idx is not None:
-        cells = next(csv.reader(io.StringIO(raw)), [])
-        # column_idx counts from 1, in the file's own column order.
-        value = cells[idx - 1] if 0 < idx <= len(cells) else ""
-        target = message.rsplit(" to ", 1)[-1].strip("'\"")
-        what = (
-            "a date/time"
-            if "TIME" in target or "DATE" in target
-            else "a number"
-            if any(t in target for t in ("DECIMAL", "DOUBLE", "INT", "FLOAT"))
-            else target
-        )
-        return f"cannot read {value!r} as {what}"
-    if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-        return f"{kind.lower()} in this row (a truncated or hand-edited file?)"
-    return message
+def first_bad_cell(cells: Sequence[str], types: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """(column, text, type) of the first cell that does not convert to its declared type."""
+    checks = [
+        (name, cell, kind)
+        for (name, kind), cell in zip(types.items(), cells, strict=False)
+        if kind != "VARCHAR" and cell not in NULL_STRINGS
+    ]
+    if not checks:
+        return None
+    scratch = duckdb.connect()
+    try:
+        # The types are capcost's own declarations, the cells are bound.
+        sql = ", ".join(f"TRY_CAST(? AS {kind}) IS NULL" for _, _, kind in checks)
+        failed = fetch_one(scratch, f"SELECT {sql}", [cell for _, cell, _ in checks])
+    finally:
+        scratch.close()
+    for check, bad in zip(checks, failed or (), strict=True):
+        if bad:
+            return check
+    return None
+
+
+def describe_type(kind: str) -> str:
+    """'a number' or 'a date/time' for messages, from a DuckDB type name."""
+    kind = kind.upper()
+    if "TIME" in kind or "DATE" in kind:
+        return "a date/time"
+    if any(t in kind for t in ("DECIMAL", "DOUBLE", "INT", "FLOAT", "REAL", "NUMERIC")):
+        return "a number"
+    return kind
 
 
 def read_error(exc: duckdb.Error, files: Sequence[Path]) -> InputError:

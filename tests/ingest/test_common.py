@@ -33,12 +33,14 @@ def test_csv_rejects_name_file_row_and_column(tmp_path: Path) -> None:
     con = duckdb.connect()
     common.clear_csv_rejects(con)
     rel = con.read_csv(
-        str(path), header=True, columns={"cost": "DECIMAL(38,12)", "ts": "TIMESTAMP"},
+        str(path),
+        header=True,
+        columns={"cost": "DECIMAL(38,12)", "ts": "TIMESTAMP"},
         store_rejects=True,
     )
-    rel.fetchall()
+    rel.project("cost").fetchall()  # read only some columns, as an ingest's checks do
     with pytest.raises(InputError) as err:
-        common.raise_csv_rejects(con)
+        common.raise_csv_rejects(con, {str(path): {"cost": "DECIMAL(38,12)", "ts": "TIMESTAMP"}})
     assert (err.value.file, err.value.row, err.value.column) == (str(path), 3, "cost")
     assert "cannot read 'abc' as a number" in str(err.value)
 
@@ -46,7 +48,7 @@ def test_csv_rejects_name_file_row_and_column(tmp_path: Path) -> None:
 def test_no_rejects_is_silent() -> None:
     con = duckdb.connect()
     common.clear_csv_rejects(con)
-    common.raise_csv_rejects(con)
+    common.raise_csv_rejects(con, {})
 
 
 def test_gzip_damage_counts_the_rows_that_survived(tmp_path: Path) -> None:
@@ -59,6 +61,12 @@ def test_gzip_damage_counts_the_rows_that_survived(tmp_path: Path) -> None:
     good = tmp_path / "ok.csv.gz"
     good.write_bytes(packed)
     assert common.gzip_damage(good) is None
+
+
+def test_first_bad_cell_names_the_column() -> None:
+    types = {"a": "VARCHAR", "cost": "DECIMAL(38,12)", "ts": "TIMESTAMPTZ"}
+    assert common.first_bad_cell(["x", "1.5", "2024-01-01T00:00:00Z"], types) is None
+    assert common.first_bad_cell(["x", "NULL", "soon"], types) == ("ts", "soon", "TIMESTAMPTZ")
 
 
 def test_currency_codes() -> None:

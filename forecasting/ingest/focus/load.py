@@ -66,12 +66,15 @@ def load_focus(
                 parameter="PATH",
             )
         labels = sorted({g.layout.label for g in groups})
-        relation = _relation(store.con, groups)
+        try:
+            relation = _relation(store.con, groups)
+        except duckdb.Error as exc:  # DuckDB samples a CSV as soon as it is named
+            raise _diagnose(groups, exc) from None
         with common.watch_query(store.con, reporter, 0.05, 0.35, "checking"):
             summary = _validate(store.con, relation, groups)
         with common.watch_query(store.con, reporter, 0.35, 1.0, "writing"):
             store.replace_cost_periods(run, relation)
-        common.raise_csv_rejects(store.con)
+        common.raise_csv_rejects(store.con, _declared(groups))
         detail = _detail(summary, files, labels)
         run.detail.update(detail)
     return IngestResult(run.run_id, settings.SOURCE, run.rows, "succeeded", detail)
@@ -101,6 +104,11 @@ def _groups(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> list[FileG
             columns, types = tuple(rel.columns), tuple(str(t) for t in rel.types)
         else:
             columns, types = tuple(common.read_csv_header(path)), None
+        duplicates = sorted({c for c in columns if columns.count(c) > 1})
+        if duplicates:
+            raise InputError(
+                "the header names this column twice", file=str(path), column=duplicates[0]
+            )
         dialect, label = helpers.detect(columns, file=str(path))
         common.require_columns(
             columns,
@@ -132,15 +140,23 @@ def _relation(con: duckdb.DuckDBPyConnection, groups: Sequence[FileGroup]) -> An
     return combined
 
 
+def _declared(groups: Sequence[FileGroup]) -> dict[str, dict[str, str]]:
+    """The types each CSV file's columns are read as (to explain rows DuckDB rejects)."""
+    mapping = settings.cur_mapping()
+    return {
+        str(path): helpers.csv_types(group.layout.dialect, group.layout.columns, mapping)
+        for group in groups
+        if not group.layout.parquet
+        for path in group.files
+    }
+
+
 def _read(con: duckdb.DuckDBPyConnection, group: FileGroup, mapping: settings.CurMapping) -> Any:
     layout, files = group.layout, [str(f) for f in group.files]
     if layout.parquet:
         rel = con.read_parquet(files)
     else:
-        try:
-            types = helpers.csv_types(layout.dialect, layout.columns, mapping)
-        except InputError as exc:
-            raise InputError(str(exc), file=files[0]) from None
+        types = helpers.csv_types(layout.dialect, layout.columns, mapping)
         rel = con.read_csv(
             files,
             header=True,
@@ -182,26 +198,24 @@ def _validate(
     try:
         summary = con.execute(_SUMMARY_SQL.format(nulls=nulls)).df()
     except duckdb.Error as exc:
-        raise _diagnose(con, groups, exc) from None
-    finally:
-        con.execute("DROP VIEW IF EXISTS _focus_in")
-    common.raise_csv_rejects(con)
+        # The run's transaction is aborted now; the rollback drops the view too.
+        raise _diagnose(groups, exc) from None
+    con.execute("DROP VIEW _focus_in")
+    common.raise_csv_rejects(con, _declared(groups))
     for column in settings.REQUIRED:
         missing = int(summary[f"null {column}"].sum())
         if missing:
             raise _located(
-                con,
                 groups,
                 column,
                 "v IS NULL",
                 [],
                 f"{missing} line items have no {column}, which every line item needs",
             )
-    _check_currencies(con, groups, summary)
+    _check_currencies(groups, summary)
     bad_tags = int(summary["bad_tags"].sum())
     if bad_tags:
         raise _located(
-            con,
             groups,
             "Tags",
             "v IS NOT NULL AND NOT json_valid(v)",
@@ -211,13 +225,10 @@ def _validate(
     return summary
 
 
-def _check_currencies(
-    con: duckdb.DuckDBPyConnection, groups: Sequence[FileGroup], summary: pd.DataFrame
-) -> None:
+def _check_currencies(groups: Sequence[FileGroup], summary: pd.DataFrame) -> None:
     for code in sorted(set(summary["BillingCurrency"].dropna())):
         if code not in common.ISO_4217:
             raise _located(
-                con,
                 groups,
                 "BillingCurrency",
                 "v = ?",
@@ -232,7 +243,6 @@ def _check_currencies(
             provider, account = first["ProviderName"], first["BillingAccountId"]
             period = pd.Timestamp(first["BillingPeriodStart"])
             raise _located(
-                con,
                 groups,
                 "BillingCurrency",
                 "v = ?",
@@ -244,7 +254,6 @@ def _check_currencies(
 
 
 def _located(
-    con: duckdb.DuckDBPyConnection,
     groups: Sequence[FileGroup],
     column: str,
     predicate: str,
@@ -258,53 +267,52 @@ def _located(
         if raw is None:
             continue
         for path in group.files:
-            found = _first_row(con, path, group.layout, raw, predicate, params)
+            found = _first_row(path, group.layout, raw, predicate, params)
             if found is not None:
                 return InputError(message, file=str(path), row=found[0], column=raw)
     return InputError(message, column=column)
 
 
 def _first_row(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    layout: Layout,
-    raw: str,
-    predicate: str,
-    params: list[Any],
+    path: Path, layout: Layout, raw: str, predicate: str, params: list[Any]
 ) -> tuple[int, str | None] | None:
     """(data row counted from 1, raw text) of the first row matching, or None.
 
-    Only runs on the error path, so it may read the one column again.
+    Only runs on the error path. It reads the one column again on a connection of its own:
+    the run's transaction may already be aborted by the error being explained.
     """
     # predicate is one of this module's fixed SQL fragments over v, the column name is quoted
     # and values are bound, hence the noqa marks.
-    if layout.parquet:
-        source = (
-            f"SELECT file_row_number + 1 AS r, nullif(CAST({helpers.quote(raw)} AS VARCHAR), '') "  # noqa: S608
-            "AS v FROM read_parquet(?, file_row_number = true)"
-        )
-        sql = f"SELECT r, v FROM ({source}) WHERE {predicate} ORDER BY r LIMIT 1"  # noqa: S608
-        row = common.fetch_one(con, sql, [str(path), *params])
-    else:
-        # A table keeps the file's order in its rowid, which a plain query does not promise.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _locate AS SELECT {helpers.quote(raw)} AS v "  # noqa: S608
-            "FROM read_csv(?, header = true, all_varchar = true, nullstr = ?, delim = ',', "
-            "quote = '\"', escape = '\"', null_padding = true)",
-            [str(path), list(common.NULL_STRINGS)],
-        )
-        row = common.fetch_one(
-            con,
-            f"SELECT rowid + 1, v FROM _locate WHERE {predicate} ORDER BY rowid LIMIT 1",  # noqa: S608
-            params,
-        )
-        con.execute("DROP TABLE _locate")
+    scratch = duckdb.connect()
+    try:
+        scratch.execute("SET TimeZone = 'UTC'")
+        if layout.parquet:
+            value = f"nullif(CAST({helpers.quote(raw)} AS VARCHAR), '')"
+            source = (
+                f"SELECT file_row_number + 1 AS r, {value} AS v "  # noqa: S608
+                "FROM read_parquet(?, file_row_number = true)"
+            )
+            sql = f"SELECT r, v FROM ({source}) WHERE {predicate} ORDER BY r LIMIT 1"  # noqa: S608
+            row = common.fetch_one(scratch, sql, [str(path), *params])
+        else:
+            # A table keeps the file's order in its rowid, which a plain query does not promise.
+            scratch.execute(
+                f"CREATE TABLE located AS SELECT {helpers.quote(raw)} AS v "  # noqa: S608
+                "FROM read_csv(?, header = true, all_varchar = true, nullstr = ?, delim = ',', "
+                "quote = '\"', escape = '\"', null_padding = true)",
+                [str(path), list(common.NULL_STRINGS)],
+            )
+            row = common.fetch_one(
+                scratch,
+                f"SELECT rowid + 1, v FROM located WHERE {predicate} ORDER BY rowid LIMIT 1",  # noqa: S608
+                params,
+            )
+    finally:
+        scratch.close()
     return None if row is None else (int(row[0]), row[1])
 
 
-def _diagnose(
-    con: duckdb.DuckDBPyConnection, groups: Sequence[FileGroup], exc: duckdb.Error
-) -> InputError:
+def _diagnose(groups: Sequence[FileGroup], exc: duckdb.Error) -> InputError:
     """Find the file, row and column behind a DuckDB read or conversion error."""
     files = [f for g in groups for f in g.files]
     if isinstance(exc, duckdb.IOException):
@@ -315,7 +323,6 @@ def _diagnose(
             for path in group.files:
                 cast_type = "TIMESTAMPTZ" if target.startswith("TIMESTAMP") else target
                 found = _first_row(
-                    con,
                     path,
                     group.layout,
                     raw,

@@ -1,0 +1,208 @@
+"""Broken exports: a message naming the file, row and column, and no change to the data."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from forecasting.errors import InputError
+from forecasting.ingest.focus import load_focus
+from forecasting.store import Store
+from tests.conftest import table_checksums
+from tests.ingest import billing_fixtures as fx
+
+
+@dataclass(frozen=True)
+class Broken:
+    """How to break an export, and what the error must say."""
+
+    build: Callable[[Path], list[Path]]
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+
+def focus(tmp: Path, name: str = "bad.csv", **changes: dict[str, str]) -> list[Path]:
+    """The FOCUS fixture with row ``rN`` (data row N, from 1) changed."""
+    rows = fx.focus_rows()
+    for key, change in changes.items():
+        index = int(key[1:]) - 1
+        rows[index] = rows[index] | change
+    return [fx.write_csv(rows, tmp / name, fx.FOCUS_HEADER)]
+
+
+def focus_without(tmp: Path, column: str) -> list[Path]:
+    header = [c for c in fx.FOCUS_HEADER if c != column]
+    return [fx.write_csv(fx.focus_rows(), tmp / "bad.csv", header)]
+
+
+def cur(tmp: Path, **changes: dict[str, str]) -> list[Path]:
+    rows = fx.cur_legacy_rows()
+    for key, change in changes.items():
+        rows[int(key[1:]) - 1] |= change
+    return [fx.write_csv(rows, tmp / "bad.csv", fx.CUR_LEGACY_HEADER)]
+
+
+def truncated_gzip(tmp: Path) -> list[Path]:
+    rows = fx.focus_rows() * 300
+    full = fx.write_csv(rows, tmp / "full.csv.gz", fx.FOCUS_HEADER).read_bytes()
+    (tmp / "full.csv.gz").unlink()
+    path = tmp / "bad.csv.gz"
+    path.write_bytes(full[: len(full) * 2 // 3])
+    return [path]
+
+
+def short_last_row(tmp: Path) -> list[Path]:
+    [path] = focus(tmp)
+    with path.open("a") as handle:
+        handle.write("1.25,012345678901,Acme\n")
+    return [path]
+
+
+def parquet_text_cost(tmp: Path) -> list[Path]:
+    rows = fx.focus_rows()
+    rows[3] = rows[3] | {"BilledCost": "abc"}
+    types = {"ChargePeriodStart": "TIMESTAMPTZ", "ChargePeriodEnd": "TIMESTAMPTZ"}
+    return [fx.write_parquet(rows, tmp / "bad.parquet", types)]
+
+
+def good_then_bad(tmp: Path) -> list[Path]:
+    rows = [r | {"BilledCost": "99"} for r in fx.focus_rows()]
+    good = fx.write_csv(rows, tmp / "a-good.csv", fx.FOCUS_HEADER)
+    return [good, *focus(tmp, "b-bad.csv", r3={"BilledCost": "oops"})]
+
+
+def focus_and_cur(tmp: Path) -> list[Path]:
+    return [*focus(tmp, "a.csv"), fx.write_csv(fx.cur_legacy_rows(), tmp / "b.csv")]
+
+
+def write(name: str, data: bytes) -> Callable[[Path], list[Path]]:
+    def build(tmp: Path) -> list[Path]:
+        (tmp / name).write_bytes(data)
+        return [tmp / name]
+
+    return build
+
+
+CASES = {
+    "bad date": Broken(
+        lambda t: focus(t, r5={"ChargePeriodStart": "2024-13-45T00:00:00Z"}),
+        "cannot read '2024-13-45T00:00:00Z' as a date/time", "bad.csv", 5, "ChargePeriodStart",
+    ),
+    "text in a cost column": Broken(
+        lambda t: focus(t, r3={"BilledCost": "12,50"}),
+        "cannot read '12,50' as a number", "bad.csv", 3, "BilledCost",
+    ),
+    "several bad values": Broken(
+        lambda t: focus(t, r2={"ListCost": "n/a"}, r9={"EffectiveCost": "-"}),
+        "cannot read 'n/a' as a number (2 rows have problems; this is the first)",
+        "bad.csv", 2, "ListCost",
+    ),
+    "missing required column": Broken(
+        lambda t: focus_without(t, "BillingPeriodStart"),
+        "missing required column", "bad.csv", None, "BillingPeriodStart",
+    ),
+    "truncated gzip": Broken(truncated_gzip, "truncated or corrupt gzip file", "bad.csv.gz"),
+    "unknown currency": Broken(
+        lambda t: focus(t, r8={"BillingCurrency": "US$"}),
+        "unknown currency 'US$'", "bad.csv", 8, "BillingCurrency",
+    ),
+    "mixed currency in one account": Broken(
+        lambda t: focus(t, r10={"BillingCurrency": "EUR"}),
+        "bills 2024-09 in several currencies (EUR, USD)", "bad.csv", 10, "BillingCurrency",
+    ),
+    "missing cost": Broken(
+        lambda t: focus(t, r6={"BilledCost": "NULL"}),
+        "1 line items have no BilledCost", "bad.csv", 6, "BilledCost",
+    ),
+    "missing billing period": Broken(
+        lambda t: focus(t, r11={"BillingPeriodStart": ""}),
+        "1 line items have no BillingPeriodStart", "bad.csv", 11, "BillingPeriodStart",
+    ),
+    "tags not JSON": Broken(
+        lambda t: focus(t, r1={"Tags": "{team: web"}),
+        "1 line items have Tags that are not a JSON object", "bad.csv", 1, "Tags",
+    ),
+    "short last row": Broken(
+        short_last_row, "missing columns in this row", "bad.csv", len(fx.focus_rows()) + 1
+    ),
+    "not a billing export": Broken(
+        write("bad.csv", b"a,b\n1,2\n"), "not a FOCUS or AWS CUR export", "bad.csv"
+    ),
+    "empty file": Broken(write("bad.csv", b""), "the file is empty", "bad.csv"),
+    "not parquet": Broken(
+        write("bad.parquet", b"PAR1 this is not parquet"), "cannot read this Parquet file",
+        "bad.parquet",
+    ),
+    "duplicate column": Broken(
+        write("bad.csv", b"BilledCost,BilledCost,ChargePeriodStart,BillingCurrency\n"),
+        "the header names this column twice", "bad.csv", None, "BilledCost",
+    ),
+    "parquet text cost": Broken(
+        parquet_text_cost, "cannot read 'abc' as a number", "bad.parquet", 4, "BilledCost"
+    ),
+    "CUR bad cost": Broken(
+        lambda t: cur(t, r7={"lineItem/UnblendedCost": "n/a"}),
+        "cannot read 'n/a' as a number", "bad.csv", 7, "lineItem/UnblendedCost",
+    ),
+    "CUR bad date": Broken(
+        lambda t: cur(t, r2={"lineItem/UsageStartDate": "yesterday"}),
+        "cannot read 'yesterday' as a date/time", "bad.csv", 2, "lineItem/UsageStartDate",
+    ),
+    "CUR missing column": Broken(
+        lambda t: [
+            fx.write_csv(
+                fx.cur_legacy_rows(), t / "bad.csv",
+                [c for c in fx.CUR_LEGACY_HEADER if c != "lineItem/UsageStartDate"],
+            )
+        ],
+        "missing required column", "bad.csv", None, "lineItem/UsageStartDate",
+    ),
+    "good file then a bad one": Broken(
+        good_then_bad, "cannot read 'oops' as a number", "b-bad.csv", 3, "BilledCost"
+    ),
+    "FOCUS and CUR together": Broken(focus_and_cur, "mix FOCUS and CUR exports"),
+}  # fmt: skip
+
+
+@pytest.fixture
+def loaded(fresh_store: Store, tmp_path: Path) -> Store:
+    """A store that already holds data, so that 'unchanged' means something."""
+    good = tmp_path / "good"
+    good.mkdir()
+    load_focus(fresh_store, focus(good, "focus.csv"))
+    load_focus(fresh_store, [fx.write_csv(fx.cur_legacy_rows(), good / "cur.csv")])
+    return fresh_store
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_broken_file_is_refused_and_changes_nothing(
+    loaded: Store, tmp_path: Path, case: str
+) -> None:
+    broken = CASES[case]
+    paths = broken.build(tmp_path)
+    before = table_checksums(loaded, exclude=("ingest_runs",))
+    with pytest.raises(InputError) as err:
+        load_focus(loaded, paths)
+    error = err.value
+    assert broken.message in str(error)
+    if broken.file is not None:
+        assert error.file is not None and Path(error.file).name == broken.file
+    assert (error.row, error.column) == (broken.row, broken.column)
+    assert table_checksums(loaded, exclude=("ingest_runs",)) == before
+    last = loaded.runs(limit=1)[0]
+    assert (last["status"], last["error"]) == ("failed", str(error))
+
+
+def test_truncated_gzip_says_how_far_it_got(tmp_path: Path) -> None:
+    [path] = truncated_gzip(tmp_path)
+    with gzip.open(path, "rt") as handle, pytest.raises(EOFError):
+        handle.read()
+    store = Store()
+    with pytest.raises(InputError, match=r"it ends after data row \d+"):
+        load_focus(store, [path])
