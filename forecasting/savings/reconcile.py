@@ -1,0 +1,201 @@
+"""Reconcile a stated savings plan with the spend it claims to act on, without double counting."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.savings.stacking import LEVER_ORDER
+
+STATED_COLUMNS = ("initiative", "category", "percent", "monthly_savings")
+# Where a stated category is looked for, in this order (first dimension that has it wins).
+SPEND_DIMENSIONS = ("cost_group", "ServiceCategory", "ServiceName")
+OUTPUT_COLUMNS = (
+    "initiative", "category", "stated_percent", "stated_monthly", "base_monthly",
+    "implied_base", "modelled_monthly", "flags",
+)  # fmt: skip
+
+# Which lever an initiative's wording names; unrecognised lines stack after the database lever
+# and before commitments, in file order.
+_LEVER_WORDS = {
+    "right-size": r"right[- ]?siz|downsiz|idle",
+    "cdn": r"\bcdn\b|cach",
+    "database": r"database|quer|\bdb\b|index",
+    "commitments": r"reserv|savings plan|commit|\bri\b|\bsp\b",
+}
+
+
+def lever_of(initiative: str) -> str | None:
+    text = initiative.lower()
+    for lever, pattern in _LEVER_WORDS.items():
+        if re.search(pattern, text):
+            return lever
+    return None
+
+
+def _stack_rank(initiative: str) -> float:
+    lever = lever_of(initiative)
+    if lever is None:
+        return LEVER_ORDER.index("commitments") - 0.5
+    return float(LEVER_ORDER.index(lever))
+
+
+def validate_stated(lines: pd.DataFrame, source: str = "stated plan") -> pd.DataFrame:
+    """Columns present, numbers numeric and non-negative, each line with a percent or dollars."""
+    missing = [c for c in STATED_COLUMNS if c not in lines.columns]
+    if missing:
+        raise InputError(f"missing columns {missing}", file=source)
+    out = lines[list(STATED_COLUMNS)].copy()
+    for col in ("percent", "monthly_savings"):
+        text = out[col].astype(str).str.strip()
+        blank = out[col].isna() | text.isin(["", "nan", "NaN", "<NA>", "None"])
+        values = pd.to_numeric(text.where(~blank), errors="coerce")
+        bad = ~blank & (values.isna() | (values < 0))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{out[col].iloc[row]!r} is not a non-negative number", file=source,
+                             row=row + 2, column=col)  # fmt: skip
+        out[col] = values.astype(float)
+    for col in ("initiative", "category"):
+        blank = out[col].isna() | (out[col].astype(str).str.strip() == "")
+        if blank.any():
+            row = int(np.flatnonzero(blank.to_numpy())[0])
+            raise InputError("is empty", file=source, row=row + 2, column=col)
+        out[col] = out[col].astype(str).str.strip()
+    neither = out["percent"].isna() & out["monthly_savings"].isna()
+    if neither.any():
+        row = int(np.flatnonzero(neither.to_numpy())[0])
+        raise InputError("needs a percent or monthly_savings", file=source, row=row + 2)
+    if (out["percent"] > 100).any():
+        row = int(np.flatnonzero((out["percent"] > 100).to_numpy())[0])
+        raise InputError("percent above 100", file=source, row=row + 2, column="percent")
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    lines: pd.DataFrame
+    """One row per stated line (``OUTPUT_COLUMNS`` plus ``order``, ``matched``, ``lever``)."""
+    total_spend: float
+    stated_total: float
+    stacked_total: float
+    naive_total: float
+    """Each line's percent of its whole base, summed: what a spreadsheet would add up."""
+
+    def table(self) -> pd.DataFrame:
+        """The lines then a total row, in the CLI's columns."""
+        pct = 100 / self.total_spend if self.total_spend else math.nan
+        total = {
+            "initiative": "Total",
+            "category": "all spend",
+            "stated_percent": self.stated_total * pct,
+            "stated_monthly": self.stated_total,
+            "base_monthly": self.total_spend,
+            "implied_base": math.nan,
+            "modelled_monthly": self.stacked_total,
+            "flags": (
+                f"stacked ${self.stacked_total:,.0f} ({self.stacked_total * pct:.1f}%) vs stated "
+                f"${self.stated_total:,.0f} ({self.stated_total * pct:.1f}%); naive sum "
+                f"${self.naive_total:,.0f}"
+            ),
+        }
+        body = self.lines[list(OUTPUT_COLUMNS)]
+        return pd.concat([body, pd.DataFrame([total])], ignore_index=True)
+
+
+def _match(spend: pd.DataFrame, category: str) -> tuple[np.ndarray, str | None]:
+    wanted = category.casefold()
+    for dim in SPEND_DIMENSIONS:
+        if dim in spend.columns:
+            hit = spend[dim].astype(str).str.casefold().to_numpy() == wanted
+            if hit.any():
+                return hit, dim
+    return np.zeros(len(spend), dtype=bool), None
+
+
+def _implied_base(dollars: float, percent: float) -> float:
+    """The base a line implies: its dollars over its percent (NaN when either is missing)."""
+    if math.isnan(dollars) or math.isnan(percent) or percent <= 0:
+        return math.nan
+    try:
+        implied = float(dollars) / (float(percent) / 100)
+    except (ZeroDivisionError, OverflowError):  # a percent so small it is no claim at all
+        return math.nan
+    return implied if math.isfinite(implied) else math.nan
+
+
+def _line_flags(
+    stated: pd.Series, base: float, implied: float, matched: str | None, tolerance: float
+) -> list[str]:
+    flags = []
+    if matched is None:
+        flags.append(f"no spend found for category {stated['category']!r}")
+    elif not math.isnan(implied) and abs(implied - base) > tolerance * base:
+        flags.append(
+            f"implied base ${implied:,.0f} vs ${base:,.0f} spend "
+            f"({implied / base - 1:+.0%}, tolerance {tolerance:.0%})"
+            if base
+            else f"implied base ${implied:,.0f} vs no spend"
+        )
+    if not math.isnan(stated["monthly_savings"]) and stated["monthly_savings"] > base:
+        flags.append(f"stated saving exceeds the ${base:,.0f} it acts on")
+    return flags
+
+
+def reconcile(
+    stated: pd.DataFrame, spend: pd.DataFrame, *, tolerance: float = 0.10
+) -> Reconciliation:
+    """Check a stated plan against one month's spend and stack it without double counting.
+
+    ``spend`` has a ``cost`` column and any of ``cost_group``, ``ServiceCategory``,
+    ``ServiceName``; a line's ``category`` matches the first of those that has it. Lines act
+    in lever order (right-size, CDN, database, commitments) on what earlier lines left of
+    their spend, tracked row by row, so a service inside a cost group is not saved twice.
+    """
+    if not 0 <= tolerance < 1:
+        raise InputError("tolerance must be in [0, 1)", parameter="tolerance")
+    lines = validate_stated(stated)
+    if "cost" not in spend.columns:
+        raise InputError("spend lacks a cost column", parameter="spend")
+    cost = spend["cost"].to_numpy(float)
+    remaining = cost.copy()
+    names = [str(x) for x in lines["initiative"]]
+    found = [_match(spend, str(c)) for c in lines["category"]]
+    rows = []
+    order = sorted(range(len(lines)), key=lambda i: (_stack_rank(names[i]), i))
+    for rank, i in enumerate(order, start=1):
+        line = lines.iloc[i]
+        mask, matched = found[i]
+        base = float(cost[mask].sum())
+        pct = line["percent"] if not math.isnan(line["percent"]) else (
+            100 * line["monthly_savings"] / base if base else 0.0
+        )  # fmt: skip
+        implied = _implied_base(line["monthly_savings"], line["percent"])
+        modelled = float(remaining[mask].sum()) * min(pct, 100) / 100
+        remaining[mask] *= 1 - min(pct, 100) / 100
+        flags = _line_flags(line, base, implied, matched, tolerance)
+        flags += [
+            f"same spend as line {j + 1} ({names[j]})"
+            for j, (other, _) in enumerate(found)
+            if j != i and (other & mask).any()
+        ]
+        rows.append({
+            "line": i + 1, "initiative": line["initiative"], "category": line["category"],
+            "stated_percent": line["percent"], "stated_monthly": line["monthly_savings"],
+            "base_monthly": base, "implied_base": implied, "modelled_monthly": modelled,
+            "flags": "; ".join(flags), "order": rank, "matched": matched or "",
+            "lever": lever_of(names[i]) or "", "naive_monthly": base * pct / 100,
+        })  # fmt: skip
+    frame = pd.DataFrame(rows).sort_values("line").reset_index(drop=True)
+    return Reconciliation(
+        lines=frame,
+        total_spend=float(cost.sum()),
+        stated_total=float(lines["monthly_savings"].fillna(0).sum()),
+        stacked_total=float(frame["modelled_monthly"].sum()) if len(frame) else 0.0,
+        naive_total=float(frame["naive_monthly"].sum()) if len(frame) else 0.0,
+    )
