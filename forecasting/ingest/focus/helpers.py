@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from forecasting.errors import InputError
 from forecasting.ingest.focus import settings
@@ -40,6 +41,14 @@ class Layout:
         if self.types is None:
             return None
         return self.types[self.columns.index(column)]
+
+
+@dataclass(frozen=True)
+class FileGroup:
+    """Files that share one header: DuckDB reads them in one scan."""
+
+    layout: Layout
+    files: tuple[Path, ...]
 
 
 def detect(columns: Sequence[str], *, file: str) -> tuple[Dialect, str]:
