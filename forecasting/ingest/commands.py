@@ -12,11 +12,12 @@ SourceRegistrar = Callable[
 
 def _sources() -> list[SourceRegistrar]:
     # Append each source's `register(sources, common)` here (imports must stay light).
+    from forecasting.ingest.athena import cli as athena
     from forecasting.ingest.cloudwatch import cli as cloudwatch
     from forecasting.ingest.cost_explorer import cli as cost_explorer
     from forecasting.ingest.focus import cli as focus
 
-    return [cost_explorer.register, focus.register, cloudwatch.register]
+    return [cost_explorer.register, focus.register, cloudwatch.register, athena.register]
 
 
 def register(
