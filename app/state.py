@@ -15,9 +15,10 @@ from typing import TypeVar
 
 import streamlit as st
 
-from forecasting.errors import StoreError
+from forecasting.errors import CapcostError
 from forecasting.interface import Excuse
 from forecasting.overview import Overview, build_overview
+from forecasting.review import Review, build_review, months_with_cost
 from forecasting.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def with_store(fn: Callable[[Store], T], path: Path) -> T | Excuse:
     try:
         with Store(path, read_only=True, lock_timeout=LOCK_WAIT_SECONDS) as store:
             return fn(store)
-    except StoreError as exc:
+    except CapcostError as exc:
         return Excuse(str(exc), {"path": str(path)})
 
 
@@ -60,3 +61,23 @@ def _overview(path: str, version: float) -> Overview | Excuse:
 def overview() -> Overview | Excuse:
     path = db_path()
     return _overview(str(path), db_version(path))
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def _review_months(path: str, version: float) -> list[str] | Excuse:
+    return with_store(months_with_cost, Path(path))
+
+
+def review_months() -> list[str] | Excuse:
+    path = db_path()
+    return _review_months(str(path), db_version(path))
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner="Building the review...")
+def _review(path: str, version: float, month: str) -> Review | Excuse:
+    return with_store(lambda store: build_review(store, month), Path(path))
+
+
+def review(month: str) -> Review | Excuse:
+    path = db_path()
+    return _review(str(path), db_version(path), month)

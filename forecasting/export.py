@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -50,3 +51,12 @@ def write_csv(frame: pd.DataFrame, dest: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def zip_csvs(tables: dict[str, pd.DataFrame]) -> bytes:
+    """One zip holding ``<name>.csv`` per table, each written as ``to_csv_bytes`` does."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, frame in tables.items():
+            archive.writestr(f"{name}.csv", to_csv_bytes(frame))
+    return buffer.getvalue()

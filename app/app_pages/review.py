@@ -1,0 +1,119 @@
+"""Cost review: the monthly meeting's variance, plan vs actual, anomalies and unit economics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import charts, state
+from forecasting.export import zip_csvs
+from forecasting.interface import Excuse
+from forecasting.review import PlanVariance
+
+st.title("Cost review")
+months = state.review_months()
+if isinstance(months, Excuse):
+    st.info(months.reason, icon=":material/info:")
+    st.stop()
+
+month = st.selectbox(
+    "Month",
+    months,
+    index=0,
+    help="Calendar month of ChargePeriodStart (UTC). The running month is compared day for day "
+    "with the same days of the month before, and with the plan prorated to those days.",
+)
+review = state.review(month)
+if isinstance(review, Excuse):
+    st.info(review.reason, icon=":material/info:")
+    st.stop()
+
+cur = review.currency
+total = review.by_group["current"].sum()
+previous = review.by_group["previous"].sum()
+running = "" if review.complete else " (month to date)"
+k1, k2, k3 = st.columns(3)
+k1.metric(f"Spend {month}{running}", f"{total:,.0f} {cur}")
+k2.metric(
+    "Previous month" + (", same days" if running else ""),
+    f"{previous:,.0f} {cur}",
+    delta=f"{total - previous:+,.0f} {cur}",
+    delta_color="inverse",
+)
+if isinstance(review.plan, PlanVariance):
+    k3.metric(
+        "Plan of record",
+        f"{review.plan.planned_cost:,.0f} {cur}",
+        delta=f"{review.plan.variance:+,.0f} {cur} actual vs plan",
+        delta_color="inverse",
+    )
+
+with st.expander("How is this computed", icon=":material/help:"):
+    st.markdown(
+        f"""
+- Spend is FOCUS EffectiveCost (amortized) per calendar month of ChargePeriodStart, in {cur}.
+  {"This month is still running: compare with care." if not review.complete else ""}
+- **Variance** = this month - previous month, per cost group and per service; top movers are
+  the five services with the largest absolute change. A running month is compared with the
+  same days of the previous month, and with the plan prorated to those days.
+- **Plan vs actual** uses the newest plan of record that covers the month. Its variance splits
+  into **volume** = (actual users - planned users) x planned cost per user and **rate** =
+  (actual cost per user - planned cost per user) x actual users; the two add up exactly.
+- **Unit economics**: cost / average daily users, and cost / (average req/s x seconds in the
+  month / 1,000,000), for complete months.
+"""
+    )
+
+st.subheader("Month-over-month variance")
+left, right = st.columns(2)
+with left:
+    st.dataframe(review.by_group, hide_index=True)
+    st.plotly_chart(
+        charts.bars(review.by_group, "group", "change", "Change by group vs previous month", cur),
+        width="stretch",
+    )
+with right:
+    st.caption("Top movers by service")
+    st.dataframe(review.movers, hide_index=True)
+    with st.expander("All services"):
+        st.dataframe(review.by_service, hide_index=True)
+
+st.subheader("Actual vs plan of record")
+if isinstance(review.plan, PlanVariance):
+    plan = review.plan
+    st.caption(f"Plan: {plan.plan_name} (id {plan.plan_id})")
+    st.dataframe(plan.as_frame(), hide_index=True)
+    if plan.volume_variance is not None and plan.rate_variance is not None:
+        split = {"volume (users)": plan.volume_variance, "rate (cost per user)": plan.rate_variance}
+        v1, v2 = st.columns(2)
+        for column, (label, value) in zip((v1, v2), split.items(), strict=True):
+            column.metric(f"Variance from {label}", f"{value:+,.0f} {cur}")
+else:
+    st.info(review.plan.reason, icon=":material/info:")
+
+st.subheader("Unit economics")
+if isinstance(review.unit_economics, Excuse):
+    st.info(review.unit_economics.reason, icon=":material/info:")
+else:
+    unit = review.unit_economics
+    u1, u2 = st.columns(2)
+    u1.plotly_chart(
+        charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user"), width="stretch"
+    )
+    u2.plotly_chart(
+        charts.lines(
+            unit,
+            "ds",
+            ["cost_per_million_requests"],
+            "Cost per million requests",
+            f"{cur}/M requests",
+        ),
+        width="stretch",
+    )
+
+st.download_button(
+    "Download the review (zip of CSVs)",
+    zip_csvs(review.tables()),
+    file_name=f"cost_review_{month}.zip",
+    mime="application/zip",
+    icon=":material/download:",
+)

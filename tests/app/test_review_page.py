@@ -1,0 +1,32 @@
+"""The Cost review page renders the demo's review with no exception."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+
+def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
+    at = app_at("app_pages/review.py")
+    assert not at.exception
+    assert at.title[0].value == "Cost review"
+    assert at.selectbox[0].value == "2026-11"
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert titles == [
+        "Change by group vs previous month",
+        "Cost per user",
+        "Cost per million requests",
+    ]
+
+
+def test_choosing_a_month_updates_the_plan_comparison(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    at = app_at("app_pages/review.py")
+    at.selectbox[0].select("2026-04").run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Plan of record"] == "10,000 USD"
+    assert "Spend 2026-04" in labels
