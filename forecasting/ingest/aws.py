@@ -46,13 +46,14 @@ def client(
         retries={"mode": "adaptive", "total_max_attempts": max_attempts},
         user_agent_extra="capcost",
     )
-    return aws.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+    with api_errors(f"AWS {service} client"):  # e.g. no region configured anywhere
+        return aws.client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
-def caller_account(aws: boto3.Session) -> str:
+def caller_account(aws: boto3.Session, region: str | None = None) -> str:
     """The AWS account id the credentials belong to (STS GetCallerIdentity needs no permission)."""
     with api_errors("STS"):
-        sts: Any = aws.client("sts")
+        sts: Any = aws.client("sts", region_name=region)
         return str(sts.get_caller_identity()["Account"])
 
 

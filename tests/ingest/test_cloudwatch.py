@@ -498,3 +498,30 @@ def test_cli_bad_arguments(
     assert code == 2
     assert err.startswith("capcost: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_without_any_region_says_so(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_aws: None,
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    code = main(
+        [
+            "ingest",
+            "cloudwatch",
+            "--db",
+            str(tmp_path / "c.duckdb"),
+            "--config",
+            str(config(tmp_path, ALB_QUERY)),
+            "--start",
+            "2024-03-01",
+            "--end",
+            "2024-03-01",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("capcost: error: AWS cloudwatch client: You must specify a region")

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--end is before --start", parameter="--end")
     session = aws.session(args.profile)
     client = aws.client(session, "ce", region=args.region)
-    account = aws.caller_account(session)
+    account = aws.caller_account(session, args.region)
     with Store(args.db) as store:
         result = load(
             store,
