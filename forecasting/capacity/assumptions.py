@@ -92,8 +92,13 @@ _ALIASES = {
 _IGNORED = {"scale_down_memory", "scale_up_memory"}
 
 
-def from_payload(payload: dict[str, Any], **overrides: Any) -> CapacityAssumptions:
-    """Assumptions from a stored assumption set's payload; unknown keys are an error."""
+def from_payload(
+    payload: dict[str, Any], *, ignore_unknown: bool = False, **overrides: Any
+) -> CapacityAssumptions:
+    """Assumptions from a stored assumption set's payload.
+
+    Unknown keys are an error, unless ``ignore_unknown`` (a set may also hold savings keys).
+    """
     fields = {f.name for f in dataclasses.fields(CapacityAssumptions)}
     values: dict[str, Any] = {}
     for key, value in {**payload, **overrides}.items():
@@ -101,6 +106,8 @@ def from_payload(payload: dict[str, Any], **overrides: Any) -> CapacityAssumptio
         if name in _IGNORED:
             continue
         if name not in fields:
+            if ignore_unknown:
+                continue
             raise InputError(
                 f"unknown capacity assumption {key!r}; known: {', '.join(sorted(fields))}",
                 parameter="assumptions",

@@ -84,7 +84,7 @@ def headroom(factor: float, price: HeadroomPrice | None) -> tuple[float, float |
     return float(extra), price.monthly_usd / price.units * extra
 
 
-def runway(
+def estimate_runway(
     metric: str,
     ds: pd.DatetimeIndex,
     paths: np.ndarray,

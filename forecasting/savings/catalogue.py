@@ -1,4 +1,4 @@
-"""The price catalogue as typed lookups over its three tables (compute, database, network)."""
+"""The price catalogue as typed lookups over its tables: compute, database, metered usage."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ DATABASE_COLUMNS = (
     "as_of", "region", "provider", "service", "tier", "vcpu", "memory_gib", "baseline_cpu",
     "max_connections", "pooler_connections", "baseline_iops", "hourly_usd", "source",
 )  # fmt: skip
-NETWORK_COLUMNS = (
+METERED_COLUMNS = (
     "as_of", "region", "provider", "item", "unit", "tier_start", "tier_end", "price_usd", "source",
 )  # fmt: skip
 
@@ -37,12 +37,12 @@ _NUMERIC = {
         "baseline_iops",
         "hourly_usd",
     ),
-    "network": ("tier_start", "price_usd"),
+    "metered": ("tier_start", "price_usd"),
 }
 _KEYS = {
     "compute": ("instance_type", "offering", "term_years", "payment_option"),
     "database": ("provider", "tier"),
-    "network": ("provider", "item", "tier_start"),
+    "metered": ("provider", "item", "tier_start"),
 }
 
 
@@ -180,23 +180,23 @@ class Catalogue:
     """Prices to look up by name; build it from the three tables (see data/prices/README.md)."""
 
     def __init__(
-        self, compute: pd.DataFrame, database: pd.DataFrame, network: pd.DataFrame
+        self, compute: pd.DataFrame, database: pd.DataFrame, metered: pd.DataFrame
     ) -> None:
         self.compute = _validate(compute, "compute", COMPUTE_COLUMNS)
         self.database = _validate(database, "database", DATABASE_COLUMNS)
-        self.network = _validate(network, "network", NETWORK_COLUMNS)
+        self.metered = _validate(metered, "metered", METERED_COLUMNS)
         self.compute["payment_option"] = self.compute["payment_option"].fillna("").astype(str)
-        self.network["tier_end"] = pd.to_numeric(self.network["tier_end"], errors="coerce")
+        self.metered["tier_end"] = pd.to_numeric(self.metered["tier_end"], errors="coerce")
 
     @property
     def as_of(self) -> str:
         """The oldest date any row was priced on (the catalogue is no newer than that)."""
-        dates = pd.concat([t["as_of"] for t in (self.compute, self.database, self.network)])
+        dates = pd.concat([t["as_of"] for t in (self.compute, self.database, self.metered)])
         return str(dates.astype(str).min())
 
     @property
     def illustrative(self) -> bool:
-        tables = (self.compute, self.database, self.network)
+        tables = (self.compute, self.database, self.metered)
         return any(t["source"].astype(str).str.startswith("illustrative").any() for t in tables)
 
     def label(self) -> str:
@@ -284,11 +284,11 @@ class Catalogue:
         return found[tier]
 
     def price_tiers(self, provider: str, item: str) -> list[PriceTier]:
-        n = self.network
+        n = self.metered
         rows = n[(n["provider"] == provider) & (n["item"] == item)].sort_values("tier_start")
         if rows.empty:
             known = sorted(f"{p} {i}" for p, i in set(zip(n["provider"], n["item"], strict=True)))
-            raise UnknownNameError("network price", f"{provider} {item}", known)
+            raise UnknownNameError("metered price", f"{provider} {item}", known)
         return [
             PriceTier(
                 float(r["tier_start"]),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.capacity.runway import Runway, runway
+from forecasting.capacity.runway import Runway, estimate_runway
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
 from forecasting.savings.catalogue import Catalogue, DatabaseTier
@@ -156,8 +156,8 @@ def _with_runway(
 ) -> DatabaseSaving:  # fmt: skip
     threshold = targets.pool_threshold_pct
     metric = "db_connection_pool_utilization"
-    before = runway(metric, ds, paths, threshold)
-    after = runway(metric, ds, np.asarray(paths, float) * (1 - cpu_reduction), threshold)
+    before = estimate_runway(metric, ds, paths, threshold)
+    after = estimate_runway(metric, ds, np.asarray(paths, float) * (1 - cpu_reduction), threshold)
     days = 0
     if not isinstance(before.p50, Excuse):
         end = ds[-1].date() if isinstance(after.p50, Excuse) else after.p50
@@ -171,3 +171,27 @@ def _with_runway(
         saving.current_monthly_usd, saving.recommended_monthly_usd, saving.monthly_savings_usd,
         before, after, days, extra * months,
     )  # fmt: skip
+
+
+def connection_upgrade(
+    tiers: list[DatabaseTier], current: DatabaseTier, factor: float, hours_per_month: float = 730.0
+) -> tuple[str, float] | Excuse:
+    """The cheapest tier with ``factor`` x today's pooled connections, and its extra $/month.
+
+    Tiers smaller than today's in CPU or memory are never proposed: the pool grows with load.
+    """
+    if factor <= 1:
+        return current.tier, 0.0
+    need = current.pooler_connections * factor
+    bigger = [
+        t for t in tiers
+        if t.pooler_connections >= need - 1e-9 and t.vcpu >= current.vcpu
+        and t.memory_gib >= current.memory_gib
+    ]  # fmt: skip
+    if not bigger:
+        return Excuse(
+            f"no {current.provider} tier has {need:,.0f} pooled connections",
+            {"current": current.tier, "factor": factor},
+        )
+    extra = bigger[0].monthly_usd(hours_per_month) - current.monthly_usd(hours_per_month)
+    return bigger[0].tier, extra

@@ -11,9 +11,9 @@ import pytest
 from forecasting.capacity import (
     NOT_WITHIN_HORIZON,
     HeadroomPrice,
+    estimate_runway,
     first_crossing,
     headroom,
-    runway,
     runway_table,
 )
 from forecasting.errors import InputError
@@ -39,7 +39,7 @@ def test_runway_dates_at_p50_and_p90() -> None:
     # 101 paths from 60%, rising 0.0 .. 1.0 percentage points a day: the P50 path rises 0.5/day
     # and reaches 90% on day 60; the P90 path rises 0.9/day and reaches it on day 34 (33.3 -> 34).
     paths = _ramps(np.linspace(0, 1, 101), 60.0)
-    r = runway("db_connection_pool_utilization", DS, paths, 90, current_pct=59.0)
+    r = estimate_runway("db_connection_pool_utilization", DS, paths, 90, current_pct=59.0)
     assert r.p50 == date(2027, 3, 2)  # day 60
     assert r.upper == date(2027, 2, 4)  # day 34
     # Paths reaching 90 within 100 days need slope >= 30/99: slopes 0.31 .. 1.0 -> 70 of 101.
@@ -50,7 +50,7 @@ def test_runway_dates_at_p50_and_p90() -> None:
 
 def test_runway_not_reached_is_an_excuse_not_an_error() -> None:
     paths = _ramps(np.linspace(0, 0.05, 11), 50.0)
-    r = runway("memory_utilization", DS, paths, 80)
+    r = estimate_runway("memory_utilization", DS, paths, 80)
     assert isinstance(r.p50, Excuse) and isinstance(r.upper, Excuse)
     assert r.probability_within_horizon == 0
     assert r.headroom_factor == 1 and r.headroom_monthly_usd == 0
@@ -80,7 +80,7 @@ def test_headroom_scales_continuous_capacity_linearly() -> None:
 def test_runway_table_reports_days_and_cost() -> None:
     paths = _ramps(np.linspace(0, 1, 101), 60.0)
     price = HeadroomPrice("Database", 2000.0)
-    r = runway("db_connection_pool_utilization", DS, paths, 90, price=price)
+    r = estimate_runway("db_connection_pool_utilization", DS, paths, 90, price=price)
     row = runway_table([r], as_of=date(2026, 12, 31)).iloc[0]
     assert row["date_p50"] == date(2027, 3, 2) and row["days_p50"] == 61
     assert row["days_p90"] == 35
@@ -101,4 +101,4 @@ def test_runway_rejects_bad_input(kwargs: dict[str, object], message: str) -> No
     args: dict[str, object] = {"paths": np.zeros((3, len(DS))), "threshold_pct": 80.0}
     args |= kwargs
     with pytest.raises(InputError, match=message):
-        runway("cpu_utilization", DS, **args)  # type: ignore[arg-type]
+        estimate_runway("cpu_utilization", DS, **args)  # type: ignore[arg-type]

@@ -101,8 +101,8 @@ def test_duplicate_and_missing_columns_are_rejected() -> None:
     with pytest.raises(InputError, match=r"database\.csv.*duplicate provider, tier"):
         Catalogue(**tables)
     tables = _tables()
-    tables["network"] = tables["network"].drop(columns="price_usd")
-    with pytest.raises(InputError, match=r"network\.csv.*price_usd"):
+    tables["metered"] = tables["metered"].drop(columns="price_usd")
+    with pytest.raises(InputError, match=r"metered\.csv.*price_usd"):
         Catalogue(**tables)
 
 

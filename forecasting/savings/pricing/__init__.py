@@ -7,20 +7,22 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from forecasting.errors import InputError
-from forecasting.savings.catalogue import Catalogue
 from forecasting.savings.pricing import helpers, settings
 
 if TYPE_CHECKING:
+    import pandas as pd
     from mypy_boto3_pricing import PricingClient
+
+    from forecasting.savings.catalogue import Catalogue
 
 __all__ = ["Refresh", "fetch_products", "load_catalogue", "read_tables", "refresh_aws"]
 
 
 def read_tables(folder: Path | None = None) -> dict[str, pd.DataFrame]:
     """The catalogue's CSV files as text frames (numbers are checked by ``Catalogue``)."""
+    import pandas as pd
+
     base = folder or settings.folder()
     tables = {}
     for table, name in settings.FILES.items():
@@ -33,6 +35,8 @@ def read_tables(folder: Path | None = None) -> dict[str, pd.DataFrame]:
 
 def load_catalogue(folder: Path | None = None) -> Catalogue:
     """The catalogue in ``folder`` (default: $CAPCOST_PRICES or data/prices)."""
+    from forecasting.savings.catalogue import Catalogue
+
     return Catalogue(**read_tables(folder))
 
 
@@ -119,6 +123,8 @@ def refresh_aws(
     client: PricingClient, tables: dict[str, pd.DataFrame], *, region: str, today: date
 ) -> Refresh:
     """New tables whose AWS EC2 and RDS rows carry today's Price List prices."""
+    from forecasting.savings.catalogue import Catalogue
+
     if region not in settings.LOCATIONS:
         raise InputError(
             f"unknown region {region!r}; known: {', '.join(sorted(settings.LOCATIONS))}",
@@ -142,5 +148,5 @@ def refresh_aws(
         frame["region"] = frame["region"].where(frame["provider"] != "AWS", region)
     rows = _update_compute(compute, ec2, today) + _update_database(database, rds, today)
     missing = [t for t in ec2_types if t not in ec2] + [t for t in rds_types if t not in rds]
-    Catalogue(compute, database, tables["network"])  # the refreshed tables must still be valid
+    Catalogue(compute, database, tables["metered"])  # the refreshed tables must still be valid
     return Refresh({**tables, "compute": compute, "database": database}, rows, missing)

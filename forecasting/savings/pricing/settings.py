@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[3] / "data" / "prices"
-FILES = {"compute": "compute.csv", "database": "database.csv", "network": "network.csv"}
+FILES = {"compute": "compute.csv", "database": "database.csv", "metered": "metered.csv"}
 
 # The Price List API answers only in a few regions; us-east-1 serves every region's prices.
 PRICING_API_REGION = "us-east-1"
