@@ -16,8 +16,15 @@ def _sources() -> list[SourceRegistrar]:
     from forecasting.ingest.cloudwatch import cli as cloudwatch
     from forecasting.ingest.cost_explorer import cli as cost_explorer
     from forecasting.ingest.focus import cli as focus
+    from forecasting.ingest.metrics import cli as metrics
 
-    return [cost_explorer.register, focus.register, cloudwatch.register, athena.register]
+    return [
+        cost_explorer.register,
+        focus.register,
+        cloudwatch.register,
+        athena.register,
+        metrics.register,
+    ]
 
 
 def register(

@@ -249,6 +249,68 @@ def gzip_damage(path: Path) -> str | None:
     return None
 
 
+def quote(identifier: str) -> str:
+    """A SQL identifier, quoted: header names are data and may hold any character."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def first_row(
+    path: Path, column: str, predicate: str, params: Sequence[Any] = ()
+) -> tuple[int, str | None] | None:
+    """(data row counted from 1, text) of the first row where ``predicate`` holds for ``v``.
+
+    ``v`` is the column's raw text. For the error path only: it reads the column again, on a
+    connection of its own, since the run's transaction may be aborted by the error it explains.
+    ``predicate`` must be a fixed SQL fragment over ``v``; values go in ``params``.
+    """
+    scratch = duckdb.connect()
+    try:
+        scratch.execute("SET TimeZone = 'UTC'")
+        if is_parquet(path):
+            value = f"nullif(CAST({quote(column)} AS VARCHAR), '')"
+            source = (
+                f"SELECT file_row_number + 1 AS r, {value} AS v "  # noqa: S608
+                "FROM read_parquet(?, file_row_number = true)"
+            )
+            sql = f"SELECT r, v FROM ({source}) WHERE {predicate} ORDER BY r LIMIT 1"  # noqa: S608
+            row = fetch_one(scratch, sql, [str(path), *params])
+        else:
+            # A table keeps the file's order in its rowid, which a plain query does not promise.
+            scratch.execute(
+                f"CREATE TABLE located AS SELECT {quote(column)} AS v "  # noqa: S608
+                "FROM read_csv(?, header = true, all_varchar = true, nullstr = ?, delim = ',', "
+                "quote = '\"', escape = '\"', null_padding = true)",
+                [str(path), list(NULL_STRINGS)],
+            )
+            row = fetch_one(
+                scratch,
+                f"SELECT rowid + 1, v FROM located WHERE {predicate} ORDER BY rowid LIMIT 1",  # noqa: S608
+                params,
+            )
+    finally:
+        scratch.close()
+    return None if row is None else (int(row[0]), row[1])
+
+
+def typed_sql(ref: str, raw_type: str | None, target: str) -> str:
+    """SQL turning a raw column (CSV: already read as declared) into the target type.
+
+    Timestamps end up naive UTC: an offset or ``Z`` is honoured, a bare time is UTC.
+    """
+    kind = (raw_type or "").upper()
+    if target.startswith("TIMESTAMP"):
+        if kind in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"):
+            return f"CAST({ref} AS TIMESTAMP)"
+        return f"timezone('UTC', CAST({ref} AS TIMESTAMPTZ))"
+    if target in ("VARCHAR", "JSON"):
+        if kind.startswith(("MAP", "STRUCT")) or kind.endswith("[]"):
+            text = f"CAST(to_json({ref}) AS VARCHAR)"
+        else:
+            text = f"nullif(CAST({ref} AS VARCHAR), '')"
+        return f"nullif({text}, '{{}}')" if target == "JSON" else text
+    return f"CAST({ref} AS {target})"
+
+
 # -- value checks ---------------------------------------------------------------------------
 def check_currency_codes(codes: Iterable[str | None], *, where: str) -> None:
     """Every billing currency must be an ISO 4217 code (never guessed, never converted)."""

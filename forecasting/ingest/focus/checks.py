@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -120,49 +119,10 @@ def _located(
         if raw is None:
             continue
         for path in group.files:
-            found = _first_row(path, group.layout, raw, predicate, params)
+            found = common.first_row(path, raw, predicate, params)
             if found is not None:
                 return InputError(message, file=str(path), row=found[0], column=raw)
     return InputError(message, column=column)
-
-
-def _first_row(
-    path: Path, layout: Layout, raw: str, predicate: str, params: list[Any]
-) -> tuple[int, str | None] | None:
-    """(data row counted from 1, raw text) of the first row matching, or None.
-
-    Only runs on the error path. It reads the one column again on a connection of its own:
-    the run's transaction may already be aborted by the error being explained.
-    """
-    # predicate is one of this module's fixed SQL fragments over v, the column name is quoted
-    # and values are bound, hence the noqa marks.
-    scratch = duckdb.connect()
-    try:
-        scratch.execute("SET TimeZone = 'UTC'")
-        if layout.parquet:
-            value = f"nullif(CAST({helpers.quote(raw)} AS VARCHAR), '')"
-            source = (
-                f"SELECT file_row_number + 1 AS r, {value} AS v "  # noqa: S608
-                "FROM read_parquet(?, file_row_number = true)"
-            )
-            sql = f"SELECT r, v FROM ({source}) WHERE {predicate} ORDER BY r LIMIT 1"  # noqa: S608
-            row = common.fetch_one(scratch, sql, [str(path), *params])
-        else:
-            # A table keeps the file's order in its rowid, which a plain query does not promise.
-            scratch.execute(
-                f"CREATE TABLE located AS SELECT {helpers.quote(raw)} AS v "  # noqa: S608
-                "FROM read_csv(?, header = true, all_varchar = true, nullstr = ?, delim = ',', "
-                "quote = '\"', escape = '\"', null_padding = true)",
-                [str(path), list(common.NULL_STRINGS)],
-            )
-            row = common.fetch_one(
-                scratch,
-                f"SELECT rowid + 1, v FROM located WHERE {predicate} ORDER BY rowid LIMIT 1",  # noqa: S608
-                params,
-            )
-    finally:
-        scratch.close()
-    return None if row is None else (int(row[0]), row[1])
 
 
 def diagnose(groups: Sequence[FileGroup], exc: duckdb.Error) -> InputError:
@@ -175,9 +135,8 @@ def diagnose(groups: Sequence[FileGroup], exc: duckdb.Error) -> InputError:
         for raw, target in _typed_columns(group.layout, mapping):
             for path in group.files:
                 cast_type = "TIMESTAMPTZ" if target.startswith("TIMESTAMP") else target
-                found = _first_row(
+                found = common.first_row(
                     path,
-                    group.layout,
                     raw,
                     f"v IS NOT NULL AND TRY_CAST(v AS {cast_type}) IS NULL",
                     [],

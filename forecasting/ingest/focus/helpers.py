@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from forecasting.errors import InputError
+from forecasting.ingest import common
 from forecasting.ingest.focus import settings
 from forecasting.ingest.focus.settings import CurMapping
 
@@ -84,7 +85,7 @@ def cur_snake(name: str) -> str:
 
 def quote(identifier: str) -> str:
     """A SQL identifier, quoted: header names are data and may hold any character."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return common.quote(identifier)
 
 
 def literal(text: str) -> str:
@@ -151,25 +152,6 @@ def csv_types(dialect: Dialect, columns: Sequence[str], mapping: CurMapping) -> 
     return types
 
 
-def typed(ref: str, raw_type: str | None, target: str) -> str:
-    """SQL turning a raw column (CSV: already read as declared) into the target type.
-
-    Timestamps end up naive UTC: an offset or ``Z`` is honoured, a bare time is UTC.
-    """
-    kind = (raw_type or "").upper()
-    if target.startswith("TIMESTAMP"):
-        if kind in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"):
-            return f"CAST({ref} AS TIMESTAMP)"
-        return f"timezone('UTC', CAST({ref} AS TIMESTAMPTZ))"
-    if target in ("VARCHAR", "JSON"):
-        if kind.startswith(("MAP", "STRUCT")) or kind.endswith("[]"):
-            text = f"CAST(to_json({ref}) AS VARCHAR)"
-        else:
-            text = f"nullif(CAST({ref} AS VARCHAR), '')"
-        return f"nullif({text}, '{{}}')" if target == "JSON" else text
-    return f"CAST({ref} AS {target})"
-
-
 def focus_projection(layout: Layout) -> str:
     """SELECT list mapping a FOCUS file's columns onto the stored FOCUS columns."""
     items = []
@@ -179,7 +161,7 @@ def focus_projection(layout: Layout) -> str:
             items.append(f"CAST(NULL AS {target}) AS {column}")
             continue
         raw_type = layout.type_of(raw) if layout.parquet else _csv_read_type(target)
-        items.append(f"{typed(quote(raw), raw_type, target)} AS {column}")
+        items.append(f"{common.typed_sql(quote(raw), raw_type, target)} AS {column}")
     return ",\n".join(items)
 
 
@@ -197,7 +179,7 @@ def cur_projections(layout: Layout, mapping: CurMapping) -> tuple[str, str]:
             inner.append(f"CAST(NULL AS {target}) AS {canonical}")
         else:
             raw_type = layout.type_of(raw) if layout.parquet else _csv_read_type(target)
-            inner.append(f"{typed(quote(raw), raw_type, target)} AS {canonical}")
+            inner.append(f"{common.typed_sql(quote(raw), raw_type, target)} AS {canonical}")
     inner.append(f"{_cur_tags(layout, present)} AS resource_tags")
     outer = [
         f"CAST({rule.sql} AS {settings.FOCUS_TYPES[rule.column]}) AS {rule.column}"
@@ -210,7 +192,7 @@ def _cur_tags(layout: Layout, present: dict[str, str]) -> str:
     """Resource tags as one JSON object, whichever way the export spells them."""
     if "resource_tags" in present:  # CUR 2.0: a map (Parquet) or JSON text (CSV)
         raw = present["resource_tags"]
-        return typed(quote(raw), layout.type_of(raw), "JSON")
+        return common.typed_sql(quote(raw), layout.type_of(raw), "JSON")
     entries = [
         (raw[len(LEGACY_TAG_PREFIX) :], raw)
         for raw in layout.columns

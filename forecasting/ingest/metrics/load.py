@@ -1,0 +1,226 @@
+"""Load a metric file: time and value read and checked in DuckDB, then written as one run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from forecasting.errors import InputError
+from forecasting.ingest import common
+from forecasting.ingest.metrics import helpers, settings
+from forecasting.interface import IngestResult
+from forecasting.store.metrics import canonical_dimensions
+
+if TYPE_CHECKING:
+    import threading
+
+    from forecasting.store import Store
+
+
+def load_metrics(
+    store: Store,
+    path: str | Path,
+    *,
+    metric: str,
+    time_column: str | None = None,
+    value_column: str | None = None,
+    unit: str | None = None,
+    dimensions: Mapping[str, str] | None = None,
+    progress: common.ProgressCallback | None = None,
+    thread_hook: Callable[[threading.Thread], None] | None = None,
+) -> IngestResult:
+    """Ingest one metric series from a CSV, CSV.gz or Parquet file of time and value.
+
+    Timestamps with an offset or ``Z`` are converted to UTC; bare ones are taken as UTC.
+    Rows without a value are skipped (and counted); a re-ingest replaces this metric's
+    observations with the same dimensions over the file's time range.
+    """
+    dims = dict(dimensions or {})
+    parameters = {
+        "path": str(path), "metric": metric, "time_column": time_column,
+        "value_column": value_column, "unit": unit, "dimensions": dims,
+    }  # fmt: skip
+    with common.Reporter(f"ingest {metric}", progress, thread_hook=thread_hook) as reporter:
+        with store.ingest_run(settings.SOURCE, parameters) as run:
+            metric = helpers.check_metric_name(metric)
+            files = common.expand_paths([path])
+            unit = _unit(store, metric, unit)
+            time_col, value_col = _columns(store.con, files, time_column, value_column)
+            declared = _declared(files, time_col, value_col)
+            with common.watch_query(store.con, reporter, 0.0, 0.5, "reading"):
+                constants = [metric, canonical_dimensions(dims), unit]
+                _stage(store.con, files, (time_col, value_col), declared, constants)
+            detail = _check(store.con, files, (time_col, value_col), declared)
+            with common.watch_query(store.con, reporter, 0.5, 0.95, "writing"):
+                store.replace_metrics(run, store.con.table("_metric_in"))
+            store.con.execute("DROP TABLE _metric_in")
+            detail |= {"metric": metric, "unit": unit, "dimensions": dims, "files": len(files)}
+            reporter.update(0.97, "committing")
+        reporter.update(1.0, "done")
+    return IngestResult(run.run_id, settings.SOURCE, run.rows, "succeeded", detail)
+
+
+def _unit(store: Store, metric: str, unit: str | None) -> str:
+    """The given unit, else the stored one; a new metric must say its unit."""
+    known = store.metric_definitions().get(metric)
+    if unit is None and known is None:
+        raise InputError(
+            f"{metric!r} is a new metric: give its unit with --unit", parameter="--unit"
+        )
+    if unit is not None and known is not None and known.unit != unit:
+        raise InputError(
+            f"metric {metric!r} is stored in {known.unit!r}, not {unit!r}", parameter="--unit"
+        )
+    return unit if unit is not None else known.unit  # type: ignore[union-attr]
+
+
+def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    if common.is_parquet(path):
+        try:
+            return list(con.read_parquet(str(path)).columns)
+        except duckdb.Error as exc:
+            raise InputError(f"cannot read this Parquet file: {exc}", file=str(path)) from None
+    return common.read_csv_header(path)
+
+
+def _columns(
+    con: duckdb.DuckDBPyConnection, files: list[Path], time: str | None, value: str | None
+) -> tuple[str, str]:
+    columns = _header(con, files[0])
+    for other in files[1:]:
+        if _header(con, other) != columns:
+            raise InputError(f"the columns differ from those of {files[0]}", file=str(other))
+    first = str(files[0])
+    time_col = helpers.pick_column(
+        columns, time, settings.TIME_CANDIDATES, role="time", parameter="--time-column",
+        file=first,
+    )  # fmt: skip
+    value_col = helpers.pick_column(
+        columns, value, settings.VALUE_CANDIDATES, role="value", parameter="--value-column",
+        file=first, exclude=[time_col],
+    )  # fmt: skip
+    return time_col, value_col
+
+
+def _declared(files: list[Path], time_col: str, value_col: str) -> dict[str, dict[str, str]]:
+    """Per CSV file, the type of each column in file order (text unless time or value)."""
+    out = {}
+    for path in files:
+        if not common.is_parquet(path):
+            header = common.read_csv_header(path)
+            kinds = {time_col: "TIMESTAMPTZ", value_col: "DOUBLE"}
+            out[str(path)] = {c: kinds.get(c, "VARCHAR") for c in header}
+    return out
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    columns: tuple[str, str],
+    declared: dict[str, dict[str, str]],
+    constants: list[str],
+) -> None:
+    """Read every file into the temp table ``_metric_in`` (ts, metric, dimensions, value, unit)."""
+    common.clear_csv_rejects(con)
+    time_col, value_col = columns
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _metric_in (ts TIMESTAMP, metric VARCHAR, "
+        "dimensions VARCHAR, value DOUBLE, unit VARCHAR)"
+    )
+    for path in files:
+        try:
+            _stage_file(con, path, columns, declared, constants)
+        except duckdb.Error as exc:  # a CSV is sampled as soon as it is named
+            raise _diagnose(path, time_col, value_col, exc) from None
+
+
+def _stage_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    columns: tuple[str, str],
+    declared: dict[str, dict[str, str]],
+    constants: list[str],
+) -> None:
+    time_col, value_col = columns
+    if common.is_parquet(path):
+        rel = con.read_parquet(str(path))
+        raw_type = str(rel.types[rel.columns.index(time_col)])
+    else:
+        rel = con.read_csv(
+            str(path), header=True, columns=declared[str(path)], store_rejects=True,
+            na_values=list(common.NULL_STRINGS), delimiter=",", quotechar='"', escapechar='"',
+        )  # fmt: skip
+        raw_type = "TIMESTAMPTZ"
+    ts_sql = common.typed_sql(common.quote(time_col), raw_type, "TIMESTAMP")
+    rel = rel.project(f"{ts_sql} AS ts, CAST({common.quote(value_col)} AS DOUBLE) AS value")
+    rel.create_view("_metric_file", replace=True)
+    con.execute("INSERT INTO _metric_in SELECT ts, ?, ?, value, ? FROM _metric_file", constants)
+    con.execute("DROP VIEW _metric_file")
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    columns: tuple[str, str],
+    declared: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    """Refuse what cannot be a series; drop (and count) rows that have no value."""
+    common.raise_csv_rejects(con, declared)
+    time_col, value_col = columns
+    stats = common.fetch_one(
+        con,
+        "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "
+        "count(*) FILTER (WHERE isnan(value) OR isinf(value)) FROM _metric_in",
+    )
+    assert stats is not None
+    no_time, no_value, not_finite = (int(x) for x in stats)
+    if no_time:
+        raise _located(files, time_col, "v IS NULL", f"{no_time} rows have no timestamp")
+    if not_finite:
+        raise _located(
+            files, value_col, "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",
+            f"{not_finite} values are not finite numbers (NaN or infinity)",
+        )  # fmt: skip
+    con.execute("DELETE FROM _metric_in WHERE value IS NULL")
+    # Real exports repeat timestamps (NAB's ec2_network_in_5abac7 has twelve values at one
+    # minute of a DST night); each is an observation, so all are kept and counted.
+    repeated = common.fetch_one(
+        con,
+        "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM _metric_in GROUP BY ts "
+        "HAVING count(*) > 1)",
+    )
+    span = common.fetch_one(
+        con, "SELECT count(*), min(ts), max(ts), count(DISTINCT CAST(ts AS DATE)) FROM _metric_in"
+    )
+    assert span is not None
+    if not span[0]:
+        raise InputError("no rows with a value", file=str(files[0]), column=value_col)
+    return {
+        "observations": int(span[0]), "first": str(span[1]), "last": str(span[2]),
+        "days": int(span[3]), "skipped_without_value": no_value,
+        "repeated_timestamps": int(repeated[0]) if repeated else 0,
+    }  # fmt: skip
+
+
+def _located(files: list[Path], column: str, predicate: str, message: str) -> InputError:
+    for path in files:
+        found = common.first_row(path, column, predicate)
+        if found is not None:
+            return InputError(message, file=str(path), row=found[0], column=column)
+    return InputError(message, column=column)
+
+
+def _diagnose(path: Path, time_col: str, value_col: str, exc: duckdb.Error) -> InputError:
+    if isinstance(exc, duckdb.IOException):
+        return common.read_error(exc, [path])
+    for column, kind in ((time_col, "TIMESTAMPTZ"), (value_col, "DOUBLE")):
+        found = common.first_row(path, column, f"v IS NOT NULL AND TRY_CAST(v AS {kind}) IS NULL")
+        if found is not None:
+            return InputError(
+                f"cannot read {found[1]!r} as {common.describe_type(kind)}",
+                file=str(path), row=found[0], column=column,
+            )  # fmt: skip
+    return common.read_error(exc, [path])
