@@ -32,8 +32,18 @@ class Terms:
     upfront_share: float = 0.0
     """Share of the term's total paid at purchase: 0 no upfront, ~0.5 partial, 1 all upfront."""
     hours_per_month: float = 730.0
+    hourly_profile: tuple[float, ...] = (1.0,)
+    """How usage moves within a day: multipliers of the period's mean $/h (mean 1).
+
+    Autoscaled fleets run fewer pods at night; a commitment sized on daily or monthly means
+    would sit partly unused in those hours. (1.0,) means flat.
+    """
 
     def __post_init__(self) -> None:
+        if not self.hourly_profile or min(self.hourly_profile) < 0:
+            raise ValueError("hourly_profile needs non-negative multipliers")
+        if abs(float(np.mean(self.hourly_profile)) - 1) > 1e-6:
+            raise ValueError("hourly_profile must average 1")
         if not 0 < self.discount < 1:
             raise ValueError("discount must be in (0, 1)")
         if self.term_months < 1:
@@ -77,6 +87,15 @@ class Outcome:
     downside_break_even_month: int | Excuse
 
 
+def diurnal_profile(peak_to_average: float, hours: int = 24) -> tuple[float, ...]:
+    """A daily sine whose peak is ``peak_to_average`` x its mean (capped at 2: no hour below 0)."""
+    if peak_to_average < 1:
+        raise InputError("peak_to_average must be at least 1", parameter="peak_to_average")
+    amplitude = min(peak_to_average - 1, 1.0)
+    shape = 1 + amplitude * np.sin(2 * np.pi * np.arange(hours) / hours)
+    return tuple(float(x) for x in shape)
+
+
 def _check_usage(usage: np.ndarray, terms: Terms) -> np.ndarray:
     u = np.atleast_2d(np.asarray(usage, dtype=float))
     if u.ndim != 2 or u.shape[1] != terms.term_months or u.shape[0] == 0:
@@ -89,20 +108,21 @@ def _check_usage(usage: np.ndarray, terms: Terms) -> np.ndarray:
     return u
 
 
-def covered(usage: np.ndarray, commitment: float, discount: float) -> np.ndarray:
-    """On-demand-equivalent usage the commitment covers, per hour."""
-    out: np.ndarray = np.minimum(usage, commitment / (1 - discount))
+def covered(usage: np.ndarray, commitment: float, terms: Terms) -> np.ndarray:
+    """On-demand-equivalent usage the commitment covers, per hour, averaged over the day."""
+    hourly = np.asarray(usage, float)[..., None] * np.asarray(terms.hourly_profile)
+    out: np.ndarray = np.minimum(hourly, commitment / (1 - terms.discount)).mean(axis=-1)
     return out
 
 
 def monthly_savings(usage: np.ndarray, commitment: float, terms: Terms) -> np.ndarray:
     """Savings per path and month, $ (covered minus the commitment, times the month's hours)."""
-    return (covered(usage, commitment, terms.discount) - commitment) * terms.hours_per_month
+    return (covered(usage, commitment, terms) - commitment) * terms.hours_per_month
 
 
 def cumulative_cash_savings(usage: np.ndarray, commitment: float, terms: Terms) -> np.ndarray:
     """Cash saved by the end of each month, per path (upfront paid at purchase, rest monthly)."""
-    avoided = covered(np.asarray(usage, float), commitment, terms.discount) * terms.hours_per_month
+    avoided = covered(usage, commitment, terms) * terms.hours_per_month
     recurring = commitment * (1 - terms.upfront_share) * terms.hours_per_month
     upfront = commitment * terms.upfront_share * terms.term_hours
     out: np.ndarray = np.cumsum(avoided - recurring, axis=-1) - upfront
@@ -122,7 +142,7 @@ def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) ->
     u = _check_usage(usage, terms)
     if commitment < 0:
         raise InputError("commitment must not be negative", parameter="commitment")
-    cov = covered(u, commitment, terms.discount)
+    cov = covered(u, commitment, terms)
     per_path = monthly_savings(u, commitment, terms).sum(axis=1)
     p10 = np.quantile(u, 0.1, axis=0)
     lo, hi = np.quantile(per_path, [0.1, 0.9])
@@ -143,7 +163,7 @@ def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) ->
         ),
         downside_savings_usd=float(monthly_savings(p10, commitment, terms).sum()),
         downside_utilisation=(
-            float(covered(p10, commitment, terms.discount).sum() * (1 - terms.discount))
+            float(covered(p10, commitment, terms).sum() * (1 - terms.discount))
             / (commitment * len(p10))
             if commitment
             else 0.0
@@ -154,14 +174,19 @@ def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) ->
     )
 
 
-def best_covered_level(usage: np.ndarray, discount: float, step: float | None = None) -> float:
+def best_covered_level(
+    usage: np.ndarray,
+    discount: float,
+    step: float | None = None,
+    profile: tuple[float, ...] = (1.0,),
+) -> float:
     """The covered $/h that maximises expected savings over all path-hours.
 
     Expected savings per hour are E[min(u, K)] - (1 - d) K; their slope in K is
     P(u > K) - (1 - d), so the optimum is the d-quantile of usage (a newsvendor). Evaluated
     exactly on every observed level (and, with ``step``, on whole units of ``step``).
     """
-    u = np.sort(np.asarray(usage, dtype=float).ravel())
+    u = np.sort((np.asarray(usage, dtype=float)[..., None] * np.asarray(profile)).ravel())
     candidates = np.unique(np.r_[0.0, u])
     if step:
         candidates = (
@@ -187,7 +212,7 @@ def recommend(
     ``step_usd_per_hour`` restricts it to whole units (one instance's on-demand $/h for RIs).
     """
     u = _check_usage(usage, terms)
-    level = best_covered_level(u, terms.discount, step_usd_per_hour)
+    level = best_covered_level(u, terms.discount, step_usd_per_hour, terms.hourly_profile)
     if level <= 0:
         return Excuse(
             "no commitment is worth buying: usage is too uncertain or too small for the discount",
@@ -208,7 +233,7 @@ def look_back(history: pd.Series, days: int, usage: np.ndarray, terms: Terms) ->
         return Excuse("no usage history to look back on", {"days": days})
     end = pd.Timestamp(history.index.max())
     window = history[history.index > end - pd.Timedelta(days=days)].dropna()
-    level = best_covered_level(window.to_numpy(float), terms.discount)
+    level = best_covered_level(window.to_numpy(float), terms.discount, None, terms.hourly_profile)
     method = f"look-back {days} days"
     if level <= 0:
         return Excuse(f"{method}: no commitment would have paid", {"days": days})

@@ -15,6 +15,7 @@ from forecasting.savings.commitments import (
     Outcome,
     Terms,
     best_covered_level,
+    diurnal_profile,
     effective_savings_rate,
     effective_savings_rates,
     evaluate,
@@ -200,3 +201,25 @@ def test_more_demand_never_saves_less(usage: np.ndarray, c: float, factor: float
     low = evaluate(usage, c, YEAR, "x").expected_savings_usd
     high = evaluate(usage * factor, c, YEAR, "x").expected_savings_usd
     assert high >= low - 1e-6
+
+
+def test_usage_that_swings_within_the_day_covers_less() -> None:
+    # $10/h on average, but $5/h half the day and $15/h the other half.
+    swing = Terms(discount=0.28, term_months=12, hourly_profile=(0.5, 1.5))
+    out = evaluate(FLAT, 7.2, swing, "manual")
+    # Covers min(5, 10) and min(15, 10): 7.5/h on average, 75% of usage; 7.5 x 0.72 / 7.2 used.
+    assert out.coverage == pytest.approx(0.75)
+    assert out.utilisation == pytest.approx(0.75)
+    assert out.expected_monthly_savings_usd == pytest.approx((7.5 - 7.2) * 730)
+    # The best commitment on the swinging usage covers the night level only: 5 x 0.72 = 3.60/h.
+    best = recommend(FLAT, swing)
+    assert isinstance(best, Outcome) and best.hourly_commitment_usd == pytest.approx(3.6)
+    assert best.expected_monthly_savings_usd == pytest.approx((5 - 3.6) * 730)
+
+
+def test_diurnal_profile_has_the_stated_peak() -> None:
+    profile = diurnal_profile(1.7)
+    assert np.mean(profile) == pytest.approx(1) and max(profile) == pytest.approx(1.7)
+    assert min(diurnal_profile(3.0)) == pytest.approx(0)  # capped: no negative hours
+    with pytest.raises(ValueError, match="average 1"):
+        Terms(0.28, 12, hourly_profile=(1.0, 2.0))
