@@ -190,15 +190,15 @@ class StoreCore:
                 yield run
                 self.con.execute(
                     "UPDATE ingest_runs SET status = 'succeeded', finished_at = ?, rows = ?, "
-                    "watermark = ? WHERE run_id = ?",
-                    [_now(), run.rows, run.watermark, run.run_id],
+                    "watermark = ?, detail = ? WHERE run_id = ?",
+                    [_now(), run.rows, run.watermark, _json(run.detail), run.run_id],
                 )
         except BaseException as exc:
             message = str(exc) or type(exc).__name__
             self.con.execute(
-                "UPDATE ingest_runs SET status = 'failed', finished_at = ?, error = ? "
+                "UPDATE ingest_runs SET status = 'failed', finished_at = ?, error = ?, detail = ? "
                 "WHERE run_id = ?",
-                [_now(), message, run.run_id],
+                [_now(), message, _json(run.detail), run.run_id],
             )
             raise
 
@@ -206,7 +206,7 @@ class StoreCore:
         """The run log, newest first."""
         cur = self.con.execute(
             "SELECT run_id, source, parameters, started_at, finished_at, rows, status, error, "
-            "watermark FROM ingest_runs WHERE (? IS NULL OR source = ?) "
+            "watermark, detail FROM ingest_runs WHERE (? IS NULL OR source = ?) "
             "ORDER BY run_id DESC LIMIT ?",
             [source, source, limit],
         )
@@ -222,6 +222,10 @@ class StoreCore:
             [source, key, key],
         ).fetchone()
         return None if row is None else str(row[0])
+
+
+def _json(value: dict[str, Any]) -> str | None:
+    return json.dumps(value, default=str, sort_keys=True) if value else None
 
 
 def _now() -> datetime:

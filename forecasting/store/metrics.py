@@ -171,14 +171,15 @@ class MetricsMixin(StoreCore):
     ) -> pd.DataFrame:
         """A metric per period in long format ``unique_id, ds, y``; ``end`` is exclusive.
 
-        Across dimension sets (e.g. one CPU series per instance) a day's values combine by the
-        metric's own aggregation (mean of means, max of maxima, sum of sums), unless
-        ``by_dimensions`` keeps one series per dimension set.
+        Across dimension sets a day's values add up (requests/s of two load balancers, users
+        of two products), except percentages, which average (CPU % of two instances), unless
+        ``by_dimensions`` keeps one series per dimension set. Adding the daily peaks of two
+        sets gives at least their joint peak: an upper bound, the safe side for capacity.
         """
         definition = self.metric(name)
         agg = definition.aggregation
         day_value = _DAY_COLUMN[agg]
-        combine = {"mean": "avg", "max": "max", "sum": "sum", "last": "sum"}[agg.value]
+        combine = "avg" if definition.unit == "%" else "sum"
         uid = "dimensions" if by_dimensions else "?"
         frame = self.con.execute(
             f"WITH daily AS (SELECT day, {uid} AS unique_id, {combine}({day_value}) AS v "

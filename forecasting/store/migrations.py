@@ -175,8 +175,15 @@ CREATE TABLE stated_savings (
 );
 """
 
+# What a run reports beyond its row count (API requests made, bytes scanned, estimated
+# periods...), so the run log keeps it and not only the terminal that ran it.
+_V2_RUN_DETAIL = """
+ALTER TABLE ingest_runs ADD COLUMN detail JSON;
+"""
+
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
 # the range scans the store makes.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "core schema", _V1_CORE),
+    (2, "run detail", _V2_RUN_DETAIL),
 ]

@@ -237,3 +237,30 @@ def test_assumption_sets_are_versioned(fresh_store: Store) -> None:
     assert fresh_store.load_assumptions("cap", version=1) == {"cpu": 0.7}
     with pytest.raises(UnknownNameError, match="Try: cap"):
         fresh_store.load_assumptions("nope")
+
+
+def test_dimension_sets_add_up_except_percentages(fresh_store: Store) -> None:
+    ts = [pd.Timestamp("2026-01-01")] * 2
+    frame = pd.DataFrame(
+        {
+            "ts": ts * 2,
+            "metric": ["requests_per_second"] * 2 + ["cpu_utilization"] * 2,
+            "dimensions": ['{"lb":"a"}', '{"lb":"b"}', '{"host":"a"}', '{"host":"b"}'],
+            "value": [100.0, 50.0, 40.0, 60.0],
+            "unit": ["req/s", "req/s", "%", "%"],
+        }
+    )
+    with fresh_store.ingest_run("t", {}) as run:
+        fresh_store.replace_metrics(run, frame)
+    rps, _ = fresh_store.read_series("requests_per_second", Freq.DAY)
+    cpu, _ = fresh_store.read_series("cpu_utilization", Freq.DAY)
+    assert rps["y"].tolist() == [150.0]
+    assert cpu["y"].tolist() == [50.0]
+    per_lb = fresh_store.read_metric_series("requests_per_second", Freq.DAY, by_dimensions=True)
+    assert sorted(per_lb["y"]) == [50.0, 100.0]
+
+
+def test_run_detail_is_kept_in_the_log(fresh_store: Store) -> None:
+    with fresh_store.ingest_run("t", {"x": 1}) as run:
+        run.detail["api_requests"] = 3
+    assert '"api_requests": 3' in fresh_store.runs()[0]["detail"]
