@@ -376,11 +376,12 @@ def watch_query(
     A long INSERT is one statement, so without this the bar would sit still for minutes.
     """
     reporter.update(start, message)
+    # DuckDB's own bar would print to stderr (into cron logs) on long statements.
+    con.execute("SET enable_progress_bar_print = false")
     if not reporter.active:
         yield
         return
     con.execute("SET enable_progress_bar = true")
-    con.execute("SET enable_progress_bar_print = false")
     done = threading.Event()
 
     def poll() -> None:
