@@ -46,9 +46,16 @@ def _registrars() -> list[Registrar]:
     # Each feature registers its own subcommands; handlers import heavy modules lazily so
     # that `capcost --help` stays fast (statsmodels alone takes seconds to import).
     from forecasting import commands
+    from forecasting.capacity import commands as capacity_commands
     from forecasting.ingest import commands as ingest_commands
+    from forecasting.savings import commands as savings_commands
 
-    return [commands.register, ingest_commands.register]
+    return [
+        commands.register,
+        ingest_commands.register,
+        capacity_commands.register,
+        savings_commands.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

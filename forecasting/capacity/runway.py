@@ -123,7 +123,10 @@ def estimate_runway(
 
 
 def _cell(value: date | float | Excuse) -> object:
-    return str(value) if isinstance(value, Excuse) else value
+    # A column mixing reasons with numbers is text to pandas: round the numbers here.
+    if isinstance(value, Excuse):
+        return str(value)
+    return round(value, 2) if isinstance(value, float) else value
 
 
 def runway_table(results: list[Runway], as_of: date) -> pd.DataFrame:

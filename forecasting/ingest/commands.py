@@ -17,6 +17,7 @@ def _sources() -> list[SourceRegistrar]:
     from forecasting.ingest.cost_explorer import cli as cost_explorer
     from forecasting.ingest.focus import cli as focus
     from forecasting.ingest.metrics import cli as metrics
+    from forecasting.savings.pricing import commands as pricing
 
     return [
         cost_explorer.register,
@@ -24,6 +25,7 @@ def _sources() -> list[SourceRegistrar]:
         cloudwatch.register,
         athena.register,
         metrics.register,
+        pricing.register,
     ]
 
 

@@ -147,13 +147,13 @@ def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) ->
     p10 = np.quantile(u, 0.1, axis=0)
     lo, hi = np.quantile(per_path, [0.1, 0.9])
     used = commitment * u.size
-    return Outcome(
+    return Outcome(  # ratios clipped at 1: dividing c / (1 - d) back by c is not exact in floats
         method=method,
         hourly_commitment_usd=commitment,
         covered_usd_per_hour=commitment / (1 - terms.discount),
         upfront_usd=commitment * terms.upfront_share * terms.term_hours,
-        coverage=float(cov.sum() / u.sum()) if u.sum() else 0.0,
-        utilisation=float(cov.sum() * (1 - terms.discount) / used) if used else 0.0,
+        coverage=min(1.0, float(cov.sum() / u.sum())) if u.sum() else 0.0,
+        utilisation=min(1.0, float(cov.sum() * (1 - terms.discount) / used)) if used else 0.0,
         expected_savings_usd=float(per_path.mean()),
         savings_lower_usd=float(lo),
         savings_upper_usd=float(hi),
@@ -163,8 +163,11 @@ def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) ->
         ),
         downside_savings_usd=float(monthly_savings(p10, commitment, terms).sum()),
         downside_utilisation=(
-            float(covered(p10, commitment, terms).sum() * (1 - terms.discount))
-            / (commitment * len(p10))
+            min(
+                1.0,
+                float(covered(p10, commitment, terms).sum() * (1 - terms.discount))
+                / (commitment * len(p10)),
+            )
             if commitment
             else 0.0
         ),

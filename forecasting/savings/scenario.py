@@ -20,11 +20,13 @@ class SavingsScenario:
     memory_headroom: float = 0.20
     cdn_provider: str = "Cloudflare"
     origin_in_aws: bool = True
-    request_hit_ratio: float = 0.80
-    """Share of requests the CDN answers from cache today (assumed unless set)."""
-    target_request_hit_ratio: float = 0.90
-    byte_hit_ratio: float = 0.80
-    target_byte_hit_ratio: float = 0.90
+    request_hit_ratio: float | None = None
+    """Share of requests the CDN answers from cache today; None: not measured, so the CDN
+    lever is not modelled (the store holds no hit ratios, and guessing one decides the answer)."""
+    target_request_hit_ratio: float | None = None
+    byte_hit_ratio: float | None = None
+    """Share of bytes served from cache today; None: taken as the request hit ratio."""
+    target_byte_hit_ratio: float | None = None
     edge_gb_per_month: float = 0.0
     """Bytes the CDN serves, GB/month; 0 means not measured (no egress saving is claimed)."""
     origin_usd_per_million_requests: float = 0.0
@@ -44,7 +46,8 @@ class SavingsScenario:
     def __post_init__(self) -> None:
         for name in ("request_hit_ratio", "target_request_hit_ratio", "byte_hit_ratio",
                      "target_byte_hit_ratio"):  # fmt: skip
-            if not 0 <= getattr(self, name) <= 1:
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
         for name in ("query_cpu_reduction", "iops_reduction"):
             if not 0 <= getattr(self, name) < 1:

@@ -1,0 +1,326 @@
+"""Reading the store into the savings models' inputs: with commands.py, the I/O edge of savings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from forecasting.capacity.commands import (
+    load_capacity,
+    load_catalogue,
+    load_savings_scenario,
+    run_forecast,
+)
+from forecasting.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from forecasting.savings.catalogue import Catalogue
+    from forecasting.savings.commitments import Terms
+    from forecasting.savings.scenario import SavingsScenario
+    from forecasting.savings.stacking import Lever
+    from forecasting.store import Store
+
+LEVER_COLUMNS = [
+    "lever", "category", "base_monthly", "monthly_savings", "lower", "upper", "percent_of_base",
+    "order", "assumptions",
+]  # fmt: skip
+
+
+def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Daily spend by cost group, FOCUS category, service and pricing category in [start, end).
+
+    The Store's series API groups by one dimension at a time; reconciling nested categories
+    and separating committed from on-demand usage needs them together.
+    """
+    import pandas as pd
+
+    currencies = store.currencies()
+    if len(currencies) != 1:
+        raise InputError(
+            f"savings need one billing currency, found {', '.join(currencies) or 'none'}",
+            parameter="--db",
+        )
+    frame = store.con.execute(
+        "SELECT day, cost_group, ServiceCategory, ServiceName, PricingCategory, ChargeCategory, "
+        "CAST(sum(EffectiveCost) AS DOUBLE) AS cost, CAST(sum(ListCost) AS DOUBLE) AS list_cost "
+        "FROM cost_daily WHERE BillingCurrency = ? AND day >= ? AND day < ? GROUP BY ALL",
+        [currencies[0], start.date(), end.date()],
+    ).df()
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) of the base month: the one asked for, or the last full month of cost."""
+    import pandas as pd
+
+    from forecasting.capacity.commands import last_month_costs
+
+    last_full, _ = last_month_costs(store)
+    start = pd.Timestamp(f"{text}-01") if text else pd.Timestamp(last_full)
+    if start > last_full:
+        raise InputError(
+            f"{start:%Y-%m} is not a full month of cost data (last: {last_full:%Y-%m})",
+            parameter="--base-month",
+        )
+    return start, start + pd.offsets.MonthBegin(1)
+
+
+def eligible_usage(rows: pd.DataFrame) -> pd.Series:
+    """On-demand compute no commitment covers yet, $/hour per day (Compute usage rows only).
+
+    Covered usage carries PricingCategory "Committed"; fees and credits are not usage.
+    """
+    usage = rows[
+        (rows["cost_group"] == "Compute")
+        & (rows["ChargeCategory"] == "Usage")
+        & (rows["PricingCategory"].fillna("") != "Committed")
+    ]
+    return usage.groupby("day")["cost"].sum().sort_index() / 24
+
+
+def effective_savings_rate_text(rows: pd.DataFrame) -> str:
+    from forecasting.savings.commitments import effective_savings_rate
+
+    usage = rows[(rows["cost_group"] == "Compute") & (rows["ChargeCategory"] == "Usage")]
+    esr = effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
+    return (
+        f"effective savings rate of Compute today: {esr:.1%}"
+        if isinstance(esr, float)
+        else str(esr)
+    )
+
+
+def commitment_terms(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> tuple[Terms, str]:
+    """The catalogue's discount for the scenario's commitment, and the day's usage swing."""
+    from forecasting.interface import Freq
+    from forecasting.savings.catalogue import Offering, Payment
+    from forecasting.savings.commitments import Terms, diurnal_profile
+
+    rate = catalogue.rate(
+        scenario.instance_type,
+        Offering(scenario.commitment_offering),
+        scenario.commitment_term_years,
+        Payment(scenario.commitment_payment),
+    )
+    ratio, how = 1.0, "flat within the day (no peak req/s stored)"
+    if {"requests_per_second", "requests_per_second_peak"} <= set(store.stored_metrics()):
+        avg = store.read_series("requests_per_second", Freq.DAY, start=start, end=end)[0]["y"]
+        peak = store.read_series("requests_per_second_peak", Freq.DAY, start=start, end=end)[0]["y"]
+        ratio = max(1.0, float(peak.mean() / avg.mean()))
+        how = f"hourly usage a daily sine, peak/average {ratio:.2f} as req/s"
+    hours = scenario.hours_per_month
+    terms = Terms(
+        discount=rate.discount(hours),
+        term_months=12 * scenario.commitment_term_years,
+        upfront_share=rate.upfront_share(hours),
+        hours_per_month=hours,
+        hourly_profile=diurnal_profile(ratio),
+    )
+    label = (
+        f"{scenario.commitment_offering} {scenario.commitment_term_years}y "
+        f"{scenario.commitment_payment} ({catalogue.label()}); {how}"
+    )
+    return terms, label
+
+
+def usage_paths(history: pd.Series, terms: Terms, args: argparse.Namespace) -> np.ndarray:
+    """Sample paths of eligible usage ($/h) per month over the term, after the last full month."""
+    import pandas as pd
+
+    months = pd.PeriodIndex(pd.DatetimeIndex(history.index), freq="M")
+    monthly = history.groupby(months).agg(["mean", "count"])
+    periods = pd.PeriodIndex(monthly.index)
+    full = monthly[monthly["count"].to_numpy() == periods.days_in_month.to_numpy()]["mean"]
+    if len(full) < 3:
+        raise InputError(
+            "commitments need at least 3 full months of compute usage", parameter="--db"
+        )
+    frame = pd.DataFrame(
+        {
+            "unique_id": "eligible_compute",
+            "ds": pd.PeriodIndex(full.index).to_timestamp(),
+            "y": full.to_numpy(float),
+        }
+    )
+    result = run_forecast(frame, terms.term_months, "month", args)
+    paths: np.ndarray = result.paths["eligible_compute"].clip(0, None)
+    return paths
+
+
+def _daily(store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
+    from forecasting.interface import Freq
+
+    if metric not in store.stored_metrics():
+        return None
+    values: np.ndarray = store.read_series(metric, Freq.DAY, start=start, end=end)[0]["y"].to_numpy(
+        float
+    )
+    return values if len(values) else None
+
+
+def _rightsize(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    base: float,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> Lever:
+    from forecasting.savings.levers import rightsize_lever
+    from forecasting.savings.rightsizing import Preferences, rightsize
+    from forecasting.savings.stacking import Lever
+
+    cpu = _daily(store, "cpu_utilization", start, end)
+    if cpu is None:
+        return Lever("right-size", "Compute", 0, 0, 0, "not modelled: no cpu_utilization stored")
+    pods = _daily(store, "instances", start, end)
+    prefs = Preferences(
+        cpu_percentile=scenario.cpu_percentile,
+        cpu_headroom=scenario.cpu_headroom,
+        memory_headroom=scenario.memory_headroom,
+        hours_per_month=scenario.hours_per_month,
+    )
+    rec = rightsize(
+        "fleet",
+        scenario.instance_type,
+        cpu,
+        catalogue,
+        count=float(pods.mean()) if pods is not None else 1.0,
+        memory_pct=_daily(store, "memory_utilization", start, end),
+        prefs=prefs,
+    )
+    text = f"P{scenario.cpu_percentile:g} of daily means +{scenario.cpu_headroom:.0%}"
+    return rightsize_lever(rec, base, text)
+
+
+def _cdn(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    base: float,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    args: argparse.Namespace,
+) -> Lever:
+    from forecasting.savings.cdn import CdnScenario, cdn_saving
+    from forecasting.savings.levers import cdn_lever
+    from forecasting.savings.stacking import Lever
+
+    now, target = scenario.request_hit_ratio, scenario.target_request_hit_ratio
+    if now is None or target is None:
+        return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no CDN hit ratio is stored; set "
+                     "request_hit_ratio and target_request_hit_ratio in the scenario")  # fmt: skip
+    rps = _daily(store, "requests_per_second", start, end)
+    peak = _daily(store, "requests_per_second_peak", start, end)
+    pods = _daily(store, "instances", start, end)
+    if rps is None or pods is None:
+        return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no requests_per_second or instances")
+    capacity, _ = load_capacity(store, args.scenario)
+    # The stored req/s is what the origin serves: the edge sees it over the miss ratio.
+    edge = float(rps.mean()) / max(1e-9, 1 - now)
+    ratio = float(peak.mean() / rps.mean()) if peak is not None else 1.0
+    bytes_now = now if scenario.byte_hit_ratio is None else scenario.byte_hit_ratio
+    bytes_target = (
+        target if scenario.target_byte_hit_ratio is None else scenario.target_byte_hit_ratio
+    )
+    s = CdnScenario(
+        edge_requests_per_second=edge, edge_gb_per_month=scenario.edge_gb_per_month,
+        request_hit_ratio=now, byte_hit_ratio=bytes_now, target_request_hit_ratio=target,
+        target_byte_hit_ratio=bytes_target, cdn_provider=scenario.cdn_provider,
+        origin_in_aws=scenario.origin_in_aws, peak_to_average=max(1.0, ratio),
+        origin_usd_per_million_requests=scenario.origin_usd_per_million_requests,
+    )  # fmt: skip
+    per_pod = base / float(pods.mean())
+    return cdn_lever(cdn_saving(s, capacity, per_pod, catalogue), scenario, base)
+
+
+def _database(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    base: float,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    args: argparse.Namespace,
+) -> Lever:
+    import pandas as pd
+
+    from forecasting.interface import Freq
+    from forecasting.savings.database import DatabaseLoad, database_saving
+    from forecasting.savings.levers import database_lever
+
+    pool = _daily(store, "db_connection_pool_utilization", start, end)
+    load = DatabaseLoad(
+        scenario.database_provider,
+        scenario.database_tier,
+        pool_pct=None if pool is None else float(pool.max()),
+    )
+    paths = ds = None
+    if pool is not None:
+        history, _ = store.read_series("db_connection_pool_utilization", Freq.DAY)
+        result = run_forecast(history, 365, "day", args)
+        paths = result.paths["db_connection_pool_utilization"]
+        ds = pd.DatetimeIndex(result.series["db_connection_pool_utilization"].ds)
+    saving = database_saving(
+        load,
+        catalogue,
+        cpu_reduction=scenario.query_cpu_reduction,
+        iops_reduction=scenario.iops_reduction,
+        pool_paths=paths,
+        ds=ds,
+    )
+    return database_lever(saving, scenario, base)
+
+
+def lever_table(
+    store: Store,
+    args: argparse.Namespace,
+    spend: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> pd.DataFrame:
+    """Model each lever on the base month, then stack them in order on that month's spend."""
+    from forecasting.savings.commitments import recommend
+    from forecasting.savings.levers import commitment_lever
+    from forecasting.savings.stacking import stack
+
+    scenario = load_savings_scenario(store, args.scenario)
+    catalogue = load_catalogue()
+    bases = {str(k): float(v) for k, v in spend.groupby("cost_group")["cost"].sum().items()}
+    levers = []
+    if "Compute" in bases:
+        compute = bases["Compute"]
+        levers.append(_rightsize(store, scenario, catalogue, compute, start, end))
+        levers.append(_cdn(store, scenario, catalogue, compute, start, end, args))
+        history = eligible_usage(cost_rows(store, pd_min(), end))
+        terms, label = commitment_terms(store, scenario, catalogue, start, end)
+        outcome = recommend(usage_paths(history, terms, args), terms)
+        levers.append(commitment_lever(outcome, terms, compute, label))
+        print(f"capcost: {effective_savings_rate_text(spend)}", file=sys.stderr)
+    if "Database" in bases:
+        levers.append(_database(store, scenario, catalogue, bases["Database"], start, end, args))
+    stacked = stack(levers, bases)
+    naive, total = stacked["naive_monthly"].sum(), stacked["monthly_savings"].sum()
+    print(
+        f"capcost: stacked ${total:,.0f}/month ({100 * total / sum(bases.values()):.1f}% of "
+        f"${sum(bases.values()):,.0f} in {start:%Y-%m}); naive sum ${naive:,.0f}",
+        file=sys.stderr,
+    )
+    return stacked[LEVER_COLUMNS]
+
+
+def pd_min() -> pd.Timestamp:
+    import pandas as pd
+
+    return pd.Timestamp("1900-01-01")

@@ -1,0 +1,220 @@
+"""capcost savings, commitments and ingest pricing on the demo database, and their bad input."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+from pathlib import Path
+
+import boto3
+import pandas as pd
+import pytest
+from botocore.stub import Stubber
+
+from forecasting.cli import main
+from forecasting.savings.pricing import settings
+from forecasting.savings.pricing.commands import refresh_catalogue
+from forecasting.store import Store
+
+FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[pd.DataFrame, str]:
+    assert main(list(args)) == 0
+    captured = capsys.readouterr()
+    return pd.read_csv(io.StringIO(captured.out), keep_default_na=False), captured.err
+
+
+@pytest.fixture(scope="module")
+def stated_csv(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's stated plan (the document's optimisation table), as a user would export it."""
+    with Store(demo_db, read_only=True) as store:
+        lines = store.stated_savings("apex-2026")
+    path = tmp_path_factory.mktemp("stated") / "apex-2026.csv"
+    lines.drop(columns="currency").to_csv(path, index=False)
+    return path
+
+
+def test_demo_stated_plan_is_reconciled(
+    demo_db: Path, stated_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # February 2026: the month the document's figures describe (about 50K users).
+    table, err = _run(capsys, "savings", "--stated", str(stated_csv), "--base-month", "2026-02",
+                      "--db", str(demo_db))  # fmt: skip
+    assert list(table.columns) == [
+        "initiative", "category", "stated_percent", "stated_monthly", "base_monthly",
+        "implied_base", "modelled_monthly", "flags",
+    ]  # fmt: skip
+    rows = table.set_index("initiative")
+    ri, rs = rows.loc["Reserved instances"], rows.loc["Right-sizing pods"]
+    cdn, db = rows.loc["CDN cache optimization"], rows.loc["Database query optimization"]
+    compute, cdn_base, db_base = (float(r["base_monthly"]) for r in (ri, cdn, db))
+    assert compute == pytest.approx(4000, rel=0.06) and db_base == pytest.approx(2000, rel=0.06)
+    assert cdn_base == pytest.approx(800, rel=0.06)
+    assert "same spend as line 2 (Right-sizing pods)" in ri["flags"]
+    assert "same spend as line 1 (Reserved instances)" in rs["flags"]
+    assert "implied base $2,000 vs $" in cdn["flags"]
+    assert "implied base" not in ri["flags"] + db["flags"]  # within 10% of the data
+    # Stacked in lever order on what is left: right-size, CDN, database, then the RIs.
+    assert float(rs["modelled_monthly"]) == pytest.approx(0.15 * compute, abs=0.01)
+    assert float(ri["modelled_monthly"]) == pytest.approx(0.20 * 0.85 * compute, abs=0.01)
+    assert float(cdn["modelled_monthly"]) == pytest.approx(0.10 * cdn_base, abs=0.01)
+    assert float(db["modelled_monthly"]) == pytest.approx(0.05 * db_base, abs=0.01)
+    total = rows.loc["Total"]
+    assert float(total["stated_monthly"]) == 1700
+    modelled = sum(float(rows.loc[i, "modelled_monthly"]) for i in rows.index if i != "Total")
+    assert float(total["modelled_monthly"]) == pytest.approx(modelled, abs=0.02)
+    assert float(total["modelled_monthly"]) < 1700
+    assert "stacked $" in err and "vs stated $1,700" in err
+
+
+def test_stated_plan_against_the_last_full_month(
+    demo_db: Path, stated_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # By October 2026 Compute spend has doubled: the plan's dollars no longer match its base.
+    table, _ = _run(capsys, "savings", "--stated", str(stated_csv), "--db", str(demo_db))
+    ri = table.set_index("initiative").loc["Reserved instances"]
+    assert float(ri["base_monthly"]) > 8000
+    assert "implied base $4,000 vs $" in ri["flags"]
+
+
+def test_savings_levers_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table, err = _run(capsys, "savings", "--db", str(demo_db), *FAST)
+    assert list(table.columns) == [
+        "lever", "category", "base_monthly", "monthly_savings", "lower", "upper",
+        "percent_of_base", "order", "assumptions",
+    ]  # fmt: skip
+    assert list(table["lever"]) == ["right-size", "cdn", "database", "commitments"]
+    levers = table.set_index("lever")
+    # No CDN hit ratio is stored, so no CDN saving is claimed.
+    assert levers.loc["cdn", "monthly_savings"] == 0
+    assert "not modelled" in levers.loc["cdn", "assumptions"]
+    sp = levers.loc["commitments"]
+    assert 0 < sp["lower"] <= sp["monthly_savings"] <= sp["upper"] < sp["base_monthly"]
+    for _, row in table.iterrows():
+        assert 0 <= row["monthly_savings"] <= row["base_monthly"]
+    assert "effective savings rate of Compute today" in err and "naive sum" in err
+
+
+def test_commitments_forecast_beside_look_back(
+    demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table, err = _run(capsys, "commitments", "--db", str(demo_db), *FAST)
+    assert list(table["method"]) == ["forecast", "look-back 7 days", "look-back 30 days",
+                                     "look-back 60 days"]  # fmt: skip
+    assert ((table["utilisation"] > 0) & (table["utilisation"] <= 1)).all()
+    assert ((table["coverage"] > 0) & (table["coverage"] <= 1)).all()
+    # The forecast recommendation maximises expected savings over the same paths the look-back
+    # commitments are scored on, so none of them can beat it.
+    best = table.loc[0, "expected_monthly_savings_usd"]
+    assert (table["expected_monthly_savings_usd"] <= best + 1e-6).all()
+    # Usage grows, so the look-back (past usage repeating) commits to less.
+    assert (table.loc[1:, "hourly_commitment_usd"] < table.loc[0, "hourly_commitment_usd"]).all()
+    assert "effective savings rate of Compute today" in err
+
+
+def test_commitment_options(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table, _ = _run(capsys, "commitments", "--db", str(demo_db), "--term", "3", "--payment",
+                    "all_upfront", "--lookback", "30", *FAST)  # fmt: skip
+    assert list(table["method"]) == ["forecast", "look-back 30 days"]
+    forecast = table.iloc[0]
+    # All upfront: the whole term is paid at purchase, so nothing pays back in month 1.
+    assert forecast["upfront_usd"] == pytest.approx(
+        forecast["hourly_commitment_usd"] * 36 * 730, rel=1e-3
+    )
+    assert int(forecast["break_even_month"]) > 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("initiative,category,percent,monthly_savings\nRI,Compute,twenty,800\n",
+         "row 2, column 'percent'"),
+        ("initiative,category,percent\nRI,Compute,20\n", "missing columns ['monthly_savings']"),
+        ("initiative,category,percent,monthly_savings\nRI,,20,800\n", "row 2, column 'category'"),
+    ],
+)  # fmt: skip
+def test_bad_stated_plans_exit_2_naming_the_cell(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "plan.csv"
+    path.write_text(content)
+    assert main(["savings", "--stated", str(path), "--db", str(demo_db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("capcost: error:") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["savings", "--stated", "/nonexistent/plan.csv"], "no such file"),
+        (["savings", "--base-month", "2031-01"], "not a full month of cost data"),
+        (["commitments", "--scenario", "nope"], "unknown assumption set 'nope'"),
+    ],
+)
+def test_savings_mistakes_exit_2(
+    demo_db: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main([*args, "--db", str(demo_db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("capcost: error:") and message in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["savings", "--base-month", "2026-13"],
+        ["savings", "--tolerance", "120"],
+        ["commitments", "--term", "2"],
+        ["commitments", "--lookback", "0,30"],
+        ["commitments", "--payment", "some_upfront"],
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) -> None:
+    prices = tmp_path / "prices"
+    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")  # fmt: skip
+    product = {
+        "product": {"attributes": {"instanceType": "m6i.large", "vcpu": "2", "memory": "8 GiB"}},
+        "terms": {"OnDemand": {"T": {"priceDimensions": {
+            "D": {"unit": "Hrs", "pricePerUnit": {"USD": "0.0999"}}}}}},
+    }  # fmt: skip
+    db = tmp_path / "capcost.duckdb"
+    args = argparse.Namespace(db=str(db), region="us-east-1", prices=str(prices), dry_run=False)
+    with Stubber(client) as stub:
+        stub.add_response("get_products", {"PriceList": [json.dumps(product)]})
+        stub.add_response("get_products", {"PriceList": []})
+        assert refresh_catalogue(args, client) == 0
+    compute = pd.read_csv(prices / "compute.csv", dtype=str, keep_default_na=False)
+    row = compute[(compute["instance_type"] == "m6i.large") & (compute["offering"] == "on_demand")]
+    assert row["hourly_usd"].tolist() == ["0.0999"] and row["source"].tolist() == ["aws-price-list"]
+    with Store(db, read_only=True) as store:
+        run = store.runs("pricing")[0]
+    assert run["status"] == "succeeded" and run["rows"] == 1
+
+
+def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
+    prices = tmp_path / "prices"
+    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    before = (prices / "compute.csv").read_bytes()
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")  # fmt: skip
+    args = argparse.Namespace(db=str(tmp_path / "c.duckdb"), region="us-east-1",
+                              prices=str(prices), dry_run=True)  # fmt: skip
+    with Stubber(client) as stub:
+        stub.add_response("get_products", {"PriceList": []})
+        stub.add_response("get_products", {"PriceList": []})
+        assert refresh_catalogue(args, client) == 0
+    assert (prices / "compute.csv").read_bytes() == before
