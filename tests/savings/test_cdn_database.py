@@ -15,7 +15,7 @@ from forecasting.errors import InputError
 from forecasting.interface import Excuse
 from forecasting.savings.catalogue import Catalogue
 from forecasting.savings.cdn import CdnScenario, cdn_bill, cdn_saving
-from forecasting.savings.database import DatabaseLoad, database_saving
+from forecasting.savings.database import DatabaseLoad, DatabaseSaving, database_saving
 from forecasting.savings.pricing import load_catalogue
 
 DOC = CapacityAssumptions()  # 150 req/s per instance at 100%, target 70%, N+1, floor 3
@@ -167,3 +167,16 @@ def test_pool_runway_is_extended_and_the_upgrade_deferred(catalogue: Catalogue) 
 def test_bad_reduction_is_rejected(catalogue: Catalogue) -> None:
     with pytest.raises(InputError, match="cpu_reduction"):
         database_saving(DatabaseLoad("Supabase", "large"), catalogue, cpu_reduction=1.5)
+
+
+@given(st.floats(0, 100), st.floats(0, 100), st.floats(0, 0.9))
+def test_a_busier_pool_never_gets_a_cheaper_tier(a: float, b: float, reduction: float) -> None:
+    low, high = sorted((a, b))
+
+    def saving(pool: float) -> DatabaseSaving:
+        load = DatabaseLoad("Supabase", "xl", pool_pct=pool, cpu_pct=40, iops=500, memory_pct=20)
+        return database_saving(load, _CATALOGUE, cpu_reduction=reduction)
+
+    small, big = saving(low), saving(high)
+    assert small.recommended_monthly_usd <= big.recommended_monthly_usd + 1e-9
+    assert small.monthly_savings_usd <= small.current_monthly_usd

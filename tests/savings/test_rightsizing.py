@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
@@ -155,3 +157,17 @@ def test_real_series_findings(shared_data: Path, catalogue: Catalogue) -> None:
     # rule, so they shrink to the smallest type that keeps 16 GiB instead of being stopped.
     assert set(table.loc[["24ae8d", "c6585a"], "finding"]) == {"over-provisioned"}
     assert (table["recommended_type"] != "").all()
+
+
+_CATALOGUE = load_catalogue()  # hypothesis tests cannot take function-scoped fixtures
+
+
+@given(st.floats(1.5, 100), st.floats(1.5, 100), st.floats(0, 100))
+def test_more_cpu_never_recommends_a_cheaper_type(a: float, b: float, memory: float) -> None:
+    low, high = sorted((a, b))
+    mem = np.array([memory])
+    small = rightsize("g", "m6i.2xlarge", np.full(50, low), _CATALOGUE, memory_pct=mem)
+    big = rightsize("g", "m6i.2xlarge", np.full(50, high), _CATALOGUE, memory_pct=mem)
+    if isinstance(big.recommended_type, str):
+        assert small.recommended_monthly_usd <= big.recommended_monthly_usd + 1e-9
+    assert small.monthly_savings_usd <= small.current_monthly_usd + 1e-9
