@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from forecasting.errors import CapcostError
-from forecasting.interface import Excuse
+from forecasting.ingest.quality import DataStatus, data_status
+from forecasting.interface import Excuse, IngestResult
 from forecasting.overview import Overview, build_overview
 from forecasting.review import Review, build_review, months_with_cost
 from forecasting.store import Store
@@ -81,3 +82,22 @@ def _review(path: str, version: float, month: str) -> Review | Excuse:
 def review(month: str) -> Review | Excuse:
     path = db_path()
     return _review(str(path), db_version(path), month)
+
+
+@st.cache_data(ttl=600, max_entries=8, show_spinner=False)
+def _data_status(path: str, version: float) -> DataStatus | Excuse:
+    return with_store(data_status, Path(path))
+
+
+def data(path: Path | None = None) -> DataStatus | Excuse:
+    path = path or db_path()
+    return _data_status(str(path), db_version(path))
+
+
+def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> IngestResult:
+    """Run an uploaded file through the ingest (read-write, never cached); new data shows on
+    the next read because the cache keys on the database file's modification time."""
+    from forecasting.ingest.upload import UploadKind, ingest_upload
+
+    with Store(db_path(), lock_timeout=LOCK_WAIT_SECONDS) as store:
+        return ingest_upload(store, name, content, UploadKind(kind), **options)

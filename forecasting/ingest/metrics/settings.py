@@ -5,5 +5,5 @@ from __future__ import annotations
 SOURCE = "metrics"
 
 # Tried in order, case-insensitively, when --time-column / --value-column are not given.
-TIME_CANDIDATES = ("timestamp", "ts", "time", "datetime", "date", "ds", "period")
+TIME_CANDIDATES = ("timestamp", "ts", "time", "datetime", "date", "day", "ds", "period")
 VALUE_CANDIDATES = ("value", "y", "count", "amount")

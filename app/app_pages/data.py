@@ -1,0 +1,85 @@
+"""Data: each source's freshness, data-quality warnings, an upload box and the ingest runs."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from app import state
+from forecasting.errors import CapcostError
+from forecasting.ingest.metrics.helpers import parse_dimensions
+from forecasting.interface import Excuse
+
+st.title("Data")
+if notice := st.session_state.pop("data_notice", None):
+    st.success(notice, icon=":material/check_circle:")
+status = state.data()
+if isinstance(status, Excuse):
+    st.info(status.reason, icon=":material/info:")
+else:
+    st.subheader("Sources")
+    st.caption("Last day with data and rows stored per source; the last run's outcome.")
+    st.dataframe(status.freshness, hide_index=True)
+
+    st.subheader("Data quality")
+    if not status.warnings:
+        st.success("No gaps, doubled days, mixed currencies, negative usage or uncategorised cost.")
+    for warning in status.warnings:
+        st.warning(f"**{warning.check}**: {warning.message}", icon=":material/warning:")
+        if not warning.examples.empty:
+            with st.expander(f"Where ({warning.check})"):
+                st.dataframe(warning.examples, hide_index=True)
+
+st.subheader("Ingest a file")
+kind = st.radio(
+    "Kind of file",
+    ["billing", "metric"],
+    format_func=lambda k: {"billing": "Billing export (FOCUS or AWS CUR)", "metric": "Metric"}[k],
+    horizontal=True,
+)
+upload = st.file_uploader("CSV, CSV.gz or Parquet", type=["csv", "gz", "parquet"])
+options: dict[str, object] = {}
+if kind == "metric":
+    a, b, c = st.columns(3)
+    options["metric"] = a.text_input("Metric name", placeholder="users")
+    options["unit"] = b.text_input("Unit (new metrics)", placeholder="users")
+    dims = c.text_input("Dimensions", placeholder="service=api, region=eu-west-1")
+    d, e = st.columns(2)
+    options["time_column"] = d.text_input("Time column (optional)")
+    options["value_column"] = e.text_input("Value column (optional)")
+st.caption(
+    "Re-ingesting a billing period replaces it for that provider and billing account; the run "
+    "is all or nothing, and a bad file names the row and column."
+)
+if st.button("Ingest", type="primary", disabled=upload is None) and upload is not None:
+    bar = st.progress(0.0, text="starting")
+    ctx = get_script_run_ctx()
+    try:
+        if kind == "metric":
+            options["dimensions"] = parse_dimensions([p for p in dims.split(",") if p.strip()])
+        result = state.ingest_upload(
+            upload.name,
+            upload.getvalue(),
+            kind,
+            progress=lambda fraction, message: bar.progress(fraction, text=message),
+            thread_hook=lambda thread: add_script_run_ctx(thread, ctx),
+            **options,
+        )
+    except CapcostError as exc:
+        bar.empty()
+        st.error(str(exc), icon=":material/error:")
+    else:
+        # Rerun so that the tables above show the new data.
+        st.session_state["data_notice"] = (
+            f"Run {result.run_id}: {result.rows:,} rows stored from {upload.name}."
+        )
+        st.rerun()
+
+if not isinstance(status, Excuse):
+    st.subheader("Ingest runs")
+    runs = status.runs
+    if runs.empty:
+        st.caption("No ingest has run yet.")
+    else:
+        columns = ["run_id", "source", "status", "rows", "started_at", "finished_at", "error"]
+        st.dataframe(runs[columns], hide_index=True)
