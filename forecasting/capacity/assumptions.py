@@ -83,7 +83,7 @@ def _positive(name: str, value: float) -> None:
 
 
 # Keys of a stored assumption set (the demo's `apex-capacity`) that name a field differently.
-_ALIASES = {
+ALIASES = {
     "target_cpu_utilisation": "target_utilisation",
     "scale_down_cpu": "scale_down_utilisation",
 }
@@ -102,7 +102,7 @@ def from_payload(
     fields = {f.name for f in dataclasses.fields(CapacityAssumptions)}
     values: dict[str, Any] = {}
     for key, value in {**payload, **overrides}.items():
-        name = _ALIASES.get(key, key)
+        name = ALIASES.get(key, key)
         if name in _IGNORED:
             continue
         if name not in fields:

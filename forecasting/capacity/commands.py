@@ -65,6 +65,15 @@ def add_forecast_options(parser: argparse.ArgumentParser) -> None:
         "--paths", type=_positive_int, default=1000, help="sample paths (default: 1000)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the paths (default: 0)")
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        metavar="KEY=VALUE",
+        type=_setting,
+        action="append",
+        help="override one assumption of the scenario, e.g. --set target_utilisation=0.6 or "
+        "--set request_hit_ratio=0.8 (repeatable)",
+    )
     parser.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
 
 
@@ -104,25 +113,63 @@ def register(
     runway.set_defaults(handler=run_runway)
 
 
-def load_capacity(store: Store, scenario: str | None) -> tuple[CapacityAssumptions, str]:
-    """The named assumption set (capacity keys only), or the defaults when none is stored."""
-    from forecasting.capacity import CapacityAssumptions, from_payload
+def _setting(text: str) -> tuple[str, Any]:
+    """argparse type for KEY=VALUE; VALUE is read as JSON when it parses (0.9, true, {...})."""
+    import json
 
-    name = scenario or DEFAULT_SCENARIO
-    if scenario is None and name not in store.assumption_set_names():
-        return CapacityAssumptions(), "built-in defaults"
-    payload = store.load_assumptions(name)
-    return from_payload(payload, ignore_unknown=True), name
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
 
 
-def load_savings_scenario(store: Store, scenario: str | None) -> SavingsScenario:
-    """The savings keys of the named assumption set (defaults when none is stored)."""
-    from forecasting.savings.scenario import SavingsScenario, from_payload
+def _stored(store: Store, args: argparse.Namespace) -> dict[str, Any]:
+    """The named assumption set's payload ({} for the defaults), then --set on top."""
+    import dataclasses
 
-    name = scenario or DEFAULT_SCENARIO
-    if scenario is None and name not in store.assumption_set_names():
-        return SavingsScenario()
-    return from_payload(store.load_assumptions(name))
+    from forecasting.capacity.assumptions import ALIASES, CapacityAssumptions
+    from forecasting.savings.scenario import SavingsScenario
+
+    name = args.scenario or DEFAULT_SCENARIO
+    stored: dict[str, Any] = {}
+    if args.scenario is not None or name in store.assumption_set_names():
+        stored = store.load_assumptions(name)
+    settings = dict(getattr(args, "settings", None) or [])
+    known = {
+        f.name for cls in (CapacityAssumptions, SavingsScenario) for f in dataclasses.fields(cls)
+    }
+    unknown = sorted(set(settings) - known - set(ALIASES))
+    if unknown:
+        raise InputError(f"unknown assumption {unknown[0]!r}; known: {', '.join(sorted(known))}",
+                         parameter="--set")  # fmt: skip
+    merged = {**stored, **settings}
+    # Check every assumption now, whichever model this command runs, so a bad --set never
+    # passes silently.
+    from forecasting.capacity import from_payload as capacity_from
+    from forecasting.savings.scenario import from_payload as savings_from
+
+    capacity_from(merged, ignore_unknown=True)
+    savings_from(merged)
+    return merged
+
+
+def load_capacity(store: Store, args: argparse.Namespace) -> tuple[CapacityAssumptions, str]:
+    """Capacity assumptions: the scenario's capacity keys with --set overrides (or defaults)."""
+    from forecasting.capacity import from_payload
+
+    return from_payload(
+        _stored(store, args), ignore_unknown=True
+    ), args.scenario or DEFAULT_SCENARIO
+
+
+def load_savings_scenario(store: Store, args: argparse.Namespace) -> SavingsScenario:
+    """Savings assumptions: the scenario's savings keys with --set overrides (or defaults)."""
+    from forecasting.savings.scenario import from_payload
+
+    return from_payload(_stored(store, args))
 
 
 def load_catalogue() -> Catalogue:
@@ -194,7 +241,7 @@ def build_plan(store: Store, args: argparse.Namespace) -> pd.DataFrame:
     from forecasting.capacity import DemandPaths, fit_unit_costs, quarterly_plan
     from forecasting.interface import Freq, GroupBy
 
-    assumptions, _ = load_capacity(store, args.scenario)
+    assumptions, _ = load_capacity(store, args)
     frame = pd.concat([store.read_series(m, Freq.MONTH, complete_only=True)[0] for m in DEMAND])
     if frame.empty:
         raise InputError("no complete month of demand data yet", parameter="--db")
@@ -281,7 +328,7 @@ def build_runway(store: Store, args: argparse.Namespace) -> pd.DataFrame:
     from forecasting.capacity import estimate_runway, runway_table
     from forecasting.interface import Freq
 
-    assumptions, _ = load_capacity(store, args.scenario)
+    assumptions, _ = load_capacity(store, args)
     stored = set(store.stored_metrics())
     metrics = [m for m in assumptions.alert_thresholds if m in stored]
     if not metrics:
@@ -291,7 +338,7 @@ def build_runway(store: Store, args: argparse.Namespace) -> pd.DataFrame:
     frame = pd.concat([store.read_series(m, Freq.DAY)[0] for m in metrics])
     result = run_forecast(frame, args.days, "day", args)
     compute = compute_headroom_price(store)
-    scenario = load_savings_scenario(store, args.scenario)
+    scenario = load_savings_scenario(store, args)
     catalogue = load_catalogue()
     upper = 1 - (100 - args.level) / 200
     rows: list[Any] = []

@@ -173,7 +173,7 @@ def commitments_table(store: Store, args: argparse.Namespace) -> pd.DataFrame:
     from forecasting.interface import Excuse
     from forecasting.savings.commitments import look_back, recommend
 
-    scenario = load_savings_scenario(store, args.scenario)
+    scenario = load_savings_scenario(store, args)
     overrides = {
         k: v
         for k, v in {

@@ -226,7 +226,7 @@ def _cdn(
     pods = _daily(store, "instances", start, end)
     if rps is None or pods is None:
         return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no requests_per_second or instances")
-    capacity, _ = load_capacity(store, args.scenario)
+    capacity, _ = load_capacity(store, args)
     # The stored req/s is what the origin serves: the edge sees it over the miss ratio.
     edge = float(rps.mean()) / max(1e-9, 1 - now)
     ratio = float(peak.mean() / rps.mean()) if peak is not None else 1.0
@@ -295,7 +295,7 @@ def lever_table(
     from forecasting.savings.levers import commitment_lever
     from forecasting.savings.stacking import stack
 
-    scenario = load_savings_scenario(store, args.scenario)
+    scenario = load_savings_scenario(store, args)
     catalogue = load_catalogue()
     bases = {str(k): float(v) for k, v in spend.groupby("cost_group")["cost"].sum().items()}
     levers = []

@@ -145,3 +145,16 @@ def test_unknown_names_exit_2_with_one_line(
 def test_plan_without_data_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--db", str(tmp_path / "none.duckdb")]) == 1
     assert "capcost demo" in capsys.readouterr().err
+
+
+def test_set_changes_the_capacity_assumptions(demo_db: Path) -> None:
+    args = argparse.Namespace(scenario=None, level=80.0, model="drift", paths=200, seed=1,
+                              quarters=1, settings=[("rps_per_instance", 300.0),
+                                                    ("redundancy", "per-zone")])  # fmt: skip
+    with Store(demo_db, read_only=True) as store:
+        plan = build_plan(store, args).set_index("quarter")
+    q1 = plan.loc["2026Q1"]
+    # 300 req/s per pod at 70%: ceil(peak / 210), rounded up to a multiple of 3 zones.
+    assert q1["instances"] == max(
+        3, 3 * math.ceil(math.ceil(q1["requests_per_second_peak"] / 210) / 3)
+    )

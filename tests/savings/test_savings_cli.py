@@ -218,3 +218,30 @@ def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
         stub.add_response("get_products", {"PriceList": []})
         assert refresh_catalogue(args, client) == 0
     assert (prices / "compute.csv").read_bytes() == before
+
+
+def test_set_overrides_an_assumption(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ratios = ["--set", "request_hit_ratio=0.8", "--set", "target_request_hit_ratio=0.85"]
+    table, _ = _run(capsys, "savings", "--db", str(demo_db), *FAST, *ratios)
+    cdn = table.set_index("lever").loc["cdn"]
+    # Misses fall from 20% to 15% of edge requests: a quarter fewer origin req/s, fewer pods.
+    assert (
+        cdn["monthly_savings"] > 0
+        and "request hit ratio 80% -> 85% (scenario)" in cdn["assumptions"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("colour=blue", "unknown assumption 'colour'"),
+        ("request_hit_ratio=2", "request_hit_ratio must be in [0, 1]"),
+        ("target_utilisation=70", "target_utilisation must be in (0, 1]"),
+    ],
+)
+def test_bad_settings_exit_2(
+    demo_db: Path, capsys: pytest.CaptureFixture[str], setting: str, message: str
+) -> None:
+    assert main(["savings", "--db", str(demo_db), "--set", setting, *FAST]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("capcost: error:") and message in err
