@@ -303,7 +303,18 @@ def typed_sql(ref: str, raw_type: str | None, target: str) -> str:
             return f"CAST({ref} AS TIMESTAMP)"
         return f"timezone('UTC', CAST({ref} AS TIMESTAMPTZ))"
     if target in ("VARCHAR", "JSON"):
-        if kind.startswith(("MAP", "STRUCT")) or kind.endswith("[]"):
+        if (
+            target == "JSON"
+            and kind.startswith("STRUCT(")
+            and kind.endswith("[]")
+            and ('"KEY"' in kind and '"VALUE"' in kind)
+        ):
+            # BigQuery-style tags, a list of {key, value}: an object, as FOCUS defines Tags
+            # (kept as the list when a key repeats, since an object cannot hold it twice).
+            entries = f"list_transform({ref}, lambda e: {{'k': e.key, 'v': e.value}})"
+            as_object = f"TRY(CAST(to_json(map_from_entries({entries})) AS VARCHAR))"
+            text = f"coalesce({as_object}, CAST(to_json({ref}) AS VARCHAR))"
+        elif kind.startswith(("MAP", "STRUCT")) or kind.endswith("[]"):
             text = f"CAST(to_json({ref}) AS VARCHAR)"
         else:
             text = f"nullif(CAST({ref} AS VARCHAR), '')"

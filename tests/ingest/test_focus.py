@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import boto3
+import duckdb
 import pandas as pd
 import pytest
 from moto import mock_aws
@@ -295,3 +296,44 @@ def test_mapping_doc_is_current() -> None:
         "docs/ingest-cur-mapping.md is out of date: regenerate it with "
         "`.venv/bin/python -m forecasting.ingest.focus.helpers > docs/ingest-cur-mapping.md`"
     )
+
+
+def test_warehouse_spellings_of_focus_exports(fresh_store: Store, tmp_path: Path) -> None:
+    """Lower-case or snake_case column names, a lower-case currency, tags as key/value lists."""
+    rows = fx.focus_rows()
+    renamed = [
+        {("billed_cost" if k == "BilledCost" else k.lower()): v for k, v in r.items()}
+        | {"billingcurrency": "usd "}
+        for r in rows
+    ]
+    path = fx.write_csv(renamed, tmp_path / "lower.csv")
+    result = load_focus(fresh_store, [path])
+    assert result.rows == len(rows)
+    got = stored(fresh_store, "SELECT DISTINCT BillingCurrency FROM cost_line_items")
+    assert got == [("USD",)]
+    total = stored(fresh_store, "SELECT sum(BilledCost) FROM cost_line_items")
+    assert total == [(sum(fx.money(r["BilledCost"]) for r in rows),)]
+
+
+def test_key_value_list_tags_become_an_object(fresh_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "bq.parquet"
+    base = (
+        "TIMESTAMPTZ '2024-09-01 00:00:00+00' AS ChargePeriodStart, "
+        "TIMESTAMPTZ '2024-09-01 01:00:00+00' AS ChargePeriodEnd, "
+        "TIMESTAMPTZ '2024-09-01 00:00:00+00' AS BillingPeriodStart, 'USD' AS BillingCurrency, "
+        "'Google Cloud' AS ProviderName, '0123-4567' AS BillingAccountId"
+    )
+    tags_ok = "[{'key': 'env', 'value': 'prod'}, {'key': 'team', 'value': 'web'}]"
+    tags_twice = "[{'key': 'a', 'value': '1'}, {'key': 'a', 'value': '2'}]"
+    duckdb.connect().execute(
+        f"COPY (SELECT {base}, CAST(1.5 AS DECIMAL(18, 6)) AS BilledCost, {tags_ok} AS Tags "
+        f"UNION ALL SELECT {base}, 2, {tags_twice}) TO '{path}' (FORMAT parquet)"
+    )
+    load_focus(fresh_store, [path])
+    tags = stored(
+        fresh_store, "SELECT CAST(Tags AS VARCHAR) FROM cost_line_items ORDER BY BilledCost"
+    )
+    assert tags == [
+        ('{"env":"prod","team":"web"}',),
+        ('[{"key":"a","value":"1"},{"key":"a","value":"2"}]',),  # a repeated key stays a list
+    ]

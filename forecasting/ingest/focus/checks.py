@@ -83,7 +83,7 @@ def _check_currencies(groups: Sequence[FileGroup], summary: pd.DataFrame) -> Non
             raise _located(
                 groups,
                 "BillingCurrency",
-                "v = ?",
+                "upper(trim(v)) = ?",
                 [code],
                 f"unknown currency {code!r}: expected an ISO 4217 code such as USD",
             )
@@ -97,7 +97,7 @@ def _check_currencies(groups: Sequence[FileGroup], summary: pd.DataFrame) -> Non
             raise _located(
                 groups,
                 "BillingCurrency",
-                "v = ?",
+                "upper(trim(v)) = ?",
                 [counts.index[0]],
                 f"billing account {account} ({provider}) bills {pd.Timestamp(period):%Y-%m} in "
                 f"several currencies ({', '.join(sorted(counts.index))}); one account bills in "

@@ -60,7 +60,7 @@ def detect(columns: Sequence[str], *, file: str) -> tuple[Dialect, str]:
     if settings.CUR_SNAKE_MARKER in names:
         label = "AWS CUR 2.0" if names & settings.CUR2_MARKERS else "AWS CUR (Parquet naming)"
         return Dialect.CUR, label
-    if names >= settings.FOCUS_MARKERS:
+    if {_loose(n) for n in names} >= {_loose(m) for m in settings.FOCUS_MARKERS}:
         for version, markers in settings.FOCUS_VERSION_MARKERS:
             if names & markers:
                 return Dialect.FOCUS, f"FOCUS {version}"
@@ -102,11 +102,21 @@ def cur_columns(columns: Sequence[str]) -> dict[str, str]:
 
 
 def focus_source(columns: Sequence[str], column: str) -> str | None:
-    """The file column that feeds a stored FOCUS column (its 0.5 alias if need be)."""
-    if column in columns:
-        return column
+    """The file column that feeds a stored FOCUS column (its 0.5 alias if need be).
+
+    Exact names first; then any spelling that differs only in case or underscores, as
+    warehouse exports write them (``billedcost``, ``billed_cost``).
+    """
     alias = settings.FOCUS_ALIASES.get(column)
-    return alias if alias in columns else None
+    for wanted in (column, alias):
+        if wanted in columns:
+            return wanted
+    loose = {_loose(column), _loose(alias or column)}
+    return next((c for c in columns if _loose(c) in loose), None)
+
+
+def _loose(name: str) -> str:
+    return name.replace("_", "").replace(" ", "").lower()
 
 
 def required_columns(dialect: Dialect, columns: Sequence[str], mapping: CurMapping) -> list[str]:
@@ -161,7 +171,10 @@ def focus_projection(layout: Layout) -> str:
             items.append(f"CAST(NULL AS {target}) AS {column}")
             continue
         raw_type = layout.type_of(raw) if layout.parquet else _csv_read_type(target)
-        items.append(f"{common.typed_sql(quote(raw), raw_type, target)} AS {column}")
+        value = common.typed_sql(quote(raw), raw_type, target)
+        if column == "BillingCurrency":  # ' usd' is USD; anything else is checked later
+            value = f"upper(trim({value}))"
+        items.append(f"{value} AS {column}")
     return ",\n".join(items)
 
 
