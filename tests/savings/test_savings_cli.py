@@ -245,3 +245,28 @@ def test_bad_settings_exit_2(
     assert main(["savings", "--db", str(demo_db), "--set", setting, *FAST]) == 2
     err = capsys.readouterr().err
     assert err.startswith("capcost: error:") and message in err
+
+
+def test_demo_savings_plan_shows_in_the_effective_savings_rate(demo_db: Path) -> None:
+    """The demo's Compute Savings Plan: $2/h at 28% off, always fully used (hand calculation)."""
+    from forecasting.savings.commitments import effective_savings_rate
+    from forecasting.savings.store_inputs import cost_rows, eligible_usage
+
+    start, end = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01")
+    with Store(demo_db, read_only=True) as store:
+        rows = cost_rows(store, start, end)
+    usage = rows[(rows["cost_group"] == "Compute") & (rows["ChargeCategory"] == "Usage")]
+    committed = usage[usage["PricingCategory"] == "Committed"]
+    hours = 31 * 24
+    # Covered usage: the $2/h amortised commitment, listed at its on-demand price 2 / 0.72.
+    assert committed["cost"].sum() == pytest.approx(2 * hours, abs=0.01)
+    assert committed["list_cost"].sum() == pytest.approx(2 / 0.72 * hours, abs=0.05)
+    saved = usage["list_cost"].sum() - usage["cost"].sum()
+    assert saved == pytest.approx((2 / 0.72 - 2) * hours, abs=0.05)
+    esr = effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
+    assert esr == pytest.approx(saved / usage["list_cost"].sum())
+    # What a new commitment could cover is the rest: on-demand usage, per hour of each day.
+    eligible = eligible_usage(rows)
+    assert len(eligible) == 31
+    on_demand = usage[usage["PricingCategory"] != "Committed"]["cost"].sum()
+    assert eligible.sum() * 24 == pytest.approx(on_demand)
