@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,14 +171,23 @@ CASES = {
 }  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def loaded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database that already holds data, so that 'unchanged' means something."""
+    good = tmp_path_factory.mktemp("good")
+    db = good / "capcost.duckdb"
+    with Store(db) as store:
+        load_focus(store, focus(good, "focus.csv"))
+        load_focus(store, [fx.write_csv(fx.cur_legacy_rows(), good / "cur.csv")])
+    return db
+
+
 @pytest.fixture
-def loaded(fresh_store: Store, tmp_path: Path) -> Store:
-    """A store that already holds data, so that 'unchanged' means something."""
-    good = tmp_path / "good"
-    good.mkdir()
-    load_focus(fresh_store, focus(good, "focus.csv"))
-    load_focus(fresh_store, [fx.write_csv(fx.cur_legacy_rows(), good / "cur.csv")])
-    return fresh_store
+def loaded(loaded_file: Path, tmp_path: Path) -> Iterator[Store]:
+    db = tmp_path / "capcost.duckdb"
+    shutil.copyfile(loaded_file, db)
+    with Store(db) as store:
+        yield store
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -69,10 +70,24 @@ def stored_totals(store: Store, key_sql: str) -> dict[str, Decimal]:
     return {str(k): v for k, v in rows}
 
 
+@pytest.fixture(scope="module")
+def focus_sample(shared_data: Path) -> Iterator[Store]:
+    """The real FOCUS sample, ingested once for the read-only checks of this module."""
+    with Store() as store:
+        load_focus(store, [shared_data / "focus" / "focus_sample.csv"])
+        yield store
+
+
+@pytest.fixture(scope="module")
+def cur_sample(shared_data: Path) -> Iterator[Store]:
+    with Store() as store:
+        load_focus(store, [shared_data / "cur" / "cur-legacy-sample.csv"])
+        yield store
+
+
 @pytest.mark.parametrize("breakdown", list(FOCUS_BREAKDOWNS))
-def test_focus_sample_to_the_cent(fresh_store: Store, shared_data: Path, breakdown: str) -> None:
+def test_focus_sample_to_the_cent(focus_sample: Store, shared_data: Path, breakdown: str) -> None:
     path = shared_data / "focus" / "focus_sample.csv"
-    load_focus(fresh_store, [path])
     ours, theirs = FOCUS_BREAKDOWNS[breakdown]
     con = raw_connection(shared_data)
     raw = con.execute(
@@ -84,17 +99,16 @@ def test_focus_sample_to_the_cent(fresh_store: Store, shared_data: Path, breakdo
         "read_csv(?, all_varchar = true, nullstr = 'NULL') GROUP BY 1",
         [str(path)],
     ).fetchall()
-    stored = stored_totals(fresh_store, ours)
+    stored = stored_totals(focus_sample, ours)
     assert_to_the_cent(stored, {str(k): v for k, v in raw}, breakdown)
     assert stored == {str(k): v for k, v in exact}
 
 
 @pytest.mark.parametrize("breakdown", list(CUR_BREAKDOWNS))
 def test_cur_legacy_sample_to_the_cent(
-    fresh_store: Store, shared_data: Path, breakdown: str
+    cur_sample: Store, shared_data: Path, breakdown: str
 ) -> None:
     path = shared_data / "cur" / "cur-legacy-sample.csv"
-    load_focus(fresh_store, [path])
     ours, theirs = CUR_BREAKDOWNS[breakdown]
     raw = (
         raw_connection(shared_data)
@@ -105,11 +119,11 @@ def test_cur_legacy_sample_to_the_cent(
         )
         .fetchall()
     )
-    assert_to_the_cent(stored_totals(fresh_store, ours), {str(k): v for k, v in raw}, breakdown)
+    assert_to_the_cent(stored_totals(cur_sample, ours), {str(k): v for k, v in raw}, breakdown)
 
 
-def test_focus_sample_traps(fresh_store: Store, shared_data: Path) -> None:
-    load_focus(fresh_store, [shared_data / "focus" / "focus_sample.csv"])
+def test_focus_sample_traps(focus_sample: Store) -> None:
+    fresh_store = focus_sample
     con = fresh_store.con
     text_columns = [c for c, t in settings.FOCUS_TYPES.items() if t == "VARCHAR"]
     literal_nulls = " + ".join(f"count(*) FILTER (WHERE {c} = 'NULL')" for c in text_columns)
@@ -138,8 +152,8 @@ def test_focus_sample_traps(fresh_store: Store, shared_data: Path) -> None:
     assert round(series["y"].sum(), 6) == round(float(sum(by_day_items.values())), 6)
 
 
-def test_cur_legacy_sample_traps(fresh_store: Store, shared_data: Path) -> None:
-    load_focus(fresh_store, [shared_data / "cur" / "cur-legacy-sample.csv"])
+def test_cur_legacy_sample_traps(cur_sample: Store) -> None:
+    fresh_store = cur_sample
     rows = fresh_store.con.execute(
         "SELECT ChargeCategory, count(*), min(BillingAccountId) FROM cost_line_items GROUP BY 1 "
         "ORDER BY 1"
