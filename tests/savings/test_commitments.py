@@ -173,7 +173,7 @@ def test_bad_input_is_rejected(usage: np.ndarray, commitment: float, message: st
 USAGE = arrays(np.float64, st.tuples(st.integers(1, 6), st.just(12)), elements=st.floats(0, 1e4))
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(USAGE, st.floats(0, 1e4), st.floats(0.05, 0.7), st.sampled_from([0.0, 0.5, 1.0]))
 def test_savings_never_exceed_spend(usage: np.ndarray, c: float, d: float, share: float) -> None:
     terms = Terms(d, 12, upfront_share=share)
@@ -183,7 +183,7 @@ def test_savings_never_exceed_spend(usage: np.ndarray, c: float, d: float, share
     assert 0 <= out.coverage <= 1 + 1e-12 and 0 <= out.utilisation <= 1 + 1e-12
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(USAGE, st.floats(0.05, 0.7))
 def test_zero_commitment_saves_nothing_and_recommendation_never_loses_in_expectation(
     usage: np.ndarray, d: float
@@ -195,7 +195,7 @@ def test_zero_commitment_saves_nothing_and_recommendation_never_loses_in_expecta
         assert best.expected_savings_usd >= -1e-6
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(USAGE, st.floats(0, 1e4), st.floats(1.0, 3.0))
 def test_more_demand_never_saves_less(usage: np.ndarray, c: float, factor: float) -> None:
     low = evaluate(usage, c, YEAR, "x").expected_savings_usd
