@@ -36,21 +36,13 @@ def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFr
     The Store's series API groups by one dimension at a time; reconciling nested categories
     and separating committed from on-demand usage needs them together.
     """
-    import pandas as pd
-
     currencies = store.currencies()
     if len(currencies) != 1:
         raise InputError(
             f"savings need one billing currency, found {', '.join(currencies) or 'none'}",
             parameter="--db",
         )
-    frame = store.con.execute(
-        "SELECT day, cost_group, ServiceCategory, ServiceName, PricingCategory, ChargeCategory, "
-        "CAST(sum(EffectiveCost) AS DOUBLE) AS cost, CAST(sum(ListCost) AS DOUBLE) AS list_cost "
-        "FROM cost_daily WHERE BillingCurrency = ? AND day >= ? AND day < ? GROUP BY ALL",
-        [currencies[0], start.date(), end.date()],
-    ).df()
-    frame["day"] = pd.to_datetime(frame["day"])
+    frame, _ = store.daily_cost_detail(start.date(), end.date())
     return frame
 
 

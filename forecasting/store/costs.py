@@ -241,6 +241,22 @@ class CostsMixin(StoreCore):
             )
         return stored[0]
 
+    def daily_cost_detail(
+        self, start: date, end: date, *, currency: str | None = None
+    ) -> tuple[pd.DataFrame, str]:
+        """Daily effective and list cost in [start, end) by cost group, FOCUS category, service,
+        pricing and charge category together (for models that need several at once)."""
+        currency = self._one_currency(currency)
+        frame = self.con.execute(
+            "SELECT day, cost_group, ServiceCategory, ServiceName, PricingCategory, "
+            "ChargeCategory, CAST(sum(EffectiveCost) AS DOUBLE) AS cost, "
+            "CAST(sum(ListCost) AS DOUBLE) AS list_cost FROM cost_daily "
+            "WHERE BillingCurrency = ? AND day >= ? AND day < ? GROUP BY ALL ORDER BY ALL",
+            [currency, start, end],
+        ).df()
+        frame["day"] = pd.to_datetime(frame["day"])
+        return frame, currency
+
     def cost_totals(self, basis: CostBasis = CostBasis.BILLED) -> pd.DataFrame:
         """Totals per currency straight from the line items (for reconciling with invoices)."""
         return self.con.execute(
