@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from decimal import Decimal
 from typing import Any
 
 
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     for period in detail["billing_periods"]:
         print(
             f"  {period['provider']} {period['billing_account']} {period['billing_period']}: "
-            f"{period['line_items']:,} line items, BilledCost {period['billed']} "
+            f"{period['line_items']:,} line items, "
+            f"BilledCost {Decimal(period['billed']).normalize():f} "
             f"{period['currency']}",
             file=sys.stderr,
         )
