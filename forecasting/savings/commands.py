@@ -6,28 +6,11 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from forecasting.capacity.commands import (
-    DEFAULT_SCENARIO,
-    add_forecast_options,
-    load_catalogue,
-    load_savings_scenario,
-)
-from forecasting.errors import InputError
-from forecasting.savings.store_inputs import (
-    base_month,
-    commitment_terms,
-    cost_rows,
-    effective_savings_rate_text,
-    eligible_usage,
-    lever_table,
-    pd_min,
-    usage_paths,
-)
+from forecasting.capacity.commands import add_forecast_options, forecast_fields, print_notes
+from forecasting.capacity.service import DEFAULT_SCENARIO
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from forecasting.store import Store
+    from forecasting.savings.service import SavingsOptions
 
 LOOKBACK_DAYS = (7, 30, 60)
 
@@ -125,115 +108,52 @@ def register(
     commitments.set_defaults(handler=run_commitments)
 
 
-def read_stated(path: str) -> pd.DataFrame:
-    import pandas as pd
+def options(args: argparse.Namespace) -> SavingsOptions:
+    """The command line's options as the library takes them."""
+    from forecasting.savings.service import SavingsOptions
 
-    from forecasting.savings.reconcile import validate_stated
-
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV: {exc}", file=path) from None
-    return validate_stated(frame, path)
+    return SavingsOptions(
+        **forecast_fields(args),
+        base_month=getattr(args, "base_month", None),
+        tolerance=getattr(args, "tolerance", 10.0) / 100,
+        offering=getattr(args, "offering", None),
+        term_years=getattr(args, "term", None),
+        payment=getattr(args, "payment", None),
+        lookback=tuple(getattr(args, "lookback", LOOKBACK_DAYS)),
+    )
 
 
 def run_savings(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
+    from forecasting.savings import service
     from forecasting.store import Store
 
+    opts = options(args)
+    stated = service.read_stated(args.stated) if args.stated else None
     with Store(args.db, read_only=True) as store:
-        start, end = base_month(store, args.base_month)
-        spend = cost_rows(store, start, end)
-        if args.stated:
-            table = reconcile_table(read_stated(args.stated), spend, args.tolerance / 100)
-        else:
-            table = lever_table(store, args, spend, start, end)
-    write_csv(table.round(2), args.csv)
+        if stated is not None:
+            reconciled = service.reconcile_stated(store, opts, stated, args.stated)
+            print(f"capcost: {reconciled.summary()}", file=sys.stderr)
+            write_csv(reconciled.export(), args.csv)
+            return 0
+        result = service.levers(store, opts)
+    print_notes(result.notes)
+    if result.effective_savings_rate is not None:
+        print(f"capcost: {service.savings_rate_text(result.effective_savings_rate)}",
+              file=sys.stderr)  # fmt: skip
+    print(f"capcost: {result.summary()}", file=sys.stderr)
+    write_csv(result.export(), args.csv)
     return 0
-
-
-def reconcile_table(stated: pd.DataFrame, spend: pd.DataFrame, tolerance: float) -> pd.DataFrame:
-    from forecasting.savings.reconcile import reconcile
-
-    keys = ["cost_group", "ServiceCategory", "ServiceName"]
-    by_row: pd.DataFrame = spend.groupby(keys, dropna=False, as_index=False)[["cost"]].sum()
-    result = reconcile(stated, by_row, tolerance=tolerance)
-    print(f"capcost: {result.table().iloc[-1]['flags']}", file=sys.stderr)
-    return result.table()
-
-
-def commitments_table(store: Store, args: argparse.Namespace) -> pd.DataFrame:
-    """The forecast recommendation, then each look-back window, all evaluated on the paths."""
-    import dataclasses
-
-    import pandas as pd
-
-    from forecasting.interface import Excuse
-    from forecasting.savings.commitments import look_back, recommend
-
-    scenario = load_savings_scenario(store, args)
-    overrides = {
-        k: v
-        for k, v in {
-            "commitment_offering": args.offering,
-            "commitment_term_years": args.term,
-            "commitment_payment": args.payment,
-        }.items()
-        if v is not None
-    }
-    scenario = dataclasses.replace(scenario, **overrides)
-    start, end = base_month(store, None)
-    history = eligible_usage(cost_rows(store, pd_min(), end))
-    terms, label = commitment_terms(store, scenario, load_catalogue(), start, end)
-    paths = usage_paths(history, terms, args)
-    outcomes = [recommend(paths, terms)] + [
-        look_back(history, d, paths, terms) for d in args.lookback
-    ]
-    methods = ["forecast"] + [f"look-back {d} days" for d in args.lookback]
-    rows = []
-    for method, out in zip(methods, outcomes, strict=True):
-        if isinstance(out, Excuse):
-            rows.append({"method": method, "note": str(out)})
-            continue
-        row = dataclasses.asdict(out)
-        months = terms.term_months
-        row |= {
-            "method": method,
-            "savings_lower_usd": out.savings_lower_usd / months,
-            "savings_upper_usd": out.savings_upper_usd / months,
-            "downside_monthly_savings_usd": out.downside_savings_usd / months,
-            "break_even_month": str(out.break_even_month),
-            "downside_break_even_month": str(out.downside_break_even_month),
-            "note": label,
-        }
-        rows.append(row)
-    print(f"capcost: {effective_savings_rate_text(cost_rows(store, start, end))}", file=sys.stderr)
-    columns = [
-        "method",
-        "hourly_commitment_usd",
-        "covered_usd_per_hour",
-        "upfront_usd",
-        "coverage",
-        "utilisation",
-        "expected_monthly_savings_usd",
-        "savings_lower_usd",
-        "savings_upper_usd",
-        "break_even_month",
-        "downside_monthly_savings_usd",
-        "downside_utilisation",
-        "downside_break_even_month",
-        "note",
-    ]
-    return pd.DataFrame(rows).reindex(columns=columns)
 
 
 def run_commitments(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
+    from forecasting.savings import service
     from forecasting.store import Store
 
     with Store(args.db, read_only=True) as store:
-        table = commitments_table(store, args)
-    write_csv(table.round(4), args.csv)
+        result = service.commitments(store, options(args))
+    print_notes(result.notes)
+    print(f"capcost: {service.savings_rate_text(result.effective_savings_rate)}", file=sys.stderr)
+    write_csv(result.export(), args.csv)
     return 0

@@ -224,6 +224,34 @@ def recommend(
     return evaluate(u, level * (1 - terms.discount), terms, "forecast")
 
 
+def under_demand(
+    usage: np.ndarray,
+    commitment: float,
+    terms: Terms,
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The commitment if usage follows each pointwise quantile of the paths (P10, P50, P90).
+
+    Returns one row per quantile (``demand, usage_usd_per_hour, coverage, utilisation,
+    monthly_savings_usd, break_even_month``) and the cumulative cash savings by month, one
+    column per quantile, so the break-even can be read off where a curve crosses zero.
+    """
+    u = _check_usage(usage, terms)
+    rows, curves = [], {}
+    for q in quantiles:
+        path = np.quantile(u, q, axis=0)[None, :]
+        label = f"P{100 * q:g}"
+        out = evaluate(path, commitment, terms, label)
+        rows.append({
+            "demand": label, "usage_usd_per_hour": float(path.mean()), "coverage": out.coverage,
+            "utilisation": out.utilisation, "monthly_savings_usd": out.expected_monthly_savings_usd,
+            "break_even_month": str(out.break_even_month),
+        })  # fmt: skip
+        curves[label] = cumulative_cash_savings(path, commitment, terms)[0]
+    cumulative = pd.DataFrame({"month": np.arange(1, terms.term_months + 1), **curves})
+    return pd.DataFrame(rows), cumulative
+
+
 def look_back(history: pd.Series, days: int, usage: np.ndarray, terms: Terms) -> Outcome | Excuse:
     """AWS's method: the commitment that would have saved most over the last ``days`` days,
     assuming that usage repeats, evaluated on the forecast paths.

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from typing import TYPE_CHECKING
 
-from forecasting.capacity.commands import (
-    load_capacity,
-    load_catalogue,
-    load_savings_scenario,
-    run_forecast,
-)
+from forecasting.capacity.service import load_capacity
 from forecasting.errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from forecasting.capacity.service import Forecaster, ForecastOptions
+    from forecasting.interface import Excuse
     from forecasting.savings.catalogue import Catalogue
     from forecasting.savings.commitments import Terms
     from forecasting.savings.scenario import SavingsScenario
     from forecasting.savings.stacking import Lever
     from forecasting.store import Store
-
-LEVER_COLUMNS = [
-    "lever", "category", "base_monthly", "monthly_savings", "lower", "upper", "percent_of_base",
-    "order", "assumptions",
-]  # fmt: skip
 
 
 def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -50,7 +40,7 @@ def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timesta
     """[start, end) of the base month: the one asked for, or the last full month of cost."""
     import pandas as pd
 
-    from forecasting.capacity.commands import last_month_costs
+    from forecasting.capacity.service import last_month_costs
 
     last_full, _ = last_month_costs(store)
     start = pd.Timestamp(f"{text}-01") if text else pd.Timestamp(last_full)
@@ -75,11 +65,15 @@ def eligible_usage(rows: pd.DataFrame) -> pd.Series:
     return usage.groupby("day")["cost"].sum().sort_index() / 24
 
 
-def effective_savings_rate_text(rows: pd.DataFrame) -> str:
+def compute_savings_rate(rows: pd.DataFrame) -> float | Excuse:
+    """What commitments already save on Compute usage: 1 - EffectiveCost / ListCost."""
     from forecasting.savings.commitments import effective_savings_rate
 
     usage = rows[(rows["cost_group"] == "Compute") & (rows["ChargeCategory"] == "Usage")]
-    esr = effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
+    return effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
+
+
+def savings_rate_text(esr: float | Excuse) -> str:
     return (
         f"effective savings rate of Compute today: {esr:.1%}"
         if isinstance(esr, float)
@@ -126,7 +120,9 @@ def commitment_terms(
     return terms, label
 
 
-def usage_paths(history: pd.Series, terms: Terms, args: argparse.Namespace) -> np.ndarray:
+def usage_paths(
+    history: pd.Series, terms: Terms, options: ForecastOptions, forecaster: Forecaster
+) -> np.ndarray:
     """Sample paths of eligible usage ($/h) per month over the term, after the last full month."""
     import pandas as pd
 
@@ -145,7 +141,7 @@ def usage_paths(history: pd.Series, terms: Terms, args: argparse.Namespace) -> n
             "y": full.to_numpy(float),
         }
     )
-    result = run_forecast(frame, terms.term_months, "month", args)
+    result = forecaster(frame, terms.term_months, "month", options)
     paths: np.ndarray = result.paths["eligible_compute"].clip(0, None)
     return paths
 
@@ -161,7 +157,7 @@ def _daily(store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp) ->
     return values if len(values) else None
 
 
-def _rightsize(
+def rightsize_lever_from(
     store: Store,
     scenario: SavingsScenario,
     catalogue: Catalogue,
@@ -196,14 +192,14 @@ def _rightsize(
     return rightsize_lever(rec, base, text)
 
 
-def _cdn(
+def cdn_lever_from(
     store: Store,
     scenario: SavingsScenario,
     catalogue: Catalogue,
     base: float,
     start: pd.Timestamp,
     end: pd.Timestamp,
-    args: argparse.Namespace,
+    options: ForecastOptions,
 ) -> Lever:
     from forecasting.savings.cdn import CdnScenario, cdn_saving
     from forecasting.savings.levers import cdn_lever
@@ -218,7 +214,7 @@ def _cdn(
     pods = _daily(store, "instances", start, end)
     if rps is None or pods is None:
         return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no requests_per_second or instances")
-    capacity, _ = load_capacity(store, args)
+    capacity = load_capacity(store, options)
     # The stored req/s is what the origin serves: the edge sees it over the miss ratio.
     edge = float(rps.mean()) / max(1e-9, 1 - now)
     ratio = float(peak.mean() / rps.mean()) if peak is not None else 1.0
@@ -237,14 +233,15 @@ def _cdn(
     return cdn_lever(cdn_saving(s, capacity, per_pod, catalogue), scenario, base)
 
 
-def _database(
+def database_lever_from(
     store: Store,
     scenario: SavingsScenario,
     catalogue: Catalogue,
     base: float,
     start: pd.Timestamp,
     end: pd.Timestamp,
-    args: argparse.Namespace,
+    options: ForecastOptions,
+    forecaster: Forecaster,
 ) -> Lever:
     import pandas as pd
 
@@ -261,7 +258,7 @@ def _database(
     paths = ds = None
     if pool is not None:
         history, _ = store.read_series("db_connection_pool_utilization", Freq.DAY)
-        result = run_forecast(history, 365, "day", args)
+        result = forecaster(history, 365, "day", options)
         paths = result.paths["db_connection_pool_utilization"]
         ds = pd.DatetimeIndex(result.series["db_connection_pool_utilization"].ds)
     saving = database_saving(
@@ -273,43 +270,6 @@ def _database(
         ds=ds,
     )
     return database_lever(saving, scenario, base)
-
-
-def lever_table(
-    store: Store,
-    args: argparse.Namespace,
-    spend: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-) -> pd.DataFrame:
-    """Model each lever on the base month, then stack them in order on that month's spend."""
-    from forecasting.savings.commitments import recommend
-    from forecasting.savings.levers import commitment_lever
-    from forecasting.savings.stacking import stack
-
-    scenario = load_savings_scenario(store, args)
-    catalogue = load_catalogue()
-    bases = {str(k): float(v) for k, v in spend.groupby("cost_group")["cost"].sum().items()}
-    levers = []
-    if "Compute" in bases:
-        compute = bases["Compute"]
-        levers.append(_rightsize(store, scenario, catalogue, compute, start, end))
-        levers.append(_cdn(store, scenario, catalogue, compute, start, end, args))
-        history = eligible_usage(cost_rows(store, pd_min(), end))
-        terms, label = commitment_terms(store, scenario, catalogue, start, end)
-        outcome = recommend(usage_paths(history, terms, args), terms)
-        levers.append(commitment_lever(outcome, terms, compute, label))
-        print(f"capcost: {effective_savings_rate_text(spend)}", file=sys.stderr)
-    if "Database" in bases:
-        levers.append(_database(store, scenario, catalogue, bases["Database"], start, end, args))
-    stacked = stack(levers, bases)
-    naive, total = stacked["naive_monthly"].sum(), stacked["monthly_savings"].sum()
-    print(
-        f"capcost: stacked ${total:,.0f}/month ({100 * total / sum(bases.values()):.1f}% of "
-        f"${sum(bases.values()):,.0f} in {start:%Y-%m}); naive sum ${naive:,.0f}",
-        file=sys.stderr,
-    )
-    return stacked[LEVER_COLUMNS]
 
 
 def pd_min() -> pd.Timestamp:
