@@ -49,3 +49,177 @@ def stacked_bars(
 def bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str = "") -> go.Figure:
     fig = go.Figure(go.Bar(x=frame[x], y=frame[y], marker_color=PALETTE[0]))
     return themed(fig, title, y_title)
+
+
+def roomy(fig: go.Figure) -> go.Figure:
+    """Room for the title above the legend."""
+    # THEME's 50px top margin puts the title on top of the legend; these builders make room.
+    fig.update_layout(margin={"t": 90}, title={"y": 0.97, "yanchor": "top"})
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def band(
+    frame: pd.DataFrame,
+    x: str,
+    mid: str,
+    lower: str,
+    upper: str,
+    title: str,
+    y_title: str = "",
+    *,
+    labels: tuple[str, str, str] = ("P10", "P50", "P90"),
+    reference: str | None = None,
+    reference_name: str = "Plan of record",
+) -> go.Figure:
+    """The median as a line inside its shaded band; a stated reference as dashed markers."""
+    colour = PALETTE[0]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=frame[x],
+            y=frame[upper],
+            mode="lines",
+            line={"width": 0},
+            name=labels[2],
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=frame[x],
+            y=frame[lower],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=_rgba(colour, BAND_ALPHA),
+            name=f"{labels[0]}–{labels[2]}",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=frame[x],
+            y=frame[mid],
+            mode="lines+markers",
+            name=labels[1],
+            line={"color": colour, "width": 3},
+        )
+    )
+    if reference is not None and reference in frame and frame[reference].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=frame[x],
+                y=frame[reference],
+                mode="lines+markers",
+                name=reference_name,
+                line={"color": PALETTE[1], "dash": "dash", "width": 2},
+                marker={"symbol": "diamond", "size": 10},
+            )
+        )
+    return roomy(themed(fig, title, y_title))
+
+
+def waterfall(
+    frame: pd.DataFrame, step: str, amount: str, naive: str, title: str, y_title: str = ""
+) -> go.Figure:
+    """Each step's amount stacked up to their total, and beside it the naive sum of ``naive``
+    (what adding each saving on its untouched base would claim)."""
+    values = frame[amount].astype(float).tolist()
+    total, naive_total = sum(values), float(frame[naive].sum())
+    fig = go.Figure(
+        go.Waterfall(
+            x=[*frame[step].astype(str), "stacked total"],
+            y=[*values, total],
+            measure=["relative"] * len(values) + ["total"],
+            name="stacked, in order",
+            text=[f"{v:,.0f}" for v in [*values, total]],
+            textposition="outside",
+            increasing={"marker": {"color": PALETTE[2]}},
+            decreasing={"marker": {"color": PALETTE[5]}},
+            totals={"marker": {"color": PALETTE[0]}},
+            connector={"line": {"color": "#999999", "dash": "dot"}},
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=["naive sum"],
+            y=[naive_total],
+            name="naive sum",
+            marker_color=PALETTE[3],
+            text=[f"{naive_total:,.0f}"],
+            textposition="outside",
+        )
+    )
+    fig.update_layout(barmode="overlay", yaxis={"rangemode": "tozero"})
+    return roomy(themed(fig, title, y_title))
+
+
+def timeline(
+    frame: pd.DataFrame,
+    label: str,
+    start: str,
+    end: str,
+    marks: dict[str, str],
+    title: str,
+) -> go.Figure:
+    """One row per ``label``: a line from ``start`` to ``end`` (the horizon) and a marker per
+    column in ``marks`` (column -> legend name) on its date; a missing date is no marker,
+    and the row says so at the horizon's end."""
+    fig = go.Figure()
+    for row in frame.to_dict("records"):
+        fig.add_trace(
+            go.Scatter(
+                x=[row[start], row[end]],
+                y=[row[label]] * 2,
+                mode="lines",
+                line={"color": "#BBBBBB", "width": 6},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    symbols = ("diamond", "circle", "square")
+    for i, (column, name) in enumerate(marks.items()):
+        hit = frame[frame[column].notna()]
+        fig.add_trace(
+            go.Scatter(
+                x=hit[column],
+                y=hit[label],
+                mode="markers+text",
+                name=name,
+                marker={"size": 16, "symbol": symbols[i % 3], "color": PALETTE[(1, 0, 2)[i % 3]]},
+                text=pd.to_datetime(hit[column]).dt.strftime("%Y-%m-%d"),
+                # Two marks on one row can sit days apart: one label above, one below.
+                textposition=("top center", "bottom center")[i % 2],
+            )
+        )
+    missing = frame[frame[list(marks)].isna().all(axis=1)]
+    if len(missing):
+        fig.add_trace(
+            go.Scatter(
+                x=missing[end],
+                y=missing[label],
+                mode="markers+text",
+                name="not within the horizon",
+                marker={"symbol": "triangle-right", "size": 14, "color": "#777777"},
+                text=["not within the horizon"] * len(missing),
+                textposition="top left",
+            )
+        )
+    fig.update_yaxes(type="category")
+    fig.update_layout(hovermode="closest", height=max(300, 110 * len(frame) + 120))
+    return roomy(themed(fig, title))
+
+
+def grouped_bars(
+    frame: pd.DataFrame, x: str, ys: dict[str, str], title: str, y_title: str = ""
+) -> go.Figure:
+    """Bars side by side per ``x``, one colour per column in ``ys`` (column -> legend name)."""
+    fig = go.Figure()
+    for i, (column, name) in enumerate(ys.items()):
+        fig.add_trace(go.Bar(x=frame[x], y=frame[column], name=name, marker_color=PALETTE[i]))
+    fig.update_layout(barmode="group")
+    return roomy(themed(fig, title, y_title))

@@ -9,9 +9,10 @@ data as soon as a writer commits, and a widget change recomputes only what it to
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
@@ -21,6 +22,14 @@ from forecasting.interface import Excuse, IngestResult
 from forecasting.overview import Overview, build_overview
 from forecasting.review import Review, build_review, months_with_cost
 from forecasting.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.capacity.choices import Choices
+    from forecasting.capacity.service import CapacityOptions, CapacityReport, ForecastOptions
+    from forecasting.models import ForecastResult
+    from forecasting.savings.service import SavingsOptions, SavingsReport
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -101,3 +110,98 @@ def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> Inges
 
     with Store(db_path(), lock_timeout=LOCK_WAIT_SECONDS) as store:
         return ingest_upload(store, name, content, UploadKind(kind), **options)
+
+
+# -- capacity and savings ----------------------------------------------------------------------
+@st.cache_data(ttl=3600, max_entries=24, show_spinner="Forecasting (first time only)...")
+def _forecast(
+    frame: pd.DataFrame, h: int, freq: str, level: float, model: str, paths: int, seed: int
+) -> ForecastResult:
+    from forecasting.capacity.service import ForecastOptions, run_models
+
+    options = ForecastOptions(level=level, model=model, paths=paths, seed=seed)
+    return run_models(frame, h, freq, options)
+
+
+def cached_forecast(
+    frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions
+) -> ForecastResult:
+    """The services' forecaster, cached on the history's content and the forecast's own options
+    only: editing an assumption, or saving a set (which touches the file), reuses the paths."""
+    return _forecast(frame, h, freq, options.level, options.model, options.paths, options.seed)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def _choices(path: str, version: float, scenario: str | None) -> Choices | Excuse:
+    from forecasting.capacity.choices import choices as build
+
+    return with_store(lambda store: build(store, scenario), Path(path))
+
+
+def choices(scenario: str | None) -> Choices | Excuse:
+    """Stored assumption sets, the chosen set's values, full months and catalogue names."""
+    path = db_path()
+    return _choices(str(path), db_version(path), scenario)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Sizing the plan...")
+def _capacity(path: str, version: float, options: CapacityOptions) -> CapacityReport | Excuse:
+    from forecasting.capacity.service import capacity_report
+
+    return with_store(lambda store: capacity_report(store, options, cached_forecast), Path(path))
+
+
+def capacity(options: CapacityOptions) -> CapacityReport | Excuse:
+    path = db_path()
+    return _capacity(str(path), db_version(path), options)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Modelling the savings...")
+def _savings(
+    path: str,
+    version: float,
+    options: SavingsOptions,
+    stated: str | bytes | None,
+    source: str,
+) -> SavingsReport | Excuse:
+    from forecasting.savings.service import savings_report
+
+    return with_store(
+        lambda store: savings_report(store, options, stated, cached_forecast, source), Path(path)
+    )
+
+
+def savings(
+    options: SavingsOptions, stated: str | bytes | None = None, source: str = ""
+) -> SavingsReport | Excuse:
+    """``stated``: a stored stated plan's name, an uploaded plan's CSV bytes, or None."""
+    path = db_path()
+    return _savings(str(path), db_version(path), options, stated, source)
+
+
+def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int | Excuse:
+    """Store a new version of a named assumption set; returns the version, or why it failed.
+
+    The file is opened read-write only for the write. Another session's read-only connection
+    in this process makes DuckDB refuse a read-write one for a moment: retry, bounded.
+    """
+    import duckdb
+
+    path = db_path()
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            with Store(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
+                version = store.save_assumptions(name, payload, note)
+            break
+        except CapcostError as exc:
+            return Excuse(str(exc), {"path": str(path)})
+        except duckdb.Error as exc:
+            if time.monotonic() >= deadline:
+                return Excuse(f"could not write to {path}: {exc}", {"path": str(path)})
+            time.sleep(0.2)
+    # The reads key on the file's mtime already; clearing them makes the next run certain to
+    # see the new set. Forecasts stay: the history they read has not changed.
+    for cached in (_choices, _capacity, _savings):
+        cached.clear()
+    return version

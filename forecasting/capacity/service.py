@@ -266,6 +266,29 @@ class RunwayResult:
         """Exactly what `capcost runway --csv` writes."""
         return self.table.round(2)
 
+    @property
+    def upper_label(self) -> str:
+        return self.options.band_labels[1]
+
+    def timeline(self) -> pd.DataFrame:
+        """Per metric: ``label``, ``start`` (last observed day), ``end`` (the horizon) and the
+        crossing dates ``p50`` and ``upper`` (NaT when not within the horizon)."""
+        import pandas as pd
+
+        upper = f"date_{self.upper_label.lower()}"
+        t = self.table
+        return pd.DataFrame(
+            {
+                "label": [
+                    f"{m} ≥ {v:g}%" for m, v in zip(t["metric"], t["threshold_pct"], strict=True)
+                ],
+                "start": pd.Timestamp(self.as_of),
+                "end": pd.Timestamp(self.horizon_end),
+                "p50": pd.to_datetime(t["date_p50"], format="%Y-%m-%d", errors="coerce"),
+                "upper": pd.to_datetime(t[upper], format="%Y-%m-%d", errors="coerce"),
+            }
+        )
+
 
 def compute_headroom_price(store: Store) -> HeadroomPrice | None:
     """Pods scale out: today's Compute spend over the pods it ran (last full month)."""

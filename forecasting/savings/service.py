@@ -70,7 +70,7 @@ class SavingsOptions(ForecastOptions):
         super().__post_init__()
         if not 0 <= self.tolerance < 1:
             raise InputError("tolerance must be in [0, 1)", parameter="tolerance")
-        if not self.lookback or min(self.lookback) < 1:
+        if self.lookback and min(self.lookback) < 1:
             raise InputError("look-back days must be whole numbers >= 1", parameter="lookback")
 
 
@@ -96,8 +96,6 @@ class LeverResult:
 
     table: pd.DataFrame
     """``LEVER_COLUMNS`` plus ``naive_monthly`` (the same rate on the untouched base)."""
-    waterfall: pd.DataFrame
-    """step, amount, running_total, naive_sum: spend, minus each lever, to what is left."""
     bases: dict[str, float]
     """Spend per cost group in the base month."""
     base_month: str
@@ -106,6 +104,7 @@ class LeverResult:
     """What commitments already save on Compute (None: no Compute spend)."""
     scenario: SavingsScenario
     scenario_name: str
+    options: SavingsOptions
     notes: tuple[str, ...] = ()
 
     @property
@@ -138,7 +137,7 @@ def levers(
     """Model each lever on the base month, then stack them in order on that month's spend."""
     from forecasting.savings.commitments import recommend
     from forecasting.savings.levers import commitment_lever
-    from forecasting.savings.stacking import stack, waterfall
+    from forecasting.savings.stacking import stack
     from forecasting.savings.store_inputs import (
         cdn_lever_from,
         database_lever_from,
@@ -165,9 +164,9 @@ def levers(
         found.append(database_lever_from(store, scenario, catalogue, bases["Database"], start,
                                          end, options, noting))  # fmt: skip
     stacked = stack(found, bases)
-    return LeverResult(stacked, waterfall(stacked, bases), bases, f"{start:%Y-%m}",
+    return LeverResult(stacked, bases, f"{start:%Y-%m}",
                        store.currencies()[0], esr, scenario, scenario_label(store, options),
-                       tuple(noting.notes))  # fmt: skip
+                       options, tuple(noting.notes))  # fmt: skip
 
 
 # -- commitments ------------------------------------------------------------------------------
@@ -186,6 +185,7 @@ class CommitmentResult:
     """Offering, term, payment, catalogue and how usage moves within the day."""
     terms: Terms
     effective_savings_rate: float | Excuse
+    options: SavingsOptions
     notes: tuple[str, ...] = ()
 
     def export(self) -> pd.DataFrame:
@@ -243,7 +243,8 @@ def commitments(
         pd.DataFrame(rows).reindex(columns=COMMITMENT_COLUMNS),
         demand if isinstance(demand, Excuse) else demand[0],
         demand if isinstance(demand, Excuse) else demand[1],
-        label, terms, compute_savings_rate(cost_rows(store, start, end)), tuple(noting.notes),
+        label, terms, compute_savings_rate(cost_rows(store, start, end)), options,
+        tuple(noting.notes),
     )  # fmt: skip
 
 
@@ -264,6 +265,7 @@ class ReconcileResult:
     stated_total: float
     stacked_total: float
     naive_total: float
+    tolerance: float
 
     def summary(self) -> str:
         return str(self.table.iloc[-1]["flags"])
@@ -314,6 +316,7 @@ def reconcile_stated(
     return ReconcileResult(
         result.table(), result.lines, source, f"{start:%Y-%m}", store.currencies()[0],
         result.total_spend, result.stated_total, result.stacked_total, result.naive_total,
+        options.tolerance,
     )  # fmt: skip
 
 
@@ -331,17 +334,18 @@ class SavingsReport:
 def savings_report(
     store: Store,
     options: SavingsOptions,
-    stated: str | pd.DataFrame | None = None,
+    stated: str | bytes | pd.DataFrame | None = None,
     forecaster: Forecaster = run_models,
     stated_source: str = "uploaded file",
 ) -> SavingsReport:
-    """``stated``: a stored plan's name, the lines of an uploaded plan, or None."""
+    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
 
     def reconciliation() -> ReconcileResult:
         if isinstance(stated, str):
             return reconcile_stated(store, options, stored_stated(store, stated), stated)
         assert stated is not None
-        return reconcile_stated(store, options, stated, stated_source)
+        lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
+        return reconcile_stated(store, options, lines, stated_source)
 
     return SavingsReport(
         levers=or_excuse(lambda: levers(store, options, forecaster)),
