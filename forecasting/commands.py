@@ -116,7 +116,7 @@ def run_actuals(args: argparse.Namespace) -> int:
     if args.start and args.end and args.end < args.start:
         raise InputError("--end is before --start", parameter="--end")
     end = args.end + timedelta(days=1) if args.end else None
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         frame = store.actuals(
             args.metric,
             Freq(args.freq),
@@ -135,7 +135,7 @@ def run_groups(args: argparse.Namespace) -> int:
     from forecasting.store import Store
 
     if args.set is None:
-        with Store(args.db, read_only=True) as store:
+        with Store.reader(args.db) as store:
             write_csv(store.cost_group_rules(), args.csv)
         return 0
     rules = read_rules(Path(args.set))

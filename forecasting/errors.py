@@ -49,3 +49,7 @@ class UnknownNameError(InputError):
 
 class StoreError(CapcostError):
     """The database cannot be used as asked (missing file, locked, newer schema)."""
+
+
+class SchemaOutdatedError(StoreError):
+    """The file's schema is older than this capcost; opening it read-write migrates it."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from forecasting.errors import UnknownNameError
+from forecasting.errors import SchemaOutdatedError, UnknownNameError
 from forecasting.interface import COST_METRIC, CostBasis, Freq, GroupBy
 from forecasting.store.core import MEMORY, Run
 from forecasting.store.costs import UNALLOCATED, CostsMixin, period_label
@@ -26,6 +27,19 @@ class Store(CostsMixin, MetricsMixin, PlansMixin):
 
     def __enter__(self) -> Store:
         return self
+
+    @classmethod
+    def reader(cls, path: str | Path, *, lock_timeout: float = 30.0) -> Store:
+        """Open read-only; a file from an older capcost is migrated first (briefly read-write).
+
+        Readers never hold the write lock longer than the migration, so the app can upgrade a
+        database built by an earlier version without anyone running a command by hand.
+        """
+        try:
+            return cls(path, read_only=True, lock_timeout=lock_timeout)
+        except SchemaOutdatedError:
+            cls(path, lock_timeout=lock_timeout).close()
+            return cls(path, read_only=True, lock_timeout=lock_timeout)
 
     def known_series(self) -> list[str]:
         """Every name ``read_series`` accepts."""

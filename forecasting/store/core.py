@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from forecasting.errors import StoreError
+from forecasting.errors import SchemaOutdatedError, StoreError
 from forecasting.store.migrations import MIGRATIONS
 
 MEMORY = ":memory:"
@@ -126,8 +126,11 @@ class StoreCore:
 
     def _check_schema(self) -> None:
         current, latest = self.schema_version(), MIGRATIONS[-1][0]
-        if current != latest:
-            raise StoreError(
+        if current > latest:
+            raise StoreError(f"{self.path} has schema version {current}, newer than this capcost")
+        if current < latest:
+            self.con.close()
+            raise SchemaOutdatedError(
                 f"{self.path} has schema version {current}, expected {latest}: "
                 "open it read-write once (any capcost command that writes) to migrate it"
             )

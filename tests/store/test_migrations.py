@@ -74,3 +74,16 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_read_only_open_of_missing_file_says_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="capcost demo"):
         Store(tmp_path / "absent.duckdb", read_only=True)
+
+
+def test_reader_migrates_an_older_file_then_opens_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.duckdb"
+    monkeypatch.setattr(store_core, "MIGRATIONS", MIGRATIONS[:1])
+    Store(path).close()
+    monkeypatch.setattr(store_core, "MIGRATIONS", MIGRATIONS)
+    with pytest.raises(StoreError, match="open it read-write once"):
+        Store(path, read_only=True)
+    with Store.reader(path) as store:
+        assert store.read_only and store.schema_version() == LATEST
