@@ -56,7 +56,7 @@ def with_store(fn: Callable[[Store], T], path: Path) -> T | Excuse:
             {"path": str(path)},
         )
     try:
-        with Store(path, read_only=True, lock_timeout=LOCK_WAIT_SECONDS) as store:
+        with Store.reader(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
             return fn(store)
     except CapcostError as exc:
         return Excuse(str(exc), {"path": str(path)})
@@ -205,3 +205,26 @@ def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int 
     for cached in (_choices, _capacity, _savings):
         cached.clear()
     return version
+
+
+# -- cost review -------------------------------------------------------------------------------
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Looking for anomalous days...")
+def _anomalies(path: str, version: float, month: str) -> pd.DataFrame | Excuse:
+    from forecasting.review import anomalies as find
+
+    return with_store(lambda store: find(store, month), Path(path))
+
+
+def anomalies(month: str) -> pd.DataFrame | Excuse:
+    path = db_path()
+    return _anomalies(str(path), db_version(path), month)
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _plans(path: str, version: float) -> pd.DataFrame | Excuse:
+    return with_store(lambda store: store.plans(), Path(path))
+
+
+def plans() -> pd.DataFrame | Excuse:
+    path = db_path()
+    return _plans(str(path), db_version(path))

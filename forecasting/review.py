@@ -256,3 +256,107 @@ def build_review(store: Store, month: str | None = None) -> Review | Excuse:
         plan=plan_variance(store, month),
         unit_economics=unit_economics(store),
     )
+
+
+ANOMALY_LEVEL = 95
+# Half a year of daily history: enough weeks for the weekly shape, recent enough for the level.
+ANOMALY_HISTORY_DAYS = 182
+ANOMALY_MIN_HISTORY_DAYS = 56
+
+
+def anomalies(store: Store, month: str) -> pd.DataFrame | Excuse:
+    """Days of ``month`` whose cost falls outside the 95% band forecast from the days before.
+
+    Each flagged day names the service that moved most against its own median of the 28
+    days before the month. Columns: ``ds, actual, expected, lower, upper, service,
+    service_change``.
+    """
+    from forecasting.models import forecast
+
+    start, _, _ = month_bounds(month)
+    days = days_covered(store, month)
+    history, _ = store.read_series(
+        "cost", Freq.DAY, start=start - timedelta(days=ANOMALY_HISTORY_DAYS), end=start
+    )
+    if len(history) < ANOMALY_MIN_HISTORY_DAYS or days == 0:
+        return Excuse(
+            f"anomaly detection needs {ANOMALY_MIN_HISTORY_DAYS} days of daily cost before "
+            f"{month}; there are {len(history)}",
+            {"month": month},
+        )
+    result = forecast(history, h=days, freq="day", level=(ANOMALY_LEVEL,))
+    band = result.forecast[["ds", "forecast", "lower", "upper"]]
+    actual, _ = store.read_series("cost", Freq.DAY, start=start, end=start + timedelta(days=days))
+    merged = band.merge(actual[["ds", "y"]], on="ds")
+    merged = merged.rename(columns={"y": "actual", "forecast": "expected"})
+    flagged = merged[(merged["actual"] > merged["upper"]) | (merged["actual"] < merged["lower"])]
+    out = flagged[["ds", "actual", "expected", "lower", "upper"]].copy()
+    movers = _day_movers(store, start, days)
+    picks = [movers.get(pd.Timestamp(d), ("", 0.0)) for d in out["ds"]]
+    out["service"] = pd.Series([p[0] for p in picks], index=out.index, dtype=object)
+    out["service_change"] = pd.Series([p[1] for p in picks], index=out.index, dtype=float)
+    money = ["actual", "expected", "lower", "upper", "service_change"]
+    out[money] = out[money].astype(float).round(2)
+    return out.reset_index(drop=True)
+
+
+def _day_movers(store: Store, start: date, days: int) -> dict[pd.Timestamp, tuple[str, float]]:
+    """Per day of the month: the service furthest from its median of the 28 days before."""
+    frame, _ = store.read_series(
+        "cost",
+        Freq.DAY,
+        GroupBy.SERVICE,
+        start=start - timedelta(days=28),
+        end=start + timedelta(days=days),
+    )
+    wide = frame.pivot_table(index="ds", columns="unique_id", values="y", aggfunc="sum").fillna(0)
+    baseline = wide[wide.index < pd.Timestamp(start)].median()
+    change = wide[wide.index >= pd.Timestamp(start)] - baseline
+    movers: dict[pd.Timestamp, tuple[str, float]] = {}
+    for ds, row in change.iterrows():
+        if len(row):
+            service = str(row.abs().idxmax())
+            movers[pd.Timestamp(str(ds))] = (service, float(row.loc[service]))
+    return movers
+
+
+PLAN_HORIZON_MONTHS = 12
+PLAN_LEVEL = 80
+
+
+def freeze_plan_of_record(
+    store: Store, *, model: str = "auto", horizon: int = PLAN_HORIZON_MONTHS
+) -> list[int]:
+    """Forecast cost and users for the next ``horizon`` months from complete months and store
+    both as the plan of record, so later reviews compare actuals with what was planned.
+
+    Needs a read-write store. Returns the new plan ids (cost first).
+    """
+    from forecasting.models import forecast
+
+    plan_ids = []
+    metrics = ["cost"] + [m for m in ("users",) if m in store.stored_metrics()]
+    for metric in metrics:
+        history, unit = store.read_series(metric, Freq.MONTH, complete_only=True)
+        result = forecast(history, h=horizon, freq="month", level=(PLAN_LEVEL,), model=model)
+        values = result.forecast[["unique_id", "ds", "forecast", "lower", "upper"]]
+        first = pd.Timestamp(values["ds"].min())
+        plan_ids.append(
+            store.freeze_plan(
+                name=f"Plan of record {first:%Y-%m}",
+                metric=metric,
+                freq="month",
+                unit=unit,
+                as_of=first.date(),
+                model=str(result.forecast["model"].iloc[0]),
+                values=values,
+                level=PLAN_LEVEL,
+                assumptions={
+                    "history_through": f"{history['ds'].max():%Y-%m}",
+                    "model": model,
+                    "horizon_months": horizon,
+                    "cost_basis": "EffectiveCost",
+                },
+            )
+        )
+    return plan_ids

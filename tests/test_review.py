@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -141,3 +142,39 @@ def test_demo_review_has_every_table(demo_store: Store) -> None:
         "unit_economics",
     }
     assert isinstance(review.build_review(demo_store, "2019-01"), Excuse)
+
+
+def test_anomalies_find_the_demos_three_day_spike(demo_store: Store) -> None:
+    found = review.anomalies(demo_store, "2025-08")
+    assert isinstance(found, pd.DataFrame)
+    spike = found[found["ds"].between("2025-08-12", "2025-08-14")]
+    assert len(spike) == 3
+    assert set(spike["service"]) == {"Amazon Elastic Compute Cloud"}
+    assert (spike["service_change"] > 350).all()
+    assert (spike["actual"] > spike["upper"]).all()
+    assert len(found) <= 3 + 3  # a 95% band: a few chance flags at most, not a flood
+
+
+def test_anomalies_need_history(fresh_store: Store) -> None:
+    _daily_costs(fresh_store, "2026-01-01", "2026-02-10", 10.0)
+    assert isinstance(review.anomalies(fresh_store, "2026-02"), Excuse)
+
+
+def test_a_frozen_plan_of_record_is_what_the_review_compares_with(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    with Store(db) as store:
+        cost_plan, users_plan = review.freeze_plan_of_record(store, model="theta", horizon=3)
+        meta, values = store.read_plan(cost_plan)
+        assert meta["name"] == "Plan of record 2026-11" and meta["level"] == 80
+        assert values["ds"].dt.strftime("%Y-%m").tolist() == ["2026-11", "2026-12", "2027-01"]
+        assert (values["lower"] <= values["forecast"]).all() and (
+            values["forecast"] <= values["upper"]
+        ).all()
+        variance = review.plan_variance(store, "2026-11")
+        assert isinstance(variance, review.PlanVariance) and variance.plan_id == cost_plan
+        # The running month is compared with the plan prorated to the 26 days with data.
+        assert variance.planned_cost == pytest.approx(values["forecast"].iloc[0] * 26 / 30)
+        assert store.read_plan(users_plan)[0]["metric"] == "users"

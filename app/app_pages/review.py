@@ -58,6 +58,9 @@ with st.expander("How is this computed", icon=":material/help:"):
 - **Plan vs actual** uses the newest plan of record that covers the month. Its variance splits
   into **volume** = (actual users - planned users) x planned cost per user and **rate** =
   (actual cost per user - planned cost per user) x actual users; the two add up exactly.
+- **Anomalous days**: each day's cost against a 95% band forecast from the 26 weeks before the
+  month (automatic model, calibrated on backtests), so about one day in twenty is flagged by
+  chance; the service named moved most against its median of the 28 days before the month.
 - **Unit economics**: cost / average daily users, and cost / (average req/s x seconds in the
   month / 1,000,000), for complete months.
 """
@@ -89,6 +92,22 @@ if isinstance(review.plan, PlanVariance):
             column.metric(f"Variance from {label}", f"{value:+,.0f} {cur}")
 else:
     st.info(review.plan.reason, icon=":material/info:")
+
+st.subheader("Anomalous days")
+found = state.anomalies(month)
+if isinstance(found, Excuse):
+    st.info(found.reason, icon=":material/info:")
+elif found.empty:
+    st.success(f"No day of {month} fell outside the 95% forecast band.", icon=":material/check:")
+else:
+    st.dataframe(
+        found,
+        hide_index=True,
+        column_config={
+            "ds": st.column_config.DateColumn("day"),
+            "service_change": st.column_config.NumberColumn(f"service change ({cur})"),
+        },
+    )
 
 st.subheader("Unit economics")
 if isinstance(review.unit_economics, Excuse):
