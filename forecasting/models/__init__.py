@@ -1,0 +1,54 @@
+"""Forecasting engine: automatic model selection by backtest, calibrated bands, sample paths.
+
+Public API (everything else in this package is an implementation detail)::
+
+    from forecasting.models import forecast
+
+    result = forecast(frame, h=12, freq=None, level=(80,), model="auto", n_paths=1000, seed=0)
+
+``frame`` is long format ``unique_id, ds, y`` (validated once, in ``validation.py``); ``freq``
+is inferred from ``ds`` unless stated (``month``, ``quarter``... or a pandas alias); ``h``
+defaults to one seasonal cycle (8 periods without one). ``model`` is ``auto`` or a name
+from ``model_names()``; an unknown name raises ``UnknownNameError`` listing them.
+
+The ``ForecastResult`` carries:
+
+- ``.forecast``: ``unique_id, ds, forecast, lower, upper, level, model``, one row per
+  series, step and level, ``ds`` continuing each series' dates;
+- ``.backtest``: per series and model tried, rolling-origin accuracy at the forecast's own
+  horizon: ``mase, smape`` (0-200), ``mape, bias, bias_pct`` and the ``coverage`` of the
+  calibrated band; ``selected`` marks the model used;
+- ``.paths``: ``{unique_id: array (n_paths, h)}`` simulated futures whose spread matches
+  the first level's band; ``.aggregate("quarter")`` sums them into quarters with bands
+  taken from the sums;
+- ``.excuses``: what was adjusted or could not be done, and why (``Excuse``).
+
+Bands are calibrated on backtest errors (conformal-style) so that about ``level`` percent
+of actuals fall inside. Many series run on a process pool. ``backtest(frame, h, ...)``
+returns only the accuracy table. Driver models (cost = fixed + variable x users) live in
+``forecasting.models.drivers``.
+"""
+
+from forecasting.models.api import backtest, check_levels, default_horizon, forecast, series_frame
+from forecasting.models.base import Forecaster, PointForecast
+from forecasting.models.registry import AUTO, check_model, make_model, model_names
+from forecasting.models.result import ForecastResult, SeriesForecast
+from forecasting.models.validation import Frequency, validate_series
+
+__all__ = [
+    "AUTO",
+    "ForecastResult",
+    "Forecaster",
+    "Frequency",
+    "PointForecast",
+    "SeriesForecast",
+    "backtest",
+    "check_levels",
+    "check_model",
+    "default_horizon",
+    "forecast",
+    "make_model",
+    "model_names",
+    "series_frame",
+    "validate_series",
+]

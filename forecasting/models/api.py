@@ -1,0 +1,215 @@
+"""The public entry: validate a long frame once, forecast every series (in parallel when many)."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.interface import Excuse
+from forecasting.models.base import FloatArray
+from forecasting.models.engine import SeriesJob, forecast_series
+from forecasting.models.registry import AUTO, check_model
+from forecasting.models.result import (
+    BACKTEST_COLUMNS,
+    FORECAST_COLUMNS,
+    ForecastResult,
+    SeriesForecast,
+)
+from forecasting.models.validation import (
+    Frequency,
+    frequency_from_alias,
+    infer_frequency,
+    regularize,
+    user_frequency,
+    validate_series,
+)
+
+DEFAULT_LEVELS = (80.0,)
+# Below this many series a process pool costs more (start-up, pickling) than it saves.
+PARALLEL_MIN_SERIES = 16
+# A horizon longer than this many seasonal cycles (or periods) is extrapolation, not forecasting.
+MAX_HORIZON = 1000
+
+
+def default_horizon(freq: Frequency) -> int:
+    """One seasonal cycle, or 8 periods for data without one."""
+    return freq.season_length if freq.season_length > 1 else 8
+
+
+def resolve_frequency(frame: pd.DataFrame, freq: str | Frequency | None) -> Frequency:
+    """The frequency stated (``month``, a pandas alias such as ``QS-JAN``) or inferred."""
+    if isinstance(freq, Frequency):
+        return freq
+    first = pd.Timestamp(frame["ds"].min())
+    if freq is None:
+        inferred = [
+            infer_frequency(part["ds"])
+            for _, part in frame.groupby("unique_id")
+            if part["ds"].nunique() >= 3
+        ]
+        if not inferred:
+            return infer_frequency(frame["ds"])
+        aliases = {f.alias for f in inferred}
+        if len(aliases) > 1:
+            raise InputError(
+                f"series have different frequencies ({', '.join(sorted(aliases))})", column="ds"
+            )
+        return inferred[0]
+    try:
+        return user_frequency(freq, first)
+    except InputError:
+        try:
+            return frequency_from_alias(freq)
+        except ValueError:
+            raise InputError(
+                f"unknown frequency {freq!r}; use year, quarter, month, week, day, hour "
+                "or a pandas alias such as QS-JAN",
+                parameter="freq",
+            ) from None
+
+
+def check_levels(level: float | Iterable[float]) -> tuple[float, ...]:
+    """Interval levels in percent, each strictly between 0 and 100, in the order given."""
+    levels = (level,) if isinstance(level, int | float) else tuple(level)
+    if not levels:
+        raise InputError("at least one interval level is needed", parameter="level")
+    for lv in levels:
+        if not (isinstance(lv, int | float) and math.isfinite(lv) and 0 < lv < 100):
+            raise InputError(
+                f"interval level {lv!r} must be between 0 and 100 (percent)", parameter="level"
+            )
+    return tuple(float(lv) for lv in dict.fromkeys(levels))
+
+
+def forecast(
+    frame: pd.DataFrame,
+    h: int | None = None,
+    freq: str | Frequency | None = None,
+    level: float | Sequence[float] = DEFAULT_LEVELS,
+    model: str = AUTO,
+    n_paths: int = 0,
+    seed: int = 0,
+    n_jobs: int | None = None,
+) -> ForecastResult:
+    """Forecast every series of a long frame ``unique_id, ds, y`` ``h`` periods ahead.
+
+    ``model`` is ``auto`` (selection by rolling-origin backtest) or a registered name.
+    ``n_paths`` > 0 adds that many simulated futures per series (deterministic for ``seed``).
+    ``n_jobs`` None uses both cores for many series and stays serial for few.
+    """
+    check_model(model)
+    levels = check_levels(level)
+    if n_paths < 0:
+        raise InputError("n_paths cannot be negative", parameter="n_paths")
+    clean = validate_series(frame)
+    frequency = resolve_frequency(clean, freq)
+    series, excuses = regularize(clean, frequency)
+    horizon = default_horizon(frequency) if h is None else h
+    if not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
+        raise InputError(f"horizon must be a whole number from 1 to {MAX_HORIZON}", parameter="h")
+    jobs = [
+        SeriesJob(uid, y, last, frequency, horizon, levels, model, n_paths, seed)
+        for uid, (y, last) in series.items()
+    ]
+    results = run_jobs(jobs, n_jobs)
+    return assemble(results, excuses, frequency, levels)
+
+
+def backtest(frame: pd.DataFrame, h: int | None = None, **kwargs: object) -> pd.DataFrame:
+    """Only the accuracy table of :func:`forecast` (one row per series and model tried)."""
+    return forecast(frame, h, **kwargs).backtest  # type: ignore[arg-type]
+
+
+def run_jobs(jobs: list[SeriesJob], n_jobs: int | None = None) -> list[SeriesForecast]:
+    """Serial for few series; a process pool over the cores for many."""
+    workers = (
+        n_jobs
+        if n_jobs is not None
+        else (min(os.cpu_count() or 1, 2) if len(jobs) >= PARALLEL_MIN_SERIES else 1)
+    )
+    if workers <= 1 or len(jobs) < 2:
+        return [forecast_series(job) for job in jobs]
+    chunk = max(1, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_limit_threads) as pool:
+        return list(pool.map(forecast_series, jobs, chunksize=chunk))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork starts workers instantly with the models' compiled code already loaded; spawn
+    # (elsewhere) would re-import statsforecast in every worker.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _limit_threads() -> None:
+    # One BLAS thread per worker: with one per core each, workers fight over the cores and
+    # statsmodels ran 5x slower in a pool than serially.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+def assemble(
+    results: list[SeriesForecast], excuses: list[Excuse], freq: Frequency, levels: tuple[float, ...]
+) -> ForecastResult:
+    """Stack per-series results into the public frames."""
+    frames, rows, paths, notes = [], [], {}, list(excuses)
+    for r in results:
+        for level in levels:
+            if r.unique_id and len(r.mean):
+                lo, hi = r.bands[level]
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "unique_id": r.unique_id,
+                            "ds": r.ds,
+                            "forecast": r.mean,
+                            "lower": lo,
+                            "upper": hi,
+                            "level": level,
+                            "model": r.model,
+                        }
+                    )
+                )
+        rows.extend(r.backtest)
+        paths[r.unique_id] = r.paths
+        notes.extend(r.excuses)
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=list(FORECAST_COLUMNS))
+    )
+    if len(out):
+        out = out.sort_values(["unique_id", "level", "ds"], kind="stable").reset_index(drop=True)
+    table = pd.DataFrame(rows, columns=list(BACKTEST_COLUMNS))
+    return ForecastResult(
+        out, table, paths, tuple(notes), freq, levels, {r.unique_id: r for r in results}
+    )
+
+
+def series_frame(
+    y: FloatArray | Sequence[float],
+    start: str = "2000-01-01",
+    freq: str = "MS",
+    unique_id: str = "series",
+) -> pd.DataFrame:
+    """A long frame for one array of values (handy in tests and notebooks)."""
+    values = np.asarray(y, dtype=float)
+    return pd.DataFrame(
+        {
+            "unique_id": unique_id,
+            "ds": pd.date_range(start, periods=len(values), freq=freq),
+            "y": values,
+        }
+    )
