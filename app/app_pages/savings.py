@@ -140,7 +140,8 @@ def explained(text: str) -> None:
 
 
 def show_levers(r: LeverResult) -> None:
-    cur, (lo, hi), esr = r.currency, r.options.band_labels, r.effective_savings_rate
+    # The commitment lever's bounds are the P10 and P90 of its savings across paths.
+    cur, (lo, hi), esr = r.currency, ("P10", "P90"), r.effective_savings_rate
     metrics([
         pair(f"Spend {r.base_month}", r.spend, "", cur),
         pair("Stacked savings / month", r.stacked_total,
@@ -190,7 +191,21 @@ def show_commitments(r: CommitmentResult, cur: str) -> None:
             "usage_usd_per_hour": Num(f"Usage {cur}/h", format="%.2f"),
             "monthly_savings_usd": Num(f"Savings {cur}/month", format="%.0f")})  # fmt: skip
     st.caption("The forecast's recommendation beside AWS's look-back method, on the same paths")
-    st.dataframe(r.table, hide_index=True)
+    lo, hi = "P10", "P90"  # evaluate() reports these quantiles of the paths' savings
+    config = {"method": "Method", "hourly_commitment_usd": Num(f"Commit {cur}/h", format="%.2f"),
+              "covered_usd_per_hour": Num(f"Covers {cur}/h", format="%.2f"),
+              "upfront_usd": Num(f"Upfront {cur}", format="%.0f"),
+              "coverage": Num("Coverage", format="percent"),
+              "utilisation": Num("Utilisation", format="percent"),
+              "expected_monthly_savings_usd": Num(f"Savings {cur}/month", format="%.0f"),
+              "savings_lower_usd": Num(lo, format="%.0f"),
+              "savings_upper_usd": Num(hi, format="%.0f"),
+              "break_even_month": "Break-even month",
+              # The downside is the P10 of demand whatever the band's level.
+              "downside_monthly_savings_usd": Num(f"At P10 demand {cur}/month", format="%.0f"),
+              "downside_utilisation": Num("Utilisation at P10", format="percent"),
+              "downside_break_even_month": "Break-even at P10", "note": "Note"}  # fmt: skip
+    st.dataframe(r.table, hide_index=True, column_config=config)
     download("Download the commitments (CSV)", r.export(), "commitments.csv")
     explained(explain_commitments(r))
 

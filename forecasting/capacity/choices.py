@@ -49,8 +49,10 @@ def choices(store: Store, scenario: str | None) -> Choices:
     options = ForecastOptions(scenario=scenario)
     payload = canonical(stored_payload(store, options))
     catalogue = load_catalogue()
-    cost, _ = store.read_series("cost", Freq.MONTH, complete_only=True)
-    months = sorted(cost["ds"].dt.strftime("%Y-%m").unique().tolist(), reverse=True)
+    months: list[str] = []
+    if store.currencies():  # the assumptions are editable before any bill is stored
+        cost, _ = store.read_series("cost", Freq.MONTH, complete_only=True)
+        months = sorted(cost["ds"].dt.strftime("%Y-%m").unique().tolist(), reverse=True)
     providers = catalogue.database["provider"].astype(str).unique().tolist()
     tiers = {p: tuple(t.tier for t in catalogue.database_tiers(p)) for p in providers}
     metered = catalogue.metered

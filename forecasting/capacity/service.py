@@ -225,6 +225,11 @@ def plan(store: Store, options: CapacityOptions, forecaster: Forecaster = run_mo
     from forecasting.interface import Freq, GroupBy
 
     assumptions = load_capacity(store, options)
+    missing = [m for m in DEMAND if m not in store.stored_metrics()]
+    if missing:
+        raise InputError(f"no {', '.join(missing)} stored yet: ingest them (`capcost "
+                         "ingest metrics` or the Data page) to plan capacity",
+                         parameter="--db")  # fmt: skip
     frame = pd.concat([store.read_series(m, Freq.MONTH, complete_only=True)[0] for m in DEMAND])
     if frame.empty:
         raise InputError("no complete month of demand data (users, requests/s) yet",
@@ -346,7 +351,8 @@ def runway(
     metrics = [m for m in assumptions.alert_thresholds if m in stored]
     if not metrics:
         known = ", ".join(sorted(assumptions.alert_thresholds))
-        raise InputError(f"none of the metrics with alert thresholds is stored ({known})",
+        raise InputError(f"none of the metrics with alert thresholds is stored ({known}): "
+                         "ingest them (`capcost ingest metrics` or the Data page)",
                          parameter="--db")  # fmt: skip
     frame = pd.concat([store.read_series(m, Freq.DAY)[0] for m in metrics])
     result = forecaster(frame, options.days, "day", options)

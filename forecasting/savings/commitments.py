@@ -130,11 +130,17 @@ def cumulative_cash_savings(usage: np.ndarray, commitment: float, terms: Terms) 
 
 
 def break_even_month(cumulative: np.ndarray, terms: Terms) -> int | Excuse:
-    """First month (1-based) whose cumulative cash saving is >= 0."""
-    hits = np.flatnonzero(np.asarray(cumulative) >= -1e-9)
-    if hits.size == 0:
+    """First month (1-based) from which the cumulative cash saving stays >= 0 to the term's end.
+
+    Not merely the first month at or above 0: without an upfront payment the first month of
+    a commitment that falling usage later turns into a loss would read "month 1".
+    """
+    below = np.flatnonzero(np.asarray(cumulative) < -1e-9)
+    if below.size == 0:
+        return 1
+    if below[-1] == len(cumulative) - 1:
         return Excuse("does not break even within the term", {"term_months": terms.term_months})
-    return int(hits[0]) + 1
+    return int(below[-1]) + 2
 
 
 def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) -> Outcome:

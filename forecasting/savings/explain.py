@@ -34,6 +34,10 @@ def explain_levers(result: LeverResult) -> str:
             "- **Commitments**: see the commitment section; the expected monthly saving "
             "(P10-P90 across paths) as a share of Compute, applied to what is left.",
             f"- {settings_text(result.scenario_name, result.options)}.",
+            "",
+            "**What each lever assumed here**",
+            "",
+            *(f"- *{r.lever}*: {r.assumptions}" for r in result.table.itertuples()),
         ]
     )
 

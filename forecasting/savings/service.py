@@ -234,11 +234,10 @@ def commitments(
     outcomes = [best] + [look_back(history, d, paths, terms) for d in options.lookback]
     methods = ["forecast"] + [f"look-back {d} days" for d in options.lookback]
     rows = [_row(m, o, terms.term_months, label) for m, o in zip(methods, outcomes, strict=True)]
-    lo, hi = options.quantiles
+    # P10/P50/P90 whatever the level: the Outcome's bounds and downside are those quantiles.
     demand = (
-        best if isinstance(best, Excuse)
-        else under_demand(paths, best.hourly_commitment_usd, terms, (lo, 0.5, hi))
-    )  # fmt: skip
+        best if isinstance(best, Excuse) else under_demand(paths, best.hourly_commitment_usd, terms)
+    )
     return CommitmentResult(
         pd.DataFrame(rows).reindex(columns=COMMITMENT_COLUMNS),
         demand if isinstance(demand, Excuse) else demand[0],

@@ -15,12 +15,14 @@ from forecasting.savings.commitments import (
     Outcome,
     Terms,
     best_covered_level,
+    break_even_month,
     diurnal_profile,
     effective_savings_rate,
     effective_savings_rates,
     evaluate,
     look_back,
     recommend,
+    under_demand,
 )
 
 YEAR = Terms(discount=0.28, term_months=12)  # 1-year Compute SP, no upfront, 730 h/month
@@ -78,6 +80,17 @@ def test_commitment_that_never_pays_back_is_an_excuse() -> None:
     assert out.expected_savings_usd == pytest.approx((1 - 7.2) * 8760)
 
 
+def test_break_even_is_when_the_saving_stays_positive() -> None:
+    # No upfront, usage 10/h for six months then 3/h: $7.20/h saves 2.80/h, then loses 4.20/h
+    # (it covers only 3 of its 10). Month 1 is ahead, but the term ends 7,358 behind.
+    falling = np.r_[np.full(6, 10.0), np.full(6, 3.0)][None, :]
+    out = evaluate(falling, 7.2, YEAR, "manual")
+    assert isinstance(out.break_even_month, Excuse)
+    # A dip that recovers: behind in month 2 only, so ahead for good from month 3.
+    cumulative = np.array([1.0, -1.0, 2.0, 3.0])
+    assert break_even_month(cumulative, Terms(0.28, 4)) == 3
+
+
 def test_downside_uses_the_p10_of_usage() -> None:
     # 11 paths at 5, 6, ..., 15 $/h: P10 is 6/h. A $7.20 commitment then covers 6 of 10.
     paths = np.repeat(np.arange(5.0, 16.0)[:, None], 12, axis=1)
@@ -87,6 +100,27 @@ def test_downside_uses_the_p10_of_usage() -> None:
     assert isinstance(out.downside_break_even_month, Excuse)
     # Across paths: min(u, 10) over 5..15 is 5+6+7+8+9 + 6 x 10 = 95, so 95/11 - 7.2 per hour.
     assert out.expected_savings_usd == pytest.approx((95 / 11 - 7.2) * 8760)
+
+
+def test_under_demand_matches_hand_calculation() -> None:
+    # 11 flat paths at 5..15 $/h: P10 6, P50 10, P90 14. $7.20/h covers up to 10/h.
+    paths = np.repeat(np.arange(5.0, 16.0)[:, None], 12, axis=1)
+    table, cumulative = under_demand(paths, 7.2, YEAR)
+    rows = table.set_index("demand")
+    assert list(rows.index) == ["P10", "P50", "P90"]
+    assert rows["usage_usd_per_hour"].tolist() == pytest.approx([6, 10, 14])
+    assert rows["coverage"].tolist() == pytest.approx([1, 1, 10 / 14])
+    assert rows["utilisation"].tolist() == pytest.approx([6 * 0.72 / 7.2, 1, 1])
+    assert rows["monthly_savings_usd"].tolist() == pytest.approx(
+        [(6 - 7.2) * 730, 2.8 * 730, 2.8 * 730]
+    )
+    assert rows.loc["P10", "break_even_month"] == "does not break even within the term"
+    assert rows.loc["P50", "break_even_month"] == "1"
+    assert list(cumulative.columns) == ["month", "P10", "P50", "P90"]
+    assert cumulative["P50"].iloc[-1] == pytest.approx(2.8 * 730 * 12)
+    # The P10 row is the Outcome's downside, computed the same way.
+    out = evaluate(paths, 7.2, YEAR, "manual")
+    assert rows.loc["P10", "monthly_savings_usd"] == pytest.approx(out.downside_savings_usd / 12)
 
 
 def test_best_level_is_the_discount_quantile_of_usage() -> None:

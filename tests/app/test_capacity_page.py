@@ -1,0 +1,198 @@
+"""The Capacity page under AppTest: plan and runway drawn, numbers equal to the CLI's, edits."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from forecasting.cli import main
+from forecasting.store import Store
+from tests.app.conftest import APP
+
+PAGE = "app_pages/capacity.py"
+# Quick, deterministic forecasts: these tests check the page, not the models.
+FAST = {"cap_model": "drift", "cap_paths": 200, "cap_seed": 1}
+CLI_FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
+QUARTERS = [f"2026Q{q}" for q in range(1, 5)] + [f"2027Q{q}" for q in range(1, 5)]
+
+
+def open_page(at: AppTest, **state: Any) -> AppTest:
+    for key, value in {**FAST, **state}.items():
+        at.session_state[key] = value
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def capacity(app_at: Callable[[str | None], AppTest]) -> AppTest:
+    return open_page(app_at(None))
+
+
+def values(data: Any) -> list[Any]:
+    """A trace's x or y as a list: plotly ships numpy arrays as base64 typed arrays."""
+    if isinstance(data, dict) and "bdata" in data:
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
+def specs(at: AppTest) -> dict[str, dict[str, Any]]:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return {c["layout"]["title"]["text"]: c for c in charts}
+
+
+def cli_csv(capsys: pytest.CaptureFixture[str], *args: str) -> pd.DataFrame:
+    capsys.readouterr()
+    assert main(list(args)) == 0
+    return pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+
+
+def test_plan_and_runway_render(capacity: AppTest) -> None:
+    at = capacity
+    assert at.title[0].value == "Capacity"
+    assert [h.value for h in at.subheader] == [
+        "Quarterly plan: demand to instances to dollars",
+        "Runway to alert thresholds",
+        "Capacity assumptions",
+    ]
+    assert not at.info
+    labels = [m.label for m in at.metric]
+    assert labels == [
+        "Instances, 2027Q4 (P50)",
+        "Infrastructure cost / month, 2027Q4 (P50)",
+        "Peak req/s, 2027Q4 (P50)",
+    ]
+    plan = at.dataframe[0].value
+    assert list(plan["quarter"]) == QUARTERS
+    charts = specs(at)
+    instances = charts["Instances (from the quarter's peak req/s)"]["data"]
+    assert [t["name"] for t in instances] == ["P90", "P10–P90", "P50"]
+    assert values(instances[2]["x"]) == QUARTERS
+    assert values(instances[2]["y"]) == plan["instances"].tolist()
+    assert values(instances[0]["y"]) == plan["instances_upper"].tolist()
+    users = charts["Users (quarterly mean)"]["data"]
+    assert users[3]["name"] == "Plan of record"
+    assert values(users[3]["y"])[:4] == [50_000, 75_000, 100_000, 150_000]  # the document's
+    runway = charts["Runway from 2026-11-26 to the horizon (2027-11-26)"]["data"]
+    rows = {y for t in runway for y in values(t["y"])}
+    assert "db_connection_pool_utilization ≥ 90%" in rows and "cpu_utilization ≥ 70%" in rows
+    table = at.dataframe[1].value
+    assert set(table["metric"]) == {"cpu_utilization", "memory_utilization",
+                                    "db_connection_pool_utilization", "disk_utilization"}  # fmt: skip
+    buttons = [b.proto.label for b in at.get("download_button")]
+    assert buttons == ["Download the plan (CSV)", "Download the runway (CSV)"]
+    explained = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert "ceil(peak req/s / 105)" in explained[0]  # 150 req/s per pod at 70%
+    assert "Headroom" in explained[1]
+
+
+def test_page_numbers_match_the_cli(
+    capacity: AppTest, demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = capacity.dataframe[0].value
+    cli = cli_csv(capsys, "plan", "--db", str(demo_db), *CLI_FAST)
+    assert list(cli.columns) == list(page.columns)
+    numbers = [c for c in cli.columns if c not in ("quarter", "source")]
+    page_numbers = page[numbers].astype(float).round(2)
+    cli_numbers = cli[numbers].replace("", math.nan).astype(float)
+    pd.testing.assert_frame_equal(page_numbers, cli_numbers, check_dtype=False)
+    runway = cli_csv(capsys, "runway", "--db", str(demo_db), *CLI_FAST)
+    shown = capacity.dataframe[1].value
+    assert shown["date_p50"].tolist() == runway["date_p50"].tolist()
+    assert shown["date_p90"].tolist() == runway["date_p90"].tolist()
+    assert shown["max_p90_pct"].round(2).tolist() == runway["max_p90_pct"].tolist()
+
+
+def test_quarters_and_level_recompute_the_plan(capacity: AppTest) -> None:
+    at = capacity
+    at.number_input(key="cap_quarters").set_value(1).run()
+    assert list(at.dataframe[0].value["quarter"]) == QUARTERS[:5]
+    at.select_slider(key="cap_level").set_value(50).run()
+    assert not at.exception
+    instances = specs(at)["Instances (from the quarter's peak req/s)"]["data"]
+    assert [t["name"] for t in instances] == ["P75", "P25–P75", "P50"]
+    assert at.metric[0].label == "Instances, 2027Q1 (P50)"
+
+
+def test_an_edited_assumption_resizes_the_plan_without_saving(
+    capacity: AppTest, demo_db: Path
+) -> None:
+    at = capacity
+    sizing = at.data_editor[0]
+    at.session_state[sizing.key] = {
+        "edited_rows": {0: {"target_cpu_pct": 50}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    plan = at.dataframe[0].value
+    for _, row in plan.iterrows():  # 150 req/s per pod at 50%, N+1, at least 3
+        assert row["instances"] == max(3, math.ceil(row["requests_per_second_peak"] / 75) + 1)
+    explained = next(e for e in at.expander if e.label == "How is this computed")
+    assert "`target_utilisation` = 0.5" in explained.markdown[0].value
+    with Store(demo_db, read_only=True) as store:
+        assert store.assumption_set_names() == ["apex-capacity"]
+
+
+def test_saving_a_set_selects_it_everywhere(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "capcost.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv("CAPCOST_DB", str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    open_page(at)
+    at.session_state[at.data_editor[1].key] = {
+        "edited_rows": {0: {"threshold_pct": 60}},  # cpu_utilization
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.text_input[0].set_value("cfo-review").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Saved **cfo-review** version 1" in at.success[0].value
+    assert at.selectbox(key="cap_set").value == "cfo-review"
+    assert at.session_state["assumption_set"] == "cfo-review"
+    with Store(db, read_only=True) as store:
+        saved = store.load_assumptions("cfo-review")
+    assert saved["alert_thresholds"]["cpu_utilization"] == 60
+    assert saved["target_utilisation"] == 0.7 and "target_cpu_utilisation" not in saved
+    assert at.dataframe[1].value.set_index("metric").loc["cpu_utilization", "threshold_pct"] == 60
+    for key, value in {"sv_model": "drift", "sv_paths": 200}.items():
+        at.session_state[key] = value
+    at.switch_page("app_pages/savings.py")
+    at.run()
+    assert at.selectbox(key="sv_set").value == "cfo-review"
+    st.cache_data.clear()
+
+
+def test_no_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "empty.duckdb"
+    Store(db).close()  # migrated, no data
+    monkeypatch.setenv("CAPCOST_DB", str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    open_page(at)
+    reasons = [i.value for i in at.info]
+    assert any("no users, requests_per_second" in r for r in reasons)
+    assert any("none of the metrics with alert thresholds is stored" in r for r in reasons)
+    assert at.data_editor  # the assumptions can still be edited and saved
+    st.cache_data.clear()
