@@ -90,8 +90,12 @@ def test_plan_and_runway_render(capacity: AppTest) -> None:
     rows = {y for t in runway for y in values(t["y"])}
     assert "db_connection_pool_utilization ≥ 90%" in rows and "cpu_utilization ≥ 70%" in rows
     table = at.dataframe[1].value
-    assert set(table["metric"]) == {"cpu_utilization", "memory_utilization",
-                                    "db_connection_pool_utilization", "disk_utilization"}  # fmt: skip
+    assert set(table["metric"]) == {
+        "cpu_utilization",
+        "memory_utilization",
+        "db_connection_pool_utilization",
+        "disk_utilization",
+    }
     buttons = [b.proto.label for b in at.get("download_button")]
     assert buttons == ["Download the plan (CSV)", "Download the runway (CSV)"]
     explained = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]

@@ -1,0 +1,183 @@
+"""The Savings page under AppTest: levers, commitments and a stated plan; numbers as the CLI's."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from forecasting.cli import main
+from forecasting.store import Store
+from tests.app.conftest import APP
+from tests.app.test_capacity_page import specs, values
+
+PAGE = "app_pages/savings.py"
+FAST = {"sv_model": "drift", "sv_paths": 200, "sv_seed": 1}
+CLI_FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
+LEVERS = ["right-size", "cdn", "database", "commitments"]
+
+
+def open_page(at: AppTest, **state: Any) -> AppTest:
+    for key, value in {**FAST, **state}.items():
+        at.session_state[key] = value
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def savings(app_at: Callable[[str | None], AppTest]) -> AppTest:
+    return open_page(app_at(None))
+
+
+def cli_csv(capsys: pytest.CaptureFixture[str], *args: str) -> pd.DataFrame:
+    capsys.readouterr()
+    assert main(list(args)) == 0
+    return pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+
+
+def table(at: AppTest, first_column: str, first_value: str) -> pd.DataFrame:
+    """The page's dataframe whose first row starts with ``first_value``."""
+    for frame in (d.value for d in at.dataframe):
+        if first_column in frame and len(frame) and frame[first_column].iloc[0] == first_value:
+            return frame
+    raise AssertionError(f"no table starting {first_column}={first_value!r}")
+
+
+def same_numbers(page: pd.DataFrame, cli: pd.DataFrame, columns: list[str], digits: int) -> None:
+    shown = page[columns].astype(float).round(digits).reset_index(drop=True)
+    written = cli[columns].replace("", math.nan).astype(float).reset_index(drop=True)
+    pd.testing.assert_frame_equal(shown, written, check_dtype=False)
+
+
+def test_savings_page_renders(savings: AppTest) -> None:
+    at = savings
+    assert at.title[0].value == "Savings"
+    assert [h.value for h in at.subheader] == [
+        "Levers, stacked without double counting",
+        "Commitments sized on the forecast",
+        "Stated plan reconciliation",
+        "Lever inputs",
+    ]
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == ["Spend 2026-10", "Stacked savings / month", "Naive sum / month",
+                          "Effective savings rate today (Compute)"]  # fmt: skip
+    assert labels[4:8] == ["Recommended commitment", "Coverage", "Utilisation", "Break-even month"]
+    levers = table(at, "lever", "right-size")
+    assert list(levers["lever"]) == LEVERS
+    waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"]
+    assert waterfall[0]["type"] == "waterfall"
+    assert values(waterfall[0]["x"]) == [*LEVERS, "stacked total"]
+    assert values(waterfall[0]["y"])[-1] == pytest.approx(levers["monthly_savings"].sum())
+    assert waterfall[1]["name"] == "naive sum"
+    assert values(waterfall[1]["y"]) == [pytest.approx(levers["naive_monthly"].sum())]
+    demand = table(at, "demand", "P10")
+    assert list(demand["demand"]) == ["P10", "P50", "P90"]
+    stated = table(at, "initiative", "Reserved instances")
+    assert stated["initiative"].iloc[-1] == "Total"
+    assert "4 of 4 lines flagged" in at.warning[0].value
+    assert "same spend as line 2 (Right-sizing pods)" in stated["flags"].iloc[0]
+    buttons = [b.proto.label for b in at.get("download_button")]
+    assert buttons == ["Download the levers (CSV)", "Download the commitments (CSV)",
+                       "Download the reconciliation (CSV)"]  # fmt: skip
+    texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert len(texts) == 3
+    assert "not modelled: no CDN hit ratio" in texts[0]  # each lever's own assumptions
+    assert "covered = min(usage, c / (1 - d))" in texts[1].replace("**", "")
+    assert "implied base" in texts[2].lower()
+
+
+def test_page_numbers_match_the_cli(
+    savings: AppTest, demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at = savings
+    cli = cli_csv(capsys, "savings", "--db", str(demo_db), *CLI_FAST)
+    levers = table(at, "lever", "right-size")
+    same_numbers(levers, cli, ["base_monthly", "monthly_savings", "lower", "upper"], 2)
+    assert levers["assumptions"].tolist() == cli["assumptions"].tolist()
+    cli = cli_csv(capsys, "commitments", "--db", str(demo_db), *CLI_FAST)
+    methods = table(at, "method", "forecast")
+    columns = ["hourly_commitment_usd", "coverage", "utilisation", "savings_lower_usd"]
+    same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 4)
+    assert methods["break_even_month"].tolist() == cli["break_even_month"].astype(str).tolist()
+    with Store(demo_db, read_only=True) as store:
+        lines = store.stated_savings("apex-2026").drop(columns="currency")
+    lines.to_csv(tmp_path / "stated.csv", index=False)
+    cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"),
+                  "--db", str(demo_db))  # fmt: skip
+    stated = table(at, "initiative", "Reserved instances")
+    same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 2)
+    assert stated["flags"].tolist() == cli["flags"].tolist()
+
+
+def test_a_lever_input_acts_like_set_on_the_cli(
+    savings: AppTest, demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at = savings
+    assert table(at, "lever", "right-size").set_index("lever").loc["cdn", "monthly_savings"] == 0
+    next(n for n in at.number_input if n.label == "Request hit ratio now %").set_value(50)
+    next(n for n in at.number_input if n.label == "Target request hit ratio %").set_value(80)
+    at.run()
+    assert not at.exception
+    levers = table(at, "lever", "right-size").set_index("lever")
+    assert levers.loc["cdn", "monthly_savings"] > 0
+    hit_ratios = ["--set", "request_hit_ratio=0.5", "--set", "target_request_hit_ratio=0.8"]
+    cli = cli_csv(capsys, "savings", "--db", str(demo_db), *CLI_FAST, *hit_ratios)
+    same_numbers(levers.reset_index(), cli, ["monthly_savings", "lower", "upper"], 2)
+    waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"][0]
+    assert values(waterfall["y"])[1] == pytest.approx(levers.loc["cdn", "monthly_savings"])
+
+
+def test_base_month_and_tolerance_change_the_reconciliation(savings: AppTest) -> None:
+    at = savings
+    at.selectbox(key="sv_month").set_value("2026-02").run()
+    assert at.metric[0].label == "Spend 2026-02"
+    # February 2026 is the month the document's figures describe: only the CDN line's base
+    # is off by more than 10% ($2,000 implied, $812 spent), and the two Compute lines act on
+    # the same spend.
+    assert "3 of 4 lines flagged" in at.warning[0].value
+    stated = table(at, "initiative", "Reserved instances").set_index("initiative")
+    assert "implied base" not in stated.loc["Reserved instances", "flags"]
+    assert "implied base" in stated.loc["CDN cache optimization", "flags"]
+    at.number_input(key="sv_tol").set_value(1.0).run()
+    assert "4 of 4 lines flagged" in at.warning[0].value  # the database line is 1.3% off
+    stated = table(at, "initiative", "Reserved instances").set_index("initiative")
+    assert "tolerance 1%" in stated.loc["Database query optimization", "flags"]
+
+
+def test_an_uploaded_plan_is_reconciled_and_a_bad_one_explained(savings: AppTest) -> None:
+    at = savings
+    at.radio(key="sv_source").set_value("Upload a CSV").run()
+    assert "Choose a stored plan or upload one" in at.info[0].value
+    plan = b"initiative,category,percent,monthly_savings\nRight-size pods,Compute,10,\n"
+    at.file_uploader[0].upload("plan.csv", plan, "text/csv")
+    at.run()
+    stated = table(at, "initiative", "Right-size pods")
+    assert list(stated["initiative"]) == ["Right-size pods", "Total"]
+    levers = table(at, "lever", "right-size").set_index("lever")
+    compute = levers.loc["right-size", "base_monthly"]
+    assert stated["modelled_monthly"].iloc[0] == pytest.approx(0.10 * compute, abs=0.01)
+    at.file_uploader[0].upload("bad.csv", plan.replace(b",10,", b",ten,"), "text/csv")
+    at.run()
+    assert not at.exception
+    assert any("file bad.csv, row 2, column 'percent'" in i.value for i in at.info)
+
+
+def test_no_cost_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "empty.duckdb"
+    Store(db).close()
+    monkeypatch.setenv("CAPCOST_DB", str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    open_page(at)
+    assert "No full month of cost data yet" in at.info[0].value
+    st.cache_data.clear()
