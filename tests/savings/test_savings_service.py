@@ -1,0 +1,84 @@
+"""The savings service the CLI and the Savings page share: stated plans, options, parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecasting.errors import InputError
+from forecasting.interface import Excuse
+from forecasting.savings.service import (
+    SavingsOptions,
+    read_stated,
+    savings_report,
+    stored_stated,
+)
+from forecasting.store import Store
+
+FAST = {"model": "drift", "paths": 200, "seed": 1}
+HEADER = b"initiative,category,percent,monthly_savings\n"
+
+
+def test_read_stated_from_bytes_and_from_a_path(tmp_path: Path) -> None:
+    content = HEADER + b"RI,Compute,20,800\nCDN,CDN,,200\n"
+    from_bytes = read_stated(content, "upload.csv")
+    path = tmp_path / "plan.csv"
+    path.write_bytes(content)
+    pd.testing.assert_frame_equal(from_bytes, read_stated(path))
+    assert from_bytes["percent"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file upload.csv: not a readable CSV"),
+        (b"\xff\xfe\x00", "file upload.csv: not a readable CSV"),
+        (HEADER + b"RI,Compute,-5,\n", "file upload.csv, row 2, column 'percent'"),
+    ],
+)
+def test_unreadable_stated_plans_name_the_file(content: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_stated(content, "upload.csv")
+
+
+def test_a_stored_plan_in_another_currency_is_refused(demo_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    with Store(db) as store:
+        lines = pd.DataFrame([{"initiative": "RI", "category": "Compute", "percent": 20.0,
+                               "monthly_savings": 800.0}])  # fmt: skip
+        store.save_stated_savings("euro-plan", lines, "EUR")
+        assert len(stored_stated(store, "apex-2026")) == 4
+        with pytest.raises(InputError, match="'euro-plan' is in EUR, the bill in USD"):
+            stored_stated(store, "euro-plan")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [({"tolerance": 1.0}, "parameter tolerance"), ({"lookback": (0,)}, "parameter lookback")],
+)
+def test_options_out_of_range_are_input_errors(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        SavingsOptions(**fields)  # type: ignore[arg-type]
+
+
+def test_each_part_fails_on_its_own(demo_store: Store) -> None:
+    bad = HEADER + b"RI,Compute,twenty,800\n"
+    report = savings_report(demo_store, SavingsOptions(**FAST), bad, stated_source="bad.csv")
+    assert isinstance(report.reconciliation, Excuse)
+    assert "file bad.csv, row 2, column 'percent'" in report.reconciliation.reason
+    assert not isinstance(report.levers, Excuse) and not isinstance(report.commitments, Excuse)
+    unknown = savings_report(demo_store, SavingsOptions(**FAST), "nope")
+    assert isinstance(unknown.reconciliation, Excuse)
+    assert "unknown stated savings plan 'nope'. Try: apex-2026" in unknown.reconciliation.reason
+    late = savings_report(demo_store, SavingsOptions(base_month="2030-01", **FAST))
+    for part in (late.levers, late.commitments):
+        assert isinstance(part, Excuse) and "2030-01 is not a full month" in part.reason
+
+
+def test_without_look_back_only_the_forecast_is_scored(demo_store: Store) -> None:
+    report = savings_report(demo_store, SavingsOptions(lookback=(), **FAST))
+    assert not isinstance(report.commitments, Excuse)
+    assert report.commitments.table["method"].tolist() == ["forecast"]
