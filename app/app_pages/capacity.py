@@ -208,18 +208,32 @@ sizing = st.data_editor(
     hide_index=True,
     key=f"cap_sizing_{digest}",
     column_config={
-        "rps_per_instance": Num("Req/s per instance at 100% CPU", min_value=1),
-        "target_cpu_pct": Num("Target CPU % (scale up)", min_value=1, max_value=100),
-        "scale_down_cpu_pct": Num("Scale down below CPU %", min_value=0, max_value=99),
+        "rps_per_instance": Num(
+            "Req/s per pod", help="Requests/s one instance serves at 100% CPU", min_value=1
+        ),
+        "target_cpu_pct": Num(
+            "Target CPU %",
+            help="Scale-up trigger: the peak may use this much CPU",
+            min_value=1,
+            max_value=100,
+        ),
+        "scale_down_cpu_pct": Num(
+            "Scale-down CPU %",
+            help="The autoscaler removes pods below this",
+            min_value=0,
+            max_value=99,
+        ),
         "redundancy": st.column_config.SelectboxColumn(
             "Redundancy", options=["none", "n+1", "per-zone"]
         ),
         "zones": Num("Zones", min_value=1, step=1),
-        "min_instances": Num("Min instances", min_value=0, step=1),
+        "min_instances": Num("Min pods", min_value=0, step=1),
         "instance_type": st.column_config.SelectboxColumn(
             "Instance type", options=list(base.instance_types)
         ),
-        "hours_per_month": Num("Hours per month", min_value=1),
+        "hours_per_month": Num(
+            "Hours/month", help="Billing hours in a month (AWS: 730)", min_value=1
+        ),
     },
 )
 thresholds = st.data_editor(

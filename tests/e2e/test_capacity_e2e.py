@@ -1,0 +1,70 @@
+"""The Capacity page in a real browser: charts drawn, CSVs equal to the CLI's, widgets work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+
+from forecasting.cli import main
+
+pytestmark = pytest.mark.e2e
+# The page reads these from the link, so the browser and the CLI run the same quick forecast.
+FAST = "model=drift&paths=200&seed=1"
+CLI_FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
+ERRORS = '[data-testid="stException"]'
+# The plotly graph div carries its figure (streamlit's theme wraps titles in <b>): the x
+# values of the instances chart's P50 line.
+INSTANCES_X = (
+    "() => [...document.querySelectorAll('.js-plotly-plot')]"
+    ".find(p => p.layout.title.text.includes('Instances')).data[2].x.length"
+)
+
+
+def cli_bytes(tmp_path: Path, *args: str) -> bytes:
+    out = tmp_path / f"{args[0]}.csv"
+    assert main([*args, "--csv", str(out)]) == 0
+    return out.read_bytes()
+
+
+def downloaded(page: Page, button: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_role("button", name=button).click()
+    return Path(info.value.path()).read_bytes()
+
+
+def full_screenshot(page: Page, path: Path) -> None:
+    """Streamlit scrolls inside its main block: grow the window to the content, then shoot."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1600, "height": int(height) + 50})
+    page.wait_for_timeout(500)  # plotly redraws to the new width
+    page.screenshot(path=str(path), full_page=True)
+
+
+def test_capacity_page_in_a_browser(
+    page: Page, app_url: str, artifacts: Path, demo_db: Path, tmp_path: Path
+) -> None:
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{app_url}/capacity?{FAST}")
+    expect(page.get_by_role("heading", name="Capacity", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=120_000)
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+    expect(page.locator(ERRORS)).to_have_count(0)
+
+    plan = downloaded(page, "Download the plan (CSV)")
+    assert plan == cli_bytes(tmp_path, "plan", "--db", str(demo_db), *CLI_FAST)
+    frame = pd.read_csv(tmp_path / "plan.csv")
+    assert list(frame.columns[:5]) == ["quarter", "source", "users", "users_lower", "users_upper"]
+    assert {"instances", "cost_per_month", "plan_cost_per_month"} <= set(frame.columns)
+    runway = downloaded(page, "Download the runway (CSV)")
+    assert runway == cli_bytes(tmp_path, "runway", "--db", str(demo_db), *CLI_FAST)
+
+    assert page.evaluate(INSTANCES_X) == 8  # 2026Q1 to 2027Q4
+    quarters = page.get_by_label("Quarters ahead")
+    quarters.fill("1")
+    quarters.press("Enter")
+    page.wait_for_function(f"({INSTANCES_X})() === 5", timeout=60_000)
+    expect(page.locator(ERRORS)).to_have_count(0)
+    full_screenshot(page, artifacts / "capacity.png")

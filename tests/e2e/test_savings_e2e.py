@@ -1,0 +1,64 @@
+"""The Savings page in a real browser: charts drawn, CSVs equal to the CLI's, inputs work."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+
+from forecasting.store import Store
+from tests.e2e.test_capacity_e2e import (
+    CLI_FAST,
+    ERRORS,
+    FAST,
+    cli_bytes,
+    downloaded,
+    full_screenshot,
+)
+
+pytestmark = pytest.mark.e2e
+CDN_SAVING = (
+    "() => [...document.querySelectorAll('.js-plotly-plot')]"
+    ".find(p => p.layout.title.text.includes('Savings per month')).data[0].y[1]"
+)
+
+
+def test_savings_page_in_a_browser(
+    page: Page, app_url: str, artifacts: Path, demo_db: Path, tmp_path: Path
+) -> None:
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{app_url}/savings?{FAST}")
+    expect(page.get_by_role("heading", name="Savings", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=120_000)
+    expect(page.locator(ERRORS)).to_have_count(0)
+
+    db = ["--db", str(demo_db)]
+    levers = downloaded(page, "Download the levers (CSV)")
+    assert levers == cli_bytes(tmp_path, "savings", *db, *CLI_FAST)
+    frame = pd.read_csv(io.BytesIO(levers))
+    assert list(frame.columns[:4]) == ["lever", "category", "base_monthly", "monthly_savings"]
+    assert list(frame["lever"]) == ["right-size", "cdn", "database", "commitments"]
+    commitments = downloaded(page, "Download the commitments (CSV)")
+    assert commitments == cli_bytes(tmp_path, "commitments", *db, *CLI_FAST)
+    with Store(demo_db, read_only=True) as store:
+        stated = store.stated_savings("apex-2026").drop(columns="currency")
+    stated.to_csv(tmp_path / "apex-2026.csv", index=False)
+    reconciled = downloaded(page, "Download the reconciliation (CSV)")
+    assert reconciled == cli_bytes(
+        tmp_path, "savings", "--stated", str(tmp_path / "apex-2026.csv"), *db
+    )
+
+    assert page.evaluate(CDN_SAVING) == 0  # no hit ratio stated: no CDN saving claimed
+    for label, value in (("Request hit ratio now %", "50"), ("Target request hit ratio %", "80")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Enter")
+    page.wait_for_function(f"({CDN_SAVING})() > 0", timeout=60_000)
+    expect(page.locator(ERRORS)).to_have_count(0)
+    edited = downloaded(page, "Download the levers (CSV)")
+    ratios = ["--set", "request_hit_ratio=0.5", "--set", "target_request_hit_ratio=0.8"]
+    assert edited == cli_bytes(tmp_path, "savings", *db, *CLI_FAST, *ratios)
+    full_screenshot(page, artifacts / "savings.png")
