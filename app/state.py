@@ -179,11 +179,11 @@ def savings(
     return _savings(str(path), db_version(path), options, stated, source)
 
 
-def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int | Excuse:
-    """Store a new version of a named assumption set; returns the version, or why it failed.
+def write(fn: Callable[[Store], T]) -> T | Excuse:
+    """Run ``fn`` on a read-write store opened only for the write; ``fn``'s result, or why not.
 
-    The file is opened read-write only for the write. Another session's read-only connection
-    in this process makes DuckDB refuse a read-write one for a moment: retry, bounded.
+    Another session's read-only connection in this process makes DuckDB refuse a read-write
+    one for a moment, and an ingest from cron holds the file while it runs: retry, bounded.
     """
     import duckdb
 
@@ -192,14 +192,18 @@ def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int 
     while True:
         try:
             with Store(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
-                version = store.save_assumptions(name, payload, note)
-            break
+                return fn(store)
         except CapcostError as exc:
             return Excuse(str(exc), {"path": str(path)})
         except duckdb.Error as exc:
             if time.monotonic() >= deadline:
                 return Excuse(f"could not write to {path}: {exc}", {"path": str(path)})
             time.sleep(0.2)
+
+
+def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int | Excuse:
+    """Store a new version of a named assumption set; returns the version, or why it failed."""
+    version = write(lambda store: store.save_assumptions(name, payload, note))
     # The reads key on the file's mtime already; clearing them makes the next run certain to
     # see the new set. Forecasts stay: the history they read has not changed.
     for cached in (_choices, _capacity, _savings):
@@ -228,3 +232,13 @@ def _plans(path: str, version: float) -> pd.DataFrame | Excuse:
 def plans() -> pd.DataFrame | Excuse:
     path = db_path()
     return _plans(str(path), db_version(path))
+
+
+def freeze_plan_of_record() -> list[int] | Excuse:
+    """Forecast cost and users from complete months and store them as the plan of record."""
+    from forecasting.review import freeze_plan_of_record as freeze
+
+    plan_ids = write(freeze)
+    for cached in (_plans, _review):
+        cached.clear()
+    return plan_ids

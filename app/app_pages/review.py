@@ -129,6 +129,24 @@ else:
         width="stretch",
     )
 
+st.subheader("Plans of record")
+if st.button(
+    "Freeze the forecast as the plan of record",
+    icon=":material/lock:",
+    help="Forecasts cost and users for the next 12 months from complete months (automatic "
+    "model, 80% band) and stores both, so later reviews compare actuals with this plan.",
+):
+    frozen = state.freeze_plan_of_record()
+    if isinstance(frozen, Excuse):
+        st.error(frozen.reason, icon=":material/error:")
+    else:
+        st.success(f"Frozen as plans {', '.join(map(str, frozen))}.", icon=":material/check:")
+stored_plans = state.plans()
+if isinstance(stored_plans, Excuse):
+    st.info(stored_plans.reason, icon=":material/info:")
+else:
+    st.dataframe(stored_plans, hide_index=True)
+
 st.download_button(
     "Download the review (zip of CSVs)",
     zip_csvs(review.tables()),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
+from pytest import MonkeyPatch
 from streamlit.testing.v1 import AppTest
 
 
@@ -30,3 +32,20 @@ def test_choosing_a_month_updates_the_plan_comparison(
     labels = {m.label: m.value for m in at.metric}
     assert labels["Plan of record"] == "10,000 USD"
     assert "Spend 2026-04" in labels
+
+
+def test_freezing_a_plan_makes_the_review_compare_with_it(
+    app_at: Callable[[str | None], AppTest], demo_db: Path, tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    monkeypatch.setenv("CAPCOST_DB", str(db))
+    at = app_at("app_pages/review.py")
+    plans_before = len(at.dataframe[-1].value)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Frozen as plans" in s.value for s in at.success)
+    assert len(at.dataframe[-1].value) == plans_before + 2
+    at.run()  # the next run's review reads the new plan
+    plan = next(m for m in at.metric if m.label == "Plan of record")
+    assert plan.value != "13,867 USD"  # no longer the document's plan prorated to 26 days
