@@ -58,7 +58,8 @@ def save_set(name: str, payload: dict[str, Any]) -> None:
 
 def show_plan(plan: PlanResult, cur: str) -> None:
     t, (lo, hi) = plan.table, plan.options.band_labels
-    last, now = t.iloc[-1], t[t["source"] != "forecast"].iloc[-1]
+    observed = t[t["source"] != "forecast"]  # empty when the year's first month is forecast
+    last, now = t.iloc[-1], observed.iloc[-1] if len(observed) else t.iloc[0]
     k = st.columns(3)
     for col, (label, name, fmt) in zip(
         k,

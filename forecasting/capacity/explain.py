@@ -51,6 +51,9 @@ def explain_plan(result: PlanResult) -> str:
             "month by month. A quarter is each path's mean of its months (the peak: their "
             "maximum); quarters already observed are actuals and have no band.",
             f"- {instances_formula(a)}",
+            f"- The {result.options.band_labels[0]} and {result.options.band_labels[1]} of "
+            "instances and cost are sized from that edge of the demand band (both only rise "
+            "with demand), so every row can be checked by hand.",
             "- **Infrastructure cost per month** = sum over cost groups of (fixed + per user x "
             "users), fitted by non-negative least squares on the last 12 full months of the "
             f"bill (EffectiveCost): {groups}. Autoscaled pods bill by the hour, so cost follows "

@@ -200,3 +200,56 @@ def test_no_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert any("none of the metrics with alert thresholds is stored" in r for r in reasons)
     assert at.data_editor  # the assumptions can still be edited and saved
     st.cache_data.clear()
+
+
+def test_an_assumption_edit_reuses_the_forecasts(
+    app_at: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A widget that does not change the history or the forecast settings forecasts nothing."""
+    from forecasting.capacity import service
+
+    calls: list[str] = []
+    real = service.run_models
+
+    def counting(frame: pd.DataFrame, h: int, freq: str, options: Any) -> Any:
+        calls.append(freq)
+        return real(frame, h, freq, options)
+
+    monkeypatch.setattr(service, "run_models", counting)
+    at = open_page(app_at(None))
+    assert sorted(calls) == ["day", "month"]  # the runway's and the plan's
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {0: {"rps_per_instance": 300}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    plan = at.dataframe[0].value
+    assert plan["instances"].iloc[0] == max(
+        3, math.ceil(plan["requests_per_second_peak"].iloc[0] / 210) + 1
+    )
+    assert len(calls) == 2
+    at.number_input(key="cap_quarters").set_value(2).run()
+    assert sorted(calls) == ["day", "month", "month"]  # a longer horizon: only the plan
+
+
+def test_in_january_every_quarter_is_a_forecast(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from forecasting.demo import build_demo
+
+    db = tmp_path / "january.duckdb"
+    build_demo(db, until=date(2027, 1, 15), seed=7)  # the last full month is December
+    monkeypatch.setenv("CAPCOST_DB", str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    open_page(at)
+    plan = at.dataframe[0].value
+    assert list(plan["quarter"]) == [f"2027Q{q}" for q in range(1, 5)] + ["2028Q1"]
+    assert set(plan["source"]) == {"forecast"}
+    assert at.metric[0].label == "Instances, 2028Q1 (P50)"
+    assert "vs 2027Q1" in at.metric[0].delta
+    st.cache_data.clear()
