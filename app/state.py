@@ -113,7 +113,9 @@ def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> Inges
 
 
 # -- capacity and savings ----------------------------------------------------------------------
-@st.cache_data(ttl=3600, max_entries=24, show_spinner="Forecasting (first time only)...")
+# Keyed on the history's content, a forecast never goes stale: a day's ttl only bounds memory
+# (a runway of 1,000 paths x 365 days x 4 metrics is about 12 MB).
+@st.cache_data(ttl=86_400, max_entries=24, show_spinner="Forecasting (first time only)...")
 def _forecast(
     frame: pd.DataFrame, h: int, freq: str, level: float, model: str, paths: int, seed: int
 ) -> ForecastResult:
