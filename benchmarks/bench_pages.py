@@ -1,0 +1,563 @@
+"""Page speed in a real browser: each capcost page beside a minimal one-chart Streamlit page.
+
+    python benchmarks/bench_pages.py [--quick] [--big-rows 10000000] [--repeat N] [--changes N]
+
+For every `st.Page` in app/streamlit_app.py, on the demo database and on one with 10M cost line
+items (built once, cached in benchmarks/.cache/), Debian's chromium (Playwright) times each page
+from navigation to its last chart drawn: cold (a fresh server and browser, caches empty) and
+warm (the median of repeat loads, each a new session), interleaved with loads of
+benchmarks/floor_app.py served by its own streamlit process. Then the median time from a widget
+change to the updated chart. Targets: each page's warm median within 1.5x the floor's, widget
+changes under 1 s median. Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app" / "streamlit_app.py"
+FLOOR = ROOT / "benchmarks" / "floor_app.py"
+CACHE = ROOT / "benchmarks" / ".cache"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Both databases end on the same fixed day, so that the numbers compare from day to day and
+# the cached 10M database never goes stale; the pages work relative to the data, not today.
+UNTIL = date(2026, 11, 26)
+PAGE_RATIO_TARGET = 1.5
+SKIPPED = "skipped: time budget spent (--budget)"
+CHANGE_TARGET_MS = 1000.0
+
+# True once the script run is over and every chart that can be seen is drawn: no running
+# indicator, spinner or lazy-loading placeholder left. Charts in a closed expander or a hidden
+# tab are not waited for. Returns the time since navigation (ms) and the number of charts.
+DONE_JS = """(expected) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.dataset.testScriptState !== 'notRunning') return false;
+  const error = document.querySelector('[data-testid="stException"]');
+  if (error) return {ms: performance.now(), charts: 0, error: error.innerText.slice(0, 200)};
+  const busy = '[data-testid="stSpinner"], [data-testid="stSkeleton"], '
+    + '[data-testid="stStatusWidgetRunningIcon"]';
+  if (document.querySelector(busy)) return false;
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .filter(c => !c.closest('details:not([open]), [hidden]'));
+  if (charts.length < expected) return false;
+  const drawn = c => {
+    const svg = c.querySelector('.js-plotly-plot .main-svg');
+    if (!svg) return false;
+    const box = svg.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && getComputedStyle(svg).visibility !== 'hidden';
+  };
+  if (!charts.every(drawn)) return false;
+  return {ms: performance.now(), charts: charts.length, error: null};
+}"""
+# The data of every chart on the page (plotly keeps it on the graph div), to see a change.
+CHART_DATA_JS = """() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')]
+  .map(gd => (gd.data || []).map(t => [t.x, t.y, t.base, t.z])))"""
+CHANGED_JS = f"""(before) => ({CHART_DATA_JS})() !== before && performance.now()"""
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One `st.Page` entry: its title, the URL path streamlit serves it at, its script."""
+
+    title: str
+    url_path: str
+    script: str
+
+
+# The widget a meeting steps through on each page, by label (case-insensitive substring, first
+# found): the review's month; the Forecast page, once it exists, its horizon or interval level.
+WIDGETS = {"review": ("Month",), "forecast": ("Horizon", "level")}
+
+
+@dataclass
+class Timing:
+    """Load or change times in ms (None: timed out), charts drawn, and the first error."""
+
+    times: list[float | None] = field(default_factory=list)
+    charts: int = 0
+    error: str | None = None
+
+    def add(self, result: dict[str, Any] | None) -> None:
+        if result is None:
+            self.times.append(None)
+            self.error = self.error or "timeout"
+            return
+        self.times.append(float(result["ms"]))
+        self.charts = max(self.charts, int(result["charts"]))
+        self.error = self.error or result["error"]
+
+    def median(self) -> float | None:
+        done = [t for t in self.times if t is not None]
+        return statistics.median(done) if done and len(done) == len(self.times) else None
+
+
+def discover_pages(app_file: Path = APP) -> list[PageSpec]:
+    """Every `st.Page(...)` in the app's entry script, in source order, with its URL path."""
+    from streamlit.source_util import page_icon_and_name
+
+    calls = [
+        node
+        for node in ast.walk(ast.parse(app_file.read_text(), str(app_file)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "Page"
+    ]
+    pages = []
+    for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+        kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+        script = ast.literal_eval(call.args[0]) if call.args else kw["page"]
+        # streamlit names a page after its file, minus any number prefix and icon; the
+        # default page is served at the root.
+        name = page_icon_and_name(Path(script))[1]
+        url_path = "" if kw.get("default") else str(kw.get("url_path", name)).strip("/")
+        pages.append(PageSpec(str(kw.get("title") or name.replace("_", " ")), url_path, script))
+    return pages
+
+
+# -- databases -------------------------------------------------------------------------------
+def capcost(*args: object) -> None:
+    """Run the capcost CLI (as `python -m`, so it works whether or not the script is installed)."""
+    cmd = [sys.executable, "-m", "forecasting.cli", *map(str, args)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed:\n{done.stdout}{done.stderr}")
+
+
+def demo_database(tmp: Path) -> Path:
+    path = tmp / "demo.duckdb"
+    capcost("demo", "--db", path, "--until", UNTIL)
+    return path
+
+
+def big_database(rows: int, resources: int = 5000) -> Path:
+    """The demo plus ``rows`` generated FOCUS line items over its last 13 months (cached)."""
+    path = CACHE / f"pages-{rows}-{resources}-{UNTIL}.duckdb"
+    if path.exists():
+        return path
+    import bench_ingest  # beside this file: its generator makes the FOCUS export
+
+    started = time.perf_counter()
+    export = bench_ingest.export_file(rows, resources)
+    tmp = path.with_name(path.name + ".tmp")
+    # ingest tells the format from the name
+    shifted = path.with_name(path.stem + "-shifted.tmp.parquet")
+    try:
+        capcost("demo", "--db", tmp, "--until", UNTIL)
+        shift_export(export, shifted, UNTIL)
+        capcost("ingest", "focus", "--db", tmp, shifted)
+        tmp.rename(path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal"), shifted):
+            leftover.unlink(missing_ok=True)
+    print(f"built {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return path
+
+
+def shift_export(src: Path, dest: Path, until: date) -> None:
+    """Move the generated export (which starts in 2024) so that it ends on ``until``, billing
+    periods recomputed, so the 10M line items fall in the months the pages look at."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    last = con.execute("SELECT max(ChargePeriodStart) FROM read_parquet(?)", [str(src)])
+    days = (until - last.fetchall()[0][0].date()).days
+    shifted = (
+        "SELECT * REPLACE (ChargePeriodStart + to_days($days) AS ChargePeriodStart, "
+        "ChargePeriodEnd + to_days($days) AS ChargePeriodEnd, "
+        "date_trunc('month', ChargePeriodStart + to_days($days)) AS BillingPeriodStart, "
+        "date_trunc('month', ChargePeriodStart + to_days($days)) + INTERVAL 1 MONTH "
+        "AS BillingPeriodEnd) FROM read_parquet($src)"
+    )
+    con.sql(shifted, params={"days": days, "src": str(src)}).write_parquet(str(dest))
+    con.close()
+
+
+# -- servers and browser ---------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(script: Path, db: Path, log: Path) -> Iterator[str]:
+    """A streamlit server for ``script`` on a free loopback port; stopped on exit."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true"]
+    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "CAPCOST_DB": str(db)}
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        # Its own session: stopping the group stops only this server and what it started.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not start at {url}; see {log}")
+
+
+def load(context: Any, url: str, expected: int, timeout_s: float) -> dict[str, Any] | None:
+    """Open ``url`` in a new tab (a new session) and wait for DONE_JS; None on timeout."""
+    page = context.new_page()
+    try:
+        return open_page(page, url, expected, timeout_s)
+    finally:
+        page.close()
+
+
+def open_page(page: Any, url: str, expected: int, timeout_s: float) -> dict[str, Any] | None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+        done = page.wait_for_function(
+            DONE_JS, arg=expected, polling="raf", timeout=timeout_s * 1000
+        )
+    except PlaywrightTimeout:
+        return None
+    result: dict[str, Any] = done.json_value()
+    return result
+
+
+# -- measurements ----------------------------------------------------------------------------
+@dataclass
+class Row:
+    page: PageSpec
+    database: str
+    cold: Timing = field(default_factory=Timing)
+    warm: Timing = field(default_factory=Timing)
+    floor: Timing = field(default_factory=Timing)
+
+
+class Bench:
+    """One browser, one floor server; app servers come and go per page and database."""
+
+    def __init__(self, browser: Any, floor_url: str, args: argparse.Namespace, logs: Path):
+        self.browser, self.floor_url, self.args, self.logs = browser, floor_url, args, logs
+        self.deadline = time.monotonic() + args.budget * 60
+        self.floor_context = self.new_context()
+
+    def new_context(self) -> Any:
+        return self.browser.new_context(viewport={"width": 1440, "height": 900})
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def page_row(self, spec: PageSpec, name: str, db: Path) -> Row:
+        """Cold load on a fresh server and browser, then warm loads alternating with the floor."""
+        row = Row(spec, name)
+        try:
+            with serve(APP, db, self.logs / "app.log") as url:
+                context = self.new_context()
+                try:
+                    page_url = f"{url}/{spec.url_path}"
+                    row.cold.add(load(context, page_url, 0, self.args.timeout))
+                    for _ in range(0 if self.out_of_time() else self.args.repeat):
+                        row.warm.add(load(context, page_url, row.cold.charts, self.args.timeout))
+                        row.floor.add(
+                            load(self.floor_context, self.floor_url, 1, self.args.timeout)
+                        )
+                finally:
+                    context.close()
+        except RuntimeError as exc:  # the server did not start: say so in the table
+            row.cold.error = str(exc)
+        return row
+
+    def widget_changes(self, spec: PageSpec, name: str, db: Path) -> Changes:
+        """On a fresh server, step the page's widget forward ``--changes`` times (values this
+        server has not computed yet), then back over the same values (now cached)."""
+        found = Changes(spec, name)
+        with serve(APP, db, self.logs / "app.log") as url:
+            context = self.new_context()
+            try:
+                page = context.new_page()
+                if open_page(page, f"{url}/{spec.url_path}", 0, self.args.timeout) is None:
+                    found.first.add(None)
+                    return found
+                found.label = next((x for x in WIDGETS[spec.url_path] if widget(page, x)), None)
+                for step, chart, settled in (
+                    (1, found.first, found.first_settled),
+                    (-1, found.again, found.again_settled),
+                ):
+                    for _ in range(self.args.changes if found.label else 0):
+                        if self.out_of_time() or not self.step(
+                            page, found.label, step, chart, settled
+                        ):
+                            break
+            finally:
+                context.close()
+        return found
+
+    def step(self, page: Any, label: str, step: int, chart: Timing, settled: Timing) -> bool:
+        """Move the widget one value and time the chart's new data and the run's end; False
+        when it cannot move (the end of its values) or the page did not update in time."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        before = page.evaluate(CHART_DATA_JS)
+        started = move_widget(page, label, step)
+        if started is None:
+            return False
+        wait = self.args.timeout * 1000
+        try:
+            changed = page.wait_for_function(CHANGED_JS, arg=before, polling="raf", timeout=wait)
+            chart.add({"ms": changed.json_value() - started, "charts": 0, "error": None})
+            done = page.wait_for_function(DONE_JS, arg=0, polling="raf", timeout=wait).json_value()
+        except PlaywrightTimeout:
+            chart.add(None)
+            return False
+        settled.add({**done, "ms": done["ms"] - started})
+        return done["error"] is None
+
+
+@dataclass
+class Changes:
+    """Widget changes on one page and database: first visits of each value, then revisits."""
+
+    page: PageSpec
+    database: str
+    label: str | None = None
+    first: Timing = field(default_factory=Timing)
+    first_settled: Timing = field(default_factory=Timing)
+    again: Timing = field(default_factory=Timing)
+    again_settled: Timing = field(default_factory=Timing)
+
+
+def widget(page: Any, label: str) -> tuple[str, Any] | None:
+    """The selectbox or slider whose label contains ``label``, as (kind, its input)."""
+    import re
+
+    labelled = {"has_text": re.compile(re.escape(label), re.IGNORECASE)}
+    box = page.get_by_test_id("stSelectbox").filter(**labelled).get_by_role("combobox")
+    if box.count():
+        return "selectbox", box.first
+    slider = page.get_by_test_id("stSlider").filter(**labelled).get_by_role("slider")
+    if slider.count():
+        return "slider", slider.first
+    return None
+
+
+def move_widget(page: Any, label: str, step: int) -> float | None:
+    """Move the widget one value by keyboard, as a user would; the in-page time (ms since
+    navigation) of the key that commits the change, or None if the value did not move."""
+    found = widget(page, label)
+    if found is None:
+        return None
+    kind, field_ = found
+    if kind == "selectbox":
+        before = field_.input_value()
+        field_.click()
+        page.get_by_role("option").first.wait_for(timeout=10_000)
+        page.keyboard.press("ArrowDown" if step > 0 else "ArrowUp")
+        started = float(page.evaluate("performance.now()"))
+        page.keyboard.press("Enter")
+        if field_.input_value() == before:
+            page.keyboard.press("Escape")
+            return None
+        return started
+    before = field_.get_attribute("aria-valuenow")
+    field_.focus()
+    started = float(page.evaluate("performance.now()"))
+    page.keyboard.press("ArrowRight" if step > 0 else "ArrowLeft")
+    return started if field_.get_attribute("aria-valuenow") != before else None
+
+
+# -- report ----------------------------------------------------------------------------------
+def ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def verdict(ok: bool | None) -> str:
+    return {True: "met", False: "NOT MET", None: "no result"}[ok]
+
+
+def print_pages(rows: list[Row], floor_cold: Timing) -> list[bool | None]:
+    print(
+        "\nPage loads: navigation to the last chart drawn (ms); "
+        f"floor cold {ms(floor_cold.median())} ms"
+    )
+    head = ("page", "database", "charts", "cold ms", "warm median", "floor median", "ratio")
+    print(
+        f"{head[0]:<14}{head[1]:<12}{head[2]:>7}{head[3]:>10}{head[4]:>13}{head[5]:>14}{head[6]:>7}"
+        f"  target <= {PAGE_RATIO_TARGET}x floor"
+    )
+    met: list[bool | None] = []
+    for row in rows:
+        warm, floor = row.warm.median(), row.floor.median()
+        ratio = warm / floor if warm is not None and floor else None
+        ok = None if ratio is None or row.cold.error else ratio <= PAGE_RATIO_TARGET
+        met.append(ok)
+        note = row.cold.error or row.warm.error or ""
+        print(
+            f"{row.page.title:<14}{row.database:<12}{row.cold.charts:>7}{ms(row.cold.median()):>10}"
+            f"{ms(warm):>13}{ms(floor):>14}{'-' if ratio is None else f'{ratio:.2f}':>7}"
+            f"  {verdict(ok)} {note}".rstrip()
+        )
+    return met
+
+
+def print_changes(found: list[Changes]) -> list[bool | None]:
+    print(
+        "\nWidget changes: median ms from the change to the chart's new data (chart) and to "
+        "the end of the run (settled)"
+    )
+    print(
+        f"{'page: widget':<26}{'database':<12}{'first visits':>22}{'revisits':>22}"
+        f"  target < {CHANGE_TARGET_MS:,.0f} ms (first visits)"
+    )
+    met: list[bool | None] = []
+    for c in found:
+        if c.label is None:
+            print(
+                f"{c.page.title:<26}{c.database:<12}  no widget labelled "
+                f"{' or '.join(WIDGETS[c.page.url_path])}: add it to WIDGETS"
+            )
+            continue
+        chart = c.first.median()
+        ok = None if chart is None else chart < CHANGE_TARGET_MS
+        met.append(ok)
+        first = f"{ms(chart)} / {ms(c.first_settled.median())} (n={len(c.first.times)})"
+        again = f"{ms(c.again.median())} / {ms(c.again_settled.median())} (n={len(c.again.times)})"
+        note = c.first.error or c.first_settled.error or c.again.error or ""
+        print(
+            f"{c.page.title + ': ' + c.label:<26}{c.database:<12}{first:>22}{again:>22}"
+            f"  {verdict(ok)} {note}".rstrip()
+        )
+    return met
+
+
+def run(pages: list[PageSpec], dbs: dict[str, Path], args: argparse.Namespace, logs: Path) -> int:
+    from playwright.sync_api import sync_playwright
+
+    rows: list[Row] = []
+    found: list[Changes] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            with serve(FLOOR, next(iter(dbs.values())), logs / "floor.log") as floor_url:
+                bench = Bench(browser, floor_url, args, logs)
+                floor_cold = Timing()
+                floor_cold.add(load(bench.floor_context, floor_url, 1, args.timeout))
+                for name, db in dbs.items():
+                    for spec in pages:
+                        rows.append(
+                            bench.page_row(spec, name, db)
+                            if not bench.out_of_time()
+                            else skipped(Row(spec, name))
+                        )
+                    for spec in (p for p in pages if p.url_path in WIDGETS):
+                        if bench.out_of_time():
+                            found.append(Changes(spec, name, WIDGETS[spec.url_path][0]))
+                            found[-1].first.error = SKIPPED
+                        else:
+                            found.append(bench.widget_changes(spec, name, db))
+        finally:
+            browser.close()
+    pages_met = print_pages(rows, floor_cold)
+    changes_met = print_changes(found)
+    print(
+        f"\nTargets: {pages_met.count(True)} of {len(pages_met)} page loads within "
+        f"{PAGE_RATIO_TARGET}x the floor; {changes_met.count(True)} of {len(changes_met)} "
+        f"widget-change medians under {CHANGE_TARGET_MS:,.0f} ms"
+    )
+    errors = [t.error for r in rows for t in (r.cold, r.warm)] + [c.first.error for c in found]
+    broken = [e for e in errors if e and e != SKIPPED]
+    return 1 if broken else 0
+
+
+def skipped(row: Row) -> Row:
+    row.cold.error = SKIPPED
+    return row
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and a 1M-row database")
+    parser.add_argument("--big-rows", type=int, help="line items in the big database (default 10M)")
+    parser.add_argument("--repeat", type=int, help="warm loads per page (default 3, quick 1)")
+    parser.add_argument("--changes", type=int, help="widget changes each way (default 5, quick 2)")
+    parser.add_argument("--only", help="comma-separated URL paths, e.g. review,capacity ('' is /)")
+    parser.add_argument("--timeout", type=float, default=180, help="seconds one load may take")
+    parser.add_argument("--budget", type=float, help="minutes of measuring (default 15, quick 6)")
+    args = parser.parse_args()
+    quick = args.quick
+    args.big_rows = args.big_rows or (1_000_000 if quick else 10_000_000)
+    args.repeat = args.repeat or (1 if quick else 3)
+    args.changes = args.changes or (2 if quick else 5)
+    args.budget = args.budget or (6 if quick else 15)
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    pages = discover_pages()
+    if args.only is not None:
+        pages = [p for p in pages if p.url_path in args.only.split(",")]
+    logs = CACHE / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="capcost-bench-pages-") as tmp:
+        dbs = {
+            "demo": demo_database(Path(tmp)),
+            f"{args.big_rows / 1e6:g}M rows": big_database(args.big_rows),
+        }
+        started, load = time.monotonic(), os.getloadavg()
+        print(f"{len(pages)} pages: " + ", ".join(f"{p.title} /{p.url_path}" for p in pages))
+        print(f"load average before: {load[0]:.1f} on {os.cpu_count()} cores")
+        code = run(pages, dbs, args, logs)
+    print(
+        f"measured in {(time.monotonic() - started) / 60:.1f} min; "
+        f"load average after: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
