@@ -100,6 +100,13 @@ def show_plan(plan: PlanResult, cur: str) -> None:
             ),
             width="stretch",
         )
+    # A band as one "low–high" cell keeps the document's shape within a projector's width.
+    shown = t.assign(
+        instances_band=[f"{a:,.0f}–{b:,.0f}" for a, b in zip(t["instances_lower"],
+                        t["instances_upper"], strict=True)],
+        cost_band=[f"{a:,.0f}–{b:,.0f}" for a, b in zip(t["cost_per_month_lower"],
+                   t["cost_per_month_upper"], strict=True)],
+    )  # fmt: skip
     config = {
         "quarter": "Quarter",
         "source": "Source",
@@ -107,16 +114,14 @@ def show_plan(plan: PlanResult, cur: str) -> None:
         "requests_per_second": Num("Req/s", format="%.0f"),
         "requests_per_second_peak": Num("Peak req/s", format="%.0f"),
         "instances": Num("Instances"),
-        "instances_lower": Num(f"Instances {lo}"),
-        "instances_upper": Num(f"Instances {hi}"),
+        "instances_band": f"Instances {lo}–{hi}",
         "cost_per_month": Num(f"Cost/month ({cur})", format="%.0f"),
-        "cost_per_month_lower": Num(f"Cost {lo}", format="%.0f"),
-        "cost_per_month_upper": Num(f"Cost {hi}", format="%.0f"),
+        "cost_band": f"Cost {lo}–{hi}",
         "plan_users": Num("Plan: users", format="%.0f"),
         "plan_requests_per_second": Num("Plan: req/s", format="%.0f"),
         "plan_cost_per_month": Num(f"Plan: cost/month ({cur})", format="%.0f"),
     }
-    st.dataframe(t, hide_index=True, column_order=list(config), column_config=config)
+    st.dataframe(shown, hide_index=True, column_order=list(config), column_config=config)
     st.download_button(
         "Download the plan (CSV)",
         to_csv_bytes(plan.export()),

@@ -108,7 +108,7 @@ def test_page_numbers_match_the_cli(
 ) -> None:
     page = capacity.dataframe[0].value
     cli = cli_csv(capsys, "plan", "--db", str(demo_db), *CLI_FAST)
-    assert list(cli.columns) == list(page.columns)
+    assert list(cli.columns) == list(page.columns[: len(cli.columns)])
     numbers = [c for c in cli.columns if c not in ("quarter", "source")]
     page_numbers = page[numbers].astype(float).round(2)
     cli_numbers = cli[numbers].replace("", math.nan).astype(float)
