@@ -48,6 +48,7 @@ def _registrars() -> list[Registrar]:
     from forecasting import commands
     from forecasting.capacity import commands as capacity_commands
     from forecasting.ingest import commands as ingest_commands
+    from forecasting.models import commands as model_commands
     from forecasting.savings import commands as savings_commands
 
     return [
@@ -55,6 +56,7 @@ def _registrars() -> list[Registrar]:
         ingest_commands.register,
         capacity_commands.register,
         savings_commands.register,
+        model_commands.register,
     ]
 
 

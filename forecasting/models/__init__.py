@@ -29,12 +29,43 @@ returns only the accuracy table. Driver models (cost = fixed + variable x users)
 ``forecasting.models.drivers``.
 """
 
-from forecasting.models.api import backtest, check_levels, default_horizon, forecast, series_frame
-from forecasting.models.base import Forecaster, PointForecast
-from forecasting.models.registry import AUTO, check_model, make_model, model_names
-from forecasting.models.result import ForecastResult, SeriesForecast
-from forecasting.models.validation import Frequency, validate_series
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from forecasting.models.api import (
+        backtest,
+        check_levels,
+        default_horizon,
+        forecast,
+        series_frame,
+    )
+    from forecasting.models.base import Forecaster, PointForecast
+    from forecasting.models.registry import AUTO, check_model, make_model, model_names
+    from forecasting.models.result import ForecastResult, SeriesForecast
+    from forecasting.models.validation import Frequency, validate_series
+
+# Imported on first use: the CLI registers `capcost forecast` from this package, and
+# `capcost --help` must not pay for numpy, pandas and scipy.
+_HOMES = {
+    "backtest": "api",
+    "check_levels": "api",
+    "default_horizon": "api",
+    "forecast": "api",
+    "series_frame": "api",
+    "Forecaster": "base",
+    "PointForecast": "base",
+    "AUTO": "registry",
+    "check_model": "registry",
+    "make_model": "registry",
+    "model_names": "registry",
+    "ForecastResult": "result",
+    "SeriesForecast": "result",
+    "Frequency": "validation",
+    "validate_series": "validation",
+}
 __all__ = [
     "AUTO",
     "ForecastResult",
@@ -52,3 +83,9 @@ __all__ = [
     "series_frame",
     "validate_series",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'forecasting.models' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"forecasting.models.{_HOMES[name]}"), name)

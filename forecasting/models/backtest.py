@@ -95,15 +95,33 @@ def run_backtest(
     return Backtest(plan=plan, actual=actual, scale=scale, models=out)
 
 
-def combine(
-    backtest: Backtest, members: list[str], name: str, how: str = "median"
-) -> ModelBacktest:
-    """The backtest of a combination: per window, the median (or mean) of members' forecasts."""
-    means = np.stack([backtest.models[k].mean for k in members])
-    sds = np.stack([backtest.models[k].sd for k in members])
-    mean = np.median(means, axis=0) if how == "median" else np.mean(means, axis=0)
-    # Members' errors are highly correlated, so the combined spread is close to their mean.
-    return ModelBacktest(name, mean, np.mean(sds, axis=0))
+def keep_within(
+    backtest: Backtest, names: list[str], factor: float, windows: list[int] | None = None
+) -> list[str]:
+    """The models whose backtest score (on ``windows``, default all) is within ``factor``
+    of the best one's."""
+    scores = {k: score(backtest, backtest.models[k], windows) for k in names}
+    best = min(scores.values())
+    return [k for k in names if scores[k] <= factor * best]
+
+
+def combine(backtest: Backtest, names: list[str], factor: float, name: str) -> ModelBacktest:
+    """The backtest of "the median of the models within ``factor`` of the best".
+
+    Each window's members are chosen on the other windows only: choosing them on the
+    window itself would keep the models that happened to do well there and flatter the
+    combination's errors (and so narrow its calibrated band).
+    """
+    w = len(backtest.plan.origins)
+    mean = np.empty_like(backtest.actual)
+    sd = np.empty_like(backtest.actual)
+    for i in range(w):
+        others = [j for j in range(w) if j != i]
+        members = keep_within(backtest, names, factor, others) if others else names
+        mean[i] = np.median(np.stack([backtest.models[k].mean[i] for k in members]), axis=0)
+        # The median spread, like the median forecast, ignores one member that diverges.
+        sd[i] = np.median(np.stack([backtest.models[k].sd[i] for k in members]), axis=0)
+    return ModelBacktest(name, mean, sd)
 
 
 def window_mase(backtest: Backtest, rec: ModelBacktest) -> FloatArray:
@@ -112,10 +130,12 @@ def window_mase(backtest: Backtest, rec: ModelBacktest) -> FloatArray:
     return np.asarray(mae / backtest.scale, dtype=float)
 
 
-def score(backtest: Backtest, rec: ModelBacktest) -> float:
+def score(backtest: Backtest, rec: ModelBacktest, windows: list[int] | None = None) -> float:
     """What selection minimises: mean MASE over windows, or relative MAE when MASE is undefined."""
-    per_window = window_mase(backtest, rec)
+    rows = list(range(len(backtest.plan.origins))) if windows is None else windows
+    per_window = window_mase(backtest, rec)[rows]
     if np.isfinite(per_window).any():
         return float(np.nanmean(per_window))
-    level = float(np.mean(np.abs(backtest.actual))) or 1.0
-    return float(np.mean(np.abs(backtest.actual - rec.mean)) / level)
+    actual = backtest.actual[rows]
+    level = float(np.mean(np.abs(actual))) or 1.0
+    return float(np.mean(np.abs(actual - rec.mean[rows])) / level)

@@ -14,7 +14,7 @@ from forecasting.models.theta import Theta
 
 
 class Combination(BaseForecaster):
-    """Median of the members that fit; the spread is the mean of theirs (errors correlate).
+    """Median of the members that fit, and the median of their spreads.
 
     Combinations of a few different models are among the most accurate methods in the M
     competitions; the median keeps one diverging member from dragging the forecast.
@@ -57,4 +57,4 @@ class Combination(BaseForecaster):
         if not points:
             raise ModelFailure(f"{self.name}: no member could forecast")
         mean = np.median(np.stack([p.mean for p in points]), axis=0)
-        return mean, np.mean(np.stack([p.sd for p in points]), axis=0)
+        return mean, np.median(np.stack([p.sd for p in points]), axis=0)

@@ -15,6 +15,7 @@ from forecasting.models.backtest import (
     Backtest,
     ModelBacktest,
     combine,
+    keep_within,
     plan_windows,
     run_backtest,
     score,
@@ -171,15 +172,14 @@ def _select(
     best = min(scores, key=lambda k: scores[k])
     if job.model != AUTO or len(usable) < 2:
         return best, points[best], usable[best]
-    members = [k for k in usable if scores[k] <= KEEP_WITHIN * scores[best]]
+    members = keep_within(bt, list(usable), KEEP_WITHIN)
     if len(members) == 1:
         return best, points[best], usable[best]
     name = f"combo({'+'.join(members)})"
-    combo = combine(bt, members, name)
-    bt.models[name] = combo
+    bt.models[name] = combine(bt, list(usable), KEEP_WITHIN, name)
     mean = np.median(np.stack([points[k].mean for k in members]), axis=0)
-    sd = np.mean(np.stack([points[k].sd for k in members]), axis=0)
-    return name, PointForecast(mean=mean, sd=sd), combo
+    sd = np.median(np.stack([points[k].sd for k in members]), axis=0)
+    return name, PointForecast(mean=mean, sd=sd), bt.models[name]
 
 
 def _calibration(bt: Backtest | None, rec: ModelBacktest | None) -> Calibration:

@@ -95,6 +95,14 @@ def period_start(ds: pd.DatetimeIndex, to: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ds.to_period(periods[to]).start_time)
 
 
+_REDUCERS = {
+    "sum": lambda block: block.sum(axis=1),
+    "mean": lambda block: block.mean(axis=1),
+    "max": lambda block: block.max(axis=1),
+    "last": lambda block: block[:, -1],
+}
+
+
 def aggregate_paths(
     paths: FloatArray,
     ds: pd.DatetimeIndex,
@@ -102,26 +110,34 @@ def aggregate_paths(
     *,
     per_period: int,
     known: dict[pd.Timestamp, float] | None = None,
+    how: str = "sum",
 ) -> tuple[pd.DatetimeIndex, FloatArray]:
-    """Sum each path's steps into coarser periods (months into quarters).
+    """Each path's steps rolled up into coarser periods (months into quarters).
 
-    ``per_period`` is how many steps make a whole period (3 months in a quarter). ``known``
-    adds values already observed in a period the forecast completes (January and February
-    actuals when the forecast starts in March). A trailing period the horizon does not
-    reach to its end is dropped: its sum would not be comparable.
+    ``how`` is the series' own roll-up: sum for spend, mean for users or requests/s, max
+    for peaks, last for stocks. ``per_period`` is how many steps make a whole period (3
+    months in a quarter). ``known`` holds values already observed in a period the forecast
+    completes (January and February actuals when the forecast starts in March). A trailing
+    period the horizon does not reach to its end is dropped: it would not be comparable.
     """
+    if how not in _REDUCERS:
+        raise InputError(f"cannot roll up by {how!r}; use sum, mean, max or last", parameter="how")
     starts = period_start(ds, to)
     known = known or {}
+    known_starts = period_start(pd.DatetimeIndex(list(known)), to) if known else None
     labels, columns = [], []
     for start in starts.unique():
         take = np.flatnonzero(starts == start)
-        observed = [
-            v for k, v in known.items() if period_start(pd.DatetimeIndex([k]), to)[0] == start
-        ]
+        observed = (
+            np.asarray(list(known.values()), dtype=float)[known_starts == start]
+            if known_starts is not None
+            else np.empty(0)
+        )
         if len(take) + len(observed) < per_period:
             continue
+        block = np.hstack([np.tile(observed, (paths.shape[0], 1)), paths[:, take]])
         labels.append(start)
-        columns.append(paths[:, take].sum(axis=1) + float(sum(observed)))
+        columns.append(_REDUCERS[how](block))
     stacked = np.column_stack(columns) if columns else np.empty((paths.shape[0], 0))
     return pd.DatetimeIndex(labels), stacked
 

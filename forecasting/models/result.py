@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from forecasting.interface import Excuse
@@ -86,13 +85,16 @@ class ForecastResult:
         *,
         level: float | None = None,
         known: dict[str, dict[pd.Timestamp, float]] | None = None,
+        how: str = "sum",
     ) -> pd.DataFrame:
-        """Sum the sample paths into months, quarters or years and take bands from the sums.
+        """Roll the sample paths up into months, quarters or years; bands from the roll-ups.
 
         A quarter's 90th percentile is the percentile of the quarter's totals, not the sum
         of three monthly percentiles, so the band is narrower than the sum of monthly bands
-        unless the months move in lockstep. ``known`` adds observed values of a period the
-        forecast completes (per unique_id, ds -> value). Needs ``n_paths`` > 0.
+        unless the months move in lockstep. ``how`` is sum (spend), mean (users), max or
+        last; ``known`` adds observed values of a period the forecast completes (per
+        unique_id, ds -> value). The point is the roll-up of the point forecasts (exact for
+        sum and mean), else the mean of the rolled-up paths. Needs ``n_paths`` > 0.
         """
         level = self.levels[0] if level is None else level
         per_period = _steps_per(self.freq, to)
@@ -100,14 +102,21 @@ class ForecastResult:
         for uid, s in self.series.items():
             if s.paths.shape[0] == 0:
                 raise ValueError("aggregation needs sample paths: forecast with n_paths > 0")
-            starts, sums = aggregate_paths(
-                s.paths, s.ds, to, per_period=per_period, known=(known or {}).get(uid)
-            )
             observed = (known or {}).get(uid, {})
-            lower, upper = path_bands(sums, level) if sums.shape[1] else (np.empty(0), np.empty(0))
-            means = _period_means(s, starts, to, observed)
+            starts, rolled = aggregate_paths(
+                s.paths, s.ds, to, per_period=per_period, known=observed, how=how
+            )
+            if not len(starts):
+                continue
+            lower, upper = path_bands(rolled, level)
+            if how in ("sum", "mean"):
+                points = aggregate_paths(
+                    s.mean[None, :], s.ds, to, per_period=per_period, known=observed, how=how
+                )[1][0]
+            else:
+                points = rolled.mean(axis=0)
             for i, start in enumerate(starts):
-                rows.append((uid, start, means[i], lower[i], upper[i], level, s.model))
+                rows.append((uid, start, points[i], lower[i], upper[i], level, s.model))
         return pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))
 
 
@@ -118,19 +127,3 @@ def _steps_per(freq: Frequency, to: str) -> int:
     if (freq.label, to) not in table:
         raise ValueError(f"cannot aggregate {freq.label} forecasts to {to}")
     return table[(freq.label, to)]
-
-
-def _period_means(
-    s: SeriesForecast, starts: pd.DatetimeIndex, to: str, observed: dict[pd.Timestamp, float]
-) -> list[float]:
-    from forecasting.models.intervals import period_start
-
-    step_period = period_start(s.ds, to)
-    known_period = period_start(pd.DatetimeIndex(list(observed)), to) if observed else None
-    out = []
-    for start in starts:
-        total = float(s.mean[step_period == start].sum())
-        if known_period is not None:
-            total += float(np.asarray(list(observed.values()))[known_period == start].sum())
-        out.append(total)
-    return out

@@ -184,6 +184,15 @@ def regularize(
                 f"{freq.label} grid ({freq.alias})",
                 column="ds",
             )
+        spacing = (
+            float(np.median(np.diff(grid.get_indexer(values.index)))) if len(values) > 1 else 1
+        )
+        if spacing >= 2:
+            raise InputError(
+                f"series {key!r}: dates are {spacing:g} {freq.label}s apart, not one value "
+                f"per {freq.label}; state the right --freq or leave it out",
+                parameter="--freq",
+            )
         y = values.reindex(grid).to_numpy(dtype=float)
         y, excuse = _fill_gaps(key, y, grid)
         if excuse is not None:

@@ -1,0 +1,250 @@
+"""capcost forecast and capcost backtest: stored series or a CSV file, auto or a named model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from forecasting.errors import InputError
+
+if TYPE_CHECKING:
+    from forecasting.models.result import ForecastResult
+    from forecasting.models.service import StoreForecast
+
+_FREQS = ("day", "week", "month", "quarter", "year", "hour")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"a level is a percent between 0 and 100, got {value:g}")
+    return value
+
+
+def _add_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "metric",
+        nargs="?",
+        help="stored series: cost, users, requests_per_second, ... (or use --input)",
+    )
+    parser.add_argument(
+        "--input",
+        metavar="FILE.csv",
+        help="forecast a CSV with columns ds,y or unique_id,ds,y instead (- reads stdin); "
+        "any regular frequency, inferred from the dates unless --freq says",
+    )
+    parser.add_argument(
+        "--by",
+        choices=["group", "category", "service"],
+        help="split cost by cost group, FOCUS ServiceCategory or service (stored cost only)",
+    )
+    parser.add_argument(
+        "--freq",
+        choices=_FREQS,
+        help="stored series: day, month (default) or quarter (summed from monthly sample "
+        "paths); --input: the file's frequency when it cannot be inferred",
+    )
+    parser.add_argument(
+        "--horizon",
+        type=_positive_int,
+        help="periods ahead (default: one seasonal cycle, e.g. 12 months or 4 quarters; "
+        "8 periods without a cycle)",
+    )
+    parser.add_argument(
+        "--level",
+        type=_level,
+        action="append",
+        help="interval level in percent (default 80; repeat for several, e.g. --level 50 "
+        "--level 95)",
+    )
+    parser.add_argument(
+        "--model",
+        default="auto",
+        help="auto (median of the models that backtest well; default) or one of: naive, "
+        "seasonal_naive, drift, linear, loglinear, theta, theta_statsmodels, ets, "
+        "ets_statsmodels, arima, combo",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample paths (default 0)")
+    parser.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    fc = sub.add_parser(
+        "forecast",
+        parents=[common],
+        help="forecast a stored series or a CSV file, with calibrated bands",
+        description="Forecast each series with the median of the models (ETS, Theta, ARIMA and "
+        "a naive benchmark) whose rolling-origin backtest at this horizon is within twice the "
+        "best one's error, or with the model named by --model. Bands are calibrated on the "
+        "backtest errors. Output: unique_id, ds, forecast, lower, upper, level, model; ds "
+        "continues the series' own dates. Stored series use complete periods only. Notes on "
+        "what was adjusted (gaps, level shifts, fallbacks) go to stderr.",
+    )
+    _add_inputs(fc)
+    fc.add_argument(
+        "--scenario",
+        help="stored cost or users: apply a growth scenario to the users forecast and cost "
+        "through the fitted fixed + per-user cost model (base, low, high or a stored "
+        "assumption set)",
+    )
+    fc.add_argument(
+        "--freeze",
+        metavar="NAME",
+        help="store this forecast as the plan of record NAME, with its assumptions",
+    )
+    fc.set_defaults(handler=run_forecast)
+
+    bt = sub.add_parser(
+        "backtest",
+        parents=[common],
+        help="rolling-origin accuracy of each model on a stored series or a CSV file",
+        description="Refit each candidate model at up to three past origins and score its "
+        "forecasts at the forecast's own horizon: MASE, sMAPE (0-200), MAPE, bias and the "
+        "coverage of the calibrated band (each window scored with a calibration from the "
+        "others). selected marks the model capcost forecast would use.",
+    )
+    _add_inputs(bt)
+    bt.set_defaults(handler=run_backtest)
+
+    drivers = sub.add_parser(
+        "drivers",
+        parents=[common],
+        help="unit economics: fixed cost and cost per user (and per million requests)",
+        description="Fit monthly cost = fixed + per_user x users per cost group (robust "
+        "regression on complete months) and report fixed cost per month, cost per user per "
+        "month and cost per million requests, each with a band at --level. The total is "
+        "fitted on the groups' sum.",
+    )
+    drivers.add_argument("--level", type=_level, default=80.0, help="band level (default 80)")
+    drivers.add_argument(
+        "--hours-per-month",
+        type=float,
+        default=730.0,
+        help="hours in a month, for requests per month (default 730)",
+    )
+    drivers.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+    drivers.set_defaults(handler=run_drivers)
+
+
+def _check(args: argparse.Namespace) -> None:
+    from forecasting.models.registry import check_model
+
+    if (args.metric is None) == (args.input is None):
+        raise InputError(
+            "give a stored METRIC or --input FILE.csv (one of them)", parameter="metric"
+        )
+    if args.input is not None and args.by:
+        raise InputError("--by applies to stored cost, not to --input", parameter="--by")
+    if args.input is None and args.freq not in (None, "day", "month", "quarter"):
+        raise InputError("stored series forecast by day, month or quarter", parameter="--freq")
+    if getattr(args, "freeze", None) and args.input is not None:
+        raise InputError(
+            "--freeze stores a plan of a stored series, not of --input", parameter="--freeze"
+        )
+    check_model(args.model)
+
+
+def _levels(args: argparse.Namespace) -> tuple[float, ...]:
+    return tuple(args.level) if args.level else (80.0,)
+
+
+def _compute(args: argparse.Namespace) -> StoreForecast | ForecastResult:
+    from forecasting.models.api import forecast
+    from forecasting.models.service import forecast_store, read_input
+    from forecasting.store import Store
+
+    _check(args)
+    levels = _levels(args)
+    if args.input is not None:
+        frame = read_input(args.input)
+        return forecast(
+            frame, h=args.horizon, freq=args.freq, level=levels, model=args.model, seed=args.seed
+        )
+    if getattr(args, "scenario", None):
+        from forecasting.models.scenarios import scenario_forecast
+
+        with Store(args.db, read_only=True) as store:
+            return scenario_forecast(
+                store,
+                args.metric,
+                args.scenario,
+                freq=args.freq or "month",
+                by=args.by,
+                h=args.horizon,
+                level=levels,
+                seed=args.seed,
+            )
+    with Store(args.db, read_only=True) as store:
+        return forecast_store(
+            store,
+            args.metric,
+            freq=args.freq or "month",
+            by=args.by,
+            h=args.horizon,
+            level=levels,
+            model=args.model,
+            seed=args.seed,
+        )
+
+
+def _notes(result: ForecastResult) -> None:
+    for excuse in result.excuses:
+        print(f"capcost: note: {excuse}", file=sys.stderr)
+
+
+def run_forecast(args: argparse.Namespace) -> int:
+    from forecasting.export import write_csv
+    from forecasting.models.result import FORECAST_COLUMNS
+    from forecasting.models.service import StoreForecast, cli_table, freeze
+    from forecasting.store import Store
+
+    out = _compute(args)
+    result = out.result if isinstance(out, StoreForecast) else out
+    table = out.table if isinstance(out, StoreForecast) else out.forecast
+    _notes(result)
+    write_csv(cli_table(table[list(FORECAST_COLUMNS)]), args.csv)
+    if args.freeze and isinstance(out, StoreForecast):
+        level = _levels(args)[0]
+        with Store(args.db) as store:
+            plan_id = freeze(store, args.freeze, out, level, {"scenario": args.scenario})
+        print(f"capcost: froze {args.freeze!r} as plan {plan_id}", file=sys.stderr)
+    return 0
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from forecasting.export import write_csv
+    from forecasting.models.service import StoreForecast, cli_table
+
+    out = _compute(args)
+    result = out.result if isinstance(out, StoreForecast) else out
+    _notes(result)
+    write_csv(cli_table(result.backtest, digits=4), args.csv)
+    return 0
+
+
+def run_drivers(args: argparse.Namespace) -> int:
+    from forecasting.export import write_csv
+    from forecasting.models.drivers import store_unit_economics
+    from forecasting.models.service import cli_table
+    from forecasting.store import Store
+
+    with Store(args.db, read_only=True) as store:
+        table = store_unit_economics(store, level=args.level, hours_per_month=args.hours_per_month)
+    write_csv(cli_table(table, digits=6), args.csv)
+    return 0

@@ -1,0 +1,114 @@
+"""Driver models on synthetic history with known coefficients, and scenarios on users paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.errors import InputError, UnknownNameError
+from forecasting.models.drivers import (
+    TOTAL,
+    cost_paths,
+    fit_cost_drivers,
+    fit_driver,
+    rps_per_user,
+    unit_economics,
+)
+from forecasting.models.scenarios import BUILT_IN, Scenario, apply_scenario, load_scenario
+from forecasting.store import Store
+
+MONTHS = pd.date_range("2023-01-01", periods=30, freq="MS")
+
+
+def _users(seed: int = 0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return pd.Series(20_000 * 1.04 ** np.arange(30) * rng.lognormal(0, 0.01, 30), index=MONTHS)
+
+
+def _cost(users: pd.Series, fixed: float, per_user: float, seed: int) -> pd.Series:
+    noise = np.random.default_rng(seed).normal(0, 20, len(users))
+    return fixed + per_user * users + noise
+
+
+def test_fit_recovers_known_coefficients_within_its_band() -> None:
+    users = _users()
+    fit = fit_driver("Compute", _cost(users, 1500, 0.05, 1), users)
+    assert abs(fit.fixed - 1500) < 3 * fit.fixed_se
+    assert abs(fit.per_unit - 0.05) < 3 * fit.per_unit_se
+    assert fit.months == 30 and fit.resid_sd == pytest.approx(20, rel=0.5)
+
+
+def test_one_off_month_does_not_tilt_the_fit() -> None:
+    users = _users()
+    cost = _cost(users, 1500, 0.05, 2)
+    cost.iloc[20] += 5_000  # an upfront fee in one month
+    fit = fit_driver("Compute", cost, users)
+    assert fit.per_unit == pytest.approx(0.05, rel=0.02)
+
+
+def test_groups_and_total_and_flat_fees() -> None:
+    users = _users()
+    frames = [
+        pd.DataFrame({"unique_id": g, "ds": MONTHS, "y": _cost(users, f, b, i)})
+        for i, (g, f, b) in enumerate([("Compute", 1500, 0.05), ("Database", 1000, 0.02)])
+    ]
+    frames.append(pd.DataFrame({"unique_id": "Misc", "ds": MONTHS, "y": 400.0}))
+    fits = {f.group: f for f in fit_cost_drivers(pd.concat(frames), users)}
+    assert set(fits) == {"Compute", "Database", "Misc", TOTAL}
+    assert fits["Misc"].fixed == 400 and fits["Misc"].per_unit == 0
+    assert fits[TOTAL].fixed == pytest.approx(2900, rel=0.02)
+    assert fits[TOTAL].per_unit == pytest.approx(0.07, rel=0.02)
+
+
+def test_too_little_history_is_an_input_error() -> None:
+    users = _users()
+    with pytest.raises(InputError, match="at least 6"):
+        fit_driver("Compute", users.iloc[:4] * 0.05, users)
+
+
+def test_unit_economics_per_million_requests() -> None:
+    users = _users()
+    fit = fit_driver("Compute", _cost(users, 1500, 0.05, 3), users)
+    rps = rps_per_user(users * 0.03, users)
+    assert rps[0] == pytest.approx(0.03)
+    table = unit_economics([fit], rps, level=80, hours_per_month=730)
+    row = table.iloc[0]
+    # 0.03 req/s per user is 78,840 requests a month: $0.05 per user is $0.634 per million.
+    assert row["per_million_requests"] == pytest.approx(0.05 / 0.07884, rel=0.02)
+    assert row["per_user_lower"] < row["per_user"] < row["per_user_upper"]
+    assert row["per_million_requests_lower"] < row["per_million_requests_upper"]
+
+
+def test_cost_paths_carry_parameter_and_noise_uncertainty() -> None:
+    users = _users()
+    fit = fit_driver("Compute", _cost(users, 1500, 0.05, 4), users)
+    flat = np.full((4000, 3), 50_000.0)
+    paths = cost_paths(fit, flat, seed=1)
+    assert paths.mean() == pytest.approx(1500 + 0.05 * 50_000, rel=0.01)
+    assert paths.std() > fit.resid_sd * 0.9
+    np.testing.assert_array_equal(paths, cost_paths(fit, flat, seed=1))
+
+
+def test_scenarios_bend_growth_and_hit_targets() -> None:
+    ds = pd.date_range("2027-01-01", periods=6, freq="MS")
+    paths = np.tile(100.0 + 10 * np.arange(1, 7), (5, 1))
+    base = apply_scenario(paths, ds, 100.0, BUILT_IN["base"])
+    high = apply_scenario(paths, ds, 100.0, BUILT_IN["high"])
+    low = apply_scenario(paths, ds, 100.0, BUILT_IN["low"])
+    np.testing.assert_allclose(base, paths)
+    assert (low < base).all() and (base < high).all()
+    target = apply_scenario(paths, ds, 100.0, Scenario("plan", targets={"2027Q2": 500.0}))
+    assert target[:, 3:].mean() == pytest.approx(500.0)
+    np.testing.assert_allclose(target[:, :3], paths[:, :3])
+
+
+def test_stored_and_unknown_scenarios(fresh_store: Store) -> None:
+    fresh_store.save_assumptions("board", {"users_growth": 0.8, "users_by_quarter": {"2027Q1": 9}})
+    fresh_store.save_assumptions("capacity-only", {"rps_per_instance": 150})
+    board = load_scenario(fresh_store, "board")
+    assert board.growth == 0.8 and board.targets == {"2027Q1": 9.0}
+    with pytest.raises(InputError, match="has none of"):
+        load_scenario(fresh_store, "capacity-only")
+    with pytest.raises(UnknownNameError, match="Try: base, board, capacity-only, high, low"):
+        load_scenario(fresh_store, "moonshot")
