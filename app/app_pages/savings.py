@@ -84,6 +84,10 @@ INPUTS = {
 }  # fmt: skip
 
 
+LEVER_NAMES = {"Right-size": "right-size", "CDN caching": "cdn", "Database": "database",
+               "Commitments": "commitments"}  # fmt: skip
+
+
 def _options(kind: str, base: Choices, values: dict[str, Any]) -> list[Any]:
     return {
         "instance": list(base.instance_types),
@@ -109,9 +113,11 @@ def lever_input(label: str, kind: str, value: Any, key: str, choices: list[Any])
     return st.selectbox(label, choices, choices.index(value) if value in choices else 0, key=key)
 
 
-def lever_inputs(base: Choices, digest: int) -> dict[str, Any]:
-    """One bordered column per lever, prefilled from the assumption set."""
+def lever_inputs(base: Choices, digest: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One bordered column per lever, prefilled from the assumption set; returns the values
+    and, per lever, a slot for what the data said once the levers are modelled."""
     values: dict[str, Any] = {}
+    slots: dict[str, Any] = {}
     for column, (lever, fields) in zip(st.columns(4, border=True), INPUTS.items(), strict=True):
         column.markdown(f"**{lever}**")
         for field, label, kind in fields:
@@ -122,7 +128,8 @@ def lever_inputs(base: Choices, digest: int) -> dict[str, Any]:
             with column:
                 values[field] = lever_input(label, kind, getattr(base.savings, field), key,
                                              _options(kind, base, values))  # fmt: skip
-    return values
+        slots[LEVER_NAMES[lever]] = column.empty()
+    return values, slots
 
 
 def pair(label: str, value: float, share: str, cur: str) -> tuple[str, str, str]:
@@ -131,7 +138,7 @@ def pair(label: str, value: float, share: str, cur: str) -> tuple[str, str, str]
 
 def metrics(items: list[tuple[str, str, str]]) -> None:
     for column, (label, value, delta) in zip(st.columns(len(items)), items, strict=True):
-        column.metric(label, value, delta=delta or None, delta_color="off")
+        column.metric(label, value, delta=delta or None, delta_color="off", delta_arrow="off")
 
 
 def explained(text: str) -> None:
@@ -277,7 +284,8 @@ with bottom:
     st.subheader("Lever inputs")
     st.caption(f"Prefilled from **{base.scenario}**; a change recomputes the levers above.")
     digest = zlib.crc32(json.dumps(base.payload, sort_keys=True, default=str).encode())
-    settings = changes(base.savings, lever_inputs(base, digest))
+    values, found = lever_inputs(base, digest)
+    settings = changes(base.savings, values)
     n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
     name = n1.text_input("Save lever inputs to assumption set", value=selected).strip()
     n2.button(
@@ -321,6 +329,8 @@ with top:
         st.info(f"The levers cannot be modelled: {report.levers.reason}", icon=":material/info:")
     else:
         show_levers(report.levers)
+        for row in report.levers.table.itertuples():
+            found[str(row.lever)].caption(f"Result: {row.assumptions}")
     st.subheader("Commitments sized on the forecast")
     if isinstance(report.commitments, Excuse):
         st.info(f"No commitment can be sized: {report.commitments.reason}", icon=":material/info:")

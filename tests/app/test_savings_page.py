@@ -88,6 +88,8 @@ def test_savings_page_renders(savings: AppTest) -> None:
     buttons = [b.proto.label for b in at.get("download_button")]
     assert buttons == ["Download the levers (CSV)", "Download the commitments (CSV)",
                        "Download the reconciliation (CSV)"]  # fmt: skip
+    modelled = [c.value for c in at.caption if c.value.startswith("Result: ")]
+    assert len(modelled) == 4 and "x m6i.xlarge at CPU" in modelled[0]  # what the data said
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
     assert len(texts) == 3
     assert "not modelled: no CDN hit ratio" in texts[0]  # each lever's own assumptions
