@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -130,3 +131,19 @@ def test_choices_on_the_demo(demo_store: Store) -> None:
     assert made.cdn_providers == ("CloudFront", "Cloudflare")
     assert made.currency == "USD"
     assert "target_cpu_utilisation" not in made.payload  # saved back under field names
+
+
+def test_the_exports_are_the_cli_csv_byte_for_byte(
+    demo_db: Path, demo_store: Store, tmp_path: Path
+) -> None:
+    from forecasting.capacity.service import runway
+    from forecasting.cli import main
+    from forecasting.export import to_csv_bytes
+
+    options = CapacityOptions(**FAST, quarters=2)
+    cli = ["--db", str(demo_db), "--model", "drift", "--paths", "200", "--seed", "1"]
+    assert main(["plan", *cli, "--quarters", "2", "--csv", str(tmp_path / "plan.csv")]) == 0
+    assert to_csv_bytes(plan(demo_store, options).export()) == (tmp_path / "plan.csv").read_bytes()
+    assert main(["runway", *cli, "--csv", str(tmp_path / "runway.csv")]) == 0
+    exported = to_csv_bytes(runway(demo_store, options).export())
+    assert exported == (tmp_path / "runway.csv").read_bytes()

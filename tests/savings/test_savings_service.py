@@ -82,3 +82,24 @@ def test_without_look_back_only_the_forecast_is_scored(demo_store: Store) -> Non
     report = savings_report(demo_store, SavingsOptions(lookback=(), **FAST))
     assert not isinstance(report.commitments, Excuse)
     assert report.commitments.table["method"].tolist() == ["forecast"]
+
+
+def test_the_exports_are_the_cli_csv_byte_for_byte(
+    demo_db: Path, demo_store: Store, tmp_path: Path
+) -> None:
+    from forecasting.cli import main
+    from forecasting.export import to_csv_bytes
+    from forecasting.savings.service import commitments, levers, reconcile_stated
+
+    options = SavingsOptions(**FAST)
+    cli = ["--db", str(demo_db), "--model", "drift", "--paths", "200", "--seed", "1"]
+    out = tmp_path / "out.csv"
+    assert main(["savings", *cli, "--csv", str(out)]) == 0
+    assert to_csv_bytes(levers(demo_store, options).export()) == out.read_bytes()
+    assert main(["commitments", *cli, "--csv", str(out)]) == 0
+    assert to_csv_bytes(commitments(demo_store, options).export()) == out.read_bytes()
+    stated = stored_stated(demo_store, "apex-2026")
+    stated.to_csv(tmp_path / "stated.csv", index=False)
+    assert main(["savings", *cli, "--stated", str(tmp_path / "stated.csv"), "--csv", str(out)]) == 0
+    reconciled = reconcile_stated(demo_store, options, stated, "apex-2026")
+    assert to_csv_bytes(reconciled.export()) == out.read_bytes()
