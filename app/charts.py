@@ -14,14 +14,17 @@ THEME = {
     "template": "plotly_white",
     "colorway": list(PALETTE),
     "font": {"size": 14},
-    "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    # Room above the plot for the title and, under it, the legend: they must not overlap.
+    "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
     "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     "hovermode": "x unified",
 }
 
 
 def themed(fig: go.Figure, title: str, y_title: str = "") -> go.Figure:
-    fig.update_layout(**THEME, title={"text": title}, yaxis_title=y_title)
+    fig.update_layout(
+        **THEME, title={"text": title, "y": 0.97, "yanchor": "top"}, yaxis_title=y_title
+    )
     return fig
 
 
@@ -222,4 +225,74 @@ def grouped_bars(
     for i, (column, name) in enumerate(ys.items()):
         fig.add_trace(go.Bar(x=frame[x], y=frame[column], name=name, marker_color=PALETTE[i]))
     fig.update_layout(barmode="group")
+    return roomy(themed(fig, title, y_title))
+
+
+def forecast_chart(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    fits: pd.DataFrame,
+    title: str,
+    y_title: str = "",
+    level: float = 80,
+) -> go.Figure:
+    """History, earlier forecasts (backtest fits, dotted), the forecast and its band.
+
+    ``history`` has ds, y; ``forecast`` ds, forecast, lower, upper; ``fits`` origin, ds, fit.
+    """
+    colour = PALETTE[0]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=history["ds"],
+            y=history["y"],
+            mode="lines+markers",
+            name="actual",
+            line={"color": "#444444", "width": 2},
+            marker={"size": 4},
+        )
+    )
+    for i, (origin, part) in enumerate(fits.groupby("origin", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=part["ds"],
+                y=part["fit"],
+                mode="lines",
+                name="backtest forecasts",
+                legendgroup="fits",
+                showlegend=i == 0,
+                hovertext=f"forecast made after {pd.Timestamp(origin):%Y-%m}",
+                line={"color": PALETTE[1], "dash": "dot", "width": 2},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=forecast["ds"],
+            y=forecast["upper"],
+            mode="lines",
+            line={"width": 0},
+            showlegend=False,
+            name=f"upper {level:g}%",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=forecast["ds"],
+            y=forecast["lower"],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=_rgba(colour, BAND_ALPHA),
+            name=f"{level:g}% band",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=forecast["ds"],
+            y=forecast["forecast"],
+            mode="lines+markers",
+            name="forecast",
+            line={"color": colour, "width": 3},
+        )
+    )
     return roomy(themed(fig, title, y_title))

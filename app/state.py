@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from forecasting.capacity.choices import Choices
     from forecasting.capacity.service import CapacityOptions, CapacityReport, ForecastOptions
+    from forecasting.forecast_view import ForecastView
     from forecasting.models import ForecastResult
     from forecasting.savings.service import SavingsOptions, SavingsReport
 
@@ -244,3 +245,27 @@ def freeze_plan_of_record() -> list[int] | Excuse:
     for cached in (_plans, _review):
         cached.clear()
     return plan_ids
+
+
+# -- forecast ----------------------------------------------------------------------------------
+@st.cache_data(ttl=86_400, max_entries=32, show_spinner="Forecasting with backtests...")
+def _forecast_view(
+    path: str, version: float, choice: str, horizon: int, level: float, model: str
+) -> ForecastView | Excuse:
+    from forecasting.forecast_view import build_forecast_view
+
+    return with_store(
+        lambda store: build_forecast_view(store, choice, horizon=horizon, level=level, model=model),
+        Path(path),
+    )
+
+
+def forecast_view(choice: str, horizon: int, level: float, model: str) -> ForecastView | Excuse:
+    path = db_path()
+    return _forecast_view(str(path), db_version(path), choice, horizon, level, model)
+
+
+def model_choices() -> list[str]:
+    from forecasting.models import AUTO, model_names
+
+    return [AUTO, *model_names()]

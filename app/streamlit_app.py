@@ -18,6 +18,7 @@ st.set_page_config(page_title="capcost", page_icon=":material/monitoring:", layo
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
     st.Page("app_pages/capacity.py", title="Capacity", icon=":material/dns:"),
     st.Page("app_pages/savings.py", title="Savings", icon=":material/savings:"),
     st.Page("app_pages/review.py", title="Cost review", icon=":material/fact_check:"),

@@ -1,0 +1,50 @@
+"""The Forecast page: chart of actuals, backtests and forecast; tables; widgets recompute."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+
+def _chart(at: AppTest) -> dict[str, object]:
+    spec: dict[str, object] = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return spec
+
+
+def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None], AppTest]) -> None:
+    at = app_at("app_pages/forecast.py")
+    assert not at.exception
+    assert at.title[0].value == "Forecast"
+    names = [trace["name"] for trace in _chart(at)["data"]]  # type: ignore[index]
+    assert names[0] == "actual" and "backtest forecasts" in names and names[-1] == "forecast"
+    labels = {m.label for m in at.metric}
+    assert {"Model", "Backtest MASE", "Backtest coverage of the 80% band"} <= labels
+    quarterly, backtest, monthly = (df.value for df in at.dataframe)
+    assert list(monthly.columns) == [
+        "unique_id",
+        "ds",
+        "forecast",
+        "lower",
+        "upper",
+        "level",
+        "model",
+    ]
+    assert len(monthly) == 12
+    assert backtest["selected"].sum() == 1
+    assert (quarterly["lower"] <= quarterly["forecast"]).all()
+
+
+def test_changing_the_horizon_and_series_recomputes(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    at = app_at("app_pages/forecast.py")
+    at.slider[0].set_value(6).run()
+    assert not at.exception
+    assert len(at.dataframe[-1].value) == 6
+    at.selectbox[0].select("Cost by cost group").run()
+    assert not at.exception
+    assert at.selectbox[2].value == "Compute"  # the largest group is shown first
+    forecast = _chart(at)["data"][-1]  # type: ignore[index]
+    assert len(forecast["x"]) == 6  # type: ignore[index]
