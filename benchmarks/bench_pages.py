@@ -52,12 +52,25 @@ PAGE_RATIO_TARGET = 1.5
 SKIPPED = "skipped: time budget spent (--budget)"
 CHANGE_TARGET_MS = 1000.0
 
-# True once the script run is over and every chart that can be seen is drawn: no running
-# indicator, spinner or lazy-loading placeholder left. Charts in a closed expander or a hidden
-# tab are not waited for. Returns the time since navigation (ms) and the number of charts.
-DONE_JS = """(expected) => {
+# Counts the script runs that ended, as the browser saw them, and keeps when the first ended
+# (before the charts are drawn: what is left after it is drawing in the browser).
+RUN_END_JS = """window.__ends = 0;
+new MutationObserver(() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.dataset.testScriptState !== 'notRunning') return false;
+  if (app?.dataset.testScriptState === 'notRunning') {
+    window.__ends += 1;
+    window.__ran ??= performance.now();
+  }
+}).observe(document, {
+  subtree: true, attributes: true, attributeFilter: ['data-test-script-state'],
+});
+"""
+# True once a script run ended after the ``ends``-th and every chart that can be seen is
+# drawn: no running indicator, spinner or lazy-loading placeholder left. Charts in a closed
+# expander or a hidden tab are not waited for. Returns the ms since navigation, the charts.
+DONE_JS = """({expected, ends}) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!(window.__ends > ends) || app?.dataset.testScriptState !== 'notRunning') return false;
   const error = document.querySelector('[data-testid="stException"]');
   if (error) return {ms: performance.now(), charts: 0, error: error.innerText.slice(0, 200)};
   const busy = '[data-testid="stSpinner"], [data-testid="stSkeleton"], '
@@ -75,21 +88,14 @@ DONE_JS = """(expected) => {
   if (!charts.every(drawn)) return false;
   return {ms: performance.now(), charts: charts.length, error: null, ran: window.__ran ?? null};
 }"""
-# When the script run ended as the browser saw it (before the charts are drawn): what is left
-# after it is drawing in the browser, what comes before it is mostly the server.
-RUN_END_JS = """new MutationObserver(() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (window.__ran === undefined && app?.dataset.testScriptState === 'notRunning') {
-    window.__ran = performance.now();
-  }
-}).observe(document, {
-  subtree: true, attributes: true, attributeFilter: ['data-test-script-state'],
-});
-"""
 # The data of every chart on the page (plotly keeps it on the graph div), to see a change.
 CHART_DATA_JS = """() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')]
-  .map(gd => (gd.data || []).map(t => [t.x, t.y, t.base, t.z])))"""
-CHANGED_JS = f"""(before) => ({CHART_DATA_JS})() !== before && performance.now()"""
+  .map(gd => (gd.data || []).map(t => [t.name, t.x, t.y, t.base, t.z])))"""
+# After a widget change: the chart data changed, or a run ended first (it may not change).
+CHANGED_JS = f"""({{before, ends}}) => {{
+  if (({CHART_DATA_JS})() !== before) return {{changed: true, ms: performance.now()}};
+  return window.__ends > ends && {{changed: false, ms: performance.now()}};
+}}"""
 
 
 @dataclass(frozen=True)
@@ -274,7 +280,7 @@ def open_page(page: Any, url: str, expected: int, timeout_s: float) -> dict[str,
     try:
         page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
         done = page.wait_for_function(
-            DONE_JS, arg=expected, polling="raf", timeout=timeout_s * 1000
+            DONE_JS, arg={"expected": expected, "ends": 0}, polling="raf", timeout=timeout_s * 1000
         )
     except PlaywrightTimeout:
         return None
@@ -360,18 +366,25 @@ class Bench:
         when it cannot move (the end of its values) or the page did not update in time."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-        before = page.evaluate(CHART_DATA_JS)
+        before, ends = page.evaluate(f"[({CHART_DATA_JS})(), window.__ends]")
         started = move_widget(page, label, step)
         if started is None:
             return False
-        wait = self.args.timeout * 1000
+        wait = {"polling": "raf", "timeout": self.args.timeout * 1000}
         try:
-            changed = page.wait_for_function(CHANGED_JS, arg=before, polling="raf", timeout=wait)
-            chart.add({"ms": changed.json_value() - started, "charts": 0, "error": None})
-            done = page.wait_for_function(DONE_JS, arg=0, polling="raf", timeout=wait).json_value()
+            got = page.wait_for_function(CHANGED_JS, arg={"before": before, "ends": ends}, **wait)
+            changed = got.json_value()
+            done = page.wait_for_function(DONE_JS, arg={"expected": 0, "ends": ends}, **wait)
+            done = done.json_value()
         except PlaywrightTimeout:
             chart.add(None)
             return False
+        # A run can end a moment before its charts take the new data: look again when drawn.
+        if not changed["changed"] and page.evaluate(CHART_DATA_JS) == before:
+            chart.error = chart.error or f"changing {label} redrew no chart"
+            return False
+        at = changed["ms"] if changed["changed"] else done["ms"]  # else: by the time drawn
+        chart.add({"ms": at - started, "charts": 0, "error": None})
         settled.add({**done, "ms": done["ms"] - started})
         return done["error"] is None
 
@@ -421,11 +434,12 @@ def move_widget(page: Any, label: str, step: int) -> float | None:
             page.keyboard.press("Escape")
             return None
         return started
-    before = field_.get_attribute("aria-valuenow")
+    # A slider's thumb is an <input type="range"> whose value is the option's index.
+    before = field_.input_value()
     field_.focus()
     started = float(page.evaluate("performance.now()"))
     page.keyboard.press("ArrowRight" if step > 0 else "ArrowLeft")
-    return started if field_.get_attribute("aria-valuenow") != before else None
+    return started if field_.input_value() != before else None
 
 
 # -- report ----------------------------------------------------------------------------------
