@@ -12,6 +12,10 @@ from forecasting.models.base import BaseForecaster, FloatArray, Forecaster, Mode
 
 Order = tuple[int, int, int]
 
+# A seasonal ARIMA's state grows with the cycle: past 12 periods (hours in a day, weeks in
+# a year) one fit takes seconds, so longer cycles get a non-seasonal ARIMA and are left to
+# ETS, Theta and seasonal naive.
+MAX_ARIMA_SEASON = 12
 # The four models auto.arima's stepwise search starts from (Hyndman & Khandakar 2008); with
 # differencing fixed by unit-root tests they cover the usual shapes at a fraction of the cost.
 _START = (((2, 2), (1, 1)), ((0, 0), (0, 0)), ((1, 0), (1, 0)), ((0, 1), (0, 1)))
@@ -57,7 +61,7 @@ class ARIMA(BaseForecaster):
 
         m = self.season_length
         seasonal_d = 0
-        if m > 1 and len(y) >= 2 * m + 4:
+        if 1 < m <= MAX_ARIMA_SEASON and len(y) >= 2 * m + 4:
             seasonal_d = int(nsdiffs(y, period=m, max_D=1))
         x = y[m:] - y[:-m] if seasonal_d else y
         return int(ndiffs(x, max_d=2)), seasonal_d
@@ -66,7 +70,8 @@ class ARIMA(BaseForecaster):
         if self.orders is not None:
             return [self.orders]
         d, seasonal_d = self._differencing(y)
-        seasonal = self.season_length > 1 and len(y) >= 2 * self.season_length + 4
+        m = self.season_length
+        seasonal = 1 < m <= MAX_ARIMA_SEASON and len(y) >= 2 * m + 4
         # The largest start model costs as much as the other three together; a short seasonal
         # series rarely supports its seven parameters anyway.
         rich = not seasonal or len(y) >= 6 * self.season_length

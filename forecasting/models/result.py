@@ -126,6 +126,8 @@ class ForecastResult:
         per_period = _steps_per(self.freq, to)
         rows = []
         for uid, s in self.series.items():
+            if len(s.mean) == 0:
+                continue  # too short to forecast: its excuse says so
             if s.paths.shape[0] == 0:
                 raise ValueError("aggregation needs sample paths: forecast with n_paths > 0")
             observed = (known or {}).get(uid, {})
