@@ -296,6 +296,7 @@ class Row:
     cold: Timing = field(default_factory=Timing)
     warm: Timing = field(default_factory=Timing)
     floor: Timing = field(default_factory=Timing)
+    changes: Changes | None = None
 
 
 class Bench:
@@ -315,50 +316,48 @@ class Bench:
         return time.monotonic() > self.deadline
 
     def page_row(self, spec: PageSpec, name: str, db: Path) -> Row:
-        """Cold load on a fresh server and browser, then warm loads alternating with the floor."""
+        """On a fresh server and browser: the cold load, warm loads alternating with the floor,
+        then the page's widget changes (their values are not cached yet: loads use defaults)."""
         row = Row(spec, name)
         try:
             with serve(APP, db, self.logs / "app.log") as url:
                 context = self.new_context()
                 try:
-                    page_url = f"{url}/{spec.url_path}"
-                    row.cold.add(load(context, page_url, 0, self.args.timeout))
-                    if self.out_of_time():
-                        row.warm.error = SKIPPED
-                    for _ in range(0 if self.out_of_time() else self.args.repeat):
-                        row.warm.add(load(context, page_url, row.cold.charts, self.args.timeout))
-                        row.floor.add(
-                            load(self.floor_context, self.floor_url, 1, self.args.timeout)
-                        )
+                    self.loads(row, context, f"{url}/{spec.url_path}")
+                    if spec.url_path in WIDGETS:
+                        row.changes = self.widget_changes(row, context, f"{url}/{spec.url_path}")
                 finally:
                     context.close()
         except RuntimeError as exc:  # the server did not start: say so in the table
             row.cold.error = str(exc)
         return row
 
-    def widget_changes(self, spec: PageSpec, name: str, db: Path) -> Changes:
-        """On a fresh server, step the page's widget forward ``--changes`` times (values this
-        server has not computed yet), then back over the same values (now cached)."""
-        found = Changes(spec, name)
-        with serve(APP, db, self.logs / "app.log") as url:
-            context = self.new_context()
-            try:
-                page = context.new_page()
-                if open_page(page, f"{url}/{spec.url_path}", 0, self.args.timeout) is None:
-                    found.first.add(None)
-                    return found
-                found.label = next((x for x in WIDGETS[spec.url_path] if widget(page, x)), None)
-                for step, chart, settled in (
-                    (1, found.first, found.first_settled),
-                    (-1, found.again, found.again_settled),
-                ):
-                    for _ in range(self.args.changes if found.label else 0):
-                        if self.out_of_time() or not self.step(
-                            page, found.label, step, chart, settled
-                        ):
-                            break
-            finally:
-                context.close()
+    def loads(self, row: Row, context: Any, url: str) -> None:
+        row.cold.add(load(context, url, 0, self.args.timeout))
+        if self.out_of_time():
+            row.warm.error = SKIPPED
+            return
+        for _ in range(self.args.repeat):
+            row.warm.add(load(context, url, row.cold.charts, self.args.timeout))
+            row.floor.add(load(self.floor_context, self.floor_url, 1, self.args.timeout))
+
+    def widget_changes(self, row: Row, context: Any, url: str) -> Changes:
+        """Step the page's widget forward ``--changes`` times (values this server has not
+        computed yet), then back over the same values (cached by now)."""
+        found = Changes(row.page, row.database)
+        page = context.new_page()
+        if self.out_of_time() or open_page(page, url, 0, self.args.timeout) is None:
+            found.first.error = SKIPPED if self.out_of_time() else "timeout"
+            return found
+        found.label = next((x for x in WIDGETS[row.page.url_path] if widget(page, x)), None)
+        for step, chart, settled in (
+            (1, found.first, found.first_settled),
+            (-1, found.again, found.again_settled),
+        ):
+            for _ in range(self.args.changes if found.label else 0):
+                if self.out_of_time() or not self.step(page, found.label, step, chart, settled):
+                    break
+        page.close()
         return found
 
     def step(self, page: Any, label: str, step: int, chart: Timing, settled: Timing) -> bool:
@@ -492,7 +491,7 @@ def print_changes(found: list[Changes]) -> list[bool | None]:
     print(line([*head, f"target < {CHANGE_TARGET_MS:,.0f} ms (first visits)"], widths))
     met: list[bool | None] = []
     for c in found:
-        if c.label is None:
+        if c.label is None and c.first.error is None:
             wanted = " or ".join(WIDGETS[c.page.url_path])
             print(line([c.page.title, c.database, f"no widget labelled {wanted}"], [26, 12]))
             continue
@@ -502,7 +501,7 @@ def print_changes(found: list[Changes]) -> list[bool | None]:
         first = f"{ms(chart)} / {ms(c.first_settled.median())} (n={len(c.first.times)})"
         again = f"{ms(c.again.median())} / {ms(c.again_settled.median())} (n={len(c.again.times)})"
         note = c.first.error or c.first_settled.error or c.again.error or ""
-        cells = [f"{c.page.title}: {c.label}", c.database, first, again]
+        cells = [f"{c.page.title}: {c.label or '?'}", c.database, first, again]
         print(line([*cells, f"{verdict(ok)} {note}"], widths))
     return met
 
@@ -511,7 +510,6 @@ def run(pages: list[PageSpec], dbs: dict[str, Path], args: argparse.Namespace, l
     from playwright.sync_api import sync_playwright
 
     rows: list[Row] = []
-    found: list[Changes] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -519,22 +517,17 @@ def run(pages: list[PageSpec], dbs: dict[str, Path], args: argparse.Namespace, l
                 bench = Bench(browser, floor_url, args, logs)
                 floor_cold = Timing()
                 floor_cold.add(load(bench.floor_context, floor_url, 1, args.timeout))
-                for name, db in dbs.items():
-                    for spec in pages:
+                # Page by page, each on both databases, so that a spent budget cuts pairs.
+                for spec in pages:
+                    for name, db in dbs.items():
+                        row = Row(spec, name)
                         rows.append(
-                            bench.page_row(spec, name, db)
-                            if not bench.out_of_time()
-                            else skipped(Row(spec, name))
+                            skipped(row) if bench.out_of_time() else bench.page_row(spec, name, db)
                         )
-                    for spec in (p for p in pages if p.url_path in WIDGETS):
-                        if bench.out_of_time():
-                            found.append(Changes(spec, name, WIDGETS[spec.url_path][0]))
-                            found[-1].first.error = SKIPPED
-                        else:
-                            found.append(bench.widget_changes(spec, name, db))
         finally:
             browser.close()
     pages_met = print_pages(rows, floor_cold)
+    found = [r.changes for r in rows if r.changes is not None]
     changes_met = print_changes(found)
     print(
         f"\nTargets: {pages_met.count(True)} of {len(pages_met)} page loads within "
@@ -548,6 +541,9 @@ def run(pages: list[PageSpec], dbs: dict[str, Path], args: argparse.Namespace, l
 
 def skipped(row: Row) -> Row:
     row.cold.error = SKIPPED
+    if row.page.url_path in WIDGETS:
+        row.changes = Changes(row.page, row.database)
+        row.changes.first.error = SKIPPED
     return row
 
 
@@ -559,13 +555,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--changes", type=int, help="widget changes each way (default 5, quick 2)")
     parser.add_argument("--only", help="comma-separated URL paths, e.g. review,capacity ('' is /)")
     parser.add_argument("--timeout", type=float, default=180, help="seconds one load may take")
-    parser.add_argument("--budget", type=float, help="minutes of measuring (default 15, quick 6)")
+    parser.add_argument("--budget", type=float, help="minutes of measuring (default 15, quick 8)")
     args = parser.parse_args()
     quick = args.quick
     args.big_rows = args.big_rows or (1_000_000 if quick else 10_000_000)
     args.repeat = args.repeat or (1 if quick else 3)
     args.changes = args.changes or (2 if quick else 5)
-    args.budget = args.budget or (6 if quick else 15)
+    args.budget = args.budget or (8 if quick else 15)
     return args
 
 
