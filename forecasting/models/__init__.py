@@ -23,10 +23,18 @@ The ``ForecastResult`` carries:
   taken from the sums;
 - ``.excuses``: what was adjusted or could not be done, and why (``Excuse``).
 
-Bands are calibrated on backtest errors (conformal-style) so that about ``level`` percent
-of actuals fall inside. Many series run on a process pool. ``backtest(frame, h, ...)``
-returns only the accuracy table. Driver models (cost = fixed + variable x users) live in
-``forecasting.models.drivers``.
+``model="auto"`` fits ETS, Theta and ARIMA plus a naive benchmark (seasonal naive; naive
+and drift without a season), backtests each at up to three past origins at the forecast's
+own horizon, and forecasts with the median of those whose backtest MASE is within twice
+the best one's. Bands are calibrated on the backtest errors (conformal-style) so that
+about ``level`` percent of actuals fall inside. ``result.candidates()`` shows every model
+tried. Many series run on a process pool. ``backtest(frame, h, ...)`` returns only the
+accuracy table.
+
+Stored series: ``forecasting.models.service.forecast_store(store, metric, freq=...)``
+(quarters summed from monthly paths) and ``freeze(...)`` as a plan of record. Driver
+models (cost = fixed + per-user cost per group, unit economics) are in ``drivers``;
+scenarios on the users (base, low, high, stored) in ``scenarios``.
 """
 
 from __future__ import annotations

@@ -122,9 +122,15 @@ def forecast(
     return assemble(results, excuses, frequency, levels)
 
 
-def backtest(frame: pd.DataFrame, h: int | None = None, **kwargs: object) -> pd.DataFrame:
+def backtest(
+    frame: pd.DataFrame,
+    h: int | None = None,
+    freq: str | Frequency | None = None,
+    level: float | Sequence[float] = DEFAULT_LEVELS,
+    model: str = AUTO,
+) -> pd.DataFrame:
     """Only the accuracy table of :func:`forecast` (one row per series and model tried)."""
-    return forecast(frame, h, **kwargs).backtest  # type: ignore[arg-type]
+    return forecast(frame, h, freq=freq, level=level, model=model).backtest
 
 
 def run_jobs(jobs: list[SeriesJob], n_jobs: int | None = None) -> list[SeriesForecast]:

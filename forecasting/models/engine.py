@@ -76,17 +76,7 @@ def forecast_series(job: SeriesJob) -> SeriesForecast:
     uid, y, m = job.unique_id, job.y, job.freq.season_length
     ds = job.freq.future(job.last, job.h)
     if len(y) < 3:
-        why = f"series {uid!r} has {len(y)} observation(s); at least 3 are needed to forecast"
-        return SeriesForecast(
-            uid,
-            "none",
-            ds[:0],
-            np.empty(0),
-            {},
-            np.empty((0, 0)),
-            [],
-            [Excuse(why, {"unique_id": uid, "observations": len(y)})],
-        )
+        return _too_short(job, ds)
     if is_constant(y):
         return _constant(job, ds)
     y_fit, excuses = adjust_history(uid, y[-recent_length(m, job.h) :], m)
@@ -96,31 +86,42 @@ def forecast_series(job: SeriesJob) -> SeriesForecast:
     if not fitted:
         fitted, points, more = fit_candidates(["naive"], y_fit, job.h, m)
         excuses += _failure_excuses(uid, more, explicit=True)
-        excuses.append(
-            Excuse(f"series {uid!r}: every model failed; naive forecast used", {"unique_id": uid})
-        )
+        why = f"series {uid!r}: every model failed; naive forecast used"
+        excuses.append(Excuse(why, {"unique_id": uid}))
+        if not fitted:
+            return _constant(job, ds, f"series {uid!r}: no model fitted; last value carried")
     plan = plan_windows(len(y_fit), job.h, m)
     bt = run_backtest(y_fit, fitted, plan, m) if plan is not None else None
     chosen, point, rec = _select(job, bt, points)
     calibration = _calibration(bt, rec)
-    if bt is None:
-        excuses.append(
-            Excuse(
-                f"series {uid!r}: {len(y)} observations are too few to backtest; {chosen} chosen "
-                "without validation and its bands are the model's own",
-                {"unique_id": uid, "observations": len(y)},
-            )
-        )
-    elif not calibration.calibrated:
-        excuses.append(
-            Excuse(
-                f"series {uid!r}: only {len(calibration.scores)} backtest errors; bands are the "
-                "model's own, not calibrated",
-                {"unique_id": uid},
-            )
-        )
+    excuses += _band_excuses(uid, len(y), chosen, bt, calibration)
     out = _finish(job, ds, y, chosen, point, calibration, bt, excuses)
     return replace(out, candidates=_candidates(job, y, points, bt))
+
+
+def _too_short(job: SeriesJob, ds: pd.DatetimeIndex) -> SeriesForecast:
+    uid, n = job.unique_id, len(job.y)
+    why = f"series {uid!r} has {n} observation(s); at least 3 are needed to forecast"
+    excuse = Excuse(why, {"unique_id": uid, "observations": n})
+    return SeriesForecast(uid, "none", ds[:0], np.empty(0), {}, np.empty((0, 0)), [], [excuse])
+
+
+def _band_excuses(
+    uid: str, n: int, chosen: str, bt: Backtest | None, calibration: Calibration
+) -> list[Excuse]:
+    if bt is None:
+        why = (
+            f"series {uid!r}: {n} observations are too few to backtest; {chosen} chosen "
+            "without validation and its bands are the model's own"
+        )
+        return [Excuse(why, {"unique_id": uid, "observations": n})]
+    if not calibration.calibrated:
+        why = (
+            f"series {uid!r}: only {len(calibration.scores)} backtest errors; bands are the "
+            "model's own, not calibrated"
+        )
+        return [Excuse(why, {"unique_id": uid})]
+    return []
 
 
 def recent_length(m: int, h: int) -> int:
@@ -240,11 +241,11 @@ def _candidates(
     return out
 
 
-def _constant(job: SeriesJob, ds: pd.DatetimeIndex) -> SeriesForecast:
+def _constant(job: SeriesJob, ds: pd.DatetimeIndex, why: str | None = None) -> SeriesForecast:
     value = float(job.y[-1])
     mean = np.full(job.h, value)
     flat = {level: (mean.copy(), mean.copy()) for level in job.levels}
-    why = f"series {job.unique_id!r} is constant: forecast is that constant, with no spread"
+    why = why or f"series {job.unique_id!r} is constant: forecast is that constant, no spread"
     return SeriesForecast(
         job.unique_id,
         "constant",

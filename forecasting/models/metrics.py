@@ -1,9 +1,8 @@
-"""Forecast accuracy metrics: MASE, sMAPE (M-competition, 0-200), MAPE, bias and interval coverage.
+"""Accuracy metrics of one series' forecast: MASE, sMAPE (0-200), MAPE, bias, band coverage."""
 
-Each takes the actuals and forecasts of one series over a horizon (any array shape, flattened)
-and returns NaN when the metric is undefined for those values (MAPE of all-zero actuals,
-MASE of a series without variation), so averages across series use ``nanmean``.
-"""
+# Each takes actuals and forecasts over a horizon (any shape, flattened) and returns NaN
+# where the metric is undefined (MAPE of all-zero actuals, MASE of a series that never
+# moved), so averages across series use nanmean.
 
 from __future__ import annotations
 

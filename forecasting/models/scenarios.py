@@ -1,5 +1,4 @@
-"""Scenarios (base, low, high or stored) applied to the users forecast and, through the driver
-model, to cost."""
+"""Scenarios (base, low, high or stored) on the users forecast, and on cost through drivers."""
 
 from __future__ import annotations
 

@@ -208,3 +208,12 @@ def test_drivers_command_recovers_the_demo_cost_model(
     assert total["fixed_lower"] < total["fixed"] < total["fixed_upper"]
     assert table.loc["Compute", "per_user"] == pytest.approx(0.05, rel=0.05)
     assert total["per_million_requests"] > 0
+
+
+def test_help_lists_every_registered_model(capsys: pytest.CaptureFixture[str]) -> None:
+    from forecasting.models import model_names
+
+    with pytest.raises(SystemExit):
+        main(["forecast", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(name in text for name in model_names())

@@ -12,8 +12,8 @@ from forecasting.models.base import ModelFailure
 from forecasting.models.registry import check_model
 from tests.models.conftest import seasonal_series
 
-# statsmodels' ETS search is slow (seconds): it gets the protocol checks on one series only.
-SLOW = {"ets_statsmodels"}
+# The statsmodels yardsticks are slow (seconds): they get the protocol checks on one series.
+SLOW = {"ets_statsmodels", "theta_statsmodels"}
 
 
 @pytest.mark.parametrize("name", model_names())
