@@ -353,13 +353,18 @@ class Bench:
             found.first.error = SKIPPED if self.out_of_time() else "timeout"
             return found
         found.label = next((x for x in WIDGETS[row.page.url_path] if widget(page, x)), None)
-        for step, chart, settled in (
-            (1, found.first, found.first_settled),
-            (-1, found.again, found.again_settled),
-        ):
-            for _ in range(self.args.changes if found.label else 0):
-                if self.out_of_time() or not self.step(page, found.label, step, chart, settled):
-                    break
+        label = found.label or ""
+        for _ in range(self.args.changes if label else 0):
+            if self.out_of_time() or not self.step(
+                page, label, 1, found.first, found.first_settled
+            ):
+                break
+        # Back exactly as far as it went: every value on the way back is cached.
+        for _ in range(len(found.first_settled.times)):
+            if self.out_of_time() or not self.step(
+                page, label, -1, found.again, found.again_settled
+            ):
+                break
         page.close()
         return found
 
