@@ -580,6 +580,8 @@ def main() -> int:
         pages = [p for p in pages if p.url_path in args.only.split(",")]
     logs = CACHE / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    for log in logs.glob("*.log"):  # this run's server output only
+        log.unlink()
     with tempfile.TemporaryDirectory(prefix="capcost-bench-pages-") as tmp:
         dbs = {
             "demo": demo_database(Path(tmp)),
