@@ -224,7 +224,10 @@ def _finish(
         # Spend and usage cannot go below zero; the band and paths say so too.
         paths = np.maximum(paths, 0.0)
     table = backtest_rows(job.unique_id, bt, chosen, job.levels[0]) if bt is not None else []
-    return SeriesForecast(job.unique_id, chosen, ds, mean, out_bands, paths, table, excuses)
+    spread = {lv: calibration.path_scale(lv) / scale for lv in job.levels}
+    return SeriesForecast(
+        job.unique_id, chosen, ds, mean, out_bands, paths, table, excuses, spread=spread
+    )
 
 
 def _candidates(

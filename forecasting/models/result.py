@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from forecasting.interface import Excuse
@@ -48,6 +49,9 @@ class SeriesForecast:
     candidates: dict[str, tuple[FloatArray, FloatArray, FloatArray]] = field(default_factory=dict)
     """Every model tried, as if it had been named alone: (forecast, lower, upper) at the
     first level, its band calibrated on its own backtest."""
+    spread: dict[float, float] = field(default_factory=dict)
+    """Per level, the paths' spread that reproduces that level's band, relative to the
+    first level's (the paths are drawn for the first level; empty: 1 for every level)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,14 @@ class ForecastResult:
             )
             if not len(starts):
                 continue
+            ratio = s.spread.get(level, 1.0)
+            if ratio != 1.0:
+                # Paths are drawn for the first level; another level's band has its own
+                # calibrated width, so stretch the roll-ups' deviations to match it.
+                centre = rolled.mean(axis=0)
+                rolled = centre + (rolled - centre) * ratio
+                if (s.paths >= 0).all():
+                    rolled = np.maximum(rolled, 0.0)
             lower, upper = path_bands(rolled, level)
             if how in ("sum", "mean"):
                 points = aggregate_paths(

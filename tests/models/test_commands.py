@@ -217,3 +217,13 @@ def test_help_lists_every_registered_model(capsys: pytest.CaptureFixture[str]) -
         main(["forecast", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert all(name in text for name in model_names())
+
+
+def test_quarterly_bands_at_several_levels_nest(demo_store: Store) -> None:
+    from forecasting.models.service import forecast_store
+
+    fc = forecast_store(demo_store, "cost", freq="quarter", h=3, level=(50, 80, 95), seed=3)
+    by_level = {lv: part.reset_index(drop=True) for lv, part in fc.table.groupby("level")}
+    assert (by_level[95.0]["upper"] > by_level[80.0]["upper"]).all()
+    assert (by_level[80.0]["upper"] > by_level[50.0]["upper"]).all()
+    assert (by_level[95.0]["lower"] < by_level[50.0]["lower"]).all()

@@ -181,3 +181,17 @@ def test_candidates_match_the_models_named_alone(monthly: np.ndarray) -> None:
     mine = tried[tried["model"] == "theta"].reset_index(drop=True)
     for col in ("forecast", "lower", "upper"):
         np.testing.assert_allclose(mine[col], alone[col], rtol=1e-9)
+
+
+def test_quarter_band_of_independent_months_grows_with_sqrt_3() -> None:
+    """Seasonal naive's errors inside one cycle are independent: a quarter's band is about
+    sqrt(3) times a month's, not 3 times (the sum of three monthly percentiles)."""
+    y = seasonal_series(n=60, seed=8)
+    result = forecast(
+        series_frame(y, start="2020-01-01"), h=12, model="seasonal_naive", n_paths=8000, seed=5
+    )
+    month = result.forecast.iloc[0]
+    quarter = result.aggregate("quarter").iloc[0]
+    ratio = (quarter["upper"] - quarter["lower"]) / (month["upper"] - month["lower"])
+    assert ratio == pytest.approx(np.sqrt(3), rel=0.05)
+    assert quarter["forecast"] == pytest.approx(result.forecast["forecast"].iloc[:3].sum())
