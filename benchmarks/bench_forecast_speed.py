@@ -99,6 +99,26 @@ def batch(label: str, series: list[np.ndarray], h: int, m: int, freq: str) -> No
         print(f"    {jobs:7d} {ours:10.1f} s/s {theirs:8.1f} s/s  {ours / theirs:6.3f}")
 
 
+def engines(series: list[np.ndarray]) -> None:
+    """One fit + forecast per model and engine: why ETS runs on statsforecast and Theta on numpy."""
+    from forecasting.models import make_model
+
+    print("  one fit + 12-step forecast of a 36-60 point monthly series (median ms):")
+    pairs = [("ets", "ets_statsmodels"), ("theta", "theta_statsmodels"), ("arima", None)]
+    for used, alternative in pairs:
+        row = []
+        for name in (used, alternative):
+            if name is None:
+                continue
+            make_model(name, 12).fit(series[0]).forecast(12)  # warm-up
+            sample = series[:10] if name.endswith("statsmodels") else series
+            times = [
+                timed(lambda y=y, n=name: make_model(n, 12).fit(y).forecast(12)) for y in sample
+            ]
+            row.append(f"{name} {np.median(times) * 1000:7.1f}")
+        print("    " + "   vs   ".join(row))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer series (development)")
@@ -108,6 +128,7 @@ def main() -> None:
     daily = daily_series(n_daily)
     print("== speed (series/s = series per second; both runs in this process, same machine)")
     interactive(monthly[: min(40, len(monthly))], h=12)
+    engines(monthly[:30])
     batch("monthly 36-60 points", monthly, 12, 12, "MS")
     batch("daily, two years", daily, 28, 7, "D")
 
