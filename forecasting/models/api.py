@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -134,12 +135,13 @@ def backtest(
 
 
 def run_jobs(jobs: list[SeriesJob], n_jobs: int | None = None) -> list[SeriesForecast]:
-    """Serial for few series; a process pool over the cores for many."""
-    workers = (
-        n_jobs
-        if n_jobs is not None
-        else (min(os.cpu_count() or 1, 2) if len(jobs) >= PARALLEL_MIN_SERIES else 1)
-    )
+    """Serial for few series; a process pool over the cores for many.
+
+    Automatic parallelism only in a single-threaded process (the CLI, a batch job): inside a
+    server a pool must start from a forkserver, whose workers re-import everything.
+    """
+    many = len(jobs) >= PARALLEL_MIN_SERIES and threading.active_count() == 1
+    workers = n_jobs if n_jobs is not None else (min(os.cpu_count() or 1, 2) if many else 1)
     if workers <= 1 or len(jobs) < 2:
         return [forecast_series(job) for job in jobs]
     chunk = max(1, len(jobs) // (workers * 8))
@@ -148,10 +150,13 @@ def run_jobs(jobs: list[SeriesJob], n_jobs: int | None = None) -> list[SeriesFor
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    # fork starts workers instantly with the models' compiled code already loaded; spawn
-    # (elsewhere) would re-import statsforecast in every worker.
+    # fork starts workers instantly with the models' compiled code already loaded. Forking a
+    # process with other threads running (the app's server) can copy a lock some thread
+    # holds and hang the child, so there workers start from a clean forkserver (or spawn).
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _limit_threads() -> None:

@@ -195,3 +195,12 @@ def test_quarter_band_of_independent_months_grows_with_sqrt_3() -> None:
     ratio = (quarter["upper"] - quarter["lower"]) / (month["upper"] - month["lower"])
     assert ratio == pytest.approx(np.sqrt(3), rel=0.05)
     assert quarter["forecast"] == pytest.approx(result.forecast["forecast"].iloc[:3].sum())
+
+
+def test_pool_from_a_threaded_process_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from forecasting.models import api
+
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
+    assert api._context().get_start_method() in ("forkserver", "spawn")
