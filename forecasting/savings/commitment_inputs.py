@@ -31,13 +31,28 @@ if TYPE_CHECKING:
     from forecasting.store import Store
 
 COMMITMENT_COLUMNS = [
-    "method", "scope", "hourly_commitment_usd", "covered_usd_per_hour", "upfront_usd",
-    "lookback_days", "lookback_on_demand_usd_per_hour", "lookback_monthly_savings_usd",
-    "lookback_utilisation", "lookback_coverage", "lookback_break_even_month",
-    "coverage", "utilisation", "expected_monthly_savings_usd", "savings_lower_usd",
-    "savings_upper_usd", "break_even_month", "downside_monthly_savings_usd",
-    "downside_utilisation", "downside_break_even_month", "note",
-]  # fmt: skip
+    "method",
+    "scope",
+    "hourly_commitment_usd",
+    "covered_usd_per_hour",
+    "upfront_usd",
+    "lookback_days",
+    "lookback_on_demand_usd_per_hour",
+    "lookback_monthly_savings_usd",
+    "lookback_utilisation",
+    "lookback_coverage",
+    "lookback_break_even_month",
+    "coverage",
+    "utilisation",
+    "expected_monthly_savings_usd",
+    "savings_lower_usd",
+    "savings_upper_usd",
+    "break_even_month",
+    "downside_monthly_savings_usd",
+    "downside_utilisation",
+    "downside_break_even_month",
+    "note",
+]
 """``lookback_*``: the commitment on the window's own hourly usage, assumed to repeat (what AWS
 reports); the rest: on the forecast's sample paths over the term."""
 FORECAST_CHECK_DAYS = 30
@@ -96,11 +111,16 @@ def scope_usage(rows: pd.DataFrame, profile: tuple[float, ...]) -> list[ScopeUsa
         covered = eligibility.to_hours(part[committed]).reindex(total.index, fill_value=0.0)
         recent = covered[covered.index >= covered.index.max() - pd.Timedelta(days=7)]
         families = part["family"].dropna().unique()
-        out.append(ScopeUsage(
-            str(scope), total, covered, eligibility.uncovered_hours(total, covered),
-            float(recent.max()) if len(recent) else 0.0,
-            str(families[0]) if len(families) == 1 else None,
-        ))  # fmt: skip
+        out.append(
+            ScopeUsage(
+                str(scope),
+                total,
+                covered,
+                eligibility.uncovered_hours(total, covered),
+                float(recent.max()) if len(recent) else 0.0,
+                str(families[0]) if len(families) == 1 else None,
+            )
+        )
     return sorted(out, key=lambda s: -float(window(s.uncovered, 30).sum()))
 
 
@@ -121,11 +141,13 @@ def forecast_paths(
         raise InputError(
             "commitments need at least 3 full months of compute usage", parameter="--db"
         )
-    frame = pd.DataFrame({
-        "unique_id": "eligible_compute",
-        "ds": pd.PeriodIndex(full.index).to_timestamp(),
-        "y": full.to_numpy(float),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "unique_id": "eligible_compute",
+            "ds": pd.PeriodIndex(full.index).to_timestamp(),
+            "y": full.to_numpy(float),
+        }
+    )
     result = forecaster(frame, months, "month", options)
     paths: np.ndarray = np.clip(result.paths["eligible_compute"], 0, None)
     return paths
@@ -152,12 +174,15 @@ def _terms(
 
     offering = scenario.commitment_offering
     scoped = offering in eligibility.FAMILY_SCOPED
-    name, unit = _family_type(catalogue, usage.family if scoped else None,
-                              scenario.instance_type)  # fmt: skip
+    name, unit = _family_type(catalogue, usage.family if scoped else None, scenario.instance_type)
     if not scoped:
         name = scenario.instance_type
-    rate = catalogue.rate(name, Offering(offering), scenario.commitment_term_years,
-                          Payment(scenario.commitment_payment))  # fmt: skip
+    rate = catalogue.rate(
+        name,
+        Offering(offering),
+        scenario.commitment_term_years,
+        Payment(scenario.commitment_payment),
+    )
     hours = scenario.hours_per_month
     terms = Terms(
         discount=rate.discount(hours),
@@ -186,18 +211,22 @@ def _row(
     if isinstance(past, LookBack):
         row |= {
             "hourly_commitment_usd": past.hourly_commitment_usd,
-            "covered_usd_per_hour": past.covered_usd_per_hour, "upfront_usd": past.upfront_usd,
+            "covered_usd_per_hour": past.covered_usd_per_hour,
+            "upfront_usd": past.upfront_usd,
             "lookback_days": past.days,
             "lookback_on_demand_usd_per_hour": past.average_hourly_on_demand_usd,
             "lookback_monthly_savings_usd": past.estimated_monthly_savings_usd,
-            "lookback_utilisation": past.utilisation, "lookback_coverage": past.coverage,
+            "lookback_utilisation": past.utilisation,
+            "lookback_coverage": past.coverage,
             "lookback_break_even_month": str(past.break_even_month),
-        }  # fmt: skip
+        }
     if isinstance(future, Outcome):
         row |= {
             "hourly_commitment_usd": future.hourly_commitment_usd,
-            "covered_usd_per_hour": future.covered_usd_per_hour, "upfront_usd": future.upfront_usd,
-            "coverage": future.coverage, "utilisation": future.utilisation,
+            "covered_usd_per_hour": future.covered_usd_per_hour,
+            "upfront_usd": future.upfront_usd,
+            "coverage": future.coverage,
+            "utilisation": future.utilisation,
             "expected_monthly_savings_usd": future.expected_monthly_savings_usd,
             "savings_lower_usd": future.savings_lower_usd / months,
             "savings_upper_usd": future.savings_upper_usd / months,
@@ -205,7 +234,7 @@ def _row(
             "downside_monthly_savings_usd": future.downside_savings_usd / months,
             "downside_utilisation": future.downside_utilisation,
             "downside_break_even_month": str(future.downside_break_even_month),
-        }  # fmt: skip
+        }
     row["note"] = "; ".join([*notes, note])
     return row
 
@@ -237,8 +266,10 @@ def commitment_rows(
     items = store.compute_usage_items((end - pd.Timedelta(days=HISTORY_DAYS)).date(), end.date())
     rows = eligibility.eligible_rows(items, scenario.commitment_offering)
     if rows.empty:
-        raise InputError(f"no usage a {scenario.commitment_offering} commitment can cover",
-                         parameter="--offering")  # fmt: skip
+        raise InputError(
+            f"no usage a {scenario.commitment_offering} commitment can cover",
+            parameter="--offering",
+        )
     profile, how = within_day_profile(store, rows, end - pd.Timedelta(days=60), end)
     table, first = [], None
     for usage in scope_usage(rows, profile):
@@ -248,15 +279,19 @@ def commitment_rows(
         note = _label(scenario, catalogue, how, usage, rows)
         check = window(usage.uncovered, FORECAST_CHECK_DAYS)
         past = (
-            best if isinstance(best, Excuse) or check.size == 0
+            best
+            if isinstance(best, Excuse) or check.size == 0
             else score_hours(check, best.hourly_commitment_usd, terms, FORECAST_CHECK_DAYS)
-        )  # fmt: skip
+        )
         months = terms.term_months
         table.append(_row("forecast", usage, note, months, past, best))
         for days in lookback:
             aws = look_back(usage.uncovered, days, terms, step_usd_per_hour=step)
-            future = aws if isinstance(aws, Excuse) else evaluate(
-                paths, aws.hourly_commitment_usd, terms, f"look-back {days} days")  # fmt: skip
+            future = (
+                aws
+                if isinstance(aws, Excuse)
+                else evaluate(paths, aws.hourly_commitment_usd, terms, f"look-back {days} days")
+            )
             table.append(_row(f"look-back {days} days", usage, note, months, aws, future))
         if first is None:
             first = CommitmentRows(pd.DataFrame(), best, paths, terms, note)

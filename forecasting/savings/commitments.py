@@ -245,8 +245,13 @@ def recommend(
     ``step_usd_per_hour`` restricts it to whole units (one instance's on-demand $/h for RIs).
     """
     u = _check_usage(usage, terms)
-    level = best_covered_level(u, terms.discount, step_usd_per_hour, terms.hourly_profile,
-                               terms.existing_covered_usd_per_hour)  # fmt: skip
+    level = best_covered_level(
+        u,
+        terms.discount,
+        step_usd_per_hour,
+        terms.hourly_profile,
+        terms.existing_covered_usd_per_hour,
+    )
     if level <= 0:
         return Excuse(
             "no commitment is worth buying: usage is too uncertain or too small for the discount",
@@ -273,12 +278,16 @@ def under_demand(
         path = np.quantile(u, q, axis=0)[None, :]
         label = f"P{100 * q:g}"
         out = evaluate(path, commitment, terms, label)
-        rows.append({
-            "demand": label, "usage_usd_per_hour": float(uncovered(path, terms).mean()),
-            "coverage": out.coverage,
-            "utilisation": out.utilisation, "monthly_savings_usd": out.expected_monthly_savings_usd,
-            "break_even_month": str(out.break_even_month),
-        })  # fmt: skip
+        rows.append(
+            {
+                "demand": label,
+                "usage_usd_per_hour": float(uncovered(path, terms).mean()),
+                "coverage": out.coverage,
+                "utilisation": out.utilisation,
+                "monthly_savings_usd": out.expected_monthly_savings_usd,
+                "break_even_month": str(out.break_even_month),
+            }
+        )
         curves[label] = cumulative_cash_savings(path, commitment, terms)[0]
     cumulative = pd.DataFrame({"month": np.arange(1, terms.term_months + 1), **curves})
     return pd.DataFrame(rows), cumulative

@@ -34,7 +34,9 @@ _INSTANCE = re.compile(
     r"\b([a-z][a-z0-9-]*\d[a-z0-9-]*)\.(nano|micro|small|medium|\d*x?large|metal(?:-\w+)?)\b"
 )
 _EC2_SERVICES = ("amazon elastic compute cloud", "amazonec2", "amazon ec2")
-_NOT_INSTANCE_HOURS = re.compile(r"ebs|datatransfer|data transfer|nat ?gateway|elasticip|\bgb\b")
+_NOT_INSTANCE_HOURS = re.compile(
+    r"ebs|datatransfer|data transfer|nat ?gateway|elasticip|\bgb\b|mbps"
+)
 
 
 def usage_kind(service: str, sku: str, description: str) -> str | None:

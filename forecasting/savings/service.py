@@ -38,9 +38,16 @@ if TYPE_CHECKING:
     from forecasting.store import Store
 
 LEVER_COLUMNS = [
-    "lever", "category", "base_monthly", "monthly_savings", "lower", "upper", "percent_of_base",
-    "order", "assumptions",
-]  # fmt: skip
+    "lever",
+    "category",
+    "base_monthly",
+    "monthly_savings",
+    "lower",
+    "upper",
+    "percent_of_base",
+    "order",
+    "assumptions",
+]
 LOOKBACK_DAYS = (7, 30, 60)
 
 
@@ -150,12 +157,23 @@ def levers(
         found.append(commitment_lever(sized.best, sized.terms, compute, sized.label))
         esr = compute_savings_rate(spend)
     if "Database" in bases:
-        found.append(database_lever_from(store, scenario, catalogue, bases["Database"], start,
-                                         end, options, noting))  # fmt: skip
+        found.append(
+            database_lever_from(
+                store, scenario, catalogue, bases["Database"], start, end, options, noting
+            )
+        )
     stacked = stack(found, bases)
-    return LeverResult(stacked, bases, f"{start:%Y-%m}",
-                       store.currencies()[0], esr, scenario, scenario_label(store, options),
-                       options, tuple(noting.notes))  # fmt: skip
+    return LeverResult(
+        stacked,
+        bases,
+        f"{start:%Y-%m}",
+        store.currencies()[0],
+        esr,
+        scenario,
+        scenario_label(store, options),
+        options,
+        tuple(noting.notes),
+    )
 
 
 # -- commitments ------------------------------------------------------------------------------
@@ -193,8 +211,9 @@ def commitments(
     noting = _Noting(forecaster)
     scenario = _commitment_scenario(load_savings_scenario(store, options), options)
     start, end = base_month(store, options.base_month)
-    found = commitment_rows(store, scenario, load_catalogue(), end, options, noting,
-                            options.lookback)  # fmt: skip
+    found = commitment_rows(
+        store, scenario, load_catalogue(), end, options, noting, options.lookback
+    )
     best = found.best
     demand = (
         best
@@ -205,9 +224,12 @@ def commitments(
         found.table,
         demand if isinstance(demand, Excuse) else demand[0],
         demand if isinstance(demand, Excuse) else demand[1],
-        found.label, found.terms, compute_savings_rate(cost_rows(store, start, end)), options,
+        found.label,
+        found.terms,
+        compute_savings_rate(cost_rows(store, start, end)),
+        options,
         tuple(noting.notes),
-    )  # fmt: skip
+    )
 
 
 def _commitment_scenario(scenario: SavingsScenario, options: SavingsOptions) -> SavingsScenario:
@@ -237,9 +259,13 @@ class ReconcileResult:
     stacked_total: float
     naive_total: float
     tolerance: float
+    base_month_reason: str = "asked for"
+    """Why this base month: asked for, or the month the plan's own figures describe."""
 
     def summary(self) -> str:
-        return str(self.table.iloc[-1]["flags"])
+        return f"base month {self.base_month} ({self.base_month_reason}); " + str(
+            self.table.iloc[-1]["flags"]
+        )
 
     def export(self) -> pd.DataFrame:
         """Exactly what `capcost savings --stated FILE --csv` writes."""
@@ -269,26 +295,73 @@ def stored_stated(store: Store, name: str) -> pd.DataFrame:
     billed = store.currencies()
     other = sorted(set(lines["currency"].astype(str)) - set(billed))
     if other:
-        raise InputError(f"stated plan {name!r} is in {', '.join(other)}, the bill in "
-                         f"{', '.join(billed) or 'nothing yet'}", parameter="stated")  # fmt: skip
+        raise InputError(
+            f"stated plan {name!r} is in {', '.join(other)}, the bill in "
+            f"{', '.join(billed) or 'nothing yet'}",
+            parameter="stated",
+        )
     return lines.drop(columns="currency")
+
+
+_SPEND_KEYS = ["cost_group", "ServiceCategory", "ServiceName", "PricingCategory", "ChargeCategory"]
+
+
+def find_stated(store: Store, name: str) -> pd.DataFrame:
+    """A stated plan by ``--stated``: a CSV file if one is there, else a plan in the store.
+
+    A name that is neither says both, with the stored plans to choose from.
+    """
+    from forecasting.errors import UnknownNameError
+
+    if Path(name).is_file():
+        return read_stated(Path(name), name)
+    try:
+        return stored_stated(store, name)
+    except UnknownNameError as exc:
+        stored = ", ".join(sorted(exc.valid)) or "none stored yet"
+        raise InputError(
+            f"no such file, nor a stored plan of that name (stored plans: {stored})", file=name
+        ) from None
 
 
 def reconcile_stated(
     store: Store, options: SavingsOptions, stated: pd.DataFrame, source: str
 ) -> ReconcileResult:
-    from forecasting.savings.reconcile import reconcile
+    """The plan against its base month: ``--base-month``, or else the month its figures
+    describe (a plan written about February's spend is checked against February's)."""
+    import pandas as pd
 
+    from forecasting.savings.reconcile import plan_month, reconcile
+
+    reason = "asked for"
+    if options.base_month is None:
+        last, _ = base_month(store, None)
+        rows = cost_rows(store, pd.Timestamp("1900-01-01"), last + pd.offsets.MonthBegin(1))
+        months = rows["day"].dt.strftime("%Y-%m")
+        by_month = {
+            str(m): part.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
+            for m, part in rows.groupby(months)
+        }
+        found = plan_month(stated, by_month, options.tolerance)
+        month, reason = found or (f"{last:%Y-%m}", "the last full month")
+        options = dataclasses.replace(options, base_month=month)
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
-    keys = ["cost_group", "ServiceCategory", "ServiceName"]
-    by_row = spend.groupby(keys, dropna=False, as_index=False)[["cost"]].sum()
+    by_row = spend.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
     result = reconcile(stated, by_row, tolerance=options.tolerance)
     return ReconcileResult(
-        result.table(), result.lines, source, f"{start:%Y-%m}", store.currencies()[0],
-        result.total_spend, result.stated_total, result.stacked_total, result.naive_total,
+        result.table(),
+        result.lines,
+        source,
+        f"{start:%Y-%m}",
+        store.currencies()[0],
+        result.total_spend,
+        result.stated_total,
+        result.stacked_total,
+        result.naive_total,
         options.tolerance,
-    )  # fmt: skip
+        reason,
+    )
 
 
 # -- the Savings page -------------------------------------------------------------------------
@@ -334,6 +407,7 @@ __all__ = [
     "SavingsOptions",
     "SavingsReport",
     "commitments",
+    "find_stated",
     "levers",
     "read_stated",
     "reconcile_stated",
