@@ -20,11 +20,7 @@ from forecasting.store.quality import QualityMixin
 __all__ = ["MEMORY", "UNALLOCATED", "Run", "Store", "canonical_dimensions", "period_label"]
 
 
-<<<<<<< HEAD
-class Store(CostsMixin, MetricsMixin, PlansMixin, EvidenceMixin):
-=======
-class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin):
->>>>>>> main
+class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
     """``Store(path or ':memory:')``: schema migrated on open, bound parameters only.
 
     Open it read-only from the app (per query, never cached); writers open read-write and
