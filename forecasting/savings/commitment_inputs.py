@@ -88,7 +88,7 @@ def within_day_profile(
     Never a day's busiest minute over its mean: that swing lasts minutes, not hours.
     """
     if not rows.empty:
-        length = (rows["ChargePeriodEnd"] - rows["ChargePeriodStart"]).median()
+        length = pd.Timedelta((rows["ChargePeriodEnd"] - rows["ChargePeriodStart"]).median())
         if length <= pd.Timedelta(hours=1):
             found = eligibility.hourly_profile(eligibility.to_hours(rows))
             if found:
@@ -278,9 +278,11 @@ def commitment_rows(
         best = recommend(paths, terms, step_usd_per_hour=step)
         note = _label(scenario, catalogue, how, usage, rows)
         check = window(usage.uncovered, FORECAST_CHECK_DAYS)
-        past = (
+        past: LookBack | Excuse = (
             best
-            if isinstance(best, Excuse) or check.size == 0
+            if isinstance(best, Excuse)
+            else Excuse("no usage in the last 30 days", {"days": FORECAST_CHECK_DAYS})
+            if check.size == 0
             else score_hours(check, best.hourly_commitment_usd, terms, FORECAST_CHECK_DAYS)
         )
         months = terms.term_months

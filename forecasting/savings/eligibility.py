@@ -71,19 +71,16 @@ def eligible_rows(rows: pd.DataFrame, offering: str) -> pd.DataFrame:
         raise InputError(
             f"unknown offering {offering!r}. Try: {', '.join(COVERS)}", parameter="offering"
         )
-    text = {
-        c: rows[c].fillna("").astype(str) for c in ("ServiceName", "SkuId", "ChargeDescription")
-    }
-    kind = [
-        usage_kind(s, k, d)
-        for s, k, d in zip(
-            text["ServiceName"], text["SkuId"], text["ChargeDescription"], strict=True
-        )
-    ]
-    family = [
-        instance_family(k, d) for k, d in zip(text["SkuId"], text["ChargeDescription"], strict=True)
-    ]
-    out = rows.assign(kind=kind, family=family)
+    # Classified once per distinct (service, SKU, description): an hourly CUR repeats them.
+    service, sku, description = (
+        rows[c].fillna("").astype(str) for c in ("ServiceName", "SkuId", "ChargeDescription")
+    )
+    keys = list(zip(service, sku, description, strict=True))
+    found = {k: (usage_kind(*k), instance_family(k[1], k[2])) for k in set(keys)}
+    out = rows.assign(
+        kind=pd.Series([found[k][0] for k in keys], index=rows.index, dtype=object),
+        family=pd.Series([found[k][1] for k in keys], index=rows.index, dtype=object),
+    )
     out = out[out["kind"].isin(COVERS[offering])].copy()
     if offering in FAMILY_SCOPED:
         region = out["RegionId"].fillna("any region").astype(str)

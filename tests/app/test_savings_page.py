@@ -113,8 +113,9 @@ def test_page_numbers_match_the_cli(
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
     lines.to_csv(tmp_path / "stated.csv", index=False)
+    month = str(at.selectbox(key="sv_month").value)
     cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"),
-                  "--db", str(demo_db))  # fmt: skip
+                  "--base-month", month, "--db", str(demo_db))  # fmt: skip
     stated = table(at, "initiative", "Reserved instances")
     same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 2)
     assert stated["flags"].tolist() == cli["flags"].tolist()
