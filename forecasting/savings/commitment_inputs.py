@@ -92,14 +92,14 @@ def within_day_profile(
         if length <= pd.Timedelta(hours=1):
             found = eligibility.hourly_profile(eligibility.to_hours(rows))
             if found:
-                return found, "hourly line items"
+                return found, "from the hourly line items"
     since = (end - pd.Timedelta(days=60)).date()
     for metric in _PROFILE_METRICS:
         if metric in store.stored_metrics():
             found = eligibility.hourly_profile(store.hourly_observations(metric, since, end.date()))
             if found:
-                return found, f"hourly {metric} over the last 60 days"
-    return (1.0,), "flat within the day: no hourly usage stored"
+                return found, f"from hourly {metric} over the last 60 days"
+    return (1.0,), "flat (no hourly usage stored)"
 
 
 def scope_usage(rows: pd.DataFrame, profile: tuple[float, ...]) -> list[ScopeUsage]:

@@ -46,21 +46,30 @@ def explain_commitments(result: CommitmentResult) -> str:
     t = result.terms
     return "\n".join(
         [
-            f"- **Usage**: on-demand compute no commitment covers yet, $/h per day; "
+            "- **Eligible usage**, on-demand-equivalent $/h (FOCUS ListCost): a Compute Savings "
+            "Plan covers EC2 instance hours, Fargate and Lambda duration anywhere; an RI covers "
+            "EC2 of one family in one region (one row per scope), never Fargate, transfer or EBS.",
+            "- **AWS's look-back** (the lookback_ columns): every hour of the last N days is a "
+            "candidate level; the commitment that would have saved most over those hours, scored "
+            "on them as AWS reports it: hourly commitment, estimated monthly savings (saving per "
+            "hour x hours per month), utilisation, coverage, break-even if the window repeats. "
+            "The forecast's commitment is scored the same way on the last 30 days.",
+            "- **Forecast method**: total eligible usage, covered and not: "
             f"{forecast_text(result.options, 'its monthly mean')}, over the "
-            f"{t.term_months}-month term. Within a day it follows {result.label.split('; ')[-1]}.",
+            f"{t.term_months}-month term; what commitments owned "
+            f"cover (${t.existing_covered_usd_per_hour:,.2f}/h) comes off hour by hour, so the "
+            "step down when they started is not read as a trend. The c with the highest "
+            "expected saving over every path and hour (the d-quantile of what is left); each "
+            "look-back's c is scored on the same paths beside it.",
             f"- A commitment of c $/h at {t.discount:.1%} off covers up to c / (1 - d) of usage "
             "each hour: **covered** = min(usage, c / (1 - d)); **saving** = covered - c; "
-            "**coverage** = covered / usage; **utilisation** = covered x (1 - d) / c.",
-            "- **Forecast recommendation**: the c with the highest expected saving over every "
-            "path and hour (the d-quantile of usage). **Look-back**: AWS's method, the c that "
-            "would have saved most over the last N days assumed to repeat, scored on the same "
-            "paths.",
-            "- **Break-even month**: the first month whose cumulative cash saving (any upfront "
-            "paid at purchase) is at least 0. **Under P10/P50/P90 demand**: the recommended c "
-            "if usage followed that quantile of the paths every month.",
+            "**coverage** = covered / usage; **utilisation** = covered x (1 - d) / c. Usage within "
+            f"the day: {result.label.split('usage within the day: ')[-1].split(';')[0]}.",
+            "- **Break-even month**: the first month from which the cumulative cash saving (any "
+            "upfront paid at purchase) stays at least 0. **Downside**: the commitment if usage "
+            "followed the P10 of the paths every month.",
             "- **Effective savings rate today** = 1 - EffectiveCost / ListCost of Compute usage.",
-            f"- Prices: {result.label.split('; ')[0]}.",
+            f"- Prices: {result.label.split(' on ')[0]}.",
         ]
     )
 
@@ -75,7 +84,12 @@ def explain_reconciliation(result: ReconcileResult) -> str:
             "- **Same spend**: flagged when two lines act on any of the same spend.",
             "- **Modelled** = the line's percent x what is left of its base after the lines "
             "stacked before it (right-size, CDN, database, others, then commitments), tracked "
-            "service by service so a service inside a group is not saved twice.",
+            "service by service so a service inside a group is not saved twice. A commitment "
+            "line acts only on on-demand usage it can cover (RIs: EC2; Savings Plans: EC2, "
+            "Fargate, Lambda), never on spend a commitment already covers.",
+            f"- **Base month** {result.base_month}: {result.base_month_reason}.",
+            "- A line with only a percent states percent x its base in dollars; every total "
+            "counts it like a line with dollars.",
             f"- **Totals**: stacked {result.stacked_total:,.0f} vs stated "
             f"{result.stated_total:,.0f} vs naive sum {result.naive_total:,.0f} {result.currency} "
             f"a month, of {result.total_spend:,.0f} spend.",

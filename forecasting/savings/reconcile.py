@@ -183,8 +183,15 @@ def _line_flags(
     return flags
 
 
+PLAN_MONTH_TOLERANCE = 0.10
+"""How close an implied base must be to a month's spend to say the plan describes it; fixed,
+so that the flag tolerance changes the flags, never the month they are checked against."""
+
+
 def plan_month(
-    stated: pd.DataFrame, spend_by_month: dict[str, pd.DataFrame], tolerance: float = 0.10
+    stated: pd.DataFrame,
+    spend_by_month: dict[str, pd.DataFrame],
+    tolerance: float = PLAN_MONTH_TOLERANCE,
 ) -> tuple[str, str] | None:
     """The month a stated plan describes, read off its own figures, and why.
 

@@ -342,7 +342,7 @@ def reconcile_stated(
             str(m): part.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
             for m, part in rows.groupby(months)
         }
-        found = plan_month(stated, by_month, options.tolerance)
+        found = plan_month(stated, by_month)
         month, reason = found or (f"{last:%Y-%m}", "the last full month")
         options = dataclasses.replace(options, base_month=month)
     start, end = base_month(store, options.base_month)
@@ -385,11 +385,14 @@ def savings_report(
     """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
 
     def reconciliation() -> ReconcileResult:
+        # The plan is checked against the month its own figures describe, whichever month
+        # the levers are modelled on (the CLI's --base-month chooses another).
+        plan = dataclasses.replace(options, base_month=None)
         if isinstance(stated, str):
-            return reconcile_stated(store, options, stored_stated(store, stated), stated)
+            return reconcile_stated(store, plan, stored_stated(store, stated), stated)
         assert stated is not None
         lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
-        return reconcile_stated(store, options, lines, stated_source)
+        return reconcile_stated(store, plan, lines, stated_source)
 
     return SavingsReport(
         levers=or_excuse(lambda: levers(store, options, forecaster)),

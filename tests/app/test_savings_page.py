@@ -83,7 +83,7 @@ def test_savings_page_renders(savings: AppTest) -> None:
     assert list(demand["demand"]) == ["P10", "P50", "P90"]
     stated = table(at, "initiative", "Reserved instances")
     assert stated["initiative"].iloc[-1] == "Total"
-    assert "4 of 4 lines flagged" in at.warning[0].value
+    assert "3 of 4 lines flagged" in at.warning[0].value  # against the plan's own month
     assert "same spend as line 2 (Right-sizing pods)" in stated["flags"].iloc[0]
     buttons = [b.proto.label for b in at.get("download_button")]
     assert buttons == ["Download the levers (CSV)", "Download the commitments (CSV)",
@@ -113,9 +113,8 @@ def test_page_numbers_match_the_cli(
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
     lines.to_csv(tmp_path / "stated.csv", index=False)
-    month = str(at.selectbox(key="sv_month").value)
     cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"),
-                  "--base-month", month, "--db", str(demo_db))  # fmt: skip
+                  "--db", str(demo_db))  # fmt: skip
     stated = table(at, "initiative", "Reserved instances")
     same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 2)
     assert stated["flags"].tolist() == cli["flags"].tolist()
@@ -139,19 +138,20 @@ def test_a_lever_input_acts_like_set_on_the_cli(
     assert values(waterfall["y"])[1] == pytest.approx(levers.loc["cdn", "monthly_savings"])
 
 
-def test_base_month_and_tolerance_change_the_reconciliation(savings: AppTest) -> None:
+def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
     at = savings
-    at.selectbox(key="sv_month").set_value("2026-02").run()
-    assert at.metric[0].label == "Spend 2026-02"
-    # February 2026 is the month the document's figures describe: only the CDN line's base
-    # is off by more than 10% ($2,000 implied, $812 spent), and the two Compute lines act on
-    # the same spend.
+    # Levers on the last full month; the plan against February 2026, the month the document's
+    # figures describe: only the CDN line's base is off by more than 10% ($2,000 implied,
+    # about $800 spent), and the two Compute lines act on the same spend.
+    assert at.metric[0].label == "Spend 2026-10"
     assert "3 of 4 lines flagged" in at.warning[0].value
+    assert "base month 2026-02 (the month the plan's figures describe" in at.warning[0].value
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
     assert "implied base" not in stated.loc["Reserved instances", "flags"]
     assert "implied base" in stated.loc["CDN cache optimization", "flags"]
     at.number_input(key="sv_tol").set_value(1.0).run()
-    assert "4 of 4 lines flagged" in at.warning[0].value  # the database line is 1.3% off
+    assert "4 of 4 lines flagged" in at.warning[0].value  # the database line is 1.7% off
+    assert "base month 2026-02" in at.warning[0].value  # the tolerance flags, not the month
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
     assert "tolerance 1%" in stated.loc["Database query optimization", "flags"]
 

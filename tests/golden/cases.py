@@ -156,7 +156,6 @@ CASES: tuple[Case, ...] = (
     ),
     _one("savings_stated", "savings", "--stated", f"{INPUTS}/stated.csv", *PATHS),
     _one("savings_stated_stored", "savings", "--stated", "apex-2026", *PATHS),
-    _one("savings_stated_unknown", "savings", "--stated", "apex-2025", *PATHS),
     _one(
         "savings_stated_tolerance",
         "savings",

@@ -132,4 +132,4 @@ def test_hourly_metrics_give_the_within_day_shape(partly_covered: Store) -> None
     # leaves $14 and $2. Busy hours are half the day, so the best level is the $2/h of night.
     assert look["covered_usd_per_hour"] == pytest.approx(2.0)
     assert look["lookback_on_demand_usd_per_hour"] == pytest.approx(8.0)
-    assert "hourly instances" in look["note"]
+    assert "from hourly instances over the last 60 days" in look["note"]

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasting.errors import InputError
-from forecasting.savings.reconcile import lever_of, reconcile, validate_stated
+from forecasting.savings.reconcile import lever_of, plan_month, reconcile, validate_stated
 from forecasting.savings.stacking import Lever, stack, waterfall
 
 # The document's cost breakdown at 50K users, with Compute split across two services and
@@ -312,3 +312,16 @@ def test_reconciled_savings_never_exceed_spend_or_the_naive_sum(
     assert rec.stacked_total <= rec.total_spend + 1e-6
     zero = reconcile(STATED.assign(percent=[0.0, 0.0, 0.0, 0.0]), spend)
     assert zero.stacked_total == 0
+
+
+def test_the_plan_month_is_the_one_its_figures_describe() -> None:
+    # The document's lines imply Compute $4,000, CDN $2,000 and Database $2,000: February's
+    # spend fits three of the four lines, November's (twice the spend) none.
+    months = {"2026-02": SPEND, "2026-11": SPEND.assign(cost=SPEND["cost"] * 2)}
+    found = plan_month(STATED, months)
+    assert found is not None
+    month, why = found
+    assert month == "2026-02" and "3 of 4 implied bases within 10%" in why
+    # Dollars only, or percent only: nothing to read a month off.
+    assert plan_month(STATED.assign(percent=None), months) is None
+    assert plan_month(STATED, {}) is None
