@@ -1,4 +1,8 @@
-"""How a view's figures are headed: cards (label, formatted value, note) and table columns."""
+"""How a view's figures are headed: cards (label, formatted value, note) and raw-frame columns.
+
+Values are formatted by forecasting.presentation; ``Column`` heads a library frame shown as it
+is (a page that shows ``presentation.display_table`` uses its ``ColumnFormat`` instead).
+"""
 
 from __future__ import annotations
 
@@ -36,8 +40,3 @@ class Column:
     format: str | None = None
     """A printf number format ("%.0f"), "percent" (a fraction shown in %), "date", "wide"
     (long text), or None: as stored."""
-
-
-def money(value: float, currency: str, digits: int = 0) -> str:
-    """``12,345 USD``: thousands separators and the currency, never assumed."""
-    return f"{value:,.{digits}f} {currency}"

@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecasting.capacity.service import Forecaster, or_excuse, run_models
 from forecasting.interface import Excuse
+from forecasting.presentation import format_money
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -23,7 +24,7 @@ from forecasting.savings.service import (
 )
 from forecasting.store import Store
 from forecasting.views.assumptions import Choices, forecast_text, settings_text
-from forecasting.views.display import Card, Column, money
+from forecasting.views.display import Card, Column
 
 
 @dataclass(frozen=True)
@@ -135,15 +136,15 @@ def build_savings(
 def lever_cards(r: LeverResult) -> list[Card]:
     cur, esr = r.currency, r.effective_savings_rate
     return [
-        Card(f"Spend {r.base_month}", money(r.spend, cur)),
+        Card(f"Spend {r.base_month}", format_money(r.spend, cur, cents=False)),
         Card(
             "Stacked savings / month",
-            money(r.stacked_total, cur),
+            format_money(r.stacked_total, cur, cents=False),
             f"{100 * r.stacked_total / r.spend:.1f}% of spend",
         ),
         Card(
             "Naive sum / month",
-            money(r.naive_total, cur),
+            format_money(r.naive_total, cur, cents=False),
             f"{r.naive_total - r.stacked_total:+,.0f} counted twice",
         ),
         Card(
@@ -173,7 +174,10 @@ def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
     """The recommended commitment: size, coverage, utilisation, break-even."""
     best = r.table.iloc[0]
     return [
-        Card("Recommended commitment", f"{money(best['hourly_commitment_usd'], cur, 2)}/h"),
+        Card(
+            "Recommended commitment",
+            f"{format_money(best['hourly_commitment_usd'], cur, cents=True)}/h",
+        ),
         Card("Coverage", f"{best['coverage']:.0%}"),
         Card("Utilisation", f"{best['utilisation']:.0%}"),
         Card("Break-even month", str(best["break_even_month"])),
@@ -214,17 +218,17 @@ def reconciliation_cards(r: ReconcileResult) -> list[Card]:
     return [
         Card(
             "Stated savings / month",
-            money(r.stated_total, cur),
+            format_money(r.stated_total, cur, cents=False),
             f"{r.stated_total * pct:.1f}% of spend",
         ),
         Card(
             "Modelled, stacked",
-            money(r.stacked_total, cur),
+            format_money(r.stacked_total, cur, cents=False),
             f"{r.stacked_total * pct:.1f}% of spend",
         ),
         Card(
             "Naive sum of the lines",
-            money(r.naive_total, cur),
+            format_money(r.naive_total, cur, cents=False),
             f"{r.naive_total - r.stacked_total:+,.0f} counted twice",
         ),
     ]
