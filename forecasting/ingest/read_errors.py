@@ -123,12 +123,18 @@ def gzip_damage(path: Path) -> str | None:
 
 
 def first_row(
-    path: Path, column: str, predicate: str, params: Sequence[Any] = ()
+    path: Path,
+    column: str,
+    predicate: str,
+    params: Sequence[Any] = (),
+    *,
+    other: str | None = None,
 ) -> tuple[int, str | None] | None:
     """(data row counted from 1, text) of the first row where ``predicate`` holds for ``v``.
 
-    ``v`` is the column's raw text. For the error path only: it reads the column again, on a
-    connection of its own, since the run's transaction may be aborted by the error it explains.
+    ``v`` is the column's raw text (``w`` that of column ``other``, when given). For the error
+    path only: it reads the column again, on a connection of its own, since the run's
+    transaction may be aborted by the error it explains.
     ``predicate`` must be a fixed SQL fragment over ``v``; values go in ``params``.
     """
     scratch = duckdb.connect()
@@ -136,8 +142,9 @@ def first_row(
         scratch.execute("SET TimeZone = 'UTC'")
         if is_parquet(path):
             value = f"nullif(CAST({quote(column)} AS VARCHAR), '')"
+            second = f"nullif(CAST({quote(other or column)} AS VARCHAR), '')"
             source = (
-                f"SELECT file_row_number + 1 AS r, {value} AS v "  # noqa: S608
+                f"SELECT file_row_number + 1 AS r, {value} AS v, {second} AS w "  # noqa: S608
                 "FROM read_parquet(?, file_row_number = true)"
             )
             sql = f"SELECT r, v FROM ({source}) WHERE {predicate} ORDER BY r LIMIT 1"  # noqa: S608
@@ -145,7 +152,8 @@ def first_row(
         else:
             # A table keeps the file's order in its rowid, which a plain query does not promise.
             scratch.execute(
-                f"CREATE TABLE located AS SELECT {quote(column)} AS v "  # noqa: S608
+                f"CREATE TABLE located AS SELECT {quote(column)} AS v, "  # noqa: S608
+                f"{quote(other or column)} AS w "
                 "FROM read_csv(?, header = true, all_varchar = true, nullstr = ?, delim = ',', "
                 "quote = '\"', escape = '\"', null_padding = true)",
                 [str(path), list(NULL_STRINGS)],

@@ -13,8 +13,10 @@ import pytest
 from forecasting.errors import InputError
 from forecasting.ingest.focus import load_focus
 from forecasting.store import Store
-from tests.conftest import table_checksums
+from tests.conftest import SHARED_DATA, table_checksums
 from tests.ingest import billing_fixtures as fx
+
+CUR2_HEADER = SHARED_DATA / "cur" / "cur2-header.txt"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,16 @@ def cur(tmp: Path, **changes: dict[str, str]) -> list[Path]:
     for key, change in changes.items():
         rows[int(key[1:]) - 1] |= change
     return [fx.write_csv(rows, tmp / "bad.csv", fx.CUR_LEGACY_HEADER)]
+
+
+def cur2_full(tmp: Path, **changes: dict[str, str]) -> list[Path]:
+    """CUR 2.0 rows under the full 113-column header of a real export, row ``rN`` changed."""
+    header = CUR2_HEADER.read_text().splitlines()[0].split(",") if CUR2_HEADER.exists() else []
+    rows = [dict.fromkeys(header, "") | r for r in fx.cur2_rows()]
+    for key, change in changes.items():
+        rows[int(key[1:]) - 1] |= change
+    extra = [c for c in rows[0] if c not in header]
+    return [fx.write_csv(rows, tmp / "bad.csv", header + extra)]
 
 
 def truncated_gzip(tmp: Path) -> list[Path]:
@@ -168,6 +180,77 @@ CASES = {
         good_then_bad, "cannot read 'oops' as a number", "b-bad.csv", 3, "BilledCost"
     ),
     "FOCUS and CUR together": Broken(focus_and_cur, "mix FOCUS and CUR exports"),
+    # Values that read but would poison the store (issue 12, items 1 and 2).
+    "year 9999": Broken(
+        lambda t: focus(t, r5={"ChargePeriodStart": "9999-12-31 23:00:00",
+                               "ChargePeriodEnd": "9999-12-31 23:59:59"}),
+        "1 line items have a date outside 1990-01-01..2100-12-31", "bad.csv", 5,
+        "ChargePeriodStart",
+    ),
+    "year 0001": Broken(
+        lambda t: focus(t, r7={"ChargePeriodStart": "0001-01-01T00:00:00Z"}),
+        "a date outside 1990-01-01..2100-12-31", "bad.csv", 7, "ChargePeriodStart",
+    ),
+    "billing period in 2999": Broken(
+        lambda t: focus(t, r2={"BillingPeriodEnd": "2999-01-01T00:00:00Z"}),
+        "a date outside", "bad.csv", 2, "BillingPeriodEnd",
+    ),
+    "charge ends before it starts": Broken(
+        lambda t: focus(t, r4={"ChargePeriodEnd": "2024-09-01T00:00:00Z"}),
+        "1 line items have a charge period that ends before it starts", "bad.csv", 4,
+        "ChargePeriodEnd",
+    ),
+    "charge after its billing period": Broken(
+        lambda t: focus(t, r3={"ChargePeriodStart": "2024-12-01T00:00:00Z",
+                               "ChargePeriodEnd": "2024-12-02T00:00:00Z"}),
+        "a charge that starts after its billing period ends", "bad.csv", 3, "ChargePeriodStart",
+    ),
+    "billing period ends before it starts": Broken(
+        lambda t: focus(t, r6={"BillingPeriodEnd": "2024-08-01T00:00:00Z"}),
+        "a billing period that ends before it starts", "bad.csv", 6, "BillingPeriodEnd",
+    ),
+    "NaN quantity": Broken(
+        lambda t: focus(t, r4={"ConsumedQuantity": "NaN"}),
+        "1 line items have a quantity that is not a finite number", "bad.csv", 4,
+        "ConsumedQuantity",
+    ),
+    "infinite quantity": Broken(
+        lambda t: focus(t, r8={"ConsumedQuantity": "-inf"}),
+        "not a finite number", "bad.csv", 8, "ConsumedQuantity",
+    ),
+    "quantity 1e309": Broken(
+        lambda t: focus(t, r9={"ConsumedQuantity": "1e309"}),
+        "not a finite number", "bad.csv", 9, "ConsumedQuantity",
+    ),
+    "cost with 16 decimals": Broken(
+        lambda t: focus(t, r4={"BilledCost": "0.0000000000000001"}),
+        "a cost with more than 12 decimal places", "bad.csv", 4, "BilledCost",
+    ),
+    "cost of a quadrillion": Broken(
+        lambda t: focus(t, r5={"ListCost": "2000000000000000"}),
+        "a cost of 1e15 or more", "bad.csv", 5, "ListCost",
+    ),
+    "costs whose sum overflows": Broken(
+        lambda t: focus(t, **{f"r{i}": {"BilledCost": "5" + "0" * 19} for i in (3, 4, 5, 6)}),
+        "a cost of 1e15 or more", "bad.csv", 3, "BilledCost",
+    ),
+    "cost beyond 20 digits": Broken(
+        lambda t: focus(t, r2={"BilledCost": "99999999999999999999999999.9"}),
+        "cannot read '99999999999999999999999999.9' as a number", "bad.csv", 2, "BilledCost",
+    ),
+    "CUR costs whose sum overflows": Broken(
+        lambda t: cur(t, **{f"r{i}": {"lineItem/UnblendedCost": "9" * 25} for i in (2, 3)}),
+        "a cost of 1e15 or more", "bad.csv", 2, "lineItem/UnblendedCost",
+    ),
+    "CUR date in 9999": Broken(
+        lambda t: cur(t, r3={"lineItem/UsageStartDate": "9999-12-31T00:00:00.000Z"}),
+        "a date outside", "bad.csv", 3, "lineItem/UsageStartDate",
+    ),
+    "CUR 2.0 impossible date": Broken(
+        lambda t: cur2_full(t, r2={"line_item_usage_start_date": "2026-13-45T99:00:00Z"}),
+        "cannot read '2026-13-45T99:00:00Z' as a date/time", "bad.csv", 2,
+        "line_item_usage_start_date",
+    ),
 }  # fmt: skip
 
 

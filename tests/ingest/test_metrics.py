@@ -160,6 +160,14 @@ BROKEN: dict[str, tuple[Callable[[Path], Path], dict[str, object], str, int | No
     ),
     "empty file": (lambda t: write(t, "m.csv", ""), {}, "the file is empty", None, None),
     "truncated gzip": (truncated_gzip, {}, "truncated or corrupt gzip", None, None),
+    "year 0000": (
+        lambda t: write(t, "m.csv", GOOD + "0000-01-01 00:00:00,4\n"), {},
+        "1 rows have a timestamp outside 1990-01-01..2100-12-31", 4, "timestamp",
+    ),
+    "year 9999": (
+        lambda t: write(t, "m.csv", GOOD + "9999-12-31T23:00:00Z,4\n"), {},
+        "a timestamp outside 1990-01-01..2100-12-31", 4, "timestamp",
+    ),
 }  # fmt: skip
 
 

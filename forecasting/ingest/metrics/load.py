@@ -19,7 +19,14 @@ from forecasting.ingest.read_errors import (
     raise_csv_rejects,
     read_error,
 )
-from forecasting.ingest.sql import fetch_one, quote, typed_sql
+from forecasting.ingest.sql import (
+    FIRST_DAY,
+    LAST_DAY,
+    fetch_one,
+    outside_dates_sql,
+    quote,
+    typed_sql,
+)
 from forecasting.interface import IngestResult
 from forecasting.store.metrics import canonical_dimensions
 
@@ -181,13 +188,19 @@ def _check(
     time_col, value_col = columns
     stats = fetch_one(
         con,
-        "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "
-        "count(*) FILTER (WHERE isnan(value) OR isinf(value)) FROM _metric_in",
+        "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "  # noqa: S608
+        "count(*) FILTER (WHERE isnan(value) OR isinf(value)), "
+        f"count(*) FILTER (WHERE {outside_dates_sql('ts')}) FROM _metric_in",
     )
     assert stats is not None
-    no_time, no_value, not_finite = (int(x) for x in stats)
+    no_time, no_value, not_finite, outside = (int(x) for x in stats)
     if no_time:
         raise _located(files, time_col, "v IS NULL", f"{no_time} rows have no timestamp")
+    if outside:
+        raise _located(
+            files, time_col, outside_dates_sql("v", text=True),
+            f"{outside} rows have a timestamp outside {FIRST_DAY}..{LAST_DAY}",
+        )  # fmt: skip
     if not_finite:
         raise _located(
             files, value_col, "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",
