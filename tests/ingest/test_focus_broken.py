@@ -61,6 +61,27 @@ def cur2_full(tmp: Path, **changes: dict[str, str]) -> list[Path]:
     return [fx.write_csv(rows, tmp / "bad.csv", header + extra)]
 
 
+def damaged(
+    change: Callable[[bytes], bytes], name: str = "bad.csv"
+) -> Callable[[Path], list[Path]]:
+    """The FOCUS fixture's bytes, changed: a file cut short, a stray quote, other encodings."""
+
+    def build(tmp: Path) -> list[Path]:
+        data = fx.write_csv(fx.focus_rows(), tmp / "whole.csv", fx.FOCUS_HEADER).read_bytes()
+        (tmp / "whole.csv").unlink()
+        (tmp / name).write_bytes(change(data))
+        return [tmp / name]
+
+    return build
+
+
+def cut_in_fourth_tags(data: bytes) -> bytes:
+    """Cut inside the quoted JSON Tags of data row 4 (lines 0..3 are header and rows 1-3)."""
+    row4 = data.split(b"\n", 4)
+    start = len(b"\n".join(row4[:4])) + 1
+    return data[: data.index(b'""team', start)]
+
+
 def truncated_gzip(tmp: Path) -> list[Path]:
     rows = fx.focus_rows() * 300
     full = fx.write_csv(rows, tmp / "full.csv.gz", fx.FOCUS_HEADER).read_bytes()
@@ -251,6 +272,28 @@ CASES = {
         "cannot read '2026-13-45T99:00:00Z' as a date/time", "bad.csv", 2,
         "line_item_usage_start_date",
     ),
+    # Files DuckDB cannot parse: the error path must explain, never crash (issue 12, 4 and 8).
+    "truncated inside a quoted field": Broken(
+        damaged(cut_in_fourth_tags), "ends inside a quoted field after row 3 (truncated?)",
+        "bad.csv",
+    ),
+    "unbalanced quote": Broken(
+        damaged(lambda d: d.replace(b",Acme,", b',"Acme,', 1)), "an unbalanced quote in row 1",
+        "bad.csv",
+    ),
+    "bare CR splits a row": Broken(
+        damaged(lambda d: d.replace(b",Acme,", b",Ac\rme,", 1)),
+        "row 1 has 3 cells where the header has 23", "bad.csv",
+    ),
+    "Latin-1 byte": Broken(
+        damaged(lambda d: d.replace(b"per hour", "per h\u00f6ur".encode("latin-1"), 1)),
+        "byte 0xf6 in row 1 is not UTF-8", "bad.csv",
+    ),
+    "small truncated gzip": Broken(
+        damaged(lambda d: gzip.compress(d * 20)[:1500], "bad.csv.gz"),
+        "truncated or corrupt gzip file (it stops before its end); it ends after data row",
+        "bad.csv.gz",
+    ),
 }  # fmt: skip
 
 
@@ -297,5 +340,6 @@ def test_truncated_gzip_says_how_far_it_got(tmp_path: Path) -> None:
     with gzip.open(path, "rt") as handle, pytest.raises(EOFError):
         handle.read()
     store = Store()
-    with pytest.raises(InputError, match=r"it ends after data row \d+"):
+    with pytest.raises(InputError, match=r"it ends after data row \d+") as err:
         load_focus(store, [path])
+    assert "data row 0:" not in str(err.value)

@@ -160,6 +160,10 @@ BROKEN: dict[str, tuple[Callable[[Path], Path], dict[str, object], str, int | No
     ),
     "empty file": (lambda t: write(t, "m.csv", ""), {}, "the file is empty", None, None),
     "truncated gzip": (truncated_gzip, {}, "truncated or corrupt gzip", None, None),
+    "duplicate header": (
+        lambda t: write(t, "m.csv", "timestamp,value,value\n2024-01-01,1,2\n"), {},
+        "the header names this column twice", None, "value",
+    ),
     "year 0000": (
         lambda t: write(t, "m.csv", GOOD + "0000-01-01 00:00:00,4\n"), {},
         "1 rows have a timestamp outside 1990-01-01..2100-12-31", 4, "timestamp",

@@ -106,6 +106,9 @@ def _columns(
     con: duckdb.DuckDBPyConnection, files: list[Path], time: str | None, value: str | None
 ) -> tuple[str, str]:
     columns = _header(con, files[0])
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:  # DuckDB's sniffer would answer with 20 lines of its own
+        raise InputError("the header names this column twice", file=str(files[0]), column=twice[0])
     for other in files[1:]:
         if _header(con, other) != columns:
             raise InputError(f"the columns differ from those of {files[0]}", file=str(other))
