@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import glob
 import gzip
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -50,6 +51,20 @@ def expand_paths(patterns: Sequence[str | Path]) -> list[Path]:
         for match in matches:
             found.setdefault(match, None)
     return list(found)
+
+
+def duckdb_path(path: str | Path) -> str:
+    """The path as DuckDB must be given it to read exactly that file.
+
+    DuckDB treats ``*``, ``?`` and ``[`` in any path as a glob, so ``x*.csv`` would read its
+    neighbours too; each is escaped as a one-character class (``[*]``).
+    """
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
+def literal_path(text: str) -> str:
+    """Undo ``duckdb_path`` (for the paths DuckDB reports back)."""
+    return re.sub(r"\[([*?\[])\]", r"\1", text)
 
 
 def split_s3_url(url: str) -> tuple[str, str]:

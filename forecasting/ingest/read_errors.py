@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from forecasting.errors import InputError
-from forecasting.ingest.files import NULL_STRINGS, is_parquet, not_utf8
+from forecasting.ingest.files import NULL_STRINGS, duckdb_path, is_parquet, literal_path, not_utf8
 from forecasting.ingest.sql import fetch_one, quote
 
 
@@ -47,7 +47,8 @@ def raise_csv_rejects(
     )
     if row is None:
         return
-    path, line, kind, raw, message, total = row
+    reported, line, kind, raw, message, total = row
+    path = literal_path(str(reported))
     more = f" ({total} rows have problems; this is the first)" if total > 1 else ""
     column, text = None, message
     if kind == "CAST" and raw is not None:
@@ -97,7 +98,7 @@ def read_error(exc: duckdb.Error, files: Sequence[Path]) -> InputError:
     """Turn a DuckDB read failure into one line naming the file and, if it can, the damage."""
     text = str(exc)
     for path in files:
-        if str(path) in text or len(files) == 1:
+        if str(path) in text or duckdb_path(path) in text or len(files) == 1:
             damage = file_damage(path)
             if damage:
                 return InputError(damage, file=str(path))
@@ -221,7 +222,7 @@ def _first_row(
             "FROM read_parquet(?, file_row_number = true)"
         )
         sql = f"SELECT r, v FROM ({source}) WHERE {predicate} ORDER BY r LIMIT 1"  # noqa: S608
-        row = fetch_one(scratch, sql, [str(path), *params])
+        row = fetch_one(scratch, sql, [duckdb_path(path), *params])
     else:
         # A table keeps the file's order in its rowid, which a plain query does not promise.
         scratch.execute(
@@ -229,7 +230,7 @@ def _first_row(
             f"{quote(other or column)} AS w "
             "FROM read_csv(?, header = true, all_varchar = true, nullstr = ?, delim = ',', "
             "quote = '\"', escape = '\"', null_padding = true)",
-            [str(path), list(NULL_STRINGS)],
+            [duckdb_path(path), list(NULL_STRINGS)],
         )
         row = fetch_one(
             scratch,

@@ -343,3 +343,19 @@ def test_truncated_gzip_says_how_far_it_got(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"it ends after data row \d+") as err:
         load_focus(store, [path])
     assert "data row 0:" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["x*.csv", "x?.csv", "x[1].csv"])
+def test_a_file_named_like_a_glob_is_read_alone(tmp_path: Path, name: str) -> None:
+    """DuckDB globs `*`, `?` and `[` in any path: `x*.csv` must not read `x1.csv` too."""
+    for neighbour in ("x1.csv", "xa.csv"):
+        fx.write_csv(fx.focus_rows(days=2), tmp_path / neighbour, fx.FOCUS_HEADER)
+    path = fx.write_csv(fx.focus_rows(), tmp_path / name, fx.FOCUS_HEADER)
+    store = Store()
+    assert load_focus(store, [path]).rows == len(fx.focus_rows())
+    rows = fx.focus_rows()
+    rows[2] |= {"BilledCost": "oops"}
+    fx.write_csv(rows, path, fx.FOCUS_HEADER)
+    with pytest.raises(InputError) as err:
+        load_focus(store, [path])
+    assert (err.value.file, err.value.row, err.value.column) == (str(path), 3, "BilledCost")

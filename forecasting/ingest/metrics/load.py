@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from forecasting.errors import InputError
-from forecasting.ingest.files import NULL_STRINGS, expand_paths, is_parquet, read_csv_header
+from forecasting.ingest.files import (
+    NULL_STRINGS,
+    duckdb_path,
+    expand_paths,
+    is_parquet,
+    read_csv_header,
+)
 from forecasting.ingest.metrics import helpers, settings
 from forecasting.ingest.progress import ProgressCallback, Reporter, watch_query
 from forecasting.ingest.read_errors import (
@@ -96,7 +102,7 @@ def _unit(store: Store, metric: str, unit: str | None) -> str:
 def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     if is_parquet(path):
         try:
-            return list(con.read_parquet(str(path)).columns)
+            return list(con.read_parquet(duckdb_path(path)).columns)
         except duckdb.Error as exc:
             raise InputError(f"cannot read this Parquet file: {exc}", file=str(path)) from None
     return read_csv_header(path)
@@ -165,11 +171,11 @@ def _stage_file(
 ) -> None:
     time_col, value_col = columns
     if is_parquet(path):
-        rel = con.read_parquet(str(path))
+        rel = con.read_parquet(duckdb_path(path))
         raw_type = str(rel.types[rel.columns.index(time_col)])
     else:
         rel = con.read_csv(
-            str(path), header=True, columns=declared[str(path)], store_rejects=True,
+            duckdb_path(path), header=True, columns=declared[str(path)], store_rejects=True,
             na_values=list(NULL_STRINGS), delimiter=",", quotechar='"', escapechar='"',
         )  # fmt: skip
         raw_type = "TIMESTAMPTZ"
