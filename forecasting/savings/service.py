@@ -15,7 +15,6 @@ from forecasting.capacity.service import (
     load_catalogue,
     load_savings_scenario,
     notes_of,
-    or_excuse,
     run_models,
     scenario_label,
 )
@@ -364,43 +363,6 @@ def reconcile_stated(
     )
 
 
-# -- the Savings page -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SavingsReport:
-    """Levers, commitments and a stated plan; a part that cannot be computed is an Excuse."""
-
-    levers: LeverResult | Excuse
-    commitments: CommitmentResult | Excuse
-    reconciliation: ReconcileResult | Excuse | None
-    """None when no stated plan was given."""
-
-
-def savings_report(
-    store: Store,
-    options: SavingsOptions,
-    stated: str | bytes | pd.DataFrame | None = None,
-    forecaster: Forecaster = run_models,
-    stated_source: str = "uploaded file",
-) -> SavingsReport:
-    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
-
-    def reconciliation() -> ReconcileResult:
-        # The plan is checked against the month its own figures describe, whichever month
-        # the levers are modelled on (the CLI's --base-month chooses another).
-        plan = dataclasses.replace(options, base_month=None)
-        if isinstance(stated, str):
-            return reconcile_stated(store, plan, stored_stated(store, stated), stated)
-        assert stated is not None
-        lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
-        return reconcile_stated(store, plan, lines, stated_source)
-
-    return SavingsReport(
-        levers=or_excuse(lambda: levers(store, options, forecaster)),
-        commitments=or_excuse(lambda: commitments(store, options, forecaster)),
-        reconciliation=None if stated is None else or_excuse(reconciliation),
-    )
-
-
 __all__ = [
     "COMMITMENT_COLUMNS",
     "LEVER_COLUMNS",
@@ -408,13 +370,11 @@ __all__ = [
     "LeverResult",
     "ReconcileResult",
     "SavingsOptions",
-    "SavingsReport",
     "commitments",
     "find_stated",
     "levers",
     "read_stated",
     "reconcile_stated",
     "savings_rate_text",
-    "savings_report",
     "stored_stated",
 ]

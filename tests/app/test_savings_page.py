@@ -63,14 +63,18 @@ def test_savings_page_renders(savings: AppTest) -> None:
     assert at.title[0].value == "Savings"
     assert [h.value for h in at.subheader] == [
         "Levers, stacked without double counting",
-        "Commitments sized on the forecast",
+        "Commitments: the forecast beside AWS's look-back",
         "Stated plan reconciliation",
         "Lever inputs",
     ]
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["Spend 2026-10", "Stacked savings / month", "Naive sum / month",
                           "Effective savings rate today (Compute)"]  # fmt: skip
-    assert labels[4:8] == ["Recommended commitment", "Coverage", "Utilisation", "Break-even month"]
+    assert labels[4:8] == ["Recommended commitment", "Expected savings / month", "Utilisation",
+                           "Break-even month"]  # fmt: skip
+    # AWS's recommendation in its own terms beside it, on the last 30 days' hourly usage.
+    assert labels[8:12] == ["AWS look-back, 30 days", "Estimated savings / month",
+                            "Estimated utilisation", "Break-even month (look-back)"]  # fmt: skip
     levers = table(at, "lever", "right-size")
     assert list(levers["lever"]) == LEVERS
     waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"]
@@ -109,6 +113,7 @@ def test_page_numbers_match_the_cli(
     methods = table(at, "method", "forecast")
     columns = ["hourly_commitment_usd", "coverage", "utilisation", "savings_lower_usd"]
     same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 4)
+    same_numbers(methods, cli, ["lookback_monthly_savings_usd", "lookback_utilisation"], 4)
     assert methods["break_even_month"].tolist() == cli["break_even_month"].astype(str).tolist()
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
