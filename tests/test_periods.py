@@ -56,6 +56,8 @@ def test_today_is_never_a_full_day() -> None:
     assert last_full_day(date(2026, 12, 1), today=date(2026, 12, 1)) == NOV_30
     assert last_full_day(NOV_30, today=date(2026, 12, 1)) == NOV_30
     assert last_full_day(date(2026, 11, 20), today=date(2026, 12, 1)) == date(2026, 11, 20)
+    # A demo drawn ahead of the clock is taken as it stands.
+    assert last_full_day(date(2027, 1, 15), today=date(2026, 12, 1)) == date(2027, 1, 15)
     assert last_full_day(None) is None
     assert first_incomplete(None, Freq.MONTH) == date.min
 
