@@ -1,4 +1,4 @@
-"""The Overview page's numbers: this month's spend, run-rate, cost by group, trends, freshness."""
+"""The Overview page: this month's spend, run-rate, cost by group, trends, freshness."""
 
 from __future__ import annotations
 
@@ -13,30 +13,61 @@ from forecasting.store import Store
 
 
 @dataclass(frozen=True)
-class Overview:
-    """Headline figures for the cost review, in ``currency``; months are calendar months of
-    ChargePeriodStart (UTC) and cost is FOCUS EffectiveCost (amortized) unless stated."""
+class OverviewView:
+    """Headline figures for the cost review. Money is in ``currency`` (the billing currency);
+    months are calendar months of ChargePeriodStart (UTC) and cost is FOCUS EffectiveCost
+    (amortized) unless stated."""
 
     currency: str
+    """The billing currency, e.g. "USD"."""
     as_of: date
     """Last day with cost data."""
-    month_to_date_usd: float
-    """Spend from the 1st of ``as_of``'s month to ``as_of`` inclusive."""
-    run_rate_usd: float
-    """Month-to-date spend scaled to the whole month: mtd / days elapsed x days in month."""
+    month_to_date_cost: float
+    """Spend from the 1st of ``as_of``'s month to ``as_of`` inclusive, in ``currency``."""
+    run_rate_cost: float
+    """Month-to-date spend scaled to the whole month (mtd / days elapsed x days in month),
+    in ``currency``."""
     last_month: str
-    last_month_usd: float
-    previous_month_usd: float
+    """The last full month, ``YYYY-MM`` (the running month once it has ended)."""
+    last_month_cost: float
+    """Spend in ``last_month``, in ``currency``."""
+    previous_month_cost: float
+    """Spend in the month before ``last_month``, in ``currency``."""
     by_group: pd.DataFrame
     """Last full month by cost group: ``group, monthly_cost, percent`` (the document's table)."""
     monthly_by_group: pd.DataFrame
-    """``ds, group, value`` for every month."""
+    """``ds, group, value`` for every month (value in ``currency``)."""
     trends: pd.DataFrame
     """Daily ``ds, users, requests_per_second, requests_per_second_peak`` (missing days NaN)."""
     freshness: pd.DataFrame
+    """Per source: last day with data and rows stored (the store's freshness table)."""
+
+    @property
+    def users_week_average(self) -> float | None:
+        """Mean daily users over the last 7 days with data (None: no users stored)."""
+        if self.trends.empty or "users" not in self.trends:
+            return None
+        return float(self.trends.dropna(subset=["users"]).tail(7)["users"].mean())
+
+    @property
+    def traffic_columns(self) -> list[str]:
+        """The req/s columns ``trends`` holds (average, peak)."""
+        return [c for c in ("requests_per_second", "requests_per_second_peak") if c in self.trends]
+
+    @property
+    def notes(self) -> str:
+        """How the figures are computed (Markdown)."""
+        return f"""
+- Cost is FOCUS **{cost_basis_note()}**, summed per calendar month of ChargePeriodStart (UTC),
+  in {self.currency}. Data runs to **{self.as_of}**.
+- **Run-rate** = spend this month to date / days elapsed ({self.as_of.day}) x days in the month.
+- **Cost groups** map provider, service, ServiceCategory or tags to budget categories by rules
+  (first match wins); spend no rule matches shows as *Unallocated*.
+- Users and requests/s are daily values; gaps are days with no data, never zeros.
+"""
 
 
-def build_overview(store: Store) -> Overview | Excuse:
+def build_overview(store: Store) -> OverviewView | Excuse:
     """Everything the Overview page shows, or why it cannot be shown yet."""
     last = store.last_day("cost")
     if last is None:
@@ -49,14 +80,14 @@ def build_overview(store: Store) -> Overview | Excuse:
     last_full = month_start if complete else (month_start - timedelta(days=1)).replace(day=1)
     previous = (last_full - timedelta(days=1)).replace(day=1)
     totals = monthly.groupby("ds")["y"].sum()
-    return Overview(
+    return OverviewView(
         currency=currency,
         as_of=last,
-        month_to_date_usd=float(this_month),
-        run_rate_usd=float(this_month) / last.day * days_in_month,
+        month_to_date_cost=float(this_month),
+        run_rate_cost=float(this_month) / last.day * days_in_month,
         last_month=last_full.strftime("%Y-%m"),
-        last_month_usd=float(totals.get(pd.Timestamp(last_full), 0.0)),
-        previous_month_usd=float(totals.get(pd.Timestamp(previous), 0.0)),
+        last_month_cost=float(totals.get(pd.Timestamp(last_full), 0.0)),
+        previous_month_cost=float(totals.get(pd.Timestamp(previous), 0.0)),
         by_group=_group_table(monthly, last_full),
         monthly_by_group=monthly.rename(columns={"unique_id": "group", "y": "value"}),
         trends=_trends(store),
