@@ -13,8 +13,9 @@ import pandas as pd
 from forecasting.excel import COVER, Cover, review_pack, sheet_names, workbook_bytes
 from forecasting.export import zip_csvs
 from forecasting.presentation import column_formats
-from forecasting.review import Review, build_review
 from forecasting.store import Store
+from forecasting.views.review import ReviewView as Review
+from forecasting.views.review import build_review
 
 
 def _review(store: Store) -> Review:
