@@ -23,13 +23,7 @@ if len(view.series) > 1:
     shown = st.selectbox("Show", view.series, index=view.series.index(shown))
 one = view.only(shown)
 
-k1, k2, k3 = st.columns(3)
-k1.metric("Model", str(one.table["model"].iloc[0]))
-if not one.chosen.empty:
-    k2.metric(
-        "Backtest MASE", f"{one.chosen['mase'].iloc[0]:.2f}", help="< 1 beats the seasonal naive"
-    )
-    k3.metric(f"Backtest coverage of the {level}% band", f"{one.chosen['coverage'].iloc[0]:.0f}%")
+widgets.cards(one.cards, columns=3)
 
 st.plotly_chart(
     charts.forecast_chart(

@@ -12,18 +12,7 @@ if widgets.excused(view):
     st.stop()
 
 cur = view.currency
-change = view.last_month_cost - view.previous_month_cost
-k1, k2, k3, k4 = st.columns(4)
-k1.metric(f"Spend {view.as_of:%B} to date", f"{view.month_to_date_cost:,.0f} {cur}")
-k2.metric("Run-rate this month", f"{view.run_rate_cost:,.0f} {cur}")
-k3.metric(
-    f"Spend {view.last_month}",
-    f"{view.last_month_cost:,.0f} {cur}",
-    delta=f"{change:+,.0f} {cur} vs previous month",
-    delta_color="inverse",
-)
-if view.users_week_average is not None:
-    k4.metric("Users (7-day average)", f"{view.users_week_average:,.0f}")
+widgets.cards(view.cards, columns=4)
 widgets.explained(view.notes)
 
 left, right = st.columns([2, 3])

@@ -26,24 +26,8 @@ review = state.review(month)
 if widgets.excused(review):
     st.stop()
 
-cur, total, previous = review.currency, review.total, review.previous_total
-running = "" if review.complete else " (month to date)"
-k1, k2, k3 = st.columns(3)
-k1.metric(f"Spend {month}{running}", f"{total:,.0f} {cur}")
-k2.metric(
-    "Previous month" + (", same days" if running else ""),
-    f"{previous:,.0f} {cur}",
-    delta=f"{total - previous:+,.0f} {cur}",
-    delta_color="inverse",
-)
-if isinstance(review.plan, PlanVariance):
-    k3.metric(
-        "Plan of record",
-        f"{review.plan.planned_cost:,.0f} {cur}",
-        delta=f"{review.plan.variance:+,.0f} {cur} actual vs plan",
-        delta_color="inverse",
-    )
-
+cur = review.currency
+widgets.cards(review.cards, columns=3)
 widgets.explained(review.notes)
 
 st.subheader("Month-over-month variance")
@@ -65,11 +49,8 @@ if isinstance(review.plan, PlanVariance):
     plan = review.plan
     st.caption(f"Plan: {plan.plan_name} (id {plan.plan_id})")
     st.dataframe(plan.as_frame(), hide_index=True)
-    if plan.volume_variance is not None and plan.rate_variance is not None:
-        split = {"volume (users)": plan.volume_variance, "rate (cost per user)": plan.rate_variance}
-        v1, v2 = st.columns(2)
-        for column, (label, value) in zip((v1, v2), split.items(), strict=True):
-            column.metric(f"Variance from {label}", f"{value:+,.0f} {cur}")
+    if review.split_cards:
+        widgets.cards(review.split_cards)
 else:
     widgets.excused(review.plan)
 

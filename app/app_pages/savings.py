@@ -19,19 +19,25 @@ from forecasting.savings.service import (
 from forecasting.views import savings as views
 from forecasting.views.assumptions import Choices
 from forecasting.views.display import Column
-from forecasting.views.savings import LEVER_INPUTS, LeverInput, SavingsView, input_options
+from forecasting.views.savings import (
+    LEVER_INPUTS,
+    InputKind,
+    LeverInput,
+    SavingsView,
+    input_options,
+)
 
 widgets.forecast_defaults("sv", DEFAULT_SCENARIO, lookback=[7, 30, 60])
 
 
 def lever_input(spec: LeverInput, value: Any, key: str, choices: list[Any]) -> Any:
-    if spec.kind == "check":
+    if spec.kind is InputKind.CHECK:
         return st.checkbox(spec.label, value, key=key)
-    if spec.kind == "pct":
+    if spec.kind is InputKind.PERCENT:
         shown = None if value is None else round(100 * value, 6)
         out = st.number_input(spec.label, 0.0, 100.0, shown, 5.0, "%g", key, placeholder="not set")
         return None if out is None else out / 100
-    if spec.kind == "num":
+    if spec.kind is InputKind.NUMBER:
         number = None if value is None else float(value)
         return st.number_input(spec.label, 0.0, None, number, key=key, placeholder="not set")
     index = choices.index(value) if value in choices else 0

@@ -9,6 +9,7 @@ import pandas as pd
 
 from forecasting.interface import Excuse
 from forecasting.store import Store
+from forecasting.views.display import Card
 
 # Where the page's series choices point: (metric, cost split).
 SERIES_CHOICES: dict[str, tuple[str, str | None]] = {
@@ -98,6 +99,18 @@ class ForecastView:
     def chosen(self) -> pd.DataFrame:
         """The backtest rows of the models the forecast uses."""
         return self.backtest[self.backtest["selected"]]
+
+    @property
+    def cards(self) -> list[Card]:
+        """The model of the first series, and its backtest MASE and band coverage."""
+        cards = [Card("Model", str(self.table["model"].iloc[0]))]
+        if not self.chosen.empty:
+            row = self.chosen.iloc[0]
+            cards += [
+                Card("Backtest MASE", f"{row['mase']:.2f}", help="< 1 beats the seasonal naive"),
+                Card(f"Backtest coverage of the {self.level:g}% band", f"{row['coverage']:.0f}%"),
+            ]
+        return cards
 
     @property
     def notes(self) -> str:

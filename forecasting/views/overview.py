@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecasting.interface import CostBasis, Excuse, Freq, GroupBy
 from forecasting.store import Store
+from forecasting.views.display import Card, Tone
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,24 @@ class OverviewView:
         if self.trends.empty or "users" not in self.trends:
             return None
         return float(self.trends.dropna(subset=["users"]).tail(7)["users"].mean())
+
+    @property
+    def cards(self) -> list[Card]:
+        """Spend to date, run-rate, the last full month against the one before, users."""
+        cur, change = self.currency, self.last_month_cost - self.previous_month_cost
+        cards = [
+            Card(f"Spend {self.as_of:%B} to date", f"{self.month_to_date_cost:,.0f} {cur}"),
+            Card("Run-rate this month", f"{self.run_rate_cost:,.0f} {cur}"),
+            Card(
+                f"Spend {self.last_month}",
+                f"{self.last_month_cost:,.0f} {cur}",
+                f"{change:+,.0f} {cur} vs previous month",
+                Tone.RISE_IS_BAD,
+            ),
+        ]
+        if self.users_week_average is not None:
+            cards.append(Card("Users (7-day average)", f"{self.users_week_average:,.0f}"))
+        return cards
 
     @property
     def traffic_columns(self) -> list[str]:

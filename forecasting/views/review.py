@@ -20,9 +20,15 @@ from forecasting.variance import (
     top_movers,
     unit_economics,
 )
+from forecasting.views.display import Card, Tone
 
-__all__ = ["ReviewView", "build_anomalies", "build_review", "freeze_plan_of_record",
-           "months_with_cost"]  # fmt: skip
+__all__ = [
+    "ReviewView",
+    "build_anomalies",
+    "build_review",
+    "freeze_plan_of_record",
+    "months_with_cost",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,47 @@ class ReviewView:
     def previous_total(self) -> float:
         """Spend the month before (the same days while this one runs)."""
         return float(self.by_group["previous"].sum())
+
+    @property
+    def cards(self) -> list[Card]:
+        """Spend this month, the month before (the same days while this one runs), the plan."""
+        cur, running = self.currency, not self.complete
+        cards = [
+            Card(
+                f"Spend {self.month}{' (month to date)' if running else ''}",
+                f"{self.total:,.0f} {cur}",
+            ),
+            Card(
+                "Previous month" + (", same days" if running else ""),
+                f"{self.previous_total:,.0f} {cur}",
+                f"{self.total - self.previous_total:+,.0f} {cur}",
+                Tone.RISE_IS_BAD,
+            ),
+        ]
+        if isinstance(self.plan, PlanVariance):
+            cards.append(
+                Card(
+                    "Plan of record",
+                    f"{self.plan.planned_cost:,.0f} {cur}",
+                    f"{self.plan.variance:+,.0f} {cur} actual vs plan",
+                    Tone.RISE_IS_BAD,
+                )
+            )
+        return cards
+
+    @property
+    def split_cards(self) -> list[Card]:
+        """The plan variance split into volume and rate ([] without users in both)."""
+        plan = self.plan
+        if not isinstance(plan, PlanVariance):
+            return []
+        if plan.volume_variance is None or plan.rate_variance is None:
+            return []
+        split = {"volume (users)": plan.volume_variance, "rate (cost per user)": plan.rate_variance}
+        return [
+            Card(f"Variance from {label}", f"{value:+,.0f} {self.currency}")
+            for label, value in split.items()
+        ]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The review's tables by file name, for one zip of CSVs."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,16 @@ from forecasting.views.assumptions import Choices, forecast_text, settings_text
 from forecasting.views.display import Card, Column
 
 
+class InputKind(StrEnum):
+    PERCENT = "pct"
+    """A fraction, shown and typed in %."""
+    NUMBER = "num"
+    """A number; empty means not set."""
+    CHECK = "check"
+    CHOICE = "choice"
+    """One of ``input_options``."""
+
+
 @dataclass(frozen=True)
 class LeverInput:
     """One input of a lever, prefilled from the assumption set's field of the same name."""
@@ -35,38 +46,48 @@ class LeverInput:
     field: str
     """A ``SavingsScenario`` field."""
     label: str
-    kind: str
-    """"pct": a fraction shown in %; "num": a number (empty: not set); "check": a yes/no;
-    "choice": one of ``input_options``."""
+    kind: InputKind
 
 
 LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
-    "right-size": ("Right-size", (
-        LeverInput("instance_type", "Instance type", "choice"),
-        LeverInput("cpu_percentile", "CPU percentile", "num"),
-        LeverInput("cpu_headroom", "CPU headroom %", "pct"),
-        LeverInput("memory_headroom", "Memory headroom %", "pct"),
-    )),
-    "cdn": ("CDN caching", (
-        LeverInput("cdn_provider", "CDN", "choice"),
-        LeverInput("origin_in_aws", "Origin in AWS", "check"),
-        LeverInput("request_hit_ratio", "Request hit ratio now %", "pct"),
-        LeverInput("target_request_hit_ratio", "Target request hit ratio %", "pct"),
-        LeverInput("edge_gb_per_month", "Edge GB/month", "num"),
-    )),
-    "database": ("Database", (
-        LeverInput("database_provider", "Provider", "choice"),
-        LeverInput("database_tier", "Tier", "choice"),
-        LeverInput("query_cpu_reduction", "Less CPU per query %", "pct"),
-        LeverInput("iops_reduction", "Fewer IOPS %", "pct"),
-        LeverInput("database_disk_gb", "Disk GB", "num"),
-    )),
-    "commitments": ("Commitments", (
-        LeverInput("commitment_offering", "Offering", "choice"),
-        LeverInput("commitment_term_years", "Term, years", "choice"),
-        LeverInput("commitment_payment", "Payment", "choice"),
-    )),
-}  # fmt: skip
+    "right-size": (
+        "Right-size",
+        (
+            LeverInput("instance_type", "Instance type", InputKind.CHOICE),
+            LeverInput("cpu_percentile", "CPU percentile", InputKind.NUMBER),
+            LeverInput("cpu_headroom", "CPU headroom %", InputKind.PERCENT),
+            LeverInput("memory_headroom", "Memory headroom %", InputKind.PERCENT),
+        ),
+    ),
+    "cdn": (
+        "CDN caching",
+        (
+            LeverInput("cdn_provider", "CDN", InputKind.CHOICE),
+            LeverInput("origin_in_aws", "Origin in AWS", InputKind.CHECK),
+            LeverInput("request_hit_ratio", "Request hit ratio now %", InputKind.PERCENT),
+            LeverInput("target_request_hit_ratio", "Target request hit ratio %", InputKind.PERCENT),
+            LeverInput("edge_gb_per_month", "Edge GB/month", InputKind.NUMBER),
+        ),
+    ),
+    "database": (
+        "Database",
+        (
+            LeverInput("database_provider", "Provider", InputKind.CHOICE),
+            LeverInput("database_tier", "Tier", InputKind.CHOICE),
+            LeverInput("query_cpu_reduction", "Less CPU per query %", InputKind.PERCENT),
+            LeverInput("iops_reduction", "Fewer IOPS %", InputKind.PERCENT),
+            LeverInput("database_disk_gb", "Disk GB", InputKind.NUMBER),
+        ),
+    ),
+    "commitments": (
+        "Commitments",
+        (
+            LeverInput("commitment_offering", "Offering", InputKind.CHOICE),
+            LeverInput("commitment_term_years", "Term, years", InputKind.CHOICE),
+            LeverInput("commitment_payment", "Payment", InputKind.CHOICE),
+        ),
+    ),
+}
 """Per lever (in stacking order): its title and its inputs."""
 
 

@@ -6,7 +6,7 @@ from forecasting.interface import Excuse
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
 from forecasting.views.assumptions import build_choices
-from forecasting.views.savings import LEVER_INPUTS, build_savings, input_options
+from forecasting.views.savings import LEVER_INPUTS, InputKind, build_savings, input_options
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
 HEADER = b"initiative,category,percent,monthly_savings\n"
@@ -37,7 +37,7 @@ def test_every_lever_input_is_a_scenario_field_with_its_options(demo_store: Stor
     for _, inputs in LEVER_INPUTS.values():
         for spec in inputs:
             value = getattr(made.savings, spec.field)  # every input prefills from the set
-            if spec.kind == "choice":
+            if spec.kind is InputKind.CHOICE:
                 assert value in input_options(spec.field, made, {"database_provider": "Supabase"})
     assert input_options("commitment_offering", made, {}) == ["compute_sp", "ri_standard"]
     assert input_options("commitment_term_years", made, {}) == [1, 3]
