@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from forecasting.capacity.service import Forecaster, ForecastOptions
     from forecasting.savings.catalogue import Catalogue
     from forecasting.savings.scenario import SavingsScenario
+    from forecasting.savings.stacking import Lever
     from forecasting.store import Store
 
 COMMITMENT_COLUMNS = [
@@ -320,4 +321,48 @@ def _label(
         f"{scenario.commitment_offering} {scenario.commitment_term_years}y "
         f"{scenario.commitment_payment} ({catalogue.label()}) on {kinds}; usage within the day: "
         f"{how}; {existing}"
+    )
+
+
+def commitment_lever_from(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    base: float,
+    end: pd.Timestamp,
+    options: ForecastOptions,
+    forecaster: Forecaster,
+) -> Lever:
+    """The forecast method's commitment as a lever; with several scopes (an RI per family
+    and region) their savings add up. No eligible usage is a lever that saves nothing."""
+    from forecasting.savings.levers import commitment_lever
+    from forecasting.savings.stacking import Lever
+
+    try:
+        sized = commitment_rows(store, scenario, catalogue, end, options, forecaster, ())
+    except InputError as exc:
+        return Lever("commitments", "Compute", 0.0, 0.0, 0.0, f"not modelled: {exc}")
+    forecast = sized.table[sized.table["method"] == "forecast"].dropna(
+        subset=["expected_monthly_savings_usd"]
+    )
+    if len(forecast) <= 1:
+        return commitment_lever(sized.best, sized.terms, base, sized.label)
+    # The scopes' P10s and P90s are added: a band wider than the total's own (they move
+    # together with demand, so not by much).
+    total, lower, upper = (
+        float(forecast[c].sum())
+        for c in ("expected_monthly_savings_usd", "savings_lower_usd", "savings_upper_usd")
+    )
+    scopes = ", ".join(
+        f"{r.scope} ${r.hourly_commitment_usd:,.2f}/h" for r in forecast.itertuples()
+    )
+    return Lever.from_dollars(
+        "commitments",
+        "Compute",
+        max(0.0, total),
+        base,
+        lower=max(0.0, lower),
+        upper=max(0.0, upper),
+        assumptions=f"{sized.label}: one commitment per scope ({scopes}), savings added; "
+        "applied to what the levers before it left",
     )

@@ -132,8 +132,7 @@ def levers(
     store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
-    from forecasting.savings.commitment_inputs import commitment_rows
-    from forecasting.savings.levers import commitment_lever
+    from forecasting.savings.commitment_inputs import commitment_lever_from
     from forecasting.savings.stacking import stack
     from forecasting.savings.store_inputs import (
         cdn_lever_from,
@@ -152,8 +151,9 @@ def levers(
         compute = bases["Compute"]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        sized = commitment_rows(store, scenario, catalogue, end, options, noting, ())
-        found.append(commitment_lever(sized.best, sized.terms, compute, sized.label))
+        found.append(
+            commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
+        )
         esr = compute_savings_rate(spend)
     if "Database" in bases:
         found.append(

@@ -133,3 +133,36 @@ def test_hourly_metrics_give_the_within_day_shape(partly_covered: Store) -> None
     assert look["covered_usd_per_hour"] == pytest.approx(2.0)
     assert look["lookback_on_demand_usd_per_hour"] == pytest.approx(8.0)
     assert "from hourly instances over the last 60 days" in look["note"]
+
+
+def test_the_lever_adds_up_one_commitment_per_scope(partly_covered: Store) -> None:
+    from forecasting.savings.commitment_inputs import commitment_lever_from
+
+    c6i = _items("Amazon Elastic Compute Cloud", "BoxUsage:c6i.xlarge", np.full(len(DAYS), 48.0))
+    with partly_covered.ingest_run("test-c6i", {}) as run:
+        partly_covered.replace_cost_window(run, c6i, start=DAYS[0].date(), end=END.date())
+    ri = SavingsScenario(commitment_offering="ri_standard")
+    table = _rows(partly_covered, "ri_standard")
+    forecast = table[table["method"] == "forecast"]
+    assert sorted(forecast["scope"]) == ["c6i us-east-1", "m6i us-east-1"]
+    lever = commitment_lever_from(
+        partly_covered, ri, load_catalogue(), 10_000.0, END, NAIVE, run_models
+    )
+    expected = forecast["expected_monthly_savings_usd"].sum()
+    assert lever.rate * 10_000 == pytest.approx(expected)
+    assert "one commitment per scope (m6i us-east-1 $" in lever.assumptions
+
+
+def test_no_eligible_usage_is_a_lever_that_saves_nothing(fresh_store: Store) -> None:
+    from forecasting.savings.commitment_inputs import commitment_lever_from
+
+    frame = _items(
+        "Amazon Elastic Compute Cloud", "DataTransfer-Out-Bytes", np.full(len(DAYS), 24.0)
+    )
+    with fresh_store.ingest_run("test", {}) as run:
+        fresh_store.replace_cost_periods(run, frame)
+    lever = commitment_lever_from(
+        fresh_store, SavingsScenario(), load_catalogue(), 1000.0, END, NAIVE, run_models
+    )
+    assert lever.rate == 0 and lever.assumptions.startswith("not modelled: ")
+    assert "no usage a compute_sp commitment can cover" in lever.assumptions
