@@ -127,7 +127,7 @@ def scope_usage(rows: pd.DataFrame, profile: tuple[float, ...]) -> list[ScopeUsa
 
 def forecast_paths(
     usage: ScopeUsage, months: int, options: ForecastOptions, forecaster: Forecaster
-) -> np.ndarray:
+) -> np.ndarray | Excuse:
     """Sample paths of total eligible usage ($/h, monthly means) over the term.
 
     Total, not uncovered: the uncovered series steps down when a commitment starts, and a
@@ -139,8 +139,10 @@ def forecast_paths(
     periods = pd.PeriodIndex(monthly.index)
     full = monthly[monthly["count"].to_numpy() == 24 * periods.days_in_month.to_numpy()]["mean"]
     if len(full) < 3:
-        raise InputError(
-            "commitments need at least 3 full months of compute usage", parameter="--db"
+        # AWS's look-back needs only its window; the forecast method needs a history.
+        return Excuse(
+            "the forecast method needs at least 3 full months of compute usage",
+            {"full_months": len(full)},
         )
     frame = pd.DataFrame(
         {
@@ -246,7 +248,7 @@ class CommitmentRows:
 
     table: pd.DataFrame
     best: Outcome | Excuse
-    paths: np.ndarray
+    paths: np.ndarray | Excuse
     terms: Terms
     label: str
 
@@ -276,7 +278,9 @@ def commitment_rows(
     for usage in scope_usage(rows, profile):
         terms, step = _terms(scenario, catalogue, usage, profile)
         paths = forecast_paths(usage, terms.term_months, options, forecaster)
-        best = recommend(paths, terms, step_usd_per_hour=step)
+        best = (
+            paths if isinstance(paths, Excuse) else recommend(paths, terms, step_usd_per_hour=step)
+        )
         note = _label(scenario, catalogue, how, usage, rows)
         check = window(usage.uncovered, FORECAST_CHECK_DAYS)
         past: LookBack | Excuse = (
@@ -293,6 +297,8 @@ def commitment_rows(
             future = (
                 aws
                 if isinstance(aws, Excuse)
+                else paths
+                if isinstance(paths, Excuse)
                 else evaluate(paths, aws.hourly_commitment_usd, terms, f"look-back {days} days")
             )
             table.append(_row(f"look-back {days} days", usage, note, months, aws, future))

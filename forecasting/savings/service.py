@@ -213,11 +213,13 @@ def commitments(
     found = commitment_rows(
         store, scenario, load_catalogue(), end, options, noting, options.lookback
     )
-    best = found.best
-    demand = (
+    best, paths = found.best, found.paths
+    demand: tuple[pd.DataFrame, pd.DataFrame] | Excuse = (
         best
         if isinstance(best, Excuse)
-        else under_demand(found.paths, best.hourly_commitment_usd, found.terms)
+        else paths
+        if isinstance(paths, Excuse)
+        else under_demand(paths, best.hourly_commitment_usd, found.terms)
     )
     return CommitmentResult(
         found.table,
