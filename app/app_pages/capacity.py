@@ -134,7 +134,8 @@ def show_plan(plan: PlanResult, cur: str) -> None:
 
 
 def show_runway(runway: RunwayResult, cur: str) -> None:
-    hi = runway.upper_label
+    hi = runway.options.band_labels[1]
+    early = runway.early_label
     frame = runway.timeline()
     st.plotly_chart(
         charts.timeline(
@@ -142,7 +143,10 @@ def show_runway(runway: RunwayResult, cur: str) -> None:
             "label",
             "start",
             "end",
-            {"upper": f"reached at {hi}", "p50": "reached at P50"},
+            {
+                "early": f"early warning ({early}: 1 path in 10 crossed)",
+                "p50": "P50: half the paths crossed",
+            },
             f"Runway from {runway.as_of} to the horizon ({runway.horizon_end})",
         ),
         width="stretch",
@@ -151,8 +155,8 @@ def show_runway(runway: RunwayResult, cur: str) -> None:
         "metric": "Metric",
         "threshold_pct": Num("Threshold %"),
         "current_pct": Num("Now %", format="%.1f"),
-        "date_p50": "Date at P50",
-        f"date_{hi.lower()}": f"Date at {hi}",
+        f"date_{early.lower()}": f"Early warning ({early})",
+        "date_p50": "Half the paths (P50)",
         "probability_within_horizon": Num("Chance within horizon", format="percent"),
         f"max_{hi.lower()}_pct": Num(f"Max {hi} %", format="%.1f"),
         "headroom_factor": Num("Headroom x", format="%.2f"),

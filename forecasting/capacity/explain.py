@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from forecasting.demand import FIT_MONTHS
+
 if TYPE_CHECKING:
     from forecasting.capacity.assumptions import CapacityAssumptions
     from forecasting.capacity.service import ForecastOptions, PlanResult, RunwayResult
@@ -39,25 +41,44 @@ def instances_formula(a: CapacityAssumptions) -> str:
     )
 
 
-def explain_plan(result: PlanResult) -> str:
-    a, costs = result.assumptions, result.unit_costs
+def chain_text(result: PlanResult) -> str:
+    """The fitted links of the demand chain, with their values."""
+    chain, a = result.chain, result.assumptions
     groups = "; ".join(
-        f"{g.group} ${g.fixed_usd_per_month:,.0f} + ${g.usd_per_driver_unit:,.4f} x users"
-        for g in costs.groups
+        f"{f.group} ${f.fixed:,.0f} + ${max(f.per_unit, 0):,.4f} x "
+        + ("instance-hours" if f.driver == "instance_hours" else "users")
+        for f in chain.costs
     )
+    rpu, peak = chain.requests_per_user, chain.peak_to_average
+    return (
+        f"**Req/s** = users x {rpu.median * 1000:,.2f} req/s per 1,000 users (the last "
+        f"{rpu.months} months' median ratio; each path draws its own level, spread "
+        f"{rpu.log_sd:.1%}). **Peak req/s** = req/s x the month's peak/average ratio, drawn "
+        f"per month (median {peak.median:.2f}, spread {peak.log_sd:.1%} over {peak.months} "
+        f"months). **Cost per month** = sum over cost groups of fixed + per-unit x driver, "
+        f"fitted (Huber) on the last {FIT_MONTHS} months of the bill: {groups}. Compute is "
+        f"priced by the instance-hours it sizes: instances x {chain.running_share:.0%} (the "
+        f"share of sized instance-hours that ran, from the running-instance count) x "
+        f"{a.hours_per_month:g} hours."
+    )
+
+
+def explain_plan(result: PlanResult) -> str:
+    a = result.assumptions
+    lo, hi = result.options.band_labels
     return "\n".join(
         [
-            f"- {forecast_text(result.options, 'Demand (users, average and peak req/s)')}, "
-            "month by month. A quarter is each path's mean of its months (the peak: their "
-            "maximum); quarters already observed are actuals and have no band.",
+            f"- {forecast_text(result.options, 'Users')}, month by month. Every other column "
+            "follows from the same users paths, path by path: one demand chain users -> req/s "
+            "-> peak req/s -> instances -> cost.",
+            f"- {chain_text(result)}",
             f"- {instances_formula(a)}",
-            f"- The {result.options.band_labels[0]} and {result.options.band_labels[1]} of "
-            "instances and cost are sized from that edge of the demand band (both only rise "
-            "with demand), so every row can be checked by hand.",
-            "- **Infrastructure cost per month** = sum over cost groups of (fixed + per user x "
-            "users), fitted by non-negative least squares on the last 12 full months of the "
-            f"bill (EffectiveCost): {groups}. Autoscaled pods bill by the hour, so cost follows "
-            "users rather than the peak instance count.",
+            "- A quarter is each path's mean of its months (the peak: their maximum; "
+            f"instances: sized for that peak); {lo} and {hi} are the paths' quantiles, and "
+            "instances are sized from the peak's quantiles, so those rows check by hand. "
+            "**Peak/average** is the median path's quarter peak over its quarter average.",
+            "- Quarters already observed show actuals and the bill (EffectiveCost); a quarter "
+            "in progress adds its observed months to each path's remaining ones.",
             "- **Plan of record**: the newest frozen plan per metric (cost averaged per quarter).",
             f"- {settings_text(result.scenario, result.options)}.",
         ]
@@ -65,15 +86,18 @@ def explain_plan(result: PlanResult) -> str:
 
 
 def explain_runway(result: RunwayResult) -> str:
-    hi = result.upper_label
+    early, hi = result.early_label, result.options.band_labels[1]
+    share = round(100 * result.options.quantiles[0])
     thresholds = ", ".join(f"{m} {v:g}%" for m, v in result.assumptions.alert_thresholds.items())
     return "\n".join(
         [
-            f"- {forecast_text(result.options, 'Each utilisation metric')}, day by day for "
-            f"{result.options.days} days after {result.as_of} (to {result.horizon_end}).",
-            f"- **Date at P50 / {hi}**: the first day the median / the {hi} of the paths reaches "
-            f"the threshold ({thresholds}); otherwise *not within the horizon*. The {hi} date "
-            "comes first: it is the cautious one.",
+            f"- {forecast_text(result.options, 'Each utilisation metric')}, day by day on its "
+            f"daily peaks for {result.options.days} days after {result.as_of} (to "
+            f"{result.horizon_end}): alerts fire on minutes, not on daily means.",
+            "- Each path's **first crossing** is the first day it reaches the threshold "
+            f"({thresholds}). **Half the paths (P50)**: the day by which half the paths have "
+            f"crossed. **Early warning ({early})**: the day by which {share} in 100 have: act "
+            "before it. Otherwise *not within the horizon*.",
             "- **Probability within the horizon**: the share of paths that reach the threshold "
             "on any day.",
             f"- **Headroom** = highest {hi} within the horizon / threshold: the capacity "

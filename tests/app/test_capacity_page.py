@@ -116,7 +116,7 @@ def test_page_numbers_match_the_cli(
     runway = cli_csv(capsys, "runway", "--db", str(demo_db), *CLI_FAST)
     shown = capacity.dataframe[1].value
     assert shown["date_p50"].tolist() == runway["date_p50"].tolist()
-    assert shown["date_p90"].tolist() == runway["date_p90"].tolist()
+    assert shown["date_p10"].tolist() == runway["date_p10"].tolist()
     assert shown["max_p90_pct"].round(2).tolist() == runway["max_p90_pct"].tolist()
 
 
