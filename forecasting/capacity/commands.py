@@ -80,6 +80,14 @@ def register(
     )
     plan.add_argument("--quarters", type=_positive_int, default=4,
                       help="quarters to forecast after the current one (default: 4)")  # fmt: skip
+    plan.add_argument(
+        "--demand",
+        default="base",
+        metavar="SCENARIO",
+        help="users scenario the plan runs on: base (the forecast, default), low, high, plan "
+        "(users per quarter from the plan of record; req/s, instances and cost follow) or a "
+        "stored set with users_growth/users_by_quarter",
+    )
     add_forecast_options(plan)
     plan.set_defaults(handler=run_plan)
 
@@ -122,7 +130,8 @@ def options(args: argparse.Namespace) -> CapacityOptions:
     from forecasting.capacity.service import CapacityOptions
 
     return CapacityOptions(**forecast_fields(args), quarters=getattr(args, "quarters", 4),
-                           days=getattr(args, "days", 365))  # fmt: skip
+                           days=getattr(args, "days", 365),
+                           demand=getattr(args, "demand", "base"))  # fmt: skip
 
 
 def forecast_fields(args: argparse.Namespace) -> dict[str, Any]:

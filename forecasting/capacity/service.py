@@ -80,6 +80,9 @@ class CapacityOptions(ForecastOptions):
     """Quarters to plan after the current one."""
     days: int = 365
     """Runway horizon, days."""
+    demand: str = "base"
+    """Users scenario the plan runs on: base (the forecast), low, high, plan (users per
+    quarter from the plan of record) or a stored set with users_growth/users_by_quarter."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -182,6 +185,8 @@ class PlanResult:
     """The assumption set used, or "built-in defaults"."""
     chain: DemandChain
     """The fitted links users -> req/s -> peak -> instances -> cost per group."""
+    demand: str
+    """The users scenario the chain ran on (``base``: the forecast)."""
     options: CapacityOptions
     notes: tuple[str, ...] = ()
 
@@ -234,6 +239,7 @@ def plan(store: Store, options: CapacityOptions, forecaster: Forecaster = run_mo
         read_history,
         run_chain,
     )
+    from forecasting.models.scenarios import bend, load_scenario
 
     assumptions = load_capacity(store, options)
     history = read_history(store)
@@ -245,7 +251,10 @@ def plan(store: Store, options: CapacityOptions, forecaster: Forecaster = run_mo
     ds = pd.date_range(first, end, freq="MS")
     frame = users.rename("y").rename_axis("ds").reset_index().assign(unique_id=USERS)
     result = forecaster(frame, len(ds), "month", options)
-    paths = np.asarray(result.paths[USERS], dtype=float)
+    scenario = load_scenario(store, options.demand)
+    known = {m: users[m] for m in users.index if m >= pd.Period(first, freq="Q").start_time}
+    paths, _ = bend(result.paths[USERS], result.series[USERS].mean, ds, float(users.iloc[-1]),
+                    scenario, known)  # fmt: skip
     # The chain runs on this year's observed months too, so a month the bill does not cover
     # yet is still priced; the bill replaces it wherever it exists.
     before = pd.date_range(start, first, freq="MS", inclusive="left")
@@ -262,7 +271,7 @@ def plan(store: Store, options: CapacityOptions, forecaster: Forecaster = run_mo
     table = quarterly_plan(demand, assumptions, level=options.level,
                            quarters=quarters, plan_of_record=plan_of_record(store))  # fmt: skip
     return PlanResult(table.drop(columns="ds"), assumptions, scenario_label(store, options),
-                      chain, options, notes_of(result))  # fmt: skip
+                      chain, scenario.name, options, notes_of(result))  # fmt: skip
 
 
 # -- runway -----------------------------------------------------------------------------------

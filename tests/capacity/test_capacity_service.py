@@ -191,3 +191,21 @@ def test_runway_on_real_cloudwatch_minutes_reads_the_daily_peak(
     means = raw.groupby(ts.dt.normalize())["value"].mean()
     pd.testing.assert_series_equal(frame, peaks.rename("y").rename_axis("ds"), check_freq=False)
     assert (peaks > means).all()
+
+
+def test_the_demand_scenario_moves_users_and_everything_follows(demo_store: Store) -> None:
+    tables = {
+        name: plan(demo_store, CapacityOptions(**FAST, demand=name)).table.set_index("quarter")
+        for name in ("low", "base", "high", "plan")
+    }
+    plain = plan(demo_store, CapacityOptions(**FAST)).table.set_index("quarter")
+    pd.testing.assert_frame_equal(tables["base"], plain)
+    future = tables["base"].index[tables["base"]["source"] == "forecast"]
+    for column in ("users", "requests_per_second", "requests_per_second_peak", "instances",
+                   "cost_per_month"):  # fmt: skip
+        low, base, high = (tables[n].loc[future, column] for n in ("low", "base", "high"))
+        assert (low <= base).all() and (base <= high).all() and (low < high).any(), column
+    # Users per quarter from the plan of record: 2026Q4 averages the stated 150K.
+    assert tables["plan"].loc["2026Q4", "users"] == pytest.approx(150_000, rel=0.01)
+    with pytest.raises(InputError, match="unknown scenario 'moonshot'"):
+        plan(demo_store, CapacityOptions(**FAST, demand="moonshot"))
