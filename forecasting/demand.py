@@ -7,7 +7,7 @@ quarter's band is the spread of those futures, not a band forecast on its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.capacity.assumptions import CapacityAssumptions
-from forecasting.capacity.plan import instances_needed
+from forecasting.capacity.plan import DemandPaths, instances_needed
 from forecasting.errors import InputError
 from forecasting.models.drivers import DriverFit, cost_paths, fit_driver
 
@@ -193,6 +193,11 @@ class DemandHistory:
     cost: pd.DataFrame
     currency: str
 
+    @property
+    def total_cost(self) -> pd.Series:
+        """The bill per month, all groups."""
+        return self.cost.groupby("ds")["y"].sum().sort_index()
+
 
 def read_history(store: Any) -> DemandHistory:
     """The chain's inputs from a Store; a missing demand metric is an InputError."""
@@ -225,3 +230,140 @@ def observed_users(history: DemandHistory, months: pd.DatetimeIndex) -> FloatArr
     filled = users.reindex(users.index.union(months)).interpolate("index").bfill().ffill()
     out: FloatArray = filled.reindex(months).to_numpy(float)
     return out
+
+
+# -- chain against the direct cost forecast -------------------------------------------------
+CHAIN, DIRECT = "demand chain", "direct cost forecast"
+Predict = Callable[[pd.DataFrame, int], Any]
+"""``(long frame, h) -> ForecastResult`` with sample paths: the engine as the caller runs it."""
+
+
+def backtest_cost(
+    history: DemandHistory,
+    a: CapacityAssumptions,
+    predict: Predict,
+    *,
+    origins: int = 3,
+    h: int = 3,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Total monthly cost forecast both ways from past origins, scored on what was billed.
+
+    At each origin (the last ``origins`` months that leave ``h`` months to score) the chain
+    is refitted on the history up to it and run on that origin's users forecast (its median
+    path cost), and the total bill is forecast on its own. One row per method: windows,
+    errors, sMAPE (0-200), MAPE (%), bias (%) and ``selected`` for the lower sMAPE (the chain
+    on a tie: it is the one that explains its number).
+    """
+    from forecasting.models.metrics import mape, smape
+
+    total = history.total_cost
+    users = history.demand[USERS].dropna()
+    months = total.index.intersection(users.index)
+    if len(months) < FIT_MONTHS // 2 + h + origins:
+        raise InputError(
+            f"{len(months)} months of cost and users; backtesting the cost forecast needs "
+            f"{FIT_MONTHS // 2 + h + origins}",
+            parameter="--db",
+        )
+    actual: list[FloatArray] = []
+    forecasts: dict[str, list[FloatArray]] = {CHAIN: [], DIRECT: []}
+    for k in range(origins, 0, -1):
+        origin = months[len(months) - h - k + 1]
+        after = total[total.index >= origin].iloc[:h]
+        seen = users[users.index < origin]
+        ds = pd.DatetimeIndex(after.index)
+        users_fc = predict(long_frame(seen, USERS), h)
+        cost_fc = predict(long_frame(total[total.index < origin], "total"), h)
+        chain = fit_chain(history.demand[history.demand.index < origin],
+                          history.cost[history.cost["ds"] < origin], a)  # fmt: skip
+        run = run_chain(chain, np.asarray(users_fc.paths[USERS]), ds, a, seed=seed)
+        forecasts[CHAIN].append(np.median(run.total_cost, axis=0))
+        forecasts[DIRECT].append(np.asarray(cost_fc.series["total"].mean, dtype=float))
+        actual.append(after.to_numpy(float))
+    y = np.concatenate(actual)
+    rows = []
+    for method, parts in forecasts.items():
+        f = np.concatenate(parts)
+        rows.append({"method": method, "windows": origins, "errors": len(y), "horizon": h,
+                     "smape": smape(y, f), "mape": mape(y, f),
+                     "bias_pct": 100 * float((f - y).sum() / y.sum())})  # fmt: skip
+    table = pd.DataFrame(rows)
+    table["selected"] = table["smape"] == table["smape"].min()
+    if table["selected"].all():
+        table["selected"] = table["method"] == CHAIN
+    return table
+
+
+def long_frame(series: pd.Series, uid: str) -> pd.DataFrame:
+    """A monthly series as the engine's long frame ``unique_id, ds, y``."""
+    return pd.DataFrame({"unique_id": uid, "ds": series.index, "y": series.to_numpy(float)})
+
+
+# -- the plan's paths -------------------------------------------------------------------------
+COST = "cost_per_month"
+
+
+def chain_demand(
+    history: DemandHistory,
+    users: FloatArray,
+    ds: pd.DatetimeIndex,
+    start: pd.Timestamp,
+    a: CapacityAssumptions,
+    seed: int = 0,
+) -> tuple[DemandPaths, DemandChain]:
+    """The plan's demand and cost paths from ``start`` on: the chain on the users paths
+    (``ds``, after the last observed month), observed months as they were, the bill where
+    there is one."""
+    before = pd.date_range(start, ds[0], freq="MS", inclusive="left")
+    months = pd.DatetimeIndex(before.append(ds))
+    # The chain runs on this year's observed months too, so a month the bill does not cover
+    # yet is still priced; the bill replaces it wherever it exists.
+    seen = np.broadcast_to(observed_users(history, before), (len(users), len(before)))
+    chain = fit_chain(history.demand, history.cost, a)
+    run = run_chain(chain, np.hstack([seen, users]), months, a, seed=seed)
+    actuals = history.demand[[USERS, RPS, PEAK]].copy()
+    actuals[COST] = history.total_cost
+    paths = {USERS: run.users, RPS: run.requests_per_second, PEAK: run.requests_per_second_peak,
+             COST: run.total_cost}  # fmt: skip
+    return DemandPaths(months, paths, actuals[actuals.index >= start]), chain
+
+
+def with_cost(demand: DemandPaths, cost: FloatArray, cost_ds: pd.DatetimeIndex) -> DemandPaths:
+    """The same demand with other cost paths (the direct forecast), placed on its months."""
+    n = demand.n_paths
+    placed = np.full((n, len(demand.ds)), np.nan)
+    where = demand.ds.get_indexer(cost_ds)
+    keep = where >= 0
+    placed[:, where[keep]] = np.asarray(cost, dtype=float)[:n, keep]
+    return DemandPaths(demand.ds, {**demand.paths, COST: placed}, demand.actuals)
+
+
+def merge_costs(
+    chain: pd.DataFrame, direct: pd.DataFrame, scores: pd.DataFrame, *, scenario: bool = False
+) -> pd.DataFrame:
+    """The plan with the backtest's choice as ``cost_per_month`` (and band), both P50s beside.
+
+    Under a users ``scenario`` the chain's cost is shown whatever the backtest says: the
+    direct forecast of the bill knows nothing of users, so it cannot follow the scenario.
+    """
+    chosen = CHAIN if scenario else str(scores.loc[scores["selected"], "method"].iloc[0])
+    out = (chain if chosen == CHAIN else direct).copy()
+    at = list(out.columns).index(f"{COST}_upper") + 1
+    out.insert(at, "chain_cost_per_month", chain[COST].to_numpy())
+    out.insert(at + 1, "direct_cost_per_month", direct[COST].to_numpy())
+    return out
+
+
+def cost_note(scores: pd.DataFrame, scenario: str | None = None) -> str:
+    """Which cost forecast the plan shows and why, in one line."""
+    chosen = scores[scores["selected"]].iloc[0]
+    other = scores[~scores["selected"]].iloc[0]
+    scored = (
+        f"backtest sMAPE {chosen['smape']:.1f} for the {chosen['method']} against "
+        f"{other['smape']:.1f} for the {other['method']}, {chosen['windows']} origins x "
+        f"{chosen['horizon']} months"
+    )
+    if scenario is not None:
+        return f"cost per month is the {CHAIN}, which follows the {scenario} scenario ({scored})"
+    return f"cost per month is the {chosen['method']} ({scored}); both are in the table"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,18 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecasting.capacity import CapacityAssumptions
-from forecasting.demand import DemandChain, RatioFit, fit_chain, fit_ratio, run_chain
+from forecasting.demand import (
+    CHAIN,
+    DIRECT,
+    DemandChain,
+    DemandHistory,
+    RatioFit,
+    backtest_cost,
+    fit_chain,
+    fit_ratio,
+    merge_costs,
+    run_chain,
+)
 from forecasting.errors import InputError
 from forecasting.models.drivers import DriverFit
 
@@ -112,7 +125,7 @@ def _noisy_chain() -> DemandChain:
     return fit_chain(demand, cost, DOC)
 
 
-CHAIN = _noisy_chain()
+FITTED = _noisy_chain()
 
 
 @settings(max_examples=40, deadline=None)
@@ -125,11 +138,11 @@ def test_more_users_never_fewer_instances_or_lower_cost(
     users: np.ndarray, extra: np.ndarray, seed: int
 ) -> None:
     ds = pd.date_range("2027-01-01", periods=4, freq="MS")
-    low = run_chain(CHAIN, users, ds, DOC, seed=seed)
-    high = run_chain(CHAIN, users + extra, ds, DOC, seed=seed)
+    low = run_chain(FITTED, users, ds, DOC, seed=seed)
+    high = run_chain(FITTED, users + extra, ds, DOC, seed=seed)
     assert (high.instances >= low.instances).all()
     assert (high.requests_per_second_peak >= low.requests_per_second_peak).all()
-    for group in CHAIN.groups:
+    for group in FITTED.groups:
         assert (high.cost[group] >= low.cost[group] - 1e-9).all()
         assert (low.cost[group] >= 0).all()
 
@@ -137,12 +150,79 @@ def test_more_users_never_fewer_instances_or_lower_cost(
 def test_chain_is_deterministic_for_a_seed() -> None:
     ds = pd.date_range("2027-01-01", periods=12, freq="MS")
     users = np.linspace(50_000, 90_000, 12)[None, :] * np.linspace(0.8, 1.2, 50)[:, None]
-    one, two = (run_chain(CHAIN, users, ds, DOC, seed=5) for _ in range(2))
+    one, two = (run_chain(FITTED, users, ds, DOC, seed=5) for _ in range(2))
     np.testing.assert_array_equal(one.total_cost, two.total_cost)
     np.testing.assert_array_equal(one.instances, two.instances)
-    other = run_chain(CHAIN, users, ds, DOC, seed=6)
+    other = run_chain(FITTED, users, ds, DOC, seed=6)
     assert not np.array_equal(one.total_cost, other.total_cost)
     # Req/s per user is a level each path keeps; the peak ratio varies month to month.
     ratio = one.requests_per_second / users
     np.testing.assert_allclose(ratio, np.broadcast_to(ratio[:, [0]], ratio.shape))
     assert np.ptp(one.requests_per_second_peak / one.requests_per_second, axis=1).min() > 0
+
+
+def _history_store(months: int = 24) -> DemandHistory:
+    demand, cost = _history(months)
+    return DemandHistory(demand, cost, "USD")
+
+
+def _predictor(history: DemandHistory, users_factor: float) -> Any:
+    """Users: what happened x ``users_factor`` (as 20 identical paths); cost: the last bill."""
+    truth = history.demand["users"]
+
+    def predict(frame: pd.DataFrame, h: int) -> Any:
+        uid = str(frame["unique_id"].iloc[0])
+        ds = pd.date_range(frame["ds"].max() + pd.offsets.MonthBegin(1), periods=h, freq="MS")
+        if uid == "users":
+            future = truth.reindex(ds).to_numpy(float) * users_factor
+        else:
+            future = np.full(h, float(frame["y"].iloc[-1]))
+        paths = np.tile(future, (20, 1))
+        return SimpleNamespace(paths={uid: paths}, series={uid: SimpleNamespace(mean=future)})
+
+    return predict
+
+
+def test_backtest_picks_the_chain_when_it_knows_the_users() -> None:
+    history = _history_store()
+    scores = backtest_cost(history, DOC, _predictor(history, 1.0), origins=3, h=3).set_index(
+        "method"
+    )
+    assert scores.loc[CHAIN, "selected"] and not scores.loc[DIRECT, "selected"]
+    assert (scores["windows"] == 3).all() and (scores["errors"] == 9).all()
+    # The bill is linear in its drivers, so knowing the users leaves only the peak's spread.
+    assert scores.loc[CHAIN, "smape"] < scores.loc[DIRECT, "smape"]
+    # Oracle: the last bill carried forward over the last 3 origins x 3 months (a plain loop).
+    bill = history.total_cost.to_numpy()
+    f, y = [], []
+    for origin in (len(bill) - 5, len(bill) - 4, len(bill) - 3):
+        f += [bill[origin - 1]] * 3
+        y += list(bill[origin : origin + 3])
+    bias = 100 * (sum(f) - sum(y)) / sum(y)
+    assert scores.loc[DIRECT, "bias_pct"] == pytest.approx(bias) and bias < -5
+
+
+def test_backtest_picks_the_direct_forecast_when_users_are_forecast_badly() -> None:
+    history = _history_store()
+    scores = backtest_cost(history, DOC, _predictor(history, 2.0)).set_index("method")
+    assert scores.loc[DIRECT, "selected"] and scores.loc[CHAIN, "bias_pct"] > 50
+
+
+def test_backtest_needs_enough_months() -> None:
+    history = _history_store(10)
+    with pytest.raises(InputError, match="10 months of cost and users"):
+        backtest_cost(history, DOC, _predictor(history, 1.0))
+
+
+def test_both_costs_are_shown_and_the_backtest_picks_the_band() -> None:
+    chain = pd.DataFrame(
+        {"quarter": ["2027Q1"], "cost_per_month": [10.0], "cost_per_month_lower": [8.0],
+         "cost_per_month_upper": [12.0]}
+    )  # fmt: skip
+    direct = chain.assign(cost_per_month=9.0, cost_per_month_lower=5.0)
+    scores = pd.DataFrame({"method": [CHAIN, DIRECT], "selected": [False, True]})
+    out = merge_costs(chain, direct, scores).iloc[0]
+    assert (out["cost_per_month"], out["cost_per_month_lower"]) == (9.0, 5.0)
+    assert (out["chain_cost_per_month"], out["direct_cost_per_month"]) == (10.0, 9.0)
+    # A users scenario moves cost only through the chain.
+    assert merge_costs(chain, direct, scores, scenario=True).iloc[0]["cost_per_month"] == 10.0

@@ -63,6 +63,18 @@ def chain_text(result: PlanResult) -> str:
     )
 
 
+def backtest_text(result: PlanResult) -> str:
+    rows = result.cost_backtest.to_dict("records")
+    return (
+        "; ".join(
+            f"{r['method']} sMAPE {r['smape']:.1f}, bias {r['bias_pct']:+.1f}%"
+            + (" (chosen)" if r["selected"] else "")
+            for r in rows
+        )
+        + f", {rows[0]['windows']} origins x {rows[0]['horizon']} months"
+    )
+
+
 def explain_plan(result: PlanResult) -> str:
     a = result.assumptions
     lo, hi = result.options.band_labels
@@ -77,6 +89,9 @@ def explain_plan(result: PlanResult) -> str:
             f"instances: sized for that peak); {lo} and {hi} are the paths' quantiles, and "
             "instances are sized from the peak's quantiles, so those rows check by hand. "
             "**Peak/average** is the median path's quarter peak over its quarter average.",
+            f"- **Cost per month** shows whichever of the demand chain's cost and the direct "
+            f"forecast of the bill scored better on past origins ({backtest_text(result)}); "
+            "both P50s are in the table.",
             "- Quarters already observed show actuals and the bill (EffectiveCost); a quarter "
             "in progress adds its observed months to each path's remaining ones.",
             "- **Plan of record**: the newest frozen plan per metric (cost averaged per quarter).",

@@ -187,6 +187,9 @@ class PlanResult:
     """The fitted links users -> req/s -> peak -> instances -> cost per group."""
     demand: str
     """The users scenario the chain ran on (``base``: the forecast)."""
+    cost_backtest: pd.DataFrame
+    """The chain's cost against the direct forecast of the bill on past origins; ``selected``
+    is the one ``cost_per_month`` shows."""
     options: CapacityOptions
     notes: tuple[str, ...] = ()
 
@@ -225,19 +228,20 @@ def plan_of_record(store: Store) -> pd.DataFrame | None:
 
 
 def plan(store: Store, options: CapacityOptions, forecaster: Forecaster = run_models) -> PlanResult:
-    """Forecast users per month, run the demand chain on their paths, size and price quarters."""
-    import numpy as np
+    """Forecast users per month, run the demand chain on their paths, size and price quarters;
+    the direct forecast of the bill competes with the chain's cost in a backtest."""
     import pandas as pd
 
-    from forecasting.capacity import DemandPaths, quarterly_plan
+    from forecasting.capacity import quarterly_plan
     from forecasting.demand import (
-        PEAK,
-        RPS,
         USERS,
-        fit_chain,
-        observed_users,
+        backtest_cost,
+        chain_demand,
+        cost_note,
+        long_frame,
+        merge_costs,
         read_history,
-        run_chain,
+        with_cost,
     )
     from forecasting.models.scenarios import bend, load_scenario
 
@@ -247,31 +251,29 @@ def plan(store: Store, options: CapacityOptions, forecaster: Forecaster = run_mo
     first = users.index.max() + pd.offsets.MonthBegin(1)
     quarters = _quarters(first, options.quarters)
     start = pd.Period(quarters[0], freq="Q").start_time
-    end = pd.Period(quarters[-1], freq="Q").end_time.normalize()
-    ds = pd.date_range(first, end, freq="MS")
-    frame = users.rename("y").rename_axis("ds").reset_index().assign(unique_id=USERS)
-    result = forecaster(frame, len(ds), "month", options)
+    ds = pd.date_range(first, pd.Period(quarters[-1], freq="Q").end_time.normalize(), freq="MS")
+    result = forecaster(long_frame(users, USERS), len(ds), "month", options)
     scenario = load_scenario(store, options.demand)
     known = {m: users[m] for m in users.index if m >= pd.Period(first, freq="Q").start_time}
     paths, _ = bend(result.paths[USERS], result.series[USERS].mean, ds, float(users.iloc[-1]),
                     scenario, known)  # fmt: skip
-    # The chain runs on this year's observed months too, so a month the bill does not cover
-    # yet is still priced; the bill replaces it wherever it exists.
-    before = pd.date_range(start, first, freq="MS", inclusive="left")
-    months = pd.DatetimeIndex(before.append(ds))
-    seen = np.broadcast_to(observed_users(history, before), (len(paths), len(before)))
-    chain = fit_chain(history.demand, history.cost, assumptions)
-    run = run_chain(chain, np.hstack([seen, paths]), months, assumptions, seed=options.seed)
-    actuals = history.demand[[USERS, RPS, PEAK]].copy()
-    actuals["cost_per_month"] = history.cost.groupby("ds")["y"].sum()
-    actuals = actuals[actuals.index >= start]
-    demand = DemandPaths(ds=months, actuals=actuals, paths={
-        USERS: run.users, RPS: run.requests_per_second, PEAK: run.requests_per_second_peak,
-        "cost_per_month": run.total_cost})  # fmt: skip
-    table = quarterly_plan(demand, assumptions, level=options.level,
-                           quarters=quarters, plan_of_record=plan_of_record(store))  # fmt: skip
+    demand, chain = chain_demand(history, paths, ds, start, assumptions, options.seed)
+    total = history.total_cost
+    cost_ds = pd.date_range(total.index.max() + pd.offsets.MonthBegin(1), ds[-1], freq="MS")
+    direct = forecaster(long_frame(total, "total"), len(cost_ds), "month", options)
+    scores = backtest_cost(history, assumptions, lambda f, h: forecaster(f, h, "month", options),
+                           seed=options.seed)  # fmt: skip
+    stated = plan_of_record(store)
+    billed = with_cost(demand, direct.paths["total"], cost_ds)
+    by_chain, by_bill = (
+        quarterly_plan(d, assumptions, level=options.level, quarters=quarters,
+                       plan_of_record=stated) for d in (demand, billed)
+    )  # fmt: skip
+    table = merge_costs(by_chain, by_bill, scores, scenario=not scenario.is_base)
+    notes = (*notes_of(result), *notes_of(direct),
+             cost_note(scores, None if scenario.is_base else scenario.name))  # fmt: skip
     return PlanResult(table.drop(columns="ds"), assumptions, scenario_label(store, options),
-                      chain, scenario.name, options, notes_of(result))  # fmt: skip
+                      chain, scenario.name, scores, options, notes)  # fmt: skip
 
 
 # -- runway -----------------------------------------------------------------------------------

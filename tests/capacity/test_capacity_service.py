@@ -118,7 +118,8 @@ def test_the_forecaster_is_injected_and_called_once_per_part(demo_store: Store) 
 
     options = CapacityOptions(**FAST)
     injected = plan(demo_store, options, counting)
-    assert calls == [(14, "month")]  # Nov 2026 to Dec 2027
+    # Users and the bill, Nov 2026 to Dec 2027; then the cost backtest, 3 origins x both.
+    assert calls == [(14, "month"), (14, "month"), *[(3, "month")] * 6]
     pd.testing.assert_frame_equal(injected.table, plan(demo_store, options).table)
 
 
