@@ -279,7 +279,9 @@ def commitment_rows(
         terms, step = _terms(scenario, catalogue, usage, profile)
         paths = forecast_paths(usage, terms.term_months, options, forecaster)
         best = (
-            paths if isinstance(paths, Excuse) else recommend(paths, terms, step_usd_per_hour=step)
+            paths
+            if isinstance(paths, Excuse)
+            else recommend(paths, terms, step_usd_per_hour=step, band=options.quantiles)
         )
         note = _label(scenario, catalogue, how, usage, rows)
         check = window(usage.uncovered, FORECAST_CHECK_DAYS)
@@ -299,7 +301,13 @@ def commitment_rows(
                 if isinstance(aws, Excuse)
                 else paths
                 if isinstance(paths, Excuse)
-                else evaluate(paths, aws.hourly_commitment_usd, terms, f"look-back {days} days")
+                else evaluate(
+                    paths,
+                    aws.hourly_commitment_usd,
+                    terms,
+                    f"look-back {days} days",
+                    options.quantiles,
+                )
             )
             table.append(_row(f"look-back {days} days", usage, note, months, aws, future))
         if first is None:
