@@ -173,11 +173,18 @@ def read_rules(path: Path) -> pd.DataFrame:
     """A rules CSV, checked row by row so an error names the row and column."""
     import pandas as pd
 
+    from forecasting.ingest.files import read_csv_header
     from forecasting.store.costs import RULE_FIELDS
 
     if not path.is_file():
         raise InputError("no such file", file=str(path))
-    rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    read_csv_header(path)  # an empty or binary file is refused here, by name and row
+    try:
+        rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+        raise InputError(
+            f"not a rules CSV: {str(exc).strip().splitlines()[0]}", file=str(path)
+        ) from None
     if "group_name" not in rules.columns:
         raise InputError("missing required column", file=str(path), column="group_name")
     unknown = [c for c in rules.columns if c not in RULE_FIELDS]

@@ -166,8 +166,10 @@ class StoreCore:
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self.con.execute("ROLLBACK")
+            if _interrupted(exc):
+                raise KeyboardInterrupt from None
             raise
         self.con.execute("COMMIT")
 
@@ -259,6 +261,14 @@ class StoreCore:
             [source, key, key],
         ).fetchone()
         return None if row is None else str(row[0])
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C inside a DuckDB statement surfaces as InterruptException, or as a RuntimeError
+    "Query interrupted" when it lands while a result is fetched into pandas."""
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 def _json(value: dict[str, Any]) -> str | None:
