@@ -210,3 +210,18 @@ def test_db_naming_the_real_focus_sample_is_refused_and_left_alone(
     assert main(["ingest", "focus", str(sample), "--db", str(sample)]) == 1
     assert "is not a DuckDB database" in capsys.readouterr().err
     assert sample.read_bytes() == data
+
+
+def test_a_rule_cell_with_a_cr_stays_one_rule(
+    real_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exported rules read back as the same rules, however a reader ends its lines."""
+    rules = tmp_path / "rules.csv"
+    rules.write_bytes(b'group_name,service_name\n"Storage","Amazon S3\r=cmd|\' /C calc\'!A0"\n')
+    assert main(["groups", "--set", str(rules), "--db", str(real_db)]) == 0
+    out = tmp_path / "out.csv"
+    assert main(["groups", "--db", str(real_db), "--csv", str(out)]) == 0
+    data = out.read_bytes()
+    assert b"\"Amazon S3\r'=cmd" in data
+    for line in data.decode().replace("\r", "\n").split("\n"):
+        assert not line.startswith("="), line
