@@ -91,9 +91,17 @@ def register(
         "serve",
         parents=[common],
         help="serve the web app (streamlit)",
-        description="Serve the capcost app on localhost with streamlit.",
+        description="Serve the capcost app with streamlit, on this machine only (127.0.0.1) "
+        "unless --address says otherwise. The app has no login and its Data page uploads "
+        "files into the database: serve wider only on a network you trust.",
     )
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1, this machine only; 0.0.0.0 is every "
+        "interface, reachable by anyone who can reach this machine)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -212,5 +220,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "true",
         "--server.port",
         str(args.port),
+        "--server.address",
+        args.address,
     ]
     return subprocess.call(cmd, env=env)
