@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from forecasting.export import neutralise, to_csv_bytes
@@ -31,7 +31,6 @@ def test_csv_has_header_no_index_iso_dates() -> None:
     assert text.splitlines() == ["ds,group,value", "2026-01-01,'=HYPERLINK(),-1.5"]
 
 
-@settings(deadline=None)  # a shared, loaded machine; speed is measured in benchmarks/
 @given(st.lists(st.text(min_size=1), min_size=1, max_size=5))
 def test_no_exported_text_cell_starts_a_formula(cells: list[str]) -> None:
     text = to_csv_bytes(pd.DataFrame({"c": cells})).decode()
@@ -56,7 +55,6 @@ def test_a_bare_cr_cannot_start_a_formula_row() -> None:
     assert back["ServiceName"].tolist() == ["Amazon S3\r'=cmd|' /C calc'!A0", "EC2"]
 
 
-@settings(deadline=None)
 @given(st.lists(st.text(alphabet='ab=+-@\r\n\t," ', min_size=1), min_size=1, max_size=5))
 def test_every_line_of_every_cell_is_guarded_and_the_rows_survive(cells: list[str]) -> None:
     data = to_csv_bytes(pd.DataFrame({"c": cells, "n": range(len(cells))}))
