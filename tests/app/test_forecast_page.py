@@ -30,8 +30,10 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
         "upper",
         "level",
         "model",
+        "complete",
     ]
     assert len(monthly) == 12
+    assert not monthly["complete"].any()
     assert backtest["selected"].sum() == 1
     assert (quarterly["lower"] <= quarterly["forecast"]).all()
 
