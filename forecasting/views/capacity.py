@@ -115,16 +115,16 @@ def plan_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
     return {
         "quarter": Column("Quarter"),
         "source": Column("Source"),
-        "users": Column("Users", "%.0f"),
-        "requests_per_second": Column("Req/s", "%.0f"),
-        "requests_per_second_peak": Column("Peak req/s", "%.0f"),
+        "users": Column("Users"),
+        "requests_per_second": Column("Req/s"),
+        "requests_per_second_peak": Column("Peak req/s"),
         "instances": Column("Instances"),
         "instances_band": Column(f"Instances {lo}–{hi}"),
-        "cost_per_month": Column(f"Cost/month ({cur})", "%.0f"),
+        "cost_per_month": Column(f"Cost/month ({cur})"),
         "cost_band": Column(f"Cost {lo}–{hi}"),
-        "plan_users": Column("Plan: users", "%.0f"),
-        "plan_requests_per_second": Column("Plan: req/s", "%.0f"),
-        "plan_cost_per_month": Column(f"Plan: cost/month ({cur})", "%.0f"),
+        "plan_users": Column("Plan: users"),
+        "plan_requests_per_second": Column("Plan: req/s"),
+        "plan_cost_per_month": Column(f"Plan: cost/month ({cur})"),
     }
 
 
@@ -140,12 +140,12 @@ def runway_columns(cur: str, hi: str) -> dict[str, Column]:
     return {
         "metric": Column("Metric"),
         "threshold_pct": Column("Threshold %"),
-        "current_pct": Column("Now %", "%.1f"),
+        "current_pct": Column("Now %"),
         "date_p50": Column("Date at P50"),
         f"date_{hi.lower()}": Column(f"Date at {hi}"),
-        "probability_within_horizon": Column("Chance within horizon", "percent"),
-        f"max_{hi.lower()}_pct": Column(f"Max {hi} %", "%.1f"),
-        "headroom_factor": Column("Headroom x", "%.2f"),
+        "probability_within_horizon": Column("Chance within horizon"),
+        f"max_{hi.lower()}_pct": Column(f"Max {hi} %"),
+        "headroom_factor": Column("Headroom x"),
         "headroom_monthly_usd": Column(f"Headroom {cur}/month"),
         "cost_group": Column("Paid by"),
     }
