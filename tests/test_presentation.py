@@ -54,6 +54,13 @@ def test_money_oracle(value: float | None, currency: str, expected: str) -> None
     assert format_money(value, currency) == expected
 
 
+def test_a_change_is_signed_and_zero_is_not() -> None:
+    assert format_money(1018.4, "USD", cents=False, signed=True) == "+1,018 USD"
+    assert format_money(-1018.4, "EUR", cents=False, signed=True) == "-1,018 EUR"
+    assert format_money(-0.3, "USD", cents=False, signed=True) == "0 USD"
+    assert format_money(0.0, "GBP", signed=True) == "0 GBP"
+
+
 def test_money_cents_can_be_asked_for_or_refused() -> None:
     assert format_money(17035.28, "USD", cents=True) == "17,035.28 USD"
     assert format_money(12.4, "USD", cents=False) == "12 USD"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.capacity.service import Forecaster, or_excuse, run_models
 from forecasting.interface import Excuse
-from forecasting.presentation import format_money
+from forecasting.presentation import format_money, format_month
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -161,7 +161,7 @@ def build_savings(
 def lever_cards(r: LeverResult) -> list[Card]:
     cur, esr = r.currency, r.effective_savings_rate
     return [
-        Card(f"Spend {r.base_month}", format_money(r.spend, cur, cents=False)),
+        Card(f"Spend {format_month(r.base_month)}", format_money(r.spend, cur, cents=False)),
         Card(
             "Stacked savings / month",
             format_money(r.stacked_total, cur, cents=False),

@@ -72,7 +72,7 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Lever inputs",
     ]
     labels = [m.label for m in at.metric]
-    assert labels[:4] == ["Spend 2026-10", "Stacked savings / month", "Naive sum / month",
+    assert labels[:4] == ["Spend Oct 2026", "Stacked savings / month", "Naive sum / month",
                           "Effective savings rate today (Compute)"]  # fmt: skip
     assert labels[4:8] == ["Recommended commitment", "Expected savings / month", "Utilisation",
                            "Break-even month"]  # fmt: skip
@@ -156,7 +156,7 @@ def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
     # Levers on the last full month; the plan against February 2026, the month the document's
     # figures describe: only the CDN line's base is off by more than 10% ($2,000 implied,
     # about $800 spent), and the two Compute lines act on the same spend.
-    assert at.metric[0].label == "Spend 2026-10"
+    assert at.metric[0].label == "Spend Oct 2026"
     assert "3 of 4 lines flagged" in at.warning[0].value
     assert "base month 2026-02 (the month the plan's figures describe" in at.warning[0].value
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")

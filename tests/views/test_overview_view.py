@@ -15,7 +15,7 @@ def test_overview_cards_on_the_demo(demo_store: Store) -> None:
     assert labels == [
         "Spend November to date",
         "Run-rate this month",
-        "Spend 2026-10",
+        "Spend Oct 2026",
         "Users (7-day average)",
     ]
     month = view.cards[2]
