@@ -38,5 +38,6 @@ def test_forecast_cards_name_the_level(demo_store: Store) -> None:
         "Backtest MASE",
         "Backtest coverage of the 95% band",
     ]
-    assert one.cards[0].value == "drift"
+    assert one.cards[0].value == "Drift"
+    assert one.cards[0].help == "Full spec: drift"
     assert set(one.table["unique_id"]) == {view.largest}
