@@ -117,7 +117,8 @@ class SavingsView:
     reconciliation: ReconcileResult | Excuse | None
     """None when no stated plan was given."""
     band_labels: tuple[str, str]
-    """The savings band's lower and upper quantile as labels (the paths' P10 and P90)."""
+    """The savings band's lower and upper quantile of the paths as labels (the interval
+    level's: ``("P10", "P90")`` at 80)."""
     currency: str
     """The billing currency every amount is in."""
 
@@ -152,8 +153,7 @@ def build_savings(
         levers=or_excuse(lambda: levers(store, options, forecaster)),
         commitments=or_excuse(lambda: commitments(store, options, forecaster)),
         reconciliation=None if stated is None else or_excuse(reconciliation),
-        # The commitment savings' bounds are the P10 and P90 of the paths whatever the level.
-        band_labels=("P10", "P90"),
+        band_labels=options.band_labels,
         currency=", ".join(store.currencies()),
     )
 
@@ -354,7 +354,8 @@ def explain_levers(result: LeverResult) -> str:
             f"{s.iops_reduction:.0%} fewer IOPS to the cheapest {s.database_provider} tier that "
             "still fits; the upgrade it defers is stated, not counted.",
             "- **Commitments**: see the commitment section; the expected monthly saving "
-            "(P10-P90 across paths) as a share of Compute, applied to what is left.",
+            f"({'-'.join(result.options.band_labels)} across paths) as a share of Compute, "
+            "applied to what is left.",
             f"- {settings_text(result.scenario_name, result.options)}.",
             "",
             "**What each lever assumed here**",

@@ -197,3 +197,12 @@ def test_no_cost_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     open_page(at)
     assert "No full month of cost data yet" in at.info[0].value
     st.cache_data.clear()
+
+
+def test_the_savings_band_follows_the_level(app_at: Callable[[str | None], AppTest]) -> None:
+    at = open_page(app_at(None), sv_level=50)
+    texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert "(P25-P75 across paths)" in texts[0]
+    at.select_slider(key="sv_level").set_value(80).run()
+    texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert "(P10-P90 across paths)" in texts[0]
