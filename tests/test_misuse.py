@@ -123,6 +123,22 @@ CASES = {
         1,
         NO_AWS,
     ),
+    "drivers --hours-per-month 0": Misuse(
+        lambda db, t: ["drivers", "--hours-per-month", "0", "--db", str(db)],
+        "parameter hours_per_month: hours in a month must be a positive number",
+    ),
+    "drivers --hours-per-month -730": Misuse(
+        lambda db, t: ["drivers", "--hours-per-month", "-730", "--db", str(db), "--csv", "-"],
+        "must be a positive number (730 on average), got -730",
+    ),
+    "plan --set with text for a number": Misuse(
+        lambda db, t: ["plan", "--set", "target_utilisation=abc", "--db", str(db)],
+        "target_utilisation must be a number, got 'abc'",
+    ),
+    "plan --quarters 10000": Misuse(
+        lambda db, t: ["plan", "--quarters", "10000", "--db", str(db)],
+        "parameter quarters: quarters must be from 1 to 300",
+    ),
 }
 
 
