@@ -68,7 +68,7 @@ def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
     cut = pd.Timestamp(until)
     db = evidence.database_metrics(cfg, users, cut, seed, catalogue)
     db = db[db["ts"] < cut + pd.Timedelta(days=1)]
-    tier = evidence.database_tiers(cfg, pd.DatetimeIndex([cut])).iloc[0]
+    tier = evidence.database_tiers(cfg, users, catalogue).loc[cut]
     vcpu = catalogue.database_tier("Supabase", tier).vcpu
     return {
         "metrics": pd.concat(

@@ -120,24 +120,45 @@ def cdn_analytics(
     )
 
 
-def database_tiers(cfg: dict[str, Any], days: pd.DatetimeIndex) -> pd.Series:
-    """The Supabase compute tier running on each day."""
-    tiers = cfg["evidence"]["database"]["tiers"]
-    since = pd.Series(list(tiers.values()), index=pd.DatetimeIndex(list(tiers))).sort_index()
-    return pd.Series(since.reindex(days, method="ffill").to_numpy(), index=days)
+def _budget(cfg: dict[str, Any], users: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per day: the database's cost-model dollars and its egress dollars."""
+    model, ev = cfg["cost_model"]["Database"], cfg["evidence"]["database"]
+    days_in_month = pd.DatetimeIndex(users.index).days_in_month.to_numpy()
+    budget = (model["fixed"] + model["per_user"] * users.to_numpy()) / days_in_month
+    egress = ev["egress_usd_per_gb"] * ev["egress_gb_per_user_month"] * users.to_numpy()
+    return budget, egress / days_in_month
+
+
+def database_tiers(cfg: dict[str, Any], users: pd.Series, catalogue: Catalogue) -> pd.Series:
+    """The primary's Supabase tier each day: the largest whose price fits the budget share of
+    the 28-day mean of what the database may cost, never downgraded (a causal rule, so a day's
+    tier does not depend on how far the demo runs)."""
+    ev = cfg["evidence"]["database"]
+    smooth = users.rolling(28, min_periods=1).mean()
+    budget, egress = _budget(cfg, smooth)
+    fee = ev["plan_fee_per_month"] / pd.DatetimeIndex(users.index).days_in_month.to_numpy()
+    room = (budget - egress - fee) * ev["tier_budget_share"]
+    tiers = catalogue.database_tiers("Supabase")  # cheapest first
+    prices = np.array([t.hourly_usd * 24 for t in tiers])
+    index = np.maximum(np.searchsorted(prices, room, side="right") - 1, 0)
+    index = np.maximum.accumulate(index)
+    return pd.Series([tiers[i].tier for i in index], index=users.index)
 
 
 def database_bill(
     cfg: dict[str, Any], users: pd.Series, catalogue: Catalogue, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Supabase as it bills: compute hours of the tier at its price, egress, the plan fee."""
+    """Supabase as it bills: the primary's compute hours at its tier's price, read replicas'
+    hours for the rest of the database's cost model, egress and the Pro plan fee."""
     ev = cfg["evidence"]["database"]
     days = pd.DatetimeIndex(users.index)
-    tiers = database_tiers(cfg, days)
+    tiers = database_tiers(cfg, users, catalogue)
     price = {t: catalogue.database_tier("Supabase", t).hourly_usd for t in tiers.unique()}
     rate = tiers.map(price).to_numpy(float)
-    acct = "org_apex"
-    frames = []
+    budget, egress_usd = _budget(cfg, users)
+    budget = budget * rng.lognormal(0, 0.02, len(days))
+    fee = ev["plan_fee_per_month"] / days.days_in_month.to_numpy()
+    acct, frames = "org_apex", []
     for tier in tiers.unique():
         on = (tiers == tier).to_numpy()
         line = Line(
@@ -150,11 +171,24 @@ def database_bill(
             f"compute-{tier}",
             "Hours",
             acct,
-            float(rate[on][0]),
+            price[tier],
         )
-        frames.append(_frame(line, days[on], np.full(on.sum(), 24 * rate[on][0]), cfg))
-    gb = users.to_numpy() * ev["egress_gb_per_user_month"] / days.days_in_month.to_numpy()
-    gb = gb * rng.lognormal(0, 0.03, len(days))
+        frames.append(_frame(line, days[on], 24 * rate[on], cfg))
+    replica = catalogue.database_tier("Supabase", ev["replica_tier"])
+    spare = np.maximum(budget - 24 * rate - egress_usd - fee, 0.0)
+    replicas = Line(
+        "Database",
+        1.0,
+        "Supabase",
+        "Supabase Pro",
+        "Databases",
+        f"{ev['resource']}-replicas",
+        f"read-replica-{replica.tier}",
+        "Hours",
+        acct,
+        replica.hourly_usd,
+    )
+    frames.append(_frame(replicas, days, spare, cfg))
     egress = Line(
         "Database",
         1.0,
@@ -167,7 +201,7 @@ def database_bill(
         acct,
         ev["egress_usd_per_gb"],
     )
-    frames.append(_frame(egress, days, gb * ev["egress_usd_per_gb"], cfg))
+    frames.append(_frame(egress, days, egress_usd, cfg))
     months = days.to_period("M").unique().start_time
     plan = Line(
         "Database",
@@ -181,9 +215,9 @@ def database_bill(
         acct,
         ev["plan_fee_per_month"],
     )
-    fee = _frame(plan, months, np.full(len(months), ev["plan_fee_per_month"]), cfg)
+    monthly = _frame(plan, months, np.full(len(months), ev["plan_fee_per_month"]), cfg)
     frames.append(
-        fee.assign(
+        monthly.assign(
             ChargePeriodEnd=(months.to_period("M") + 1).start_time,
             ChargeCategory="Purchase",
             ChargeDescription="Supabase Pro plan",
@@ -198,7 +232,7 @@ def database_metrics(
     """5-minute maxima of CPU %, IOPS and connections for the last days, from the load users
     put on the tier that runs that day; and each day's peak CPU % over the whole history."""
     ev = cfg["evidence"]["database"]
-    tiers = database_tiers(cfg, pd.DatetimeIndex(users.index))
+    tiers = database_tiers(cfg, users, catalogue)
     size = {t: catalogue.database_tier("Supabase", t).vcpu for t in tiers.unique()}
     vcpu = tiers.map(size).to_numpy(float)
     dims = f'{{"database":"{ev["resource"]}"}}'
