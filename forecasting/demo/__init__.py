@@ -67,7 +67,9 @@ def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
     costs = _bill_cdn_bytes(costs, cdn)
     cut = pd.Timestamp(until)
     db = evidence.database_metrics(cfg, users, cut, seed, catalogue)
-    db = db[db["ts"] < cut + pd.Timedelta(days=1)]
+    db = db[
+        (db["ts"] < cut + pd.Timedelta(days=1)) & (db["ts"].dt.normalize() != MISSING_METRICS_DAY)
+    ]
     tier = evidence.database_tiers(cfg, users, catalogue).loc[cut]
     vcpu = catalogue.database_tier("Supabase", tier).vcpu
     return {
