@@ -297,6 +297,20 @@ class DatabaseEvidence:
     stats_period: tuple[pd.Timestamp, pd.Timestamp]
     queries: int
 
+    @property
+    def cpu_reduction(self) -> float:
+        from forecasting.savings.database import QueryOptimisation
+
+        assert isinstance(self.optimisation, QueryOptimisation)
+        return self.optimisation.cpu_reduction
+
+    @property
+    def iops_reduction(self) -> float:
+        from forecasting.savings.database import QueryOptimisation
+
+        assert isinstance(self.optimisation, QueryOptimisation)
+        return self.optimisation.iops_reduction
+
 
 def billed_tier(
     store: Store, provider: str, start: pd.Timestamp, end: pd.Timestamp, catalogue: Catalogue
@@ -381,7 +395,17 @@ def database_text(
     if ev.iops is not None:
         text += f", P{scenario.cpu_percentile:g} IOPS {ev.iops:,.0f}"
     text += (
-        f": {scenario.database_provider} {ev.tier} (${billed:,.0f}/month on the bill) -> {chosen}"
+        f": {scenario.database_provider} {ev.tier} (${billed:.3f}/h on the bill, "
+        f"${billed * scenario.hours_per_month:,.0f}/month) -> {chosen}"
         + ("" if isinstance(chosen, Excuse) else f" (${new_monthly:,.0f}/month)")
     )
     return text
+
+
+def cdn_bill(
+    store: Store, scenario: SavingsScenario, start: pd.Timestamp, end: pd.Timestamp
+) -> float | None:
+    """The CDN provider's charges in the month, from the bill (None: it bills nothing here)."""
+    costs = store.resource_costs(start.date(), end.date())
+    rows = costs[costs["provider"] == scenario.cdn_provider]
+    return float(rows["effective"].sum()) if not rows.empty else None

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 LEVER_COLUMNS = [
     "lever", "category", "base_monthly", "monthly_savings", "lower", "upper", "percent_of_base",
-    "order", "assumptions",
+    "order", "assumptions", "evidence",
 ]  # fmt: skip
 COMMITMENT_COLUMNS = [
     "method", "hourly_commitment_usd", "covered_usd_per_hour", "upfront_usd", "coverage",
