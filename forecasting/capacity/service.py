@@ -377,23 +377,6 @@ def runway(
 
 
 # -- the Capacity page ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CapacityReport:
-    """Plan and runway; a part that cannot be computed is an Excuse so the other still shows."""
-
-    plan: PlanResult | Excuse
-    runway: RunwayResult | Excuse
-
-
-def capacity_report(
-    store: Store, options: CapacityOptions, forecaster: Forecaster = run_models
-) -> CapacityReport:
-    return CapacityReport(
-        plan=or_excuse(lambda: plan(store, options, forecaster)),
-        runway=or_excuse(lambda: runway(store, options, forecaster)),
-    )
-
-
 def or_excuse(compute: Callable[[], T]) -> T | Excuse:
     """The part's result, or the user-fixable reason it cannot be computed (missing data,
     an assumption out of range): pages show that, not a traceback."""

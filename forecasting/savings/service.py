@@ -15,7 +15,6 @@ from forecasting.capacity.service import (
     load_catalogue,
     load_savings_scenario,
     notes_of,
-    or_excuse,
     run_models,
     scenario_label,
 )
@@ -319,40 +318,6 @@ def reconcile_stated(
     )  # fmt: skip
 
 
-# -- the Savings page -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SavingsReport:
-    """Levers, commitments and a stated plan; a part that cannot be computed is an Excuse."""
-
-    levers: LeverResult | Excuse
-    commitments: CommitmentResult | Excuse
-    reconciliation: ReconcileResult | Excuse | None
-    """None when no stated plan was given."""
-
-
-def savings_report(
-    store: Store,
-    options: SavingsOptions,
-    stated: str | bytes | pd.DataFrame | None = None,
-    forecaster: Forecaster = run_models,
-    stated_source: str = "uploaded file",
-) -> SavingsReport:
-    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
-
-    def reconciliation() -> ReconcileResult:
-        if isinstance(stated, str):
-            return reconcile_stated(store, options, stored_stated(store, stated), stated)
-        assert stated is not None
-        lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
-        return reconcile_stated(store, options, lines, stated_source)
-
-    return SavingsReport(
-        levers=or_excuse(lambda: levers(store, options, forecaster)),
-        commitments=or_excuse(lambda: commitments(store, options, forecaster)),
-        reconciliation=None if stated is None else or_excuse(reconciliation),
-    )
-
-
 __all__ = [
     "COMMITMENT_COLUMNS",
     "LEVER_COLUMNS",
@@ -360,12 +325,10 @@ __all__ = [
     "LeverResult",
     "ReconcileResult",
     "SavingsOptions",
-    "SavingsReport",
     "commitments",
     "levers",
     "read_stated",
     "reconcile_stated",
     "savings_rate_text",
-    "savings_report",
     "stored_stated",
 ]
