@@ -127,6 +127,14 @@ class SavingsView:
             return {}
         return {str(r.lever): str(r.assumptions) for r in self.levers.table.itertuples()}
 
+    @property
+    def lever_evidence(self) -> dict[str, str]:
+        """Per lever: which data it read, over which period, and the figures it read there."""
+        if isinstance(self.levers, Excuse):
+            return {}
+        table = self.levers.table
+        return {str(r.lever): str(r.evidence) for r in table.itertuples() if r.evidence}
+
 
 def build_savings(
     store: Store,
@@ -188,6 +196,7 @@ def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
         "percent_of_base": Column("% of base", "%.1f"),
         "naive_monthly": Column("Naive", "%.0f"),
         "assumptions": Column("Assumptions", "wide"),
+        "evidence": Column("Evidence: data, period, figure read", "wide"),
     }
 
 
@@ -273,15 +282,22 @@ def explain_levers(result: LeverResult) -> str:
             "- **Naive sum** = each lever's rate x its untouched base, added up (what a "
             f"spreadsheet does): {result.naive_total:,.0f} vs {result.stacked_total:,.0f} {cur} "
             "stacked.",
-            f"- **Right-size**: CPU at P{s.cpu_percentile:g} of daily means +{s.cpu_headroom:.0%} "
-            f"and max memory +{s.memory_headroom:.0%} to the cheapest catalogue type that fits "
-            "(Compute Optimizer's defaults); an under-provisioned fleet saves nothing.",
-            "- **CDN**: origin req/s = edge req/s x (1 - hit ratio), now and at the target, to "
-            "pods at the peak, plus origin requests and egress (free from AWS origins to "
-            "CloudFront). Claimed only from stated hit ratios.",
-            f"- **Database**: {s.query_cpu_reduction:.0%} less CPU per query and "
-            f"{s.iops_reduction:.0%} fewer IOPS to the cheapest {s.database_provider} tier that "
-            "still fits; the upgrade it defers is stated, not counted.",
+            f"- **Right-size**: per fleet of the inventory, CPU at P{s.cpu_percentile:g} of "
+            f"5-minute maxima over {s.lookback_days} days +{s.cpu_headroom:.0%} and max memory "
+            f"+{s.memory_headroom:.0%} to the cheapest catalogue type (Fargate: task size by "
+            "vCPU and GB) that fits, as Compute Optimizer does; saving = the fleet's bill x the "
+            "share the new size saves; an under-provisioned fleet saves nothing. Without "
+            "5-minute maxima: daily means, a coarse stand-in.",
+            "- **CDN**: the hit ratio measured in the CDN analytics; origin requests avoided at "
+            "the target x the marginal cost of a request (the slope of compute usage on origin "
+            "requests: never fixed costs or commitment fees), plus the origin's egress at the "
+            "bill's rate where it pays for it (AWS origins behind CloudFront do not).",
+            f"- **Database**: the top {s.top_queries_optimised} queries of pg_stat_statements "
+            f"made {s.query_time_reduction:.0%} faster take their share of the time off CPU "
+            "(and of blocks read off IOPS); the cheapest "
+            f"{s.database_provider} tier that still fits the peaks is the step down; the "
+            "upgrade it defers is stated, not counted. Without query statistics: "
+            f"{s.query_cpu_reduction:.0%} less CPU per query.",
             "- **Commitments**: see the commitment section; the expected monthly saving "
             "(P10-P90 across paths) as a share of Compute, applied to what is left.",
             f"- {settings_text(result.scenario_name, result.options)}.",
@@ -289,6 +305,14 @@ def explain_levers(result: LeverResult) -> str:
             "**What each lever assumed here**",
             "",
             *(f"- *{r.lever}*: {r.assumptions}" for r in result.table.itertuples()),
+            "",
+            "**What each lever read in the data**",
+            "",
+            *(
+                f"- *{lever}*: {text}"
+                for lever, text in zip(result.table["lever"], result.table["evidence"], strict=True)
+                if text
+            ),
         ]
     )
 
