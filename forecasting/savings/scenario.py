@@ -57,6 +57,11 @@ class SavingsScenario:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
+        for name in ("lookback_days", "top_queries_optimised"):
+            value = getattr(self, name)  # a form or --set may give 14.0 for 14
+            if not float(value).is_integer():
+                raise ValueError(f"{name} must be a whole number")
+            object.__setattr__(self, name, int(value))
         if self.lookback_days < 1 or self.top_queries_optimised < 1:
             raise ValueError("lookback_days and top_queries_optimised must be at least 1")
         for name in ("query_cpu_reduction", "iops_reduction", "query_time_reduction"):

@@ -52,10 +52,10 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
     "right-size": (
         "Right-size",
         (
-            LeverInput("instance_type", "Instance type", InputKind.CHOICE),
             LeverInput("cpu_percentile", "CPU percentile", InputKind.NUMBER),
             LeverInput("cpu_headroom", "CPU headroom %", InputKind.PERCENT),
             LeverInput("memory_headroom", "Memory headroom %", InputKind.PERCENT),
+            LeverInput("lookback_days", "Look-back, days", InputKind.NUMBER),
         ),
     ),
     "cdn": (
@@ -63,19 +63,17 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
         (
             LeverInput("cdn_provider", "CDN", InputKind.CHOICE),
             LeverInput("origin_in_aws", "Origin in AWS", InputKind.CHECK),
-            LeverInput("request_hit_ratio", "Request hit ratio now %", InputKind.PERCENT),
             LeverInput("target_request_hit_ratio", "Target request hit ratio %", InputKind.PERCENT),
-            LeverInput("edge_gb_per_month", "Edge GB/month", InputKind.NUMBER),
+            LeverInput("target_byte_hit_ratio", "Target byte hit ratio %", InputKind.PERCENT),
         ),
     ),
     "database": (
         "Database",
         (
             LeverInput("database_provider", "Provider", InputKind.CHOICE),
-            LeverInput("database_tier", "Tier", InputKind.CHOICE),
-            LeverInput("query_cpu_reduction", "Less CPU per query %", InputKind.PERCENT),
-            LeverInput("iops_reduction", "Fewer IOPS %", InputKind.PERCENT),
-            LeverInput("database_disk_gb", "Disk GB", InputKind.NUMBER),
+            LeverInput("database_tier", "Tier (when the bill names none)", InputKind.CHOICE),
+            LeverInput("top_queries_optimised", "Slowest queries optimised", InputKind.NUMBER),
+            LeverInput("query_time_reduction", "Each faster by %", InputKind.PERCENT),
         ),
     ),
     "commitments": (
