@@ -159,6 +159,20 @@ class MetricsMixin(StoreCore):
             raise UnknownNameError("metric", name, ["cost", *stored])
         return self.metric_definitions()[name]
 
+    def hourly_observations(self, name: str, start: date, end: date) -> pd.Series:
+        """A metric per clock hour in [start, end) where it is stored finer than daily (the
+        hour's mean per dimension set, summed across sets); empty when only daily values are.
+        Indexed by the hour's start (UTC)."""
+        frame = self.con.execute(
+            "WITH per AS (SELECT date_trunc('hour', ts) AS hour, dimensions, avg(value) AS v "
+            "FROM metric_observations WHERE metric = ? AND ts >= ? AND ts < ? GROUP BY ALL), "
+            "hourly AS (SELECT hour, sum(v) AS v FROM per GROUP BY hour) "
+            "SELECT hour, v FROM hourly WHERE (SELECT count(DISTINCT hour(hour)) FROM hourly) > 1 "
+            "ORDER BY hour",
+            [name, start, end],
+        ).df()
+        return pd.Series(frame["v"].to_numpy(float), index=pd.DatetimeIndex(frame["hour"]))
+
     def read_metric_series(
         self,
         name: str,
