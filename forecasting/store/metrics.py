@@ -182,8 +182,12 @@ class MetricsMixin(StoreCore):
         end: date | None = None,
         dimensions: dict[str, str] | None = None,
         by_dimensions: bool = False,
+        daily: Aggregation | None = None,
     ) -> pd.DataFrame:
         """A metric per period in long format ``unique_id, ds, y``; ``end`` is exclusive.
+
+        ``daily`` says how a day's observations combine, instead of the metric's own
+        aggregation (``MAX``: the daily peak, what an alert on minutes sees).
 
         Across dimension sets a day's values add up (requests/s of two load balancers, users
         of two products), except percentages, which average (CPU % of two instances), unless
@@ -192,7 +196,7 @@ class MetricsMixin(StoreCore):
         """
         definition = self.metric(name)
         agg = definition.aggregation
-        day_value = _DAY_COLUMN[agg]
+        day_value = _DAY_COLUMN[agg if daily is None else Aggregation(daily)]
         combine = "avg" if definition.unit == "%" else "sum"
         uid = "dimensions" if by_dimensions else "?"
         frame = self.con.execute(
