@@ -21,6 +21,8 @@ from forecasting import views
 from forecasting.capacity import service as forecasting_service
 from forecasting.capacity.service import CapacityOptions, ForecastOptions
 from forecasting.errors import CapcostError
+from forecasting.excel import ReviewTables
+from forecasting.excel import review_pack as build_review_pack
 from forecasting.interface import Excuse, IngestResult
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
@@ -118,6 +120,14 @@ anomalies = cached(spinner="Looking for anomalous days...")(views.build_anomalie
 @cached(max_entries=8)
 def plans(store: Store) -> pd.DataFrame:
     return store.plans()
+
+
+def review_pack(review: ReviewTables) -> bytes:
+    """The review's Excel pack, built when its download is clicked (not on every run)."""
+    pack = with_store(lambda store: build_review_pack(store, review), db_path())
+    if isinstance(pack, Excuse):
+        raise CapcostError(pack.reason)
+    return pack
 
 
 def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> IngestResult:

@@ -10,6 +10,7 @@ import pandas as pd
 from forecasting.anomalies import ANOMALY_LEVEL
 from forecasting.anomalies import anomalies as build_anomalies
 from forecasting.interface import Excuse, Freq, GroupBy
+from forecasting.presentation import format_money, format_month
 from forecasting.store import Store
 from forecasting.variance import (
     PlanVariance,
@@ -69,13 +70,13 @@ class ReviewView:
         cur, running = self.currency, not self.complete
         cards = [
             Card(
-                f"Spend {self.month}{' (month to date)' if running else ''}",
-                f"{self.total:,.0f} {cur}",
+                f"Spend {format_month(self.month)}{' (month to date)' if running else ''}",
+                format_money(self.total, cur, cents=False),
             ),
             Card(
                 "Previous month" + (", same days" if running else ""),
-                f"{self.previous_total:,.0f} {cur}",
-                f"{self.total - self.previous_total:+,.0f} {cur}",
+                format_money(self.previous_total, cur, cents=False),
+                format_money(self.total - self.previous_total, cur, cents=False, signed=True),
                 Tone.RISE_IS_BAD,
             ),
         ]
@@ -83,8 +84,9 @@ class ReviewView:
             cards.append(
                 Card(
                     "Plan of record",
-                    f"{self.plan.planned_cost:,.0f} {cur}",
-                    f"{self.plan.variance:+,.0f} {cur} actual vs plan",
+                    format_money(self.plan.planned_cost, cur, cents=False),
+                    f"{format_money(self.plan.variance, cur, cents=False, signed=True)} actual "
+                    "vs plan",
                     Tone.RISE_IS_BAD,
                 )
             )
@@ -100,7 +102,10 @@ class ReviewView:
             return []
         split = {"volume (users)": plan.volume_variance, "rate (cost per user)": plan.rate_variance}
         return [
-            Card(f"Variance from {label}", f"{value:+,.0f} {self.currency}")
+            Card(
+                f"Variance from {label}",
+                format_money(value, self.currency, cents=False, signed=True),
+            )
             for label, value in split.items()
         ]
 

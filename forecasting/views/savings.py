@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.capacity.service import Forecaster, or_excuse, run_models
 from forecasting.interface import Excuse
-from forecasting.presentation import format_money
+from forecasting.presentation import format_money, format_month
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -115,7 +115,8 @@ class SavingsView:
     reconciliation: ReconcileResult | Excuse | None
     """None when no stated plan was given."""
     band_labels: tuple[str, str]
-    """The savings band's lower and upper quantile as labels (the paths' P10 and P90)."""
+    """The savings band's lower and upper quantile of the paths as labels (the interval
+    level's: ``("P10", "P90")`` at 80)."""
     currency: str
     """The billing currency every amount is in."""
 
@@ -158,8 +159,7 @@ def build_savings(
         levers=or_excuse(lambda: levers(store, options, forecaster)),
         commitments=or_excuse(lambda: commitments(store, options, forecaster)),
         reconciliation=None if stated is None else or_excuse(reconciliation),
-        # The commitment savings' bounds are the P10 and P90 of the paths whatever the level.
-        band_labels=("P10", "P90"),
+        band_labels=options.band_labels,
         currency=", ".join(store.currencies()),
     )
 
@@ -167,7 +167,7 @@ def build_savings(
 def lever_cards(r: LeverResult) -> list[Card]:
     cur, esr = r.currency, r.effective_savings_rate
     return [
-        Card(f"Spend {r.base_month}", format_money(r.spend, cur, cents=False)),
+        Card(f"Spend {format_month(r.base_month)}", format_money(r.spend, cur, cents=False)),
         Card(
             "Stacked savings / month",
             format_money(r.stacked_total, cur, cents=False),
@@ -191,12 +191,12 @@ def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
         "order": Column("Order"),
         "lever": Column("Lever"),
         "category": Column("Acts on"),
-        "base_monthly": Column(f"Base {cur}/month", "%.0f"),
-        "monthly_savings": Column(f"Saving {cur}/month", "%.0f"),
-        "lower": Column(lo, "%.0f"),
-        "upper": Column(hi, "%.0f"),
-        "percent_of_base": Column("% of base", "%.1f"),
-        "naive_monthly": Column("Naive", "%.0f"),
+        "base_monthly": Column(f"Base {cur}/month"),
+        "monthly_savings": Column(f"Saving {cur}/month"),
+        "lower": Column(lo),
+        "upper": Column(hi),
+        "percent_of_base": Column("% of base"),
+        "naive_monthly": Column("Naive"),
         "assumptions": Column("Assumptions", "wide"),
         "evidence": Column("Evidence: data, period, figure read", "wide"),
     }
@@ -270,24 +270,24 @@ def lookback_columns(cur: str) -> dict[str, Column]:
     return {
         "method": Column("Method"),
         "scope": Column("Covers"),
-        "hourly_commitment_usd": Column(f"Commit {cur}/h", "%.2f"),
-        "covered_usd_per_hour": Column(f"Covers {cur}/h", "%.2f"),
-        "upfront_usd": Column(f"Upfront {cur}", "%.0f"),
-        "lookback_days": Column("Window, days", "%.0f"),
-        "lookback_on_demand_usd_per_hour": Column(f"On-demand {cur}/h", "%.2f"),
-        "lookback_monthly_savings_usd": Column(f"Est. savings {cur}/month", "%.0f"),
-        "lookback_utilisation": Column("Utilisation", "percent"),
-        "lookback_coverage": Column("Coverage", "percent"),
+        "hourly_commitment_usd": Column(f"Commit {cur}/h"),
+        "covered_usd_per_hour": Column(f"Covers {cur}/h"),
+        "upfront_usd": Column(f"Upfront {cur}"),
+        "lookback_days": Column("Window, days"),
+        "lookback_on_demand_usd_per_hour": Column(f"On-demand {cur}/h"),
+        "lookback_monthly_savings_usd": Column(f"Est. savings {cur}/month"),
+        "lookback_utilisation": Column("Utilisation"),
+        "lookback_coverage": Column("Coverage"),
         "lookback_break_even_month": Column("Break-even month"),
     }
 
 
 def demand_columns(cur: str) -> dict[str, Column]:
     return {
-        "coverage": Column("Coverage", "percent"),
-        "utilisation": Column("Utilisation", "percent"),
-        "usage_usd_per_hour": Column(f"Usage {cur}/h", "%.2f"),
-        "monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
+        "coverage": Column("Coverage"),
+        "utilisation": Column("Utilisation"),
+        "usage_usd_per_hour": Column(f"Usage {cur}/h"),
+        "monthly_savings_usd": Column(f"Savings {cur}/month"),
         "break_even_month": Column("Break-even month"),
     }
 
@@ -297,16 +297,16 @@ def commitment_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
     return {
         "method": Column("Method"),
         "scope": Column("Covers"),
-        "hourly_commitment_usd": Column(f"Commit {cur}/h", "%.2f"),
-        "coverage": Column("Coverage", "percent"),
-        "utilisation": Column("Utilisation", "percent"),
-        "expected_monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
-        "savings_lower_usd": Column(lo, "%.0f"),
-        "savings_upper_usd": Column(hi, "%.0f"),
+        "hourly_commitment_usd": Column(f"Commit {cur}/h"),
+        "coverage": Column("Coverage"),
+        "utilisation": Column("Utilisation"),
+        "expected_monthly_savings_usd": Column(f"Savings {cur}/month"),
+        "savings_lower_usd": Column(lo),
+        "savings_upper_usd": Column(hi),
         "break_even_month": Column("Break-even month"),
         # The downside is the P10 of demand whatever the band's level.
-        "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month", "%.0f"),
-        "downside_utilisation": Column("Utilisation at P10", "percent"),
+        "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month"),
+        "downside_utilisation": Column("Utilisation at P10"),
         "downside_break_even_month": Column("Break-even at P10"),
         "note": Column("Note", "wide"),
     }
@@ -368,7 +368,8 @@ def explain_levers(result: LeverResult) -> str:
             "upgrade it defers is stated, not counted. Without query statistics: "
             f"{s.query_cpu_reduction:.0%} less CPU per query.",
             "- **Commitments**: see the commitment section; the expected monthly saving "
-            "(P10-P90 across paths) as a share of Compute, applied to what is left.",
+            f"({'-'.join(result.options.band_labels)} across paths) as a share of Compute, "
+            "applied to what is left.",
             f"- {settings_text(result.scenario_name, result.options)}.",
             "",
             "**What each lever assumed here**",

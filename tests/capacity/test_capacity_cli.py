@@ -100,8 +100,8 @@ def test_runway_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -
         "cpu_utilization": 70, "memory_utilization": 80,
         "db_connection_pool_utilization": 90, "disk_utilization": 75,
     }  # fmt: skip
-    # Autoscaling keeps CPU well under its trigger; the pool grows with users.
-    assert table.loc["cpu_utilization", "date_p50"] == NOT_WITHIN_HORIZON
+    # The pool grows with users. (Where CPU stands is for the automatic model to say: the
+    # drift model's random walk wanders across any threshold; see test_plan_targets.)
     pool = table.loc["db_connection_pool_utilization"]
     assert pool["current_pct"] > 70 and pool["max_p90_pct"] > pool["current_pct"]
     for _, row in table.iterrows():
