@@ -46,6 +46,7 @@ LEVER_COLUMNS = [
     "percent_of_base",
     "order",
     "assumptions",
+    "evidence",
 ]
 LOOKBACK_DAYS = (7, 30, 60)
 
