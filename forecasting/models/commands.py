@@ -76,7 +76,8 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto (median of the models that backtest well; default) or one of: naive, "
         "seasonal_naive, drift, linear, loglinear, theta, theta_statsmodels, ets, "
-        "ets_statsmodels, arima, combo",
+        "ets_statsmodels, arima, ets_log, theta_log, arima_log, combo (*_log: fitted on "
+        "log(y), positive series)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample paths (default 0)")
     parser.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")

@@ -29,7 +29,7 @@ def test_forecast_frame_backtest_and_dates(monthly: np.ndarray) -> None:
     assert result.forecast["ds"].iloc[0] == pd.Timestamp("2025-03-01")
     assert len(result.forecast) == 6 and _finite(result.forecast)
     assert result.backtest["selected"].sum() == 1
-    assert result.backtest["horizon"].iloc[0] == 6
+    assert result.backtest["horizon"].iloc[0] == 12  # one seasonal cycle, whatever h is
 
 
 def test_default_horizon_is_one_season(monthly: np.ndarray) -> None:
@@ -139,7 +139,7 @@ def test_divergent_model_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bad_arguments_raise_input_errors(monthly: np.ndarray) -> None:
     frame = series_frame(monthly)
-    with pytest.raises(UnknownNameError, match="Try: arima, auto"):
+    with pytest.raises(UnknownNameError, match="Try: arima, arima_log, auto"):
         forecast(frame, model="nope")
     with pytest.raises(InputError, match="between 0 and 100"):
         forecast(frame, level=(80, 120))
