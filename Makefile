@@ -7,7 +7,7 @@ PORT ?= 8501
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench demo install install-dev clean
+.PHONY: run test lint format bench demo golden install install-dev clean
 
 run: $(RUN_STAMP) $(DB)
 	$(BIN)/streamlit run app/streamlit_app.py --server.headless true --server.port $(PORT)
@@ -26,6 +26,10 @@ format: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	@set -e; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+# Rewrites tests/golden/out after a deliberate change of a command's output; read the git diff.
+golden: $(DEV_STAMP)
+	$(BIN)/python -m tests.golden.regen
 
 demo: $(RUN_STAMP)
 	$(BIN)/capcost demo --db $(DB)

@@ -1,0 +1,102 @@
+"""Runs the golden cases in-process through ``forecasting.cli.main`` and collects their bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from forecasting.cli import main
+from tests.golden.cases import CASES, INPUTS, SEED, UNTIL, Case
+
+GOLDEN = Path(__file__).resolve().parent / "out"
+REGEN_COMMAND = "make golden"
+# argparse wraps help text to the terminal; a fixed width keeps --help output the same anywhere.
+HELP_COLUMNS = "100"
+
+
+def build_demo(folder: Path) -> tuple[Path, bytes]:
+    """The demo every case reads, built by the CLI itself; returns its path and stderr."""
+    db = folder / "demo.duckdb"
+    outputs = _run(("demo", "--db", str(db), "--until", UNTIL, "--seed", SEED), folder)
+    return db, outputs["stderr"]
+
+
+def run_case(case: Case, demo: Path, folder: Path) -> dict[str, bytes]:
+    """``{file name: bytes}`` of one case: stdout, stderr and exit code per step, CSVs written."""
+    work = folder / case.name
+    work.mkdir(parents=True)
+    db = demo
+    if case.writes:
+        db = work / "copy.duckdb"
+        shutil.copyfile(demo, db)
+    out: dict[str, bytes] = {}
+    for number, step in enumerate(case.steps, start=1):
+        argv = [arg.format(db=db, work=work) for arg in step]
+        if "--db" not in argv:
+            argv += ["--db", str(db)]
+        prefix = case.name if len(case.steps) == 1 else f"{case.name}.{number}"
+        for kind, data in _run(tuple(argv), work).items():
+            if data:  # an empty stdout or stderr is not worth a file
+                out[f"{prefix}.{kind}"] = _anonymous(data, folder)
+    for written in sorted(work.glob("*.csv")):
+        out[f"{case.name}.{written.name}"] = written.read_bytes()
+    return out
+
+
+def run_help() -> bytes:
+    """``--help`` of every command and subcommand, one after another."""
+    from forecasting.cli import build_parser
+    from tests.test_cli import _commands
+
+    chunks = []
+    for command in [(), *_commands(build_parser())]:
+        outputs = _run((*command, "--help"), Path.cwd())
+        chunks.append(b"$ capcost " + " ".join(command).encode() + b" --help\n")
+        chunks.append(outputs["stdout"])
+    return b"".join(chunks)
+
+
+def run_all(folder: Path) -> dict[str, bytes]:
+    """Every golden file's expected content, computed from scratch under ``folder``."""
+    demo, stderr = build_demo(folder)
+    out = {"demo.stderr": _anonymous(stderr, folder), "help.stdout": run_help()}
+    for case in CASES:
+        out.update(run_case(case, demo, folder))
+    return out
+
+
+def _run(argv: tuple[str, ...], cwd: Path) -> dict[str, bytes]:
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    with _environment(cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # --help and argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return {
+        "stdout": stdout.buffer.getvalue(),  # type: ignore[attr-defined]
+        "stderr": stderr.buffer.getvalue(),  # type: ignore[attr-defined]
+        "exit": f"{code}\n".encode(),
+    }
+
+
+@contextlib.contextmanager
+def _environment(cwd: Path) -> Iterator[None]:
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = HELP_COLUMNS
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
+def _anonymous(data: bytes, folder: Path) -> bytes:
+    """Scratch and repository paths replaced so the files do not depend on where they ran."""
+    return data.replace(str(folder).encode(), b"<tmp>").replace(str(INPUTS).encode(), b"<inputs>")
