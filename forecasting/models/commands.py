@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from typing import TYPE_CHECKING
 
 from forecasting.errors import InputError
@@ -13,6 +14,13 @@ if TYPE_CHECKING:
     from forecasting.models.service import StoreForecast
 
 _FREQS = ("day", "week", "month", "quarter", "year", "hour")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -121,6 +129,15 @@ def register(
         "others). selected marks the model capcost forecast would use.",
     )
     _add_inputs(bt)
+    bt.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="the forecast made from the data up to this date (complete months, or days "
+        "with --freq day) beside what happened after it: per period actual, error and "
+        "whether it fell in the band; the totals over the periods with actuals (forecast, "
+        "band of the total, actual, error) go to stderr",
+    )
     bt.set_defaults(handler=run_backtest)
 
     drivers = sub.add_parser(
@@ -232,11 +249,54 @@ def run_backtest(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
     from forecasting.models.service import StoreForecast, cli_table
 
+    if args.as_of is not None:
+        return _run_as_of(args)
     out = _compute(args)
     result = out.result if isinstance(out, StoreForecast) else out
     _notes(result)
     write_csv(cli_table(result.backtest, digits=4), args.csv)
     return 0
+
+
+def _run_as_of(args: argparse.Namespace) -> int:
+    from forecasting.export import write_csv
+    from forecasting.models.asof import compare, complete_by, forecast_as_of
+    from forecasting.models.service import cli_table, read_input
+    from forecasting.store import Store
+
+    _check(args)
+    levels = _levels(args)
+    options = {"h": args.horizon, "level": levels, "model": args.model, "seed": args.seed}
+    if args.input is not None:
+        frame = read_input(args.input)
+        frame = frame.assign(ds=frame["ds"].map(_parse_ds), y=frame["y"].astype(float))
+        freq = args.freq or "month"
+        out = compare(complete_by(frame, args.as_of, freq), frame, args.as_of, freq=freq, **options)
+    else:
+        with Store(args.db, read_only=True) as store:
+            out = forecast_as_of(
+                store, args.metric, args.as_of, freq=args.freq or "month", by=args.by, **options
+            )
+    _notes(out.result)
+    for row in out.totals.itertuples():
+        print(
+            f"capcost: total of {row.periods} period(s) after {args.as_of:%Y-%m-%d}, "
+            f"{row.unique_id}: forecast {row.forecast:,.0f} ({row.level:g}% band "
+            f"{row.lower:,.0f} to {row.upper:,.0f}), actual {row.actual:,.0f}, error "
+            f"{row.error_pct:+.1f}%; {row.inside} of {row.periods} inside the band",
+            file=sys.stderr,
+        )
+    write_csv(cli_table(out.table, digits=6), args.csv)
+    return 0
+
+
+def _parse_ds(text: str) -> object:
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise InputError(f"not a date: {text!r}", column="ds") from None
 
 
 def run_drivers(args: argparse.Namespace) -> int:

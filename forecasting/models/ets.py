@@ -91,6 +91,24 @@ class ETS(BaseForecaster):
             # A seasonal spec may not fit a shorter window: search again on what there is.
             return ETS(self.season_length, search=self.search).fit(y)
 
+    def forward(self, y: FloatArray) -> Forecaster:
+        """The fitted weights and initial states run over ``y`` (statsforecast's forward)."""
+        from statsforecast.ets import forward_ets
+
+        if self.n_ is None:
+            return self.refit(y)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                model = forward_ets(self.model_, y)
+        except Exception as exc:
+            raise ModelFailure(f"{self.name}: {exc}") from exc
+        if not np.isfinite(model["states"][-1]).all():
+            raise ModelFailure(f"{self.name}: states diverged moving forward")
+        out = ETS(self.season_length, spec=self.spec_, search=self.search)
+        out.model_, out.spec_, out.n_ = model, self.spec_, len(y)
+        return out
+
     def _forecast(self, h: int) -> tuple[FloatArray, FloatArray]:
         from statsforecast.ets import pegelsfcast_C
 

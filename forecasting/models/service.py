@@ -15,6 +15,8 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.interface import Freq, GroupBy
 from forecasting.models.api import forecast
+from forecasting.models.nowcast import nowcast as nowcast_running
+from forecasting.models.nowcast import running_month
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
 
@@ -83,7 +85,8 @@ def forecast_store(
     """Forecast a stored series from its complete periods.
 
     Quarters are forecast month by month and summed path by path, so a quarter's band is
-    the band of the quarter's total, not the sum of three monthly bands.
+    the band of the quarter's total, not the sum of three monthly bands. A month the data
+    stops inside is nowcast: its observed days plus a daily forecast of the rest.
     """
     if freq not in ("day", "month", "quarter"):
         raise InputError(
@@ -101,10 +104,13 @@ def forecast_store(
         "model": model,
         "history_through": f"{history['ds'].max():%Y-%m-%d}",
     }
+    running = running_month(store, metric, group) if freq != "day" else None
     if freq != "quarter":
         result = forecast(
             history, h=h, freq=base.value, level=level, model=model, n_paths=n_paths, seed=seed
         )
+        if running is not None:
+            result = nowcast_running(result, running, rollup(store, metric), seed=seed)
         return StoreForecast(metric, unit, freq, result.forecast, result, history, assumptions)
     quarters = 4 if h is None else h
     months, known = quarter_span(history, quarters)
@@ -117,6 +123,8 @@ def forecast_store(
         n_paths=max(n_paths, QUARTER_PATHS),
         seed=seed,
     )
+    if running is not None:
+        result = nowcast_running(result, running, rollup(store, metric), seed=seed)
     table = quarterly(result, known, level, how=rollup(store, metric))
     return StoreForecast(metric, unit, freq, table, result, history, assumptions)
 

@@ -10,6 +10,7 @@ import pytest
 
 from forecasting.errors import InputError, UnknownNameError
 from forecasting.models import forecast, series_frame
+from forecasting.models.backtest import plan_windows
 from forecasting.models.base import BaseForecaster, FloatArray
 from forecasting.models.guards import level_shift
 from forecasting.models.registry import MODELS, ModelInfo
@@ -29,7 +30,9 @@ def test_forecast_frame_backtest_and_dates(monthly: np.ndarray) -> None:
     assert result.forecast["ds"].iloc[0] == pd.Timestamp("2025-03-01")
     assert len(result.forecast) == 6 and _finite(result.forecast)
     assert result.backtest["selected"].sum() == 1
-    assert result.backtest["horizon"].iloc[0] == 12  # one seasonal cycle, whatever h is
+    # The backtest horizon is the history's (two cycles, cut to what 48 months can score),
+    # whatever h is.
+    assert result.backtest["horizon"].iloc[0] == plan_windows(48, 12).horizon == 19
 
 
 def test_default_horizon_is_one_season(monthly: np.ndarray) -> None:
