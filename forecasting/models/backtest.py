@@ -196,23 +196,10 @@ def combine(backtest: Backtest, members: list[str], name: str) -> ModelBacktest:
 def calibration_errors(
     backtest: Backtest, rec: ModelBacktest, rows: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(actual, centre, spread) on the calibration scale that ``rec``'s band is set from.
-
-    A combination's band is set from its members' errors, each against its own spread,
-    pooled: the median of a few similar models scores better on the backtest than any of
-    them, but on the future it is about as wrong as they are (its 80% bands calibrated on
-    its own backtest held 64% of a year ahead of simulated growth; pooled, about 80%).
-    """
+    """(actual, centre, spread) on the calibration scale that ``rec``'s band is set from:
+    its own backtest, a combination's included (the median of exactly its members)."""
     pick = slice(None) if rows is None else rows.astype(int)
-    actual = backtest.working(backtest.actual)[pick]
-    if not rec.members:
-        return actual, rec.centre[pick], rec.spread[pick]
-    parts = [backtest.models[k] for k in rec.members]
-    return (
-        np.vstack([actual for _ in parts]),
-        np.vstack([r.centre[pick] for r in parts]),
-        np.vstack([r.spread[pick] for r in parts]),
-    )
+    return backtest.working(backtest.actual)[pick], rec.centre[pick], rec.spread[pick]
 
 
 def step_mase(backtest: Backtest, rec: ModelBacktest) -> FloatArray:

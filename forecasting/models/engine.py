@@ -276,8 +276,9 @@ def _finish(
         # A lognormal's mean leaves its central half when the spread is huge (above 1.3 on
         # the log scale), and a level model's trend can run below zero: a forecast outside
         # its own 50% band reads as a mistake, so the point stays inside that band.
-        half = calibration.multipliers(50.0, len(mean)) * final.spread
-        lowest, highest = (np.exp(np.minimum(final.centre + d, 700.0)) for d in (-half, half))
+        below, above = calibration.sides(50.0, len(mean))
+        lowest = np.exp(np.minimum(final.centre - below * final.spread, 700.0))
+        highest = np.exp(np.minimum(final.centre + above * final.spread, 700.0))
         mean = np.clip(mean, lowest, highest)
     paths = sample(final, calibration, positive, job.n_paths, series_seed(job.seed, job.unique_id))
     table = backtest_rows(job.unique_id, bt, chosen, job.levels) if bt is not None else []
@@ -384,8 +385,8 @@ def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
             if len(others)
             else Calibration(np.empty(0))
         )
-        half = cal.multipliers(level, bt.plan.horizon) * rec.spread[fold]
-        a, c = actual[fold], rec.centre[fold]
+        below, above = cal.sides(level, bt.plan.horizon)
+        a, c, sd = actual[fold], rec.centre[fold], rec.spread[fold]
         ok = np.isfinite(a) & np.isfinite(c)
-        inside.append(((a >= c - half) & (a <= c + half))[ok])
+        inside.append(((a >= c - below * sd) & (a <= c + above * sd))[ok])
     return float(100.0 * np.mean(np.concatenate(inside)))

@@ -193,10 +193,13 @@ def test_quarter_band_of_independent_months_grows_with_sqrt_3() -> None:
     result = forecast(
         series_frame(y, start="2020-01-01"), h=12, model="seasonal_naive", n_paths=8000, seed=5
     )
-    month = result.forecast.iloc[0]
+    months = result.forecast.iloc[:3]
     quarter = result.aggregate("quarter").iloc[0]
-    ratio = (quarter["upper"] - quarter["lower"]) / (month["upper"] - month["lower"])
-    assert ratio == pytest.approx(np.sqrt(3), rel=0.05)
+    # Independent months: widths add in quadrature (sqrt(3) times one month's when equal),
+    # not linearly (three times).
+    widths = (months["upper"] - months["lower"]).to_numpy()
+    ratio = (quarter["upper"] - quarter["lower"]) / np.sqrt(np.sum(widths**2))
+    assert ratio == pytest.approx(1.0, rel=0.05)
     assert quarter["forecast"] == pytest.approx(result.forecast["forecast"].iloc[:3].sum())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,7 +35,7 @@ def test_log_naive_matches_a_plain_loop() -> None:
     """LogScale(naive): mean exp(log y_n + k s^2 / 2) with s the rms of log differences."""
     y = _growing(30, seed=2)
     logs = [float(np.log(v)) for v in y]
-    diffs = [b - a for a, b in zip(logs, logs[1:], strict=False)]
+    diffs = [b - a for a, b in itertools.pairwise(logs)]
     s2 = sum(d * d for d in diffs) / len(diffs)
     expected = [np.exp(logs[-1] + k * s2 / 2) for k in range(1, 7)]
     model = LogScale(1, Naive, "log_naive").fit(y)
