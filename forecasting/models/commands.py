@@ -98,12 +98,17 @@ def register(
         "forecast",
         parents=[common],
         help="forecast a stored series or a CSV file, with calibrated bands",
-        description="Forecast each series with the median of the models (ETS, Theta, ARIMA and "
-        "a naive benchmark) whose rolling-origin backtest at this horizon is within twice the "
-        "best one's error, or with the model named by --model. Bands are calibrated on the "
-        "backtest errors. Output: unique_id, ds, forecast, lower, upper, level, model; ds "
-        "continues the series' own dates. Stored series use complete periods only. Notes on "
-        "what was adjusted (gaps, level shifts, fallbacks) go to stderr.",
+        description="Forecast each series with the median of the models (ETS, Theta, ARIMA, "
+        "for positive series ETS, Theta and a trend on log(y), and a naive benchmark) whose "
+        "rolling-origin backtest is within twice the best one's error, or with the model "
+        "named by --model. The backtest scores two seasonal cycles ahead from every recent "
+        "period whatever --horizon is, so a month's forecast does not depend on the horizon "
+        "or the levels asked for. Bands are calibrated on the backtest errors (on the log "
+        "scale for positive series: asymmetric, above zero). Output: unique_id, ds, "
+        "forecast, lower, upper, level, model; ds continues the series' own dates. Stored "
+        "series use complete periods; a month the data stops inside is nowcast from its "
+        "days (observed plus a daily forecast of the rest). Notes on what was adjusted "
+        "(gaps, level shifts, fallbacks, the running month) go to stderr.",
     )
     _add_inputs(fc)
     fc.add_argument(
@@ -123,10 +128,12 @@ def register(
         "backtest",
         parents=[common],
         help="rolling-origin accuracy of each model on a stored series or a CSV file",
-        description="Refit each candidate model at up to three past origins and score its "
-        "forecasts at the forecast's own horizon: MASE, sMAPE (0-200), MAPE, bias and the "
-        "coverage of the calibrated band (each window scored with a calibration from the "
-        "others). selected marks the model capcost forecast would use.",
+        description="Forecast with each candidate model from every recent period (origin) "
+        "up to two seasonal cycles ahead and score each row's own forecasts: how many "
+        "windows (origins) and errors stand behind it, MASE (averaged over steps), sMAPE "
+        "(0-200), MAPE, bias and the coverage of the calibrated band (each block of origins "
+        "scored with a calibration from the others). A combination's row scores the median "
+        "of exactly the members it names; selected marks what capcost forecast uses.",
     )
     _add_inputs(bt)
     bt.add_argument(
