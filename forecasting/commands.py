@@ -33,6 +33,11 @@ def register(
     )
     demo.add_argument("--until", type=iso_date, default=None, help="last day (default: yesterday)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that holds ingested (non-demo) data",
+    )
     demo.set_defaults(handler=run_demo)
 
     actuals = sub.add_parser(
@@ -86,9 +91,17 @@ def register(
         "serve",
         parents=[common],
         help="serve the web app (streamlit)",
-        description="Serve the capcost app on localhost with streamlit.",
+        description="Serve the capcost app with streamlit, on this machine only (127.0.0.1) "
+        "unless --address says otherwise. The app has no login and its Data page uploads "
+        "files into the database: serve wider only on a network you trust.",
     )
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1, this machine only; 0.0.0.0 is every "
+        "interface, reachable by anyone who can reach this machine)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -98,6 +111,7 @@ def run_demo(args: argparse.Namespace) -> int:
     until = args.until or date.today() - timedelta(days=1)
     if until < date(2024, 3, 1):
         raise InputError("the demo needs data until 2024-03-01 or later", parameter="--until")
+    _refuse_replacing_real_data(Path(args.db), force=args.force)
     summary = build_demo(Path(args.db), until=until, seed=args.seed)
     print(
         f"demo database {args.db}: {summary['days']} days to {until}, "
@@ -105,6 +119,24 @@ def run_demo(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _refuse_replacing_real_data(path: Path, *, force: bool) -> None:
+    """The demo replaces the whole file: never a non-database, nor real data unless forced."""
+    from forecasting.store import Store
+    from forecasting.store.core import refuse_non_database
+
+    refuse_non_database(path)
+    if force or not path.exists() or path.stat().st_size == 0:
+        return
+    with Store.reader(path) as store:
+        sources = store.ingested_sources()
+    if sources:
+        raise InputError(
+            f"{path} holds data ingested from {', '.join(sources)}, which the demo would "
+            "replace: pass --force to replace it, or give another --db",
+            parameter="--db",
+        )
 
 
 def run_actuals(args: argparse.Namespace) -> int:
@@ -149,11 +181,18 @@ def read_rules(path: Path) -> pd.DataFrame:
     """A rules CSV, checked row by row so an error names the row and column."""
     import pandas as pd
 
+    from forecasting.ingest.files import read_csv_header
     from forecasting.store.costs import RULE_FIELDS
 
     if not path.is_file():
         raise InputError("no such file", file=str(path))
-    rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    read_csv_header(path)  # an empty or binary file is refused here, by name and row
+    try:
+        rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+        raise InputError(
+            f"not a rules CSV: {str(exc).strip().splitlines()[0]}", file=str(path)
+        ) from None
     if "group_name" not in rules.columns:
         raise InputError("missing required column", file=str(path), column="group_name")
     unknown = [c for c in rules.columns if c not in RULE_FIELDS]
@@ -181,5 +220,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "true",
         "--server.port",
         str(args.port),
+        "--server.address",
+        args.address,
     ]
     return subprocess.call(cmd, env=env)

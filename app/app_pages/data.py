@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from app import state
+from app import state, widgets
 from forecasting.errors import CapcostError
 from forecasting.ingest.metrics.helpers import parse_dimensions
 from forecasting.interface import Excuse
@@ -14,12 +14,10 @@ st.title("Data")
 if notice := st.session_state.pop("data_notice", None):
     st.success(notice, icon=":material/check_circle:")
 status = state.data()
-if isinstance(status, Excuse):
-    st.info(status.reason, icon=":material/info:")
-else:
+if not widgets.excused(status):
     st.subheader("Sources")
     st.caption("Last day with data and rows stored per source; the last run's outcome.")
-    st.dataframe(status.freshness, hide_index=True)
+    widgets.readable(status.freshness)
 
     st.subheader("Data quality")
     if not status.warnings:
@@ -28,7 +26,7 @@ else:
         st.warning(f"**{warning.check}**: {warning.message}", icon=":material/warning:")
         if not warning.examples.empty:
             with st.expander(f"Where ({warning.check})"):
-                st.dataframe(warning.examples, hide_index=True)
+                widgets.readable(warning.examples)
 
 st.subheader("Ingest a file")
 kind = st.radio(
@@ -82,4 +80,4 @@ if not isinstance(status, Excuse):
         st.caption("No ingest has run yet.")
     else:
         columns = ["run_id", "source", "status", "rows", "started_at", "finished_at", "error"]
-        st.dataframe(runs[columns], hide_index=True)
+        widgets.readable(runs[columns])

@@ -14,10 +14,7 @@ if TYPE_CHECKING:
     )
     from forecasting.capacity.plan import (
         DemandPaths,
-        UnitCost,
-        UnitCostModel,
         band,
-        fit_unit_costs,
         instances_needed,
         quarterly_plan,
     )
@@ -38,7 +35,7 @@ _EXPORTS = {
         "DEFAULT_ALERT_THRESHOLDS", "CapacityAssumptions", "Redundancy", "from_payload",
     ),
     "forecasting.capacity.plan": (
-        "DemandPaths", "UnitCost", "UnitCostModel", "band", "fit_unit_costs",
+        "DemandPaths", "band",
         "instances_needed", "quarterly_plan",
     ),
     "forecasting.capacity.runway": (
@@ -55,12 +52,9 @@ __all__ = [
     "HeadroomPrice",
     "Redundancy",
     "Runway",
-    "UnitCost",
-    "UnitCostModel",
     "band",
     "estimate_runway",
     "first_crossing",
-    "fit_unit_costs",
     "from_payload",
     "headroom",
     "instances_needed",

@@ -16,6 +16,7 @@ from forecasting.errors import InputError
 _CEIL_SLACK = 1e-9
 
 PLAN_METRICS = ("users", "requests_per_second", "requests_per_second_peak")
+COST = "cost_per_month"
 
 
 def ceil_exact(x: np.ndarray) -> np.ndarray:
@@ -41,65 +42,12 @@ def instances_needed(peak_rps: np.ndarray | float, a: CapacityAssumptions) -> np
 
 
 @dataclass(frozen=True)
-class UnitCost:
-    """One cost group's monthly cost as a straight line in a demand driver."""
-
-    group: str
-    fixed_usd_per_month: float
-    """Cost that does not move with demand, $/month."""
-    usd_per_driver_unit: float
-    """Extra $/month per unit of the driver (per user by default)."""
-
-    def monthly(self, driver: np.ndarray | float) -> np.ndarray:
-        return self.fixed_usd_per_month + self.usd_per_driver_unit * np.asarray(driver, float)
-
-
-@dataclass(frozen=True)
-class UnitCostModel:
-    """Infrastructure cost per month from demand: the sum of each cost group's line.
-
-    Autoscaled compute is billed on the pods that run hour by hour, not on the peak count
-    that sizes capacity, so the plan prices demand with unit costs observed in the bill.
-    """
-
-    driver: str
-    """Which demand series drives cost (``users`` or ``requests_per_second``)."""
-    groups: tuple[UnitCost, ...]
-
-    def monthly(self, driver: np.ndarray | float) -> np.ndarray:
-        total = np.zeros_like(np.asarray(driver, dtype=float))
-        for group in self.groups:
-            total = total + group.monthly(driver)
-        return total
-
-
-def fit_unit_costs(monthly_cost: pd.DataFrame, driver: pd.Series, name: str) -> UnitCostModel:
-    """Least squares per cost group with non-negative fixed and per-unit parts.
-
-    ``monthly_cost`` is long (``unique_id`` = group, ``ds`` = month, ``y`` = $); ``driver`` is
-    the driver's monthly mean indexed by month. Months missing either side are left out.
-    """
-    from scipy.optimize import nnls
-
-    groups = []
-    for group, rows in monthly_cost.groupby("unique_id", sort=True):
-        joined = rows.set_index("ds")["y"].to_frame("cost").join(driver.rename("x"), how="inner")
-        joined = joined.dropna()
-        if len(joined) < 2:
-            raise InputError(
-                f"cost group {group!r} has {len(joined)} month(s) with both cost and {name}; "
-                "a unit cost needs at least 2",
-                parameter="monthly_cost",
-            )
-        design = np.column_stack([np.ones(len(joined)), joined["x"].to_numpy(float)])
-        coef, _ = nnls(design, joined["cost"].to_numpy(float))
-        groups.append(UnitCost(str(group), float(coef[0]), float(coef[1])))
-    return UnitCostModel(driver=name, groups=tuple(groups))
-
-
-@dataclass(frozen=True)
 class DemandPaths:
-    """Daily demand sample paths: every array is n_paths x len(ds); ``actuals`` precede them."""
+    """Demand sample paths per period (the plan's months): every array is n_paths x len(ds).
+
+    ``actuals`` (a DatetimeIndex of periods, a column per metric) precede them. Besides the
+    demand metrics, ``paths`` may hold ``cost_per_month`` (total $/month of each path).
+    """
 
     ds: pd.DatetimeIndex
     paths: Mapping[str, np.ndarray]
@@ -122,10 +70,10 @@ class DemandPaths:
         return int(np.shape(self.paths[PLAN_METRICS[0]])[0])
 
     def daily_matrix(self, metric: str) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
-        """Days, n_paths x days values and a per-day flag ``is_forecast``.
+        """Periods, n_paths x periods values and a per-period flag ``is_forecast``.
 
-        An observed day is the same in every path; forecast days after the last observed day
-        follow the paths (a forecast day the actuals already cover is dropped).
+        An observed period is the same in every path; forecast periods after the last
+        observed one follow the paths (a forecast period the actuals already cover is dropped).
         """
         observed = self.actuals[metric].dropna() if metric in self.actuals else pd.Series()
         keep = self.ds > observed.index.max() if len(observed) else np.ones(len(self.ds), bool)
@@ -171,23 +119,25 @@ def _source(flags: np.ndarray) -> str:
 def quarterly_plan(
     demand: DemandPaths,
     a: CapacityAssumptions,
-    cost: UnitCostModel | None = None,
     *,
     level: float = 80.0,
     quarters: list[str] | None = None,
     plan_of_record: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The document's plan shape per quarter: users, req/s, instances, cost per month.
+    """The document's plan shape per quarter: users, req/s, peak, instances, cost per month.
 
-    Each path's quarter is the mean of its days (the peak: the max), so a quarter that is
-    partly observed combines the observed days with each path's remaining days. Instances and
-    cost are computed from the displayed quantiles (both rise with demand), so every row can
-    be checked by hand against the assumptions. ``plan_of_record`` (quarter, users,
-    requests_per_second, cost_per_month) adds ``plan_*`` columns beside the forecast.
+    Each path's quarter is the mean of its periods (the peak: their maximum; cost: the mean
+    month), so a quarter that is partly observed combines the observed months with each
+    path's remaining ones, and a quarter that happened shows what happened (the bill).
+    Instances are sized from the displayed peak quantiles (they only rise with the peak), so
+    every row can be checked by hand; ``peak_to_average`` is the median path's quarter peak
+    over its quarter average. ``plan_of_record`` (quarter, users, requests_per_second,
+    cost_per_month) adds ``plan_*`` columns beside the forecast.
     """
     lo, hi = band(level)
+    metrics = [*PLAN_METRICS, *([COST] if COST in demand.paths else [])]
     by_metric, flags = {}, {}
-    for metric in PLAN_METRICS:
+    for metric in metrics:
         days, values, is_forecast = demand.daily_matrix(metric)
         by_metric[metric] = quarterly_values(
             days, values, "max" if metric.endswith("_peak") else "mean"
@@ -196,30 +146,31 @@ def quarterly_plan(
         flags[metric] = {q: is_forecast[labels == q] for q in by_metric[metric]}
     rows = []
     for quarter in quarters or sorted(by_metric["requests_per_second_peak"]):
-        if any(quarter not in by_metric[m] for m in PLAN_METRICS):
+        if any(quarter not in by_metric[m] for m in metrics):
             raise InputError(f"no demand data or forecast for {quarter}", parameter="quarters")
         row: dict[str, object] = {
             "quarter": quarter,
             "ds": pd.Period(quarter, freq="Q").start_time,
-            "source": _source(np.concatenate([flags[m][quarter] for m in PLAN_METRICS])),
+            "source": _source(np.concatenate([flags[m][quarter] for m in metrics])),
         }
-        for metric in PLAN_METRICS:
+        for metric in metrics:
             mid, low, high = np.quantile(by_metric[metric][quarter], [0.5, lo, hi])
             row |= {metric: mid, f"{metric}_lower": low, f"{metric}_upper": high}
+        average = by_metric["requests_per_second"][quarter]
+        ratio = by_metric["requests_per_second_peak"][quarter] / np.where(
+            average > 0, average, np.nan
+        )
+        row["peak_to_average"] = float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else np.nan
         peaks = np.array([row[f"requests_per_second_peak{s}"] for s in ("", "_lower", "_upper")])
         n = instances_needed(peaks, a)
         row |= {"instances": n[0], "instances_lower": n[1], "instances_upper": n[2]}
         row["peak_cpu_utilisation"] = 100 * peaks[0] / (n[0] * a.rps_per_instance) if n[0] else 0.0
-        if cost is not None:
-            drivers = np.array([row[f"{cost.driver}{s}"] for s in ("", "_lower", "_upper")])
-            c = cost.monthly(drivers)
-            row |= {
-                "cost_per_month": c[0],
-                "cost_per_month_lower": c[1],
-                "cost_per_month_upper": c[2],
-            }
         rows.append(row)
     frame = pd.DataFrame(rows)
+    if COST in metrics and not frame.empty:
+        # Cost after the capacity columns, as the document's table reads.
+        costs = [COST, f"{COST}_lower", f"{COST}_upper"]
+        frame = frame[[c for c in frame.columns if c not in costs] + costs]
     if plan_of_record is not None and not frame.empty:
         stated = plan_of_record.set_index("quarter").add_prefix("plan_")
         frame = frame.join(stated, on="quarter")

@@ -14,7 +14,8 @@ from forecasting.interface import Excuse
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecasting.capacity import CapacityAssumptions, HeadroomPrice, Runway, UnitCostModel
+    from forecasting.capacity import CapacityAssumptions, HeadroomPrice, Runway
+    from forecasting.demand import DemandChain
     from forecasting.models import ForecastResult
     from forecasting.savings.catalogue import Catalogue
     from forecasting.savings.scenario import SavingsScenario
@@ -79,6 +80,9 @@ class CapacityOptions(ForecastOptions):
     """Quarters to plan after the current one."""
     days: int = 365
     """Runway horizon, days."""
+    demand: str = "base"
+    """Users scenario the plan runs on: base (the forecast), low, high, plan (users per
+    quarter from the plan of record) or a stored set with users_growth/users_by_quarter."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -179,7 +183,13 @@ class PlanResult:
     assumptions: CapacityAssumptions
     scenario: str
     """The assumption set used, or "built-in defaults"."""
-    unit_costs: UnitCostModel
+    chain: DemandChain
+    """The fitted links users -> req/s -> peak -> instances -> cost per group."""
+    demand: str
+    """The users scenario the chain ran on (``base``: the forecast)."""
+    cost_backtest: pd.DataFrame
+    """The chain's cost against the direct forecast of the bill on past origins; ``selected``
+    is the one ``cost_per_month`` shows."""
     options: CapacityOptions
     notes: tuple[str, ...] = ()
 
@@ -218,39 +228,52 @@ def plan_of_record(store: Store) -> pd.DataFrame | None:
 
 
 def plan(store: Store, options: CapacityOptions, forecaster: Forecaster = run_models) -> PlanResult:
-    """Forecast demand per month, combine with this year's actuals, size and price each quarter."""
+    """Forecast users per month, run the demand chain on their paths, size and price quarters;
+    the direct forecast of the bill competes with the chain's cost in a backtest."""
     import pandas as pd
 
-    from forecasting.capacity import DemandPaths, fit_unit_costs, quarterly_plan
-    from forecasting.interface import Freq, GroupBy
+    from forecasting.capacity import quarterly_plan
+    from forecasting.demand import (
+        USERS,
+        backtest_cost,
+        chain_demand,
+        cost_note,
+        long_frame,
+        merge_costs,
+        read_history,
+        with_cost,
+    )
+    from forecasting.models.scenarios import bend, load_scenario
 
     assumptions = load_capacity(store, options)
-    missing = [m for m in DEMAND if m not in store.stored_metrics()]
-    if missing:
-        raise InputError(f"no {', '.join(missing)} stored yet: ingest them (`capcost "
-                         "ingest metrics` or the Data page) to plan capacity",
-                         parameter="--db")  # fmt: skip
-    frame = pd.concat([store.read_series(m, Freq.MONTH, complete_only=True)[0] for m in DEMAND])
-    if frame.empty:
-        raise InputError("no complete month of demand data (users, requests/s) yet",
-                         parameter="--db")  # fmt: skip
-    first = frame["ds"].max() + pd.offsets.MonthBegin(1)
+    history = read_history(store)
+    users = history.demand[USERS].dropna()
+    first = users.index.max() + pd.offsets.MonthBegin(1)
     quarters = _quarters(first, options.quarters)
-    end = pd.Period(quarters[-1], freq="Q").end_time.normalize()
-    h = len(pd.date_range(first, end, freq="MS"))
-    result = forecaster(frame, h, "month", options)
-    actuals = frame.pivot(index="ds", columns="unique_id", values="y")
-    actuals = actuals[actuals.index >= pd.Period(quarters[0], freq="Q").start_time]
-    ds = pd.date_range(first, periods=h, freq="MS")
-    demand = DemandPaths(ds=ds, paths={m: result.paths[m] for m in DEMAND}, actuals=actuals)
-    cost, _ = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
-    recent = cost[cost["ds"] > cost["ds"].max() - pd.DateOffset(months=12)]
-    users = frame[frame["unique_id"] == "users"].set_index("ds")["y"]
-    unit_costs = fit_unit_costs(recent, users, "users")
-    table = quarterly_plan(demand, assumptions, unit_costs, level=options.level,
-                           quarters=quarters, plan_of_record=plan_of_record(store))  # fmt: skip
+    start = pd.Period(quarters[0], freq="Q").start_time
+    ds = pd.date_range(first, pd.Period(quarters[-1], freq="Q").end_time.normalize(), freq="MS")
+    result = forecaster(long_frame(users, USERS), len(ds), "month", options)
+    scenario = load_scenario(store, options.demand)
+    known = {m: users[m] for m in users.index if m >= pd.Period(first, freq="Q").start_time}
+    paths, _ = bend(result.paths[USERS], result.series[USERS].mean, ds, float(users.iloc[-1]),
+                    scenario, known)  # fmt: skip
+    demand, chain = chain_demand(history, paths, ds, start, assumptions, options.seed)
+    total = history.total_cost
+    cost_ds = pd.date_range(total.index.max() + pd.offsets.MonthBegin(1), ds[-1], freq="MS")
+    direct = forecaster(long_frame(total, "total"), len(cost_ds), "month", options)
+    scores = backtest_cost(history, assumptions, lambda f, h: forecaster(f, h, "month", options),
+                           seed=options.seed)  # fmt: skip
+    stated = plan_of_record(store)
+    billed = with_cost(demand, direct.paths["total"], cost_ds)
+    by_chain, by_bill = (
+        quarterly_plan(d, assumptions, level=options.level, quarters=quarters,
+                       plan_of_record=stated) for d in (demand, billed)
+    )  # fmt: skip
+    table = merge_costs(by_chain, by_bill, scores, scenario=not scenario.is_base)
+    notes = (*notes_of(result), *notes_of(direct),
+             cost_note(scores, None if scenario.is_base else scenario.name))  # fmt: skip
     return PlanResult(table.drop(columns="ds"), assumptions, scenario_label(store, options),
-                      unit_costs, options, notes_of(result))  # fmt: skip
+                      chain, scenario.name, scores, options, notes)  # fmt: skip
 
 
 # -- runway -----------------------------------------------------------------------------------
@@ -272,15 +295,17 @@ class RunwayResult:
         return self.table.round(2)
 
     @property
-    def upper_label(self) -> str:
-        return self.options.band_labels[1]
+    def early_label(self) -> str:
+        """``P10`` at level 80: the early-warning date's quantile of first crossings."""
+        return self.options.band_labels[0]
 
     def timeline(self) -> pd.DataFrame:
         """Per metric: ``label``, ``start`` (last observed day), ``end`` (the horizon) and the
-        crossing dates ``p50`` and ``upper`` (NaT when not within the horizon)."""
+        crossing dates ``early`` (one path in ten) and ``p50`` (half the paths), NaT when not
+        within the horizon."""
         import pandas as pd
 
-        upper = f"date_{self.upper_label.lower()}"
+        early = f"date_{self.early_label.lower()}"
         t = self.table
         return pd.DataFrame(
             {
@@ -289,8 +314,8 @@ class RunwayResult:
                 ],
                 "start": pd.Timestamp(self.as_of),
                 "end": pd.Timestamp(self.horizon_end),
+                "early": pd.to_datetime(t[early], format="%Y-%m-%d", errors="coerce"),
                 "p50": pd.to_datetime(t["date_p50"], format="%Y-%m-%d", errors="coerce"),
-                "upper": pd.to_datetime(t[upper], format="%Y-%m-%d", errors="coerce"),
             }
         )
 
@@ -340,11 +365,13 @@ def price_database_headroom(r: Runway, scenario: SavingsScenario, catalogue: Cat
 def runway(
     store: Store, options: CapacityOptions, forecaster: Forecaster = run_models
 ) -> RunwayResult:
-    """When each metric with a threshold reaches it (P50, upper band), and headroom's cost."""
+    """When each metric with a threshold reaches it on its paths (the median first crossing
+    and the early warning, one path in ten), and headroom's cost. Forecast on daily peaks:
+    alerts fire on minutes, and a daily mean hides the busy hour."""
     import pandas as pd
 
     from forecasting.capacity import estimate_runway, runway_table
-    from forecasting.interface import Freq
+    from forecasting.interface import Aggregation, Freq
 
     assumptions = load_capacity(store, options)
     stored = set(store.stored_metrics())
@@ -354,9 +381,13 @@ def runway(
         raise InputError(f"none of the metrics with alert thresholds is stored ({known}): "
                          "ingest them (`capcost ingest metrics` or the Data page)",
                          parameter="--db")  # fmt: skip
-    frame = pd.concat([store.read_series(m, Freq.DAY)[0] for m in metrics])
+    frame = pd.concat([store.read_metric_series(m, Freq.DAY, daily=Aggregation.MAX).assign(
+        unique_id=m) for m in metrics])  # fmt: skip
     result = forecaster(frame, options.days, "day", options)
-    compute = compute_headroom_price(store)
+    try:
+        compute = compute_headroom_price(store)
+    except CapcostError:  # no bill yet: the dates stand, headroom says its cost is unknown
+        compute = None
     scenario = load_savings_scenario(store, options)
     catalogue = load_catalogue()
     rows: list[Any] = []
@@ -366,6 +397,7 @@ def runway(
         price = compute if HEADROOM_GROUPS.get(m) == "Compute" else None
         r = estimate_runway(m, s.ds, result.paths[m], assumptions.alert_thresholds[m],
                             current_pct=float(last), price=price,
+                            early_quantile=options.quantiles[0],
                             upper_quantile=options.quantiles[1])  # fmt: skip
         if HEADROOM_GROUPS.get(m) == "Database":
             r = price_database_headroom(r, scenario, catalogue)
@@ -377,23 +409,6 @@ def runway(
 
 
 # -- the Capacity page ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CapacityReport:
-    """Plan and runway; a part that cannot be computed is an Excuse so the other still shows."""
-
-    plan: PlanResult | Excuse
-    runway: RunwayResult | Excuse
-
-
-def capacity_report(
-    store: Store, options: CapacityOptions, forecaster: Forecaster = run_models
-) -> CapacityReport:
-    return CapacityReport(
-        plan=or_excuse(lambda: plan(store, options, forecaster)),
-        runway=or_excuse(lambda: runway(store, options, forecaster)),
-    )
-
-
 def or_excuse(compute: Callable[[], T]) -> T | Excuse:
     """The part's result, or the user-fixable reason it cannot be computed (missing data,
     an assumption out of range): pages show that, not a traceback."""

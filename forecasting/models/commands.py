@@ -105,9 +105,10 @@ def register(
         "period whatever --horizon is, so a month's forecast does not depend on the horizon "
         "or the levels asked for. Bands are calibrated on the backtest errors (on the log "
         "scale for positive series: asymmetric, above zero). Output: unique_id, ds, "
-        "forecast, lower, upper, level, model; ds continues the series' own dates. Stored "
-        "series use complete periods; a month the data stops inside is nowcast from its "
-        "days (observed plus a daily forecast of the rest). Notes on what was adjusted "
+        "forecast, lower, upper, level, model (and for a stored series complete, False for a "
+        "period the data has not covered to its end); ds continues the series' own dates. "
+        "Stored series use complete periods; a month the data stops inside is nowcast from "
+        "its days (observed plus a daily forecast of the rest). Notes on what was adjusted "
         "(gaps, level shifts, fallbacks, the running month) go to stderr.",
     )
     _add_inputs(fc)
@@ -243,7 +244,8 @@ def run_forecast(args: argparse.Namespace) -> int:
     result = out.result if isinstance(out, StoreForecast) else out
     table = out.table if isinstance(out, StoreForecast) else out.forecast
     _notes(result)
-    write_csv(cli_table(table[list(FORECAST_COLUMNS)]), args.csv)
+    columns = [*FORECAST_COLUMNS, *(["complete"] if "complete" in table.columns else [])]
+    write_csv(cli_table(table[columns]), args.csv)
     if args.freeze and isinstance(out, StoreForecast):
         level = _levels(args)[0]
         with Store(args.db) as store:

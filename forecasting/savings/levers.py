@@ -69,7 +69,8 @@ def database_lever(s: DatabaseSaving, scenario: SavingsScenario, base: float) ->
 
 
 def commitment_lever(outcome: Outcome | Excuse, terms: Terms, base: float, label: str) -> Lever:
-    """Expected savings over the term per month, P10-P90 across the sample paths."""
+    """Expected savings over the term per month, bounded by the interval level's quantiles of
+    the sample paths' savings (P10-P90 at 80%)."""
     if isinstance(outcome, Excuse):
         return Lever("commitments", "Compute", 0.0, 0.0, 0.0, f"{label}: {outcome}")
     months = terms.term_months

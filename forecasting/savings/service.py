@@ -15,41 +15,38 @@ from forecasting.capacity.service import (
     load_catalogue,
     load_savings_scenario,
     notes_of,
-    or_excuse,
     run_models,
     scenario_label,
 )
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
+from forecasting.savings.commitment_inputs import COMMITMENT_COLUMNS
 from forecasting.savings.store_inputs import (
     base_month,
-    commitment_terms,
     compute_savings_rate,
     cost_rows,
-    eligible_usage,
-    pd_min,
     savings_rate_text,
-    usage_paths,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from forecasting.models import ForecastResult
-    from forecasting.savings.commitments import Outcome, Terms
+    from forecasting.savings.commitments import Terms
     from forecasting.savings.scenario import SavingsScenario
     from forecasting.store import Store
 
 LEVER_COLUMNS = [
-    "lever", "category", "base_monthly", "monthly_savings", "lower", "upper", "percent_of_base",
-    "order", "assumptions",
-]  # fmt: skip
-COMMITMENT_COLUMNS = [
-    "method", "hourly_commitment_usd", "covered_usd_per_hour", "upfront_usd", "coverage",
-    "utilisation", "expected_monthly_savings_usd", "savings_lower_usd", "savings_upper_usd",
-    "break_even_month", "downside_monthly_savings_usd", "downside_utilisation",
-    "downside_break_even_month", "note",
-]  # fmt: skip
+    "lever",
+    "category",
+    "base_monthly",
+    "monthly_savings",
+    "lower",
+    "upper",
+    "percent_of_base",
+    "order",
+    "assumptions",
+]
 LOOKBACK_DAYS = (7, 30, 60)
 
 
@@ -135,7 +132,7 @@ def levers(
     store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
-    from forecasting.savings.commitments import recommend
+    from forecasting.savings.commitment_inputs import commitment_rows
     from forecasting.savings.levers import commitment_lever
     from forecasting.savings.stacking import stack
     from forecasting.savings.store_inputs import (
@@ -155,18 +152,27 @@ def levers(
         compute = bases["Compute"]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        history = eligible_usage(cost_rows(store, pd_min(), end))
-        terms, label = commitment_terms(store, scenario, catalogue, start, end)
-        outcome = recommend(usage_paths(history, terms, options, noting), terms)
-        found.append(commitment_lever(outcome, terms, compute, label))
+        sized = commitment_rows(store, scenario, catalogue, end, options, noting, ())
+        found.append(commitment_lever(sized.best, sized.terms, compute, sized.label))
         esr = compute_savings_rate(spend)
     if "Database" in bases:
-        found.append(database_lever_from(store, scenario, catalogue, bases["Database"], start,
-                                         end, options, noting))  # fmt: skip
+        found.append(
+            database_lever_from(
+                store, scenario, catalogue, bases["Database"], start, end, options, noting
+            )
+        )
     stacked = stack(found, bases)
-    return LeverResult(stacked, bases, f"{start:%Y-%m}",
-                       store.currencies()[0], esr, scenario, scenario_label(store, options),
-                       options, tuple(noting.notes))  # fmt: skip
+    return LeverResult(
+        stacked,
+        bases,
+        f"{start:%Y-%m}",
+        store.currencies()[0],
+        esr,
+        scenario,
+        scenario_label(store, options),
+        options,
+        tuple(noting.notes),
+    )
 
 
 # -- commitments ------------------------------------------------------------------------------
@@ -193,58 +199,45 @@ class CommitmentResult:
         return self.table.round(4)
 
 
-def _row(method: str, out: Outcome | Excuse, months: int, label: str) -> dict[str, Any]:
-    if isinstance(out, Excuse):
-        return {"method": method, "note": str(out)}
-    row = dataclasses.asdict(out)
-    return row | {
-        "method": method,
-        "savings_lower_usd": out.savings_lower_usd / months,
-        "savings_upper_usd": out.savings_upper_usd / months,
-        "downside_monthly_savings_usd": out.downside_savings_usd / months,
-        "break_even_month": str(out.break_even_month),
-        "downside_break_even_month": str(out.downside_break_even_month),
-        "note": label,
-    }
-
-
 def commitments(
     store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
 ) -> CommitmentResult:
-    """Size a commitment on the forecast paths of uncovered compute; look-back beside it."""
-    import pandas as pd
-
-    from forecasting.savings.commitments import look_back, recommend, under_demand
+    """AWS's look-back on past hourly usage and the forecast method on sample paths of total
+    eligible usage less what commitments owned cover; each scored on both."""
+    from forecasting.savings.commitment_inputs import commitment_rows
+    from forecasting.savings.commitments import under_demand
 
     noting = _Noting(forecaster)
-    scenario = load_savings_scenario(store, options)
+    scenario = _commitment_scenario(load_savings_scenario(store, options), options)
+    start, end = base_month(store, options.base_month)
+    found = commitment_rows(
+        store, scenario, load_catalogue(), end, options, noting, options.lookback
+    )
+    best = found.best
+    demand = (
+        best
+        if isinstance(best, Excuse)
+        else under_demand(found.paths, best.hourly_commitment_usd, found.terms)
+    )
+    return CommitmentResult(
+        found.table,
+        demand if isinstance(demand, Excuse) else demand[0],
+        demand if isinstance(demand, Excuse) else demand[1],
+        found.label,
+        found.terms,
+        compute_savings_rate(cost_rows(store, start, end)),
+        options,
+        tuple(noting.notes),
+    )
+
+
+def _commitment_scenario(scenario: SavingsScenario, options: SavingsOptions) -> SavingsScenario:
     overrides: dict[str, Any] = {
         "commitment_offering": options.offering,
         "commitment_term_years": options.term_years,
         "commitment_payment": options.payment,
     }
-    scenario = dataclasses.replace(
-        scenario, **{k: v for k, v in overrides.items() if v is not None}
-    )
-    start, end = base_month(store, options.base_month)
-    history = eligible_usage(cost_rows(store, pd_min(), end))
-    terms, label = commitment_terms(store, scenario, load_catalogue(), start, end)
-    paths = usage_paths(history, terms, options, noting)
-    best = recommend(paths, terms)
-    outcomes = [best] + [look_back(history, d, paths, terms) for d in options.lookback]
-    methods = ["forecast"] + [f"look-back {d} days" for d in options.lookback]
-    rows = [_row(m, o, terms.term_months, label) for m, o in zip(methods, outcomes, strict=True)]
-    # P10/P50/P90 whatever the level: the Outcome's bounds and downside are those quantiles.
-    demand = (
-        best if isinstance(best, Excuse) else under_demand(paths, best.hourly_commitment_usd, terms)
-    )
-    return CommitmentResult(
-        pd.DataFrame(rows).reindex(columns=COMMITMENT_COLUMNS),
-        demand if isinstance(demand, Excuse) else demand[0],
-        demand if isinstance(demand, Excuse) else demand[1],
-        label, terms, compute_savings_rate(cost_rows(store, start, end)), options,
-        tuple(noting.notes),
-    )  # fmt: skip
+    return dataclasses.replace(scenario, **{k: v for k, v in overrides.items() if v is not None})
 
 
 # -- a stated plan ----------------------------------------------------------------------------
@@ -265,9 +258,13 @@ class ReconcileResult:
     stacked_total: float
     naive_total: float
     tolerance: float
+    base_month_reason: str = "asked for"
+    """Why this base month: asked for, or the month the plan's own figures describe."""
 
     def summary(self) -> str:
-        return str(self.table.iloc[-1]["flags"])
+        return f"base month {self.base_month} ({self.base_month_reason}); " + str(
+            self.table.iloc[-1]["flags"]
+        )
 
     def export(self) -> pd.DataFrame:
         """Exactly what `capcost savings --stated FILE --csv` writes."""
@@ -297,59 +294,72 @@ def stored_stated(store: Store, name: str) -> pd.DataFrame:
     billed = store.currencies()
     other = sorted(set(lines["currency"].astype(str)) - set(billed))
     if other:
-        raise InputError(f"stated plan {name!r} is in {', '.join(other)}, the bill in "
-                         f"{', '.join(billed) or 'nothing yet'}", parameter="stated")  # fmt: skip
+        raise InputError(
+            f"stated plan {name!r} is in {', '.join(other)}, the bill in "
+            f"{', '.join(billed) or 'nothing yet'}",
+            parameter="stated",
+        )
     return lines.drop(columns="currency")
+
+
+_SPEND_KEYS = ["cost_group", "ServiceCategory", "ServiceName", "PricingCategory", "ChargeCategory"]
+
+
+def find_stated(store: Store, name: str) -> pd.DataFrame:
+    """A stated plan by ``--stated``: a CSV file if one is there, else a plan in the store.
+
+    A name that is neither says both, with the stored plans to choose from.
+    """
+    from forecasting.errors import UnknownNameError
+
+    if Path(name).is_file():
+        return read_stated(Path(name), name)
+    try:
+        return stored_stated(store, name)
+    except UnknownNameError as exc:
+        stored = ", ".join(sorted(exc.valid)) or "none stored yet"
+        raise InputError(
+            f"no such file, nor a stored plan of that name (stored plans: {stored})", file=name
+        ) from None
 
 
 def reconcile_stated(
     store: Store, options: SavingsOptions, stated: pd.DataFrame, source: str
 ) -> ReconcileResult:
-    from forecasting.savings.reconcile import reconcile
+    """The plan against its base month: ``--base-month``, or else the month its figures
+    describe (a plan written about February's spend is checked against February's)."""
+    import pandas as pd
 
+    from forecasting.savings.reconcile import plan_month, reconcile
+
+    reason = "asked for"
+    if options.base_month is None:
+        last, _ = base_month(store, None)
+        rows = cost_rows(store, pd.Timestamp("1900-01-01"), last + pd.offsets.MonthBegin(1))
+        months = rows["day"].dt.strftime("%Y-%m")
+        by_month = {
+            str(m): part.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
+            for m, part in rows.groupby(months)
+        }
+        found = plan_month(stated, by_month)
+        month, reason = found or (f"{last:%Y-%m}", "the last full month")
+        options = dataclasses.replace(options, base_month=month)
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
-    keys = ["cost_group", "ServiceCategory", "ServiceName"]
-    by_row = spend.groupby(keys, dropna=False, as_index=False)[["cost"]].sum()
+    by_row = spend.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
     result = reconcile(stated, by_row, tolerance=options.tolerance)
     return ReconcileResult(
-        result.table(), result.lines, source, f"{start:%Y-%m}", store.currencies()[0],
-        result.total_spend, result.stated_total, result.stacked_total, result.naive_total,
+        result.table(),
+        result.lines,
+        source,
+        f"{start:%Y-%m}",
+        store.currencies()[0],
+        result.total_spend,
+        result.stated_total,
+        result.stacked_total,
+        result.naive_total,
         options.tolerance,
-    )  # fmt: skip
-
-
-# -- the Savings page -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SavingsReport:
-    """Levers, commitments and a stated plan; a part that cannot be computed is an Excuse."""
-
-    levers: LeverResult | Excuse
-    commitments: CommitmentResult | Excuse
-    reconciliation: ReconcileResult | Excuse | None
-    """None when no stated plan was given."""
-
-
-def savings_report(
-    store: Store,
-    options: SavingsOptions,
-    stated: str | bytes | pd.DataFrame | None = None,
-    forecaster: Forecaster = run_models,
-    stated_source: str = "uploaded file",
-) -> SavingsReport:
-    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
-
-    def reconciliation() -> ReconcileResult:
-        if isinstance(stated, str):
-            return reconcile_stated(store, options, stored_stated(store, stated), stated)
-        assert stated is not None
-        lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
-        return reconcile_stated(store, options, lines, stated_source)
-
-    return SavingsReport(
-        levers=or_excuse(lambda: levers(store, options, forecaster)),
-        commitments=or_excuse(lambda: commitments(store, options, forecaster)),
-        reconciliation=None if stated is None else or_excuse(reconciliation),
+        reason,
     )
 
 
@@ -360,12 +370,11 @@ __all__ = [
     "LeverResult",
     "ReconcileResult",
     "SavingsOptions",
-    "SavingsReport",
     "commitments",
+    "find_stated",
     "levers",
     "read_stated",
     "reconcile_stated",
     "savings_rate_text",
-    "savings_report",
     "stored_stated",
 ]

@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,30 @@ def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPy
             delay = min(delay * 2, 1.0)
 
 
+def is_database_file(path: Path) -> bool:
+    """Whether ``path`` is a DuckDB database file (its header carries DuckDB's magic bytes)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
+def refuse_non_database(path: Path) -> None:
+    """Refuse a folder or a file that is not a DuckDB database.
+
+    DuckDB opens any other file as an empty in-memory database: an ingest would report success
+    and keep nothing, and every read would find no tables.
+    """
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder: the database must be a file (e.g. capcost.duckdb)")
+    if path.is_file() and path.stat().st_size > 0 and not is_database_file(path):
+        raise StoreError(
+            f"{path} is not a DuckDB database (a CSV, JSON or Parquet file?): capcost will not "
+            "open or overwrite it; name a .duckdb file"
+        )
+
+
 @dataclass
 class Run:
     """An ingest run in progress: the writer counts rows and may set a watermark."""
@@ -70,6 +94,7 @@ class StoreCore:
         self.path = str(path)
         self.read_only = read_only
         if self.path != MEMORY:
+            refuse_non_database(Path(self.path))
             if read_only and not Path(self.path).exists():
                 raise StoreError(
                     f"no database at {self.path}: run `capcost demo` or `capcost ingest ...` first"
@@ -141,8 +166,10 @@ class StoreCore:
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self.con.execute("ROLLBACK")
+            if _interrupted(exc):
+                raise KeyboardInterrupt from None
             raise
         self.con.execute("COMMIT")
 
@@ -153,11 +180,12 @@ class StoreCore:
             self.con.register(name, data)
 
     def _unstage(self, name: str) -> None:
-        # Drop our reference so a large staged frame can be freed; a view just goes away.
-        try:
+        # A relation's view is a view of the database file, which would outlive the run and
+        # point at the ingest's temporary files: drop it. A registered frame is unregistered
+        # so that a large one can be freed.
+        self.con.execute(f"DROP VIEW IF EXISTS {name}")
+        with suppress(duckdb.Error):
             self.con.unregister(name)
-        except duckdb.Error:
-            self.con.execute(f"DROP VIEW IF EXISTS {name}")
 
     # -- ingest runs -----------------------------------------------------------------------
     def _mark_abandoned_runs(self) -> None:
@@ -216,6 +244,15 @@ class StoreCore:
         cols = [d[0] for d in cur.description or []]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
+    def ingested_sources(self, *, besides: str = "demo") -> list[str]:
+        """Sources (other than ``besides``) with at least one succeeded ingest run."""
+        rows = self.con.execute(
+            "SELECT DISTINCT source FROM ingest_runs WHERE status = 'succeeded' AND source <> ? "
+            "ORDER BY 1",
+            [besides],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def last_watermark(self, source: str, key: str | None = None) -> str | None:
         """The watermark of the newest succeeded run of a source (optionally one parameter set)."""
         row = self.con.execute(
@@ -225,6 +262,14 @@ class StoreCore:
             [source, key, key],
         ).fetchone()
         return None if row is None else str(row[0])
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C inside a DuckDB statement surfaces as InterruptException, or as a RuntimeError
+    "Query interrupted" when it lands while a result is fetched into pandas."""
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 def _json(value: dict[str, Any]) -> str | None:

@@ -31,7 +31,8 @@ RULE_FIELDS = (
 )
 
 # A rule matches when every non-null matcher equals the item's value; tag_value NULL means
-# "the tag key is present".
+# "the tag key is present". A tag key is a quoted JSON path member: its backslashes and quotes
+# are escaped, so any key a tag can hold is matched as written.
 _ROLLUP_SQL = """
 INSERT INTO cost_daily
 WITH agg AS (
@@ -50,16 +51,18 @@ WITH agg AS (
 ), matched AS (
     SELECT keyed.k, r.group_name,
            row_number() OVER (PARTITION BY keyed.k ORDER BY r.priority) AS rn
-    FROM keyed JOIN cost_group_rules r
+    FROM keyed JOIN (
+        SELECT *, '$."' || replace(replace(tag_key, '\\', '\\\\'), '"', '\\"') || '"' AS tag_path
+        FROM cost_group_rules
+    ) r
       ON (r.provider_name IS NULL OR r.provider_name = keyed.ProviderName)
      AND (r.service_name IS NULL OR r.service_name = keyed.ServiceName)
      AND (r.service_category IS NULL OR r.service_category = keyed.ServiceCategory)
      AND (r.charge_category IS NULL OR r.charge_category = keyed.ChargeCategory)
      AND (r.tag_key IS NULL OR (
-            json_exists(keyed.tags, '$."' || replace(r.tag_key, '"', '\\"') || '"')
+            json_exists(keyed.tags, r.tag_path)
             AND (r.tag_value IS NULL
-                 OR json_extract_string(keyed.tags, '$."' || replace(r.tag_key, '"', '\\"') || '"')
-                    = r.tag_value)))
+                 OR json_extract_string(keyed.tags, r.tag_path) = r.tag_value)))
 )
 SELECT keyed.day, keyed.BillingCurrency, keyed.ProviderName, keyed.ServiceName,
        keyed.ServiceCategory, keyed.SubAccountId, keyed.RegionId, keyed.PricingCategory,
@@ -256,6 +259,31 @@ class CostsMixin(StoreCore):
         ).df()
         frame["day"] = pd.to_datetime(frame["day"])
         return frame, currency
+
+    def compute_usage_items(
+        self, start: date, end: date, *, currency: str | None = None
+    ) -> pd.DataFrame:
+        """Usage line items of compute services whose ChargePeriodStart is in [start, end), at
+        their own granularity (an hourly CUR's hours, a daily export's days), with what
+        commitments need to tell eligible usage and covered usage apart. ``list_cost`` is
+        on-demand-equivalent (FOCUS ListCost), ``cost`` EffectiveCost."""
+        currency = self._one_currency(currency)
+        frame = self.con.execute(
+            "SELECT ChargePeriodStart, ChargePeriodEnd, ServiceName, RegionId, SkuId, "
+            "ChargeDescription, PricingCategory, CommitmentDiscountType, "
+            "CAST(sum(coalesce(ListCost, EffectiveCost, BilledCost)) AS DOUBLE) AS ListCost, "
+            "CAST(sum(coalesce(EffectiveCost, BilledCost)) AS DOUBLE) AS cost, "
+            "sum(ConsumedQuantity) AS ConsumedQuantity "
+            "FROM cost_line_items WHERE BillingCurrency = ? AND ChargeCategory = 'Usage' "
+            "AND (ServiceCategory = 'Compute' OR lower(ServiceName) IN "
+            "('amazon elastic compute cloud', 'amazon elastic container service', 'aws fargate', "
+            "'aws lambda')) AND ChargePeriodStart >= ? AND ChargePeriodStart < ? "
+            "GROUP BY ALL ORDER BY ChargePeriodStart",
+            [currency, start, end],
+        ).df()
+        for column in ("ChargePeriodStart", "ChargePeriodEnd"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
 
     def cost_totals(self, basis: CostBasis = CostBasis.BILLED) -> pd.DataFrame:
         """Totals per currency straight from the line items (for reconciling with invoices)."""

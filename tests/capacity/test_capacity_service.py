@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.capacity.assumptions import (
-    CapacityAssumptions,
-    canonical,
-    changes,
-    edited_settings,
-    sizing_frame,
-    thresholds_frame,
-)
-from forecasting.capacity.choices import choices
+from forecasting.capacity.assumptions import canonical
 from forecasting.capacity.service import (
-    BUILT_IN,
     CapacityOptions,
     ForecastOptions,
-    capacity_report,
     plan,
     run_models,
+    runway,
 )
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
 from forecasting.store import Store
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
@@ -40,34 +30,6 @@ def test_canonical_puts_aliases_under_field_names_and_later_keys_win() -> None:
     assert canonical({"target_utilisation": 0.6, "target_cpu_utilisation": 0.5}) == {
         "target_utilisation": 0.5
     }
-
-
-def test_unchanged_frames_are_no_settings() -> None:
-    a = CapacityAssumptions()
-    assert edited_settings(a, sizing_frame(a), thresholds_frame(a)) == ()
-    # 70% shown as 70 and read back as 0.7 is not an edit, whatever float rounding does.
-    assert changes(a, {"target_utilisation": 70 / 100, "zones": 3}) == ()
-
-
-def test_edits_become_settings_in_the_model_units() -> None:
-    a = CapacityAssumptions()
-    sizing, thresholds = sizing_frame(a), thresholds_frame(a)
-    sizing.loc[0, ["target_cpu_pct", "redundancy", "zones"]] = [60.0, "per-zone", 2]
-    thresholds.loc[thresholds["metric"] == "cpu_utilization", "threshold_pct"] = 65.0
-    found = dict(edited_settings(a, sizing, thresholds))
-    assert found["target_utilisation"] == pytest.approx(0.6)
-    assert found["redundancy"] == "per-zone" and found["zones"] == 2
-    assert found["alert_thresholds"]["cpu_utilization"] == 65.0
-    assert set(found) == {"target_utilisation", "redundancy", "zones", "alert_thresholds"}
-
-
-def test_an_emptied_cell_names_its_column() -> None:
-    a = CapacityAssumptions()
-    sizing = sizing_frame(a)
-    sizing["rps_per_instance"] = sizing["rps_per_instance"].astype(float)
-    sizing.loc[0, "rps_per_instance"] = math.nan
-    with pytest.raises(InputError, match="column 'rps_per_instance': is empty"):
-        edited_settings(a, sizing, thresholds_frame(a))
 
 
 @pytest.mark.parametrize(
@@ -89,24 +51,6 @@ def test_band_labels_follow_the_level() -> None:
     assert ForecastOptions(level=95).band_labels == ("P2.5", "P97.5")
 
 
-def test_an_empty_store_gives_reasons_not_exceptions(fresh_store: Store) -> None:
-    report = capacity_report(fresh_store, CapacityOptions(**FAST))
-    assert isinstance(report.plan, Excuse)
-    assert (
-        "no users, requests_per_second, requests_per_second_peak stored yet" in report.plan.reason
-    )
-    assert isinstance(report.runway, Excuse) and "alert thresholds" in report.runway.reason
-    made = choices(fresh_store, None)
-    assert made.scenario == BUILT_IN and made.sets == () and made.full_months == ()
-
-
-def test_an_invalid_setting_is_a_reason_for_each_part(demo_store: Store) -> None:
-    options = CapacityOptions(settings=(("target_utilisation", 0.1),), **FAST)
-    report = capacity_report(demo_store, options)
-    for part in (report.plan, report.runway):
-        assert isinstance(part, Excuse) and "scale_down_utilisation" in part.reason
-
-
 def test_the_forecaster_is_injected_and_called_once_per_part(demo_store: Store) -> None:
     calls: list[tuple[int, str]] = []
 
@@ -116,21 +60,9 @@ def test_the_forecaster_is_injected_and_called_once_per_part(demo_store: Store) 
 
     options = CapacityOptions(**FAST)
     injected = plan(demo_store, options, counting)
-    assert calls == [(14, "month")]  # Nov 2026 to Dec 2027
+    # Users and the bill, Nov 2026 to Dec 2027; then the cost backtest, 3 origins x both.
+    assert calls == [(14, "month"), (14, "month"), *[(3, "month")] * 6]
     pd.testing.assert_frame_equal(injected.table, plan(demo_store, options).table)
-
-
-def test_choices_on_the_demo(demo_store: Store) -> None:
-    made = choices(demo_store, None)
-    assert made.sets == ("apex-capacity",) and made.scenario == "apex-capacity"
-    assert made.capacity.target_utilisation == 0.7 and made.capacity.rps_per_instance == 150
-    assert made.full_months[0] == "2026-10" and list(made.full_months) == sorted(
-        made.full_months, reverse=True
-    )
-    assert made.database_tiers["Supabase"][:2] == ("micro", "small")
-    assert made.cdn_providers == ("CloudFront", "Cloudflare")
-    assert made.currency == "USD"
-    assert "target_cpu_utilisation" not in made.payload  # saved back under field names
 
 
 def test_the_exports_are_the_cli_csv_byte_for_byte(
@@ -147,3 +79,63 @@ def test_the_exports_are_the_cli_csv_byte_for_byte(
     assert main(["runway", *cli, "--csv", str(tmp_path / "runway.csv")]) == 0
     exported = to_csv_bytes(runway(demo_store, options).export())
     assert exported == (tmp_path / "runway.csv").read_bytes()
+
+
+def _ingest_cpu(store: Store, ts: pd.Series, values: pd.Series) -> None:
+    frame = pd.DataFrame(
+        {"ts": ts, "metric": "cpu_utilization", "dimensions": "{}", "value": values, "unit": "%"}
+    )
+    with store.ingest_run("t", {}) as run:
+        store.replace_metrics(run, frame)
+
+
+def _runway_frame(store: Store) -> pd.DataFrame:
+    seen: list[pd.DataFrame] = []
+
+    def recording(frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions) -> Any:
+        seen.append(frame)
+        return run_models(frame, h, freq, options)
+
+    runway(store, CapacityOptions(**FAST, days=30), recording)
+    return seen[0]
+
+
+def test_runway_forecasts_daily_peaks_where_minutes_are_stored(fresh_store: Store) -> None:
+    # Hourly CPU at 40% with one busy hour at 85% a day: the daily mean (41.9%) never alerts
+    # at 70%; the minutes an alert sees do, and the runway must forecast those.
+    ts = pd.Series(pd.date_range("2026-01-01", periods=24 * 60, freq="h"))
+    values = pd.Series(np.where(ts.dt.hour == 14, 85.0, 40.0))
+    _ingest_cpu(fresh_store, ts, values)
+    frame = _runway_frame(fresh_store)
+    assert len(frame) == 60 and (frame["y"] == 85.0).all()
+
+
+def test_runway_on_real_cloudwatch_minutes_reads_the_daily_peak(
+    fresh_store: Store, shared_data: Path
+) -> None:
+    raw = pd.read_csv(shared_data / "nab" / "ec2_cpu_utilization_5f5533.csv")
+    ts = pd.to_datetime(raw["timestamp"])
+    _ingest_cpu(fresh_store, ts, raw["value"])
+    frame = _runway_frame(fresh_store).set_index("ds")["y"]
+    peaks = raw.groupby(ts.dt.normalize())["value"].max()
+    means = raw.groupby(ts.dt.normalize())["value"].mean()
+    pd.testing.assert_series_equal(frame, peaks.rename("y").rename_axis("ds"), check_freq=False)
+    assert (peaks > means).all()
+
+
+def test_the_demand_scenario_moves_users_and_everything_follows(demo_store: Store) -> None:
+    tables = {
+        name: plan(demo_store, CapacityOptions(**FAST, demand=name)).table.set_index("quarter")
+        for name in ("low", "base", "high", "plan")
+    }
+    plain = plan(demo_store, CapacityOptions(**FAST)).table.set_index("quarter")
+    pd.testing.assert_frame_equal(tables["base"], plain)
+    future = tables["base"].index[tables["base"]["source"] == "forecast"]
+    for column in ("users", "requests_per_second", "requests_per_second_peak", "instances",
+                   "cost_per_month"):  # fmt: skip
+        low, base, high = (tables[n].loc[future, column] for n in ("low", "base", "high"))
+        assert (low <= base).all() and (base <= high).all() and (low < high).any(), column
+    # Users per quarter from the plan of record: 2026Q4 averages the stated 150K.
+    assert tables["plan"].loc["2026Q4", "users"] == pytest.approx(150_000, rel=0.01)
+    with pytest.raises(InputError, match="unknown scenario 'moonshot'"):
+        plan(demo_store, CapacityOptions(**FAST, demand="moonshot"))

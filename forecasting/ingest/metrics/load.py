@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from forecasting.errors import InputError
-from forecasting.ingest.files import NULL_STRINGS, expand_paths, is_parquet, read_csv_header
+from forecasting.ingest.files import (
+    NULL_STRINGS,
+    duckdb_path,
+    expand_paths,
+    is_parquet,
+    read_csv_header,
+)
 from forecasting.ingest.metrics import helpers, settings
 from forecasting.ingest.progress import ProgressCallback, Reporter, watch_query
 from forecasting.ingest.read_errors import (
@@ -19,7 +26,14 @@ from forecasting.ingest.read_errors import (
     raise_csv_rejects,
     read_error,
 )
-from forecasting.ingest.sql import fetch_one, quote, typed_sql
+from forecasting.ingest.sql import (
+    FIRST_DAY,
+    LAST_DAY,
+    fetch_one,
+    outside_dates_sql,
+    quote,
+    typed_sql,
+)
 from forecasting.interface import IngestResult
 from forecasting.store.metrics import canonical_dimensions
 
@@ -40,12 +54,15 @@ def load_metrics(
     dimensions: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
     thread_hook: Callable[[threading.Thread], None] | None = None,
+    replace_other_sources: bool = False,
 ) -> IngestResult:
     """Ingest one metric series from a CSV, CSV.gz or Parquet file of time and value.
 
     Timestamps with an offset or ``Z`` are converted to UTC; bare ones are taken as UTC.
     Rows without a value are skipped (and counted); a re-ingest replaces this metric's
-    observations with the same dimensions over the file's time range.
+    observations with the same dimensions over the file's time range. Observations another
+    source (the demo, CloudWatch) holds there are kept and averaged in, and counted per source
+    in ``detail["other_sources"]``, unless ``replace_other_sources`` replaces them too.
     """
     dims = dict(dimensions or {})
     parameters = {
@@ -63,10 +80,19 @@ def load_metrics(
                 constants = [metric, canonical_dimensions(dims), unit]
                 _stage(store.con, files, (time_col, value_col), declared, constants)
             detail = _check(store.con, files, (time_col, value_col), declared)
+            others = store.metric_days_by_source(
+                metric, canonical_dimensions(dims), datetime.fromisoformat(detail["first"]),
+                datetime.fromisoformat(detail["last"]), besides=settings.SOURCE,
+            )  # fmt: skip
             with watch_query(store.con, reporter, 0.5, 0.95, "writing"):
-                store.replace_metrics(run, store.con.table("_metric_in"))
+                store.replace_metrics(
+                    run, store.con.table("_metric_in"), other_sources=replace_other_sources
+                )
             store.con.execute("DROP TABLE _metric_in")
-            detail |= {"metric": metric, "unit": unit, "dimensions": dims, "files": len(files)}
+            detail |= {
+                "metric": metric, "unit": unit, "dimensions": dims, "files": len(files),
+                "other_sources": others, "replaced_other_sources": replace_other_sources,
+            }  # fmt: skip
             reporter.update(0.97, "committing")
         reporter.update(1.0, "done")
     return IngestResult(run.run_id, settings.SOURCE, run.rows, "succeeded", detail)
@@ -89,7 +115,7 @@ def _unit(store: Store, metric: str, unit: str | None) -> str:
 def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     if is_parquet(path):
         try:
-            return list(con.read_parquet(str(path)).columns)
+            return list(con.read_parquet(duckdb_path(path)).columns)
         except duckdb.Error as exc:
             raise InputError(f"cannot read this Parquet file: {exc}", file=str(path)) from None
     return read_csv_header(path)
@@ -99,6 +125,9 @@ def _columns(
     con: duckdb.DuckDBPyConnection, files: list[Path], time: str | None, value: str | None
 ) -> tuple[str, str]:
     columns = _header(con, files[0])
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:  # DuckDB's sniffer would answer with 20 lines of its own
+        raise InputError("the header names this column twice", file=str(files[0]), column=twice[0])
     for other in files[1:]:
         if _header(con, other) != columns:
             raise InputError(f"the columns differ from those of {files[0]}", file=str(other))
@@ -155,11 +184,11 @@ def _stage_file(
 ) -> None:
     time_col, value_col = columns
     if is_parquet(path):
-        rel = con.read_parquet(str(path))
+        rel = con.read_parquet(duckdb_path(path))
         raw_type = str(rel.types[rel.columns.index(time_col)])
     else:
         rel = con.read_csv(
-            str(path), header=True, columns=declared[str(path)], store_rejects=True,
+            duckdb_path(path), header=True, columns=declared[str(path)], store_rejects=True,
             na_values=list(NULL_STRINGS), delimiter=",", quotechar='"', escapechar='"',
         )  # fmt: skip
         raw_type = "TIMESTAMPTZ"
@@ -181,13 +210,19 @@ def _check(
     time_col, value_col = columns
     stats = fetch_one(
         con,
-        "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "
-        "count(*) FILTER (WHERE isnan(value) OR isinf(value)) FROM _metric_in",
+        "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "  # noqa: S608
+        "count(*) FILTER (WHERE isnan(value) OR isinf(value)), "
+        f"count(*) FILTER (WHERE {outside_dates_sql('ts')}) FROM _metric_in",
     )
     assert stats is not None
-    no_time, no_value, not_finite = (int(x) for x in stats)
+    no_time, no_value, not_finite, outside = (int(x) for x in stats)
     if no_time:
         raise _located(files, time_col, "v IS NULL", f"{no_time} rows have no timestamp")
+    if outside:
+        raise _located(
+            files, time_col, outside_dates_sql("v", text=True),
+            f"{outside} rows have a timestamp outside {FIRST_DAY}..{LAST_DAY}",
+        )  # fmt: skip
     if not_finite:
         raise _located(
             files, value_col, "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",

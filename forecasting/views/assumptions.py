@@ -1,21 +1,23 @@
-"""What a user can choose from: stored assumption sets, their values, months, catalogue names."""
+"""The assumption set a Capacity or Savings page edits: stored sets, values, valid names, notes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from forecasting.capacity.assumptions import CapacityAssumptions, canonical
+from forecasting.capacity.assumptions import from_payload as capacity_from
 from forecasting.capacity.service import (
     ForecastOptions,
     load_catalogue,
     scenario_label,
     stored_payload,
 )
-
-if TYPE_CHECKING:
-    from forecasting.capacity.assumptions import CapacityAssumptions
-    from forecasting.savings.scenario import SavingsScenario
-    from forecasting.store import Store
+from forecasting.interface import Freq
+from forecasting.savings.catalogue import Offering, Payment
+from forecasting.savings.scenario import SavingsScenario
+from forecasting.savings.scenario import from_payload as savings_from
+from forecasting.store import Store
 
 
 @dataclass(frozen=True)
@@ -36,16 +38,18 @@ class Choices:
     database_tiers: dict[str, tuple[str, ...]]
     """Catalogue tiers per database provider, cheapest first."""
     cdn_providers: tuple[str, ...]
+    commitment_offerings: tuple[str, ...]
+    """Commitment types the catalogue prices (``Offering`` values but on-demand)."""
+    commitment_terms: tuple[int, ...]
+    """Commitment terms the catalogue prices, years."""
+    commitment_payments: tuple[str, ...]
+    """Payment options the catalogue prices (``Payment`` values, in that order)."""
     currency: str
     """The billing currency ("" before any cost is stored)."""
 
 
-def choices(store: Store, scenario: str | None) -> Choices:
-    from forecasting.capacity.assumptions import canonical
-    from forecasting.capacity.assumptions import from_payload as capacity_from
-    from forecasting.interface import Freq
-    from forecasting.savings.scenario import from_payload as savings_from
-
+def build_choices(store: Store, scenario: str | None) -> Choices:
+    """What the pages' pickers and editors offer, prefilled from ``scenario`` (None: default)."""
     options = ForecastOptions(scenario=scenario)
     payload = canonical(stored_payload(store, options))
     catalogue = load_catalogue()
@@ -58,6 +62,8 @@ def choices(store: Store, scenario: str | None) -> Choices:
     metered = catalogue.metered
     # A CDN prices requests at its edge; origins (AWS, Supabase) only price egress.
     cdn = metered.loc[metered["item"] == "requests_https", "provider"].astype(str).unique()
+    committed = catalogue.compute[catalogue.compute["offering"] != Offering.ON_DEMAND]
+    payments = set(committed["payment_option"])
     return Choices(
         sets=tuple(store.assumption_set_names()),
         scenario=scenario_label(store, options),
@@ -68,5 +74,24 @@ def choices(store: Store, scenario: str | None) -> Choices:
         instance_types=tuple(t.name for t in catalogue.instance_types()),
         database_tiers=tiers,
         cdn_providers=tuple(sorted(cdn)),
+        commitment_offerings=tuple(sorted(map(str, committed["offering"].unique()))),
+        commitment_terms=tuple(sorted(int(t) for t in committed["term_years"].unique())),
+        commitment_payments=tuple(p.value for p in Payment if p in payments),
         currency=", ".join(store.currencies()),
     )
+
+
+def forecast_text(options: ForecastOptions, what: str) -> str:
+    """One sentence on how ``what`` is forecast: model, paths, seed and the band's quantiles."""
+    lo, hi = options.band_labels
+    return (
+        f"{what} is forecast with model `{options.model}` ({options.paths:,} sample paths, "
+        f"seed {options.seed}); the band runs from {lo} to {hi} of the paths (interval level "
+        f"{options.level:g}%), the line is their P50"
+    )
+
+
+def settings_text(scenario: str, options: ForecastOptions) -> str:
+    """The assumption set used and the single settings edited on top of it."""
+    edits = ", ".join(f"`{k}` = {v}" for k, v in options.settings)
+    return f"Assumption set **{scenario}**" + (f", edited here: {edits}" if edits else "")
