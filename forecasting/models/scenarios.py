@@ -16,12 +16,14 @@ from forecasting.models.api import assemble, forecast
 from forecasting.models.base import FloatArray
 from forecasting.models.drivers import TOTAL, cost_paths, fit_cost_drivers
 from forecasting.models.intervals import path_bands
+from forecasting.models.nowcast import nowcast, running_month
 from forecasting.models.result import SeriesForecast
 from forecasting.models.service import (
     StoreForecast,
     forecast_store,
     quarter_span,
     quarterly,
+    rollup,
     with_complete,
 )
 
@@ -191,6 +193,10 @@ def scenario_forecast(
     users, unit = store.read_series("users", Freq.MONTH, complete_only=True)
     months, _ = quarter_span(users, 4 if h is None else h) if freq == "quarter" else (h or 12, {})
     base = forecast(users, h=months, freq="month", level=level, n_paths=SCENARIO_PATHS, seed=seed)
+    running = running_month(store, "users", None)
+    if running is not None:
+        # The same running-month nowcast as the plain forecast, so scenarios bend its paths.
+        base = nowcast(base, running, rollup(store, "users"), seed=seed)
     u = base.series["users"]
     last = float(users["y"].iloc[-1])
     _, known = quarter_span(users, 1)
