@@ -134,6 +134,7 @@ def levers(
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
     from forecasting.savings.commitment_inputs import commitment_rows
+    from forecasting.savings.evidence_inputs import commitment_evidence
     from forecasting.savings.levers import commitment_lever
     from forecasting.savings.stacking import stack
     from forecasting.savings.store_inputs import (
@@ -154,7 +155,8 @@ def levers(
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
         sized = commitment_rows(store, scenario, catalogue, end, options, noting, ())
-        found.append(commitment_lever(sized.best, sized.terms, compute, sized.label))
+        lever = commitment_lever(sized.best, sized.terms, compute, sized.label)
+        found.append(dataclasses.replace(lever, evidence=commitment_evidence(spend, start, end)))
         esr = compute_savings_rate(spend)
     if "Database" in bases:
         found.append(
