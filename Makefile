@@ -33,7 +33,7 @@ bench: $(DEV_STAMP)
 
 # Rewrites tests/golden/out after a deliberate change of a command's output; read the git diff.
 golden: $(DEV_STAMP)
-	$(BIN)/python -m tests.golden.regen
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m tests.golden.regen
 
 demo: $(RUN_STAMP)
 	$(BIN)/capcost demo --db $(DB)

@@ -91,8 +91,9 @@ def _refuse_destination(path: Path) -> None:
         raise InputError(f"no folder {path.parent} to write {path.name} in", parameter="--csv")
     if is_database_file(path):
         # `--csv` given the `--db` path would replace the database with a CSV.
-        raise InputError(f"{path} is a DuckDB database: capcost never writes a CSV over it",
-                         parameter="--csv")  # fmt: skip
+        raise InputError(
+            f"{path} is a DuckDB database: capcost never writes a CSV over it", parameter="--csv"
+        )
 
 
 def zip_csvs(tables: dict[str, pd.DataFrame]) -> bytes:

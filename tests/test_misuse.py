@@ -49,19 +49,23 @@ def _focus_csv(tmp: Path) -> str:
 CASES = {
     "--db is a CSV": Misuse(
         lambda db, t: ["actuals", "cost", "--db", _focus_csv(t)],
-        "is not a DuckDB database", 1,
+        "is not a DuckDB database",
+        1,
     ),
     "ingest into a --db that is JSON": Misuse(
         lambda db, t: ["ingest", "focus", _focus_csv(t), "--db", _file(t, "x.json", b'{"a": 1}')],
-        "is not a DuckDB database", 1,
+        "is not a DuckDB database",
+        1,
     ),
     "--db is Parquet": Misuse(
         lambda db, t: ["actuals", "users", "--db", _file(t, "x.parquet", b"PAR1....PAR1")],
-        "is not a DuckDB database", 1,
+        "is not a DuckDB database",
+        1,
     ),
     "--csv equal to --db": Misuse(
         lambda db, t: ["actuals", "users", "--db", str(db), "--csv", str(db)],
-        "parameter --csv: ", 2,
+        "parameter --csv: ",
+        2,
     ),
     "--csv is a folder": Misuse(
         lambda db, t: ["actuals", "users", "--db", str(db), "--csv", str(t)],
@@ -92,23 +96,50 @@ CASES = {
     ),
     "s3 without credentials": Misuse(
         lambda db, t: ["ingest", "focus", "s3://b/x", "--region", "us-east-1", "--db", str(db)],
-        "no AWS credentials found", 1, NO_AWS,
+        "no AWS credentials found",
+        1,
+        NO_AWS,
     ),
     "s3 with a bogus profile": Misuse(
         lambda db, t: ["ingest", "focus", "s3://bucket/x", "--profile", "bogus", "--db", str(db)],
-        "parameter --profile: no AWS profile named 'bogus'", 2, NO_AWS,
+        "parameter --profile: no AWS profile named 'bogus'",
+        2,
+        NO_AWS,
     ),
     "s3 at an unreachable endpoint": Misuse(
         lambda db, t: ["ingest", "focus", "s3://b/x", "--region", "us-east-1", "--db", str(db)],
-        "S3: Could not connect to the endpoint URL", 1,
-        NO_AWS | {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
-                  "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"},
+        "S3: Could not connect to the endpoint URL",
+        1,
+        NO_AWS
+        | {
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "y",
+            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9",
+        },
     ),
     "pricing without credentials": Misuse(
         lambda db, t: ["ingest", "pricing", "--dry-run", "--prices", _prices(t), "--db", str(db)],
-        "no AWS credentials found", 1, NO_AWS,
+        "no AWS credentials found",
+        1,
+        NO_AWS,
     ),
-}  # fmt: skip
+    "drivers --hours-per-month 0": Misuse(
+        lambda db, t: ["drivers", "--hours-per-month", "0", "--db", str(db)],
+        "parameter hours_per_month: hours in a month must be a positive number",
+    ),
+    "drivers --hours-per-month -730": Misuse(
+        lambda db, t: ["drivers", "--hours-per-month", "-730", "--db", str(db), "--csv", "-"],
+        "must be a positive number (730 on average), got -730",
+    ),
+    "plan --set with text for a number": Misuse(
+        lambda db, t: ["plan", "--set", "target_utilisation=abc", "--db", str(db)],
+        "target_utilisation must be a number, got 'abc'",
+    ),
+    "plan --quarters 10000": Misuse(
+        lambda db, t: ["plan", "--quarters", "10000", "--db", str(db)],
+        "parameter quarters: quarters must be from 1 to 300",
+    ),
+}
 
 
 @pytest.fixture

@@ -115,6 +115,13 @@ def from_payload(
         values[name] = value
     if "alert_thresholds" in values:
         values["alert_thresholds"] = {k: float(v) for k, v in values["alert_thresholds"].items()}
+    numeric = {
+        f.name for f in dataclasses.fields(CapacityAssumptions) if f.type in ("float", "int")
+    }
+    for name, value in values.items():
+        # A text value would otherwise fail deep in a comparison ("'<' not supported ...").
+        if name in numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InputError(f"{name} must be a number, got {value!r}", parameter="assumptions")
     try:
         return CapacityAssumptions(**values)
     except (TypeError, ValueError) as exc:

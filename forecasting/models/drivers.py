@@ -166,6 +166,11 @@ def store_unit_economics(
     store: Store, *, level: float = 80.0, hours_per_month: float = HOURS_PER_MONTH
 ) -> pd.DataFrame:
     """Unit economics of the stored cost per cost group, from complete months."""
+    if not 0 < hours_per_month < math.inf:  # 0 divided by, and -730 gave negative rates
+        raise InputError(
+            f"hours in a month must be a positive number (730 on average), got {hours_per_month:g}",
+            parameter="hours_per_month",
+        )
     cost, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
     users, _ = store.read_series("users", Freq.MONTH, complete_only=True)
     fits = fit_cost_drivers(cost, users.set_index("ds")["y"])

@@ -33,9 +33,12 @@ def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
     egress = (
         "AWS origin behind CloudFront: fetches are free, no egress saving"
         if scenario.origin_in_aws and scenario.cdn_provider == "CloudFront"
-        else ("bytes not measured: no egress saving claimed" if scenario.edge_gb_per_month == 0
-              else f"origin egress {s.origin_gb_now:,.0f} -> {s.origin_gb_target:,.0f} GB")
-    )  # fmt: skip
+        else (
+            "bytes not measured: no egress saving claimed"
+            if scenario.edge_gb_per_month == 0
+            else f"origin egress {s.origin_gb_now:,.0f} -> {s.origin_gb_target:,.0f} GB"
+        )
+    )
     text = (
         f"request hit ratio {scenario.request_hit_ratio:.0%} -> "
         f"{scenario.target_request_hit_ratio:.0%} (scenario); origin {s.origin_rps_now:,.0f} -> "
@@ -46,13 +49,19 @@ def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
     return Lever.from_dollars("cdn", "Compute", s.monthly_savings_usd, base, assumptions=text)
 
 
-def database_lever(s: DatabaseSaving, scenario: SavingsScenario, base: float) -> Lever:
+def database_lever(
+    s: DatabaseSaving,
+    scenario: SavingsScenario,
+    base: float,
+    cpu_reduction: float,
+    iops_reduction: float,
+    evidence: str = "",
+) -> Lever:
     """The tier the optimisation allows; the upgrade it defers is cost avoided, stated beside."""
     tier = s.recommended_tier if isinstance(s.recommended_tier, str) else str(s.recommended_tier)
     text = (
-        f"{scenario.query_cpu_reduction:.0%} less CPU per query, "
-        f"{scenario.iops_reduction:.0%} fewer IOPS: {scenario.database_provider} "
-        f"{s.current_tier} -> {tier}"
+        f"{cpu_reduction:.0%} less CPU, {iops_reduction:.0%} fewer IOPS: "
+        f"{scenario.database_provider} {s.current_tier} -> {tier}"
     )
     before, after = s.pool_before, s.pool_after
     if before is not None and after is not None and isinstance(before.p50, Excuse):
@@ -64,7 +73,12 @@ def database_lever(s: DatabaseSaving, scenario: SavingsScenario, base: float) ->
             f"(${s.deferred_upgrade_usd:,.0f} avoided, not counted as a saving)"
         )
     return Lever.from_dollars(
-        "database", "Database", max(0.0, s.monthly_savings_usd), base, assumptions=text
+        "database",
+        "Database",
+        max(0.0, s.monthly_savings_usd),
+        base,
+        assumptions=text,
+        evidence=evidence,
     )
 
 
@@ -81,7 +95,11 @@ def commitment_lever(outcome: Outcome | Excuse, terms: Terms, base: float, label
         "what the levers before it left"
     )
     return Lever.from_dollars(
-        "commitments", "Compute", outcome.expected_monthly_savings_usd, base,
-        lower=outcome.savings_lower_usd / months, upper=outcome.savings_upper_usd / months,
+        "commitments",
+        "Compute",
+        outcome.expected_monthly_savings_usd,
+        base,
+        lower=outcome.savings_lower_usd / months,
+        upper=outcome.savings_upper_usd / months,
         assumptions=text,
-    )  # fmt: skip
+    )

@@ -46,6 +46,7 @@ LEVER_COLUMNS = [
     "percent_of_base",
     "order",
     "assumptions",
+    "evidence",
 ]
 LOOKBACK_DAYS = (7, 30, 60)
 
@@ -132,8 +133,8 @@ def levers(
     store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
-    from forecasting.savings.commitment_inputs import commitment_rows
-    from forecasting.savings.levers import commitment_lever
+    from forecasting.savings.commitment_inputs import commitment_lever_from
+    from forecasting.savings.evidence_inputs import commitment_evidence
     from forecasting.savings.stacking import stack
     from forecasting.savings.store_inputs import (
         cdn_lever_from,
@@ -152,8 +153,8 @@ def levers(
         compute = bases["Compute"]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        sized = commitment_rows(store, scenario, catalogue, end, options, noting, ())
-        found.append(commitment_lever(sized.best, sized.terms, compute, sized.label))
+        lever = commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
+        found.append(dataclasses.replace(lever, evidence=commitment_evidence(spend, start, end)))
         esr = compute_savings_rate(spend)
     if "Database" in bases:
         found.append(
@@ -213,11 +214,13 @@ def commitments(
     found = commitment_rows(
         store, scenario, load_catalogue(), end, options, noting, options.lookback
     )
-    best = found.best
-    demand = (
+    best, paths = found.best, found.paths
+    demand: tuple[pd.DataFrame, pd.DataFrame] | Excuse = (
         best
         if isinstance(best, Excuse)
-        else under_demand(found.paths, best.hourly_commitment_usd, found.terms)
+        else paths
+        if isinstance(paths, Excuse)
+        else under_demand(paths, best.hourly_commitment_usd, found.terms)
     )
     return CommitmentResult(
         found.table,

@@ -25,6 +25,8 @@ class Lever:
     lower_rate: float
     upper_rate: float
     assumptions: str = ""
+    evidence: str = ""
+    """Which data the lever read, over which period, and the figures it read there."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.lower_rate <= self.rate <= self.upper_rate <= 1:
@@ -37,10 +39,11 @@ class Lever:
     def from_dollars(
         cls, name: str, category: str, monthly: float, base: float, *,
         lower: float | None = None, upper: float | None = None, assumptions: str = "",
+        evidence: str = "",
     ) -> Lever:  # fmt: skip
         """A lever modelled in dollars on ``base``; capped at the whole base, floored at 0."""
         if base <= 0:
-            return cls(name, category, 0.0, 0.0, 0.0, assumptions)
+            return cls(name, category, 0.0, 0.0, 0.0, assumptions, evidence)
 
         def share(x: float) -> float:
             return min(1.0, max(0.0, x / base))
@@ -48,7 +51,7 @@ class Lever:
         mid = share(monthly)
         lo = share(monthly if lower is None else lower)
         hi = share(monthly if upper is None else upper)
-        return cls(name, category, mid, min(lo, mid), max(hi, mid), assumptions)
+        return cls(name, category, mid, min(lo, mid), max(hi, mid), assumptions, evidence)
 
     @property
     def order(self) -> int:
@@ -91,12 +94,13 @@ def stack(levers: list[Lever], bases: dict[str, float]) -> pd.DataFrame:
             "percent_of_base": 100 * lv.rate,
             "order": i + 1,
             "assumptions": lv.assumptions,
+            "evidence": lv.evidence,
             "naive_monthly": lv.rate * bases[lv.category],
         }
         for i, (lv, m, lo, hi) in enumerate(zip(ordered, mid, low, high, strict=True))
     ]
     columns = ["lever", "category", "base_monthly", "monthly_savings", "lower", "upper",
-               "percent_of_base", "order", "assumptions", "naive_monthly"]  # fmt: skip
+               "percent_of_base", "order", "assumptions", "evidence", "naive_monthly"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from forecasting.capacity.service import load_capacity
@@ -86,10 +87,14 @@ def rightsize_lever_from(
     start: pd.Timestamp,
     end: pd.Timestamp,
 ) -> Lever:
+    from forecasting.savings.evidence_inputs import rightsizing_from_evidence
     from forecasting.savings.levers import rightsize_lever
     from forecasting.savings.rightsizing import Preferences, rightsize
     from forecasting.savings.stacking import Lever
 
+    measured = rightsizing_from_evidence(store, scenario, catalogue, "Compute", base, start, end)
+    if measured is not None:
+        return measured[0]
     cpu = _daily(store, "cpu_utilization", start, end)
     if cpu is None:
         return Lever("right-size", "Compute", 0, 0, 0, "not modelled: no cpu_utilization stored")
@@ -110,7 +115,12 @@ def rightsize_lever_from(
         prefs=prefs,
     )
     text = f"P{scenario.cpu_percentile:g} of daily means +{scenario.cpu_headroom:.0%}"
-    return rightsize_lever(rec, base, text)
+    lever = rightsize_lever(rec, base, text)
+    return dataclasses.replace(
+        lever,
+        evidence=f"daily means of cpu_utilization {start:%Y-%m} (no "
+        "5-minute maxima or inventory stored): a coarse stand-in",
+    )
 
 
 def cdn_lever_from(
@@ -123,13 +133,26 @@ def cdn_lever_from(
     options: ForecastOptions,
 ) -> Lever:
     from forecasting.savings.cdn import CdnScenario, cdn_saving
+    from forecasting.savings.evidence_inputs import cdn_bill, cdn_from_evidence
     from forecasting.savings.levers import cdn_lever
     from forecasting.savings.stacking import Lever
 
+    measured = cdn_from_evidence(
+        store, scenario, "Compute", base, cdn_bill(store, scenario, start, end), start, end
+    )
+    if measured is not None:
+        return measured
     now, target = scenario.request_hit_ratio, scenario.target_request_hit_ratio
     if now is None or target is None:
-        return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no CDN hit ratio is stored; set "
-                     "request_hit_ratio and target_request_hit_ratio in the scenario")  # fmt: skip
+        return Lever(
+            "cdn",
+            "Compute",
+            0,
+            0,
+            0,
+            "not modelled: no CDN hit ratio is stored; set "
+            "request_hit_ratio and target_request_hit_ratio in the scenario",
+        )
     rps = _daily(store, "requests_per_second", start, end)
     peak = _daily(store, "requests_per_second_peak", start, end)
     pods = _daily(store, "instances", start, end)
@@ -144,12 +167,17 @@ def cdn_lever_from(
         target if scenario.target_byte_hit_ratio is None else scenario.target_byte_hit_ratio
     )
     s = CdnScenario(
-        edge_requests_per_second=edge, edge_gb_per_month=scenario.edge_gb_per_month,
-        request_hit_ratio=now, byte_hit_ratio=bytes_now, target_request_hit_ratio=target,
-        target_byte_hit_ratio=bytes_target, cdn_provider=scenario.cdn_provider,
-        origin_in_aws=scenario.origin_in_aws, peak_to_average=max(1.0, ratio),
+        edge_requests_per_second=edge,
+        edge_gb_per_month=scenario.edge_gb_per_month,
+        request_hit_ratio=now,
+        byte_hit_ratio=bytes_now,
+        target_request_hit_ratio=target,
+        target_byte_hit_ratio=bytes_target,
+        cdn_provider=scenario.cdn_provider,
+        origin_in_aws=scenario.origin_in_aws,
+        peak_to_average=max(1.0, ratio),
         origin_usd_per_million_requests=scenario.origin_usd_per_million_requests,
-    )  # fmt: skip
+    )
     per_pod = base / float(pods.mean())
     return cdn_lever(cdn_saving(s, capacity, per_pod, catalogue), scenario, base)
 
@@ -168,12 +196,21 @@ def database_lever_from(
 
     from forecasting.interface import Freq
     from forecasting.savings.database import DatabaseLoad, database_saving
+    from forecasting.savings.evidence_inputs import billed_tier, database_evidence, database_text
     from forecasting.savings.levers import database_lever
 
     pool = _daily(store, "db_connection_pool_utilization", start, end)
+    billed = billed_tier(store, scenario.database_provider, start, end, catalogue)
+    tier = scenario.database_tier if billed is None else billed[0]
+    ev = database_evidence(store, scenario, tier)
+    cpu_reduction, iops_reduction = scenario.query_cpu_reduction, scenario.iops_reduction
+    if ev is not None:
+        cpu_reduction, iops_reduction = ev.cpu_reduction, ev.iops_reduction
     load = DatabaseLoad(
         scenario.database_provider,
-        scenario.database_tier,
+        tier,
+        cpu_pct=None if ev is None else ev.cpu_pct,
+        iops=None if ev is None else ev.iops,
         pool_pct=None if pool is None else float(pool.max()),
     )
     paths = ds = None
@@ -185,12 +222,24 @@ def database_lever_from(
     saving = database_saving(
         load,
         catalogue,
-        cpu_reduction=scenario.query_cpu_reduction,
-        iops_reduction=scenario.iops_reduction,
+        cpu_reduction=cpu_reduction,
+        iops_reduction=iops_reduction,
         pool_paths=paths,
         ds=ds,
     )
-    return database_lever(saving, scenario, base)
+    evidence = ""
+    if ev is not None:
+        current = catalogue.database_tier(scenario.database_provider, tier)
+        evidence = database_text(
+            ev,
+            scenario,
+            current.vcpu,
+            saving.requirement.vcpu,
+            current.hourly_usd,
+            saving.recommended_tier,
+            saving.recommended_monthly_usd,
+        )
+    return database_lever(saving, scenario, base, cpu_reduction, iops_reduction, evidence)
 
 
 def pd_min() -> pd.Timestamp:

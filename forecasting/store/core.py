@@ -44,8 +44,16 @@ def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPy
         try:
             return duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise StoreError(f"cannot open {path}: {exc}") from exc
+            locked = "lock" in str(exc).lower()
+            if locked and time.monotonic() >= deadline:
+                # DuckDB's own text names a PID and a docs link; say what it means instead.
+                raise StoreError(
+                    f"{path} is busy: another capcost process (an ingest, the demo build or the "
+                    f"app writing) held it for {lock_timeout:g} s; try again when it has finished"
+                ) from exc
+            if not locked:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
+                raise StoreError(f"cannot open {path}: {first}") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 

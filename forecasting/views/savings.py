@@ -53,10 +53,10 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
     "right-size": (
         "Right-size",
         (
-            LeverInput("instance_type", "Instance type", InputKind.CHOICE),
             LeverInput("cpu_percentile", "CPU percentile", InputKind.NUMBER),
             LeverInput("cpu_headroom", "CPU headroom %", InputKind.PERCENT),
             LeverInput("memory_headroom", "Memory headroom %", InputKind.PERCENT),
+            LeverInput("lookback_days", "Look-back, days", InputKind.NUMBER),
         ),
     ),
     "cdn": (
@@ -64,19 +64,17 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
         (
             LeverInput("cdn_provider", "CDN", InputKind.CHOICE),
             LeverInput("origin_in_aws", "Origin in AWS", InputKind.CHECK),
-            LeverInput("request_hit_ratio", "Request hit ratio now %", InputKind.PERCENT),
             LeverInput("target_request_hit_ratio", "Target request hit ratio %", InputKind.PERCENT),
-            LeverInput("edge_gb_per_month", "Edge GB/month", InputKind.NUMBER),
+            LeverInput("target_byte_hit_ratio", "Target byte hit ratio %", InputKind.PERCENT),
         ),
     ),
     "database": (
         "Database",
         (
             LeverInput("database_provider", "Provider", InputKind.CHOICE),
-            LeverInput("database_tier", "Tier", InputKind.CHOICE),
-            LeverInput("query_cpu_reduction", "Less CPU per query %", InputKind.PERCENT),
-            LeverInput("iops_reduction", "Fewer IOPS %", InputKind.PERCENT),
-            LeverInput("database_disk_gb", "Disk GB", InputKind.NUMBER),
+            LeverInput("database_tier", "Tier (when the bill names none)", InputKind.CHOICE),
+            LeverInput("top_queries_optimised", "Slowest queries optimised", InputKind.NUMBER),
+            LeverInput("query_time_reduction", "Each faster by %", InputKind.PERCENT),
         ),
     ),
     "commitments": (
@@ -128,6 +126,14 @@ class SavingsView:
         if isinstance(self.levers, Excuse):
             return {}
         return {str(r.lever): str(r.assumptions) for r in self.levers.table.itertuples()}
+
+    @property
+    def lever_evidence(self) -> dict[str, str]:
+        """Per lever: which data it read, over which period, and the figures it read there."""
+        if isinstance(self.levers, Excuse):
+            return {}
+        table = self.levers.table
+        return {str(r.lever): str(r.evidence) for r in table.itertuples() if r.evidence}
 
 
 def build_savings(
@@ -192,6 +198,7 @@ def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
         "percent_of_base": Column("% of base"),
         "naive_monthly": Column("Naive"),
         "assumptions": Column("Assumptions", "wide"),
+        "evidence": Column("Evidence: data, period, figure read", "wide"),
     }
 
 
@@ -344,15 +351,22 @@ def explain_levers(result: LeverResult) -> str:
             "- **Naive sum** = each lever's rate x its untouched base, added up (what a "
             f"spreadsheet does): {result.naive_total:,.0f} vs {result.stacked_total:,.0f} {cur} "
             "stacked.",
-            f"- **Right-size**: CPU at P{s.cpu_percentile:g} of daily means +{s.cpu_headroom:.0%} "
-            f"and max memory +{s.memory_headroom:.0%} to the cheapest catalogue type that fits "
-            "(Compute Optimizer's defaults); an under-provisioned fleet saves nothing.",
-            "- **CDN**: origin req/s = edge req/s x (1 - hit ratio), now and at the target, to "
-            "pods at the peak, plus origin requests and egress (free from AWS origins to "
-            "CloudFront). Claimed only from stated hit ratios.",
-            f"- **Database**: {s.query_cpu_reduction:.0%} less CPU per query and "
-            f"{s.iops_reduction:.0%} fewer IOPS to the cheapest {s.database_provider} tier that "
-            "still fits; the upgrade it defers is stated, not counted.",
+            f"- **Right-size**: per fleet of the inventory, CPU at P{s.cpu_percentile:g} of "
+            f"5-minute maxima over {s.lookback_days} days +{s.cpu_headroom:.0%} and max memory "
+            f"+{s.memory_headroom:.0%} to the cheapest catalogue type (Fargate: task size by "
+            "vCPU and GB) that fits, as Compute Optimizer does; saving = the fleet's bill x the "
+            "share the new size saves; an under-provisioned fleet saves nothing. Without "
+            "5-minute maxima: daily means, a coarse stand-in.",
+            "- **CDN**: the hit ratio measured in the CDN analytics; origin requests avoided at "
+            "the target x the marginal cost of a request (the slope of compute usage on origin "
+            "requests: never fixed costs or commitment fees), plus the origin's egress at the "
+            "bill's rate where it pays for it (AWS origins behind CloudFront do not).",
+            f"- **Database**: the top {s.top_queries_optimised} queries of pg_stat_statements "
+            f"made {s.query_time_reduction:.0%} faster take their share of the time off CPU "
+            "(and of blocks read off IOPS); the cheapest "
+            f"{s.database_provider} tier that still fits the peaks is the step down; the "
+            "upgrade it defers is stated, not counted. Without query statistics: "
+            f"{s.query_cpu_reduction:.0%} less CPU per query.",
             "- **Commitments**: see the commitment section; the expected monthly saving "
             f"({'-'.join(result.options.band_labels)} across paths) as a share of Compute, "
             "applied to what is left.",
@@ -361,6 +375,14 @@ def explain_levers(result: LeverResult) -> str:
             "**What each lever assumed here**",
             "",
             *(f"- *{r.lever}*: {r.assumptions}" for r in result.table.itertuples()),
+            "",
+            "**What each lever read in the data**",
+            "",
+            *(
+                f"- *{lever}*: {text}"
+                for lever, text in zip(result.table["lever"], result.table["evidence"], strict=True)
+                if text
+            ),
         ]
     )
 

@@ -282,3 +282,35 @@ def test_ingests_leave_no_views_behind(tmp_path: Path) -> None:
     with Store(db, read_only=True) as store:
         views = store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
         assert views.fetchall() == []
+
+
+def test_a_locked_database_is_explained_without_duckdb_internals(tmp_path: Path) -> None:
+    """Issue 12 item 8: the app's lock note was DuckDB's raw text with a PID and a docs link."""
+    import subprocess
+    import sys
+
+    from forecasting.errors import StoreError
+
+    db = tmp_path / "locked.duckdb"
+    Store(db).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(60)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError) as err:
+            Store(db, read_only=True, lock_timeout=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(err.value)
+    assert message.startswith(f"{db} is busy: another capcost process")
+    assert "PID" not in message and "http" not in message and "\n" not in message

@@ -68,53 +68,64 @@ _DEC = f"TRY_CAST({{}} AS {settings.READ_MONEY})"
 def _row_checks() -> tuple[RowCheck, ...]:
     dates = tuple(
         RowCheck(
-            column, outside_dates_sql(column), outside_dates_sql("v", text=True),
+            column,
+            outside_dates_sql(column),
+            outside_dates_sql("v", text=True),
             f"a date outside {FIRST_DAY}..{LAST_DAY}, which no billing export holds",
         )
         for column in settings.TIMESTAMP_COLUMNS
-    )  # fmt: skip
+    )
     order = (
         RowCheck(
-            "ChargePeriodEnd", "ChargePeriodEnd < ChargePeriodStart",
+            "ChargePeriodEnd",
+            "ChargePeriodEnd < ChargePeriodStart",
             f"{_TS.format('v')} < {_TS.format('w')}",
-            "a charge period that ends before it starts", "ChargePeriodStart",
+            "a charge period that ends before it starts",
+            "ChargePeriodStart",
         ),
         RowCheck(
-            "BillingPeriodEnd", "BillingPeriodEnd <= BillingPeriodStart",
+            "BillingPeriodEnd",
+            "BillingPeriodEnd <= BillingPeriodStart",
             f"{_TS.format('v')} <= {_TS.format('w')}",
-            "a billing period that ends before it starts", "BillingPeriodStart",
+            "a billing period that ends before it starts",
+            "BillingPeriodStart",
         ),
         # A charge may be billed late (a later period), never before it happens.
         RowCheck(
-            "ChargePeriodStart", "ChargePeriodStart >= BillingPeriodEnd",
+            "ChargePeriodStart",
+            "ChargePeriodStart >= BillingPeriodEnd",
             f"{_TS.format('v')} >= {_TS.format('w')}",
             "a charge that starts after its billing period ends",
             "BillingPeriodEnd",
         ),
-    )  # fmt: skip
+    )
     quantities = tuple(
         RowCheck(
-            column, f"isnan({column}) OR isinf({column})",
+            column,
+            f"isnan({column}) OR isinf({column})",
             "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",
             "a quantity that is not a finite number (NaN, infinity or beyond 1.8e308)",
         )
         for column in ("ConsumedQuantity", "PricingQuantity")
-    )  # fmt: skip
+    )
     money = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
     costs = tuple(
         RowCheck(
-            column, f"{column} <> round({column}, 12)",
+            column,
+            f"{column} <> round({column}, 12)",
             f"{_DEC.format('v')} <> round({_DEC.format('v')}, 12)",
             "a cost with more than 12 decimal places, which the store would round away",
         )
         for column in money
     ) + tuple(
         RowCheck(
-            column, f"abs({column}) >= {MAX_COST}", f"abs(TRY_CAST(v AS DOUBLE)) >= {MAX_COST}",
+            column,
+            f"abs({column}) >= {MAX_COST}",
+            f"abs(TRY_CAST(v AS DOUBLE)) >= {MAX_COST}",
             f"a cost of {MAX_COST} or more, which no single line item holds",
         )
         for column in money
-    )  # fmt: skip
+    )
     return dates + order + quantities + costs
 
 
@@ -155,9 +166,13 @@ def validate(
         count = int(summary[f"check {i}"].sum())
         if count:
             raise _located(
-                groups, check.column, check.raw, [], f"{count} line items have {check.message}",
+                groups,
+                check.column,
+                check.raw,
+                [],
+                f"{count} line items have {check.message}",
                 other=check.other,
-            )  # fmt: skip
+            )
     _check_currencies(groups, summary)
     bad_tags = int(summary["bad_tags"].sum())
     if bad_tags:
@@ -251,8 +266,14 @@ def diagnose(groups: Sequence[FileGroup], exc: duckdb.Error) -> InputError:
                     )
     # Values that read but break a sum (DECIMAL overflow) or a date function.
     for check in ROW_CHECKS:
-        error = _located(groups, check.column, check.raw, [], f"a line item has {check.message}",
-                         other=check.other)  # fmt: skip
+        error = _located(
+            groups,
+            check.column,
+            check.raw,
+            [],
+            f"a line item has {check.message}",
+            other=check.other,
+        )
         if error.row is not None:
             return error
     return read_error(exc, files)

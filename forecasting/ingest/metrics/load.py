@@ -81,18 +81,25 @@ def load_metrics(
                 _stage(store.con, files, (time_col, value_col), declared, constants)
             detail = _check(store.con, files, (time_col, value_col), declared)
             others = store.metric_days_by_source(
-                metric, canonical_dimensions(dims), datetime.fromisoformat(detail["first"]),
-                datetime.fromisoformat(detail["last"]), besides=settings.SOURCE,
-            )  # fmt: skip
+                metric,
+                canonical_dimensions(dims),
+                datetime.fromisoformat(detail["first"]),
+                datetime.fromisoformat(detail["last"]),
+                besides=settings.SOURCE,
+            )
             with watch_query(store.con, reporter, 0.5, 0.95, "writing"):
                 store.replace_metrics(
                     run, store.con.table("_metric_in"), other_sources=replace_other_sources
                 )
             store.con.execute("DROP TABLE _metric_in")
             detail |= {
-                "metric": metric, "unit": unit, "dimensions": dims, "files": len(files),
-                "other_sources": others, "replaced_other_sources": replace_other_sources,
-            }  # fmt: skip
+                "metric": metric,
+                "unit": unit,
+                "dimensions": dims,
+                "files": len(files),
+                "other_sources": others,
+                "replaced_other_sources": replace_other_sources,
+            }
             reporter.update(0.97, "committing")
         reporter.update(1.0, "done")
     return IngestResult(run.run_id, settings.SOURCE, run.rows, "succeeded", detail)
@@ -220,9 +227,11 @@ def _check(
         raise _located(files, time_col, "v IS NULL", f"{no_time} rows have no timestamp")
     if outside:
         raise _located(
-            files, time_col, outside_dates_sql("v", text=True),
+            files,
+            time_col,
+            outside_dates_sql("v", text=True),
             f"{outside} rows have a timestamp outside {FIRST_DAY}..{LAST_DAY}",
-        )  # fmt: skip
+        )
     if not_finite:
         raise _located(
             files, value_col, "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",
