@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from forecasting.capacity.choices import Choices
-    from forecasting.capacity.service import CapacityOptions, CapacityReport, ForecastOptions
+    from forecasting.capacity.service import CapacityOptions, CapacityReport
     from forecasting.forecast_view import ForecastView
-    from forecasting.models import ForecastResult
+    from forecasting.models.options import ForecastOptions
+    from forecasting.models.result import ForecastResult
     from forecasting.savings.service import SavingsOptions, SavingsReport
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> Inges
 def _forecast(
     frame: pd.DataFrame, h: int, freq: str, level: float, model: str, paths: int, seed: int
 ) -> ForecastResult:
-    from forecasting.capacity.service import ForecastOptions, run_models
+    from forecasting.models.options import ForecastOptions, run_models
 
     options = ForecastOptions(level=level, model=model, paths=paths, seed=seed)
     return run_models(frame, h, freq, options)
@@ -266,6 +267,6 @@ def forecast_view(choice: str, horizon: int, level: float, model: str) -> Foreca
 
 
 def model_choices() -> list[str]:
-    from forecasting.models import AUTO, model_names
+    from forecasting.models.registry import AUTO, model_names
 
     return [AUTO, *model_names()]

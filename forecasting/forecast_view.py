@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from forecasting.interface import Excuse
+from forecasting.interface import COST_METRIC, Excuse
 from forecasting.store import Store
 
 # Where the page's series choices point: (metric, cost split).
@@ -14,10 +14,10 @@ SERIES_CHOICES: dict[str, tuple[str, str | None]] = {
     "Users": ("users", None),
     "Requests/s (average)": ("requests_per_second", None),
     "Requests/s (peak)": ("requests_per_second_peak", None),
-    "Cost, total": ("cost", None),
-    "Cost by cost group": ("cost", "group"),
-    "Cost by FOCUS category": ("cost", "category"),
-    "Cost by service": ("cost", "service"),
+    "Cost, total": (COST_METRIC, None),
+    "Cost by cost group": (COST_METRIC, "group"),
+    "Cost by FOCUS category": (COST_METRIC, "category"),
+    "Cost by service": (COST_METRIC, "service"),
 }
 # Rolling-origin windows drawn on the chart: what the automatic pipeline said back then.
 FIT_WINDOWS = 3
@@ -57,7 +57,7 @@ def build_forecast_view(
     from forecasting.models.service import forecast_store
 
     metric, by = SERIES_CHOICES[choice]
-    if metric != "cost" and metric not in store.stored_metrics():
+    if metric != COST_METRIC and metric not in store.stored_metrics():
         return Excuse(f"no {metric} stored: ingest it with `capcost ingest metrics FILE`")
     monthly = forecast_store(
         store, metric, freq="month", by=by, h=horizon, level=(level,), model=model
@@ -72,7 +72,7 @@ def build_forecast_view(
         model=model,
     )
     table = quarters.table
-    if metric == "cost":
+    if metric == COST_METRIC:
         table = table.assign(
             **{f"{c}_per_month": table[c] / 3 for c in ("forecast", "lower", "upper")}
         )
@@ -99,7 +99,7 @@ def backtest_fits(history: pd.DataFrame, horizon: int, model: str) -> pd.DataFra
 
     Origins step back one horizon-third from the end, as the engine's own backtest does.
     """
-    from forecasting.models import forecast
+    from forecasting.models.api import forecast
 
     n = len(history)
     h = min(horizon, max(1, n // 3))

@@ -10,18 +10,14 @@ from typing import Any
 import streamlit as st
 
 from app import charts, state
-from forecasting.capacity.assumptions import (
-    canonical,
-    edited_settings,
-    sizing_frame,
-    thresholds_frame,
-)
+from forecasting.capacity.assumptions import edited_settings, sizing_frame, thresholds_frame
 from forecasting.capacity.explain import explain_plan, explain_runway
-from forecasting.capacity.service import DEFAULT_SCENARIO, CapacityOptions, PlanResult, RunwayResult
+from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult
 from forecasting.errors import CapcostError
 from forecasting.export import to_csv_bytes
-from forecasting.interface import Excuse
-from forecasting.models import model_names
+from forecasting.interface import DEFAULT_SCENARIO, Excuse
+from forecasting.models.registry import model_names
+from forecasting.scenario.assumptions import canonical
 
 DEFAULTS: dict[str, Any] = {
     "assumption_set": DEFAULT_SCENARIO,

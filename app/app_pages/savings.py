@@ -10,12 +10,10 @@ from typing import Any
 import streamlit as st
 
 from app import charts, state
-from forecasting.capacity.assumptions import canonical, changes
 from forecasting.capacity.choices import Choices
-from forecasting.capacity.service import DEFAULT_SCENARIO
 from forecasting.export import to_csv_bytes
-from forecasting.interface import Excuse
-from forecasting.models import model_names
+from forecasting.interface import DEFAULT_SCENARIO, Excuse
+from forecasting.models.registry import model_names
 from forecasting.savings.explain import (
     explain_commitments,
     explain_levers,
@@ -27,6 +25,7 @@ from forecasting.savings.service import (
     ReconcileResult,
     SavingsOptions,
 )
+from forecasting.scenario.assumptions import canonical, changes
 
 DEFAULTS: dict[str, Any] = {
     "assumption_set": DEFAULT_SCENARIO,

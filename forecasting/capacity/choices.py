@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from forecasting.capacity.service import (
-    ForecastOptions,
-    load_catalogue,
-    scenario_label,
-    stored_payload,
+from forecasting.interface import COST_METRIC, Freq
+from forecasting.scenario import merged_payload, scenario_label
+from forecasting.scenario.assumptions import (
+    CapacityAssumptions,
+    SavingsScenario,
+    canonical,
+    capacity_from_payload,
+    savings_from_payload,
 )
-
-if TYPE_CHECKING:
-    from forecasting.capacity.assumptions import CapacityAssumptions
-    from forecasting.savings.scenario import SavingsScenario
-    from forecasting.store import Store
+from forecasting.scenario.catalogue import load_catalogue
+from forecasting.store import Store
 
 
 @dataclass(frozen=True)
@@ -41,17 +41,11 @@ class Choices:
 
 
 def choices(store: Store, scenario: str | None) -> Choices:
-    from forecasting.capacity.assumptions import canonical
-    from forecasting.capacity.assumptions import from_payload as capacity_from
-    from forecasting.interface import Freq
-    from forecasting.savings.scenario import from_payload as savings_from
-
-    options = ForecastOptions(scenario=scenario)
-    payload = canonical(stored_payload(store, options))
+    payload = canonical(merged_payload(store, scenario))
     catalogue = load_catalogue()
     months: list[str] = []
     if store.currencies():  # the assumptions are editable before any bill is stored
-        cost, _ = store.read_series("cost", Freq.MONTH, complete_only=True)
+        cost, _ = store.read_series(COST_METRIC, Freq.MONTH, complete_only=True)
         months = sorted(cost["ds"].dt.strftime("%Y-%m").unique().tolist(), reverse=True)
     providers = catalogue.database["provider"].astype(str).unique().tolist()
     tiers = {p: tuple(t.tier for t in catalogue.database_tiers(p)) for p in providers}
@@ -60,10 +54,10 @@ def choices(store: Store, scenario: str | None) -> Choices:
     cdn = metered.loc[metered["item"] == "requests_https", "provider"].astype(str).unique()
     return Choices(
         sets=tuple(store.assumption_set_names()),
-        scenario=scenario_label(store, options),
+        scenario=scenario_label(store, scenario),
         payload=payload,
-        capacity=capacity_from(payload, ignore_unknown=True),
-        savings=savings_from(payload),
+        capacity=capacity_from_payload(payload, ignore_unknown=True),
+        savings=savings_from_payload(payload),
         full_months=tuple(months),
         instance_types=tuple(t.name for t in catalogue.instance_types()),
         database_tiers=tiers,

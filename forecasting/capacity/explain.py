@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from forecasting.capacity.assumptions import CapacityAssumptions
-    from forecasting.capacity.service import ForecastOptions, PlanResult, RunwayResult
+from forecasting.capacity.service import PlanResult, RunwayResult
+from forecasting.models.options import forecast_text, settings_text
+from forecasting.scenario.assumptions import CapacityAssumptions
 
 _REDUNDANCY = {
     "none": "no spare instance",
     "n+1": "plus one instance, so losing any one still serves the peak",
     "per-zone": "rounded up to a multiple of the zones, so every zone runs the same number",
 }
-
-
-def forecast_text(options: ForecastOptions, what: str) -> str:
-    lo, hi = options.band_labels
-    return (
-        f"{what} is forecast with model `{options.model}` ({options.paths:,} sample paths, "
-        f"seed {options.seed}); the band runs from {lo} to {hi} of the paths (interval level "
-        f"{options.level:g}%), the line is their P50"
-    )
-
-
-def settings_text(scenario: str, options: ForecastOptions) -> str:
-    edits = ", ".join(f"`{k}` = {v}" for k, v in options.settings)
-    return f"Assumption set **{scenario}**" + (f", edited here: {edits}" if edits else "")
 
 
 def instances_formula(a: CapacityAssumptions) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import Freq, GroupBy
+from forecasting.interface import COST_METRIC, Freq, GroupBy
 from forecasting.models.api import forecast
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
@@ -141,7 +141,7 @@ def quarter_span(
 
 def rollup(store: Store, metric: str) -> str:
     """How a stored series rolls up into quarters: spend sums, a metric by its aggregation."""
-    return "sum" if metric == "cost" else store.metric(metric).aggregation.value
+    return "sum" if metric == COST_METRIC else store.metric(metric).aggregation.value
 
 
 def quarterly(

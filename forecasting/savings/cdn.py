@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.capacity.assumptions import CapacityAssumptions
-from forecasting.capacity.plan import instances_needed
+from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
-from forecasting.savings.catalogue import Catalogue, tiered_cost
+from forecasting.scenario.assumptions import CapacityAssumptions
+from forecasting.scenario.catalogue import Catalogue, tiered_cost
 
 SECONDS_PER_HOUR = 3600
 

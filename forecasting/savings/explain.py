@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from forecasting.capacity.explain import forecast_text, settings_text
+from forecasting.models.options import forecast_text, settings_text
 
 if TYPE_CHECKING:
     from forecasting.savings.service import CommitmentResult, LeverResult, ReconcileResult

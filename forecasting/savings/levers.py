@@ -7,11 +7,11 @@ from forecasting.savings.cdn import CdnSaving
 from forecasting.savings.commitments import Outcome, Terms
 from forecasting.savings.database import DatabaseSaving
 from forecasting.savings.rightsizing import Finding, Recommendation
-from forecasting.savings.scenario import SavingsScenario
 from forecasting.savings.stacking import Lever
+from forecasting.scenario.assumptions import SavingsScenario
 
 
-def rightsize_lever(rec: Recommendation, base: float, prefs_text: str) -> Lever:
+def rightsize_lever(rec: Recommendation, base: float, prefs_text: str, group: str) -> Lever:
     """The fleet's saving rate (catalogue prices) applied to the group's actual spend.
 
     Under-provisioned groups cost more to fix; that is not a saving and counts as 0 here.
@@ -25,17 +25,17 @@ def rightsize_lever(rec: Recommendation, base: float, prefs_text: str) -> Lever:
         f"memory {memory}: {rec.finding.value}, {rec.recommended_type}; saving {rate:.0%} of "
         "the fleet at on-demand prices"
     )
-    return Lever.from_dollars("right-size", "Compute", rate * base, base, assumptions=text)
+    return Lever.from_dollars("right-size", group, rate * base, base, assumptions=text)
 
 
 def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
     """Origin pods, requests and egress saved; the CDN's own bill does not change."""
-    egress = (
-        "AWS origin behind CloudFront: fetches are free, no egress saving"
-        if scenario.origin_in_aws and scenario.cdn_provider == "CloudFront"
-        else ("bytes not measured: no egress saving claimed" if scenario.edge_gb_per_month == 0
-              else f"origin egress {s.origin_gb_now:,.0f} -> {s.origin_gb_target:,.0f} GB")
-    )  # fmt: skip
+    if scenario.origin_in_aws and scenario.cdn_provider == "CloudFront":
+        egress = "AWS origin behind CloudFront: fetches are free, no egress saving"
+    elif scenario.edge_gb_per_month == 0:
+        egress = "bytes not measured: no egress saving claimed"
+    else:
+        egress = f"origin egress {s.origin_gb_now:,.0f} -> {s.origin_gb_target:,.0f} GB"
     text = (
         f"request hit ratio {scenario.request_hit_ratio:.0%} -> "
         f"{scenario.target_request_hit_ratio:.0%} (scenario); origin {s.origin_rps_now:,.0f} -> "
@@ -43,7 +43,9 @@ def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
         f"the peak; {egress}; the {scenario.cdn_provider} bill (${s.cdn_monthly_usd:,.0f}/month) "
         "does not change"
     )
-    return Lever.from_dollars("cdn", "Compute", s.monthly_savings_usd, base, assumptions=text)
+    return Lever.from_dollars(
+        "cdn", scenario.compute_group, s.monthly_savings_usd, base, assumptions=text
+    )
 
 
 def database_lever(s: DatabaseSaving, scenario: SavingsScenario, base: float) -> Lever:
@@ -64,14 +66,20 @@ def database_lever(s: DatabaseSaving, scenario: SavingsScenario, base: float) ->
             f"(${s.deferred_upgrade_usd:,.0f} avoided, not counted as a saving)"
         )
     return Lever.from_dollars(
-        "database", "Database", max(0.0, s.monthly_savings_usd), base, assumptions=text
+        "database",
+        scenario.database_group,
+        max(0.0, s.monthly_savings_usd),
+        base,
+        assumptions=text,
     )
 
 
-def commitment_lever(outcome: Outcome | Excuse, terms: Terms, base: float, label: str) -> Lever:
+def commitment_lever(
+    outcome: Outcome | Excuse, terms: Terms, base: float, label: str, group: str
+) -> Lever:
     """Expected savings over the term per month, P10-P90 across the sample paths."""
     if isinstance(outcome, Excuse):
-        return Lever("commitments", "Compute", 0.0, 0.0, 0.0, f"{label}: {outcome}")
+        return Lever("commitments", group, 0.0, 0.0, 0.0, f"{label}: {outcome}")
     months = terms.term_months
     text = (
         f"{label}: ${outcome.hourly_commitment_usd:,.2f}/h for {months} months at "
@@ -80,7 +88,11 @@ def commitment_lever(outcome: Outcome | Excuse, terms: Terms, base: float, label
         "what the levers before it left"
     )
     return Lever.from_dollars(
-        "commitments", "Compute", outcome.expected_monthly_savings_usd, base,
-        lower=outcome.savings_lower_usd / months, upper=outcome.savings_upper_usd / months,
+        "commitments",
+        group,
+        outcome.expected_monthly_savings_usd,
+        base,
+        lower=outcome.savings_lower_usd / months,
+        upper=outcome.savings_upper_usd / months,
         assumptions=text,
-    )  # fmt: skip
+    )

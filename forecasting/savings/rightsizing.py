@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.catalogue import Catalogue, InstanceType
+from forecasting.scenario.catalogue import Catalogue, InstanceType
 
 
 class Finding(StrEnum):

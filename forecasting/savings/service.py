@@ -7,50 +7,63 @@ import dataclasses
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from forecasting.capacity.service import (
-    Forecaster,
-    ForecastOptions,
-    load_catalogue,
-    load_savings_scenario,
-    notes_of,
-    or_excuse,
-    run_models,
-    scenario_label,
-)
+import pandas as pd
+
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import LOOKBACK_DAYS, Excuse, or_excuse
+from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
+from forecasting.models.result import ForecastResult
+from forecasting.savings.commitments import Outcome, Terms, look_back, recommend, under_demand
+from forecasting.savings.levers import commitment_lever
+from forecasting.savings.reconcile import reconcile, validate_stated
+from forecasting.savings.stacking import stack
 from forecasting.savings.store_inputs import (
+    HISTORY_START,
     base_month,
+    cdn_lever_from,
     commitment_terms,
     compute_savings_rate,
     cost_rows,
+    database_lever_from,
     eligible_usage,
-    pd_min,
+    rightsize_lever_from,
     savings_rate_text,
     usage_paths,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from forecasting.models import ForecastResult
-    from forecasting.savings.commitments import Outcome, Terms
-    from forecasting.savings.scenario import SavingsScenario
-    from forecasting.store import Store
+from forecasting.scenario import load_savings, scenario_label
+from forecasting.scenario.assumptions import SavingsScenario
+from forecasting.scenario.catalogue import load_catalogue
+from forecasting.store import Store
 
 LEVER_COLUMNS = [
-    "lever", "category", "base_monthly", "monthly_savings", "lower", "upper", "percent_of_base",
-    "order", "assumptions",
-]  # fmt: skip
+    "lever",
+    "category",
+    "base_monthly",
+    "monthly_savings",
+    "lower",
+    "upper",
+    "percent_of_base",
+    "order",
+    "assumptions",
+]
 COMMITMENT_COLUMNS = [
-    "method", "hourly_commitment_usd", "covered_usd_per_hour", "upfront_usd", "coverage",
-    "utilisation", "expected_monthly_savings_usd", "savings_lower_usd", "savings_upper_usd",
-    "break_even_month", "downside_monthly_savings_usd", "downside_utilisation",
-    "downside_break_even_month", "note",
-]  # fmt: skip
-LOOKBACK_DAYS = (7, 30, 60)
+    "method",
+    "hourly_commitment_usd",
+    "covered_usd_per_hour",
+    "upfront_usd",
+    "coverage",
+    "utilisation",
+    "expected_monthly_savings_usd",
+    "savings_lower_usd",
+    "savings_upper_usd",
+    "break_even_month",
+    "downside_monthly_savings_usd",
+    "downside_utilisation",
+    "downside_break_even_month",
+    "note",
+]
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,7 @@ class SavingsOptions(ForecastOptions):
 class _Noting:
     """A forecaster that keeps what each forecast had to adjust, for the result's notes."""
 
-    def __init__(self, forecaster: Forecaster) -> None:
+    def __init__(self, forecaster: PathForecaster) -> None:
         self.forecaster = forecaster
         self.notes: list[str] = []
 
@@ -108,6 +121,11 @@ class LeverResult:
     notes: tuple[str, ...] = ()
 
     @property
+    def compute_group(self) -> str:
+        """The cost group the compute levers and the savings rate act on."""
+        return self.scenario.compute_group
+
+    @property
     def spend(self) -> float:
         return sum(self.bases.values())
 
@@ -132,41 +150,42 @@ class LeverResult:
 
 
 def levers(
-    store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
+    store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
-    from forecasting.savings.commitments import recommend
-    from forecasting.savings.levers import commitment_lever
-    from forecasting.savings.stacking import stack
-    from forecasting.savings.store_inputs import (
-        cdn_lever_from,
-        database_lever_from,
-        rightsize_lever_from,
-    )
-
     noting = _Noting(forecaster)
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
-    scenario = load_savings_scenario(store, options)
+    scenario = load_savings(store, options.scenario, options.settings)
     catalogue = load_catalogue()
     bases = {str(k): float(v) for k, v in spend.groupby("cost_group")["cost"].sum().items()}
     found, esr = [], None
-    if "Compute" in bases:
-        compute = bases["Compute"]
+    compute_group, database_group = scenario.compute_group, scenario.database_group
+    if compute_group in bases:
+        compute = bases[compute_group]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        history = eligible_usage(cost_rows(store, pd_min(), end))
+        history = eligible_usage(cost_rows(store, HISTORY_START, end), compute_group)
         terms, label = commitment_terms(store, scenario, catalogue, start, end)
         outcome = recommend(usage_paths(history, terms, options, noting), terms)
-        found.append(commitment_lever(outcome, terms, compute, label))
-        esr = compute_savings_rate(spend)
-    if "Database" in bases:
-        found.append(database_lever_from(store, scenario, catalogue, bases["Database"], start,
-                                         end, options, noting))  # fmt: skip
-    stacked = stack(found, bases)
-    return LeverResult(stacked, bases, f"{start:%Y-%m}",
-                       store.currencies()[0], esr, scenario, scenario_label(store, options),
-                       options, tuple(noting.notes))  # fmt: skip
+        found.append(commitment_lever(outcome, terms, compute, label, compute_group))
+        esr = compute_savings_rate(spend, compute_group)
+    if database_group in bases:
+        database = bases[database_group]
+        found.append(
+            database_lever_from(store, scenario, catalogue, database, start, end, options, noting)
+        )
+    return LeverResult(
+        table=stack(found, bases),
+        bases=bases,
+        base_month=f"{start:%Y-%m}",
+        currency=store.currencies()[0],
+        effective_savings_rate=esr,
+        scenario=scenario,
+        scenario_name=scenario_label(store, options.scenario),
+        options=options,
+        notes=tuple(noting.notes),
+    )
 
 
 # -- commitments ------------------------------------------------------------------------------
@@ -185,6 +204,8 @@ class CommitmentResult:
     """Offering, term, payment, catalogue and how usage moves within the day."""
     terms: Terms
     effective_savings_rate: float | Excuse
+    cost_group: str
+    """The cost group the commitment covers (the assumption set's ``compute_group``)."""
     options: SavingsOptions
     notes: tuple[str, ...] = ()
 
@@ -209,15 +230,11 @@ def _row(method: str, out: Outcome | Excuse, months: int, label: str) -> dict[st
 
 
 def commitments(
-    store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
+    store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
 ) -> CommitmentResult:
     """Size a commitment on the forecast paths of uncovered compute; look-back beside it."""
-    import pandas as pd
-
-    from forecasting.savings.commitments import look_back, recommend, under_demand
-
     noting = _Noting(forecaster)
-    scenario = load_savings_scenario(store, options)
+    scenario = load_savings(store, options.scenario, options.settings)
     overrides: dict[str, Any] = {
         "commitment_offering": options.offering,
         "commitment_term_years": options.term_years,
@@ -227,7 +244,7 @@ def commitments(
         scenario, **{k: v for k, v in overrides.items() if v is not None}
     )
     start, end = base_month(store, options.base_month)
-    history = eligible_usage(cost_rows(store, pd_min(), end))
+    history = eligible_usage(cost_rows(store, HISTORY_START, end), scenario.compute_group)
     terms, label = commitment_terms(store, scenario, load_catalogue(), start, end)
     paths = usage_paths(history, terms, options, noting)
     best = recommend(paths, terms)
@@ -239,12 +256,18 @@ def commitments(
         best if isinstance(best, Excuse) else under_demand(paths, best.hourly_commitment_usd, terms)
     )
     return CommitmentResult(
-        pd.DataFrame(rows).reindex(columns=COMMITMENT_COLUMNS),
-        demand if isinstance(demand, Excuse) else demand[0],
-        demand if isinstance(demand, Excuse) else demand[1],
-        label, terms, compute_savings_rate(cost_rows(store, start, end)), options,
-        tuple(noting.notes),
-    )  # fmt: skip
+        table=pd.DataFrame(rows).reindex(columns=COMMITMENT_COLUMNS),
+        by_demand=demand if isinstance(demand, Excuse) else demand[0],
+        cumulative=demand if isinstance(demand, Excuse) else demand[1],
+        label=label,
+        terms=terms,
+        effective_savings_rate=compute_savings_rate(
+            cost_rows(store, start, end), scenario.compute_group
+        ),
+        cost_group=scenario.compute_group,
+        options=options,
+        notes=tuple(noting.notes),
+    )
 
 
 # -- a stated plan ----------------------------------------------------------------------------
@@ -276,10 +299,6 @@ class ReconcileResult:
 
 def read_stated(content: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
     """A stated plan CSV (``initiative,category,percent,monthly_savings``) from a path or bytes."""
-    import pandas as pd
-
-    from forecasting.savings.reconcile import validate_stated
-
     source = name or str(content)
     data: Any = io.BytesIO(content) if isinstance(content, bytes) else content
     try:
@@ -297,26 +316,34 @@ def stored_stated(store: Store, name: str) -> pd.DataFrame:
     billed = store.currencies()
     other = sorted(set(lines["currency"].astype(str)) - set(billed))
     if other:
-        raise InputError(f"stated plan {name!r} is in {', '.join(other)}, the bill in "
-                         f"{', '.join(billed) or 'nothing yet'}", parameter="stated")  # fmt: skip
+        raise InputError(
+            f"stated plan {name!r} is in {', '.join(other)}, the bill in "
+            f"{', '.join(billed) or 'nothing yet'}",
+            parameter="stated",
+        )
     return lines.drop(columns="currency")
 
 
 def reconcile_stated(
     store: Store, options: SavingsOptions, stated: pd.DataFrame, source: str
 ) -> ReconcileResult:
-    from forecasting.savings.reconcile import reconcile
-
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
     keys = ["cost_group", "ServiceCategory", "ServiceName"]
     by_row = spend.groupby(keys, dropna=False, as_index=False)[["cost"]].sum()
     result = reconcile(stated, by_row, tolerance=options.tolerance)
     return ReconcileResult(
-        result.table(), result.lines, source, f"{start:%Y-%m}", store.currencies()[0],
-        result.total_spend, result.stated_total, result.stacked_total, result.naive_total,
-        options.tolerance,
-    )  # fmt: skip
+        table=result.table(),
+        lines=result.lines,
+        source=source,
+        base_month=f"{start:%Y-%m}",
+        currency=store.currencies()[0],
+        total_spend=result.total_spend,
+        stated_total=result.stated_total,
+        stacked_total=result.stacked_total,
+        naive_total=result.naive_total,
+        tolerance=options.tolerance,
+    )
 
 
 # -- the Savings page -------------------------------------------------------------------------
@@ -334,7 +361,7 @@ def savings_report(
     store: Store,
     options: SavingsOptions,
     stated: str | bytes | pd.DataFrame | None = None,
-    forecaster: Forecaster = run_models,
+    forecaster: PathForecaster = run_models,
     stated_source: str = "uploaded file",
 ) -> SavingsReport:
     """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import numpy as np
+import pandas as pd
 
-from forecasting.capacity.service import load_capacity
 from forecasting.errors import InputError
+from forecasting.interface import Excuse, Freq
+from forecasting.models.options import ForecastOptions, PathForecaster
+from forecasting.savings.cdn import CdnScenario, cdn_saving
+from forecasting.savings.commitments import Terms, diurnal_profile, effective_savings_rate
+from forecasting.savings.database import DatabaseLoad, database_saving
+from forecasting.savings.levers import cdn_lever, database_lever, rightsize_lever
+from forecasting.savings.rightsizing import Preferences, rightsize
+from forecasting.savings.stacking import Lever
+from forecasting.scenario import load_capacity
+from forecasting.scenario.assumptions import SavingsScenario
+from forecasting.scenario.catalogue import Catalogue, Offering, Payment
+from forecasting.store import Store
 
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-
-    from forecasting.capacity.service import Forecaster, ForecastOptions
-    from forecasting.interface import Excuse
-    from forecasting.savings.catalogue import Catalogue
-    from forecasting.savings.commitments import Terms
-    from forecasting.savings.scenario import SavingsScenario
-    from forecasting.savings.stacking import Lever
-    from forecasting.store import Store
+HISTORY_START = pd.Timestamp("1900-01-01")
+"""Before any bill: reads "all history" as one window."""
 
 
 def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -38,11 +41,8 @@ def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFr
 
 def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """[start, end) of the base month: the one asked for, or the last full month of cost."""
-    import pandas as pd
 
-    from forecasting.capacity.service import last_month_costs
-
-    last_full, _ = last_month_costs(store)
+    last_full, _ = store.last_full_month_costs()
     start = pd.Timestamp(f"{text}-01") if text else pd.Timestamp(last_full)
     if start > last_full:
         raise InputError(
@@ -52,30 +52,29 @@ def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timesta
     return start, start + pd.offsets.MonthBegin(1)
 
 
-def eligible_usage(rows: pd.DataFrame) -> pd.Series:
-    """On-demand compute no commitment covers yet, $/hour per day (Compute usage rows only).
+def eligible_usage(rows: pd.DataFrame, group: str) -> pd.Series:
+    """On-demand compute no commitment covers yet, per hour per day (``group``'s usage rows).
 
     Covered usage carries PricingCategory "Committed"; fees and credits are not usage.
     """
     usage = rows[
-        (rows["cost_group"] == "Compute")
+        (rows["cost_group"] == group)
         & (rows["ChargeCategory"] == "Usage")
         & (rows["PricingCategory"].fillna("") != "Committed")
     ]
     return usage.groupby("day")["cost"].sum().sort_index() / 24
 
 
-def compute_savings_rate(rows: pd.DataFrame) -> float | Excuse:
-    """What commitments already save on Compute usage: 1 - EffectiveCost / ListCost."""
-    from forecasting.savings.commitments import effective_savings_rate
+def compute_savings_rate(rows: pd.DataFrame, group: str) -> float | Excuse:
+    """What commitments already save on ``group``'s usage: 1 - EffectiveCost / ListCost."""
 
-    usage = rows[(rows["cost_group"] == "Compute") & (rows["ChargeCategory"] == "Usage")]
+    usage = rows[(rows["cost_group"] == group) & (rows["ChargeCategory"] == "Usage")]
     return effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
 
 
-def savings_rate_text(esr: float | Excuse) -> str:
+def savings_rate_text(esr: float | Excuse, group: str) -> str:
     return (
-        f"effective savings rate of Compute today: {esr:.1%}"
+        f"effective savings rate of {group} today: {esr:.1%}"
         if isinstance(esr, float)
         else str(esr)
     )
@@ -89,9 +88,6 @@ def commitment_terms(
     end: pd.Timestamp,
 ) -> tuple[Terms, str]:
     """The catalogue's discount for the scenario's commitment, and the day's usage swing."""
-    from forecasting.interface import Freq
-    from forecasting.savings.catalogue import Offering, Payment
-    from forecasting.savings.commitments import Terms, diurnal_profile
 
     rate = catalogue.rate(
         scenario.instance_type,
@@ -121,10 +117,9 @@ def commitment_terms(
 
 
 def usage_paths(
-    history: pd.Series, terms: Terms, options: ForecastOptions, forecaster: Forecaster
+    history: pd.Series, terms: Terms, options: ForecastOptions, forecaster: PathForecaster
 ) -> np.ndarray:
     """Sample paths of eligible usage ($/h) per month over the term, after the last full month."""
-    import pandas as pd
 
     months = pd.PeriodIndex(pd.DatetimeIndex(history.index), freq="M")
     monthly = history.groupby(months).agg(["mean", "count"])
@@ -147,7 +142,6 @@ def usage_paths(
 
 
 def _daily(store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
-    from forecasting.interface import Freq
 
     if metric not in store.stored_metrics():
         return None
@@ -165,13 +159,17 @@ def rightsize_lever_from(
     start: pd.Timestamp,
     end: pd.Timestamp,
 ) -> Lever:
-    from forecasting.savings.levers import rightsize_lever
-    from forecasting.savings.rightsizing import Preferences, rightsize
-    from forecasting.savings.stacking import Lever
 
     cpu = _daily(store, "cpu_utilization", start, end)
     if cpu is None:
-        return Lever("right-size", "Compute", 0, 0, 0, "not modelled: no cpu_utilization stored")
+        return Lever(
+            "right-size",
+            scenario.compute_group,
+            0,
+            0,
+            0,
+            "not modelled: no cpu_utilization stored",
+        )
     pods = _daily(store, "instances", start, end)
     prefs = Preferences(
         cpu_percentile=scenario.cpu_percentile,
@@ -189,7 +187,7 @@ def rightsize_lever_from(
         prefs=prefs,
     )
     text = f"P{scenario.cpu_percentile:g} of daily means +{scenario.cpu_headroom:.0%}"
-    return rightsize_lever(rec, base, text)
+    return rightsize_lever(rec, base, text, scenario.compute_group)
 
 
 def cdn_lever_from(
@@ -201,20 +199,31 @@ def cdn_lever_from(
     end: pd.Timestamp,
     options: ForecastOptions,
 ) -> Lever:
-    from forecasting.savings.cdn import CdnScenario, cdn_saving
-    from forecasting.savings.levers import cdn_lever
-    from forecasting.savings.stacking import Lever
 
     now, target = scenario.request_hit_ratio, scenario.target_request_hit_ratio
     if now is None or target is None:
-        return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no CDN hit ratio is stored; set "
-                     "request_hit_ratio and target_request_hit_ratio in the scenario")  # fmt: skip
+        return Lever(
+            "cdn",
+            scenario.compute_group,
+            0,
+            0,
+            0,
+            "not modelled: no CDN hit ratio is stored; set request_hit_ratio and "
+            "target_request_hit_ratio in the scenario",
+        )
     rps = _daily(store, "requests_per_second", start, end)
     peak = _daily(store, "requests_per_second_peak", start, end)
     pods = _daily(store, "instances", start, end)
     if rps is None or pods is None:
-        return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no requests_per_second or instances")
-    capacity = load_capacity(store, options)
+        return Lever(
+            "cdn",
+            scenario.compute_group,
+            0,
+            0,
+            0,
+            "not modelled: no requests_per_second or instances",
+        )
+    capacity = load_capacity(store, options.scenario, options.settings)
     # The stored req/s is what the origin serves: the edge sees it over the miss ratio.
     edge = float(rps.mean()) / max(1e-9, 1 - now)
     ratio = float(peak.mean() / rps.mean()) if peak is not None else 1.0
@@ -223,12 +232,17 @@ def cdn_lever_from(
         target if scenario.target_byte_hit_ratio is None else scenario.target_byte_hit_ratio
     )
     s = CdnScenario(
-        edge_requests_per_second=edge, edge_gb_per_month=scenario.edge_gb_per_month,
-        request_hit_ratio=now, byte_hit_ratio=bytes_now, target_request_hit_ratio=target,
-        target_byte_hit_ratio=bytes_target, cdn_provider=scenario.cdn_provider,
-        origin_in_aws=scenario.origin_in_aws, peak_to_average=max(1.0, ratio),
+        edge_requests_per_second=edge,
+        edge_gb_per_month=scenario.edge_gb_per_month,
+        request_hit_ratio=now,
+        byte_hit_ratio=bytes_now,
+        target_request_hit_ratio=target,
+        target_byte_hit_ratio=bytes_target,
+        cdn_provider=scenario.cdn_provider,
+        origin_in_aws=scenario.origin_in_aws,
+        peak_to_average=max(1.0, ratio),
         origin_usd_per_million_requests=scenario.origin_usd_per_million_requests,
-    )  # fmt: skip
+    )
     per_pod = base / float(pods.mean())
     return cdn_lever(cdn_saving(s, capacity, per_pod, catalogue), scenario, base)
 
@@ -241,13 +255,8 @@ def database_lever_from(
     start: pd.Timestamp,
     end: pd.Timestamp,
     options: ForecastOptions,
-    forecaster: Forecaster,
+    forecaster: PathForecaster,
 ) -> Lever:
-    import pandas as pd
-
-    from forecasting.interface import Freq
-    from forecasting.savings.database import DatabaseLoad, database_saving
-    from forecasting.savings.levers import database_lever
 
     pool = _daily(store, "db_connection_pool_utilization", start, end)
     load = DatabaseLoad(
@@ -270,9 +279,3 @@ def database_lever_from(
         ds=ds,
     )
     return database_lever(saving, scenario, base)
-
-
-def pd_min() -> pd.Timestamp:
-    import pandas as pd
-
-    return pd.Timestamp("1900-01-01")

@@ -256,10 +256,3 @@ class CostsMixin(StoreCore):
         ).df()
         frame["day"] = pd.to_datetime(frame["day"])
         return frame, currency
-
-    def cost_totals(self, basis: CostBasis = CostBasis.BILLED) -> pd.DataFrame:
-        """Totals per currency straight from the line items (for reconciling with invoices)."""
-        return self.con.execute(
-            f"SELECT BillingCurrency, sum({basis.column}) AS total, count(*) AS line_items "
-            "FROM cost_line_items GROUP BY 1 ORDER BY 1"
-        ).df()

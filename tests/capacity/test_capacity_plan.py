@@ -8,19 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.capacity import (
-    CapacityAssumptions,
+from forecasting.capacity.plan import (
     DemandPaths,
-    Redundancy,
     UnitCost,
     UnitCostModel,
     band,
     fit_unit_costs,
-    from_payload,
-    instances_needed,
     quarterly_plan,
 )
+from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
+from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, capacity_from_payload
 
 DOC = CapacityAssumptions()  # 150 req/s per instance at 100% CPU, target 70%, N+1, floor 3
 
@@ -88,11 +86,13 @@ def test_assumptions_load_the_demo_payload() -> None:
         "hours_per_month": 730,
         "alert_thresholds": {"cpu_utilization": 70, "disk_utilization": 75},
     }
-    a = from_payload(payload)
+    a = capacity_from_payload(payload)
     assert a.target_utilisation == 0.7 and a.scale_down_utilisation == 0.3
     assert a.redundancy is Redundancy.N_PLUS_1
     assert a.alert_thresholds == {"cpu_utilization": 70.0, "disk_utilization": 75.0}
-    assert from_payload(payload, rps_per_instance=200.0).capacity_per_instance == pytest.approx(140)
+    assert capacity_from_payload(
+        payload, rps_per_instance=200.0
+    ).capacity_per_instance == pytest.approx(140)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_assumptions_load_the_demo_payload() -> None:
 )
 def test_bad_assumptions_name_the_parameter(payload: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
-        from_payload(payload)
+        capacity_from_payload(payload)
 
 
 def test_band_maps_level_to_quantiles() -> None:

@@ -9,25 +9,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from forecasting.capacity.assumptions import (
-    CapacityAssumptions,
-    canonical,
-    changes,
-    edited_settings,
-    sizing_frame,
-    thresholds_frame,
-)
+from forecasting.capacity.assumptions import edited_settings, sizing_frame, thresholds_frame
 from forecasting.capacity.choices import choices
-from forecasting.capacity.service import (
-    BUILT_IN,
-    CapacityOptions,
-    ForecastOptions,
-    capacity_report,
-    plan,
-    run_models,
-)
+from forecasting.capacity.service import CapacityOptions, capacity_report, plan
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import BUILT_IN, Excuse
+from forecasting.models.options import ForecastOptions, run_models
+from forecasting.scenario.assumptions import CapacityAssumptions, canonical, changes
 from forecasting.store import Store
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.capacity import CapacityAssumptions
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.catalogue import Catalogue
 from forecasting.savings.cdn import CdnScenario, cdn_bill, cdn_saving
 from forecasting.savings.database import DatabaseLoad, DatabaseSaving, database_saving
-from forecasting.savings.pricing import load_catalogue
+from forecasting.scenario.assumptions import CapacityAssumptions
+from forecasting.scenario.catalogue import Catalogue, load_catalogue
 
 DOC = CapacityAssumptions()  # 150 req/s per instance at 100%, target 70%, N+1, floor 3
 XLARGE_MONTH = 0.192 * 730  # one m6i.xlarge on demand, $140.16

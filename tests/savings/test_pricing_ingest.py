@@ -12,8 +12,9 @@ import pytest
 from botocore.stub import Stubber
 
 from forecasting.errors import InputError
-from forecasting.savings.catalogue import Catalogue, Offering, Payment
-from forecasting.savings.pricing import helpers, read_tables, refresh_aws, settings
+from forecasting.savings.pricing import helpers, settings
+from forecasting.savings.pricing.refresh import refresh_aws
+from forecasting.scenario.catalogue import Catalogue, Offering, Payment, read_tables
 
 TODAY = date(2026, 11, 27)
 

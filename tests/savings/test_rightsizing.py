@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.catalogue import Catalogue
-from forecasting.savings.pricing import load_catalogue
 from forecasting.savings.rightsizing import (
     Finding,
     Preferences,
     recommendations_table,
     rightsize,
 )
+from forecasting.scenario.catalogue import Catalogue, load_catalogue
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import pytest
 from botocore.stub import Stubber
 
 from forecasting.cli import main
-from forecasting.savings.pricing import settings
 from forecasting.savings.pricing.commands import refresh_catalogue
+from forecasting.scenario import catalogue
 from forecasting.store import Store
 
 FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
@@ -183,7 +183,7 @@ def test_bad_arguments_are_usage_errors(
 
 def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
     client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
                           aws_secret_access_key="x")  # fmt: skip
     product = {
@@ -207,7 +207,7 @@ def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) 
 
 def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
     before = (prices / "compute.csv").read_bytes()
     client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
                           aws_secret_access_key="x")  # fmt: skip
@@ -266,7 +266,7 @@ def test_demo_savings_plan_shows_in_the_effective_savings_rate(demo_db: Path) ->
     esr = effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
     assert esr == pytest.approx(saved / usage["list_cost"].sum())
     # What a new commitment could cover is the rest: on-demand usage, per hour of each day.
-    eligible = eligible_usage(rows)
+    eligible = eligible_usage(rows, "Compute")
     assert len(eligible) == 31
     on_demand = usage[usage["PricingCategory"] != "Committed"]["cost"].sum()
     assert eligible.sum() * 24 == pytest.approx(on_demand)

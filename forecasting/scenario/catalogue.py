@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
 from forecasting.errors import InputError, UnknownNameError
+from forecasting.interface import Excuse
 
 DEFAULT_HOURS_PER_MONTH = 730.0
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "prices"
+FILES = {"compute": "compute.csv", "database": "database.csv", "metered": "metered.csv"}
 
 COMPUTE_COLUMNS = (
     "as_of", "region", "provider", "instance_type", "family", "arch", "vcpu", "memory_gib",
@@ -297,3 +302,52 @@ class Catalogue:
             )
             for r in rows.to_dict("records")
         ]
+
+
+def folder() -> Path:
+    """The catalogue folder: $CAPCOST_PRICES, else data/prices in the source tree."""
+    return Path(os.environ.get("CAPCOST_PRICES", str(DEFAULT_FOLDER)))
+
+
+def read_tables(base: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The catalogue's CSV files as text frames (numbers are checked by ``Catalogue``)."""
+    base = base or folder()
+    tables = {}
+    for table, name in FILES.items():
+        path = base / name
+        if not path.is_file():
+            raise InputError("price catalogue file not found", file=str(path))
+        tables[table] = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return tables
+
+
+def load_catalogue(base: Path | None = None) -> Catalogue:
+    """The catalogue in ``base`` (default: $CAPCOST_PRICES or data/prices)."""
+    return Catalogue(**read_tables(base))
+
+
+def connection_upgrade(
+    tiers: list[DatabaseTier], current: DatabaseTier, factor: float, hours_per_month: float = 730.0
+) -> tuple[str, float] | Excuse:
+    """The cheapest tier with ``factor`` x today's pooled connections, and its extra $/month.
+
+    Tiers smaller than today's in CPU or memory are never proposed: the pool grows with load.
+    Both the database lever and the pool's runway headroom price growth this way.
+    """
+    if factor <= 1:
+        return current.tier, 0.0
+    need = current.pooler_connections * factor
+    bigger = [
+        t
+        for t in tiers
+        if t.pooler_connections >= need - 1e-9
+        and t.vcpu >= current.vcpu
+        and t.memory_gib >= current.memory_gib
+    ]
+    if not bigger:
+        return Excuse(
+            f"no {current.provider} tier has {need:,.0f} pooled connections",
+            {"current": current.tier, "factor": factor},
+        )
+    extra = bigger[0].monthly_usd(hours_per_month) - current.monthly_usd(hours_per_month)
+    return bigger[0].tier, extra
