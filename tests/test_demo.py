@@ -112,3 +112,54 @@ def test_plan_of_record_assumptions_and_stated_savings_are_stored(demo_store: St
     assert capacity["alert_thresholds"]["db_connection_pool_utilization"] == 90
     stated = demo_store.stated_savings(STATED_PLAN_NAME)
     assert stated["monthly_savings"].sum() == 1_700
+
+
+def test_a_demo_built_earlier_is_the_first_part_of_one_built_later() -> None:
+    """Same seed: every row up to the earlier --until is the same in the later demo."""
+    early, late = generate(date(2025, 11, 30), 7), generate(date(2026, 11, 30), 7)
+    cut = pd.Timestamp("2025-11-30")
+    for name, when in [("metrics", "ts"), ("costs", "ChargePeriodStart"), ("inventory", "day")]:
+        later = late[name][late[name][when] <= cut].reset_index(drop=True)
+        pd.testing.assert_frame_equal(early[name], later, obj=name)
+    users = early["metrics"][early["metrics"]["metric"] == "users"].set_index("ts")["value"]
+    assert users.index.max() == cut
+
+
+def test_compute_rows_are_hours_at_catalogue_rates_and_match_the_inventory(
+    demo_store: Store,
+) -> None:
+    from forecasting.savings.pricing import load_catalogue
+
+    catalogue = load_catalogue()
+    rows = demo_store.con.execute(
+        "SELECT CAST(ChargePeriodStart AS DATE) AS day, ResourceId, SkuId, PricingCategory, "
+        "ConsumedQuantity AS q, CAST(ListCost AS DOUBLE) AS list, "
+        "CAST(EffectiveCost AS DOUBLE) AS eff FROM cost_line_items "
+        "WHERE ChargeCategory = 'Usage' AND SkuId LIKE 'BoxUsage:%'"
+    ).df()
+    od = (
+        rows["SkuId"]
+        .str.removeprefix("BoxUsage:")
+        .map(lambda t: catalogue.instance(t).on_demand_hourly_usd)
+    )
+    np.testing.assert_allclose(rows["list"], rows["q"] * od, atol=0.01)
+    covered = rows[rows["PricingCategory"] == "Committed"]
+    assert (covered["eff"] < covered["list"]).all()  # the plan's rate is below on demand
+    inventory = demo_store.read_inventory()
+    rows["day"] = pd.to_datetime(rows["day"])
+    inventory["day"] = pd.to_datetime(inventory["day"])
+    hours = rows.groupby(["day", "ResourceId"])["q"].sum()
+    ec2 = inventory[inventory["platform"] == "EC2"].set_index(["day", "resource_id"])["hours"]
+    np.testing.assert_allclose(hours.reindex(ec2.index), ec2, atol=0.01)
+    # The last full month: covered and on-demand hours differ, and on-demand EC2 is left over.
+    month = rows[rows["day"].dt.strftime("%Y-%m") == "2026-10"]
+    by = month.groupby("PricingCategory")["q"].sum()
+    assert by["Standard"] > 0 and by["Committed"] > 0 and by["Standard"] != by["Committed"]
+    fargate = demo_store.con.execute(
+        "SELECT sum(ConsumedQuantity) FROM cost_line_items WHERE SkuId = 'Fargate-vCPU-Hours' "
+        "AND BillingPeriodStart = '2026-10-01'"
+    ).fetchone()
+    in_october = inventory["day"].dt.strftime("%Y-%m") == "2026-10"
+    tasks = inventory[(inventory["platform"] == "Fargate") & in_october]
+    assert fargate is not None
+    assert fargate[0] == pytest.approx((tasks["hours"] * tasks["vcpu"]).sum(), rel=1e-6)

@@ -21,15 +21,21 @@ from forecasting.store import Store
 
 # A day on which the metrics pipeline was down: every metric is missing, costs are not.
 MISSING_METRICS_DAY = pd.Timestamp("2025-03-14")
+# Every demo is drawn to this day (or to --until, if later) and then cut at --until, so a demo
+# built to an earlier date is exactly the first part of one built later with the same seed.
+DRAWN_UNTIL = date(2030, 12, 31)
 
 __all__ = ["CAPACITY_SET_NAME", "PLAN_OF_RECORD_NAME", "STATED_PLAN_NAME", "build_demo", "generate"]
 
 
 def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
-    """The demo's data as frames: ``metrics`` (long) and ``costs`` (FOCUS line items)."""
+    """The demo's data as frames: ``metrics`` (long), ``costs`` (FOCUS line items) and
+    ``inventory`` (the instances and tasks behind the compute line items), up to ``until``."""
+    from forecasting.savings.pricing import load_catalogue
+
     cfg = company()
     rng = np.random.default_rng(seed)
-    users = usage.daily_users(cfg, until, rng)
+    users = usage.daily_users(cfg, max(until, DRAWN_UNTIL), rng)
     rps = usage.traffic(users, cfg, rng)
     pods = usage.autoscale(rps, cfg, rng)
     util = usage.utilisation(users, rng)
@@ -43,6 +49,7 @@ def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
             **{name: util[name].round(2) for name in util.columns},
         }
     ).drop(index=MISSING_METRICS_DAY, errors="ignore")
+    wide = wide[wide.index <= pd.Timestamp(until)]
     units = {
         "users": "users",
         "requests_per_second": "req/s",
@@ -52,7 +59,13 @@ def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
     metrics = wide.rename_axis("ts").reset_index().melt("ts", var_name="metric")
     metrics["unit"] = metrics["metric"].map(units).fillna("%")
     metrics["dimensions"] = "{}"
-    return {"metrics": metrics, "costs": billing.line_items(users, cfg, rng)}
+    costs, inventory = billing.line_items(users, cfg, rng, load_catalogue())
+    cut = pd.Timestamp(until)
+    return {
+        "metrics": metrics,
+        "costs": costs[costs["ChargePeriodStart"] <= cut].reset_index(drop=True),
+        "inventory": inventory[inventory["day"] <= cut].reset_index(drop=True),
+    }
 
 
 def build_demo(path: Path, *, until: date, seed: int = 7) -> dict[str, Any]:
@@ -85,6 +98,7 @@ def _write(store: Store, frames: dict[str, pd.DataFrame], until: date, seed: int
     with store.ingest_run("demo", {"until": until.isoformat(), "seed": seed}) as run:
         store.replace_cost_periods(run, frames["costs"])
         store.replace_metrics(run, frames["metrics"])
+        store.replace_inventory(run, frames["inventory"])
         run.watermark = until.isoformat()
     store.save_assumptions(
         CAPACITY_SET_NAME,

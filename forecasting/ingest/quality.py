@@ -51,48 +51,20 @@ def quality_warnings(store: Store) -> list[QualityWarning]:
     return [w for check in checks if (w := check(store)) is not None]
 
 
-# Days missing inside each series' own span, as ranges (gaps and islands: consecutive days
-# share day - row_number).
-_GAPS_SQL = """
-WITH present AS (SELECT DISTINCT {keys}, day FROM {table}),
-spans AS (SELECT {keys}, min(day) AS lo, max(day) AS hi FROM present GROUP BY ALL),
-expected AS (
-    SELECT {keys}, CAST(unnest(generate_series(lo, hi, INTERVAL 1 DAY)) AS DATE) AS day
-    FROM spans
-),
-missing AS (
-    SELECT e.* FROM expected e ANTI JOIN present p ON {join} AND p.day = e.day
-),
-islands AS (
-    SELECT *, day - CAST(row_number() OVER (PARTITION BY {keys} ORDER BY day) AS INTEGER) AS g
-    FROM missing
-)
-SELECT {keys}, min(day) AS first_missing, max(day) AS last_missing, count(*) AS days
-FROM islands GROUP BY {keys}, g ORDER BY days DESC, first_missing
-"""
-
-
-def _gaps(store: Store, table: str, keys: tuple[str, ...]) -> pd.DataFrame:
-    join = " AND ".join(f"p.{k} IS NOT DISTINCT FROM e.{k}" for k in keys)
-    # table and keys are this module's constants.
-    sql = _GAPS_SQL.format(table=table, keys=", ".join(keys), join=join)
-    return store.con.execute(sql).df()
-
-
 def _cost_gaps(store: Store) -> QualityWarning | None:
-    gaps = _gaps(store, "cost_daily", ("ProviderName", "x_source"))
+    gaps = store.cost_gaps()
     if gaps.empty:
         return None
     return QualityWarning(
         "gaps",
         f"{int(gaps['days'].sum())} days have no cost inside the span of their provider's "
         f"data ({len(gaps)} gaps): a missing export, or a failed ingest",
-        gaps.head(EXAMPLES).rename(columns={"x_source": "source"}),
+        gaps.head(EXAMPLES),
     )
 
 
 def _metric_gaps(store: Store) -> QualityWarning | None:
-    gaps = _gaps(store, "metric_daily", ("metric", "dimensions"))
+    gaps = store.metric_gaps()
     if gaps.empty:
         return None
     return QualityWarning(
@@ -104,11 +76,7 @@ def _metric_gaps(store: Store) -> QualityWarning | None:
 
 
 def _doubled_cost_days(store: Store) -> QualityWarning | None:
-    doubled = store.con.execute(
-        "SELECT day, ProviderName, SubAccountId, string_agg(DISTINCT x_source, ', ') AS sources, "
-        "CAST(sum(BilledCost) AS DOUBLE) AS billed FROM cost_daily GROUP BY ALL "
-        "HAVING count(DISTINCT x_source) > 1 ORDER BY day"
-    ).df()
+    doubled = store.doubled_cost_days()
     if doubled.empty:
         return None
     return QualityWarning(
@@ -121,10 +89,7 @@ def _doubled_cost_days(store: Store) -> QualityWarning | None:
 
 
 def _doubled_metric_days(store: Store) -> QualityWarning | None:
-    doubled = store.con.execute(
-        "SELECT day, metric, dimensions, source AS sources FROM metric_daily "
-        "WHERE source LIKE '%,%' ORDER BY day"
-    ).df()
+    doubled = store.doubled_metric_days()
     if doubled.empty:
         return None
     return QualityWarning(
@@ -136,10 +101,7 @@ def _doubled_metric_days(store: Store) -> QualityWarning | None:
 
 
 def _mixed_currencies(store: Store) -> QualityWarning | None:
-    totals = store.con.execute(
-        "SELECT BillingCurrency AS currency, CAST(sum(BilledCost) AS DOUBLE) AS billed, "
-        "min(day) AS first_day, max(day) AS last_day FROM cost_daily GROUP BY 1 ORDER BY 2 DESC"
-    ).df()
+    totals = store.currency_totals()
     if len(totals) < 2:
         return None
     return QualityWarning(
@@ -151,11 +113,7 @@ def _mixed_currencies(store: Store) -> QualityWarning | None:
 
 
 def _negative_usage(store: Store) -> QualityWarning | None:
-    rows = store.con.execute(
-        "SELECT CAST(ChargePeriodStart AS DATE) AS day, ProviderName, ServiceName, "
-        "ConsumedUnit, count(*) AS line_items, sum(ConsumedQuantity) AS quantity "
-        "FROM cost_line_items WHERE ConsumedQuantity < 0 GROUP BY ALL ORDER BY day"
-    ).df()
+    rows = store.negative_usage()
     if rows.empty:
         return None
     return QualityWarning(
@@ -167,10 +125,7 @@ def _negative_usage(store: Store) -> QualityWarning | None:
 
 
 def _negative_metrics(store: Store) -> QualityWarning | None:
-    rows = store.con.execute(
-        "SELECT metric, dimensions, count(*) AS days, min(min) AS lowest FROM metric_daily "
-        "WHERE min < 0 GROUP BY ALL ORDER BY days DESC"
-    ).df()
+    rows = store.negative_metrics()
     if rows.empty:
         return None
     return QualityWarning(
@@ -182,11 +137,7 @@ def _negative_metrics(store: Store) -> QualityWarning | None:
 
 
 def _uncategorised_cost(store: Store) -> QualityWarning | None:
-    rows = store.con.execute(
-        "SELECT BillingCurrency AS currency, ProviderName, ServiceName, "
-        "count(DISTINCT day) AS days, CAST(sum(BilledCost) AS DOUBLE) AS billed FROM cost_daily "
-        "WHERE ServiceCategory IS NULL GROUP BY ALL ORDER BY abs(billed) DESC"
-    ).df()
+    rows = store.uncategorised_cost()
     if rows.empty:
         return None
     amounts = rows.groupby("currency")["billed"].sum()

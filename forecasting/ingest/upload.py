@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from forecasting.errors import InputError
-from forecasting.ingest import common
+from forecasting.ingest.files import is_data_file
+from forecasting.ingest.progress import ProgressCallback
 from forecasting.interface import IngestResult
 
 if TYPE_CHECKING:
@@ -34,12 +35,12 @@ def ingest_upload(
     time_column: str | None = None,
     value_column: str | None = None,
     dimensions: Mapping[str, str] | None = None,
-    progress: common.ProgressCallback | None = None,
+    progress: ProgressCallback | None = None,
     thread_hook: Callable[[threading.Thread], None] | None = None,
 ) -> IngestResult:
     """Write the upload to a private temporary file under its own name, then ingest it."""
     safe = Path(name).name  # never a path the browser chose
-    if not common.is_data_file(safe):
+    if not is_data_file(safe):
         raise InputError("upload a .csv, .csv.gz or .parquet file", file=safe)
     with tempfile.TemporaryDirectory(prefix="capcost-upload-") as tmp:
         path = Path(tmp) / safe
@@ -63,7 +64,7 @@ def _load(
     time_column: str | None,
     value_column: str | None,
     dimensions: Mapping[str, str] | None,
-    progress: common.ProgressCallback | None,
+    progress: ProgressCallback | None,
     thread_hook: Callable[[threading.Thread], None] | None,
 ) -> IngestResult:
     if kind is UploadKind.BILLING:

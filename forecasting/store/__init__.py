@@ -12,13 +12,15 @@ from forecasting.errors import InputError, SchemaOutdatedError, UnknownNameError
 from forecasting.interface import COST_METRIC, STORED_FREQS, CostBasis, Freq, GroupBy
 from forecasting.store.core import MEMORY, Run
 from forecasting.store.costs import UNALLOCATED, CostsMixin, period_label
+from forecasting.store.evidence import EvidenceMixin
 from forecasting.store.metrics import MetricsMixin, canonical_dimensions
 from forecasting.store.plans import PlansMixin
+from forecasting.store.quality import QualityMixin
 
 __all__ = ["MEMORY", "UNALLOCATED", "Run", "Store", "canonical_dimensions", "period_label"]
 
 
-class Store(CostsMixin, MetricsMixin, PlansMixin):
+class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
     """``Store(path or ':memory:')``: schema migrated on open, bound parameters only.
 
     Open it read-only from the app (per query, never cached); writers open read-write and

@@ -181,9 +181,54 @@ _V2_RUN_DETAIL = """
 ALTER TABLE ingest_runs ADD COLUMN detail JSON;
 """
 
+# Savings evidence: what runs (the inventory behind the compute bill), what the CDN served, and
+# what the database spent its time on (pg_stat_statements over a stated window).
+_V3_EVIDENCE = """
+CREATE TABLE compute_inventory (
+    day            DATE NOT NULL,
+    resource_id    VARCHAR NOT NULL,
+    platform       VARCHAR NOT NULL,
+    instance_type  VARCHAR NOT NULL,
+    vcpu           DOUBLE NOT NULL,
+    memory_gib     DOUBLE NOT NULL,
+    instances      DOUBLE NOT NULL,
+    hours          DOUBLE NOT NULL,
+    source         VARCHAR NOT NULL,
+    run_id         BIGINT NOT NULL
+);
+
+CREATE TABLE cdn_analytics (
+    day              DATE NOT NULL,
+    provider         VARCHAR NOT NULL,
+    zone             VARCHAR NOT NULL,
+    requests         DOUBLE NOT NULL,
+    cached_requests  DOUBLE NOT NULL,
+    bytes            DOUBLE NOT NULL,
+    cached_bytes     DOUBLE NOT NULL,
+    source           VARCHAR NOT NULL,
+    run_id           BIGINT NOT NULL
+);
+
+-- queryid is PostgreSQL's signed 64-bit hash; total_exec_time is milliseconds over the window.
+CREATE TABLE query_stats (
+    period_start      TIMESTAMP NOT NULL,
+    period_end        TIMESTAMP NOT NULL,
+    database          VARCHAR NOT NULL,
+    queryid           BIGINT NOT NULL,
+    query             VARCHAR,
+    calls             DOUBLE NOT NULL,
+    total_exec_time   DOUBLE NOT NULL,
+    rows              DOUBLE NOT NULL,
+    shared_blks_read  DOUBLE,
+    source            VARCHAR NOT NULL,
+    run_id            BIGINT NOT NULL
+);
+"""
+
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
 # the range scans the store makes.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "core schema", _V1_CORE),
     (2, "run detail", _V2_RUN_DETAIL),
+    (3, "savings evidence", _V3_EVIDENCE),
 ]

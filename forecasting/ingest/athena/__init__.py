@@ -129,7 +129,7 @@ from forecasting.interface import IngestResult
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from forecasting.ingest.common import ProgressCallback
+    from forecasting.ingest.progress import ProgressCallback
     from forecasting.store import Store
 
 __all__ = ["AthenaQuery", "Rollup", "load", "query_rollup", "record_failure", "rollup_query"]

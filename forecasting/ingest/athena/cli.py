@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from forecasting.ingest import aws
     from forecasting.ingest.athena import AthenaQuery, load, query_rollup, record_failure
     from forecasting.ingest.athena.helpers import identifier, output_location
-    from forecasting.ingest.common import Reporter
+    from forecasting.ingest.progress import Reporter
     from forecasting.store import Store
 
     query = AthenaQuery(

@@ -34,7 +34,7 @@ from forecasting.interface import IngestResult
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecasting.ingest.common import ProgressCallback
+    from forecasting.ingest.progress import ProgressCallback
     from forecasting.store import Store
 
 __all__ = ["MetricQuery", "Pull", "fetch", "load", "read_config"]
@@ -133,7 +133,7 @@ def load(
     Re-running replaces each series' observations within the fetched time range, so it
     never duplicates; a failure leaves the database as it was (the run log records it).
     """
-    from forecasting.ingest.common import Reporter
+    from forecasting.ingest.progress import Reporter
     from forecasting.interface import Aggregation, MetricDefinition
 
     queries = read_config(config)

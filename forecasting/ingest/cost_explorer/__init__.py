@@ -33,7 +33,7 @@ from forecasting.interface import IngestResult
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from forecasting.ingest.common import ProgressCallback
+    from forecasting.ingest.progress import ProgressCallback
     from forecasting.store import Store
 
 __all__ = ["CostExplorerQuery", "Pull", "fetch", "load", "source_name"]
@@ -136,7 +136,7 @@ def load(
         monthly_windows=_monthly_windows(store, source),
         trailing_days=trailing_days,
     )
-    from forecasting.ingest.common import Reporter
+    from forecasting.ingest.progress import Reporter
 
     with (
         Reporter(f"Cost Explorer {lo} to {hi}", progress) as reporter,

@@ -252,7 +252,7 @@ def _amounts(metrics: dict[str, Any], query: CostExplorerQuery, where: str) -> d
             f"Cost Explorer returned currencies {sorted(map(str, currencies))} for {where}: "
             "capcost never adds different currencies"
         )
-    from forecasting.ingest.common import check_currency_codes  # lazily: it loads duckdb
+    from forecasting.ingest.currency import check_currency_codes  # lazily: it loads duckdb
 
     currency = currencies.pop()
     check_currency_codes([currency], where=f"Cost Explorer {where}")

@@ -9,9 +9,10 @@ import duckdb
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.ingest import common
+from forecasting.ingest.currency import ISO_4217
 from forecasting.ingest.focus import helpers, settings
 from forecasting.ingest.focus.helpers import Dialect, FileGroup, Layout
+from forecasting.ingest.read_errors import first_row, raise_csv_rejects, read_error
 
 
 def declared(groups: Sequence[FileGroup]) -> dict[str, dict[str, str]]:
@@ -53,7 +54,7 @@ def validate(
         # The run's transaction is aborted now; the rollback drops the view too.
         raise diagnose(groups, exc) from None
     con.execute("DROP VIEW _focus_in")
-    common.raise_csv_rejects(con, declared(groups))
+    raise_csv_rejects(con, declared(groups))
     for column in settings.REQUIRED:
         missing = int(summary[f"null {column}"].sum())
         if missing:
@@ -79,7 +80,7 @@ def validate(
 
 def _check_currencies(groups: Sequence[FileGroup], summary: pd.DataFrame) -> None:
     for code in sorted(set(summary["BillingCurrency"].dropna())):
-        if code not in common.ISO_4217:
+        if code not in ISO_4217:
             raise _located(
                 groups,
                 "BillingCurrency",
@@ -119,7 +120,7 @@ def _located(
         if raw is None:
             continue
         for path in group.files:
-            found = common.first_row(path, raw, predicate, params)
+            found = first_row(path, raw, predicate, params)
             if found is not None:
                 return InputError(message, file=str(path), row=found[0], column=raw)
     return InputError(message, column=column)
@@ -129,13 +130,13 @@ def diagnose(groups: Sequence[FileGroup], exc: duckdb.Error) -> InputError:
     """Find the file, row and column behind a DuckDB read or conversion error."""
     files = [f for g in groups for f in g.files]
     if isinstance(exc, duckdb.IOException):
-        return common.read_error(exc, files)
+        return read_error(exc, files)
     mapping = settings.cur_mapping()
     for group in groups:
         for raw, target in _typed_columns(group.layout, mapping):
             for path in group.files:
                 cast_type = "TIMESTAMPTZ" if target.startswith("TIMESTAMP") else target
-                found = common.first_row(
+                found = first_row(
                     path,
                     raw,
                     f"v IS NOT NULL AND TRY_CAST(v AS {cast_type}) IS NULL",
@@ -149,7 +150,7 @@ def diagnose(groups: Sequence[FileGroup], exc: duckdb.Error) -> InputError:
                         row=found[0],
                         column=raw,
                     )
-    return common.read_error(exc, files)
+    return read_error(exc, files)
 
 
 def _typed_columns(layout: Layout, mapping: settings.CurMapping) -> list[tuple[str, str]]:

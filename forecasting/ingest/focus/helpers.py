@@ -9,9 +9,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from forecasting.errors import InputError
-from forecasting.ingest import common
 from forecasting.ingest.focus import settings
 from forecasting.ingest.focus.settings import CurMapping
+from forecasting.ingest.sql import quote, typed_sql
 
 LEGACY_TAG_PREFIX = "resourceTags/"
 SNAKE_TAG_PREFIX = "resource_tags_"
@@ -81,11 +81,6 @@ def cur_snake(name: str) -> str:
     if "/" not in name:
         return name
     return "_".join(re.sub(r"(?<!^)([A-Z])", r"_\1", part).lower() for part in name.split("/", 1))
-
-
-def quote(identifier: str) -> str:
-    """A SQL identifier, quoted: header names are data and may hold any character."""
-    return common.quote(identifier)
 
 
 def literal(text: str) -> str:
@@ -171,7 +166,7 @@ def focus_projection(layout: Layout) -> str:
             items.append(f"CAST(NULL AS {target}) AS {column}")
             continue
         raw_type = layout.type_of(raw) if layout.parquet else _csv_read_type(target)
-        value = common.typed_sql(quote(raw), raw_type, target)
+        value = typed_sql(quote(raw), raw_type, target)
         if column == "BillingCurrency":  # ' usd' is USD; anything else is checked later
             value = f"upper(trim({value}))"
         items.append(f"{value} AS {column}")
@@ -192,7 +187,7 @@ def cur_projections(layout: Layout, mapping: CurMapping) -> tuple[str, str]:
             inner.append(f"CAST(NULL AS {target}) AS {canonical}")
         else:
             raw_type = layout.type_of(raw) if layout.parquet else _csv_read_type(target)
-            inner.append(f"{common.typed_sql(quote(raw), raw_type, target)} AS {canonical}")
+            inner.append(f"{typed_sql(quote(raw), raw_type, target)} AS {canonical}")
     inner.append(f"{_cur_tags(layout, present)} AS resource_tags")
     outer = [
         f"CAST({rule.sql} AS {settings.FOCUS_TYPES[rule.column]}) AS {rule.column}"
@@ -205,7 +200,7 @@ def _cur_tags(layout: Layout, present: dict[str, str]) -> str:
     """Resource tags as one JSON object, whichever way the export spells them."""
     if "resource_tags" in present:  # CUR 2.0: a map (Parquet) or JSON text (CSV)
         raw = present["resource_tags"]
-        return common.typed_sql(quote(raw), layout.type_of(raw), "JSON")
+        return typed_sql(quote(raw), layout.type_of(raw), "JSON")
     entries = [
         (raw[len(LEGACY_TAG_PREFIX) :], raw)
         for raw in layout.columns

@@ -12,9 +12,18 @@ import duckdb
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.ingest import common
+from forecasting.ingest.files import (
+    NULL_STRINGS,
+    download_s3,
+    expand_paths,
+    is_parquet,
+    read_csv_header,
+    require_columns,
+)
 from forecasting.ingest.focus import checks, helpers, settings
 from forecasting.ingest.focus.helpers import Dialect, FileGroup, Layout
+from forecasting.ingest.progress import ProgressCallback, Reporter, watch_query
+from forecasting.ingest.read_errors import clear_csv_rejects, raise_csv_rejects
 from forecasting.interface import IngestResult
 
 if TYPE_CHECKING:
@@ -30,7 +39,7 @@ def load_focus(
     paths: Sequence[str | Path],
     *,
     s3_client: S3Client | None = None,
-    progress: common.ProgressCallback | None = None,
+    progress: ProgressCallback | None = None,
     thread_hook: Callable[[threading.Thread], None] | None = None,
 ) -> IngestResult:
     """Ingest FOCUS or CUR export files in one run, replacing the billing periods they hold.
@@ -43,7 +52,7 @@ def load_focus(
     parameters: dict[str, Any] = {"paths": [str(p) for p in paths]}
     with (
         tempfile.TemporaryDirectory(prefix="capcost-s3-") as tmp,
-        common.Reporter("ingest focus", progress, thread_hook=thread_hook) as reporter,
+        Reporter("ingest focus", progress, thread_hook=thread_hook) as reporter,
     ):
         with store.ingest_run(settings.SOURCE, parameters) as run:
             files = _resolve(paths, s3_client, Path(tmp))
@@ -53,11 +62,11 @@ def load_focus(
                 relation = _relation(store.con, groups)
             except duckdb.Error as exc:  # DuckDB samples a CSV as soon as it is named
                 raise checks.diagnose(groups, exc) from None
-            with common.watch_query(store.con, reporter, 0.05, 0.35, "checking"):
+            with watch_query(store.con, reporter, 0.05, 0.35, "checking"):
                 summary = checks.validate(store.con, relation, groups)
-            with common.watch_query(store.con, reporter, 0.35, 0.95, "writing"):
+            with watch_query(store.con, reporter, 0.35, 0.95, "writing"):
                 store.replace_cost_periods(run, relation)
-            common.raise_csv_rejects(store.con, checks.declared(groups))
+            raise_csv_rejects(store.con, checks.declared(groups))
             detail = _detail(summary, files, sorted({g.layout.label for g in groups}))
             run.detail.update(detail)
             # Everything is written but not committed: a kill from here on still keeps nothing.
@@ -71,10 +80,10 @@ def _resolve(paths: Sequence[str | Path], s3_client: S3Client | None, tmp: Path)
     remote = [str(p) for p in paths if str(p).startswith("s3://")]
     if remote and s3_client is None:
         raise InputError("an s3:// path needs an S3 client", parameter="PATH")
-    files = common.expand_paths(local) if local else []
+    files = expand_paths(local) if local else []
     for url in remote:
         assert s3_client is not None
-        files.extend(common.download_s3(s3_client, url, tmp))
+        files.extend(download_s3(s3_client, url, tmp))
     return files
 
 
@@ -82,21 +91,21 @@ def _groups(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> list[FileG
     """Read each file's header (and Parquet types), then group files with equal layouts."""
     by_layout: dict[Layout, list[Path]] = {}
     for path in files:
-        if common.is_parquet(path):
+        if is_parquet(path):
             try:
                 rel = con.read_parquet(str(path))
             except duckdb.Error as exc:
                 raise InputError(f"cannot read this Parquet file: {exc}", file=str(path)) from None
             columns, types = tuple(rel.columns), tuple(str(t) for t in rel.types)
         else:
-            columns, types = tuple(common.read_csv_header(path)), None
+            columns, types = tuple(read_csv_header(path)), None
         duplicates = sorted({c for c in columns if columns.count(c) > 1})
         if duplicates:
             raise InputError(
                 "the header names this column twice", file=str(path), column=duplicates[0]
             )
         dialect, label = helpers.detect(columns, file=str(path))
-        common.require_columns(
+        require_columns(
             columns,
             helpers.required_columns(dialect, columns, settings.cur_mapping()),
             file=str(path),
@@ -124,7 +133,7 @@ def _relation(con: duckdb.DuckDBPyConnection, groups: Sequence[FileGroup]) -> An
             "SELECT * FROM _categories_frame"
         )
         con.unregister("_categories_frame")
-    common.clear_csv_rejects(con)
+    clear_csv_rejects(con)
     combined: Any = None
     for group in groups:
         rel = _read(con, group, mapping)
@@ -142,7 +151,7 @@ def _read(con: duckdb.DuckDBPyConnection, group: FileGroup, mapping: settings.Cu
             files,
             header=True,
             columns=types,
-            na_values=list(common.NULL_STRINGS),
+            na_values=list(NULL_STRINGS),
             delimiter=",",
             quotechar='"',
             escapechar='"',

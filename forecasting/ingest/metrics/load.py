@@ -9,8 +9,17 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from forecasting.errors import InputError
-from forecasting.ingest import common
+from forecasting.ingest.files import NULL_STRINGS, expand_paths, is_parquet, read_csv_header
 from forecasting.ingest.metrics import helpers, settings
+from forecasting.ingest.progress import ProgressCallback, Reporter, watch_query
+from forecasting.ingest.read_errors import (
+    clear_csv_rejects,
+    describe_type,
+    first_row,
+    raise_csv_rejects,
+    read_error,
+)
+from forecasting.ingest.sql import fetch_one, quote, typed_sql
 from forecasting.interface import IngestResult
 from forecasting.store.metrics import canonical_dimensions
 
@@ -29,7 +38,7 @@ def load_metrics(
     value_column: str | None = None,
     unit: str | None = None,
     dimensions: Mapping[str, str] | None = None,
-    progress: common.ProgressCallback | None = None,
+    progress: ProgressCallback | None = None,
     thread_hook: Callable[[threading.Thread], None] | None = None,
 ) -> IngestResult:
     """Ingest one metric series from a CSV, CSV.gz or Parquet file of time and value.
@@ -43,18 +52,18 @@ def load_metrics(
         "path": str(path), "metric": metric, "time_column": time_column,
         "value_column": value_column, "unit": unit, "dimensions": dims,
     }  # fmt: skip
-    with common.Reporter(f"ingest {metric}", progress, thread_hook=thread_hook) as reporter:
+    with Reporter(f"ingest {metric}", progress, thread_hook=thread_hook) as reporter:
         with store.ingest_run(settings.SOURCE, parameters) as run:
             metric = helpers.check_metric_name(metric)
-            files = common.expand_paths([path])
+            files = expand_paths([path])
             unit = _unit(store, metric, unit)
             time_col, value_col = _columns(store.con, files, time_column, value_column)
             declared = _declared(files, time_col, value_col)
-            with common.watch_query(store.con, reporter, 0.0, 0.5, "reading"):
+            with watch_query(store.con, reporter, 0.0, 0.5, "reading"):
                 constants = [metric, canonical_dimensions(dims), unit]
                 _stage(store.con, files, (time_col, value_col), declared, constants)
             detail = _check(store.con, files, (time_col, value_col), declared)
-            with common.watch_query(store.con, reporter, 0.5, 0.95, "writing"):
+            with watch_query(store.con, reporter, 0.5, 0.95, "writing"):
                 store.replace_metrics(run, store.con.table("_metric_in"))
             store.con.execute("DROP TABLE _metric_in")
             detail |= {"metric": metric, "unit": unit, "dimensions": dims, "files": len(files)}
@@ -78,12 +87,12 @@ def _unit(store: Store, metric: str, unit: str | None) -> str:
 
 
 def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    if common.is_parquet(path):
+    if is_parquet(path):
         try:
             return list(con.read_parquet(str(path)).columns)
         except duckdb.Error as exc:
             raise InputError(f"cannot read this Parquet file: {exc}", file=str(path)) from None
-    return common.read_csv_header(path)
+    return read_csv_header(path)
 
 
 def _columns(
@@ -109,8 +118,8 @@ def _declared(files: list[Path], time_col: str, value_col: str) -> dict[str, dic
     """Per CSV file, the type of each column in file order (text unless time or value)."""
     out = {}
     for path in files:
-        if not common.is_parquet(path):
-            header = common.read_csv_header(path)
+        if not is_parquet(path):
+            header = read_csv_header(path)
             kinds = {time_col: "TIMESTAMPTZ", value_col: "DOUBLE"}
             out[str(path)] = {c: kinds.get(c, "VARCHAR") for c in header}
     return out
@@ -124,7 +133,7 @@ def _stage(
     constants: list[str],
 ) -> None:
     """Read every file into the temp table ``_metric_in`` (ts, metric, dimensions, value, unit)."""
-    common.clear_csv_rejects(con)
+    clear_csv_rejects(con)
     time_col, value_col = columns
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _metric_in (ts TIMESTAMP, metric VARCHAR, "
@@ -145,17 +154,17 @@ def _stage_file(
     constants: list[str],
 ) -> None:
     time_col, value_col = columns
-    if common.is_parquet(path):
+    if is_parquet(path):
         rel = con.read_parquet(str(path))
         raw_type = str(rel.types[rel.columns.index(time_col)])
     else:
         rel = con.read_csv(
             str(path), header=True, columns=declared[str(path)], store_rejects=True,
-            na_values=list(common.NULL_STRINGS), delimiter=",", quotechar='"', escapechar='"',
+            na_values=list(NULL_STRINGS), delimiter=",", quotechar='"', escapechar='"',
         )  # fmt: skip
         raw_type = "TIMESTAMPTZ"
-    ts_sql = common.typed_sql(common.quote(time_col), raw_type, "TIMESTAMP")
-    rel = rel.project(f"{ts_sql} AS ts, CAST({common.quote(value_col)} AS DOUBLE) AS value")
+    ts_sql = typed_sql(quote(time_col), raw_type, "TIMESTAMP")
+    rel = rel.project(f"{ts_sql} AS ts, CAST({quote(value_col)} AS DOUBLE) AS value")
     rel.create_view("_metric_file", replace=True)
     con.execute("INSERT INTO _metric_in SELECT ts, ?, ?, value, ? FROM _metric_file", constants)
     con.execute("DROP VIEW _metric_file")
@@ -168,9 +177,9 @@ def _check(
     declared: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
     """Refuse what cannot be a series; drop (and count) rows that have no value."""
-    common.raise_csv_rejects(con, declared)
+    raise_csv_rejects(con, declared)
     time_col, value_col = columns
-    stats = common.fetch_one(
+    stats = fetch_one(
         con,
         "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "
         "count(*) FILTER (WHERE isnan(value) OR isinf(value)) FROM _metric_in",
@@ -187,12 +196,12 @@ def _check(
     con.execute("DELETE FROM _metric_in WHERE value IS NULL")
     # Real exports repeat timestamps (NAB's ec2_network_in_5abac7 has twelve values at one
     # minute of a DST night); each is an observation, so all are kept and counted.
-    repeated = common.fetch_one(
+    repeated = fetch_one(
         con,
         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM _metric_in GROUP BY ts "
         "HAVING count(*) > 1)",
     )
-    span = common.fetch_one(
+    span = fetch_one(
         con, "SELECT count(*), min(ts), max(ts), count(DISTINCT CAST(ts AS DATE)) FROM _metric_in"
     )
     assert span is not None
@@ -207,7 +216,7 @@ def _check(
 
 def _located(files: list[Path], column: str, predicate: str, message: str) -> InputError:
     for path in files:
-        found = common.first_row(path, column, predicate)
+        found = first_row(path, column, predicate)
         if found is not None:
             return InputError(message, file=str(path), row=found[0], column=column)
     return InputError(message, column=column)
@@ -215,12 +224,12 @@ def _located(files: list[Path], column: str, predicate: str, message: str) -> In
 
 def _diagnose(path: Path, time_col: str, value_col: str, exc: duckdb.Error) -> InputError:
     if isinstance(exc, duckdb.IOException):
-        return common.read_error(exc, [path])
+        return read_error(exc, [path])
     for column, kind in ((time_col, "TIMESTAMPTZ"), (value_col, "DOUBLE")):
-        found = common.first_row(path, column, f"v IS NOT NULL AND TRY_CAST(v AS {kind}) IS NULL")
+        found = first_row(path, column, f"v IS NOT NULL AND TRY_CAST(v AS {kind}) IS NULL")
         if found is not None:
             return InputError(
-                f"cannot read {found[1]!r} as {common.describe_type(kind)}",
+                f"cannot read {found[1]!r} as {describe_type(kind)}",
                 file=str(path), row=found[0], column=column,
             )  # fmt: skip
-    return common.read_error(exc, [path])
+    return read_error(exc, [path])

@@ -1,0 +1,277 @@
+"""One figure as a person reads it: money, rates, percentages, periods, model names, headers."""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MISSING = "—"
+# ISO 4217 currencies without minor units in everyday use: never shown with cents.
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XOF"})
+# Amounts below this show their cents: on a 17,035 monthly total cents are noise, on 12.40 not.
+CENTS_BELOW = 100.0
+# Unit prices and rates keep this many significant digits ($0.0416 per hour, not $0.04).
+RATE_SIGNIFICANT = 4
+MAX_DECIMALS = 4
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
+def money_decimals(values: Any, currency: str | None = None) -> int:
+    """0 or 2: cents only where they matter (some amount below 100) and the currency has them."""
+    if currency is not None and currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    arr = np.abs(np.asarray(values, dtype=float).ravel())
+    arr = arr[np.isfinite(arr) & (arr > 0)]
+    return 2 if arr.size and float(arr.min()) < CENTS_BELOW else 0
+
+
+def significant_decimals(values: Any, significant: int = 3, cap: int = MAX_DECIMALS) -> int:
+    """Decimals that show the smallest non-zero magnitude to ``significant`` digits.
+
+    Columns whose largest value is 10 or more stop at 2 decimals: sub-cent digits on such
+    figures are machine noise, not information.
+    """
+    arr = np.abs(np.asarray(values, dtype=float).ravel())
+    arr = arr[np.isfinite(arr) & (arr > 0)]
+    if not arr.size:
+        return 0
+    decimals = significant - 1 - math.floor(math.log10(float(arr.min())))
+    if float(arr.max()) >= 10:
+        cap = min(cap, 2)
+    return max(0, min(cap, decimals))
+
+
+def round_half_up(value: float, decimals: int, scale: int = 1) -> Decimal:
+    """``value x scale`` rounded as a person rounds the number they see: 0.2435 -> 24.4%.
+
+    Binary floats would round 24.35 down (it is stored as 24.3499...); the shortest decimal
+    that prints as the float is what people mean, so that is what is rounded.
+    """
+    exact = Decimal(repr(float(value))) * scale
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def rounded(values: pd.Series, decimals: int, scale: int = 1) -> pd.Series:
+    """A float column rounded half up to ``decimals`` (NaN stays NaN, no ``-0.0``)."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    out = [
+        float(round_half_up(v, decimals, scale)) if math.isfinite(v) else v * scale for v in numbers
+    ]
+    return pd.Series(out, index=values.index, dtype=float) + 0.0
+
+
+def format_number(value: object, decimals: int | None = None, scale: int = 1) -> str:
+    """``1,234,567`` or ``0.0234``: thousands separators, no ``-0``, ``—`` when missing."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)  # type: ignore[arg-type]
+    if math.isinf(number):
+        return "∞" if number > 0 else "-∞"
+    if decimals is None:
+        decimals = significant_decimals([number * scale])
+    text = f"{round_half_up(number, decimals, scale):,.{decimals}f}"
+    return text[1:] if re.fullmatch(r"-[0,.]+", text) else text
+
+
+def format_money(value: object, currency: str, *, cents: bool | None = None) -> str:
+    """``17,035 USD``, ``-12.40 EUR``, ``1,500 JPY``: the currency is always written."""
+    if is_missing(value):
+        return MISSING
+    decimals = money_decimals([value], currency) if cents is None else (2 if cents else 0)
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        decimals = 0
+    return f"{format_number(value, decimals)} {currency}"
+
+
+def format_rate(value: object, currency: str | None = None, unit: str | None = None) -> str:
+    """A unit price or rate keeps its precision: ``0.0416 USD/hour``, ``0.6322 USD``."""
+    if is_missing(value):
+        return MISSING
+    decimals = max(2, significant_decimals([value], RATE_SIGNIFICANT))
+    text = format_number(value, decimals)
+    if currency:
+        text += f" {currency}"
+    return f"{text}/{unit}" if unit else text
+
+
+def format_percent(value: object, decimals: int = 1, *, fraction: bool = False) -> str:
+    """``12.3%`` from 12.3 (or from 0.123 with ``fraction=True``)."""
+    if is_missing(value):
+        return MISSING
+    return f"{format_number(value, decimals, 100 if fraction else 1)}%"
+
+
+def _timestamp(value: object) -> pd.Timestamp | None:
+    if is_missing(value):
+        return None
+    return pd.Timestamp(value)  # type: ignore[arg-type]
+
+
+QUARTER_TEXT = re.compile(r"^(\d{4})-?Q([1-4])$")
+MONTH_TEXT = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def format_month(value: object) -> str:
+    """``Nov 2026`` from a date, a timestamp or ``2026-11``."""
+    if isinstance(value, str) and MONTH_TEXT.match(value):
+        value = value + "-01"
+    ts = _timestamp(value)
+    return MISSING if ts is None else ts.strftime("%b %Y")
+
+
+def format_quarter(value: object) -> str:
+    """``2026 Q4`` from any date in the quarter or from ``2026Q4``."""
+    if isinstance(value, str) and (hit := QUARTER_TEXT.match(value)):
+        return f"{hit.group(1)} Q{hit.group(2)}"
+    ts = _timestamp(value)
+    return MISSING if ts is None else f"{ts.year} Q{ts.quarter}"
+
+
+def format_date(value: object) -> str:
+    """``30 Nov 2026``: a day, never with a midnight time."""
+    ts = _timestamp(value)
+    return MISSING if ts is None else f"{ts.day} {ts:%b %Y}"
+
+
+def format_datetime(value: object) -> str:
+    """``30 Nov 2026 14:05 UTC`` (stored timestamps are UTC); a midnight shows as a date."""
+    ts = _timestamp(value)
+    if ts is None:
+        return MISSING
+    if ts == ts.normalize():
+        return format_date(ts)
+    return f"{format_date(ts)} {ts:%H:%M} UTC"
+
+
+def format_period(value: object, freq: str) -> str:
+    """A period label for ``day``, ``month`` or ``quarter``."""
+    freq = str(freq)
+    if freq == "quarter":
+        return format_quarter(value)
+    if freq == "month":
+        return format_month(value)
+    return format_date(value)
+
+
+MODEL_LABELS = {
+    "auto": "Automatic",
+    "naive": "Last value",
+    "seasonal_naive": "Same period last cycle",
+    "drift": "Drift",
+    "linear": "Linear trend",
+    "loglinear": "Exponential trend",
+    "theta": "Theta",
+    "theta_statsmodels": "Theta (statsmodels)",
+    "ets": "Exponential smoothing",
+    "ets_statsmodels": "Exponential smoothing (statsmodels)",
+    "arima": "ARIMA",
+    "combo": "Combination",
+    "actual": "Actual",
+}
+_COMBO = re.compile(r"^(combo|median)\((.*)\)$")
+
+
+def model_label(spec: object) -> str:
+    """A model as a reader names it: ``combo(ets+theta+arima)`` is "Median of 3 models".
+
+    The full spec belongs in a tooltip or the expander beside it (see ``ColumnFormat.help``).
+    """
+    if is_missing(spec):
+        return MISSING
+    text = str(spec)
+    hit = _COMBO.match(text)
+    if hit:
+        members = [m for m in re.split(r"[+,]", hit.group(2)) if m.strip()]
+        if len(members) == 1:
+            return model_label(members[0].strip())
+        return f"Median of {len(members)} models"
+    return MODEL_LABELS.get(text, text.replace("_", " ").capitalize())
+
+
+# Headers of the library's frames in words. Names not listed read as their words
+# (``monthly_savings`` -> "Monthly savings"), with the abbreviations below spelled out.
+HEADERS = {
+    "unique_id": "Series",
+    "ds": "Period",
+    "y": "Value",
+    "lo": "Low",
+    "hi": "High",
+    "lower": "Low",
+    "upper": "High",
+    "run_id": "Run",
+    "plan_id": "Plan",
+    "last_day": "Last day with data",
+    "last_finished": "Last run finished",
+    "last_status": "Last run",
+    "started_at": "Started",
+    "finished_at": "Finished",
+    "rows": "Rows",
+    "kind": "Kind",
+    "mase": "MASE",
+    "smape": "sMAPE",
+    "mape": "MAPE",
+    "bias_pct": "Bias %",
+    "complete": "Complete period",
+    "as_of": "As of",
+    "group_name": "Cost group",
+    "group": "Cost group",
+    "threshold_pct": "Alert threshold %",
+    "current_pct": "Current %",
+    "max_p90_pct": "P90 peak %",
+    "date_p50": "Date (P50)",
+    "date_p90": "Date (P90)",
+    "days_p50": "Days (P50)",
+    "days_p90": "Days (P90)",
+    "requests_per_second": "Requests/s",
+    "requests_per_second_peak": "Peak requests/s",
+    "change_percent": "Change %",
+    "percent": "Share %",
+    "percent_of_base": "% of base",
+    "cost_per_million_requests": "Cost per million requests",
+}
+_WORDS = {
+    "pct": "%",
+    "percent": "%",
+    "usd": "",
+    "id": "ID",
+    "rps": "req/s",
+    "p10": "P10",
+    "p50": "P50",
+    "p90": "P90",
+    "p99": "P99",
+    "cpu": "CPU",
+    "db": "DB",
+    "cdn": "CDN",
+    "ri": "RI",
+    "sp": "SP",
+    "lo": "low",
+    "hi": "high",
+}
+_SUFFIX_WORDS = {"lower": "(low)", "upper": "(high)", "lo": "(low)", "hi": "(high)"}
+
+
+def header(name: str) -> str:
+    """A code name in words: ``unique_id`` -> "Series", ``users_lower`` -> "Users (low)"."""
+    if name in HEADERS:
+        return HEADERS[name]
+    parts = [p for p in re.split(r"[_\s]+", str(name)) if p]
+    if not parts:
+        return str(name)
+    if len(parts) > 1 and parts[-1] in _SUFFIX_WORDS:
+        return f"{header('_'.join(parts[:-1]))} {_SUFFIX_WORDS[parts[-1]]}"
+    words = [_WORDS.get(p.lower(), p) for p in parts]
+    text = " ".join(w for w in words if w)
+    return text[:1].upper() + text[1:] if text else str(name)

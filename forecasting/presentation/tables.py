@@ -1,0 +1,349 @@
+"""Any of the library's frames as a person reads it: headers in words, figures rounded, and
+plain-data formats that app/ turns into st.column_config and the Excel pack into cell formats."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from forecasting.presentation.figures import (
+    MISSING,
+    MONTH_TEXT,
+    QUARTER_TEXT,
+    RATE_SIGNIFICANT,
+    format_date,
+    format_datetime,
+    format_month,
+    format_number,
+    format_percent,
+    format_quarter,
+    header,
+    is_missing,
+    model_label,
+    money_decimals,
+    rounded,
+    significant_decimals,
+)
+
+Kind = Literal[
+    "money",
+    "rate",
+    "number",
+    "integer",
+    "id",
+    "percent",
+    "fraction",
+    "date",
+    "month",
+    "quarter",
+    "datetime",
+    "bool",
+    "text",
+    "model",
+]
+
+
+_PERCENT_NAME = re.compile(r"(^|_)(pct|percent)($|_)")
+_SHARE_NAME = re.compile(r"(coverage|utili[sz]ation|share|ratio|probability|^level$)")
+_RATE_NAME = re.compile(r"(price|hourly|(^|_)per_(?!month|quarter|year|day|second)|(^|_)rate$)")
+# Columns that hold the series' own value: money when the frame's unit is a currency.
+_VALUE_NAMES = {"y", "value", "forecast", "fit", "expected", "actual", "planned"}
+_BOUND_NAMES = {"lower", "upper", "lo", "hi"}
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+_MONEY_NAME = re.compile(
+    r"(cost|spend|saving|amount|fee|upfront|budget|commitment|variance|usd|run_rate|fixed|"
+    r"^(previous|current|change|expected|actual|planned|base_monthly)(_|$))"
+)
+_COUNT_NAME = re.compile(
+    r"^(months|windows|horizon|instances|order|priority|days|rows|line_items|n|paths|count|"
+    r"headroom_units|quarters)(_|$)"
+)
+_ID_NAME = re.compile(r"(^|_)id$")
+_PERIOD_NAMES = {"month": "month", "quarter": "quarter", "period": None, "ds": None}
+
+
+def _freq_of(ts: pd.Series) -> str:
+    """``month`` or ``quarter`` when every date starts one (two or more dates), else ``day``."""
+    days = ts.dropna().drop_duplicates().sort_values()
+    if len(days) < 2 or not (days.dt.day == 1).all() or (days != days.dt.normalize()).any():
+        return "day"
+    quarterly = days.dt.month.isin([1, 4, 7, 10]).all() and days.diff().dropna().min().days >= 89
+    return "quarter" if quarterly else "month"
+
+
+def _as_datetimes(column: pd.Series) -> pd.Series | None:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.dt.tz_localize(None) if column.dt.tz is not None else column
+    present = column.dropna()
+    if len(present) and present.map(lambda v: isinstance(v, date | datetime)).all():
+        return pd.to_datetime(column)
+    return None
+
+
+def _classify(name: str, column: pd.Series, freq: str | None) -> Kind:
+    lowered = name.lower()
+    times = _as_datetimes(column)
+    if times is not None:
+        if (times.dropna() != times.dropna().dt.normalize()).any():
+            return "datetime"
+        wanted = freq if lowered == "ds" and freq else _PERIOD_NAMES.get(lowered)
+        period = wanted or (_freq_of(times) if lowered in ("ds", "origin") else "day")
+        return "month" if period == "month" else "quarter" if period == "quarter" else "date"
+    if pd.api.types.is_bool_dtype(column):
+        return "bool"
+    if not pd.api.types.is_numeric_dtype(column):
+        if lowered == "model":
+            return "model"
+        text = column.dropna().astype(str)
+        if len(text) and text.str.match(QUARTER_TEXT).all():
+            return "quarter"
+        if len(text) and text.str.match(MONTH_TEXT).all():
+            return "month"
+        return "text"
+    return _numeric_kind(lowered, column)
+
+
+def _numeric_kind(name: str, column: pd.Series) -> Kind:
+    values = pd.to_numeric(column, errors="coerce").astype(float)
+    if not np.isfinite(values).any() and not pd.api.types.is_integer_dtype(column):
+        return "text"
+    if _PERCENT_NAME.search(name):
+        return "percent"
+    if _SHARE_NAME.search(name):
+        finite = values[np.isfinite(values)]
+        return "fraction" if len(finite) and (finite.abs() <= 1).all() else "percent"
+    if _ID_NAME.search(name):
+        return "id"
+    if _RATE_NAME.search(name):
+        return "rate"
+    if _MONEY_NAME.search(name):
+        return "money"
+    if _COUNT_NAME.match(name) or pd.api.types.is_integer_dtype(column):
+        return "integer"
+    return "number"
+
+
+@dataclass(frozen=True)
+class ColumnFormat:
+    """How one column reads: its header in words, its kind and its precision.
+
+    ``streamlit()`` and ``excel`` are plain data that app/ and the Excel pack turn into
+    ``st.column_config`` and cell formats.
+    """
+
+    name: str
+    """The code name in the library's frame."""
+    label: str
+    kind: Kind
+    decimals: int = 0
+    currency: str | None = None
+    help: str | None = None
+
+    def streamlit(self) -> dict[str, Any]:
+        """``{"type": "number"|"text"|"date"|"checkbox", "format": ..., "help": ...}``."""
+        spec: dict[str, Any] = {"type": "text", "format": None, "help": self.help}
+        if self.kind in ("money", "rate", "number", "integer"):
+            spec.update(type="number", format=f"%,.{self.decimals}f")
+        elif self.kind == "id":
+            spec.update(type="number", format="%d")
+        elif self.kind in ("percent", "fraction"):
+            spec.update(type="number", format=f"%.{self.decimals}f%%")
+        elif self.kind == "date":
+            spec.update(type="date", format="D MMM YYYY")
+        elif self.kind == "bool":
+            spec.update(type="checkbox")
+        return spec
+
+    @property
+    def excel(self) -> str | None:
+        """The Excel number format of the column's cells (None: a text or boolean cell)."""
+        fixed = "0" if self.decimals == 0 else "0." + "0" * self.decimals
+        return {
+            "money": f"#,##{fixed}",
+            "rate": f"#,##{fixed}",
+            "number": f"#,##{fixed}",
+            "integer": "#,##0",
+            "id": "0",
+            "percent": f'{fixed}"%"',
+            "fraction": f"{fixed}%",
+            "date": "d mmm yyyy",
+            "month": "mmm yyyy",
+            "datetime": "d mmm yyyy hh:mm",
+        }.get(self.kind)
+
+    def text(self, value: object) -> str:
+        """The value as a person reads it in this column (cards, widths, tooltips)."""
+        if is_missing(value):
+            return MISSING
+        if self.kind in ("money", "rate", "number", "integer"):
+            return format_number(value, self.decimals)
+        if self.kind in ("percent", "fraction"):
+            return format_percent(value, self.decimals, fraction=self.kind == "fraction")
+        if self.kind == "id":
+            return str(int(float(value)))  # type: ignore[arg-type]
+        formatters = {
+            "date": format_date,
+            "month": format_month,
+            "quarter": format_quarter,
+            "datetime": format_datetime,
+            "model": model_label,
+        }
+        return formatters[self.kind](value) if self.kind in formatters else str(value)
+
+
+def _decimals(kind: Kind, values: pd.Series, currency: str | None) -> int:
+    if kind == "money":
+        return money_decimals(values, currency)
+    if kind == "rate":
+        return max(2, significant_decimals(values, RATE_SIGNIFICANT))
+    if kind == "number":
+        return significant_decimals(values)
+    if kind == "percent":
+        return 0 if (values.dropna() % 1 == 0).all() else 1
+    if kind == "fraction":
+        return 0 if ((values.dropna() * 100) % 1 == 0).all() else 1
+    return 0
+
+
+def _currency_of(frame: pd.DataFrame, currency: str | None) -> str | None:
+    """The explicit currency, else a single-valued ``currency`` column or currency ``unit``."""
+    if currency:
+        return currency
+    for name in ("currency", "unit"):
+        if name in frame.columns:
+            found = frame[name].dropna().astype(str).unique()
+            if len(found) == 1 and _CURRENCY_CODE.match(found[0]):
+                return str(found[0])
+    return None
+
+
+def _band_base(names: list[str], i: int) -> str:
+    """The column a band column bounds: ``users`` for ``users_lower``, the column before for
+    a bare ``lower``/``upper`` (``forecast, lower, upper``; ``monthly_savings, lower, upper``)."""
+    name = names[i]
+    stem, _, last = name.rpartition("_")
+    if stem and last in _BOUND_NAMES:
+        return stem
+    if name in _BOUND_NAMES:
+        j = i - 1
+        while j >= 0 and names[j] in _BOUND_NAMES:
+            j -= 1
+        return names[j] if j >= 0 else name
+    return name
+
+
+def column_formats(
+    frame: pd.DataFrame,
+    *,
+    currency: str | None = None,
+    freq: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> list[ColumnFormat]:
+    """How each column of one of the library's frames reads, from its name, type and values.
+
+    ``currency`` names the money columns' currency (default: a single-valued ``currency``
+    column); ``freq`` says what ``ds`` labels (day, month or quarter) where the dates alone
+    cannot (a single row); ``labels`` overrides headers by code name.
+    """
+    currency = _currency_of(frame, currency)
+    names = [str(c) for c in frame.columns]
+    bases = [_band_base(names, i) for i in range(len(names))]
+    kinds: dict[str, Kind] = {}
+    for name, base in zip(names, bases, strict=True):
+        kind = _classify(name, frame[name], freq)
+        if base != name and base in kinds and kinds[base] not in ("text", "bool"):
+            kind = kinds[base]
+        elif kind == "number" and currency and name in _VALUE_NAMES:
+            kind = "money"
+        kinds[name] = kind
+    out: list[ColumnFormat] = []
+    seen: set[str] = set()
+    for name, base in zip(names, bases, strict=True):
+        kind = kinds[name]
+        col_currency = currency or ("USD" if "usd" in name.lower() else None)
+        label = (labels or {}).get(name) or header(name)
+        if kind in ("money", "rate") and col_currency:
+            label = f"{label} ({col_currency})"
+        if label in seen:
+            label = f"{label} [{name}]"
+        seen.add(label)
+        # A band shares its centre's precision: "17,203 (12,745 to 21,661)", never mixed.
+        band = [n for n, b in zip(names, bases, strict=True) if b == base and kinds[n] == kind]
+        values = frame[band].apply(pd.to_numeric, errors="coerce") if kind != "bool" else None
+        decimals = 0 if values is None else _decimals(kind, values.stack(), col_currency)
+        out.append(ColumnFormat(name, label, kind, decimals, col_currency, _tip(kind, frame[name])))
+    return out
+
+
+def _tip(kind: Kind, column: pd.Series) -> str | None:
+    if kind != "model":
+        return None
+    specs = sorted({str(v) for v in column.dropna() if model_label(v) != str(v)})
+    return "Model: " + "; ".join(specs) if specs else None
+
+
+@dataclass(frozen=True)
+class DisplayTable:
+    """A frame as a person reads it: headers in words, figures rounded, periods as labels.
+
+    ``columns`` maps each header of ``frame`` to its format; ``column_config()`` gives the
+    plain data app/ turns into ``st.column_config``.
+    """
+
+    frame: pd.DataFrame
+    columns: dict[str, ColumnFormat]
+
+    def column_config(self) -> dict[str, dict[str, Any]]:
+        return {label: fmt.streamlit() for label, fmt in self.columns.items()}
+
+
+def display_table(
+    frame: pd.DataFrame,
+    *,
+    currency: str | None = None,
+    freq: str | None = None,
+    labels: dict[str, str] | None = None,
+    drop: tuple[str, ...] = ("currency", "unit"),
+) -> DisplayTable:
+    """Any of the library's frames for the app: see ``column_formats``.
+
+    Numbers stay numbers (rounded to what is shown, so sorting still works); dates become
+    ``date`` objects; months, quarters, timestamps and model names become their labels. The
+    ``currency`` (or currency ``unit``) column is dropped once its currency is in the money
+    headers, and ``ds`` where a ``period`` label says the same.
+    """
+    currency = _currency_of(frame, currency)
+    dropped = [c for c in drop if c in frame.columns and currency]
+    if "ds" in frame.columns and "period" in frame.columns:
+        dropped.append("ds")
+    shown = frame.drop(columns=dropped)
+    formats = column_formats(shown, currency=currency, freq=freq, labels=labels)
+    data: dict[str, pd.Series] = {}
+    for fmt in formats:
+        column = shown[fmt.name]
+        data[fmt.label] = _display_values(fmt, column)
+    out = pd.DataFrame(data, index=shown.index).reset_index(drop=True)
+    return DisplayTable(out, {fmt.label: fmt for fmt in formats})
+
+
+def _display_values(fmt: ColumnFormat, column: pd.Series) -> pd.Series:
+    if fmt.kind in ("money", "rate", "number", "integer", "percent"):
+        return rounded(column, fmt.decimals)
+    if fmt.kind == "fraction":
+        return rounded(column, fmt.decimals, scale=100)
+    if fmt.kind == "id":
+        return pd.to_numeric(column, errors="coerce").astype("Int64")
+    if fmt.kind == "date":
+        times = _as_datetimes(column)
+        assert times is not None
+        return pd.Series(
+            [None if pd.isna(t) else t.date() for t in times], index=column.index, dtype=object
+        )
+    if fmt.kind == "bool":
+        return column
+    return pd.Series([fmt.text(v) for v in column], index=column.index, dtype=object)

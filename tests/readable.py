@@ -1,0 +1,23 @@
+"""What a person should never read in a table: the checks the presentation tests and the
+browser tests share (issue 13's "machine-printed" cells and code-name headers)."""
+
+from __future__ import annotations
+
+import re
+
+# Five or more decimals anywhere, or three or more on a figure of 10 and more (sub-cent
+# digits on an amount): 49694.555949156944, 1035.2787380000009, -0.002340788589073009.
+_LONG_DECIMALS = re.compile(r"\d\.\d{5,}")
+_SUB_CENT = re.compile(r"(?<![\d.,])-?(?:\d{1,3}(?:,\d{3})+|[1-9]\d+)\.\d{3,}")
+_MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]00:00(?::00)?")
+_CODE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def machine_printed(cell: str) -> bool:
+    """True for a cell that prints what the machine holds rather than what a person reads."""
+    return bool(_LONG_DECIMALS.search(cell) or _SUB_CENT.search(cell) or _MIDNIGHT.search(cell))
+
+
+def code_name_header(text: str) -> bool:
+    """True for a header that is a code name (``unique_id``, ``ds``, ``last_finished``)."""
+    return bool(_CODE_NAME.fullmatch(text.strip()))

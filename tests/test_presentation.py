@@ -1,0 +1,254 @@
+"""The presentation module: oracle values for each formatter and properties over any input."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecasting.presentation import (
+    MISSING,
+    column_formats,
+    display_table,
+    format_date,
+    format_datetime,
+    format_money,
+    format_month,
+    format_number,
+    format_percent,
+    format_period,
+    format_quarter,
+    format_rate,
+    header,
+    model_label,
+)
+from tests.readable import code_name_header, machine_printed
+
+CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "INR"]
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "expected"),
+    [
+        (49694.555949156944, "USD", "49,695 USD"),
+        (1035.2787380000009, "USD", "1,035 USD"),
+        (-1035.2787380000009, "EUR", "-1,035 EUR"),
+        (12.4, "EUR", "12.40 EUR"),
+        (-12.4, "GBP", "-12.40 GBP"),
+        (0.0, "USD", "0 USD"),
+        (-0.001, "USD", "0.00 USD"),
+        (1234.56, "JPY", "1,235 JPY"),
+        (12.4, "JPY", "12 JPY"),
+        (1.23e12, "CHF", "1,230,000,000,000 CHF"),
+        (float("nan"), "USD", MISSING),
+        (None, "USD", MISSING),
+    ],
+)
+def test_money_oracle(value: float | None, currency: str, expected: str) -> None:
+    assert format_money(value, currency) == expected
+
+
+def test_money_cents_can_be_asked_for_or_refused() -> None:
+    assert format_money(17035.28, "USD", cents=True) == "17,035.28 USD"
+    assert format_money(12.4, "USD", cents=False) == "12 USD"
+    assert format_money(12.4, "JPY", cents=True) == "12 JPY"
+
+
+def test_rates_keep_their_precision() -> None:
+    assert format_rate(0.0416, "USD", "hour") == "0.0416 USD/hour"
+    assert format_rate(0.632183, "USD") == "0.6322 USD"
+    assert format_rate(140.1645) == "140.16"
+    assert format_rate(float("nan")) == MISSING
+
+
+def test_numbers_and_percent_oracle() -> None:
+    assert format_number(1234567.891, 0) == "1,234,568"
+    assert format_number(-0.002340788589073009) == "-0.0023"
+    assert format_number(-0.0001, 2) == "0.00"
+    assert format_number(float("inf")) == "∞"
+    assert format_percent(12.345) == "12.3%"
+    assert format_percent(-2.34) == "-2.3%"
+    assert format_percent(0.2435, fraction=True) == "24.4%"
+    assert format_percent(0) == "0.0%"
+    assert format_percent(float("nan")) == MISSING
+
+
+def test_periods_oracle() -> None:
+    assert format_month(date(2026, 11, 1)) == "Nov 2026"
+    assert format_month("2026-11") == "Nov 2026"
+    assert format_month(pd.Timestamp("2026-11-01 00:00:00")) == "Nov 2026"
+    assert format_quarter(pd.Timestamp("2026-10-01")) == "2026 Q4"
+    assert format_quarter(date(2026, 11, 30)) == "2026 Q4"
+    assert format_quarter("2026Q4") == "2026 Q4"
+    assert format_date(pd.Timestamp("2026-10-01 00:00:00")) == "1 Oct 2026"
+    assert format_datetime(datetime(2026, 11, 30, 14, 5, 59)) == "30 Nov 2026 14:05 UTC"
+    assert format_datetime(pd.Timestamp("2026-11-30")) == "30 Nov 2026"
+    assert format_period(date(2026, 2, 1), "quarter") == "2026 Q1"
+    assert format_period(date(2026, 2, 1), "month") == "Feb 2026"
+    assert format_period(date(2026, 2, 1), "day") == "1 Feb 2026"
+    assert format_month(pd.NaT) == MISSING
+
+
+def test_model_labels_keep_the_spec_for_the_tooltip() -> None:
+    assert model_label("combo(ets+theta+arima+seasonal_naive)") == "Median of 4 models"
+    assert model_label("combo(theta)") == "Theta"
+    assert model_label("ets") == "Exponential smoothing"
+    assert model_label("something_new") == "Something new"
+    frame = pd.DataFrame({"model": ["combo(ets+theta)", "naive"]})
+    (fmt,) = column_formats(frame)
+    assert fmt.kind == "model"
+    assert fmt.help is not None and "combo(ets+theta)" in fmt.help
+    assert display_table(frame).frame["Model"].tolist() == ["Median of 2 models", "Last value"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "unique_id",
+        "ds",
+        "y",
+        "last_finished",
+        "run_id",
+        "monthly_cost",
+        "users_lower",
+        "cost_per_million_requests",
+        "hourly_commitment_usd",
+        "threshold_pct",
+        "change_percent",
+    ],
+)
+def test_headers_are_words(name: str) -> None:
+    assert not code_name_header(header(name)), header(name)
+    assert "_" not in header(name)
+
+
+def test_header_oracle() -> None:
+    assert header("unique_id") == "Series"
+    assert header("last_finished") == "Last run finished"
+    assert header("users_lower") == "Users (low)"
+    assert header("requests_per_second_peak_upper") == "Peak requests/s (high)"
+    assert header("monthly_savings") == "Monthly savings"
+
+
+def _demo_like() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unique_id": ["total"] * 3,
+            "ds": pd.to_datetime(["2026-09-01", "2026-10-01", "2026-11-01"]),
+            "forecast": [49694.555949156944, 1035.2787380000009, 17035.28],
+            "lower": [-0.002340788589073009, 900.0, 16000.0],
+            "upper": [60000.123456, 1100.0, 18000.0],
+            "level": [80.0, 80.0, 80.0],
+            "coverage": [0.2435, 0.5, 1.0],
+            "per_user": [0.0100081, 0.049844, 0.0201],
+            "run_id": [1, 2, 3],
+            "complete": [True, True, False],
+        }
+    )
+
+
+def test_display_table_of_a_forecast_frame() -> None:
+    table = display_table(_demo_like(), currency="EUR")
+    expected = "Series|Period|Forecast (EUR)|Low (EUR)|High (EUR)|Level|Coverage|Per user (EUR)"
+    assert list(table.frame.columns) == [*expected.split("|"), "Run", "Complete period"]
+    assert table.frame["Period"].tolist() == ["Sep 2026", "Oct 2026", "Nov 2026"]
+    # The band shares the centre's precision; a value near zero shows cents, so all do.
+    assert table.frame["Forecast (EUR)"].tolist() == [49694.56, 1035.28, 17035.28]
+    config = table.column_config()
+    assert config["Forecast (EUR)"] == {"type": "number", "format": "%,.2f", "help": None}
+    assert config["Coverage"]["format"] == "%.1f%%"
+    assert table.frame["Coverage"].tolist() == [24.4, 50.0, 100.0]
+    assert config["Per user (EUR)"]["format"] == "%,.4f"
+    assert config["Run"]["format"] == "%d"
+    assert config["Complete period"]["type"] == "checkbox"
+    assert table.columns["Level"].excel == '0"%"'
+    assert table.columns["Coverage"].excel == "0.0%"
+
+
+def test_daily_dates_drop_the_midnight_and_quarters_read_as_quarters() -> None:
+    frame = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(["2026-10-01", "2026-10-02"]),
+            "quarter": ["2026Q3", "2026Q4"],
+            "origin": pd.to_datetime(["2026-07-01", "2026-10-01"]),
+        }
+    )
+    table = display_table(frame)
+    assert table.frame["Period"].tolist() == [date(2026, 10, 1), date(2026, 10, 2)]
+    assert table.frame["Quarter"].tolist() == ["2026 Q3", "2026 Q4"]
+    assert table.frame["Origin"].tolist() == ["2026 Q3", "2026 Q4"]
+    assert table.column_config()["Period"] == {
+        "type": "date",
+        "format": "D MMM YYYY",
+        "help": None,
+    }
+    single = display_table(frame.head(1)[["ds"]], freq="month")
+    assert single.frame["Period"].tolist() == ["Oct 2026"]
+
+
+def test_actuals_frame_takes_its_currency_from_the_unit() -> None:
+    frame = pd.DataFrame(
+        {
+            "ds": ["2026-07-01", "2026-10-01"],
+            "period": ["2026Q3", "2026Q4"],
+            "value": [37055.952906, 32466.438344],
+            "unit": ["USD", "USD"],
+        }
+    )
+    table = display_table(frame)
+    assert list(table.frame.columns) == ["Period", "Value (USD)"]
+    assert table.frame["Value (USD)"].tolist() == [37056.0, 32466.0]
+
+
+def test_empty_and_all_missing_frames() -> None:
+    empty = display_table(pd.DataFrame(columns=["ds", "y"]))
+    assert list(empty.frame.columns) == ["Period", "Value"]
+    blank = display_table(pd.DataFrame({"tag_key": [None, None], "cost": [np.nan, np.nan]}))
+    assert blank.columns["Tag key"].kind == "text"
+
+
+amounts = st.floats(min_value=-1e13, max_value=1e13, allow_nan=False, allow_infinity=False)
+
+
+@given(amounts, st.sampled_from(CURRENCIES))
+def test_money_reads_back_within_its_shown_precision(value: float, currency: str) -> None:
+    text = format_money(value, currency)
+    number, code = text.rsplit(" ", 1)
+    assert code == currency
+    assert re.fullmatch(r"-?\d{1,3}(,\d{3})*(\.\d{2})?", number), text
+    decimals = len(number.partition(".")[2])
+    shown = float(number.replace(",", ""))
+    assert math.isclose(shown, value, rel_tol=1e-12, abs_tol=0.5 * 10**-decimals + 1e-9)
+    assert not re.fullmatch(r"-0(\.0+)?", number), "negative zero"
+    assert not machine_printed(text)
+
+
+@given(st.lists(amounts, min_size=1, max_size=20), st.sampled_from(CURRENCIES))
+def test_any_money_column_reads_as_a_person_reads_it(values: list[float], currency: str) -> None:
+    frame = pd.DataFrame({"monthly_cost": values, "change_percent": values})
+    table = display_table(frame, currency=currency)
+    for label, fmt in table.columns.items():
+        assert not code_name_header(label)
+        for raw, shown in zip(frame[fmt.name], table.frame[label], strict=True):
+            assert not machine_printed(fmt.text(raw))
+            assert shown == round(shown, fmt.decimals)
+
+
+@given(st.floats(min_value=1e-6, max_value=1e6), st.sampled_from(CURRENCIES))
+def test_rates_never_round_to_nothing(value: float, currency: str) -> None:
+    shown = format_rate(value, currency).split(" ")[0]
+    assert float(shown.replace(",", "")) > 0 or value < 5e-5
+
+
+def test_machine_printed_check_catches_the_issues_examples() -> None:
+    machine = "49694.555949156944|2026-10-01 00:00:00|-0.002340788589073009|1035.2787380000009"
+    for cell in [*machine.split("|"), "1,035.279"]:
+        assert machine_printed(cell), cell
+    for cell in ["49,695", "1,035.28", "0.0416", "-0.0023", "Nov 2026", "2026 Q4", "12.3%"]:
+        assert not machine_printed(cell), cell
