@@ -128,7 +128,7 @@ def test_a_demo_built_earlier_is_the_first_part_of_one_built_later() -> None:
 def test_compute_rows_are_hours_at_catalogue_rates_and_match_the_inventory(
     demo_store: Store,
 ) -> None:
-    from forecasting.savings.pricing import load_catalogue
+    from forecasting.scenario.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     rows = demo_store.con.execute(

@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "forecasting.interface": 1,
     "forecasting.arguments": 2,
     "forecasting.export": 2,
+    "forecasting.presentation": 2,
     "forecasting.store": 3,
     "forecasting.ingest": 4,
     "forecasting.scenario": 4,

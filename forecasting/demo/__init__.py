@@ -31,7 +31,7 @@ __all__ = ["CAPACITY_SET_NAME", "PLAN_OF_RECORD_NAME", "STATED_PLAN_NAME", "buil
 def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
     """The demo's data as frames: ``metrics`` (long), ``costs`` (FOCUS line items) and
     ``inventory`` (the instances and tasks behind the compute line items), up to ``until``."""
-    from forecasting.savings.pricing import load_catalogue
+    from forecasting.scenario.catalogue import load_catalogue
 
     cfg = company()
     rng = np.random.default_rng(seed)
