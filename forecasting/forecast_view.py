@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forecasting.interface import COST_METRIC, Excuse
+from forecasting.models.api import forecast
+from forecasting.models.service import forecast_store
 from forecasting.store import Store
 
 # Where the page's series choices point: (metric, cost split).
@@ -54,8 +56,6 @@ def build_forecast_view(
     model: str = "auto",
 ) -> ForecastView | Excuse:
     """Forecast the chosen series ``horizon`` months ahead from its complete months."""
-    from forecasting.models.service import forecast_store
-
     metric, by = SERIES_CHOICES[choice]
     if metric != COST_METRIC and metric not in store.stored_metrics():
         return Excuse(f"no {metric} stored: ingest it with `capcost ingest metrics FILE`")
@@ -99,8 +99,6 @@ def backtest_fits(history: pd.DataFrame, horizon: int, model: str) -> pd.DataFra
 
     Origins step back one horizon-third from the end, as the engine's own backtest does.
     """
-    from forecasting.models.api import forecast
-
     n = len(history)
     h = min(horizon, max(1, n // 3))
     step = max(1, h // FIT_WINDOWS)

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
+from forecasting.models.api import forecast
+from forecasting.models.service import forecast_store, freeze
 from forecasting.store import Store
 
 SECONDS_PER_DAY = 86_400
@@ -271,8 +273,6 @@ def anomalies(store: Store, month: str) -> pd.DataFrame | Excuse:
     days before the month. Columns: ``ds, actual, expected, lower, upper, service,
     service_change``.
     """
-    from forecasting.models.api import forecast
-
     start, _, _ = month_bounds(month)
     days = days_covered(store, month)
     history, _ = store.read_series(
@@ -334,31 +334,11 @@ def freeze_plan_of_record(
 
     Needs a read-write store. Returns the new plan ids (cost first).
     """
-    from forecasting.models.api import forecast
-
     plan_ids = []
     metrics = [COST_METRIC] + [m for m in ("users",) if m in store.stored_metrics()]
     for metric in metrics:
-        history, unit = store.read_series(metric, Freq.MONTH, complete_only=True)
-        result = forecast(history, h=horizon, freq="month", level=(PLAN_LEVEL,), model=model)
-        values = result.forecast[["unique_id", "ds", "forecast", "lower", "upper"]]
-        first = pd.Timestamp(values["ds"].min())
-        plan_ids.append(
-            store.freeze_plan(
-                name=f"Plan of record {first:%Y-%m}",
-                metric=metric,
-                freq="month",
-                unit=unit,
-                as_of=first.date(),
-                model=str(result.forecast["model"].iloc[0]),
-                values=values,
-                level=PLAN_LEVEL,
-                assumptions={
-                    "history_through": f"{history['ds'].max():%Y-%m}",
-                    "model": model,
-                    "horizon_months": horizon,
-                    "cost_basis": "EffectiveCost",
-                },
-            )
-        )
+        fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
+        first = pd.Timestamp(fc.table["ds"].min())
+        extra = {"horizon_months": horizon, "cost_basis": "EffectiveCost"}
+        plan_ids.append(freeze(store, f"Plan of record {first:%Y-%m}", fc, PLAN_LEVEL, extra))
     return plan_ids

@@ -184,12 +184,22 @@ def show_commitments(r: CommitmentResult, cur: str) -> None:
         st.caption(r.label)
         left, right = st.columns(2)
         demand = [c for c in r.cumulative.columns if c != "month"]
-        left.plotly_chart(charts.roomy(charts.lines(r.cumulative, "month", demand,
-                          f"Cumulative cash savings if demand follows {' / '.join(demand)}",
-                          cur)), width="stretch")  # fmt: skip
-        right.plotly_chart(charts.roomy(charts.bars(r.table, "method",
-                           "expected_monthly_savings_usd", "Expected savings per month: "
-                           "forecast vs look-back", cur)), width="stretch")  # fmt: skip
+        cumulative = charts.lines(
+            r.cumulative,
+            "month",
+            demand,
+            f"Cumulative cash savings if demand follows {' / '.join(demand)}",
+            cur,
+        )
+        left.plotly_chart(cumulative, width="stretch")
+        by_method = charts.bars(
+            r.table,
+            "method",
+            "expected_monthly_savings_usd",
+            "Expected savings per month: forecast vs look-back",
+            cur,
+        )
+        right.plotly_chart(by_method, width="stretch")
         st.caption("The recommendation if demand follows each quantile of the forecast")
         st.dataframe(r.by_demand, hide_index=True, column_config={
             "coverage": Num("Coverage", format="percent"),

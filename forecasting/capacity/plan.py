@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import nnls
 
 from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
@@ -54,8 +55,6 @@ def fit_unit_costs(monthly_cost: pd.DataFrame, driver: pd.Series, name: str) -> 
     ``monthly_cost`` is long (``unique_id`` = group, ``ds`` = month, ``y`` = $); ``driver`` is
     the driver's monthly mean indexed by month. Months missing either side are left out.
     """
-    from scipy.optimize import nnls
-
     groups = []
     for group, rows in monthly_cost.groupby("unique_id", sort=True):
         joined = rows.set_index("ds")["y"].to_frame("cost").join(driver.rename("x"), how="inner")

@@ -17,6 +17,7 @@ from forecasting.demo.settings import (
     STATED_PLAN_NAME,
     company,
 )
+from forecasting.scenario.catalogue import load_catalogue
 from forecasting.store import Store
 
 # A day on which the metrics pipeline was down: every metric is missing, costs are not.
@@ -31,8 +32,6 @@ __all__ = ["CAPACITY_SET_NAME", "PLAN_OF_RECORD_NAME", "STATED_PLAN_NAME", "buil
 def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
     """The demo's data as frames: ``metrics`` (long), ``costs`` (FOCUS line items) and
     ``inventory`` (the instances and tasks behind the compute line items), up to ``until``."""
-    from forecasting.scenario.catalogue import load_catalogue
-
     cfg = company()
     rng = np.random.default_rng(seed)
     users = usage.daily_users(cfg, max(until, DRAWN_UNTIL), rng)

@@ -248,11 +248,16 @@ def under_demand(
         path = np.quantile(u, q, axis=0)[None, :]
         label = f"P{100 * q:g}"
         out = evaluate(path, commitment, terms, label)
-        rows.append({
-            "demand": label, "usage_usd_per_hour": float(path.mean()), "coverage": out.coverage,
-            "utilisation": out.utilisation, "monthly_savings_usd": out.expected_monthly_savings_usd,
-            "break_even_month": str(out.break_even_month),
-        })  # fmt: skip
+        rows.append(
+            {
+                "demand": label,
+                "usage_usd_per_hour": float(path.mean()),
+                "coverage": out.coverage,
+                "utilisation": out.utilisation,
+                "monthly_savings_usd": out.expected_monthly_savings_usd,
+                "break_even_month": str(out.break_even_month),
+            }
+        )
         curves[label] = cumulative_cash_savings(path, commitment, terms)[0]
     cumulative = pd.DataFrame({"month": np.arange(1, terms.term_months + 1), **curves})
     return pd.DataFrame(rows), cumulative

@@ -81,9 +81,12 @@ def _check_fraction(name: str, value: float) -> None:
 
 
 def requirement(
-    load: DatabaseLoad, tier: DatabaseTier, cpu_reduction: float, iops_reduction: float,
+    load: DatabaseLoad,
+    tier: DatabaseTier,
+    cpu_reduction: float,
+    iops_reduction: float,
     targets: DatabaseTargets,
-) -> Requirement:  # fmt: skip
+) -> Requirement:
     """Capacity needed after the optimisation.
 
     Connections are held for as long as queries run, so by Little's law the pool in use falls
@@ -151,9 +154,14 @@ def database_saving(
 
 
 def _with_runway(
-    saving: DatabaseSaving, current: DatabaseTier, tiers: list[DatabaseTier],
-    paths: np.ndarray, ds: pd.DatetimeIndex, cpu_reduction: float, targets: DatabaseTargets,
-) -> DatabaseSaving:  # fmt: skip
+    saving: DatabaseSaving,
+    current: DatabaseTier,
+    tiers: list[DatabaseTier],
+    paths: np.ndarray,
+    ds: pd.DatetimeIndex,
+    cpu_reduction: float,
+    targets: DatabaseTargets,
+) -> DatabaseSaving:
     threshold = targets.pool_threshold_pct
     metric = "db_connection_pool_utilization"
     before = estimate_runway(metric, ds, paths, threshold)
@@ -167,7 +175,14 @@ def _with_runway(
     extra = 0.0 if upgrade is None else upgrade.monthly_usd(hours) - current.monthly_usd(hours)
     months = days * 12 / 365.25  # an average calendar month
     return DatabaseSaving(
-        saving.current_tier, saving.recommended_tier, saving.requirement,
-        saving.current_monthly_usd, saving.recommended_monthly_usd, saving.monthly_savings_usd,
-        before, after, days, extra * months,
-    )  # fmt: skip
+        saving.current_tier,
+        saving.recommended_tier,
+        saving.requirement,
+        saving.current_monthly_usd,
+        saving.recommended_monthly_usd,
+        saving.monthly_savings_usd,
+        before,
+        after,
+        days,
+        extra * months,
+    )

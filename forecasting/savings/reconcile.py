@@ -16,9 +16,15 @@ STATED_COLUMNS = ("initiative", "category", "percent", "monthly_savings")
 # Where a stated category is looked for, in this order (first dimension that has it wins).
 SPEND_DIMENSIONS = ("cost_group", "ServiceCategory", "ServiceName")
 OUTPUT_COLUMNS = (
-    "initiative", "category", "stated_percent", "stated_monthly", "base_monthly",
-    "implied_base", "modelled_monthly", "flags",
-)  # fmt: skip
+    "initiative",
+    "category",
+    "stated_percent",
+    "stated_monthly",
+    "base_monthly",
+    "implied_base",
+    "modelled_monthly",
+    "flags",
+)
 
 # Which lever an initiative's wording names; unrecognised lines stack after the database lever
 # and before commitments, in file order.
@@ -58,8 +64,12 @@ def validate_stated(lines: pd.DataFrame, source: str = "stated plan") -> pd.Data
         bad = ~blank & (values.isna() | (values < 0))
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{out[col].iloc[row]!r} is not a non-negative number", file=source,
-                             row=row + 2, column=col)  # fmt: skip
+            raise InputError(
+                f"{out[col].iloc[row]!r} is not a non-negative number",
+                file=source,
+                row=row + 2,
+                column=col,
+            )
         out[col] = values.astype(float)
     for col in ("initiative", "category"):
         blank = out[col].isna() | (out[col].astype(str).str.strip() == "")
@@ -172,9 +182,11 @@ def reconcile(
         line = lines.iloc[i]
         mask, matched = found[i]
         base = float(cost[mask].sum())
-        pct = line["percent"] if not math.isnan(line["percent"]) else (
-            100 * line["monthly_savings"] / base if base else 0.0
-        )  # fmt: skip
+        pct = (
+            line["percent"]
+            if not math.isnan(line["percent"])
+            else (100 * line["monthly_savings"] / base if base else 0.0)
+        )
         implied = _implied_base(line["monthly_savings"], line["percent"])
         modelled = float(remaining[mask].sum()) * min(pct, 100) / 100
         remaining[mask] *= 1 - min(pct, 100) / 100
@@ -184,13 +196,23 @@ def reconcile(
             for j, (other, _) in enumerate(found)
             if j != i and (other & mask).any()
         ]
-        rows.append({
-            "line": i + 1, "initiative": line["initiative"], "category": line["category"],
-            "stated_percent": line["percent"], "stated_monthly": line["monthly_savings"],
-            "base_monthly": base, "implied_base": implied, "modelled_monthly": modelled,
-            "flags": "; ".join(flags), "order": rank, "matched": matched or "",
-            "lever": lever_of(names[i]) or "", "naive_monthly": base * pct / 100,
-        })  # fmt: skip
+        rows.append(
+            {
+                "line": i + 1,
+                "initiative": line["initiative"],
+                "category": line["category"],
+                "stated_percent": line["percent"],
+                "stated_monthly": line["monthly_savings"],
+                "base_monthly": base,
+                "implied_base": implied,
+                "modelled_monthly": modelled,
+                "flags": "; ".join(flags),
+                "order": rank,
+                "matched": matched or "",
+                "lever": lever_of(names[i]) or "",
+                "naive_monthly": base * pct / 100,
+            }
+        )
     frame = pd.DataFrame(rows).sort_values("line").reset_index(drop=True)
     return Reconciliation(
         lines=frame,

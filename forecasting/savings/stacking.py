@@ -35,9 +35,16 @@ class Lever:
 
     @classmethod
     def from_dollars(
-        cls, name: str, category: str, monthly: float, base: float, *,
-        lower: float | None = None, upper: float | None = None, assumptions: str = "",
-    ) -> Lever:  # fmt: skip
+        cls,
+        name: str,
+        category: str,
+        monthly: float,
+        base: float,
+        *,
+        lower: float | None = None,
+        upper: float | None = None,
+        assumptions: str = "",
+    ) -> Lever:
         """A lever modelled in dollars on ``base``; capped at the whole base, floored at 0."""
         if base <= 0:
             return cls(name, category, 0.0, 0.0, 0.0, assumptions)
@@ -95,8 +102,18 @@ def stack(levers: list[Lever], bases: dict[str, float]) -> pd.DataFrame:
         }
         for i, (lv, m, lo, hi) in enumerate(zip(ordered, mid, low, high, strict=True))
     ]
-    columns = ["lever", "category", "base_monthly", "monthly_savings", "lower", "upper",
-               "percent_of_base", "order", "assumptions", "naive_monthly"]  # fmt: skip
+    columns = [
+        "lever",
+        "category",
+        "base_monthly",
+        "monthly_savings",
+        "lower",
+        "upper",
+        "percent_of_base",
+        "order",
+        "assumptions",
+        "naive_monthly",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -112,6 +129,12 @@ def waterfall(stacked: pd.DataFrame, bases: dict[str, float]) -> pd.DataFrame:
             {"step": str(r["lever"]), "amount": -saved, "running_total": running, "naive_sum": None}
         )
     naive = float(stacked["naive_monthly"].sum()) if len(stacked) else 0.0
-    rows.append({"step": "after savings", "amount": running, "running_total": running,
-                 "naive_sum": total - naive})  # fmt: skip
+    rows.append(
+        {
+            "step": "after savings",
+            "amount": running,
+            "running_total": running,
+            "naive_sum": total - naive,
+        }
+    )
     return pd.DataFrame(rows)

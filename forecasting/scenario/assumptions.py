@@ -187,8 +187,12 @@ class SavingsScenario:
     hours_per_month: float = 730.0
 
     def __post_init__(self) -> None:
-        for name in ("request_hit_ratio", "target_request_hit_ratio", "byte_hit_ratio",
-                     "target_byte_hit_ratio"):  # fmt: skip
+        for name in (
+            "request_hit_ratio",
+            "target_request_hit_ratio",
+            "byte_hit_ratio",
+            "target_byte_hit_ratio",
+        ):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")

@@ -19,17 +19,48 @@ DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "prices"
 FILES = {"compute": "compute.csv", "database": "database.csv", "metered": "metered.csv"}
 
 COMPUTE_COLUMNS = (
-    "as_of", "region", "provider", "instance_type", "family", "arch", "vcpu", "memory_gib",
-    "baseline_cpu", "offering", "term_years", "payment_option", "upfront_usd", "hourly_usd",
+    "as_of",
+    "region",
+    "provider",
+    "instance_type",
+    "family",
+    "arch",
+    "vcpu",
+    "memory_gib",
+    "baseline_cpu",
+    "offering",
+    "term_years",
+    "payment_option",
+    "upfront_usd",
+    "hourly_usd",
     "source",
-)  # fmt: skip
+)
 DATABASE_COLUMNS = (
-    "as_of", "region", "provider", "service", "tier", "vcpu", "memory_gib", "baseline_cpu",
-    "max_connections", "pooler_connections", "baseline_iops", "hourly_usd", "source",
-)  # fmt: skip
+    "as_of",
+    "region",
+    "provider",
+    "service",
+    "tier",
+    "vcpu",
+    "memory_gib",
+    "baseline_cpu",
+    "max_connections",
+    "pooler_connections",
+    "baseline_iops",
+    "hourly_usd",
+    "source",
+)
 METERED_COLUMNS = (
-    "as_of", "region", "provider", "item", "unit", "tier_start", "tier_end", "price_usd", "source",
-)  # fmt: skip
+    "as_of",
+    "region",
+    "provider",
+    "item",
+    "unit",
+    "tier_start",
+    "tier_end",
+    "price_usd",
+    "source",
+)
 
 _NUMERIC = {
     "compute": ("vcpu", "memory_gib", "baseline_cpu", "term_years", "upfront_usd", "hourly_usd"),
@@ -230,8 +261,13 @@ class Catalogue:
     @cached_property
     def _rates(self) -> dict[tuple[str, str, int, str], tuple[float, float]]:
         c = self.compute
-        keys = zip(c["instance_type"], c["offering"], c["term_years"].astype(int),
-                   c["payment_option"], strict=True)  # fmt: skip
+        keys = zip(
+            c["instance_type"],
+            c["offering"],
+            c["term_years"].astype(int),
+            c["payment_option"],
+            strict=True,
+        )
         values = zip(c["upfront_usd"], c["hourly_usd"], strict=True)
         return {
             (str(a), str(b), int(y), str(p)): v
@@ -256,9 +292,14 @@ class Catalogue:
             )
         upfront, hourly = self._rates[key]
         return CommitmentRate(
-            instance_type, Offering(offering), term_years, Payment(payment),
-            float(upfront), float(hourly), od.on_demand_hourly_usd,
-        )  # fmt: skip
+            instance_type=instance_type,
+            offering=Offering(offering),
+            term_years=term_years,
+            payment=Payment(payment),
+            upfront_usd=float(upfront),
+            hourly_usd=float(hourly),
+            on_demand_hourly_usd=od.on_demand_hourly_usd,
+        )
 
     def database_tiers(self, provider: str) -> list[DatabaseTier]:
         """A provider's tiers, cheapest first."""
@@ -268,16 +309,16 @@ class Catalogue:
             raise UnknownNameError("database provider", provider, known)
         return [
             DatabaseTier(
-                str(r["provider"]),
-                str(r["service"]),
-                str(r["tier"]),
-                float(r["vcpu"]),
-                float(r["memory_gib"]),
-                float(r["baseline_cpu"]),
-                float(r["max_connections"]),
-                float(r["pooler_connections"]),
-                float(r["baseline_iops"]),
-                float(r["hourly_usd"]),
+                provider=str(r["provider"]),
+                service=str(r["service"]),
+                tier=str(r["tier"]),
+                vcpu=float(r["vcpu"]),
+                memory_gib=float(r["memory_gib"]),
+                baseline_cpu=float(r["baseline_cpu"]),
+                max_connections=float(r["max_connections"]),
+                pooler_connections=float(r["pooler_connections"]),
+                baseline_iops=float(r["baseline_iops"]),
+                hourly_usd=float(r["hourly_usd"]),
             )
             for r in rows.to_dict("records")
         ]
@@ -296,9 +337,9 @@ class Catalogue:
             raise UnknownNameError("metered price", f"{provider} {item}", known)
         return [
             PriceTier(
-                float(r["tier_start"]),
-                math.inf if pd.isna(r["tier_end"]) else float(r["tier_end"]),
-                float(r["price_usd"]),
+                start=float(r["tier_start"]),
+                end=math.inf if pd.isna(r["tier_end"]) else float(r["tier_end"]),
+                price_usd=float(r["price_usd"]),
             )
             for r in rows.to_dict("records")
         ]

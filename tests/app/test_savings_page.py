@@ -68,8 +68,12 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Lever inputs",
     ]
     labels = [m.label for m in at.metric]
-    assert labels[:4] == ["Spend 2026-10", "Stacked savings / month", "Naive sum / month",
-                          "Effective savings rate today (Compute)"]  # fmt: skip
+    assert labels[:4] == [
+        "Spend 2026-10",
+        "Stacked savings / month",
+        "Naive sum / month",
+        "Effective savings rate today (Compute)",
+    ]
     assert labels[4:8] == ["Recommended commitment", "Coverage", "Utilisation", "Break-even month"]
     levers = table(at, "lever", "right-size")
     assert list(levers["lever"]) == LEVERS
@@ -86,8 +90,11 @@ def test_savings_page_renders(savings: AppTest) -> None:
     assert "4 of 4 lines flagged" in at.warning[0].value
     assert "same spend as line 2 (Right-sizing pods)" in stated["flags"].iloc[0]
     buttons = [b.proto.label for b in at.get("download_button")]
-    assert buttons == ["Download the levers (CSV)", "Download the commitments (CSV)",
-                       "Download the reconciliation (CSV)"]  # fmt: skip
+    assert buttons == [
+        "Download the levers (CSV)",
+        "Download the commitments (CSV)",
+        "Download the reconciliation (CSV)",
+    ]
     modelled = [c.value for c in at.caption if c.value.startswith("Result: ")]
     assert len(modelled) == 4 and "x m6i.xlarge at CPU" in modelled[0]  # what the data said
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
@@ -113,8 +120,7 @@ def test_page_numbers_match_the_cli(
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
     lines.to_csv(tmp_path / "stated.csv", index=False)
-    cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"),
-                  "--db", str(demo_db))  # fmt: skip
+    cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"), "--db", str(demo_db))
     stated = table(at, "initiative", "Reserved instances")
     same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 2)
     assert stated["flags"].tolist() == cli["flags"].tolist()

@@ -93,12 +93,18 @@ def test_plan_cli_writes_the_documented_columns(
 
 def test_runway_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     table = _run(capsys, "runway", "--db", str(demo_db), "--days", "365", *FAST).set_index("metric")
-    assert set(table.index) == {"cpu_utilization", "memory_utilization",
-                                "db_connection_pool_utilization", "disk_utilization"}  # fmt: skip
+    assert set(table.index) == {
+        "cpu_utilization",
+        "memory_utilization",
+        "db_connection_pool_utilization",
+        "disk_utilization",
+    }
     assert table["threshold_pct"].to_dict() == {
-        "cpu_utilization": 70, "memory_utilization": 80,
-        "db_connection_pool_utilization": 90, "disk_utilization": 75,
-    }  # fmt: skip
+        "cpu_utilization": 70,
+        "memory_utilization": 80,
+        "db_connection_pool_utilization": 90,
+        "disk_utilization": 75,
+    }
     # Autoscaling keeps CPU well under its trigger; the pool grows with users.
     assert table.loc["cpu_utilization", "date_p50"] == NOT_WITHIN_HORIZON
     pool = table.loc["db_connection_pool_utilization"]

@@ -93,41 +93,67 @@ def write(name: str, data: bytes) -> Callable[[Path], list[Path]]:
 CASES = {
     "bad date": Broken(
         lambda t: focus(t, r5={"ChargePeriodStart": "2024-13-45T00:00:00Z"}),
-        "cannot read '2024-13-45T00:00:00Z' as a date/time", "bad.csv", 5, "ChargePeriodStart",
+        "cannot read '2024-13-45T00:00:00Z' as a date/time",
+        "bad.csv",
+        5,
+        "ChargePeriodStart",
     ),
     "text in a cost column": Broken(
         lambda t: focus(t, r3={"BilledCost": "12,50"}),
-        "cannot read '12,50' as a number", "bad.csv", 3, "BilledCost",
+        "cannot read '12,50' as a number",
+        "bad.csv",
+        3,
+        "BilledCost",
     ),
     "several bad values": Broken(
         lambda t: focus(t, r2={"ListCost": "n/a"}, r9={"EffectiveCost": "-"}),
         "cannot read 'n/a' as a number (2 rows have problems; this is the first)",
-        "bad.csv", 2, "ListCost",
+        "bad.csv",
+        2,
+        "ListCost",
     ),
     "missing required column": Broken(
         lambda t: focus_without(t, "BillingPeriodStart"),
-        "missing required column", "bad.csv", None, "BillingPeriodStart",
+        "missing required column",
+        "bad.csv",
+        None,
+        "BillingPeriodStart",
     ),
     "truncated gzip": Broken(truncated_gzip, "truncated or corrupt gzip file", "bad.csv.gz"),
     "unknown currency": Broken(
         lambda t: focus(t, r8={"BillingCurrency": "US$"}),
-        "unknown currency 'US$'", "bad.csv", 8, "BillingCurrency",
+        "unknown currency 'US$'",
+        "bad.csv",
+        8,
+        "BillingCurrency",
     ),
     "mixed currency in one account": Broken(
         lambda t: focus(t, r10={"BillingCurrency": "EUR"}),
-        "bills 2024-09 in several currencies (EUR, USD)", "bad.csv", 10, "BillingCurrency",
+        "bills 2024-09 in several currencies (EUR, USD)",
+        "bad.csv",
+        10,
+        "BillingCurrency",
     ),
     "missing cost": Broken(
         lambda t: focus(t, r6={"BilledCost": "NULL"}),
-        "1 line items have no BilledCost", "bad.csv", 6, "BilledCost",
+        "1 line items have no BilledCost",
+        "bad.csv",
+        6,
+        "BilledCost",
     ),
     "missing billing period": Broken(
         lambda t: focus(t, r11={"BillingPeriodStart": ""}),
-        "1 line items have no BillingPeriodStart", "bad.csv", 11, "BillingPeriodStart",
+        "1 line items have no BillingPeriodStart",
+        "bad.csv",
+        11,
+        "BillingPeriodStart",
     ),
     "tags not JSON": Broken(
         lambda t: focus(t, r1={"Tags": "{team: web"}),
-        "1 line items have Tags that are not a JSON object", "bad.csv", 1, "Tags",
+        "1 line items have Tags that are not a JSON object",
+        "bad.csv",
+        1,
+        "Tags",
     ),
     "short last row": Broken(
         short_last_row, "missing columns in this row", "bad.csv", len(fx.focus_rows()) + 1
@@ -137,38 +163,52 @@ CASES = {
     ),
     "empty file": Broken(write("bad.csv", b""), "the file is empty", "bad.csv"),
     "not parquet": Broken(
-        write("bad.parquet", b"PAR1 this is not parquet"), "cannot read this Parquet file",
+        write("bad.parquet", b"PAR1 this is not parquet"),
+        "cannot read this Parquet file",
         "bad.parquet",
     ),
     "duplicate column": Broken(
         write("bad.csv", b"BilledCost,BilledCost,ChargePeriodStart,BillingCurrency\n"),
-        "the header names this column twice", "bad.csv", None, "BilledCost",
+        "the header names this column twice",
+        "bad.csv",
+        None,
+        "BilledCost",
     ),
     "parquet text cost": Broken(
         parquet_text_cost, "cannot read 'abc' as a number", "bad.parquet", 4, "BilledCost"
     ),
     "CUR bad cost": Broken(
         lambda t: cur(t, r7={"lineItem/UnblendedCost": "n/a"}),
-        "cannot read 'n/a' as a number", "bad.csv", 7, "lineItem/UnblendedCost",
+        "cannot read 'n/a' as a number",
+        "bad.csv",
+        7,
+        "lineItem/UnblendedCost",
     ),
     "CUR bad date": Broken(
         lambda t: cur(t, r2={"lineItem/UsageStartDate": "yesterday"}),
-        "cannot read 'yesterday' as a date/time", "bad.csv", 2, "lineItem/UsageStartDate",
+        "cannot read 'yesterday' as a date/time",
+        "bad.csv",
+        2,
+        "lineItem/UsageStartDate",
     ),
     "CUR missing column": Broken(
         lambda t: [
             fx.write_csv(
-                fx.cur_legacy_rows(), t / "bad.csv",
+                fx.cur_legacy_rows(),
+                t / "bad.csv",
                 [c for c in fx.CUR_LEGACY_HEADER if c != "lineItem/UsageStartDate"],
             )
         ],
-        "missing required column", "bad.csv", None, "lineItem/UsageStartDate",
+        "missing required column",
+        "bad.csv",
+        None,
+        "lineItem/UsageStartDate",
     ),
     "good file then a bad one": Broken(
         good_then_bad, "cannot read 'oops' as a number", "b-bad.csv", 3, "BilledCost"
     ),
     "FOCUS and CUR together": Broken(focus_and_cur, "mix FOCUS and CUR exports"),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")

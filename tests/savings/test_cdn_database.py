@@ -103,9 +103,15 @@ def test_cdn_saving_never_exceeds_origin_spend(
     now: float, target: float, rps: float, gb: float
 ) -> None:
     low, high = sorted((now, target))
-    s = _scenario(request_hit_ratio=low, target_request_hit_ratio=high, byte_hit_ratio=low,
-                  target_byte_hit_ratio=high, edge_requests_per_second=rps, edge_gb_per_month=gb,
-                  cdn_provider="Cloudflare")  # fmt: skip
+    s = _scenario(
+        request_hit_ratio=low,
+        target_request_hit_ratio=high,
+        byte_hit_ratio=low,
+        target_byte_hit_ratio=high,
+        edge_requests_per_second=rps,
+        edge_gb_per_month=gb,
+        cdn_provider="Cloudflare",
+    )
     out = cdn_saving(s, DOC, XLARGE_MONTH, _CATALOGUE)
     origin_spend = (
         out.instances_now * XLARGE_MONTH

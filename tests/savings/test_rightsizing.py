@@ -33,9 +33,11 @@ def _cheapest_fit(
     fits = [
         (t.on_demand_hourly_usd, t.name)
         for t in catalogue.instance_types()
-        if t.arch == arch and t.vcpu >= vcpu and t.vcpu * t.baseline_cpu >= sustained
+        if t.arch == arch
+        and t.vcpu >= vcpu
+        and t.vcpu * t.baseline_cpu >= sustained
         and t.memory_gib >= mem
-    ]  # fmt: skip
+    ]
     return min(fits)[1]
 
 

@@ -41,12 +41,26 @@ def test_demo_stated_plan_is_reconciled(
     demo_db: Path, stated_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # February 2026: the month the document's figures describe (about 50K users).
-    table, err = _run(capsys, "savings", "--stated", str(stated_csv), "--base-month", "2026-02",
-                      "--db", str(demo_db))  # fmt: skip
+    table, err = _run(
+        capsys,
+        "savings",
+        "--stated",
+        str(stated_csv),
+        "--base-month",
+        "2026-02",
+        "--db",
+        str(demo_db),
+    )
     assert list(table.columns) == [
-        "initiative", "category", "stated_percent", "stated_monthly", "base_monthly",
-        "implied_base", "modelled_monthly", "flags",
-    ]  # fmt: skip
+        "initiative",
+        "category",
+        "stated_percent",
+        "stated_monthly",
+        "base_monthly",
+        "implied_base",
+        "modelled_monthly",
+        "flags",
+    ]
     rows = table.set_index("initiative")
     ri, rs = rows.loc["Reserved instances"], rows.loc["Right-sizing pods"]
     cdn, db = rows.loc["CDN cache optimization"], rows.loc["Database query optimization"]
@@ -83,9 +97,16 @@ def test_stated_plan_against_the_last_full_month(
 def test_savings_levers_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     table, err = _run(capsys, "savings", "--db", str(demo_db), *FAST)
     assert list(table.columns) == [
-        "lever", "category", "base_monthly", "monthly_savings", "lower", "upper",
-        "percent_of_base", "order", "assumptions",
-    ]  # fmt: skip
+        "lever",
+        "category",
+        "base_monthly",
+        "monthly_savings",
+        "lower",
+        "upper",
+        "percent_of_base",
+        "order",
+        "assumptions",
+    ]
     assert list(table["lever"]) == ["right-size", "cdn", "database", "commitments"]
     levers = table.set_index("lever")
     # No CDN hit ratio is stored, so no CDN saving is claimed.
@@ -102,8 +123,12 @@ def test_commitments_forecast_beside_look_back(
     demo_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     table, err = _run(capsys, "commitments", "--db", str(demo_db), *FAST)
-    assert list(table["method"]) == ["forecast", "look-back 7 days", "look-back 30 days",
-                                     "look-back 60 days"]  # fmt: skip
+    assert list(table["method"]) == [
+        "forecast",
+        "look-back 7 days",
+        "look-back 30 days",
+        "look-back 60 days",
+    ]
     assert ((table["utilisation"] > 0) & (table["utilisation"] <= 1)).all()
     assert ((table["coverage"] > 0) & (table["coverage"] <= 1)).all()
     # The forecast recommendation maximises expected savings over the same paths the look-back
@@ -116,8 +141,19 @@ def test_commitments_forecast_beside_look_back(
 
 
 def test_commitment_options(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    table, _ = _run(capsys, "commitments", "--db", str(demo_db), "--term", "3", "--payment",
-                    "all_upfront", "--lookback", "30", *FAST)  # fmt: skip
+    table, _ = _run(
+        capsys,
+        "commitments",
+        "--db",
+        str(demo_db),
+        "--term",
+        "3",
+        "--payment",
+        "all_upfront",
+        "--lookback",
+        "30",
+        *FAST,
+    )
     assert list(table["method"]) == ["forecast", "look-back 30 days"]
     forecast = table.iloc[0]
     # All upfront: the whole term is paid at purchase, so nothing pays back in month 1.
@@ -130,12 +166,14 @@ def test_commitment_options(demo_db: Path, capsys: pytest.CaptureFixture[str]) -
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("initiative,category,percent,monthly_savings\nRI,Compute,twenty,800\n",
-         "row 2, column 'percent'"),
+        (
+            "initiative,category,percent,monthly_savings\nRI,Compute,twenty,800\n",
+            "row 2, column 'percent'",
+        ),
         ("initiative,category,percent\nRI,Compute,20\n", "missing columns ['monthly_savings']"),
         ("initiative,category,percent,monthly_savings\nRI,,20,800\n", "row 2, column 'category'"),
     ],
-)  # fmt: skip
+)
 def test_bad_stated_plans_exit_2_naming_the_cell(
     demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
 ) -> None:
@@ -184,13 +222,17 @@ def test_bad_arguments_are_usage_errors(
 def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
     shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
-    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")  # fmt: skip
+    client = boto3.client(
+        "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     product = {
         "product": {"attributes": {"instanceType": "m6i.large", "vcpu": "2", "memory": "8 GiB"}},
-        "terms": {"OnDemand": {"T": {"priceDimensions": {
-            "D": {"unit": "Hrs", "pricePerUnit": {"USD": "0.0999"}}}}}},
-    }  # fmt: skip
+        "terms": {
+            "OnDemand": {
+                "T": {"priceDimensions": {"D": {"unit": "Hrs", "pricePerUnit": {"USD": "0.0999"}}}}
+            }
+        },
+    }
     db = tmp_path / "capcost.duckdb"
     args = argparse.Namespace(db=str(db), region="us-east-1", prices=str(prices), dry_run=False)
     with Stubber(client) as stub:
@@ -209,10 +251,12 @@ def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
     shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
     before = (prices / "compute.csv").read_bytes()
-    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")  # fmt: skip
-    args = argparse.Namespace(db=str(tmp_path / "c.duckdb"), region="us-east-1",
-                              prices=str(prices), dry_run=True)  # fmt: skip
+    client = boto3.client(
+        "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    args = argparse.Namespace(
+        db=str(tmp_path / "c.duckdb"), region="us-east-1", prices=str(prices), dry_run=True
+    )
     with Stubber(client) as stub:
         stub.add_response("get_products", {"PriceList": []})
         stub.add_response("get_products", {"PriceList": []})

@@ -59,8 +59,11 @@ def test_document_plan_is_reconciled_with_the_right_flags() -> None:
     cdn, db = lines.loc["CDN cache optimization"], lines.loc["Database query optimization"]
     # Implied bases: 800 / 20% = 4,000; 600 / 15% = 4,000; 200 / 10% = 2,000; 100 / 5% = 2,000.
     assert [ri["implied_base"], rs["implied_base"], cdn["implied_base"], db["implied_base"]] == [
-        4000, 4000, 2000, 2000,
-    ]  # fmt: skip
+        4000,
+        4000,
+        2000,
+        2000,
+    ]
     assert [ri["base_monthly"], cdn["base_monthly"], db["base_monthly"]] == [4000, 800, 2000]
     # RI and right-sizing act on the same Compute spend: both say so.
     assert "same spend as line 2 (Right-sizing pods)" in ri["flags"]
@@ -83,9 +86,15 @@ def test_document_plan_is_reconciled_with_the_right_flags() -> None:
 def test_reconciliation_table_has_the_cli_columns_and_a_total_row() -> None:
     table = reconcile(STATED, SPEND).table()
     assert list(table.columns) == [
-        "initiative", "category", "stated_percent", "stated_monthly", "base_monthly",
-        "implied_base", "modelled_monthly", "flags",
-    ]  # fmt: skip
+        "initiative",
+        "category",
+        "stated_percent",
+        "stated_monthly",
+        "base_monthly",
+        "implied_base",
+        "modelled_monthly",
+        "flags",
+    ]
     total = table.iloc[-1]
     assert total["initiative"] == "Total" and total["stated_monthly"] == 1700
     assert total["stated_percent"] == pytest.approx(21.25)
