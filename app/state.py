@@ -1,4 +1,4 @@
-"""Cached wrappers around forecasting.*: the database is opened read-only per query.
+"""The pages' one way into forecasting.views: cached reads of a database opened per query.
 
 Never keep a DuckDB file connection open across reruns: DuckDB locks the file per process,
 and a held connection would block an ingest running from cron in another process. Results
@@ -8,33 +8,34 @@ data as soon as a writer commits, and a widget change recomputes only what it to
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import streamlit as st
 
+from forecasting import views
+from forecasting.capacity.service import CapacityOptions
 from forecasting.errors import CapcostError
-from forecasting.ingest.quality import DataStatus, data_status
 from forecasting.interface import Excuse, IngestResult
-from forecasting.overview import Overview, build_overview
-from forecasting.review import Review, build_review, months_with_cost
+from forecasting.models import options as forecasting_options
+from forecasting.models.options import ForecastOptions
+from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
+from forecasting.views.capacity import CapacityView
+from forecasting.views.savings import SavingsView
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecasting.capacity.choices import Choices
-    from forecasting.capacity.service import CapacityOptions, CapacityReport
-    from forecasting.forecast_view import ForecastView
-    from forecasting.models.options import ForecastOptions
     from forecasting.models.result import ForecastResult
-    from forecasting.savings.service import SavingsOptions, SavingsReport
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+P = ParamSpec("P")
 # How long a page waits for a writer (an ingest) to release the file before saying so.
 LOCK_WAIT_SECONDS = 10.0
 
@@ -64,45 +65,60 @@ def with_store(fn: Callable[[Store], T], path: Path) -> T | Excuse:
         return Excuse(str(exc), {"path": str(path)})
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def _overview(path: str, version: float) -> Overview | Excuse:
-    result = with_store(build_overview, Path(path))
-    return result
+class Cached(Generic[P, T]):
+    """``build(store, *args)`` as ``page_call(*args)``: read-only store, cached per data version."""
+
+    def __init__(self, build: Callable[Concatenate[Store, P], T], cache: Any) -> None:
+        self._build, self._cache = build, cache
+        functools.update_wrapper(self, build)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T | Excuse:
+        path = db_path()
+        result: T | Excuse = self._cache(str(path), db_version(path), *args, **kwargs)
+        return result
+
+    def clear(self) -> None:
+        self._cache.clear()
 
 
-def overview() -> Overview | Excuse:
-    path = db_path()
-    return _overview(str(path), db_version(path))
+def cached(
+    *, ttl: int = 3600, max_entries: int = 16, spinner: str | bool = False
+) -> Callable[[Callable[Concatenate[Store, P], T]], Cached[P, T]]:
+    """Cache a view builder with st.cache_data on (database path, its mtime, the arguments).
+
+    The arguments must be hashable by st.cache_data (frozen dataclasses, strings, numbers);
+    a new commit changes the mtime, so the next call reads the new data.
+    """
+
+    def decorate(build: Callable[Concatenate[Store, P], T]) -> Cached[P, T]:
+        def read(path: str, version: float, *args: Any, **kwargs: Any) -> T | Excuse:
+            return with_store(lambda store: build(store, *args, **kwargs), Path(path))
+
+        # st.cache_data keys a function on its module, qualified name and source: every
+        # ``read`` has the same source, so the builder's name keeps their caches apart.
+        read.__module__, read.__qualname__ = build.__module__, f"{build.__qualname__}.read"
+        cache = st.cache_data(ttl=ttl, max_entries=max_entries, show_spinner=spinner)(read)
+        return Cached(build, cache)
+
+    return decorate
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def _review_months(path: str, version: float) -> list[str] | Excuse:
-    return with_store(months_with_cost, Path(path))
+# -- reads: one per page, each a forecasting.views builder --------------------------------------
+overview = cached()(views.build_overview)
+data = cached(ttl=600, max_entries=8)(views.build_data)
+choices = cached()(views.build_choices)
+"""Stored assumption sets, the chosen set's values, full months and catalogue names."""
+forecast = cached(ttl=86_400, max_entries=32, spinner="Forecasting with backtests...")(
+    views.build_forecast
+)
+review_months = cached()(views.months_with_cost)
+review = cached(max_entries=32, spinner="Building the review...")(views.build_review)
+anomalies = cached(spinner="Looking for anomalous days...")(views.build_anomalies)
 
 
-def review_months() -> list[str] | Excuse:
-    path = db_path()
-    return _review_months(str(path), db_version(path))
-
-
-@st.cache_data(ttl=3600, max_entries=32, show_spinner="Building the review...")
-def _review(path: str, version: float, month: str) -> Review | Excuse:
-    return with_store(lambda store: build_review(store, month), Path(path))
-
-
-def review(month: str) -> Review | Excuse:
-    path = db_path()
-    return _review(str(path), db_version(path), month)
-
-
-@st.cache_data(ttl=600, max_entries=8, show_spinner=False)
-def _data_status(path: str, version: float) -> DataStatus | Excuse:
-    return with_store(data_status, Path(path))
-
-
-def data(path: Path | None = None) -> DataStatus | Excuse:
-    path = path or db_path()
-    return _data_status(str(path), db_version(path))
+@cached(max_entries=8)
+def plans(store: Store) -> pd.DataFrame:
+    return store.plans()
 
 
 def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> IngestResult:
@@ -115,16 +131,16 @@ def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> Inges
 
 
 # -- capacity and savings ----------------------------------------------------------------------
-# Keyed on the history's content, a forecast never goes stale: a day's ttl only bounds memory
-# (a runway of 1,000 paths x 365 days x 4 metrics is about 12 MB).
+# Keyed on the history's content, not on the data version: a forecast never goes stale, and
+# saving an assumption set (which touches the file) reuses the paths. A day's ttl only bounds
+# memory (a runway of 1,000 paths x 365 days x 4 metrics is about 12 MB).
 @st.cache_data(ttl=86_400, max_entries=24, show_spinner="Forecasting (first time only)...")
 def _forecast(
     frame: pd.DataFrame, h: int, freq: str, level: float, model: str, paths: int, seed: int
 ) -> ForecastResult:
-    from forecasting.models.options import ForecastOptions, run_models
-
     options = ForecastOptions(level=level, model=model, paths=paths, seed=seed)
-    return run_models(frame, h, freq, options)
+    # Looked up on its module at call time, so a test can count the forecasts run.
+    return forecasting_options.run_models(frame, h, freq, options)
 
 
 def cached_forecast(
@@ -135,52 +151,17 @@ def cached_forecast(
     return _forecast(frame, h, freq, options.level, options.model, options.paths, options.seed)
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def _choices(path: str, version: float, scenario: str | None) -> Choices | Excuse:
-    from forecasting.capacity.choices import choices as build
-
-    return with_store(lambda store: build(store, scenario), Path(path))
+@cached(spinner="Sizing the plan...")
+def capacity(store: Store, options: CapacityOptions) -> CapacityView:
+    return views.build_capacity(store, options, cached_forecast)
 
 
-def choices(scenario: str | None) -> Choices | Excuse:
-    """Stored assumption sets, the chosen set's values, full months and catalogue names."""
-    path = db_path()
-    return _choices(str(path), db_version(path), scenario)
-
-
-@st.cache_data(ttl=3600, max_entries=16, show_spinner="Sizing the plan...")
-def _capacity(path: str, version: float, options: CapacityOptions) -> CapacityReport | Excuse:
-    from forecasting.capacity.service import capacity_report
-
-    return with_store(lambda store: capacity_report(store, options, cached_forecast), Path(path))
-
-
-def capacity(options: CapacityOptions) -> CapacityReport | Excuse:
-    path = db_path()
-    return _capacity(str(path), db_version(path), options)
-
-
-@st.cache_data(ttl=3600, max_entries=16, show_spinner="Modelling the savings...")
-def _savings(
-    path: str,
-    version: float,
-    options: SavingsOptions,
-    stated: str | bytes | None,
-    source: str,
-) -> SavingsReport | Excuse:
-    from forecasting.savings.service import savings_report
-
-    return with_store(
-        lambda store: savings_report(store, options, stated, cached_forecast, source), Path(path)
-    )
-
-
+@cached(spinner="Modelling the savings...")
 def savings(
-    options: SavingsOptions, stated: str | bytes | None = None, source: str = ""
-) -> SavingsReport | Excuse:
+    store: Store, options: SavingsOptions, stated: str | bytes | None = None, source: str = ""
+) -> SavingsView:
     """``stated``: a stored stated plan's name, an uploaded plan's CSV bytes, or None."""
-    path = db_path()
-    return _savings(str(path), db_version(path), options, stated, source)
+    return views.build_savings(store, options, stated, cached_forecast, source)
 
 
 def write(fn: Callable[[Store], T]) -> T | Excuse:
@@ -210,60 +191,18 @@ def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int 
     version = write(lambda store: store.save_assumptions(name, payload, note))
     # The reads key on the file's mtime already; clearing them makes the next run certain to
     # see the new set. Forecasts stay: the history they read has not changed.
-    for cached in (_choices, _capacity, _savings):
-        cached.clear()
+    for read in (choices, capacity, savings):
+        read.clear()
     return version
 
 
-# -- cost review -------------------------------------------------------------------------------
-@st.cache_data(ttl=3600, max_entries=16, show_spinner="Looking for anomalous days...")
-def _anomalies(path: str, version: float, month: str) -> pd.DataFrame | Excuse:
-    from forecasting.review import anomalies as find
-
-    return with_store(lambda store: find(store, month), Path(path))
-
-
-def anomalies(month: str) -> pd.DataFrame | Excuse:
-    path = db_path()
-    return _anomalies(str(path), db_version(path), month)
-
-
-@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def _plans(path: str, version: float) -> pd.DataFrame | Excuse:
-    return with_store(lambda store: store.plans(), Path(path))
-
-
-def plans() -> pd.DataFrame | Excuse:
-    path = db_path()
-    return _plans(str(path), db_version(path))
-
-
+# -- writes -------------------------------------------------------------------------------------
 def freeze_plan_of_record() -> list[int] | Excuse:
     """Forecast cost and users from complete months and store them as the plan of record."""
-    from forecasting.review import freeze_plan_of_record as freeze
-
-    plan_ids = write(freeze)
-    for cached in (_plans, _review):
-        cached.clear()
+    plan_ids = write(views.freeze_plan_of_record)
+    for read in (plans, review):
+        read.clear()
     return plan_ids
-
-
-# -- forecast ----------------------------------------------------------------------------------
-@st.cache_data(ttl=86_400, max_entries=32, show_spinner="Forecasting with backtests...")
-def _forecast_view(
-    path: str, version: float, choice: str, horizon: int, level: float, model: str
-) -> ForecastView | Excuse:
-    from forecasting.forecast_view import build_forecast_view
-
-    return with_store(
-        lambda store: build_forecast_view(store, choice, horizon=horizon, level=level, model=model),
-        Path(path),
-    )
-
-
-def forecast_view(choice: str, horizon: int, level: float, model: str) -> ForecastView | Excuse:
-    path = db_path()
-    return _forecast_view(str(path), db_version(path), choice, horizon, level, model)
 
 
 def model_choices() -> list[str]:

@@ -33,6 +33,11 @@ def register(
     )
     demo.add_argument("--until", type=iso_date, default=None, help="last day (default: yesterday)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that holds ingested (non-demo) data",
+    )
     demo.set_defaults(handler=run_demo)
 
     actuals = sub.add_parser(
@@ -100,6 +105,7 @@ def run_demo(args: argparse.Namespace) -> int:
     until = args.until or date.today() - timedelta(days=1)
     if until < date(2024, 3, 1):
         raise InputError("the demo needs data until 2024-03-01 or later", parameter="--until")
+    _refuse_replacing_real_data(Path(args.db), force=args.force)
     summary = build_demo(Path(args.db), until=until, seed=args.seed)
     print(
         f"demo database {args.db}: {summary['days']} days to {until}, "
@@ -107,6 +113,24 @@ def run_demo(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _refuse_replacing_real_data(path: Path, *, force: bool) -> None:
+    """The demo replaces the whole file: never a non-database, nor real data unless forced."""
+    from forecasting.store import Store
+    from forecasting.store.core import refuse_non_database
+
+    refuse_non_database(path)
+    if force or not path.exists() or path.stat().st_size == 0:
+        return
+    with Store.reader(path) as store:
+        sources = store.ingested_sources()
+    if sources:
+        raise InputError(
+            f"{path} holds data ingested from {', '.join(sources)}, which the demo would "
+            "replace: pass --force to replace it, or give another --db",
+            parameter="--db",
+        )
 
 
 def run_actuals(args: argparse.Namespace) -> int:

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting.errors import InputError
+from forecasting.store.core import is_database_file
+
 # A cell that starts with one of these is run as a formula by Excel, Sheets and LibreOffice
 # ("CSV injection"). Numbers such as -12.5 or +3 are data, so they stay as they are.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,9 +51,26 @@ def write_csv(frame: pd.DataFrame, dest: str) -> None:
         sys.stdout.flush()
         return
     path = Path(dest)
+    _refuse_destination(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {exc.strerror}", parameter="--csv") from None
+
+
+def _refuse_destination(path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"{path} is a folder: give a file name", parameter="--csv")
+    if not path.parent.is_dir():
+        raise InputError(f"no folder {path.parent} to write {path.name} in", parameter="--csv")
+    if is_database_file(path):
+        # `--csv` given the `--db` path would replace the database with a CSV.
+        raise InputError(
+            f"{path} is a DuckDB database: capcost never writes a CSV over it", parameter="--csv"
+        )
 
 
 def zip_csvs(tables: dict[str, pd.DataFrame]) -> bytes:

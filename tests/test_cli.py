@@ -50,7 +50,7 @@ def _actuals(demo_db: Path, capsys: pytest.CaptureFixture[str], *args: str) -> p
 
 def test_actuals_users_by_quarter(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     frame = _actuals(demo_db, capsys, "users", "--freq", "quarter")
-    assert list(frame.columns) == ["ds", "period", "value", "unit"]
+    assert list(frame.columns) == ["ds", "period", "value", "unit", "complete"]
     q = frame.set_index("period")["value"]
     for quarter, planned in {"2026Q1": 50_000, "2026Q2": 75_000, "2026Q3": 100_000}.items():
         assert abs(q[quarter] / planned - 1) < 0.1
@@ -72,7 +72,7 @@ def test_actuals_cost_by_group_per_month(demo_db: Path, capsys: pytest.CaptureFi
         "--end",
         "2026-03-31",
     )
-    assert list(frame.columns) == ["ds", "period", "group", "value", "unit"]
+    assert list(frame.columns) == ["ds", "period", "group", "value", "unit", "complete"]
     assert sorted(frame["period"].unique()) == ["2026-01", "2026-02", "2026-03"]
     assert not frame.duplicated(["period", "group"]).any()
     shares = frame.groupby("group")["value"].sum() / frame["value"].sum()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasting.presentation import (
@@ -229,6 +229,8 @@ def test_money_reads_back_within_its_shown_precision(value: float, currency: str
     assert not machine_printed(text)
 
 
+# No deadline: building a frame per example takes tens of milliseconds on a busy machine.
+@settings(deadline=None)
 @given(st.lists(amounts, min_size=1, max_size=20), st.sampled_from(CURRENCIES))
 def test_any_money_column_reads_as_a_person_reads_it(values: list[float], currency: str) -> None:
     frame = pd.DataFrame({"monthly_cost": values, "change_percent": values})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from app import state
+from app import state, widgets
 from forecasting.errors import CapcostError
 from forecasting.ingest.metrics.helpers import parse_dimensions
 from forecasting.interface import Excuse
@@ -14,9 +14,7 @@ st.title("Data")
 if notice := st.session_state.pop("data_notice", None):
     st.success(notice, icon=":material/check_circle:")
 status = state.data()
-if isinstance(status, Excuse):
-    st.info(status.reason, icon=":material/info:")
-else:
+if not widgets.excused(status):
     st.subheader("Sources")
     st.caption("Last day with data and rows stored per source; the last run's outcome.")
     st.dataframe(status.freshness, hide_index=True)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, state
+from app import charts, state, widgets
 from forecasting.export import zip_csvs
 from forecasting.interface import Excuse
-from forecasting.review import PlanVariance
+from forecasting.variance import PlanVariance
+from forecasting.views.review import ANOMALY_LEVEL
 
 st.title("Cost review")
 months = state.review_months()
-if isinstance(months, Excuse):
-    st.info(months.reason, icon=":material/info:")
+if widgets.excused(months):
     st.stop()
 
 month = st.selectbox(
@@ -23,48 +23,12 @@ month = st.selectbox(
     "with the same days of the month before, and with the plan prorated to those days.",
 )
 review = state.review(month)
-if isinstance(review, Excuse):
-    st.info(review.reason, icon=":material/info:")
+if widgets.excused(review):
     st.stop()
 
 cur = review.currency
-total = review.by_group["current"].sum()
-previous = review.by_group["previous"].sum()
-running = "" if review.complete else " (month to date)"
-k1, k2, k3 = st.columns(3)
-k1.metric(f"Spend {month}{running}", f"{total:,.0f} {cur}")
-k2.metric(
-    "Previous month" + (", same days" if running else ""),
-    f"{previous:,.0f} {cur}",
-    delta=f"{total - previous:+,.0f} {cur}",
-    delta_color="inverse",
-)
-if isinstance(review.plan, PlanVariance):
-    k3.metric(
-        "Plan of record",
-        f"{review.plan.planned_cost:,.0f} {cur}",
-        delta=f"{review.plan.variance:+,.0f} {cur} actual vs plan",
-        delta_color="inverse",
-    )
-
-with st.expander("How is this computed", icon=":material/help:"):
-    st.markdown(
-        f"""
-- Spend is FOCUS EffectiveCost (amortized) per calendar month of ChargePeriodStart, in {cur}.
-  {"This month is still running: compare with care." if not review.complete else ""}
-- **Variance** = this month - previous month, per cost group and per service; top movers are
-  the five services with the largest absolute change. A running month is compared with the
-  same days of the previous month, and with the plan prorated to those days.
-- **Plan vs actual** uses the newest plan of record that covers the month. Its variance splits
-  into **volume** = (actual users - planned users) x planned cost per user and **rate** =
-  (actual cost per user - planned cost per user) x actual users; the two add up exactly.
-- **Anomalous days**: each day's cost against a 95% band forecast from the 26 weeks before the
-  month (automatic model, calibrated on backtests), so about one day in twenty is flagged by
-  chance; the service named moved most against its median of the 28 days before the month.
-- **Unit economics**: cost / average daily users, and cost / (average req/s x seconds in the
-  month / 1,000,000), for complete months.
-"""
-    )
+widgets.cards(review.cards, columns=3)
+widgets.explained(review.notes)
 
 st.subheader("Month-over-month variance")
 left, right = st.columns(2)
@@ -85,20 +49,20 @@ if isinstance(review.plan, PlanVariance):
     plan = review.plan
     st.caption(f"Plan: {plan.plan_name} (id {plan.plan_id})")
     st.dataframe(plan.as_frame(), hide_index=True)
-    if plan.volume_variance is not None and plan.rate_variance is not None:
-        split = {"volume (users)": plan.volume_variance, "rate (cost per user)": plan.rate_variance}
-        v1, v2 = st.columns(2)
-        for column, (label, value) in zip((v1, v2), split.items(), strict=True):
-            column.metric(f"Variance from {label}", f"{value:+,.0f} {cur}")
+    if review.split_cards:
+        widgets.cards(review.split_cards)
 else:
-    st.info(review.plan.reason, icon=":material/info:")
+    widgets.excused(review.plan)
 
 st.subheader("Anomalous days")
 found = state.anomalies(month)
-if isinstance(found, Excuse):
-    st.info(found.reason, icon=":material/info:")
+if widgets.excused(found):
+    pass
 elif found.empty:
-    st.success(f"No day of {month} fell outside the 95% forecast band.", icon=":material/check:")
+    st.success(
+        f"No day of {month} fell outside the {ANOMALY_LEVEL}% forecast band.",
+        icon=":material/check:",
+    )
 else:
     st.dataframe(
         found,
@@ -110,22 +74,15 @@ else:
     )
 
 st.subheader("Unit economics")
-if isinstance(review.unit_economics, Excuse):
-    st.info(review.unit_economics.reason, icon=":material/info:")
-else:
+if not widgets.excused(review.unit_economics):
     unit = review.unit_economics
+    per_million = ["cost_per_million_requests"]
     u1, u2 = st.columns(2)
     u1.plotly_chart(
         charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user"), width="stretch"
     )
     u2.plotly_chart(
-        charts.lines(
-            unit,
-            "ds",
-            ["cost_per_million_requests"],
-            "Cost per million requests",
-            f"{cur}/M requests",
-        ),
+        charts.lines(unit, "ds", per_million, "Cost per million requests", f"{cur}/M requests"),
         width="stretch",
     )
 
@@ -142,9 +99,7 @@ if st.button(
     else:
         st.success(f"Frozen as plans {', '.join(map(str, frozen))}.", icon=":material/check:")
 stored_plans = state.plans()
-if isinstance(stored_plans, Excuse):
-    st.info(stored_plans.reason, icon=":material/info:")
-else:
+if not widgets.excused(stored_plans):
     st.dataframe(stored_plans, hide_index=True)
 
 st.download_button(

@@ -12,7 +12,7 @@ import pandas as pd
 from forecasting.capacity.plan import DemandPaths, UnitCostModel, fit_unit_costs, quarterly_plan
 from forecasting.demand.runway import HeadroomPrice, Runway, estimate_runway, runway_table
 from forecasting.errors import InputError
-from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy, or_excuse
+from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.scenario import load_capacity, load_savings, scenario_label
 from forecasting.scenario.assumptions import CapacityAssumptions, SavingsScenario
@@ -264,22 +264,4 @@ def runway(
         scenario=scenario_label(store, options.scenario),
         options=options,
         notes=notes_of(result),
-    )
-
-
-# -- the Capacity page ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CapacityReport:
-    """Plan and runway; a part that cannot be computed is an Excuse so the other still shows."""
-
-    plan: PlanResult | Excuse
-    runway: RunwayResult | Excuse
-
-
-def capacity_report(
-    store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
-) -> CapacityReport:
-    return CapacityReport(
-        plan=or_excuse(lambda: plan(store, options, forecaster)),
-        runway=or_excuse(lambda: runway(store, options, forecaster)),
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import glob
 import gzip
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from forecasting.errors import InputError
 
@@ -52,6 +53,20 @@ def expand_paths(patterns: Sequence[str | Path]) -> list[Path]:
     return list(found)
 
 
+def duckdb_path(path: str | Path) -> str:
+    """The path as DuckDB must be given it to read exactly that file.
+
+    DuckDB treats ``*``, ``?`` and ``[`` in any path as a glob, so ``x*.csv`` would read its
+    neighbours too; each is escaped as a one-character class (``[*]``).
+    """
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
+def literal_path(text: str) -> str:
+    """Undo ``duckdb_path`` (for the paths DuckDB reports back)."""
+    return re.sub(r"\[([*?\[])\]", r"\1", text)
+
+
 def split_s3_url(url: str) -> tuple[str, str]:
     """``s3://bucket/prefix`` -> (bucket, prefix)."""
     if not url.startswith("s3://") or len(url) <= len("s3://"):
@@ -87,7 +102,9 @@ def read_csv_header(path: Path) -> list[str]:
     try:
         with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), None)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InputError(not_utf8(path, exc), file=str(path)) from None
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read the header: {exc}", file=str(path)) from None
     if not header:
         raise InputError("the file is empty (no header row)", file=str(path))
@@ -105,3 +122,20 @@ def require_columns(columns: Iterable[str], required: Iterable[str], *, file: st
                 file=file,
                 column=name,
             )
+
+
+def not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    """Where the first byte that is not UTF-8 is (the decoder's offset is into its buffer)."""
+    opener: Any = gzip.open if str(path).lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n")
+        where = "the header" if line == 0 else f"row {line}"
+        byte = data[err.start : err.start + 1].hex()
+        return f"byte 0x{byte} in {where} is not UTF-8: save the file as UTF-8 (it may be Latin-1)"
+    except (OSError, EOFError, zlib.error):
+        pass
+    return f"the file is not UTF-8 ({exc.reason}): save it as UTF-8"

@@ -7,6 +7,21 @@ from typing import Any
 
 import duckdb
 
+# Dates outside this range are a broken export or a sentinel (9999-12-31 for "no end", 0001 or
+# 0000 for "unknown"), and pandas cannot hold them past 2262: one such row stored would break
+# every forecast and page, so ingests refuse them.
+FIRST_DAY, LAST_DAY = "1990-01-01", "2100-12-31"
+
+
+def outside_dates_sql(ref: str, *, text: bool = False) -> str:
+    """SQL true when timestamp ``ref`` (or, with ``text``, its raw text) is outside the range."""
+    if text:
+        value = f"TRY_CAST({ref} AS TIMESTAMPTZ)"
+        bounds = f"TIMESTAMPTZ '{FIRST_DAY} 00:00:00+00' AND TIMESTAMPTZ '{LAST_DAY} 23:59:59+00'"
+    else:
+        value, bounds = ref, f"TIMESTAMP '{FIRST_DAY}' AND TIMESTAMP '{LAST_DAY} 23:59:59'"
+    return f"NOT ({value} BETWEEN {bounds})"
+
 
 def quote(identifier: str) -> str:
     """A SQL identifier, quoted: header names are data and may hold any character."""

@@ -72,7 +72,8 @@ def register(
         description="Forecast each series with the median of the models (ETS, Theta, ARIMA and "
         "a naive benchmark) whose rolling-origin backtest at this horizon is within twice the "
         "best one's error, or with the model named by --model. Bands are calibrated on the "
-        "backtest errors. Output: unique_id, ds, forecast, lower, upper, level, model; ds "
+        "backtest errors. Output: unique_id, ds, forecast, lower, upper, level, model (and for a "
+        "stored series complete, False for a period the data has not covered to its end); ds "
         "continues the series' own dates. Stored series use complete periods only. Notes on "
         "what was adjusted (gaps, level shifts, fallbacks) go to stderr.",
     )
@@ -198,7 +199,8 @@ def run_forecast(args: argparse.Namespace) -> int:
     result = out.result if isinstance(out, StoreForecast) else out
     table = out.table if isinstance(out, StoreForecast) else out.forecast
     _notes(result)
-    write_csv(cli_table(table[list(FORECAST_COLUMNS)]), args.csv)
+    columns = [*FORECAST_COLUMNS, *(["complete"] if "complete" in table.columns else [])]
+    write_csv(cli_table(table[columns]), args.csv)
     if args.freeze and isinstance(out, StoreForecast):
         level = _levels(args)[0]
         with Store(args.db) as store:

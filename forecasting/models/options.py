@@ -75,19 +75,3 @@ def run_models(frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions)
 def notes_of(result: ForecastResult) -> tuple[str, ...]:
     """What the forecast had to adjust, as lines for the user."""
     return tuple(str(excuse) for excuse in result.excuses)
-
-
-def forecast_text(options: ForecastOptions, what: str) -> str:
-    """How ``what`` is forecast under these options, in words (the explain panels' opening)."""
-    lo, hi = options.band_labels
-    return (
-        f"{what} is forecast with model `{options.model}` ({options.paths:,} sample paths, "
-        f"seed {options.seed}); the band runs from {lo} to {hi} of the paths (interval level "
-        f"{options.level:g}%), the line is their P50"
-    )
-
-
-def settings_text(scenario: str, options: ForecastOptions) -> str:
-    """The assumption set used and the settings edited on top of it, in words."""
-    edits = ", ".join(f"`{k}` = {v}" for k, v in options.settings)
-    return f"Assumption set **{scenario}**" + (f", edited here: {edits}" if edits else "")

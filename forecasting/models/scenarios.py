@@ -16,7 +16,7 @@ from forecasting.models.base import FloatArray
 from forecasting.models.drivers import TOTAL, cost_paths, fit_cost_drivers
 from forecasting.models.intervals import path_bands
 from forecasting.models.result import SeriesForecast
-from forecasting.models.service import StoreForecast, quarter_span, quarterly
+from forecasting.models.service import StoreForecast, quarter_span, quarterly, with_complete
 
 if TYPE_CHECKING:
     from forecasting.store import Store
@@ -145,6 +145,7 @@ def scenario_forecast(
         table = quarterly(result, known, level, how="sum" if metric == COST_METRIC else "mean")
     else:
         table = result.forecast
+    table = with_complete(table, freq, store.last_full_day(metric))
     return StoreForecast(metric, unit, freq, table, result, history, assumptions)
 
 

@@ -6,6 +6,7 @@ import io
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from forecasting.interface import COST_METRIC, Freq, GroupBy
 from forecasting.models.api import forecast
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
+from forecasting.periods import complete_column
 
 if TYPE_CHECKING:
     from forecasting.store import Store
@@ -105,7 +107,8 @@ def forecast_store(
         result = forecast(
             history, h=h, freq=base.value, level=level, model=model, n_paths=n_paths, seed=seed
         )
-        return StoreForecast(metric, unit, freq, result.forecast, result, history, assumptions)
+        table = with_complete(result.forecast, freq, store.last_full_day(metric))
+        return StoreForecast(metric, unit, freq, table, result, history, assumptions)
     quarters = 4 if h is None else h
     months, known = quarter_span(history, quarters)
     result = forecast(
@@ -118,7 +121,14 @@ def forecast_store(
         seed=seed,
     )
     table = quarterly(result, known, level, how=rollup(store, metric))
+    table = with_complete(table, freq, store.last_full_day(metric))
     return StoreForecast(metric, unit, freq, table, result, history, assumptions)
+
+
+def with_complete(table: pd.DataFrame, freq: str, last_full: date | None) -> pd.DataFrame:
+    """The table with ``complete``: False for each period the data has not covered to its end
+    (a forecast's running quarter holds known months beside forecast ones)."""
+    return table.assign(complete=complete_column(table["ds"], freq, last_full))
 
 
 def quarter_span(

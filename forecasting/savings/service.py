@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import LOOKBACK_DAYS, Excuse, or_excuse
+from forecasting.interface import LOOKBACK_DAYS, Excuse
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.models.result import ForecastResult
 from forecasting.savings.commitments import Outcome, Terms, look_back, recommend, under_demand
@@ -346,40 +346,6 @@ def reconcile_stated(
     )
 
 
-# -- the Savings page -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SavingsReport:
-    """Levers, commitments and a stated plan; a part that cannot be computed is an Excuse."""
-
-    levers: LeverResult | Excuse
-    commitments: CommitmentResult | Excuse
-    reconciliation: ReconcileResult | Excuse | None
-    """None when no stated plan was given."""
-
-
-def savings_report(
-    store: Store,
-    options: SavingsOptions,
-    stated: str | bytes | pd.DataFrame | None = None,
-    forecaster: PathForecaster = run_models,
-    stated_source: str = "uploaded file",
-) -> SavingsReport:
-    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
-
-    def reconciliation() -> ReconcileResult:
-        if isinstance(stated, str):
-            return reconcile_stated(store, options, stored_stated(store, stated), stated)
-        assert stated is not None
-        lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
-        return reconcile_stated(store, options, lines, stated_source)
-
-    return SavingsReport(
-        levers=or_excuse(lambda: levers(store, options, forecaster)),
-        commitments=or_excuse(lambda: commitments(store, options, forecaster)),
-        reconciliation=None if stated is None else or_excuse(reconciliation),
-    )
-
-
 __all__ = [
     "COMMITMENT_COLUMNS",
     "LEVER_COLUMNS",
@@ -387,12 +353,10 @@ __all__ = [
     "LeverResult",
     "ReconcileResult",
     "SavingsOptions",
-    "SavingsReport",
     "commitments",
     "levers",
     "read_stated",
     "reconcile_stated",
     "savings_rate_text",
-    "savings_report",
     "stored_stated",
 ]

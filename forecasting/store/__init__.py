@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecasting.errors import InputError, SchemaOutdatedError, UnknownNameError
 from forecasting.interface import COST_METRIC, STORED_FREQS, CostBasis, Freq, GroupBy
+from forecasting.periods import complete_column, first_incomplete, last_full_day
 from forecasting.store.core import MEMORY, Run
 from forecasting.store.costs import UNALLOCATED, CostsMixin, period_label
 from forecasting.store.evidence import EvidenceMixin
@@ -88,22 +89,13 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
             unit = self.metric(metric).unit
             frame["unique_id"] = metric
         if complete_only and not frame.empty:
-            frame = frame[frame["ds"] < pd.Timestamp(self._incomplete_from(metric, freq))]
+            cutoff = first_incomplete(self.last_full_day(metric), freq)
+            frame = frame[frame["ds"] < pd.Timestamp(cutoff)]
         return frame.reset_index(drop=True), unit
 
-    def _incomplete_from(self, metric: str, freq: Freq) -> date:
-        """Start of the first period not fully covered by data (the last day is inclusive)."""
-        last = self.last_day(metric)
-        if last is None:
-            return date.min
-        after = last + timedelta(days=1)
-        if freq is Freq.DAY:
-            return after
-        if freq is Freq.MONTH:
-            start = last.replace(day=1)
-        else:
-            start = last.replace(month=3 * ((last.month - 1) // 3) + 1, day=1)
-        return after if _next_period(start, freq) == after else start
+    def last_full_day(self, metric: str) -> date | None:
+        """The last day a metric's (or cost's) data covers completely (never today)."""
+        return last_full_day(self.last_day(metric))
 
     def last_day(self, metric: str) -> date | None:
         """The last day with data for a metric or for cost."""
@@ -122,7 +114,8 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
         by: GroupBy | None = None,
         **kwargs: Any,
     ) -> pd.DataFrame:
-        """The CLI's table: ``ds, period, [<by>], value, unit``, one row per period and group."""
+        """The CLI's table: ``ds, period, [<by>], value, unit, complete``, one row per period
+        and group; ``complete`` is False for a period the data does not cover to its end."""
         freq, by = Freq(freq), None if by is None else GroupBy(by)
         frame, unit = self.read_series(metric, freq, by, **kwargs)
         out = pd.DataFrame({"ds": frame["ds"].dt.strftime("%Y-%m-%d")})
@@ -131,6 +124,7 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
             out[by.value] = frame["unique_id"]
         out["value"] = frame["y"].round(6)
         out["unit"] = unit
+        out["complete"] = complete_column(frame["ds"], freq, self.last_full_day(metric))
         return out.sort_values(["ds", *([by.value] if by else [])]).reset_index(drop=True)
 
     def freshness(self) -> pd.DataFrame:
@@ -150,9 +144,3 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
             FROM data d LEFT JOIN last_run r USING (source) ORDER BY d.source, d.kind
             """
         ).df()
-
-
-def _next_period(start: date, freq: Freq) -> date:
-    months = 1 if freq is Freq.MONTH else 3
-    month = start.month - 1 + months
-    return date(start.year + month // 12, month % 12 + 1, 1)

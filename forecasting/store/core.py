@@ -50,6 +50,30 @@ def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPy
             delay = min(delay * 2, 1.0)
 
 
+def is_database_file(path: Path) -> bool:
+    """Whether ``path`` is a DuckDB database file (its header carries DuckDB's magic bytes)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
+def refuse_non_database(path: Path) -> None:
+    """Refuse a folder or a file that is not a DuckDB database.
+
+    DuckDB opens any other file as an empty in-memory database: an ingest would report success
+    and keep nothing, and every read would find no tables.
+    """
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder: the database must be a file (e.g. capcost.duckdb)")
+    if path.is_file() and path.stat().st_size > 0 and not is_database_file(path):
+        raise StoreError(
+            f"{path} is not a DuckDB database (a CSV, JSON or Parquet file?): capcost will not "
+            "open or overwrite it; name a .duckdb file"
+        )
+
+
 @dataclass
 class Run:
     """An ingest run in progress: the writer counts rows and may set a watermark."""
@@ -70,6 +94,7 @@ class StoreCore:
         self.path = str(path)
         self.read_only = read_only
         if self.path != MEMORY:
+            refuse_non_database(Path(self.path))
             if read_only and not Path(self.path).exists():
                 raise StoreError(
                     f"no database at {self.path}: run `capcost demo` or `capcost ingest ...` first"
@@ -215,6 +240,15 @@ class StoreCore:
         )
         cols = [d[0] for d in cur.description or []]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def ingested_sources(self, *, besides: str = "demo") -> list[str]:
+        """Sources (other than ``besides``) with at least one succeeded ingest run."""
+        rows = self.con.execute(
+            "SELECT DISTINCT source FROM ingest_runs WHERE status = 'succeeded' AND source <> ? "
+            "ORDER BY 1",
+            [besides],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def last_watermark(self, source: str, key: str | None = None) -> str | None:
         """The watermark of the newest succeeded run of a source (optionally one parameter set)."""

@@ -30,3 +30,27 @@ def app_at(
 
     yield open_page
     st.cache_data.clear()
+
+
+@pytest.fixture
+def empty_app_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str], AppTest]]:
+    """``empty_app_at("app_pages/x.py")``: that page on a migrated database with no data."""
+    from forecasting.store import Store
+
+    db = tmp_path / "empty.duckdb"
+    Store(db).close()
+    monkeypatch.setenv("CAPCOST_DB", str(db))
+    st.cache_data.clear()
+
+    def open_page(page: str) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    yield open_page
+    st.cache_data.clear()

@@ -30,8 +30,10 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
         "upper",
         "level",
         "model",
+        "complete",
     ]
     assert len(monthly) == 12
+    assert not monthly["complete"].any()
     assert backtest["selected"].sum() == 1
     assert (quarterly["lower"] <= quarterly["forecast"]).all()
 
@@ -48,3 +50,12 @@ def test_changing_the_horizon_and_series_recomputes(
     assert at.selectbox[2].value == "Compute"  # the largest group is shown first
     forecast = _chart(at)["data"][-1]  # type: ignore[index]
     assert len(forecast["x"]) == 6  # type: ignore[index]
+
+
+def test_no_data_is_an_info(empty_app_at: Callable[[str], AppTest]) -> None:
+    at = empty_app_at("app_pages/forecast.py")
+    assert "no cost data stored yet" in at.info[0].value
+    assert not at.get("plotly_chart") and not at.dataframe
+    at.selectbox[0].select("Users").run()
+    assert not at.exception
+    assert "no users stored: ingest it with `capcost ingest metrics FILE`" in at.info[0].value

@@ -49,3 +49,9 @@ def test_freezing_a_plan_makes_the_review_compare_with_it(
     at.run()  # the next run's review reads the new plan
     plan = next(m for m in at.metric if m.label == "Plan of record")
     assert plan.value != "13,867 USD"  # no longer the document's plan prorated to 26 days
+
+
+def test_no_cost_data_is_an_info(empty_app_at: Callable[[str], AppTest]) -> None:
+    at = empty_app_at("app_pages/review.py")
+    assert "no cost data stored yet" in at.info[0].value
+    assert not at.metric and not at.dataframe and not at.button

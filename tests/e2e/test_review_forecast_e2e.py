@@ -35,7 +35,16 @@ def test_forecast_page_draws_and_matches_the_cli(
     cli = pd.read_csv(
         io.BytesIO(cli_bytes(tmp_path, "forecast", "cost", "--db", str(demo_db), "--horizon", "12"))
     )
-    assert list(got.columns) == ["unique_id", "ds", "forecast", "lower", "upper", "level", "model"]
+    assert list(got.columns) == [
+        "unique_id",
+        "ds",
+        "forecast",
+        "lower",
+        "upper",
+        "level",
+        "model",
+        "complete",
+    ]
     pd.testing.assert_frame_equal(got, cli, check_exact=False, rtol=1e-9)
     full_screenshot(page, artifacts / "forecast.png")
 

@@ -192,6 +192,27 @@ BROKEN: dict[str, tuple[Callable[[Path], Path], dict[str, object], str, int | No
     ),
     "empty file": (lambda t: write(t, "m.csv", ""), {}, "the file is empty", None, None),
     "truncated gzip": (truncated_gzip, {}, "truncated or corrupt gzip", None, None),
+    "duplicate header": (
+        lambda t: write(t, "m.csv", "timestamp,value,value\n2024-01-01,1,2\n"),
+        {},
+        "the header names this column twice",
+        None,
+        "value",
+    ),
+    "year 0000": (
+        lambda t: write(t, "m.csv", GOOD + "0000-01-01 00:00:00,4\n"),
+        {},
+        "1 rows have a timestamp outside 1990-01-01..2100-12-31",
+        4,
+        "timestamp",
+    ),
+    "year 9999": (
+        lambda t: write(t, "m.csv", GOOD + "9999-12-31T23:00:00Z,4\n"),
+        {},
+        "a timestamp outside 1990-01-01..2100-12-31",
+        4,
+        "timestamp",
+    ),
 }
 
 
@@ -222,3 +243,14 @@ def test_ingest_metrics_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main([*args, "--dimension", "queue"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("capcost: error: parameter --dimension")
+
+
+def test_a_metric_file_named_like_a_glob_is_read_alone(fresh_store: Store, tmp_path: Path) -> None:
+    write(tmp_path, "m1.csv", GOOD.replace(",1\n", ",100\n"))
+    path = write(tmp_path, "m?.csv", GOOD)
+    result = load_metrics(fresh_store, path, metric="cpu_utilization")
+    assert result.detail["observations"] == 3
+    write(tmp_path, "m?.csv", GOOD + "2024-01-01 00:15:00,12%\n")
+    with pytest.raises(InputError) as err:
+        load_metrics(fresh_store, path, metric="cpu_utilization")
+    assert (err.value.file, err.value.row, err.value.column) == (str(path), 4, "value")

@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
 from forecasting.savings.service import (
     SavingsOptions,
     read_stated,
-    savings_report,
     stored_stated,
 )
 from forecasting.store import Store
@@ -63,26 +61,6 @@ def test_a_stored_plan_in_another_currency_is_refused(demo_db: Path, tmp_path: P
 def test_options_out_of_range_are_input_errors(fields: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         SavingsOptions(**fields)  # type: ignore[arg-type]
-
-
-def test_each_part_fails_on_its_own(demo_store: Store) -> None:
-    bad = HEADER + b"RI,Compute,twenty,800\n"
-    report = savings_report(demo_store, SavingsOptions(**FAST), bad, stated_source="bad.csv")
-    assert isinstance(report.reconciliation, Excuse)
-    assert "file bad.csv, row 2, column 'percent'" in report.reconciliation.reason
-    assert not isinstance(report.levers, Excuse) and not isinstance(report.commitments, Excuse)
-    unknown = savings_report(demo_store, SavingsOptions(**FAST), "nope")
-    assert isinstance(unknown.reconciliation, Excuse)
-    assert "unknown stated savings plan 'nope'. Try: apex-2026" in unknown.reconciliation.reason
-    late = savings_report(demo_store, SavingsOptions(base_month="2030-01", **FAST))
-    for part in (late.levers, late.commitments):
-        assert isinstance(part, Excuse) and "2030-01 is not a full month" in part.reason
-
-
-def test_without_look_back_only_the_forecast_is_scored(demo_store: Store) -> None:
-    report = savings_report(demo_store, SavingsOptions(lookback=(), **FAST))
-    assert not isinstance(report.commitments, Excuse)
-    assert report.commitments.table["method"].tolist() == ["forecast"]
 
 
 def test_the_exports_are_the_cli_csv_byte_for_byte(

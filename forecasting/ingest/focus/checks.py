@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -13,6 +14,7 @@ from forecasting.ingest.currency import ISO_4217
 from forecasting.ingest.focus import helpers, settings
 from forecasting.ingest.focus.helpers import Dialect, FileGroup, Layout
 from forecasting.ingest.read_errors import first_row, raise_csv_rejects, read_error
+from forecasting.ingest.sql import FIRST_DAY, LAST_DAY, outside_dates_sql
 
 
 def declared(groups: Sequence[FileGroup]) -> dict[str, dict[str, str]]:
@@ -29,15 +31,105 @@ def declared(groups: Sequence[FileGroup]) -> dict[str, dict[str, str]]:
 # -- validation: every problem is reported against the file, row and column it came from --------
 _SUMMARY_SQL = """
 SELECT ProviderName, BillingAccountId, BillingPeriodStart, BillingCurrency,
-       count(*) AS line_items, CAST(sum(BilledCost) AS VARCHAR) AS billed,
+       count(*) AS line_items, CAST(CAST(sum(BilledCost) AS {money}) AS VARCHAR) AS billed,
        min(ChargePeriodStart) AS first_charge, max(ChargePeriodStart) AS last_charge,
        {nulls},
+       {rows},
        count(*) FILTER (WHERE Tags IS NOT NULL AND NOT json_valid(Tags)) AS bad_tags,
        -- read every typed column, so that a CSV value that does not parse is found now
        count(EffectiveCost) + count(ListCost) + count(ContractedCost) + count(BillingPeriodEnd)
          + count(ConsumedQuantity) + count(PricingQuantity) AS typed_values
 FROM _focus_in GROUP BY ALL
 """
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A value no line item may hold: over the stored column, and over the file's raw text.
+
+    ``stored`` is SQL over the mapped columns; ``raw`` the same rule over the file's text ``v``
+    of ``column`` (and ``w``, the text of ``other``), to find the first row that breaks it.
+    Both are fixed SQL fragments of this module.
+    """
+
+    column: str
+    stored: str
+    raw: str
+    message: str
+    other: str | None = None
+
+
+# A line item of a quadrillion is a broken file, and sums of such rows overflow DECIMAL(38, 12).
+MAX_COST = "1e15"
+_TS = "TRY_CAST({} AS TIMESTAMPTZ)"
+_DEC = f"TRY_CAST({{}} AS {settings.READ_MONEY})"
+
+
+def _row_checks() -> tuple[RowCheck, ...]:
+    dates = tuple(
+        RowCheck(
+            column,
+            outside_dates_sql(column),
+            outside_dates_sql("v", text=True),
+            f"a date outside {FIRST_DAY}..{LAST_DAY}, which no billing export holds",
+        )
+        for column in settings.TIMESTAMP_COLUMNS
+    )
+    order = (
+        RowCheck(
+            "ChargePeriodEnd",
+            "ChargePeriodEnd < ChargePeriodStart",
+            f"{_TS.format('v')} < {_TS.format('w')}",
+            "a charge period that ends before it starts",
+            "ChargePeriodStart",
+        ),
+        RowCheck(
+            "BillingPeriodEnd",
+            "BillingPeriodEnd <= BillingPeriodStart",
+            f"{_TS.format('v')} <= {_TS.format('w')}",
+            "a billing period that ends before it starts",
+            "BillingPeriodStart",
+        ),
+        # A charge may be billed late (a later period), never before it happens.
+        RowCheck(
+            "ChargePeriodStart",
+            "ChargePeriodStart >= BillingPeriodEnd",
+            f"{_TS.format('v')} >= {_TS.format('w')}",
+            "a charge that starts after its billing period ends",
+            "BillingPeriodEnd",
+        ),
+    )
+    quantities = tuple(
+        RowCheck(
+            column,
+            f"isnan({column}) OR isinf({column})",
+            "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",
+            "a quantity that is not a finite number (NaN, infinity or beyond 1.8e308)",
+        )
+        for column in ("ConsumedQuantity", "PricingQuantity")
+    )
+    money = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+    costs = tuple(
+        RowCheck(
+            column,
+            f"{column} <> round({column}, 12)",
+            f"{_DEC.format('v')} <> round({_DEC.format('v')}, 12)",
+            "a cost with more than 12 decimal places, which the store would round away",
+        )
+        for column in money
+    ) + tuple(
+        RowCheck(
+            column,
+            f"abs({column}) >= {MAX_COST}",
+            f"abs(TRY_CAST(v AS DOUBLE)) >= {MAX_COST}",
+            f"a cost of {MAX_COST} or more, which no single line item holds",
+        )
+        for column in money
+    )
+    return dates + order + quantities + costs
+
+
+ROW_CHECKS = _row_checks()
 
 
 def validate(
@@ -48,8 +140,13 @@ def validate(
     nulls = ",\n".join(
         f'count(*) FILTER (WHERE {c} IS NULL) AS "null {c}"' for c in settings.REQUIRED
     )
+    rows = ",\n".join(
+        f'count(*) FILTER (WHERE {check.stored}) AS "check {i}"'
+        for i, check in enumerate(ROW_CHECKS)
+    )
+    sql = _SUMMARY_SQL.format(money=settings.MONEY, nulls=nulls, rows=rows)
     try:
-        summary = con.execute(_SUMMARY_SQL.format(nulls=nulls)).df()
+        summary = con.execute(sql).df()
     except duckdb.Error as exc:
         # The run's transaction is aborted now; the rollback drops the view too.
         raise diagnose(groups, exc) from None
@@ -64,6 +161,17 @@ def validate(
                 "v IS NULL",
                 [],
                 f"{missing} line items have no {column}, which every line item needs",
+            )
+    for i, check in enumerate(ROW_CHECKS):
+        count = int(summary[f"check {i}"].sum())
+        if count:
+            raise _located(
+                groups,
+                check.column,
+                check.raw,
+                [],
+                f"{count} line items have {check.message}",
+                other=check.other,
             )
     _check_currencies(groups, summary)
     bad_tags = int(summary["bad_tags"].sum())
@@ -112,15 +220,21 @@ def _located(
     predicate: str,
     params: list[Any],
     message: str,
+    *,
+    other: str | None = None,
 ) -> InputError:
-    """An InputError at the first row (over all files) where ``predicate`` holds for ``v``."""
+    """An InputError at the first row (over all files) where ``predicate`` holds for ``v``.
+
+    ``w`` in the predicate is the raw text of stored column ``other``, when given.
+    """
     mapping = settings.cur_mapping()
     for group in groups:
         raw = helpers.source_column(group.layout, column, mapping)
-        if raw is None:
+        second = None if other is None else helpers.source_column(group.layout, other, mapping)
+        if raw is None or (other is not None and second is None):
             continue
         for path in group.files:
-            found = first_row(path, raw, predicate, params)
+            found = first_row(path, raw, predicate, params, other=second)
             if found is not None:
                 return InputError(message, file=str(path), row=found[0], column=raw)
     return InputError(message, column=column)
@@ -150,6 +264,18 @@ def diagnose(groups: Sequence[FileGroup], exc: duckdb.Error) -> InputError:
                         row=found[0],
                         column=raw,
                     )
+    # Values that read but break a sum (DECIMAL overflow) or a date function.
+    for check in ROW_CHECKS:
+        error = _located(
+            groups,
+            check.column,
+            check.raw,
+            [],
+            f"a line item has {check.message}",
+            other=check.other,
+        )
+        if error.row is not None:
+            return error
     return read_error(exc, files)
 
 

@@ -153,7 +153,7 @@ def csv_types(dialect: Dialect, columns: Sequence[str], mapping: CurMapping) -> 
     for column, wanted in settings.FOCUS_TYPES.items():
         source = focus_source(columns, column)
         if source is not None and wanted not in ("VARCHAR", "JSON"):
-            types[source] = "TIMESTAMPTZ" if wanted == "TIMESTAMP" else wanted
+            types[source] = _csv_read_type(wanted)
     return types
 
 
@@ -166,6 +166,8 @@ def focus_projection(layout: Layout) -> str:
             items.append(f"CAST(NULL AS {target}) AS {column}")
             continue
         raw_type = layout.type_of(raw) if layout.parquet else _csv_read_type(target)
+        if raw_type == settings.READ_MONEY:
+            target = raw_type  # kept unrounded until the checks have seen it
         value = typed_sql(quote(raw), raw_type, target)
         if column == "BillingCurrency":  # ' usd' is USD; anything else is checked later
             value = f"upper(trim({value}))"
@@ -174,6 +176,8 @@ def focus_projection(layout: Layout) -> str:
 
 
 def _csv_read_type(target: str) -> str:
+    if target == settings.MONEY:
+        return settings.READ_MONEY
     return "TIMESTAMPTZ" if target.startswith("TIMESTAMP") else target
 
 

@@ -15,6 +15,7 @@ from forecasting.errors import InputError
 from forecasting.ingest.files import (
     NULL_STRINGS,
     download_s3,
+    duckdb_path,
     expand_paths,
     is_parquet,
     read_csv_header,
@@ -93,7 +94,7 @@ def _groups(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> list[FileG
     for path in files:
         if is_parquet(path):
             try:
-                rel = con.read_parquet(str(path))
+                rel = con.read_parquet(duckdb_path(path))
             except duckdb.Error as exc:
                 raise InputError(f"cannot read this Parquet file: {exc}", file=str(path)) from None
             columns, types = tuple(rel.columns), tuple(str(t) for t in rel.types)
@@ -142,7 +143,7 @@ def _relation(con: duckdb.DuckDBPyConnection, groups: Sequence[FileGroup]) -> An
 
 
 def _read(con: duckdb.DuckDBPyConnection, group: FileGroup, mapping: settings.CurMapping) -> Any:
-    layout, files = group.layout, [str(f) for f in group.files]
+    layout, files = group.layout, [duckdb_path(f) for f in group.files]
     if layout.parquet:
         rel = con.read_parquet(files)
     else:

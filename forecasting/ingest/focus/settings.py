@@ -14,6 +14,9 @@ SERVICE_CATEGORY_PATH = DATA_DIR / "aws_service_categories.toml"
 SERVICE_CATEGORY_TABLE = "_aws_service_categories"
 
 MONEY = "DECIMAL(38, 12)"
+# FOCUS CSV costs are read with six more places than stored, so that a cost the store would
+# round (0.0000000000000001 becomes 0) is refused instead of silently changed.
+READ_MONEY = "DECIMAL(38, 18)"
 
 # The FOCUS columns capcost stores (cost_line_items without its x_ columns), in table order.
 FOCUS_TYPES: dict[str, str] = {
@@ -52,6 +55,8 @@ FOCUS_TYPES: dict[str, str] = {
     "PricingUnit": "VARCHAR",
     "Tags": "JSON",
 }
+
+TIMESTAMP_COLUMNS = tuple(c for c, t in FOCUS_TYPES.items() if t == "TIMESTAMP")
 
 # Without these a line item cannot be placed in time, in a billing period or in a currency.
 REQUIRED = (

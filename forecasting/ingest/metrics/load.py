@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from forecasting.errors import InputError
-from forecasting.ingest.files import NULL_STRINGS, expand_paths, is_parquet, read_csv_header
+from forecasting.ingest.files import (
+    NULL_STRINGS,
+    duckdb_path,
+    expand_paths,
+    is_parquet,
+    read_csv_header,
+)
 from forecasting.ingest.metrics import helpers, settings
 from forecasting.ingest.progress import ProgressCallback, Reporter, watch_query
 from forecasting.ingest.read_errors import (
@@ -19,7 +25,14 @@ from forecasting.ingest.read_errors import (
     raise_csv_rejects,
     read_error,
 )
-from forecasting.ingest.sql import fetch_one, quote, typed_sql
+from forecasting.ingest.sql import (
+    FIRST_DAY,
+    LAST_DAY,
+    fetch_one,
+    outside_dates_sql,
+    quote,
+    typed_sql,
+)
 from forecasting.interface import IngestResult
 from forecasting.store.metrics import canonical_dimensions
 
@@ -93,7 +106,7 @@ def _unit(store: Store, metric: str, unit: str | None) -> str:
 def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     if is_parquet(path):
         try:
-            return list(con.read_parquet(str(path)).columns)
+            return list(con.read_parquet(duckdb_path(path)).columns)
         except duckdb.Error as exc:
             raise InputError(f"cannot read this Parquet file: {exc}", file=str(path)) from None
     return read_csv_header(path)
@@ -103,6 +116,9 @@ def _columns(
     con: duckdb.DuckDBPyConnection, files: list[Path], time: str | None, value: str | None
 ) -> tuple[str, str]:
     columns = _header(con, files[0])
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:  # DuckDB's sniffer would answer with 20 lines of its own
+        raise InputError("the header names this column twice", file=str(files[0]), column=twice[0])
     for other in files[1:]:
         if _header(con, other) != columns:
             raise InputError(f"the columns differ from those of {files[0]}", file=str(other))
@@ -168,11 +184,11 @@ def _stage_file(
 ) -> None:
     time_col, value_col = columns
     if is_parquet(path):
-        rel = con.read_parquet(str(path))
+        rel = con.read_parquet(duckdb_path(path))
         raw_type = str(rel.types[rel.columns.index(time_col)])
     else:
         rel = con.read_csv(
-            str(path),
+            duckdb_path(path),
             header=True,
             columns=declared[str(path)],
             store_rejects=True,
@@ -200,13 +216,21 @@ def _check(
     time_col, value_col = columns
     stats = fetch_one(
         con,
-        "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "
-        "count(*) FILTER (WHERE isnan(value) OR isinf(value)) FROM _metric_in",
+        "SELECT count(*) FILTER (WHERE ts IS NULL), count(*) FILTER (WHERE value IS NULL), "  # noqa: S608
+        "count(*) FILTER (WHERE isnan(value) OR isinf(value)), "
+        f"count(*) FILTER (WHERE {outside_dates_sql('ts')}) FROM _metric_in",
     )
     assert stats is not None
-    no_time, no_value, not_finite = (int(x) for x in stats)
+    no_time, no_value, not_finite, outside = (int(x) for x in stats)
     if no_time:
         raise _located(files, time_col, "v IS NULL", f"{no_time} rows have no timestamp")
+    if outside:
+        raise _located(
+            files,
+            time_col,
+            outside_dates_sql("v", text=True),
+            f"{outside} rows have a timestamp outside {FIRST_DAY}..{LAST_DAY}",
+        )
     if not_finite:
         raise _located(
             files,

@@ -1,14 +1,13 @@
-"""The cost review's maths: like-for-like variance, volume + rate = variance, unit economics."""
+"""The cost review's maths: like-for-like variance, volume + rate, unit economics, anomalies."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from forecasting import review
+from forecasting import anomalies, variance
 from forecasting.interface import Excuse, GroupBy
 from forecasting.store import Store
 
@@ -42,14 +41,14 @@ def _users(store: Store, start: str, end: str, users: float) -> None:
 
 def test_complete_months_compare_whole(fresh_store: Store) -> None:
     _daily_costs(fresh_store, "2026-01-01", "2026-02-28", 10.0)
-    out = review.month_over_month(fresh_store, "2026-02", GroupBy.PROVIDER)
+    out = variance.month_over_month(fresh_store, "2026-02", GroupBy.PROVIDER)
     assert out.loc[0, "previous"] == 310.0 and out.loc[0, "current"] == 280.0
     assert out.loc[0, "change_percent"] == pytest.approx(-9.7)
 
 
 def test_running_month_compares_the_same_days(fresh_store: Store) -> None:
     _daily_costs(fresh_store, "2026-01-01", "2026-02-10", 10.0)
-    out = review.month_over_month(fresh_store, "2026-02", GroupBy.PROVIDER)
+    out = variance.month_over_month(fresh_store, "2026-02", GroupBy.PROVIDER)
     assert (out.loc[0, "previous"], out.loc[0, "current"], out.loc[0, "change"]) == (
         100.0,
         100.0,
@@ -60,10 +59,10 @@ def test_running_month_compares_the_same_days(fresh_store: Store) -> None:
 def test_a_new_service_has_no_percent_change(fresh_store: Store) -> None:
     _daily_costs(fresh_store, "2026-01-01", "2026-02-28", 10.0)
     _daily_costs(fresh_store, "2026-02-01", "2026-02-28", 1.0, group="New")
-    out = review.month_over_month(fresh_store, "2026-02", GroupBy.PROVIDER).set_index("provider")
+    out = variance.month_over_month(fresh_store, "2026-02", GroupBy.PROVIDER).set_index("provider")
     assert out.loc["New", "previous"] == 0.0
     assert pd.isna(out.loc["New", "change_percent"])
-    assert review.top_movers(out.reset_index(), 1)["provider"].tolist() == ["AWS"]
+    assert variance.top_movers(out.reset_index(), 1)["provider"].tolist() == ["AWS"]
 
 
 def test_volume_and_rate_add_up_to_the_variance(fresh_store: Store) -> None:
@@ -91,8 +90,8 @@ def test_volume_and_rate_add_up_to_the_variance(fresh_store: Store) -> None:
         model="stated",
         values=users_plan,
     )
-    result = review.plan_variance(fresh_store, "2026-01")
-    assert isinstance(result, review.PlanVariance)
+    result = variance.plan_variance(fresh_store, "2026-01")
+    assert isinstance(result, variance.PlanVariance)
     # Hand calculation: planned rate 3.0 $/user; volume = 200 x 3.0 = 600;
     # actual rate 3100/1200; rate = (3100/1200 - 3) x 1200 = 3100 - 3600 = -500.
     assert result.volume_variance == pytest.approx(600.0)
@@ -102,8 +101,8 @@ def test_volume_and_rate_add_up_to_the_variance(fresh_store: Store) -> None:
 
 def test_no_plan_is_an_excuse_not_an_error(fresh_store: Store) -> None:
     _daily_costs(fresh_store, "2026-01-01", "2026-01-31", 1.0)
-    assert isinstance(review.plan_variance(fresh_store, "2026-01"), Excuse)
-    assert isinstance(review.unit_economics(fresh_store), Excuse)
+    assert isinstance(variance.plan_variance(fresh_store, "2026-01"), Excuse)
+    assert isinstance(variance.unit_economics(fresh_store), Excuse)
 
 
 def test_unit_economics_match_a_hand_calculation(fresh_store: Store) -> None:
@@ -121,7 +120,7 @@ def test_unit_economics_match_a_hand_calculation(fresh_store: Store) -> None:
     )
     with fresh_store.ingest_run("t", {}) as run:
         fresh_store.replace_metrics(run, rps)
-    unit = review.unit_economics(fresh_store)
+    unit = variance.unit_economics(fresh_store)
     assert isinstance(unit, pd.DataFrame)
     assert unit.loc[0, "cost_per_user"] == pytest.approx(3.1)
     assert unit.loc[0, "cost_per_million_requests"] == pytest.approx(
@@ -129,23 +128,8 @@ def test_unit_economics_match_a_hand_calculation(fresh_store: Store) -> None:
     )
 
 
-def test_demo_review_has_every_table(demo_store: Store) -> None:
-    result = review.build_review(demo_store, "2026-10")
-    assert isinstance(result, review.Review) and result.complete
-    assert isinstance(result.plan, review.PlanVariance)
-    assert result.plan.planned_cost == 16_000.0
-    assert set(result.tables()) == {
-        "variance_by_group_2026-10",
-        "variance_by_service_2026-10",
-        "top_movers_2026-10",
-        "plan_vs_actual_2026-10",
-        "unit_economics",
-    }
-    assert isinstance(review.build_review(demo_store, "2019-01"), Excuse)
-
-
 def test_anomalies_find_the_demos_three_day_spike(demo_store: Store) -> None:
-    found = review.anomalies(demo_store, "2025-08")
+    found = anomalies.anomalies(demo_store, "2025-08")
     assert isinstance(found, pd.DataFrame)
     spike = found[found["ds"].between("2025-08-12", "2025-08-14")]
     assert len(spike) == 3
@@ -157,24 +141,4 @@ def test_anomalies_find_the_demos_three_day_spike(demo_store: Store) -> None:
 
 def test_anomalies_need_history(fresh_store: Store) -> None:
     _daily_costs(fresh_store, "2026-01-01", "2026-02-10", 10.0)
-    assert isinstance(review.anomalies(fresh_store, "2026-02"), Excuse)
-
-
-def test_a_frozen_plan_of_record_is_what_the_review_compares_with(
-    demo_db: Path, tmp_path: Path
-) -> None:
-    db = tmp_path / "copy.duckdb"
-    db.write_bytes(demo_db.read_bytes())
-    with Store(db) as store:
-        cost_plan, users_plan = review.freeze_plan_of_record(store, model="theta", horizon=3)
-        meta, values = store.read_plan(cost_plan)
-        assert meta["name"] == "Plan of record 2026-11" and meta["level"] == 80
-        assert values["ds"].dt.strftime("%Y-%m").tolist() == ["2026-11", "2026-12", "2027-01"]
-        assert (values["lower"] <= values["forecast"]).all() and (
-            values["forecast"] <= values["upper"]
-        ).all()
-        variance = review.plan_variance(store, "2026-11")
-        assert isinstance(variance, review.PlanVariance) and variance.plan_id == cost_plan
-        # The running month is compared with the plan prorated to the 26 days with data.
-        assert variance.planned_cost == pytest.approx(values["forecast"].iloc[0] * 26 / 30)
-        assert store.read_plan(users_plan)[0]["metric"] == "users"
+    assert isinstance(anomalies.anomalies(fresh_store, "2026-02"), Excuse)

@@ -1,4 +1,4 @@
-"""The monthly cost review: variance by group and service, plan vs actual, unit economics."""
+"""The cost review's maths: like-for-like month-over-month variance, volume + rate, unit cost."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 
 from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
-from forecasting.models.api import forecast
-from forecasting.models.service import forecast_store, freeze
 from forecasting.store import Store
 
 SECONDS_PER_DAY = 86_400
@@ -205,140 +203,3 @@ def unit_economics(store: Store) -> pd.DataFrame | Excuse:
     numeric = frame.select_dtypes("number").columns
     frame[numeric] = frame[numeric].round(4)
     return frame
-
-
-@dataclass(frozen=True)
-class Review:
-    """Every table of one month's cost review (EffectiveCost, calendar months, UTC)."""
-
-    month: str
-    currency: str
-    complete: bool
-    """False while the month is still running: ``current`` figures are month to date."""
-    by_group: pd.DataFrame
-    by_service: pd.DataFrame
-    movers: pd.DataFrame
-    plan: PlanVariance | Excuse
-    unit_economics: pd.DataFrame | Excuse
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The review's tables by file name, for one zip of CSVs."""
-        out = {
-            f"variance_by_group_{self.month}": self.by_group,
-            f"variance_by_service_{self.month}": self.by_service,
-            f"top_movers_{self.month}": self.movers,
-        }
-        if isinstance(self.plan, PlanVariance):
-            out[f"plan_vs_actual_{self.month}"] = self.plan.as_frame()
-        if isinstance(self.unit_economics, pd.DataFrame):
-            out["unit_economics"] = self.unit_economics
-        return out
-
-
-def build_review(store: Store, month: str | None = None) -> Review | Excuse:
-    """The review of ``month`` (default: the newest month with cost data)."""
-    if store.last_day(COST_METRIC) is None:
-        return Excuse("no cost data yet: run `capcost demo` or `capcost ingest focus FILE`")
-    months = months_with_cost(store)
-    month = month or months[0]
-    if month not in months:
-        return Excuse(f"no cost data for {month}; months with data: {months[-1]} to {months[0]}")
-    start, end, _ = month_bounds(month)
-    last = store.last_day(COST_METRIC)
-    assert last is not None
-    by_service = month_over_month(store, month, GroupBy.SERVICE)
-    _, currency = store.read_series(COST_METRIC, Freq.MONTH, start=start, end=end)
-    return Review(
-        month=month,
-        currency=currency,
-        complete=last >= end - timedelta(days=1),
-        by_group=month_over_month(store, month, GroupBy.GROUP),
-        by_service=by_service,
-        movers=top_movers(by_service),
-        plan=plan_variance(store, month),
-        unit_economics=unit_economics(store),
-    )
-
-
-ANOMALY_LEVEL = 95
-# Half a year of daily history: enough weeks for the weekly shape, recent enough for the level.
-ANOMALY_HISTORY_DAYS = 182
-ANOMALY_MIN_HISTORY_DAYS = 56
-
-
-def anomalies(store: Store, month: str) -> pd.DataFrame | Excuse:
-    """Days of ``month`` whose cost falls outside the 95% band forecast from the days before.
-
-    Each flagged day names the service that moved most against its own median of the 28
-    days before the month. Columns: ``ds, actual, expected, lower, upper, service,
-    service_change``.
-    """
-    start, _, _ = month_bounds(month)
-    days = days_covered(store, month)
-    history, _ = store.read_series(
-        COST_METRIC, Freq.DAY, start=start - timedelta(days=ANOMALY_HISTORY_DAYS), end=start
-    )
-    if len(history) < ANOMALY_MIN_HISTORY_DAYS or days == 0:
-        return Excuse(
-            f"anomaly detection needs {ANOMALY_MIN_HISTORY_DAYS} days of daily cost before "
-            f"{month}; there are {len(history)}",
-            {"month": month},
-        )
-    result = forecast(history, h=days, freq="day", level=(ANOMALY_LEVEL,))
-    band = result.forecast[["ds", "forecast", "lower", "upper"]]
-    actual, _ = store.read_series(
-        COST_METRIC, Freq.DAY, start=start, end=start + timedelta(days=days)
-    )
-    merged = band.merge(actual[["ds", "y"]], on="ds")
-    merged = merged.rename(columns={"y": "actual", "forecast": "expected"})
-    flagged = merged[(merged["actual"] > merged["upper"]) | (merged["actual"] < merged["lower"])]
-    out = flagged[["ds", "actual", "expected", "lower", "upper"]].copy()
-    movers = _day_movers(store, start, days)
-    picks = [movers.get(pd.Timestamp(d), ("", 0.0)) for d in out["ds"]]
-    out["service"] = pd.Series([p[0] for p in picks], index=out.index, dtype=object)
-    out["service_change"] = pd.Series([p[1] for p in picks], index=out.index, dtype=float)
-    money = ["actual", "expected", "lower", "upper", "service_change"]
-    out[money] = out[money].astype(float).round(2)
-    return out.reset_index(drop=True)
-
-
-def _day_movers(store: Store, start: date, days: int) -> dict[pd.Timestamp, tuple[str, float]]:
-    """Per day of the month: the service furthest from its median of the 28 days before."""
-    frame, _ = store.read_series(
-        COST_METRIC,
-        Freq.DAY,
-        GroupBy.SERVICE,
-        start=start - timedelta(days=28),
-        end=start + timedelta(days=days),
-    )
-    wide = frame.pivot_table(index="ds", columns="unique_id", values="y", aggfunc="sum").fillna(0)
-    baseline = wide[wide.index < pd.Timestamp(start)].median()
-    change = wide[wide.index >= pd.Timestamp(start)] - baseline
-    movers: dict[pd.Timestamp, tuple[str, float]] = {}
-    for ds, row in change.iterrows():
-        if len(row):
-            service = str(row.abs().idxmax())
-            movers[pd.Timestamp(str(ds))] = (service, float(row.loc[service]))
-    return movers
-
-
-PLAN_HORIZON_MONTHS = 12
-PLAN_LEVEL = 80
-
-
-def freeze_plan_of_record(
-    store: Store, *, model: str = "auto", horizon: int = PLAN_HORIZON_MONTHS
-) -> list[int]:
-    """Forecast cost and users for the next ``horizon`` months from complete months and store
-    both as the plan of record, so later reviews compare actuals with what was planned.
-
-    Needs a read-write store. Returns the new plan ids (cost first).
-    """
-    plan_ids = []
-    metrics = [COST_METRIC] + [m for m in ("users",) if m in store.stored_metrics()]
-    for metric in metrics:
-        fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
-        first = pd.Timestamp(fc.table["ds"].min())
-        extra = {"horizon_months": horizon, "cost_basis": "EffectiveCost"}
-        plan_ids.append(freeze(store, f"Plan of record {first:%Y-%m}", fc, PLAN_LEVEL, extra))
-    return plan_ids

@@ -1,0 +1,166 @@
+"""The pickers, editors and notes more than one page uses (Capacity and Savings share most)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeGuard
+
+import pandas as pd
+import streamlit as st
+
+from app import state
+from forecasting.export import to_csv_bytes
+from forecasting.interface import Excuse
+from forecasting.views.display import Card, Column, Tone
+
+LEVELS = [50, 80, 90, 95]
+"""Interval levels, %, a forecasting page offers."""
+
+
+def forecast_defaults(prefix: str, default_set: str, **more: Any) -> None:
+    """Session defaults of a forecasting page's widgets (``<prefix>_level`` ...), then those
+    a link sets: ?model=drift&paths=200&seed=1 opens the page with those forecast settings
+    (once per session: a later widget change wins)."""
+    values = {"level": 80, "model": "auto", "paths": 1000, "seed": 0, **more}
+    st.session_state.setdefault("assumption_set", default_set)
+    for key, value in values.items():
+        st.session_state.setdefault(f"{prefix}_{key}", value)
+    if st.session_state.get(f"{prefix}_from_url"):
+        return
+    st.session_state[f"{prefix}_from_url"] = True
+    for name, parse in {"model": str, "paths": int, "seed": int}.items():
+        with contextlib.suppress(ValueError):
+            value = parse(st.query_params.get(name, ""))
+            if name != "model" or value in state.model_choices():
+                st.session_state[f"{prefix}_{name}"] = value
+
+
+def notice(prefix: str) -> None:
+    """Show (once) what a button callback left for the next run, e.g. "Saved ..."."""
+    if found := st.session_state.pop(f"{prefix}_notice", None):
+        getattr(st, found[0])(found[1])
+
+
+def note(text: str) -> None:
+    st.info(text, icon=":material/info:")
+
+
+def excused(value: object, lead: str = "") -> TypeGuard[Excuse]:
+    """Show ``value``'s reason as an info if it is an Excuse (``lead`` before it); say if so."""
+    if isinstance(value, Excuse):
+        note(f"{lead}{value.reason}")
+        return True
+    return False
+
+
+def set_picker(column: Any, sets: tuple[str, ...], default: str, prefix: str, **kw: Any) -> None:
+    """The assumption set selector; the choice is shared by every page (``assumption_set``)."""
+    options = list(sets) or [default]
+    selected = st.session_state["assumption_set"]
+    column.selectbox(
+        "Assumption set",
+        options,
+        index=options.index(selected) if selected in options else 0,
+        key=f"{prefix}_set",
+        on_change=lambda: st.session_state.update(assumption_set=st.session_state[f"{prefix}_set"]),
+        **kw,
+    )
+
+
+def forecast_settings(column_level: Any, column_model: Any, prefix: str) -> None:
+    """Interval level and model in two columns; paths and seed in a collapsed expander."""
+    column_level.select_slider("Interval level %", LEVELS, key=f"{prefix}_level")
+    column_model.selectbox("Model", state.model_choices(), key=f"{prefix}_model")
+
+
+def forecast_values(prefix: str) -> dict[str, Any]:
+    """The forecast options the page's widgets hold: level, model, paths, seed."""
+    state_of = st.session_state
+    return {
+        "level": state_of[f"{prefix}_level"],
+        "model": state_of[f"{prefix}_model"],
+        "paths": int(state_of[f"{prefix}_paths"]),
+        "seed": int(state_of[f"{prefix}_seed"]),
+    }
+
+
+def simulation_settings(prefix: str, extra: int = 0) -> list[Any]:
+    """Sample paths and seed; returns ``extra`` more columns of the same row for the page."""
+    with st.expander("Simulation settings", icon=":material/tune:"):
+        columns = st.columns(2 + extra)
+        columns[0].number_input("Sample paths", 1, 5000, key=f"{prefix}_paths")
+        columns[1].number_input("Random seed", 0, 2**31 - 1, key=f"{prefix}_seed")
+    return columns[2:]
+
+
+def digest(payload: Mapping[str, Any]) -> int:
+    """A key suffix that changes with the set's values, so editors refill from a new set."""
+    return zlib.crc32(json.dumps(payload, sort_keys=True, default=str).encode())
+
+
+def save_set(name: str, payload: dict[str, Any], prefix: str, page: str) -> None:
+    """Button callback: runs before the rerun, so it may set the set selector's own state."""
+    name = name.strip()
+    saved = state.save_assumptions(name, payload, note=f"edited on the {page} page")
+    if isinstance(saved, Excuse):
+        st.session_state[f"{prefix}_notice"] = ("info", f"Not saved: {saved.reason}")
+        return
+    st.session_state.update({"assumption_set": name, f"{prefix}_set": name})
+    st.session_state[f"{prefix}_notice"] = ("success", f"Saved **{name}** version {saved}.")
+
+
+def save_row(label: str, value: str, payload: dict[str, Any], prefix: str, page: str) -> None:
+    """A set name and a Save button that stores ``payload`` under it."""
+    n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = n1.text_input(label, value=value)
+    n2.button(
+        "Save",
+        icon=":material/save:",
+        on_click=save_set,
+        disabled=not name.strip(),
+        args=(name, payload, prefix, page),
+    )
+
+
+def download(label: str, frame: pd.DataFrame, name: str, where: Any = st) -> None:
+    where.download_button(
+        label, to_csv_bytes(frame), file_name=name, mime="text/csv", icon=":material/download:"
+    )
+
+
+def explained(text: str) -> None:
+    with st.expander("How is this computed", icon=":material/help:"):
+        st.markdown(text)
+
+
+def cards(items: Sequence[Card], columns: int | None = None) -> None:
+    """One metric per column (``columns`` to keep a row's width when it has fewer cards)."""
+    for column, card in zip(st.columns(columns or len(items)), items, strict=False):
+        column.metric(
+            card.label,
+            card.value,
+            delta=card.note or None,
+            delta_color="inverse" if card.tone is Tone.RISE_IS_BAD else "off",
+            delta_arrow="off" if card.tone is Tone.NOTE else "auto",
+            help=card.help or None,
+        )
+
+
+def _column(column: Column) -> Any:
+    if column.format == "wide":
+        return st.column_config.TextColumn(column.label, width="large")
+    if column.format == "date":
+        return st.column_config.DateColumn(column.label)
+    if column.format is None:
+        return column.label
+    return st.column_config.NumberColumn(column.label, format=column.format)
+
+
+def table(frame: pd.DataFrame, columns: Mapping[str, Column], only: bool = False) -> None:
+    """A dataframe headed by ``columns`` (``only``: show just those, in that order)."""
+    config = {name: _column(c) for name, c in columns.items()}
+    order = list(columns) if only else None
+    st.dataframe(frame, hide_index=True, column_order=order, column_config=config)

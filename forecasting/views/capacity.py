@@ -1,0 +1,267 @@
+"""The Capacity page: the quarterly plan and the runway, their notes, the assumption editors."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult, plan, runway
+from forecasting.errors import InputError
+from forecasting.interface import Excuse, or_excuse
+from forecasting.models.options import PathForecaster, run_models
+from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, changes
+from forecasting.store import Store
+from forecasting.views.assumptions import forecast_text, settings_text
+from forecasting.views.display import Card, Column, Tone
+
+REDUNDANCY_OPTIONS = [r.value for r in Redundancy]
+"""What the sizing editor's redundancy column offers."""
+
+
+@dataclass(frozen=True)
+class CapacityView:
+    """The plan and the runway for one set of options; a part that cannot be computed is an
+    Excuse. Money is in the billing currency, per month (730 hours unless the set says)."""
+
+    plan: PlanResult | Excuse
+    """Quarterly demand -> instances -> cost, P50 with the band from ``band_labels``."""
+    runway: RunwayResult | Excuse
+    """Days until each utilisation metric reaches its alert threshold."""
+    band_labels: tuple[str, str]
+    """The band's lower and upper quantile as labels, ``("P10", "P90")`` at level 80."""
+
+    @property
+    def plan_notes(self) -> str:
+        """How the plan is computed (Markdown; "" without a plan)."""
+        return "" if isinstance(self.plan, Excuse) else explain_plan(self.plan)
+
+    @property
+    def runway_notes(self) -> str:
+        """How the runway is computed (Markdown; "" without a runway)."""
+        return "" if isinstance(self.runway, Excuse) else explain_runway(self.runway)
+
+
+def build_capacity(
+    store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
+) -> CapacityView:
+    """The Capacity page's plan and runway (``forecaster``: the app passes a cached one)."""
+    return CapacityView(
+        plan=or_excuse(lambda: plan(store, options, forecaster)),
+        runway=or_excuse(lambda: runway(store, options, forecaster)),
+        band_labels=options.band_labels,
+    )
+
+
+def plan_cards(result: PlanResult, cur: str) -> list[Card]:
+    """The last planned quarter's instances, cost and peak at P50, against the latest
+    observed quarter (the first quarter when none is observed yet), the band as a tooltip."""
+    t, (lo, hi) = result.table, result.options.band_labels
+    observed = t[t["source"] != "forecast"]  # empty when the year's first month is forecast
+    last, now = t.iloc[-1], observed.iloc[-1] if len(observed) else t.iloc[0]
+    cards = []
+    for label, name, fmt in [
+        ("Instances", "instances", "{:,.0f}"),
+        ("Infrastructure cost / month", "cost_per_month", "{:,.0f} " + cur),
+        ("Peak req/s", "requests_per_second_peak", "{:,.0f}"),
+    ]:
+        band = f"{fmt.format(last[f'{name}_lower'])} to {fmt.format(last[f'{name}_upper'])}"
+        cards.append(
+            Card(
+                f"{label}, {last['quarter']} (P50)",
+                fmt.format(last[name]),
+                f"{last[name] - now[name]:+,.0f} vs {now['quarter']}",
+                Tone.CHANGE,
+                help=f"{lo}–{hi}: {band}",
+            )
+        )
+    return cards
+
+
+PLAN_CHARTS = [
+    ("users", "Users (quarterly mean)", "users", "plan_users"),
+    ("requests_per_second", "Requests/s (quarterly mean)", "req/s", "plan_requests_per_second"),
+    ("instances", "Instances (from the quarter's peak req/s)", "instances", None),
+    ("cost_per_month", "Infrastructure cost per month", "", "plan_cost_per_month"),
+]
+"""Per banded chart: column, title, unit ("": the currency) and the plan-of-record column."""
+
+
+def plan_table(result: PlanResult) -> pd.DataFrame:
+    """The plan with each band as one "low–high" cell too, which keeps the document's shape
+    within a projector's width."""
+    t = result.table
+
+    def cells(column: str) -> list[str]:
+        lows, highs = t[f"{column}_lower"], t[f"{column}_upper"]
+        return [f"{a:,.0f}–{b:,.0f}" for a, b in zip(lows, highs, strict=True)]
+
+    return t.assign(instances_band=cells("instances"), cost_band=cells("cost_per_month"))
+
+
+def plan_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
+    """The plan table's columns, in the order shown."""
+    return {
+        "quarter": Column("Quarter"),
+        "source": Column("Source"),
+        "users": Column("Users", "%.0f"),
+        "requests_per_second": Column("Req/s", "%.0f"),
+        "requests_per_second_peak": Column("Peak req/s", "%.0f"),
+        "instances": Column("Instances"),
+        "instances_band": Column(f"Instances {lo}–{hi}"),
+        "cost_per_month": Column(f"Cost/month ({cur})", "%.0f"),
+        "cost_band": Column(f"Cost {lo}–{hi}"),
+        "plan_users": Column("Plan: users", "%.0f"),
+        "plan_requests_per_second": Column("Plan: req/s", "%.0f"),
+        "plan_cost_per_month": Column(f"Plan: cost/month ({cur})", "%.0f"),
+    }
+
+
+def runway_table(result: RunwayResult) -> pd.DataFrame:
+    """The runway; dates share a column with "not within the horizon", dollars with the
+    reason there are none: such columns are text."""
+    table = result.table
+    return table.astype({c: str for c in table if table[c].dtype == object})
+
+
+def runway_columns(cur: str, hi: str) -> dict[str, Column]:
+    """The runway table's columns, in the order shown."""
+    return {
+        "metric": Column("Metric"),
+        "threshold_pct": Column("Threshold %"),
+        "current_pct": Column("Now %", "%.1f"),
+        "date_p50": Column("Date at P50"),
+        f"date_{hi.lower()}": Column(f"Date at {hi}"),
+        "probability_within_horizon": Column("Chance within horizon", "percent"),
+        f"max_{hi.lower()}_pct": Column(f"Max {hi} %", "%.1f"),
+        "headroom_factor": Column("Headroom x", "%.2f"),
+        "headroom_monthly_usd": Column(f"Headroom {cur}/month"),
+        "cost_group": Column("Paid by"),
+    }
+
+
+_REDUNDANCY = {
+    Redundancy.NONE: "no spare instance",
+    Redundancy.N_PLUS_1: "plus one instance, so losing any one still serves the peak",
+    Redundancy.PER_ZONE: "rounded up to a multiple of the zones, so every zone runs the same "
+    "number",
+}
+
+
+def instances_formula(a: CapacityAssumptions) -> str:
+    return (
+        f"**Instances** = ceil(peak req/s / (rps_per_instance {a.rps_per_instance:g} x target "
+        f"CPU {a.target_utilisation:.0%})) = ceil(peak req/s / {a.capacity_per_instance:g}), "
+        f"then redundancy `{a.redundancy.value}` ({_REDUNDANCY[a.redundancy]}"
+        f"{f', {a.zones} zones' if a.redundancy is Redundancy.PER_ZONE else ''}), at least "
+        f"{a.min_instances}. Peak CPU = peak req/s / (instances x {a.rps_per_instance:g})."
+    )
+
+
+def explain_plan(result: PlanResult) -> str:
+    a, costs = result.assumptions, result.unit_costs
+    groups = "; ".join(
+        f"{g.group} ${g.fixed_usd_per_month:,.0f} + ${g.usd_per_driver_unit:,.4f} x users"
+        for g in costs.groups
+    )
+    return "\n".join(
+        [
+            f"- {forecast_text(result.options, 'Demand (users, average and peak req/s)')}, "
+            "month by month. A quarter is each path's mean of its months (the peak: their "
+            "maximum); quarters already observed are actuals and have no band.",
+            f"- {instances_formula(a)}",
+            f"- The {result.options.band_labels[0]} and {result.options.band_labels[1]} of "
+            "instances and cost are sized from that edge of the demand band (both only rise "
+            "with demand), so every row can be checked by hand.",
+            "- **Infrastructure cost per month** = sum over cost groups of (fixed + per user x "
+            "users), fitted by non-negative least squares on the last 12 full months of the "
+            f"bill (EffectiveCost): {groups}. Autoscaled pods bill by the hour, so cost follows "
+            "users rather than the peak instance count.",
+            "- **Plan of record**: the newest frozen plan per metric (cost averaged per quarter).",
+            f"- {settings_text(result.scenario, result.options)}.",
+        ]
+    )
+
+
+def explain_runway(result: RunwayResult) -> str:
+    hi = result.upper_label
+    thresholds = ", ".join(f"{m} {v:g}%" for m, v in result.assumptions.alert_thresholds.items())
+    return "\n".join(
+        [
+            f"- {forecast_text(result.options, 'Each utilisation metric')}, day by day for "
+            f"{result.options.days} days after {result.as_of} (to {result.horizon_end}).",
+            f"- **Date at P50 / {hi}**: the first day the median / the {hi} of the paths reaches "
+            f"the threshold ({thresholds}); otherwise *not within the horizon*. The {hi} date "
+            "comes first: it is the cautious one.",
+            "- **Probability within the horizon**: the share of paths that reach the threshold "
+            "on any day.",
+            f"- **Headroom** = highest {hi} within the horizon / threshold: the capacity "
+            f"multiplier that keeps the {hi} under the threshold. **Its cost per month**: CPU and "
+            "memory add whole pods at today's Compute cost per pod (last full month's Compute "
+            "spend / pods); the connection pool moves to the cheapest database tier with enough "
+            "pooled connections; disk is priced per GB (needs `database_disk_gb`).",
+            f"- {settings_text(result.scenario, result.options)}.",
+        ]
+    )
+
+
+# -- the assumption editors: one sizing row, one row per alert threshold --------------------
+def sizing_frame(a: CapacityAssumptions) -> pd.DataFrame:
+    """The sizing assumptions as one row to edit; utilisations in % as the document states them."""
+    return pd.DataFrame(
+        [
+            {
+                "rps_per_instance": a.rps_per_instance,
+                "target_cpu_pct": round(100 * a.target_utilisation, 6),
+                "scale_down_cpu_pct": round(100 * a.scale_down_utilisation, 6),
+                "redundancy": a.redundancy.value,
+                "zones": a.zones,
+                "min_instances": a.min_instances,
+                "instance_type": a.instance_type,
+                "hours_per_month": a.hours_per_month,
+            }
+        ]
+    )
+
+
+def thresholds_frame(a: CapacityAssumptions) -> pd.DataFrame:
+    """Alert threshold per utilisation metric, % (one row each)."""
+    rows = [{"metric": m, "threshold_pct": v} for m, v in a.alert_thresholds.items()]
+    return pd.DataFrame(rows, columns=["metric", "threshold_pct"])
+
+
+def _cell(row: Mapping[Any, Any], column: str, kind: type) -> Any:
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        raise InputError("is empty", column=column)
+    try:
+        return kind(float(value)) if kind is int else kind(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{value!r} is not a {kind.__name__}", column=column) from None
+
+
+def edited_settings(
+    a: CapacityAssumptions, sizing: pd.DataFrame, thresholds: pd.DataFrame
+) -> tuple[tuple[str, Any], ...]:
+    """What the edited frames change against ``a``, as settings (``--set`` pairs)."""
+    row = sizing.iloc[0].to_dict()
+    values = {
+        "rps_per_instance": _cell(row, "rps_per_instance", float),
+        "target_utilisation": _cell(row, "target_cpu_pct", float) / 100,
+        "scale_down_utilisation": _cell(row, "scale_down_cpu_pct", float) / 100,
+        "redundancy": _cell(row, "redundancy", str),
+        "zones": _cell(row, "zones", int),
+        "min_instances": _cell(row, "min_instances", int),
+        "instance_type": _cell(row, "instance_type", str),
+        "hours_per_month": _cell(row, "hours_per_month", float),
+    }
+    found = changes(a, values)
+    edited = {
+        str(r["metric"]): _cell(r, "threshold_pct", float) for r in thresholds.to_dict("records")
+    }
+    if edited != a.alert_thresholds:
+        found += (("alert_thresholds", edited),)
+    return found

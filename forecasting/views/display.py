@@ -1,0 +1,42 @@
+"""How a view's figures are headed: cards (label, formatted value, note) and raw-frame columns.
+
+Values are formatted by forecasting.presentation; ``Column`` heads a library frame shown as it
+is (a page that shows ``presentation.display_table`` uses its ``ColumnFormat`` instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Tone(StrEnum):
+    """How a card's note reads: plain text, a change, or a change where a rise is bad."""
+
+    NOTE = "note"
+    CHANGE = "change"
+    RISE_IS_BAD = "rise_is_bad"
+    """Spend: a rise shows in red, a fall in green."""
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure: ``value`` already formatted with its unit ("12,345 USD")."""
+
+    label: str
+    value: str
+    note: str = ""
+    """A line under the value ("+1,200 USD vs previous month"); "" for none."""
+    tone: Tone = Tone.NOTE
+    help: str = ""
+    """A tooltip, e.g. the band around the value."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column's heading in words (with its unit) and how its numbers are shown."""
+
+    label: str
+    format: str | None = None
+    """A printf number format ("%.0f"), "percent" (a fraction shown in %), "date", "wide"
+    (long text), or None: as stored."""

@@ -1,0 +1,334 @@
+"""The Savings page: levers stacked, commitments on the forecast, a stated plan; the inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+from forecasting.interface import Excuse, or_excuse
+from forecasting.models.options import PathForecaster, run_models
+from forecasting.presentation import format_money
+from forecasting.savings.service import (
+    CommitmentResult,
+    LeverResult,
+    ReconcileResult,
+    SavingsOptions,
+    commitments,
+    levers,
+    read_stated,
+    reconcile_stated,
+    stored_stated,
+)
+from forecasting.store import Store
+from forecasting.views.assumptions import Choices, forecast_text, settings_text
+from forecasting.views.display import Card, Column
+
+
+class InputKind(StrEnum):
+    PERCENT = "pct"
+    """A fraction, shown and typed in %."""
+    NUMBER = "num"
+    """A number; empty means not set."""
+    CHECK = "check"
+    CHOICE = "choice"
+    """One of ``input_options``."""
+
+
+@dataclass(frozen=True)
+class LeverInput:
+    """One input of a lever, prefilled from the assumption set's field of the same name."""
+
+    field: str
+    """A ``SavingsScenario`` field."""
+    label: str
+    kind: InputKind
+
+
+LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
+    "right-size": (
+        "Right-size",
+        (
+            LeverInput("instance_type", "Instance type", InputKind.CHOICE),
+            LeverInput("cpu_percentile", "CPU percentile", InputKind.NUMBER),
+            LeverInput("cpu_headroom", "CPU headroom %", InputKind.PERCENT),
+            LeverInput("memory_headroom", "Memory headroom %", InputKind.PERCENT),
+        ),
+    ),
+    "cdn": (
+        "CDN caching",
+        (
+            LeverInput("cdn_provider", "CDN", InputKind.CHOICE),
+            LeverInput("origin_in_aws", "Origin in AWS", InputKind.CHECK),
+            LeverInput("request_hit_ratio", "Request hit ratio now %", InputKind.PERCENT),
+            LeverInput("target_request_hit_ratio", "Target request hit ratio %", InputKind.PERCENT),
+            LeverInput("edge_gb_per_month", "Edge GB/month", InputKind.NUMBER),
+        ),
+    ),
+    "database": (
+        "Database",
+        (
+            LeverInput("database_provider", "Provider", InputKind.CHOICE),
+            LeverInput("database_tier", "Tier", InputKind.CHOICE),
+            LeverInput("query_cpu_reduction", "Less CPU per query %", InputKind.PERCENT),
+            LeverInput("iops_reduction", "Fewer IOPS %", InputKind.PERCENT),
+            LeverInput("database_disk_gb", "Disk GB", InputKind.NUMBER),
+        ),
+    ),
+    "commitments": (
+        "Commitments",
+        (
+            LeverInput("commitment_offering", "Offering", InputKind.CHOICE),
+            LeverInput("commitment_term_years", "Term, years", InputKind.CHOICE),
+            LeverInput("commitment_payment", "Payment", InputKind.CHOICE),
+        ),
+    ),
+}
+"""Per lever (in stacking order): its title and its inputs."""
+
+
+def input_options(field: str, choices: Choices, values: Mapping[str, Any]) -> list[Any]:
+    """What a "choice" input offers; the tiers follow the provider chosen in ``values``."""
+    tiers = choices.database_tiers.get(values.get("database_provider", ""), ())
+    return list(
+        {
+            "instance_type": choices.instance_types,
+            "cdn_provider": choices.cdn_providers,
+            "database_provider": tuple(choices.database_tiers),
+            "database_tier": tiers,
+            "commitment_offering": choices.commitment_offerings,
+            "commitment_term_years": choices.commitment_terms,
+            "commitment_payment": choices.commitment_payments,
+        }.get(field, ())
+    )
+
+
+@dataclass(frozen=True)
+class SavingsView:
+    """Levers, commitments and a stated plan; a part that cannot be computed is an Excuse.
+    Money is in the billing currency, per month."""
+
+    levers: LeverResult | Excuse
+    commitments: CommitmentResult | Excuse
+    reconciliation: ReconcileResult | Excuse | None
+    """None when no stated plan was given."""
+    band_labels: tuple[str, str]
+    """The savings band's lower and upper quantile as labels (the paths' P10 and P90)."""
+    currency: str
+    """The billing currency every amount is in."""
+
+    @property
+    def lever_results(self) -> dict[str, str]:
+        """Per lever: what it assumed and found in the data (empty without levers)."""
+        if isinstance(self.levers, Excuse):
+            return {}
+        return {str(r.lever): str(r.assumptions) for r in self.levers.table.itertuples()}
+
+
+def build_savings(
+    store: Store,
+    options: SavingsOptions,
+    stated: str | bytes | pd.DataFrame | None = None,
+    forecaster: PathForecaster = run_models,
+    stated_source: str = "uploaded file",
+) -> SavingsView:
+    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
+
+    def reconciliation() -> ReconcileResult:
+        if isinstance(stated, str):
+            return reconcile_stated(store, options, stored_stated(store, stated), stated)
+        assert stated is not None
+        lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
+        return reconcile_stated(store, options, lines, stated_source)
+
+    return SavingsView(
+        levers=or_excuse(lambda: levers(store, options, forecaster)),
+        commitments=or_excuse(lambda: commitments(store, options, forecaster)),
+        reconciliation=None if stated is None else or_excuse(reconciliation),
+        # The commitment savings' bounds are the P10 and P90 of the paths whatever the level.
+        band_labels=("P10", "P90"),
+        currency=", ".join(store.currencies()),
+    )
+
+
+def lever_cards(r: LeverResult) -> list[Card]:
+    cur, esr = r.currency, r.effective_savings_rate
+    return [
+        Card(f"Spend {r.base_month}", format_money(r.spend, cur, cents=False)),
+        Card(
+            "Stacked savings / month",
+            format_money(r.stacked_total, cur, cents=False),
+            f"{100 * r.stacked_total / r.spend:.1f}% of spend",
+        ),
+        Card(
+            "Naive sum / month",
+            format_money(r.naive_total, cur, cents=False),
+            f"{r.naive_total - r.stacked_total:+,.0f} counted twice",
+        ),
+        Card(
+            "Effective savings rate today (Compute)",
+            f"{esr:.1%}" if isinstance(esr, float) else str(esr or "n/a"),
+        ),
+    ]
+
+
+def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
+    """The levers table's columns, in the order shown."""
+    return {
+        "order": Column("Order"),
+        "lever": Column("Lever"),
+        "category": Column("Acts on"),
+        "base_monthly": Column(f"Base {cur}/month", "%.0f"),
+        "monthly_savings": Column(f"Saving {cur}/month", "%.0f"),
+        "lower": Column(lo, "%.0f"),
+        "upper": Column(hi, "%.0f"),
+        "percent_of_base": Column("% of base", "%.1f"),
+        "naive_monthly": Column("Naive", "%.0f"),
+        "assumptions": Column("Assumptions", "wide"),
+    }
+
+
+def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
+    """The recommended commitment: size, coverage, utilisation, break-even."""
+    best = r.table.iloc[0]
+    return [
+        Card(
+            "Recommended commitment",
+            f"{format_money(best['hourly_commitment_usd'], cur, cents=True)}/h",
+        ),
+        Card("Coverage", f"{best['coverage']:.0%}"),
+        Card("Utilisation", f"{best['utilisation']:.0%}"),
+        Card("Break-even month", str(best["break_even_month"])),
+    ]
+
+
+def demand_columns(cur: str) -> dict[str, Column]:
+    return {
+        "coverage": Column("Coverage", "percent"),
+        "utilisation": Column("Utilisation", "percent"),
+        "usage_usd_per_hour": Column(f"Usage {cur}/h", "%.2f"),
+        "monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
+    }
+
+
+def commitment_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
+    return {
+        "method": Column("Method"),
+        "hourly_commitment_usd": Column(f"Commit {cur}/h", "%.2f"),
+        "covered_usd_per_hour": Column(f"Covers {cur}/h", "%.2f"),
+        "upfront_usd": Column(f"Upfront {cur}", "%.0f"),
+        "coverage": Column("Coverage", "percent"),
+        "utilisation": Column("Utilisation", "percent"),
+        "expected_monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
+        "savings_lower_usd": Column(lo, "%.0f"),
+        "savings_upper_usd": Column(hi, "%.0f"),
+        "break_even_month": Column("Break-even month"),
+        # The downside is the P10 of demand whatever the band's level.
+        "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month", "%.0f"),
+        "downside_utilisation": Column("Utilisation at P10", "percent"),
+        "downside_break_even_month": Column("Break-even at P10"),
+        "note": Column("Note"),
+    }
+
+
+def reconciliation_cards(r: ReconcileResult) -> list[Card]:
+    cur, pct = r.currency, 100 / r.total_spend if r.total_spend else 0.0
+    return [
+        Card(
+            "Stated savings / month",
+            format_money(r.stated_total, cur, cents=False),
+            f"{r.stated_total * pct:.1f}% of spend",
+        ),
+        Card(
+            "Modelled, stacked",
+            format_money(r.stacked_total, cur, cents=False),
+            f"{r.stacked_total * pct:.1f}% of spend",
+        ),
+        Card(
+            "Naive sum of the lines",
+            format_money(r.naive_total, cur, cents=False),
+            f"{r.naive_total - r.stacked_total:+,.0f} counted twice",
+        ),
+    ]
+
+
+def flagged_summary(r: ReconcileResult) -> tuple[int, str]:
+    """How many stated lines are flagged, and the sentence that says so."""
+    flagged = int(r.lines["flags"].astype(str).str.len().gt(0).sum())
+    return flagged, f"{flagged} of {len(r.lines)} lines flagged; {r.summary()}"
+
+
+def explain_levers(result: LeverResult) -> str:
+    s, cur = result.scenario, result.currency
+    return "\n".join(
+        [
+            f"- **Base**: spend per cost group in {result.base_month} (FOCUS EffectiveCost), "
+            f"{result.spend:,.0f} {cur} in all.",
+            "- **Stacking**: levers act in this order, each on what the levers before it left "
+            "of its cost group: right-size, CDN, database, then commitments (a commitment bought "
+            "first would cover capacity the others remove). Saving = lever rate x remaining base.",
+            "- **Naive sum** = each lever's rate x its untouched base, added up (what a "
+            f"spreadsheet does): {result.naive_total:,.0f} vs {result.stacked_total:,.0f} {cur} "
+            "stacked.",
+            f"- **Right-size**: CPU at P{s.cpu_percentile:g} of daily means +{s.cpu_headroom:.0%} "
+            f"and max memory +{s.memory_headroom:.0%} to the cheapest catalogue type that fits "
+            "(Compute Optimizer's defaults); an under-provisioned fleet saves nothing.",
+            "- **CDN**: origin req/s = edge req/s x (1 - hit ratio), now and at the target, to "
+            "pods at the peak, plus origin requests and egress (free from AWS origins to "
+            "CloudFront). Claimed only from stated hit ratios.",
+            f"- **Database**: {s.query_cpu_reduction:.0%} less CPU per query and "
+            f"{s.iops_reduction:.0%} fewer IOPS to the cheapest {s.database_provider} tier that "
+            "still fits; the upgrade it defers is stated, not counted.",
+            "- **Commitments**: see the commitment section; the expected monthly saving "
+            "(P10-P90 across paths) as a share of Compute, applied to what is left.",
+            f"- {settings_text(result.scenario_name, result.options)}.",
+            "",
+            "**What each lever assumed here**",
+            "",
+            *(f"- *{r.lever}*: {r.assumptions}" for r in result.table.itertuples()),
+        ]
+    )
+
+
+def explain_commitments(result: CommitmentResult) -> str:
+    t = result.terms
+    return "\n".join(
+        [
+            f"- **Usage**: on-demand compute no commitment covers yet, $/h per day; "
+            f"{forecast_text(result.options, 'its monthly mean')}, over the "
+            f"{t.term_months}-month term. Within a day it follows {result.label.split('; ')[-1]}.",
+            f"- A commitment of c $/h at {t.discount:.1%} off covers up to c / (1 - d) of usage "
+            "each hour: **covered** = min(usage, c / (1 - d)); **saving** = covered - c; "
+            "**coverage** = covered / usage; **utilisation** = covered x (1 - d) / c.",
+            "- **Forecast recommendation**: the c with the highest expected saving over every "
+            "path and hour (the d-quantile of usage). **Look-back**: AWS's method, the c that "
+            "would have saved most over the last N days assumed to repeat, scored on the same "
+            "paths.",
+            "- **Break-even month**: the first month whose cumulative cash saving (any upfront "
+            "paid at purchase) is at least 0. **Under P10/P50/P90 demand**: the recommended c "
+            "if usage followed that quantile of the paths every month.",
+            "- **Effective savings rate today** = 1 - EffectiveCost / ListCost of Compute usage.",
+            f"- Prices: {result.label.split('; ')[0]}.",
+        ]
+    )
+
+
+def explain_reconciliation(result: ReconcileResult) -> str:
+    return "\n".join(
+        [
+            f"- **Base in the data**: {result.base_month} spend (EffectiveCost) of the line's "
+            "category, matched as a cost group, then a FOCUS ServiceCategory, then a service.",
+            "- **Implied base** = stated dollars / stated percent; flagged when it differs from "
+            f"the base in the data by more than {result.tolerance:.0%}.",
+            "- **Same spend**: flagged when two lines act on any of the same spend.",
+            "- **Modelled** = the line's percent x what is left of its base after the lines "
+            "stacked before it (right-size, CDN, database, others, then commitments), tracked "
+            "service by service so a service inside a group is not saved twice.",
+            f"- **Totals**: stacked {result.stacked_total:,.0f} vs stated "
+            f"{result.stated_total:,.0f} vs naive sum {result.naive_total:,.0f} {result.currency} "
+            f"a month, of {result.total_spend:,.0f} spend.",
+        ]
+    )

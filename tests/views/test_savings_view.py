@@ -1,0 +1,49 @@
+"""The Savings page's view: each part fails on its own, the inputs offer the catalogue's names."""
+
+from __future__ import annotations
+
+from forecasting.interface import Excuse
+from forecasting.savings.service import SavingsOptions
+from forecasting.store import Store
+from forecasting.views.assumptions import build_choices
+from forecasting.views.savings import LEVER_INPUTS, InputKind, build_savings, input_options
+
+FAST = {"model": "drift", "paths": 200, "seed": 1}
+HEADER = b"initiative,category,percent,monthly_savings\n"
+
+
+def test_each_part_fails_on_its_own(demo_store: Store) -> None:
+    bad = HEADER + b"RI,Compute,twenty,800\n"
+    report = build_savings(demo_store, SavingsOptions(**FAST), bad, stated_source="bad.csv")
+    assert isinstance(report.reconciliation, Excuse)
+    assert "file bad.csv, row 2, column 'percent'" in report.reconciliation.reason
+    assert not isinstance(report.levers, Excuse) and not isinstance(report.commitments, Excuse)
+    unknown = build_savings(demo_store, SavingsOptions(**FAST), "nope")
+    assert isinstance(unknown.reconciliation, Excuse)
+    assert "unknown stated savings plan 'nope'. Try: apex-2026" in unknown.reconciliation.reason
+    late = build_savings(demo_store, SavingsOptions(base_month="2030-01", **FAST))
+    for part in (late.levers, late.commitments):
+        assert isinstance(part, Excuse) and "2030-01 is not a full month" in part.reason
+
+
+def test_without_look_back_only_the_forecast_is_scored(demo_store: Store) -> None:
+    report = build_savings(demo_store, SavingsOptions(lookback=(), **FAST))
+    assert not isinstance(report.commitments, Excuse)
+    assert report.commitments.table["method"].tolist() == ["forecast"]
+
+
+def test_every_lever_input_is_a_scenario_field_with_its_options(demo_store: Store) -> None:
+    made = build_choices(demo_store, None)
+    for _, inputs in LEVER_INPUTS.values():
+        for spec in inputs:
+            value = getattr(made.savings, spec.field)  # every input prefills from the set
+            if spec.kind is InputKind.CHOICE:
+                assert value in input_options(spec.field, made, {"database_provider": "Supabase"})
+    assert input_options("commitment_offering", made, {}) == ["compute_sp", "ri_standard"]
+    assert input_options("commitment_term_years", made, {}) == [1, 3]
+    assert input_options("commitment_payment", made, {}) == [
+        "no_upfront",
+        "partial_upfront",
+        "all_upfront",
+    ]
+    assert input_options("database_tier", made, {"database_provider": "nobody"}) == []
