@@ -36,12 +36,15 @@ def show_plan(plan: PlanResult, cur: str, lo: str, hi: str) -> None:
     widgets.explained(views.explain_plan(plan))
 
 
-def show_runway(runway: RunwayResult, cur: str, hi: str) -> None:
-    legend = {"upper": f"reached at {hi}", "p50": "reached at P50"}
+def show_runway(runway: RunwayResult, cur: str, lo: str, hi: str) -> None:
+    legend = {
+        "early": f"early warning ({lo}: 1 path in 10 crossed)",
+        "p50": "P50: half the paths crossed",
+    }
     title = f"Runway from {runway.as_of} to the horizon ({runway.horizon_end})"
     chart = charts.timeline(runway.timeline(), "label", "start", "end", legend, title)
     st.plotly_chart(chart, width="stretch")
-    widgets.table(views.runway_table(runway), views.runway_columns(cur, hi), only=True)
+    widgets.table(views.runway_table(runway), views.runway_columns(cur, lo, hi), only=True)
     widgets.download("Download the runway (CSV)", runway.export(), "runway.csv")
     widgets.explained(views.explain_runway(runway))
 
@@ -135,4 +138,4 @@ with results:
         show_plan(view.plan, base.currency, lo, hi)
     st.subheader("Runway to alert thresholds")
     if not widgets.excused(view.runway, "The runway cannot be computed: "):
-        show_runway(view.runway, base.currency, hi)
+        show_runway(view.runway, base.currency, lo, hi)

@@ -80,19 +80,31 @@ def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
     if isinstance(r.by_demand, Excuse) or isinstance(r.cumulative, Excuse):
         widgets.excused(Excuse(str(r.table.iloc[0]["note"])))
     else:
+        st.caption("**Forecast method**: sized on the forecast's sample paths over the term")
         widgets.cards(views.commitment_cards(r, cur))
-        st.caption(r.label)
-        left, right = st.columns(2)
+    if aws := views.aws_cards(r, cur):
+        st.caption("**AWS's look-back**: the past window's own hourly usage, assumed to repeat")
+        widgets.cards(aws)
+    st.caption(r.label)
+    left, right = st.columns(2)
+    if not isinstance(r.cumulative, Excuse):
         demand = [c for c in r.cumulative.columns if c != "month"]
         title = f"Cumulative cash savings if demand follows {' / '.join(demand)}"
         left.plotly_chart(charts.lines(r.cumulative, "month", demand, title, cur), width="stretch")
-        title = "Expected savings per month: forecast vs look-back"
-        chart = charts.bars(r.table, "method", "expected_monthly_savings_usd", title, cur)
-        right.plotly_chart(chart, width="stretch")
+    pairs = {
+        "lookback_monthly_savings_usd": "on its look-back window",
+        "expected_monthly_savings_usd": "on the forecast",
+    }
+    title = "Commitment savings / month: past window vs forecast"
+    frame = views.commitment_chart_frame(r)
+    right.plotly_chart(charts.grouped_bars(frame, "label", pairs, title, cur), width="stretch")
+    if not isinstance(r.by_demand, Excuse):
         st.caption("The recommendation if demand follows each quantile of the forecast")
         widgets.table(r.by_demand, views.demand_columns(cur))
-    st.caption("The forecast's recommendation beside AWS's look-back method, on the same paths")
-    widgets.table(r.table, views.commitment_columns(cur, lo, hi))
+    st.caption("Each commitment as AWS reports it: on its look-back window's hourly usage")
+    widgets.table(r.table, views.lookback_columns(cur), only=True)
+    st.caption("The same commitments on the forecast's sample paths over the term")
+    widgets.table(r.table, views.commitment_columns(cur, lo, hi), only=True)
     widgets.download("Download the commitments (CSV)", r.export(), "commitments.csv")
     widgets.explained(views.explain_commitments(r))
 
@@ -176,7 +188,7 @@ with top:
         show_levers(view.levers, lo, hi)
         for lever, result in view.lever_results.items():
             found[lever].caption(f"Result: {result}")
-    st.subheader("Commitments sized on the forecast")
+    st.subheader("Commitments: the forecast beside AWS's look-back")
     if not widgets.excused(view.commitments, "No commitment can be sized: "):
         show_commitments(view.commitments, base.currency, lo, hi)
 with recon:

@@ -18,17 +18,27 @@ def register(
         "plan",
         parents=[common],
         help="quarterly capacity plan: users, req/s, instances, cost per month with bands",
-        description="Forecast users and requests/s (average and peak) per month with sample paths, "
-        "then per quarter: instances = ceil(peak req/s / (rps_per_instance x target "
-        "utilisation)) plus redundancy, and infrastructure cost per month from unit costs "
-        "fitted on the bill (fixed + per user, per cost group). Quarters of the current year "
-        "already observed show actuals; the stored plan of record sits beside them.",
+        description="Forecast users per month with sample paths and run the demand chain on "
+        "each path: req/s = users x req/s per user, peak = req/s x the peak/average ratio "
+        "(both fitted on the last 12 months, with their spread), instances = ceil(peak req/s "
+        "/ (rps_per_instance x target utilisation)) plus redundancy, and cost per month = per "
+        "cost group fixed + per user (Compute: per instance-hour it sizes), fitted on the "
+        "bill. Per quarter the P50 and band of the paths; quarters already observed show "
+        "actuals and the bill; the stored plan of record sits beside them.",
     )
     plan.add_argument(
         "--quarters",
         type=positive_int,
         default=4,
         help="quarters to forecast after the current one (default: 4)",
+    )
+    plan.add_argument(
+        "--demand",
+        default="base",
+        metavar="SCENARIO",
+        help="users scenario the plan runs on: base (the forecast, default), low, high, plan "
+        "(users per quarter from the plan of record; req/s, instances and cost follow) or a "
+        "stored set with users_growth/users_by_quarter",
     )
     add_forecast_options(plan)
     plan.set_defaults(handler=run_plan)
@@ -38,11 +48,14 @@ def register(
         parents=[common],
         help="when each utilisation metric reaches its alert threshold, and headroom's cost",
         description="Forecast each utilisation metric with an alert threshold (DB connection "
-        "pool 90%%, memory 80%%, CPU 70%%, disk 75%% by default) day by day, and report the "
-        "first day its P50 and its P90 reach the threshold, or 'not within the horizon', and "
-        "what the capacity that keeps P90 under the threshold would cost per month: more pods "
-        "at today's Compute cost per pod for CPU and memory, the next database tier with "
-        "enough pooled connections for the pool, disk by the GB (needs database_disk_gb).",
+        "pool 90%%, memory 80%%, CPU 70%%, disk 75%% by default) day by day on its daily peaks "
+        "(alerts fire on minutes, not daily means), find each sample path's first day at the "
+        "threshold, and report date_p50, the day by which half the paths have crossed, and "
+        "date_p10, the early warning by which one in ten has (or 'not within the horizon'), "
+        "the probability of crossing within the horizon, and what the capacity that keeps "
+        "P90 under the threshold would cost per month: more pods at today's Compute cost per "
+        "pod for CPU and memory, the next database tier with enough pooled connections for "
+        "the pool, disk by the GB (needs database_disk_gb).",
     )
     runway.add_argument(
         "--days", type=positive_int, default=365, help="horizon in days (default: 365)"
@@ -59,6 +72,7 @@ def options(args: argparse.Namespace) -> CapacityOptions:
         **forecast_fields(args),
         quarters=getattr(args, "quarters", 4),
         days=getattr(args, "days", 365),
+        demand=getattr(args, "demand", "base"),
     )
 
 

@@ -9,11 +9,23 @@ from typing import Any
 
 import pandas as pd
 
-from forecasting.capacity.plan import DemandPaths, UnitCostModel, fit_unit_costs, quarterly_plan
+from forecasting.capacity.plan import quarterly_plan
+from forecasting.demand.chain import (
+    USERS,
+    DemandChain,
+    backtest_cost,
+    chain_demand,
+    cost_note,
+    long_frame,
+    merge_costs,
+    read_history,
+    with_cost,
+)
 from forecasting.demand.runway import HeadroomPrice, Runway, estimate_runway, runway_table
-from forecasting.errors import InputError
-from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
+from forecasting.errors import CapcostError, InputError
+from forecasting.interface import COST_METRIC, Aggregation, Excuse, Freq
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
+from forecasting.models.scenarios import bend, load_scenario
 from forecasting.scenario import load_capacity, load_savings, scenario_label
 from forecasting.scenario.assumptions import CapacityAssumptions, SavingsScenario
 from forecasting.scenario.catalogue import (
@@ -24,7 +36,6 @@ from forecasting.scenario.catalogue import (
 )
 from forecasting.store import Store
 
-DEMAND = ("users", "requests_per_second", "requests_per_second_peak")
 # What pays for more of each resource: pods scale out for CPU and memory; the pool and the disk
 # grow with the database. Which cost group that is comes from the assumption set.
 COMPUTE_METRICS = ("cpu_utilization", "memory_utilization")
@@ -39,6 +50,9 @@ class CapacityOptions(ForecastOptions):
     """Quarters to plan after the current one."""
     days: int = 365
     """Runway horizon, days."""
+    demand: str = "base"
+    """Users scenario the plan runs on: base (the forecast), low, high, plan (users per
+    quarter from the plan of record) or a stored set with users_growth/users_by_quarter."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -56,7 +70,13 @@ class PlanResult:
     assumptions: CapacityAssumptions
     scenario: str
     """The assumption set used, or "built-in defaults"."""
-    unit_costs: UnitCostModel
+    chain: DemandChain
+    """The fitted links users -> req/s -> peak -> instances -> cost per group."""
+    demand: str
+    """The users scenario the chain ran on (``base``: the forecast)."""
+    cost_backtest: pd.DataFrame
+    """The chain's cost against the direct forecast of the bill on past origins; ``selected``
+    is the one ``cost_per_month`` shows."""
     options: CapacityOptions
     notes: tuple[str, ...] = ()
 
@@ -96,48 +116,59 @@ def plan_of_record(store: Store) -> pd.DataFrame | None:
 def plan(
     store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
 ) -> PlanResult:
-    """Forecast demand per month, combine with this year's actuals, size and price each quarter."""
+    """Forecast users per month, run the demand chain on their paths, size and price quarters;
+    the direct forecast of the bill competes with the chain's cost in a backtest."""
     assumptions = load_capacity(store, options.scenario, options.settings)
-    missing = [m for m in DEMAND if m not in store.stored_metrics()]
-    if missing:
-        raise InputError(
-            f"no {', '.join(missing)} stored yet: ingest them (`capcost ingest metrics` or the "
-            "Data page) to plan capacity",
-            parameter="--db",
-        )
-    frame = pd.concat([store.read_series(m, Freq.MONTH, complete_only=True)[0] for m in DEMAND])
-    if frame.empty:
-        raise InputError(
-            "no complete month of demand data (users, requests/s) yet", parameter="--db"
-        )
-    first = frame["ds"].max() + pd.offsets.MonthBegin(1)
+    history = read_history(store)
+    users = history.demand[USERS].dropna()
+    first = users.index.max() + pd.offsets.MonthBegin(1)
     quarters = _quarters(first, options.quarters)
-    end = pd.Period(quarters[-1], freq="Q").end_time.normalize()
-    h = len(pd.date_range(first, end, freq="MS"))
-    result = forecaster(frame, h, Freq.MONTH, options)
-    actuals = frame.pivot(index="ds", columns="unique_id", values="y")
-    actuals = actuals[actuals.index >= pd.Period(quarters[0], freq="Q").start_time]
-    ds = pd.date_range(first, periods=h, freq="MS")
-    demand = DemandPaths(ds=ds, paths={m: result.paths[m] for m in DEMAND}, actuals=actuals)
-    cost, _ = store.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True)
-    recent = cost[cost["ds"] > cost["ds"].max() - pd.DateOffset(months=12)]
-    users = frame[frame["unique_id"] == "users"].set_index("ds")["y"]
-    unit_costs = fit_unit_costs(recent, users, "users")
-    table = quarterly_plan(
-        demand,
+    start = pd.Period(quarters[0], freq="Q").start_time
+    ds = pd.date_range(first, pd.Period(quarters[-1], freq="Q").end_time.normalize(), freq="MS")
+    result = forecaster(long_frame(users, USERS), len(ds), Freq.MONTH, options)
+    scenario = load_scenario(store, options.demand)
+    known = {m: users[m] for m in users.index if m >= pd.Period(first, freq="Q").start_time}
+    paths, _ = bend(
+        result.paths[USERS],
+        result.series[USERS].mean,
+        ds,
+        float(users.iloc[-1]),
+        scenario,
+        known,
+    )
+    demand, chain = chain_demand(history, paths, ds, start, assumptions, options.seed)
+    total = history.total_cost
+    cost_ds = pd.date_range(total.index.max() + pd.offsets.MonthBegin(1), ds[-1], freq="MS")
+    direct = forecaster(long_frame(total, "total"), len(cost_ds), Freq.MONTH, options)
+    scores = backtest_cost(
+        history,
         assumptions,
-        unit_costs,
-        level=options.level,
-        quarters=quarters,
-        plan_of_record=plan_of_record(store),
+        lambda f, h: forecaster(f, h, Freq.MONTH, options),
+        seed=options.seed,
+    )
+    stated = plan_of_record(store)
+    billed = with_cost(demand, direct.paths["total"], cost_ds)
+    by_chain, by_bill = (
+        quarterly_plan(
+            d, assumptions, level=options.level, quarters=quarters, plan_of_record=stated
+        )
+        for d in (demand, billed)
+    )
+    table = merge_costs(by_chain, by_bill, scores, scenario=not scenario.is_base)
+    notes = (
+        *notes_of(result),
+        *notes_of(direct),
+        cost_note(scores, None if scenario.is_base else scenario.name),
     )
     return PlanResult(
         table=table.drop(columns="ds"),
         assumptions=assumptions,
         scenario=scenario_label(store, options.scenario),
-        unit_costs=unit_costs,
+        chain=chain,
+        demand=scenario.name,
+        cost_backtest=scores,
         options=options,
-        notes=notes_of(result),
+        notes=notes,
     )
 
 
@@ -160,13 +191,15 @@ class RunwayResult:
         return self.table.round(2)
 
     @property
-    def upper_label(self) -> str:
-        return self.options.band_labels[1]
+    def early_label(self) -> str:
+        """``P10`` at level 80: the early-warning date's quantile of first crossings."""
+        return self.options.band_labels[0]
 
     def timeline(self) -> pd.DataFrame:
         """Per metric: ``label``, ``start`` (last observed day), ``end`` (the horizon) and the
-        crossing dates ``p50`` and ``upper`` (NaT when not within the horizon)."""
-        upper = f"date_{self.upper_label.lower()}"
+        crossing dates ``early`` (one path in ten) and ``p50`` (half the paths), NaT when not
+        within the horizon."""
+        early = f"date_{self.early_label.lower()}"
         t = self.table
         return pd.DataFrame(
             {
@@ -175,8 +208,8 @@ class RunwayResult:
                 ],
                 "start": pd.Timestamp(self.as_of),
                 "end": pd.Timestamp(self.horizon_end),
+                "early": pd.to_datetime(t[early], format="%Y-%m-%d", errors="coerce"),
                 "p50": pd.to_datetime(t["date_p50"], format="%Y-%m-%d", errors="coerce"),
-                "upper": pd.to_datetime(t[upper], format="%Y-%m-%d", errors="coerce"),
             }
         )
 
@@ -222,7 +255,9 @@ def price_database_headroom(r: Runway, scenario: SavingsScenario, catalogue: Cat
 def runway(
     store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
 ) -> RunwayResult:
-    """When each metric with a threshold reaches it (P50, upper band), and headroom's cost."""
+    """When each metric with a threshold reaches it on its paths (the median first crossing
+    and the early warning, one path in ten), and headroom's cost. Forecast on daily peaks:
+    alerts fire on minutes, and a daily mean hides the busy hour."""
     assumptions = load_capacity(store, options.scenario, options.settings)
     stored = set(store.stored_metrics())
     metrics = [m for m in assumptions.alert_thresholds if m in stored]
@@ -233,10 +268,18 @@ def runway(
             "(`capcost ingest metrics` or the Data page)",
             parameter="--db",
         )
-    frame = pd.concat([store.read_series(m, Freq.DAY)[0] for m in metrics])
+    frame = pd.concat(
+        [
+            store.read_metric_series(m, Freq.DAY, daily=Aggregation.MAX).assign(unique_id=m)
+            for m in metrics
+        ]
+    )
     result = forecaster(frame, options.days, Freq.DAY, options)
     scenario = load_savings(store, options.scenario, options.settings)
-    compute = compute_headroom_price(store, scenario.compute_group)
+    try:
+        compute = compute_headroom_price(store, scenario.compute_group)
+    except CapcostError:  # no bill yet: the dates stand, headroom says its cost is unknown
+        compute = None
     catalogue = load_catalogue()
     rows: list[Any] = []
     for m in metrics:
@@ -249,6 +292,7 @@ def runway(
             assumptions.alert_thresholds[m],
             current_pct=float(last),
             price=compute if m in COMPUTE_METRICS else None,
+            early_quantile=options.quantiles[0],
             upper_quantile=options.quantiles[1],
         )
         if m in DATABASE_METRICS:

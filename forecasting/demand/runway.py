@@ -37,17 +37,23 @@ class HeadroomPrice:
 
 @dataclass(frozen=True)
 class Runway:
-    """One metric's runway to its threshold; a date is an Excuse when it is not reached."""
+    """One metric's runway to its threshold, from each sample path's first crossing.
+
+    A date is an Excuse when too few paths cross within the horizon.
+    """
 
     metric: str
     threshold_pct: float
     current_pct: float | None
     """Last observed value, %."""
     p50: date | Excuse
-    upper: date | Excuse
-    upper_quantile: float
+    """The day by which half the paths have crossed: the median first crossing."""
+    early: date | Excuse
+    """Early warning: the day by which ``early_quantile`` of the paths (one in ten) have."""
+    early_quantile: float
     probability_within_horizon: float
     """Share of sample paths that reach the threshold by the horizon's end."""
+    upper_quantile: float
     max_upper_pct: float
     """Highest value of the upper-quantile curve within the horizon, %."""
     headroom_factor: float
@@ -63,11 +69,41 @@ def first_crossing(ds: pd.DatetimeIndex, curve: np.ndarray, threshold: float) ->
     """The first day the curve is at or above the threshold, or why there is none."""
     hits = np.flatnonzero(np.asarray(curve, dtype=float) >= threshold)
     if hits.size == 0:
-        return Excuse(
-            NOT_WITHIN_HORIZON,
-            {"horizon_end": ds[-1].date() if len(ds) else None, "threshold_pct": threshold},
-        )
+        return _not_reached(ds, threshold)
     day: date = ds[int(hits[0])].date()
+    return day
+
+
+def _not_reached(ds: pd.DatetimeIndex, threshold: float, share: float | None = None) -> Excuse:
+    context: dict[str, object] = {
+        "horizon_end": ds[-1].date() if len(ds) else None,
+        "threshold_pct": threshold,
+    }
+    if share is not None:
+        context["share_of_paths"] = share
+    return Excuse(NOT_WITHIN_HORIZON, context)
+
+
+def crossing_steps(paths: np.ndarray, threshold: float) -> np.ndarray:
+    """Per path, the index of its first step at or above the threshold (inf: never)."""
+    hit = np.asarray(paths, dtype=float) >= threshold
+    out: np.ndarray = np.where(hit.any(axis=1), hit.argmax(axis=1), np.inf)
+    return out
+
+
+def crossed_by(
+    ds: pd.DatetimeIndex, steps: np.ndarray, share: float, threshold: float
+) -> date | Excuse:
+    """The first day by which at least ``share`` of the paths have crossed.
+
+    That is the ``share`` quantile of the first-crossing days, taken on the paths themselves
+    (no interpolation), with paths that never cross counted as crossing after the horizon.
+    """
+    ordered = np.sort(steps)
+    k = max(math.ceil(share * len(ordered) - _CEIL_SLACK), 1) - 1
+    if not np.isfinite(ordered[k]):
+        return _not_reached(ds, threshold, share)
+    day: date = ds[int(ordered[k])].date()
     return day
 
 
@@ -94,28 +130,37 @@ def estimate_runway(
     *,
     current_pct: float | None = None,
     price: HeadroomPrice | None = None,
+    early_quantile: float = 0.1,
     upper_quantile: float = 0.9,
 ) -> Runway:
-    """Crossing dates at P50 and at the upper quantile (P90), from n_paths x h daily paths."""
+    """Median and early-warning crossing dates from n_paths x h daily paths.
+
+    Each path's first crossing is the day an alert on that future would first fire; the
+    P50 date is when half the futures have fired, the early warning when one in ten has.
+    Headroom keeps the ``upper_quantile`` curve under the threshold.
+    """
     values = np.asarray(paths, dtype=float)
     if values.ndim != 2 or values.shape[1] != len(ds) or values.shape[0] == 0:
         raise InputError(f"{metric}: paths must be n_paths x {len(ds)}", parameter="paths")
     if not 0 < threshold_pct <= 100:
         raise InputError(f"{metric}: threshold must be in (0, 100]", parameter="threshold")
+    if not 0 < early_quantile < 0.5:
+        raise InputError("early_quantile must be in (0, 0.5)", parameter="early_quantile")
     if not 0.5 < upper_quantile < 1:
         raise InputError("upper_quantile must be in (0.5, 1)", parameter="upper_quantile")
-    median, upper = np.quantile(values, [0.5, upper_quantile], axis=0)
-    max_upper = float(upper.max())
+    steps = crossing_steps(values, threshold_pct)
+    max_upper = float(np.quantile(values, upper_quantile, axis=0).max())
     factor = max(1.0, max_upper / threshold_pct)
     units, monthly = headroom(factor, price)
     return Runway(
         metric=metric,
         threshold_pct=threshold_pct,
         current_pct=current_pct,
-        p50=first_crossing(ds, median, threshold_pct),
-        upper=first_crossing(ds, upper, threshold_pct),
+        p50=crossed_by(ds, steps, 0.5, threshold_pct),
+        early=crossed_by(ds, steps, early_quantile, threshold_pct),
+        early_quantile=early_quantile,
+        probability_within_horizon=float(np.isfinite(steps).mean()),
         upper_quantile=upper_quantile,
-        probability_within_horizon=float((values >= threshold_pct).any(axis=1).mean()),
         max_upper_pct=max_upper,
         headroom_factor=factor,
         headroom_units=units,
@@ -132,19 +177,23 @@ def _cell(value: date | float | Excuse) -> object:
 
 
 def runway_table(results: list[Runway], as_of: date) -> pd.DataFrame:
-    """One row per metric; a date that is not reached reads "not within the horizon"."""
+    """One row per metric; a date that is not reached reads "not within the horizon".
+
+    ``date_p10`` (at level 80) is the early warning, one path in ten has crossed by then;
+    ``date_p50`` is the median first crossing.
+    """
     rows = []
     for r in results:
-        pct = round(100 * r.upper_quantile)
+        early, pct = round(100 * r.early_quantile), round(100 * r.upper_quantile)
         rows.append(
             {
                 "metric": r.metric,
                 "threshold_pct": r.threshold_pct,
                 "current_pct": r.current_pct,
+                f"date_p{early}": _cell(r.early),
                 "date_p50": _cell(r.p50),
-                f"date_p{pct}": _cell(r.upper),
+                f"days_p{early}": None if isinstance(r.early, Excuse) else (r.early - as_of).days,
                 "days_p50": None if isinstance(r.p50, Excuse) else (r.p50 - as_of).days,
-                f"days_p{pct}": None if isinstance(r.upper, Excuse) else (r.upper - as_of).days,
                 "probability_within_horizon": r.probability_within_horizon,
                 f"max_p{pct}_pct": r.max_upper_pct,
                 "headroom_factor": r.headroom_factor,

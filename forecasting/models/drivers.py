@@ -145,14 +145,21 @@ def unit_economics(
 
 
 def cost_paths(fit: DriverFit, users: FloatArray, seed: int = 0) -> FloatArray:
-    """Cost paths from users paths: each path draws its own (fixed, per_unit) and noise."""
+    """Cost paths from driver paths: each path draws its own (fixed, per_unit) and noise.
+
+    A drawn per-unit cost below zero is cut to zero and so is a month's cost: more of the
+    driver never lowers a group's cost, and no group is paid to run.
+    """
     rng = np.random.default_rng(seed)
     n, h = users.shape
     theta = rng.multivariate_normal(
         [fit.fixed, fit.per_unit], np.asarray(fit.cov), n, check_valid="ignore"
     )
     noise = rng.standard_normal((n, h)) * fit.resid_sd
-    return theta[:, [0]] + theta[:, [1]] * users + noise
+    out: FloatArray = np.maximum(
+        theta[:, [0]] + np.maximum(theta[:, [1]], 0.0) * users + noise, 0.0
+    )
+    return out
 
 
 def store_unit_economics(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,13 @@ from forecasting.models.base import FloatArray
 from forecasting.models.drivers import TOTAL, cost_paths, fit_cost_drivers
 from forecasting.models.intervals import path_bands
 from forecasting.models.result import SeriesForecast
-from forecasting.models.service import StoreForecast, quarter_span, quarterly, with_complete
+from forecasting.models.service import (
+    StoreForecast,
+    forecast_store,
+    quarter_span,
+    quarterly,
+    with_complete,
+)
 
 if TYPE_CHECKING:
     from forecasting.store import Store
@@ -31,12 +38,20 @@ class Scenario:
     ``growth`` multiplies the forecast's growth over the last actual month (1 = as
     forecast, 0 = flat, 1.5 = half as fast again). ``targets`` sets a quarter's average users
     (``{"2027Q1": 200000}``), ``multipliers`` scales a quarter (``{"2027Q2": 1.1}``).
+    ``carry`` keeps the last target quarter's factor for the quarters after it (the plan of
+    record ends; the forecast's growth from where the plan left users continues).
     """
 
     name: str
     growth: float = 1.0
     targets: Mapping[str, float] = field(default_factory=dict)
     multipliers: Mapping[str, float] = field(default_factory=dict)
+    carry: bool = False
+
+    @property
+    def is_base(self) -> bool:
+        """Bends nothing: the plain forecast."""
+        return self.growth == 1.0 and not self.targets and not self.multipliers
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -47,6 +62,7 @@ class Scenario:
         }
 
 
+PLAN_OF_RECORD = "plan"
 BUILT_IN = {
     "base": Scenario("base"),
     "low": Scenario("low", growth=0.5),
@@ -55,8 +71,26 @@ BUILT_IN = {
 _KEYS = ("users_growth", "users_by_quarter", "users_multiplier_by_quarter")
 
 
+def plan_scenario(store: Store) -> Scenario:
+    """The plan of record as the driver: its users per quarter are the targets."""
+    plan_id = store.latest_plan("users")
+    if plan_id is None:
+        raise InputError(
+            "no plan of record for users: freeze one (`capcost forecast users --freeze NAME`) "
+            "or import the stated plan",
+            parameter="--scenario",
+        )
+    meta, values = store.read_plan(plan_id)
+    values = values[values["unique_id"].isin(["users", "total"])]
+    quarters = pd.PeriodIndex(values["ds"], freq="Q").astype(str)
+    targets = values.groupby(quarters)["forecast"].mean()
+    stated = {str(q): float(v) for q, v in targets.items()}
+    return Scenario(f"plan of record: {meta['name']}", targets=stated, carry=True)
+
+
 def load_scenario(store: Store | None, name: str) -> Scenario:
-    """A built-in scenario or a stored assumption set with users_growth/_by_quarter keys."""
+    """A built-in scenario, the plan of record (``plan``) or a stored assumption set with
+    users_growth/_by_quarter keys."""
     if store is not None and name in store.assumption_set_names():
         payload = store.load_assumptions(name)
         if not any(k in payload for k in _KEYS):
@@ -73,22 +107,57 @@ def load_scenario(store: Store | None, name: str) -> Scenario:
         )
     if name in BUILT_IN:
         return BUILT_IN[name]
+    if name == PLAN_OF_RECORD and store is not None:
+        return plan_scenario(store)
     stored = store.assumption_set_names() if store is not None else []
-    raise UnknownNameError("scenario", name, [*BUILT_IN, *stored])
+    raise UnknownNameError("scenario", name, [*BUILT_IN, PLAN_OF_RECORD, *stored])
+
+
+def bend(
+    paths: FloatArray,
+    point: FloatArray,
+    ds: pd.DatetimeIndex,
+    last: float,
+    s: Scenario,
+    observed: Mapping[pd.Timestamp, float] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """The users paths and point forecast bent by a scenario, by the same factors.
+
+    A target is a quarter's average: where ``observed`` months (month start -> users) share
+    the quarter, the forecast months make up the rest of it. Every path moves by the factor
+    that brings the point there. The base scenario returns both unchanged: the plain forecast.
+    """
+    if s.is_base:
+        return paths, point
+    out = last + s.growth * (np.asarray(paths, float) - last)
+    mid = last + s.growth * (np.asarray(point, float) - last)
+    quarters = np.asarray(ds.to_period("Q").astype(str))
+    seen = pd.Series(observed or {}, dtype=float)
+    seen_quarters = pd.PeriodIndex(pd.DatetimeIndex(seen.index), freq="Q").astype(str)
+    factor = np.ones(len(ds))
+    for quarter, m in s.multipliers.items():
+        factor[quarters == quarter] *= m
+    carried, reached = 1.0, False
+    for quarter in dict.fromkeys(quarters):
+        cols = quarters == quarter
+        current = float((mid * factor)[cols].mean())
+        if quarter in s.targets and current > 0:
+            before = seen[np.asarray(seen_quarters == quarter)]
+            months = len(before) + int(cols.sum())
+            wanted = (s.targets[quarter] * months - float(before.sum())) / int(cols.sum())
+            # A quarter whose observed months already exceed its target stays as forecast.
+            if wanted > 0:
+                carried, reached = wanted / current, True
+                factor[cols] *= carried
+        elif s.carry and reached and quarter > max(s.targets):
+            factor[cols] *= carried
+    return np.maximum(out * factor, 0.0), np.maximum(mid * factor, 0.0)
 
 
 def apply_scenario(paths: FloatArray, ds: pd.DatetimeIndex, last: float, s: Scenario) -> FloatArray:
-    """The users paths bent by a scenario (never below zero)."""
-    out = last + s.growth * (paths - last)
-    quarters = ds.to_period("Q").astype(str)
-    for quarter, factor in s.multipliers.items():
-        out[:, np.asarray(quarters == quarter)] *= factor
-    for quarter, target in s.targets.items():
-        cols = np.asarray(quarters == quarter)
-        current = float(out[:, cols].mean()) if cols.any() else 0.0
-        if current > 0:
-            out[:, cols] *= target / current
-    return np.maximum(out, 0.0)
+    """The users paths bent by a scenario (never below zero), targets met on the paths' mean."""
+    bent, _ = bend(paths, np.asarray(paths, float).mean(axis=0), ds, last, s)
+    return bent
 
 
 def scenario_forecast(
@@ -115,13 +184,21 @@ def scenario_forecast(
     if freq not in ("month", "quarter"):
         raise InputError("scenarios run by month or quarter", parameter="--freq")
     chosen = load_scenario(store, scenario)
-    users, _ = store.read_series("users", Freq.MONTH, complete_only=True)
+    if metric == "users" and chosen.is_base:
+        # The base scenario is the plain forecast, bands and all.
+        plain = forecast_store(store, "users", freq=freq, h=h, level=level, seed=seed)
+        return dataclasses.replace(plain, assumptions={**plain.assumptions, **chosen.payload()})
+    users, unit = store.read_series("users", Freq.MONTH, complete_only=True)
     months, _ = quarter_span(users, 4 if h is None else h) if freq == "quarter" else (h or 12, {})
     base = forecast(users, h=months, freq="month", level=level, n_paths=SCENARIO_PATHS, seed=seed)
     u = base.series["users"]
-    bent = apply_scenario(u.paths, u.ds, float(users["y"].iloc[-1]), chosen)
+    last = float(users["y"].iloc[-1])
+    _, known = quarter_span(users, 1)
+    bent, point = bend(u.paths, u.mean, u.ds, last, chosen, known.get("users"))
+    model = f"{u.model} users, {chosen.name} scenario"
     if metric == "users":
-        history, unit, paths = users, "users", {"users": bent}
+        history = users
+        result = from_paths({"users": bent}, u.ds, base, level, model, {"users": point})
     else:
         history, unit = store.read_series(
             COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True
@@ -129,10 +206,7 @@ def scenario_forecast(
         paths = _cost_paths(history, users.set_index("ds")["y"], bent, seed, by is None)
         if by is None:
             history = history.groupby("ds", as_index=False)["y"].sum().assign(unique_id=TOTAL)
-    model = f"{u.model} users, {chosen.name} scenario"
-    if metric == COST_METRIC:
-        model = f"fixed + per-user cost on {model}"
-    result = from_paths(paths, u.ds, base, level, model)
+        result = from_paths(paths, u.ds, base, level, f"fixed + per-user cost on {model}")
     assumptions = {
         "metric": metric,
         "freq": freq,
@@ -165,10 +239,13 @@ def from_paths(
     base: Any,
     level: Sequence[float],
     model: str,
+    points: Mapping[str, FloatArray] | None = None,
 ) -> Any:
-    """A ForecastResult whose points are path means and whose bands are path quantiles."""
+    """A ForecastResult whose bands are path quantiles and whose points are ``points`` (the
+    path means where not given)."""
     results = []
     for uid, p in paths.items():
         bands = {float(lv): path_bands(p, float(lv)) for lv in level}
-        results.append(SeriesForecast(uid, model, ds, p.mean(axis=0), bands, p))
+        mean = (points or {}).get(uid, p.mean(axis=0))
+        results.append(SeriesForecast(uid, model, ds, mean, bands, p))
     return assemble(results, list(base.excuses), base.freq, base.levels)

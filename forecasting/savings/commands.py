@@ -29,13 +29,18 @@ def register(
         help="model savings levers stacked without double counting, or reconcile a stated plan",
         description="One row per lever (right-size, CDN, database, commitments), each applied "
         "in that order to what the levers before it left of its cost group's spend in the base "
-        "month. With --stated FILE.csv (initiative,category,percent,monthly_savings), reconcile "
-        "that plan instead: the base each line implies vs the spend in the data, lines acting "
-        f"on the same spend, and the stacked total vs the stated one. Assumptions come from "
+        "month. With --stated FILE.csv (initiative,category,percent,monthly_savings) or the "
+        "name of a stored plan (the demo's apex-2026), reconcile that plan instead: the base "
+        "each line implies vs the spend in the base month (default: the month the plan's "
+        "figures describe), lines acting on the same spend, commitment lines on on-demand "
+        "spend only, and the stacked total vs the stated one. Assumptions come from "
         f"--scenario (default: {DEFAULT_SCENARIO} if stored).",
     )
     savings.add_argument(
-        "--stated", metavar="FILE.csv", default=None, help="a stated savings plan to reconcile"
+        "--stated",
+        metavar="FILE.csv|NAME",
+        default=None,
+        help="a stated savings plan to reconcile: a CSV file or a plan stored in --db",
     )
     savings.add_argument(
         "--base-month",
@@ -106,9 +111,9 @@ def run_savings(args: argparse.Namespace) -> int:
     from forecasting.store import Store
 
     opts = options(args)
-    stated = service.read_stated(args.stated) if args.stated else None
     with Store.reader(args.db) as store:
-        if stated is not None:
+        if args.stated:
+            stated = service.find_stated(store, args.stated)
             reconciled = service.reconcile_stated(store, opts, stated, args.stated)
             print(f"capcost: {reconciled.summary()}", file=sys.stderr)
             write_csv(reconciled.export(), args.csv)

@@ -1,8 +1,8 @@
-"""Commitments (Savings Plans, Reserved Instances) sized on forecast sample paths, and look-back.
+"""Commitments (Savings Plans, Reserved Instances): AWS's look-back, and sized on forecast paths.
 
 Usage is on-demand-equivalent spend per hour ($/h at on-demand prices) of the usage the
-commitment can cover. A commitment of ``c`` $/hour at discount ``d`` covers up to
-``c / (1 - d)`` $/h of that usage every hour, used or not:
+commitment can cover, net of what existing commitments already cover. A commitment of ``c``
+$/hour at discount ``d`` covers up to ``c / (1 - d)`` $/h of that usage every hour, used or not:
 
     covered   = min(u, c / (1 - d))
     cost      = c + (u - covered)                 (the fee, plus on-demand for the rest)
@@ -38,6 +38,11 @@ class Terms:
     Autoscaled fleets run fewer pods at night; a commitment sized on daily or monthly means
     would sit partly unused in those hours. (1.0,) means flat.
     """
+    existing_covered_usd_per_hour: float = 0.0
+    """On-demand-equivalent $/h that commitments already owned cover every hour (assumed to
+    last the term). Usage is forecast in total and this is taken off hour by hour, so a new
+    commitment sizes on what is left, never on a history that stepped down when the old one
+    started."""
 
     def __post_init__(self) -> None:
         if not self.hourly_profile or min(self.hourly_profile) < 0:
@@ -52,6 +57,8 @@ class Terms:
             raise ValueError("upfront_share must be in [0, 1]")
         if self.hours_per_month <= 0:
             raise ValueError("hours_per_month must be positive")
+        if not self.existing_covered_usd_per_hour >= 0:
+            raise ValueError("existing_covered_usd_per_hour must not be negative")
 
     @property
     def term_hours(self) -> float:
@@ -108,10 +115,23 @@ def _check_usage(usage: np.ndarray, terms: Terms) -> np.ndarray:
     return u
 
 
+def _open_hours(usage: np.ndarray, terms: Terms) -> np.ndarray:
+    """Eligible usage in each hour of the day that existing commitments leave uncovered."""
+    hourly = np.asarray(usage, float)[..., None] * np.asarray(terms.hourly_profile)
+    out: np.ndarray = np.maximum(hourly - terms.existing_covered_usd_per_hour, 0.0)
+    return out
+
+
+def uncovered(usage: np.ndarray, terms: Terms) -> np.ndarray:
+    """On-demand usage per hour, averaged over the day, that existing commitments leave."""
+    out: np.ndarray = _open_hours(usage, terms).mean(axis=-1)
+    return out
+
+
 def covered(usage: np.ndarray, commitment: float, terms: Terms) -> np.ndarray:
     """On-demand-equivalent usage the commitment covers, per hour, averaged over the day."""
-    hourly = np.asarray(usage, float)[..., None] * np.asarray(terms.hourly_profile)
-    out: np.ndarray = np.minimum(hourly, commitment / (1 - terms.discount)).mean(axis=-1)
+    hours = _open_hours(usage, terms)
+    out: np.ndarray = np.minimum(hours, commitment / (1 - terms.discount)).mean(axis=-1)
     return out
 
 
@@ -148,7 +168,7 @@ def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) ->
     u = _check_usage(usage, terms)
     if commitment < 0:
         raise InputError("commitment must not be negative", parameter="commitment")
-    cov = covered(u, commitment, terms)
+    cov, open_ = covered(u, commitment, terms), uncovered(u, terms).sum()
     per_path = monthly_savings(u, commitment, terms).sum(axis=1)
     p10 = np.quantile(u, 0.1, axis=0)
     lo, hi = np.quantile(per_path, [0.1, 0.9])
@@ -158,7 +178,7 @@ def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) ->
         hourly_commitment_usd=commitment,
         covered_usd_per_hour=commitment / (1 - terms.discount),
         upfront_usd=commitment * terms.upfront_share * terms.term_hours,
-        coverage=min(1.0, float(cov.sum() / u.sum())) if u.sum() else 0.0,
+        coverage=min(1.0, float(cov.sum() / open_)) if open_ else 0.0,
         utilisation=min(1.0, float(cov.sum() * (1 - terms.discount) / used)) if used else 0.0,
         expected_savings_usd=float(per_path.mean()),
         savings_lower_usd=float(lo),
@@ -188,14 +208,18 @@ def best_covered_level(
     discount: float,
     step: float | None = None,
     profile: tuple[float, ...] = (1.0,),
+    existing: float = 0.0,
 ) -> float:
     """The covered $/h that maximises expected savings over all path-hours.
 
     Expected savings per hour are E[min(u, K)] - (1 - d) K; their slope in K is
     P(u > K) - (1 - d), so the optimum is the d-quantile of usage (a newsvendor). Evaluated
-    exactly on every observed level (and, with ``step``, on whole units of ``step``).
+    exactly on every observed level (and, with ``step``, on whole units of ``step``). This is
+    also AWS's look-back: every hour's usage is a candidate, the one that would have saved
+    most over the window wins. ``existing`` $/h is covered already and taken off every hour.
     """
-    u = np.sort((np.asarray(usage, dtype=float)[..., None] * np.asarray(profile)).ravel())
+    hours = np.asarray(usage, dtype=float)[..., None] * np.asarray(profile)
+    u = np.sort(np.maximum(hours - existing, 0.0).ravel())
     candidates = np.unique(np.r_[0.0, u])
     if step:
         candidates = (
@@ -221,7 +245,13 @@ def recommend(
     ``step_usd_per_hour`` restricts it to whole units (one instance's on-demand $/h for RIs).
     """
     u = _check_usage(usage, terms)
-    level = best_covered_level(u, terms.discount, step_usd_per_hour, terms.hourly_profile)
+    level = best_covered_level(
+        u,
+        terms.discount,
+        step_usd_per_hour,
+        terms.hourly_profile,
+        terms.existing_covered_usd_per_hour,
+    )
     if level <= 0:
         return Excuse(
             "no commitment is worth buying: usage is too uncertain or too small for the discount",
@@ -251,7 +281,7 @@ def under_demand(
         rows.append(
             {
                 "demand": label,
-                "usage_usd_per_hour": float(path.mean()),
+                "usage_usd_per_hour": float(uncovered(path, terms).mean()),
                 "coverage": out.coverage,
                 "utilisation": out.utilisation,
                 "monthly_savings_usd": out.expected_monthly_savings_usd,
@@ -263,23 +293,98 @@ def under_demand(
     return pd.DataFrame(rows), cumulative
 
 
-def look_back(history: pd.Series, days: int, usage: np.ndarray, terms: Terms) -> Outcome | Excuse:
-    """AWS's method: the commitment that would have saved most over the last ``days`` days,
-    assuming that usage repeats, evaluated on the forecast paths.
+@dataclass(frozen=True)
+class LookBack:
+    """A commitment scored on past hourly on-demand usage, in AWS's recommendation's terms
+    (Cost Explorer's SavingsPlansPurchaseRecommendationDetail)."""
 
-    ``history`` is on-demand-equivalent $/h per period (hourly or daily), indexed by time.
+    days: int
+    """Length of the look-back window."""
+    hours: int
+    """Hours of usage in the window (fewer than 24 x days when the data starts later)."""
+    hourly_commitment_usd: float
+    """HourlyCommitmentToPurchase: $ per hour of the term (amortised upfront included)."""
+    covered_usd_per_hour: float
+    """On-demand-equivalent $/h the commitment can cover each hour."""
+    upfront_usd: float
+    average_hourly_on_demand_usd: float
+    """CurrentAverageHourlyOnDemandSpend: the window's uncovered eligible usage, $/h."""
+    minimum_hourly_on_demand_usd: float
+    maximum_hourly_on_demand_usd: float
+    estimated_monthly_savings_usd: float
+    """EstimatedMonthlySavingsAmount: the window's saving per hour x hours per month."""
+    estimated_savings_percentage: float
+    """EstimatedSavingsPercentage: saving over the window's on-demand spend (0-1)."""
+    utilisation: float
+    """EstimatedAverageUtilization: share of the commitment the window's usage would use."""
+    coverage: float
+    """Share of the window's on-demand usage the commitment would cover."""
+    break_even_month: int | Excuse
+    """First month from which the cumulative cash saving stays >= 0 if the window repeats."""
+
+
+def score_hours(hourly: np.ndarray, commitment: float, terms: Terms, days: int) -> LookBack:
+    """What ``commitment`` $/h would have done over hourly on-demand usage ``hourly`` ($/h).
+
+    The window is assumed to repeat for the term (AWS's premise): the saving per hour is
+    mean(min(u, K)) - c with K = c / (1 - d), utilisation mean(min(u, K)) / K.
     """
+    u = np.asarray(hourly, dtype=float)
+    if u.ndim != 1 or u.size == 0 or not np.isfinite(u).all() or (u < 0).any():
+        raise InputError("hourly usage must be non-negative finite $/hour", parameter="usage")
+    if commitment < 0:
+        raise InputError("commitment must not be negative", parameter="commitment")
+    level = commitment / (1 - terms.discount)
+    used = float(np.minimum(u, level).mean())
+    saving = used - commitment
+    flat = Terms(terms.discount, terms.term_months, terms.upfront_share, terms.hours_per_month)
+    # The repeated window as a flat monthly path of the usage the commitment sees every hour.
+    cumulative = cumulative_cash_savings(np.full(terms.term_months, used), commitment, flat)
+    return LookBack(
+        days=days,
+        hours=int(u.size),
+        hourly_commitment_usd=commitment,
+        covered_usd_per_hour=level,
+        upfront_usd=commitment * terms.upfront_share * terms.term_hours,
+        average_hourly_on_demand_usd=float(u.mean()),
+        minimum_hourly_on_demand_usd=float(u.min()),
+        maximum_hourly_on_demand_usd=float(u.max()),
+        estimated_monthly_savings_usd=saving * terms.hours_per_month,
+        estimated_savings_percentage=saving / float(u.mean()) if u.mean() else 0.0,
+        utilisation=min(1.0, used / level) if level else 0.0,
+        coverage=min(1.0, used / float(u.mean())) if u.mean() else 0.0,
+        break_even_month=break_even_month(cumulative, terms),
+    )
+
+
+def window(hourly: pd.Series, days: int) -> np.ndarray:
+    """The last ``days`` x 24 hours of an hourly series (indexed by the hour's start)."""
     if days < 1:
         raise InputError("look-back days must be at least 1", parameter="days")
-    if history.empty:
-        return Excuse("no usage history to look back on", {"days": days})
-    end = pd.Timestamp(history.index.max())
-    window = history[history.index > end - pd.Timedelta(days=days)].dropna()
-    level = best_covered_level(window.to_numpy(float), terms.discount, None, terms.hourly_profile)
-    method = f"look-back {days} days"
+    if hourly.empty:
+        return np.array([], dtype=float)
+    end = pd.Timestamp(hourly.index.max()) + pd.Timedelta(hours=1)
+    picked = hourly[hourly.index >= end - pd.Timedelta(days=days)].dropna()
+    out: np.ndarray = picked.to_numpy(float)
+    return out
+
+
+def look_back(
+    hourly: pd.Series, days: int, terms: Terms, *, step_usd_per_hour: float | None = None
+) -> LookBack | Excuse:
+    """AWS's look-back recommendation: of every level the window's hours reached, the
+    commitment that would have saved most over the last ``days`` days of hourly on-demand
+    usage, scored on that same usage.
+
+    ``hourly`` is uncovered eligible usage, on-demand-equivalent $/h, one value per hour.
+    """
+    u = window(hourly, days)
+    if u.size == 0:
+        return Excuse("no hourly usage to look back on", {"days": days})
+    level = best_covered_level(u, terms.discount, step_usd_per_hour)
     if level <= 0:
-        return Excuse(f"{method}: no commitment would have paid", {"days": days})
-    return evaluate(usage, level * (1 - terms.discount), terms, method)
+        return Excuse(f"look-back {days} days: no commitment would have paid", {"days": days})
+    return score_hours(u, level * (1 - terms.discount), terms, days)
 
 
 def effective_savings_rate(list_cost: float, effective_cost: float) -> float | Excuse:

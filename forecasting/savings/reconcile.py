@@ -44,6 +44,32 @@ def lever_of(initiative: str) -> str | None:
     return None
 
 
+# Which usage a commitment line can act on, by its wording: RIs and EC2 Instance Savings Plans
+# cover EC2 only; a Compute Savings Plan (or an unnamed commitment) EC2, Fargate and Lambda.
+_RI_WORDS = r"reserv|\bri\b|\bris\b|instance savings"
+_EC2 = ("amazon elastic compute cloud",)
+_COMPUTE_SP = (*_EC2, "amazon elastic container service", "aws fargate", "aws lambda")
+
+
+def _committable(spend: pd.DataFrame, initiative: str) -> tuple[np.ndarray, str]:
+    """Rows a commitment line can act on: compute usage no commitment covers yet, of the
+    services its offering covers; and the offering's reach in words."""
+    ri = re.search(_RI_WORDS, initiative.lower()) is not None
+    services, reach = (_EC2, "EC2") if ri else (_COMPUTE_SP, "EC2, Fargate and Lambda")
+    n = len(spend)
+
+    def column(name: str, default: str) -> pd.Series:
+        if name in spend.columns:
+            return spend[name].fillna("").astype(str)
+        return pd.Series([default] * n, index=spend.index)
+
+    usage = column("ChargeCategory", "Usage") == "Usage"
+    open_ = column("PricingCategory", "Standard") != "Committed"
+    compute = column("ServiceCategory", "Compute") == "Compute"
+    service = column("ServiceName", services[0]).str.casefold().isin(services)
+    return (usage & open_ & compute & service).to_numpy(), reach
+
+
 def _stack_rank(initiative: str) -> float:
     lever = lever_of(initiative)
     if lever is None:
@@ -157,6 +183,47 @@ def _line_flags(
     return flags
 
 
+PLAN_MONTH_TOLERANCE = 0.10
+"""How close an implied base must be to a month's spend to say the plan describes it; fixed,
+so that the flag tolerance changes the flags, never the month they are checked against."""
+
+
+def plan_month(
+    stated: pd.DataFrame,
+    spend_by_month: dict[str, pd.DataFrame],
+    tolerance: float = PLAN_MONTH_TOLERANCE,
+) -> tuple[str, str] | None:
+    """The month a stated plan describes, read off its own figures, and why.
+
+    A line giving both dollars and a percent implies its base (dollars over percent); a plan
+    is written about one month's spend, so that month is the one where most implied bases are
+    within ``tolerance`` of the data (ties: the closest in log distance, then the latest).
+    Checking every line against that month is what catches the line that does not fit it.
+    None when no line gives both.
+    """
+    lines = validate_stated(stated)
+    stated_pairs = zip(lines["monthly_savings"], lines["percent"], strict=True)
+    implied = [_implied_base(d, p) for d, p in stated_pairs]
+    claims = [
+        (str(c), b) for c, b in zip(lines["category"], implied, strict=True) if not math.isnan(b)
+    ]
+    if not claims or not spend_by_month:
+        return None
+    scored = []
+    for order, (month, spend) in enumerate(sorted(spend_by_month.items())):
+        cost = spend["cost"].to_numpy(float)
+        bases = [float(cost[_match(spend, category)[0]].sum()) for category, _ in claims]
+        pairs = [(i, b) for (_, i), b in zip(claims, bases, strict=True)]
+        fits = sum(b > 0 and abs(i - b) <= tolerance * b for i, b in pairs)
+        distance = sum(abs(math.log(i / b)) if b > 0 else 10.0 for i, b in pairs)
+        scored.append((-fits, distance, -order, month))
+    fits, _, _, month = min(scored)
+    return month, (
+        f"the month the plan's figures describe: {-fits} of {len(claims)} implied bases within "
+        f"{tolerance:.0%} of its spend"
+    )
+
+
 def reconcile(
     stated: pd.DataFrame, spend: pd.DataFrame, *, tolerance: float = 0.10
 ) -> Reconciliation:
@@ -188,9 +255,18 @@ def reconcile(
             else (100 * line["monthly_savings"] / base if base else 0.0)
         )
         implied = _implied_base(line["monthly_savings"], line["percent"])
-        modelled = float(remaining[mask].sum()) * min(pct, 100) / 100
-        remaining[mask] *= 1 - min(pct, 100) / 100
-        flags = _line_flags(line, base, implied, matched, tolerance)
+        acts, flags = mask, _line_flags(line, base, implied, matched, tolerance)
+        if lever_of(names[i]) == "commitments" and matched is not None:
+            # A commitment discounts only on-demand usage it is eligible for: spend already
+            # under a Savings Plan or RI (and its fee) cannot be discounted again.
+            eligible, reach = _committable(spend, names[i])
+            acts = mask & eligible
+            flags.append(
+                f"acts on ${remaining[acts].sum():,.0f} of on-demand {reach} usage left "
+                f"(not the ${base - cost[acts].sum():,.0f} already committed or not eligible)"
+            )
+        modelled = float(remaining[acts].sum()) * min(pct, 100) / 100
+        remaining[acts] *= 1 - min(pct, 100) / 100
         flags += [
             f"same spend as line {j + 1} ({names[j]})"
             for j, (other, _) in enumerate(found)
@@ -211,13 +287,20 @@ def reconcile(
                 "matched": matched or "",
                 "lever": lever_of(names[i]) or "",
                 "naive_monthly": base * pct / 100,
+                "stated_dollars": (
+                    line["monthly_savings"]
+                    if not math.isnan(line["monthly_savings"])
+                    else base * pct / 100
+                ),
             }
         )
     frame = pd.DataFrame(rows).sort_values("line").reset_index(drop=True)
     return Reconciliation(
         lines=frame,
         total_spend=float(cost.sum()),
-        stated_total=float(lines["monthly_savings"].fillna(0).sum()),
+        # A percent-only line states dollars too (its percent of its base): every total
+        # counts dollar-only and percent-only lines alike.
+        stated_total=float(frame["stated_dollars"].sum()) if len(frame) else 0.0,
         stacked_total=float(frame["modelled_monthly"].sum()) if len(frame) else 0.0,
         naive_total=float(frame["naive_monthly"].sum()) if len(frame) else 0.0,
     )

@@ -11,26 +11,23 @@ from typing import Any
 
 import pandas as pd
 
-from forecasting.errors import InputError
+from forecasting.errors import InputError, UnknownNameError
 from forecasting.interface import LOOKBACK_DAYS, Excuse
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.models.result import ForecastResult
-from forecasting.savings.commitments import Outcome, Terms, look_back, recommend, under_demand
+from forecasting.savings.commitment_inputs import COMMITMENT_COLUMNS, commitment_rows
+from forecasting.savings.commitments import Terms, under_demand
 from forecasting.savings.levers import commitment_lever
-from forecasting.savings.reconcile import reconcile, validate_stated
+from forecasting.savings.reconcile import plan_month, reconcile, validate_stated
 from forecasting.savings.stacking import stack
 from forecasting.savings.store_inputs import (
-    HISTORY_START,
     base_month,
     cdn_lever_from,
-    commitment_terms,
     compute_savings_rate,
     cost_rows,
     database_lever_from,
-    eligible_usage,
     rightsize_lever_from,
     savings_rate_text,
-    usage_paths,
 )
 from forecasting.scenario import load_savings, scenario_label
 from forecasting.scenario.assumptions import SavingsScenario
@@ -47,22 +44,6 @@ LEVER_COLUMNS = [
     "percent_of_base",
     "order",
     "assumptions",
-]
-COMMITMENT_COLUMNS = [
-    "method",
-    "hourly_commitment_usd",
-    "covered_usd_per_hour",
-    "upfront_usd",
-    "coverage",
-    "utilisation",
-    "expected_monthly_savings_usd",
-    "savings_lower_usd",
-    "savings_upper_usd",
-    "break_even_month",
-    "downside_monthly_savings_usd",
-    "downside_utilisation",
-    "downside_break_even_month",
-    "note",
 ]
 
 
@@ -153,6 +134,7 @@ def levers(
     store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
+
     noting = _Noting(forecaster)
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
@@ -165,26 +147,26 @@ def levers(
         compute = bases[compute_group]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        history = eligible_usage(cost_rows(store, HISTORY_START, end), compute_group)
-        terms, label = commitment_terms(store, scenario, catalogue, start, end)
-        outcome = recommend(usage_paths(history, terms, options, noting), terms)
-        found.append(commitment_lever(outcome, terms, compute, label, compute_group))
+        sized = commitment_rows(store, scenario, catalogue, end, options, noting, ())
+        found.append(commitment_lever(sized.best, sized.terms, compute, sized.label, compute_group))
         esr = compute_savings_rate(spend, compute_group)
     if database_group in bases:
-        database = bases[database_group]
         found.append(
-            database_lever_from(store, scenario, catalogue, database, start, end, options, noting)
+            database_lever_from(
+                store, scenario, catalogue, bases[database_group], start, end, options, noting
+            )
         )
+    stacked = stack(found, bases)
     return LeverResult(
-        table=stack(found, bases),
-        bases=bases,
-        base_month=f"{start:%Y-%m}",
-        currency=store.currencies()[0],
-        effective_savings_rate=esr,
-        scenario=scenario,
-        scenario_name=scenario_label(store, options.scenario),
-        options=options,
-        notes=tuple(noting.notes),
+        stacked,
+        bases,
+        f"{start:%Y-%m}",
+        store.currencies()[0],
+        esr,
+        scenario,
+        scenario_label(store, options.scenario),
+        options,
+        tuple(noting.notes),
     )
 
 
@@ -214,53 +196,32 @@ class CommitmentResult:
         return self.table.round(4)
 
 
-def _row(method: str, out: Outcome | Excuse, months: int, label: str) -> dict[str, Any]:
-    if isinstance(out, Excuse):
-        return {"method": method, "note": str(out)}
-    row = dataclasses.asdict(out)
-    return row | {
-        "method": method,
-        "savings_lower_usd": out.savings_lower_usd / months,
-        "savings_upper_usd": out.savings_upper_usd / months,
-        "downside_monthly_savings_usd": out.downside_savings_usd / months,
-        "break_even_month": str(out.break_even_month),
-        "downside_break_even_month": str(out.downside_break_even_month),
-        "note": label,
-    }
-
-
 def commitments(
     store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
 ) -> CommitmentResult:
-    """Size a commitment on the forecast paths of uncovered compute; look-back beside it."""
+    """AWS's look-back on past hourly usage and the forecast method on sample paths of total
+    eligible usage less what commitments owned cover; each scored on both."""
+
     noting = _Noting(forecaster)
-    scenario = load_savings(store, options.scenario, options.settings)
-    overrides: dict[str, Any] = {
-        "commitment_offering": options.offering,
-        "commitment_term_years": options.term_years,
-        "commitment_payment": options.payment,
-    }
-    scenario = dataclasses.replace(
-        scenario, **{k: v for k, v in overrides.items() if v is not None}
+    scenario = _commitment_scenario(
+        load_savings(store, options.scenario, options.settings), options
     )
     start, end = base_month(store, options.base_month)
-    history = eligible_usage(cost_rows(store, HISTORY_START, end), scenario.compute_group)
-    terms, label = commitment_terms(store, scenario, load_catalogue(), start, end)
-    paths = usage_paths(history, terms, options, noting)
-    best = recommend(paths, terms)
-    outcomes = [best] + [look_back(history, d, paths, terms) for d in options.lookback]
-    methods = ["forecast"] + [f"look-back {d} days" for d in options.lookback]
-    rows = [_row(m, o, terms.term_months, label) for m, o in zip(methods, outcomes, strict=True)]
-    # P10/P50/P90 whatever the level: the Outcome's bounds and downside are those quantiles.
+    found = commitment_rows(
+        store, scenario, load_catalogue(), end, options, noting, options.lookback
+    )
+    best = found.best
     demand = (
-        best if isinstance(best, Excuse) else under_demand(paths, best.hourly_commitment_usd, terms)
+        best
+        if isinstance(best, Excuse)
+        else under_demand(found.paths, best.hourly_commitment_usd, found.terms)
     )
     return CommitmentResult(
-        table=pd.DataFrame(rows).reindex(columns=COMMITMENT_COLUMNS),
+        table=found.table,
         by_demand=demand if isinstance(demand, Excuse) else demand[0],
         cumulative=demand if isinstance(demand, Excuse) else demand[1],
-        label=label,
-        terms=terms,
+        label=found.label,
+        terms=found.terms,
         effective_savings_rate=compute_savings_rate(
             cost_rows(store, start, end), scenario.compute_group
         ),
@@ -268,6 +229,15 @@ def commitments(
         options=options,
         notes=tuple(noting.notes),
     )
+
+
+def _commitment_scenario(scenario: SavingsScenario, options: SavingsOptions) -> SavingsScenario:
+    overrides: dict[str, Any] = {
+        "commitment_offering": options.offering,
+        "commitment_term_years": options.term_years,
+        "commitment_payment": options.payment,
+    }
+    return dataclasses.replace(scenario, **{k: v for k, v in overrides.items() if v is not None})
 
 
 # -- a stated plan ----------------------------------------------------------------------------
@@ -288,9 +258,13 @@ class ReconcileResult:
     stacked_total: float
     naive_total: float
     tolerance: float
+    base_month_reason: str = "asked for"
+    """Why this base month: asked for, or the month the plan's own figures describe."""
 
     def summary(self) -> str:
-        return str(self.table.iloc[-1]["flags"])
+        return f"base month {self.base_month} ({self.base_month_reason}); " + str(
+            self.table.iloc[-1]["flags"]
+        )
 
     def export(self) -> pd.DataFrame:
         """Exactly what `capcost savings --stated FILE --csv` writes."""
@@ -299,6 +273,7 @@ class ReconcileResult:
 
 def read_stated(content: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
     """A stated plan CSV (``initiative,category,percent,monthly_savings``) from a path or bytes."""
+
     source = name or str(content)
     data: Any = io.BytesIO(content) if isinstance(content, bytes) else content
     try:
@@ -324,25 +299,60 @@ def stored_stated(store: Store, name: str) -> pd.DataFrame:
     return lines.drop(columns="currency")
 
 
+_SPEND_KEYS = ["cost_group", "ServiceCategory", "ServiceName", "PricingCategory", "ChargeCategory"]
+
+
+def find_stated(store: Store, name: str) -> pd.DataFrame:
+    """A stated plan by ``--stated``: a CSV file if one is there, else a plan in the store.
+
+    A name that is neither says both, with the stored plans to choose from.
+    """
+
+    if Path(name).is_file():
+        return read_stated(Path(name), name)
+    try:
+        return stored_stated(store, name)
+    except UnknownNameError as exc:
+        stored = ", ".join(sorted(exc.valid)) or "none stored yet"
+        raise InputError(
+            f"no such file, nor a stored plan of that name (stored plans: {stored})", file=name
+        ) from None
+
+
 def reconcile_stated(
     store: Store, options: SavingsOptions, stated: pd.DataFrame, source: str
 ) -> ReconcileResult:
+    """The plan against its base month: ``--base-month``, or else the month its figures
+    describe (a plan written about February's spend is checked against February's)."""
+
+    reason = "asked for"
+    if options.base_month is None:
+        last, _ = base_month(store, None)
+        rows = cost_rows(store, pd.Timestamp("1900-01-01"), last + pd.offsets.MonthBegin(1))
+        months = rows["day"].dt.strftime("%Y-%m")
+        by_month = {
+            str(m): part.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
+            for m, part in rows.groupby(months)
+        }
+        found = plan_month(stated, by_month)
+        month, reason = found or (f"{last:%Y-%m}", "the last full month")
+        options = dataclasses.replace(options, base_month=month)
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
-    keys = ["cost_group", "ServiceCategory", "ServiceName"]
-    by_row = spend.groupby(keys, dropna=False, as_index=False)[["cost"]].sum()
+    by_row = spend.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
     result = reconcile(stated, by_row, tolerance=options.tolerance)
     return ReconcileResult(
-        table=result.table(),
-        lines=result.lines,
-        source=source,
-        base_month=f"{start:%Y-%m}",
-        currency=store.currencies()[0],
-        total_spend=result.total_spend,
-        stated_total=result.stated_total,
-        stacked_total=result.stacked_total,
-        naive_total=result.naive_total,
-        tolerance=options.tolerance,
+        result.table(),
+        result.lines,
+        source,
+        f"{start:%Y-%m}",
+        store.currencies()[0],
+        result.total_spend,
+        result.stated_total,
+        result.stacked_total,
+        result.naive_total,
+        options.tolerance,
+        reason,
     )
 
 
@@ -354,6 +364,7 @@ __all__ = [
     "ReconcileResult",
     "SavingsOptions",
     "commitments",
+    "find_stated",
     "levers",
     "read_stated",
     "reconcile_stated",

@@ -9,14 +9,14 @@ from forecasting.errors import InputError
 from forecasting.interface import Excuse, Freq
 from forecasting.models.options import ForecastOptions, PathForecaster
 from forecasting.savings.cdn import CdnScenario, cdn_saving
-from forecasting.savings.commitments import Terms, diurnal_profile, effective_savings_rate
+from forecasting.savings.commitments import effective_savings_rate
 from forecasting.savings.database import DatabaseLoad, database_saving
 from forecasting.savings.levers import cdn_lever, database_lever, rightsize_lever
 from forecasting.savings.rightsizing import Preferences, rightsize
 from forecasting.savings.stacking import Lever
 from forecasting.scenario import load_capacity
 from forecasting.scenario.assumptions import SavingsScenario
-from forecasting.scenario.catalogue import Catalogue, Offering, Payment
+from forecasting.scenario.catalogue import Catalogue
 from forecasting.store import Store
 
 HISTORY_START = pd.Timestamp("1900-01-01")
@@ -52,19 +52,6 @@ def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timesta
     return start, start + pd.offsets.MonthBegin(1)
 
 
-def eligible_usage(rows: pd.DataFrame, group: str) -> pd.Series:
-    """On-demand compute no commitment covers yet, per hour per day (``group``'s usage rows).
-
-    Covered usage carries PricingCategory "Committed"; fees and credits are not usage.
-    """
-    usage = rows[
-        (rows["cost_group"] == group)
-        & (rows["ChargeCategory"] == "Usage")
-        & (rows["PricingCategory"].fillna("") != "Committed")
-    ]
-    return usage.groupby("day")["cost"].sum().sort_index() / 24
-
-
 def compute_savings_rate(rows: pd.DataFrame, group: str) -> float | Excuse:
     """What commitments already save on ``group``'s usage: 1 - EffectiveCost / ListCost."""
 
@@ -78,67 +65,6 @@ def savings_rate_text(esr: float | Excuse, group: str) -> str:
         if isinstance(esr, float)
         else str(esr)
     )
-
-
-def commitment_terms(
-    store: Store,
-    scenario: SavingsScenario,
-    catalogue: Catalogue,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-) -> tuple[Terms, str]:
-    """The catalogue's discount for the scenario's commitment, and the day's usage swing."""
-
-    rate = catalogue.rate(
-        scenario.instance_type,
-        Offering(scenario.commitment_offering),
-        scenario.commitment_term_years,
-        Payment(scenario.commitment_payment),
-    )
-    ratio, how = 1.0, "flat within the day (no peak req/s stored)"
-    if {"requests_per_second", "requests_per_second_peak"} <= set(store.stored_metrics()):
-        avg = store.read_series("requests_per_second", Freq.DAY, start=start, end=end)[0]["y"]
-        peak = store.read_series("requests_per_second_peak", Freq.DAY, start=start, end=end)[0]["y"]
-        ratio = max(1.0, float(peak.mean() / avg.mean()))
-        how = f"hourly usage a daily sine, peak/average {ratio:.2f} as req/s"
-    hours = scenario.hours_per_month
-    terms = Terms(
-        discount=rate.discount(hours),
-        term_months=12 * scenario.commitment_term_years,
-        upfront_share=rate.upfront_share(hours),
-        hours_per_month=hours,
-        hourly_profile=diurnal_profile(ratio),
-    )
-    label = (
-        f"{scenario.commitment_offering} {scenario.commitment_term_years}y "
-        f"{scenario.commitment_payment} ({catalogue.label()}); {how}"
-    )
-    return terms, label
-
-
-def usage_paths(
-    history: pd.Series, terms: Terms, options: ForecastOptions, forecaster: PathForecaster
-) -> np.ndarray:
-    """Sample paths of eligible usage ($/h) per month over the term, after the last full month."""
-
-    months = pd.PeriodIndex(pd.DatetimeIndex(history.index), freq="M")
-    monthly = history.groupby(months).agg(["mean", "count"])
-    periods = pd.PeriodIndex(monthly.index)
-    full = monthly[monthly["count"].to_numpy() == periods.days_in_month.to_numpy()]["mean"]
-    if len(full) < 3:
-        raise InputError(
-            "commitments need at least 3 full months of compute usage", parameter="--db"
-        )
-    frame = pd.DataFrame(
-        {
-            "unique_id": "eligible_compute",
-            "ds": pd.PeriodIndex(full.index).to_timestamp(),
-            "y": full.to_numpy(float),
-        }
-    )
-    result = forecaster(frame, terms.term_months, "month", options)
-    paths: np.ndarray = result.paths["eligible_compute"].clip(0, None)
-    return paths
 
 
 def _daily(store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:

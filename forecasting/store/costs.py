@@ -256,3 +256,28 @@ class CostsMixin(StoreCore):
         ).df()
         frame["day"] = pd.to_datetime(frame["day"])
         return frame, currency
+
+    def compute_usage_items(
+        self, start: date, end: date, *, currency: str | None = None
+    ) -> pd.DataFrame:
+        """Usage line items of compute services whose ChargePeriodStart is in [start, end), at
+        their own granularity (an hourly CUR's hours, a daily export's days), with what
+        commitments need to tell eligible usage and covered usage apart. ``list_cost`` is
+        on-demand-equivalent (FOCUS ListCost), ``cost`` EffectiveCost."""
+        currency = self._one_currency(currency)
+        frame = self.con.execute(
+            "SELECT ChargePeriodStart, ChargePeriodEnd, ServiceName, RegionId, SkuId, "
+            "ChargeDescription, PricingCategory, CommitmentDiscountType, "
+            "CAST(sum(coalesce(ListCost, EffectiveCost, BilledCost)) AS DOUBLE) AS ListCost, "
+            "CAST(sum(coalesce(EffectiveCost, BilledCost)) AS DOUBLE) AS cost, "
+            "sum(ConsumedQuantity) AS ConsumedQuantity "
+            "FROM cost_line_items WHERE BillingCurrency = ? AND ChargeCategory = 'Usage' "
+            "AND (ServiceCategory = 'Compute' OR lower(ServiceName) IN "
+            "('amazon elastic compute cloud', 'amazon elastic container service', 'aws fargate', "
+            "'aws lambda')) AND ChargePeriodStart >= ? AND ChargePeriodStart < ? "
+            "GROUP BY ALL ORDER BY ChargePeriodStart",
+            [currency, start, end],
+        ).df()
+        for column in ("ChargePeriodStart", "ChargePeriodEnd"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame

@@ -159,6 +159,20 @@ class MetricsMixin(StoreCore):
             raise UnknownNameError("metric", name, [COST_METRIC, *stored])
         return self.metric_definitions()[name]
 
+    def hourly_observations(self, name: str, start: date, end: date) -> pd.Series:
+        """A metric per clock hour in [start, end) where it is stored finer than daily (the
+        hour's mean per dimension set, summed across sets); empty when only daily values are.
+        Indexed by the hour's start (UTC)."""
+        frame = self.con.execute(
+            "WITH per AS (SELECT date_trunc('hour', ts) AS hour, dimensions, avg(value) AS v "
+            "FROM metric_observations WHERE metric = ? AND ts >= ? AND ts < ? GROUP BY ALL), "
+            "hourly AS (SELECT hour, sum(v) AS v FROM per GROUP BY hour) "
+            "SELECT hour, v FROM hourly WHERE (SELECT count(DISTINCT hour(hour)) FROM hourly) > 1 "
+            "ORDER BY hour",
+            [name, start, end],
+        ).df()
+        return pd.Series(frame["v"].to_numpy(float), index=pd.DatetimeIndex(frame["hour"]))
+
     def read_metric_series(
         self,
         name: str,
@@ -168,8 +182,12 @@ class MetricsMixin(StoreCore):
         end: date | None = None,
         dimensions: dict[str, str] | None = None,
         by_dimensions: bool = False,
+        daily: Aggregation | None = None,
     ) -> pd.DataFrame:
         """A metric per period in long format ``unique_id, ds, y``; ``end`` is exclusive.
+
+        ``daily`` says how a day's observations combine, instead of the metric's own
+        aggregation (``MAX``: the daily peak, what an alert on minutes sees).
 
         Across dimension sets a day's values add up (requests/s of two load balancers, users
         of two products), except percentages, which average (CPU % of two instances), unless
@@ -178,7 +196,7 @@ class MetricsMixin(StoreCore):
         """
         definition = self.metric(name)
         agg = definition.aggregation
-        day_value = _DAY_COLUMN[agg]
+        day_value = _DAY_COLUMN[agg if daily is None else Aggregation(daily)]
         combine = "avg" if definition.unit == "%" else "sum"
         uid = "dimensions" if by_dimensions else "?"
         frame = self.con.execute(

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult, plan, runway
+from forecasting.demand.chain import FIT_MONTHS
 from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
@@ -110,10 +111,13 @@ def plan_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
         "users": Column("Users", "%.0f"),
         "requests_per_second": Column("Req/s", "%.0f"),
         "requests_per_second_peak": Column("Peak req/s", "%.0f"),
+        "peak_to_average": Column("Peak/average", "%.2f"),
         "instances": Column("Instances"),
         "instances_band": Column(f"Instances {lo}–{hi}"),
         "cost_per_month": Column(f"Cost/month ({cur})", "%.0f"),
         "cost_band": Column(f"Cost {lo}–{hi}"),
+        "chain_cost_per_month": Column(f"Demand chain cost ({cur})", "%.0f"),
+        "direct_cost_per_month": Column(f"Direct cost forecast ({cur})", "%.0f"),
         "plan_users": Column("Plan: users", "%.0f"),
         "plan_requests_per_second": Column("Plan: req/s", "%.0f"),
         "plan_cost_per_month": Column(f"Plan: cost/month ({cur})", "%.0f"),
@@ -127,14 +131,15 @@ def runway_table(result: RunwayResult) -> pd.DataFrame:
     return table.astype({c: str for c in table if table[c].dtype == object})
 
 
-def runway_columns(cur: str, hi: str) -> dict[str, Column]:
-    """The runway table's columns, in the order shown."""
+def runway_columns(cur: str, early: str, hi: str) -> dict[str, Column]:
+    """The runway table's columns, in the order shown: the early warning (one path in ten
+    has crossed, at level 80) before the median first crossing."""
     return {
         "metric": Column("Metric"),
         "threshold_pct": Column("Threshold %"),
-        "current_pct": Column("Now %", "%.1f"),
-        "date_p50": Column("Date at P50"),
-        f"date_{hi.lower()}": Column(f"Date at {hi}"),
+        "current_pct": Column("Now % (daily peak)", "%.1f"),
+        f"date_{early.lower()}": Column(f"Early warning ({early})"),
+        "date_p50": Column("Half the paths (P50)"),
         "probability_within_horizon": Column("Chance within horizon", "percent"),
         f"max_{hi.lower()}_pct": Column(f"Max {hi} %", "%.1f"),
         "headroom_factor": Column("Headroom x", "%.2f"),
@@ -161,25 +166,57 @@ def instances_formula(a: CapacityAssumptions) -> str:
     )
 
 
-def explain_plan(result: PlanResult) -> str:
-    a, costs = result.assumptions, result.unit_costs
+def chain_text(result: PlanResult) -> str:
+    """The fitted links of the demand chain, with their values."""
+    chain, a = result.chain, result.assumptions
     groups = "; ".join(
-        f"{g.group} ${g.fixed_usd_per_month:,.0f} + ${g.usd_per_driver_unit:,.4f} x users"
-        for g in costs.groups
+        f"{f.group} ${f.fixed:,.0f} + ${max(f.per_unit, 0):,.4f} x "
+        + ("instance-hours" if f.driver == "instance_hours" else "users")
+        for f in chain.costs
     )
+    rpu, peak = chain.requests_per_user, chain.peak_to_average
+    return (
+        f"**Req/s** = users x {rpu.median * 1000:,.2f} req/s per 1,000 users (the last "
+        f"{rpu.months} months' median ratio; each path draws its own level, spread "
+        f"{rpu.log_sd:.1%}). **Peak req/s** = req/s x the month's peak/average ratio, drawn "
+        f"per month (median {peak.median:.2f}, spread {peak.log_sd:.1%} over {peak.months} "
+        f"months). **Cost per month** = sum over cost groups of fixed + per-unit x driver, "
+        f"fitted (Huber) on the last {FIT_MONTHS} months of the bill: {groups}. Compute is "
+        f"priced by the instance-hours it sizes: instances x {chain.running_share:.0%} (the "
+        f"share of sized instance-hours that ran, from the running-instance count) x "
+        f"{a.hours_per_month:g} hours."
+    )
+
+
+def backtest_text(result: PlanResult) -> str:
+    rows = result.cost_backtest.to_dict("records")
+    scores = "; ".join(
+        f"{r['method']} sMAPE {r['smape']:.1f}, bias {r['bias_pct']:+.1f}%"
+        + (" (chosen)" if r["selected"] else "")
+        for r in rows
+    )
+    return f"{scores}; {rows[0]['windows']} origins x {rows[0]['horizon']} months"
+
+
+def explain_plan(result: PlanResult) -> str:
+    lo, hi = result.options.band_labels
+    scenario = "" if result.demand == "base" else f" under the **{result.demand}** scenario"
     return "\n".join(
         [
-            f"- {forecast_text(result.options, 'Demand (users, average and peak req/s)')}, "
-            "month by month. A quarter is each path's mean of its months (the peak: their "
-            "maximum); quarters already observed are actuals and have no band.",
-            f"- {instances_formula(a)}",
-            f"- The {result.options.band_labels[0]} and {result.options.band_labels[1]} of "
-            "instances and cost are sized from that edge of the demand band (both only rise "
-            "with demand), so every row can be checked by hand.",
-            "- **Infrastructure cost per month** = sum over cost groups of (fixed + per user x "
-            "users), fitted by non-negative least squares on the last 12 full months of the "
-            f"bill (EffectiveCost): {groups}. Autoscaled pods bill by the hour, so cost follows "
-            "users rather than the peak instance count.",
+            f"- {forecast_text(result.options, 'Users')}, month by month{scenario}. Every "
+            "other column follows from the same users paths, path by path: one demand chain "
+            "users -> req/s -> peak req/s -> instances -> cost.",
+            f"- {chain_text(result)}",
+            f"- {instances_formula(result.assumptions)}",
+            "- A quarter is each path's mean of its months (the peak: their maximum; "
+            f"instances: sized for that peak); {lo} and {hi} are the paths' quantiles, and "
+            "instances are sized from the peak's quantiles, so those rows check by hand. "
+            "**Peak/average** is the median path's quarter peak over its quarter average.",
+            "- **Cost per month** shows whichever of the demand chain's cost and the direct "
+            f"forecast of the bill scored better on past origins ({backtest_text(result)}); "
+            "under a users scenario the chain's, which follows it. Both P50s are in the table.",
+            "- Quarters already observed show actuals and the bill (EffectiveCost); a quarter "
+            "in progress adds its observed months to each path's remaining ones.",
             "- **Plan of record**: the newest frozen plan per metric (cost averaged per quarter).",
             f"- {settings_text(result.scenario, result.options)}.",
         ]
@@ -187,15 +224,18 @@ def explain_plan(result: PlanResult) -> str:
 
 
 def explain_runway(result: RunwayResult) -> str:
-    hi = result.upper_label
+    early, hi = result.early_label, result.options.band_labels[1]
+    share = round(100 * result.options.quantiles[0])
     thresholds = ", ".join(f"{m} {v:g}%" for m, v in result.assumptions.alert_thresholds.items())
     return "\n".join(
         [
-            f"- {forecast_text(result.options, 'Each utilisation metric')}, day by day for "
-            f"{result.options.days} days after {result.as_of} (to {result.horizon_end}).",
-            f"- **Date at P50 / {hi}**: the first day the median / the {hi} of the paths reaches "
-            f"the threshold ({thresholds}); otherwise *not within the horizon*. The {hi} date "
-            "comes first: it is the cautious one.",
+            f"- {forecast_text(result.options, 'Each utilisation metric')}, day by day on its "
+            f"daily peaks for {result.options.days} days after {result.as_of} (to "
+            f"{result.horizon_end}): alerts fire on minutes, not on daily means.",
+            "- Each path's **first crossing** is the first day it reaches the threshold "
+            f"({thresholds}). **Half the paths (P50)**: the day by which half the paths have "
+            f"crossed. **Early warning ({early})**: the day by which {share} in 100 have: act "
+            "before it. Otherwise *not within the horizon*.",
             "- **Probability within the horizon**: the share of paths that reach the threshold "
             "on any day.",
             f"- **Headroom** = highest {hi} within the horizon / threshold: the capacity "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -138,11 +139,14 @@ def build_savings(
     """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
 
     def reconciliation() -> ReconcileResult:
+        # The plan is checked against the month its own figures describe, whichever month
+        # the levers are modelled on (the CLI's --base-month chooses another).
+        plan = dataclasses.replace(options, base_month=None)
         if isinstance(stated, str):
-            return reconcile_stated(store, options, stored_stated(store, stated), stated)
+            return reconcile_stated(store, plan, stored_stated(store, stated), stated)
         assert stated is not None
         lines = read_stated(stated, stated_source) if isinstance(stated, bytes) else stated
-        return reconcile_stated(store, options, lines, stated_source)
+        return reconcile_stated(store, plan, lines, stated_source)
 
     return SavingsView(
         levers=or_excuse(lambda: levers(store, options, forecaster)),
@@ -192,17 +196,83 @@ def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
 
 
 def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
-    """The recommended commitment: size, coverage, utilisation, break-even."""
+    """The forecast method's commitment: size, expected saving with its P10 downside,
+    utilisation, break-even."""
     best = r.table.iloc[0]
     return [
         Card(
             "Recommended commitment",
             f"{format_money(best['hourly_commitment_usd'], cur, cents=True)}/h",
+            str(best["scope"]),
         ),
-        Card("Coverage", f"{best['coverage']:.0%}"),
+        Card(
+            "Expected savings / month",
+            format_money(best["expected_monthly_savings_usd"], cur, cents=False),
+            f"{format_money(best['downside_monthly_savings_usd'], cur, cents=False)} at P10 demand",
+        ),
         Card("Utilisation", f"{best['utilisation']:.0%}"),
         Card("Break-even month", str(best["break_even_month"])),
     ]
+
+
+def aws_row(r: CommitmentResult) -> pd.Series | None:
+    """The look-back AWS's console opens on (30 days), else the first window asked for."""
+    rows = r.table[r.table["method"].str.startswith("look-back")]
+    rows = rows[rows["scope"] == r.table.iloc[0]["scope"]].dropna(subset=["lookback_days"])
+    if rows.empty:
+        return None
+    thirty = rows[rows["lookback_days"] == 30]
+    row: pd.Series = (thirty if len(thirty) else rows).iloc[0]
+    return row
+
+
+def aws_cards(r: CommitmentResult, cur: str) -> list[Card]:
+    """AWS's recommendation, in its own terms, over its look-back window's hourly usage."""
+    row = aws_row(r)
+    if row is None:
+        return []
+    days = int(row["lookback_days"])
+    return [
+        Card(
+            f"AWS look-back, {days} days",
+            f"{format_money(row['hourly_commitment_usd'], cur, cents=True)}/h",
+            f"on {format_money(row['lookback_on_demand_usd_per_hour'], cur, cents=True)}/h "
+            "on-demand",
+        ),
+        Card(
+            "Estimated savings / month",
+            format_money(row["lookback_monthly_savings_usd"], cur, cents=False),
+            f"{format_money(row['expected_monthly_savings_usd'], cur, cents=False)} on the "
+            "forecast",
+        ),
+        Card("Estimated utilisation", f"{row['lookback_utilisation']:.0%}"),
+        Card("Break-even month (look-back)", str(row["lookback_break_even_month"])),
+    ]
+
+
+def commitment_chart_frame(r: CommitmentResult) -> pd.DataFrame:
+    """One bar label per row: the method, and the scope when there are several."""
+    several = r.table["scope"].nunique() > 1
+    label = r.table["method"] + (" · " + r.table["scope"] if several else "")
+    return r.table.assign(label=label)
+
+
+def lookback_columns(cur: str) -> dict[str, Column]:
+    """Each commitment scored on its look-back window's own hourly usage, as AWS reports it
+    (the forecast method's on the last 30 days)."""
+    return {
+        "method": Column("Method"),
+        "scope": Column("Covers"),
+        "hourly_commitment_usd": Column(f"Commit {cur}/h", "%.2f"),
+        "covered_usd_per_hour": Column(f"Covers {cur}/h", "%.2f"),
+        "upfront_usd": Column(f"Upfront {cur}", "%.0f"),
+        "lookback_days": Column("Window, days", "%.0f"),
+        "lookback_on_demand_usd_per_hour": Column(f"On-demand {cur}/h", "%.2f"),
+        "lookback_monthly_savings_usd": Column(f"Est. savings {cur}/month", "%.0f"),
+        "lookback_utilisation": Column("Utilisation", "percent"),
+        "lookback_coverage": Column("Coverage", "percent"),
+        "lookback_break_even_month": Column("Break-even month"),
+    }
 
 
 def demand_columns(cur: str) -> dict[str, Column]:
@@ -211,15 +281,16 @@ def demand_columns(cur: str) -> dict[str, Column]:
         "utilisation": Column("Utilisation", "percent"),
         "usage_usd_per_hour": Column(f"Usage {cur}/h", "%.2f"),
         "monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
+        "break_even_month": Column("Break-even month"),
     }
 
 
 def commitment_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
+    """Each commitment on the forecast's sample paths over the term."""
     return {
         "method": Column("Method"),
+        "scope": Column("Covers"),
         "hourly_commitment_usd": Column(f"Commit {cur}/h", "%.2f"),
-        "covered_usd_per_hour": Column(f"Covers {cur}/h", "%.2f"),
-        "upfront_usd": Column(f"Upfront {cur}", "%.0f"),
         "coverage": Column("Coverage", "percent"),
         "utilisation": Column("Utilisation", "percent"),
         "expected_monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
@@ -230,7 +301,7 @@ def commitment_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
         "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month", "%.0f"),
         "downside_utilisation": Column("Utilisation at P10", "percent"),
         "downside_break_even_month": Column("Break-even at P10"),
-        "note": Column("Note"),
+        "note": Column("Note", "wide"),
     }
 
 
@@ -297,21 +368,30 @@ def explain_commitments(result: CommitmentResult) -> str:
     t = result.terms
     return "\n".join(
         [
-            f"- **Usage**: on-demand compute no commitment covers yet, $/h per day; "
+            "- **Eligible usage**, on-demand-equivalent $/h (FOCUS ListCost): a Compute Savings "
+            "Plan covers EC2 instance hours, Fargate and Lambda duration anywhere; an RI covers "
+            "EC2 of one family in one region (one row per scope), never Fargate, transfer or EBS.",
+            "- **AWS's look-back** (the lookback_ columns): every hour of the last N days is a "
+            "candidate level; the commitment that would have saved most over those hours, scored "
+            "on them as AWS reports it: hourly commitment, estimated monthly savings (saving per "
+            "hour x hours per month), utilisation, coverage, break-even if the window repeats. "
+            "The forecast's commitment is scored the same way on the last 30 days.",
+            "- **Forecast method**: total eligible usage, covered and not: "
             f"{forecast_text(result.options, 'its monthly mean')}, over the "
-            f"{t.term_months}-month term. Within a day it follows {result.label.split('; ')[-1]}.",
+            f"{t.term_months}-month term; what commitments owned "
+            f"cover (${t.existing_covered_usd_per_hour:,.2f}/h) comes off hour by hour, so the "
+            "step down when they started is not read as a trend. The c with the highest "
+            "expected saving over every path and hour (the d-quantile of what is left); each "
+            "look-back's c is scored on the same paths beside it.",
             f"- A commitment of c $/h at {t.discount:.1%} off covers up to c / (1 - d) of usage "
             "each hour: **covered** = min(usage, c / (1 - d)); **saving** = covered - c; "
-            "**coverage** = covered / usage; **utilisation** = covered x (1 - d) / c.",
-            "- **Forecast recommendation**: the c with the highest expected saving over every "
-            "path and hour (the d-quantile of usage). **Look-back**: AWS's method, the c that "
-            "would have saved most over the last N days assumed to repeat, scored on the same "
-            "paths.",
-            "- **Break-even month**: the first month whose cumulative cash saving (any upfront "
-            "paid at purchase) is at least 0. **Under P10/P50/P90 demand**: the recommended c "
-            "if usage followed that quantile of the paths every month.",
+            "**coverage** = covered / usage; **utilisation** = covered x (1 - d) / c. Usage within "
+            f"the day: {result.label.split('usage within the day: ')[-1].split(';')[0]}.",
+            "- **Break-even month**: the first month from which the cumulative cash saving (any "
+            "upfront paid at purchase) stays at least 0. **Downside**: the commitment if usage "
+            "followed the P10 of the paths every month.",
             "- **Effective savings rate today** = 1 - EffectiveCost / ListCost of Compute usage.",
-            f"- Prices: {result.label.split('; ')[0]}.",
+            f"- Prices: {result.label.split(' on ')[0]}.",
         ]
     )
 
@@ -326,7 +406,12 @@ def explain_reconciliation(result: ReconcileResult) -> str:
             "- **Same spend**: flagged when two lines act on any of the same spend.",
             "- **Modelled** = the line's percent x what is left of its base after the lines "
             "stacked before it (right-size, CDN, database, others, then commitments), tracked "
-            "service by service so a service inside a group is not saved twice.",
+            "service by service so a service inside a group is not saved twice. A commitment "
+            "line acts only on on-demand usage it can cover (RIs: EC2; Savings Plans: EC2, "
+            "Fargate, Lambda), never on spend a commitment already covers.",
+            f"- **Base month** {result.base_month}: {result.base_month_reason}.",
+            "- A line with only a percent states percent x its base in dollars; every total "
+            "counts it like a line with dollars.",
             f"- **Totals**: stacked {result.stacked_total:,.0f} vs stated "
             f"{result.stated_total:,.0f} vs naive sum {result.naive_total:,.0f} {result.currency} "
             f"a month, of {result.total_spend:,.0f} spend.",

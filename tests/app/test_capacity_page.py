@@ -116,7 +116,7 @@ def test_page_numbers_match_the_cli(
     runway = cli_csv(capsys, "runway", "--db", str(demo_db), *CLI_FAST)
     shown = capacity.dataframe[1].value
     assert shown["date_p50"].tolist() == runway["date_p50"].tolist()
-    assert shown["date_p90"].tolist() == runway["date_p90"].tolist()
+    assert shown["date_p10"].tolist() == runway["date_p10"].tolist()
     assert shown["max_p90_pct"].round(2).tolist() == runway["max_p90_pct"].tolist()
 
 
@@ -217,7 +217,8 @@ def test_an_assumption_edit_reuses_the_forecasts(
 
     monkeypatch.setattr(service, "run_models", counting)
     at = open_page(app_at(None))
-    assert sorted(calls) == ["day", "month"]  # the runway's and the plan's
+    # The runway's; the plan's users and bill, and its cost backtest (3 origins x both).
+    assert sorted(calls) == ["day", *["month"] * 8]
     at.session_state[at.data_editor[0].key] = {
         "edited_rows": {0: {"rps_per_instance": 300}},
         "added_rows": [],
@@ -228,9 +229,10 @@ def test_an_assumption_edit_reuses_the_forecasts(
     assert plan["instances"].iloc[0] == max(
         3, math.ceil(plan["requests_per_second_peak"].iloc[0] / 210) + 1
     )
-    assert len(calls) == 2
+    assert len(calls) == 9
     at.number_input(key="cap_quarters").set_value(2).run()
-    assert sorted(calls) == ["day", "month", "month"]  # a longer horizon: only the plan
+    # A longer horizon: only the plan's users and bill (the backtest's horizon is its own).
+    assert sorted(calls) == ["day", *["month"] * 10]
 
 
 def test_in_january_every_quarter_is_a_forecast(

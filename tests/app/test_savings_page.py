@@ -63,7 +63,7 @@ def test_savings_page_renders(savings: AppTest) -> None:
     assert at.title[0].value == "Savings"
     assert [h.value for h in at.subheader] == [
         "Levers, stacked without double counting",
-        "Commitments sized on the forecast",
+        "Commitments: the forecast beside AWS's look-back",
         "Stated plan reconciliation",
         "Lever inputs",
     ]
@@ -74,7 +74,19 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Naive sum / month",
         "Effective savings rate today (Compute)",
     ]
-    assert labels[4:8] == ["Recommended commitment", "Coverage", "Utilisation", "Break-even month"]
+    assert labels[4:8] == [
+        "Recommended commitment",
+        "Expected savings / month",
+        "Utilisation",
+        "Break-even month",
+    ]
+    # AWS's recommendation in its own terms beside it, on the last 30 days' hourly usage.
+    assert labels[8:12] == [
+        "AWS look-back, 30 days",
+        "Estimated savings / month",
+        "Estimated utilisation",
+        "Break-even month (look-back)",
+    ]
     levers = table(at, "lever", "right-size")
     assert list(levers["lever"]) == LEVERS
     waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"]
@@ -87,7 +99,7 @@ def test_savings_page_renders(savings: AppTest) -> None:
     assert list(demand["demand"]) == ["P10", "P50", "P90"]
     stated = table(at, "initiative", "Reserved instances")
     assert stated["initiative"].iloc[-1] == "Total"
-    assert "4 of 4 lines flagged" in at.warning[0].value
+    assert "3 of 4 lines flagged" in at.warning[0].value  # against the plan's own month
     assert "same spend as line 2 (Right-sizing pods)" in stated["flags"].iloc[0]
     buttons = [b.proto.label for b in at.get("download_button")]
     assert buttons == [
@@ -116,6 +128,7 @@ def test_page_numbers_match_the_cli(
     methods = table(at, "method", "forecast")
     columns = ["hourly_commitment_usd", "coverage", "utilisation", "savings_lower_usd"]
     same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 4)
+    same_numbers(methods, cli, ["lookback_monthly_savings_usd", "lookback_utilisation"], 4)
     assert methods["break_even_month"].tolist() == cli["break_even_month"].astype(str).tolist()
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
@@ -144,19 +157,20 @@ def test_a_lever_input_acts_like_set_on_the_cli(
     assert values(waterfall["y"])[1] == pytest.approx(levers.loc["cdn", "monthly_savings"])
 
 
-def test_base_month_and_tolerance_change_the_reconciliation(savings: AppTest) -> None:
+def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
     at = savings
-    at.selectbox(key="sv_month").set_value("2026-02").run()
-    assert at.metric[0].label == "Spend 2026-02"
-    # February 2026 is the month the document's figures describe: only the CDN line's base
-    # is off by more than 10% ($2,000 implied, $812 spent), and the two Compute lines act on
-    # the same spend.
+    # Levers on the last full month; the plan against February 2026, the month the document's
+    # figures describe: only the CDN line's base is off by more than 10% ($2,000 implied,
+    # about $800 spent), and the two Compute lines act on the same spend.
+    assert at.metric[0].label == "Spend 2026-10"
     assert "3 of 4 lines flagged" in at.warning[0].value
+    assert "base month 2026-02 (the month the plan's figures describe" in at.warning[0].value
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
     assert "implied base" not in stated.loc["Reserved instances", "flags"]
     assert "implied base" in stated.loc["CDN cache optimization", "flags"]
     at.number_input(key="sv_tol").set_value(1.0).run()
-    assert "4 of 4 lines flagged" in at.warning[0].value  # the database line is 1.3% off
+    assert "4 of 4 lines flagged" in at.warning[0].value  # the database line is 1.7% off
+    assert "base month 2026-02" in at.warning[0].value  # the tolerance flags, not the month
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
     assert "tolerance 1%" in stated.loc["Database query optimization", "flags"]
 

@@ -110,8 +110,9 @@ def test_runway_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -
     pool = table.loc["db_connection_pool_utilization"]
     assert pool["current_pct"] > 70 and pool["max_p90_pct"] > pool["current_pct"]
     for _, row in table.iterrows():
-        if row["date_p90"] != NOT_WITHIN_HORIZON and row["date_p50"] != NOT_WITHIN_HORIZON:
-            assert row["date_p90"] <= row["date_p50"]  # the upper band crosses first
+        if row["date_p50"] != NOT_WITHIN_HORIZON:
+            # Half the paths have crossed, so one in ten has, no later.
+            assert row["date_p10"] != NOT_WITHIN_HORIZON and row["date_p10"] <= row["date_p50"]
         if row["headroom_factor"] > 1 and row.name == "db_connection_pool_utilization":
             # From Supabase Large ($0.1517/h) to the first larger tier whose pool fits the P90
             # path: XL $99.28, 2XL $299.52 a month... which one depends on the forecast's band.

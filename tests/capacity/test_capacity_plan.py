@@ -8,17 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.capacity.plan import (
-    DemandPaths,
-    UnitCost,
-    UnitCostModel,
-    band,
-    fit_unit_costs,
-    quarterly_plan,
-)
+from forecasting.capacity.plan import band, quarterly_plan
+from forecasting.demand.paths import DemandPaths
 from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
-from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, capacity_from_payload
+from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy
+from forecasting.scenario.assumptions import capacity_from_payload as from_payload
 
 DOC = CapacityAssumptions()  # 150 req/s per instance at 100% CPU, target 70%, N+1, floor 3
 
@@ -86,13 +81,11 @@ def test_assumptions_load_the_demo_payload() -> None:
         "hours_per_month": 730,
         "alert_thresholds": {"cpu_utilization": 70, "disk_utilization": 75},
     }
-    a = capacity_from_payload(payload)
+    a = from_payload(payload)
     assert a.target_utilisation == 0.7 and a.scale_down_utilisation == 0.3
     assert a.redundancy is Redundancy.N_PLUS_1
     assert a.alert_thresholds == {"cpu_utilization": 70.0, "disk_utilization": 75.0}
-    assert capacity_from_payload(
-        payload, rps_per_instance=200.0
-    ).capacity_per_instance == pytest.approx(140)
+    assert from_payload(payload, rps_per_instance=200.0).capacity_per_instance == pytest.approx(140)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +100,7 @@ def test_assumptions_load_the_demo_payload() -> None:
 )
 def test_bad_assumptions_name_the_parameter(payload: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
-        capacity_from_payload(payload)
+        from_payload(payload)
 
 
 def test_band_maps_level_to_quantiles() -> None:
@@ -121,7 +114,12 @@ def _demand() -> DemandPaths:
     """Q1 2026 observed (flat), then three paths for 2026-04-01..2026-06-30 (91 days)."""
     observed = pd.date_range("2026-01-01", "2026-03-31", freq="D")
     actuals = pd.DataFrame(
-        {"users": 50_000.0, "requests_per_second": 1500.0, "requests_per_second_peak": 2550.0},
+        {
+            "users": 50_000.0,
+            "requests_per_second": 1500.0,
+            "requests_per_second_peak": 2550.0,
+            "cost_per_month": 4_400.0,
+        },
         index=observed,
     )
     ds = pd.date_range("2026-04-01", "2026-06-30", freq="D")
@@ -129,27 +127,38 @@ def _demand() -> DemandPaths:
     users = np.repeat(level, len(ds), axis=1)
     peak = users * 0.03 * 1.7
     peak[:, 10] *= 2  # one spiky day per path: the quarter's peak is its max, not its mean
-    paths = {"users": users, "requests_per_second": users * 0.03, "requests_per_second_peak": peak}
+    paths = {
+        "users": users,
+        "requests_per_second": users * 0.03,
+        "requests_per_second_peak": peak,
+        "cost_per_month": 1500 + 0.05 * users + 400,
+    }
     return DemandPaths(ds=ds, paths=paths, actuals=actuals)
 
 
 def test_quarterly_plan_matches_hand_calculation() -> None:
-    cost = UnitCostModel("users", (UnitCost("Compute", 1500, 0.05), UnitCost("Misc", 400, 0.0)))
-    plan = quarterly_plan(_demand(), DOC, cost, level=80).set_index("quarter")
+    plan = quarterly_plan(_demand(), DOC, level=80).set_index("quarter")
     q1, q2 = plan.loc["2026Q1"], plan.loc["2026Q2"]
     assert q1["source"] == "actual" and q2["source"] == "forecast"
     assert q1["users"] == q1["users_lower"] == q1["users_upper"] == 50_000
     assert q1["instances"] == 26  # ceil(2550 / 105) = 25, +1
-    assert q1["cost_per_month"] == pytest.approx(1500 + 0.05 * 50_000 + 400)
+    assert q1["cost_per_month"] == 4_400  # what was billed, not a model of it
+    assert q1["peak_to_average"] == pytest.approx(2550 / 1500)
     # Three paths: P50 is the middle one, P10/P90 interpolate linearly (numpy's default).
     assert q2["users"] == pytest.approx(75_000)
     assert q2["users_lower"] == pytest.approx(60_000 + 0.2 * 15_000)
     assert q2["users_upper"] == pytest.approx(90_000 - 0.2 * 15_000)
     assert q2["requests_per_second_peak"] == pytest.approx(75_000 * 0.03 * 1.7 * 2)
+    assert q2["peak_to_average"] == pytest.approx(1.7 * 2)
     assert q2["instances"] == int(np.ceil(75_000 * 0.03 * 1.7 * 2 / 105)) + 1 == 74
     assert q2["instances_lower"] <= q2["instances"] <= q2["instances_upper"]
     assert q2["cost_per_month_upper"] == pytest.approx(1500 + 0.05 * 87_000 + 400)
     assert q2["peak_cpu_utilisation"] == pytest.approx(100 * 7650 / (74 * 150))
+    assert list(plan.columns[-3:]) == [
+        "cost_per_month",
+        "cost_per_month_lower",
+        "cost_per_month_upper",
+    ]
 
 
 def test_partly_observed_quarter_combines_actuals_with_each_path() -> None:
@@ -159,7 +168,8 @@ def test_partly_observed_quarter_combines_actuals_with_each_path() -> None:
         {"users": 70_000.0, "requests_per_second": 2100.0, "requests_per_second_peak": 3570.0},
         index=pd.date_range("2026-04-01", cut, freq="D"),
     )
-    mixed = DemandPaths(demand.ds, demand.paths, pd.concat([demand.actuals, extra]))
+    paths = {k: v for k, v in demand.paths.items() if k != "cost_per_month"}
+    mixed = DemandPaths(demand.ds, paths, pd.concat([demand.actuals, extra]))
     q2 = quarterly_plan(mixed, DOC, level=80).set_index("quarter").loc["2026Q2"]
     assert q2["source"] == "actual+forecast"
     # 15 observed days at 70K, then 76 days of the middle path at 75K.
@@ -185,47 +195,3 @@ def test_plan_of_record_sits_beside_the_forecast() -> None:
 def test_unknown_quarter_is_bad_input() -> None:
     with pytest.raises(InputError, match="2027Q1"):
         quarterly_plan(_demand(), DOC, quarters=["2027Q1"])
-
-
-def test_unit_costs_recover_a_linear_bill() -> None:
-    months = pd.date_range("2025-01-01", periods=12, freq="MS")
-    users = pd.Series(np.linspace(20_000, 50_000, 12), index=months)
-    cost = pd.concat(
-        [
-            pd.DataFrame(
-                {"unique_id": "Compute", "ds": months, "y": 1500 + 0.05 * users.to_numpy()}
-            ),
-            # Spend falling while users grow: the per-user part is clipped to 0, not negative.
-            pd.DataFrame({"unique_id": "Misc", "ds": months, "y": np.linspace(500, 300, 12)}),
-        ]
-    )
-    model = fit_unit_costs(cost, users, "users")
-    compute, misc = model.groups
-    assert compute.fixed_usd_per_month == pytest.approx(1500)
-    assert compute.usd_per_driver_unit == pytest.approx(0.05)
-    assert misc.usd_per_driver_unit == 0.0
-    assert misc.fixed_usd_per_month == pytest.approx(400)  # the mean, best flat line
-    assert model.monthly(50_000) == pytest.approx(1500 + 2500 + 400)
-
-
-def test_unit_costs_need_two_months() -> None:
-    months = pd.date_range("2025-01-01", periods=1, freq="MS")
-    frame = pd.DataFrame({"unique_id": "Compute", "ds": months, "y": [100.0]})
-    with pytest.raises(InputError, match="at least 2"):
-        fit_unit_costs(frame, pd.Series([1.0], index=months), "users")
-
-
-@settings(deadline=None)
-@given(
-    st.lists(st.tuples(st.floats(0, 1e5), st.floats(0, 1)), min_size=1, max_size=5),
-    st.floats(0, 1e6),
-    st.floats(0, 1e6),
-)
-def test_more_demand_never_costs_less(
-    groups: list[tuple[float, float]], a: float, b: float
-) -> None:
-    model = UnitCostModel(
-        "users", tuple(UnitCost(f"g{i}", f, v) for i, (f, v) in enumerate(groups))
-    )
-    low, high = sorted((a, b))
-    assert model.monthly(low) <= model.monthly(high)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.capacity.service import CapacityOptions, plan
+from forecasting.capacity.service import CapacityOptions, plan, runway
 from forecasting.errors import InputError
 from forecasting.models.options import ForecastOptions, run_models
 from forecasting.scenario.assumptions import canonical
@@ -54,7 +55,8 @@ def test_the_forecaster_is_injected_and_called_once_per_part(demo_store: Store) 
 
     options = CapacityOptions(**FAST)
     injected = plan(demo_store, options, counting)
-    assert calls == [(14, "month")]  # Nov 2026 to Dec 2027
+    # Users and the bill, Nov 2026 to Dec 2027; then the cost backtest, 3 origins x both.
+    assert calls == [(14, "month"), (14, "month"), *[(3, "month")] * 6]
     pd.testing.assert_frame_equal(injected.table, plan(demo_store, options).table)
 
 
@@ -72,3 +74,68 @@ def test_the_exports_are_the_cli_csv_byte_for_byte(
     assert main(["runway", *cli, "--csv", str(tmp_path / "runway.csv")]) == 0
     exported = to_csv_bytes(runway(demo_store, options).export())
     assert exported == (tmp_path / "runway.csv").read_bytes()
+
+
+def _ingest_cpu(store: Store, ts: pd.Series, values: pd.Series) -> None:
+    frame = pd.DataFrame(
+        {"ts": ts, "metric": "cpu_utilization", "dimensions": "{}", "value": values, "unit": "%"}
+    )
+    with store.ingest_run("t", {}) as run:
+        store.replace_metrics(run, frame)
+
+
+def _runway_frame(store: Store) -> pd.DataFrame:
+    seen: list[pd.DataFrame] = []
+
+    def recording(frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions) -> Any:
+        seen.append(frame)
+        return run_models(frame, h, freq, options)
+
+    runway(store, CapacityOptions(**FAST, days=30), recording)
+    return seen[0]
+
+
+def test_runway_forecasts_daily_peaks_where_minutes_are_stored(fresh_store: Store) -> None:
+    # Hourly CPU at 40% with one busy hour at 85% a day: the daily mean (41.9%) never alerts
+    # at 70%; the minutes an alert sees do, and the runway must forecast those.
+    ts = pd.Series(pd.date_range("2026-01-01", periods=24 * 60, freq="h"))
+    values = pd.Series(np.where(ts.dt.hour == 14, 85.0, 40.0))
+    _ingest_cpu(fresh_store, ts, values)
+    frame = _runway_frame(fresh_store)
+    assert len(frame) == 60 and (frame["y"] == 85.0).all()
+
+
+def test_runway_on_real_cloudwatch_minutes_reads_the_daily_peak(
+    fresh_store: Store, shared_data: Path
+) -> None:
+    raw = pd.read_csv(shared_data / "nab" / "ec2_cpu_utilization_5f5533.csv")
+    ts = pd.to_datetime(raw["timestamp"])
+    _ingest_cpu(fresh_store, ts, raw["value"])
+    frame = _runway_frame(fresh_store).set_index("ds")["y"]
+    peaks = raw.groupby(ts.dt.normalize())["value"].max()
+    means = raw.groupby(ts.dt.normalize())["value"].mean()
+    pd.testing.assert_series_equal(frame, peaks.rename("y").rename_axis("ds"), check_freq=False)
+    assert (peaks > means).all()
+
+
+def test_the_demand_scenario_moves_users_and_everything_follows(demo_store: Store) -> None:
+    tables = {
+        name: plan(demo_store, CapacityOptions(**FAST, demand=name)).table.set_index("quarter")
+        for name in ("low", "base", "high", "plan")
+    }
+    plain = plan(demo_store, CapacityOptions(**FAST)).table.set_index("quarter")
+    pd.testing.assert_frame_equal(tables["base"], plain)
+    future = tables["base"].index[tables["base"]["source"] == "forecast"]
+    for column in (
+        "users",
+        "requests_per_second",
+        "requests_per_second_peak",
+        "instances",
+        "cost_per_month",
+    ):
+        low, base, high = (tables[n].loc[future, column] for n in ("low", "base", "high"))
+        assert (low <= base).all() and (base <= high).all() and (low < high).any(), column
+    # Users per quarter from the plan of record: 2026Q4 averages the stated 150K.
+    assert tables["plan"].loc["2026Q4", "users"] == pytest.approx(150_000, rel=0.01)
+    with pytest.raises(InputError, match="unknown scenario 'moonshot'"):
+        plan(demo_store, CapacityOptions(**FAST, demand="moonshot"))

@@ -7,6 +7,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from forecasting.demand.runway import (
     NOT_WITHIN_HORIZON,
@@ -35,13 +38,14 @@ def test_first_crossing_is_the_first_day_at_or_above() -> None:
     assert missed.context["horizon_end"] == date(2027, 1, 4)
 
 
-def test_runway_dates_at_p50_and_p90() -> None:
-    # 101 paths from 60%, rising 0.0 .. 1.0 percentage points a day: the P50 path rises 0.5/day
-    # and reaches 90% on day 60; the P90 path rises 0.9/day and reaches it on day 34 (33.3 -> 34).
+def test_runway_dates_at_p50_and_the_early_warning() -> None:
+    # 101 paths from 60%, rising 0.0 .. 1.0 percentage points a day. Half the paths (51 of
+    # 101: slopes 1.00 .. 0.50) have crossed 90% once the 0.5/day path does, on day 60; one in
+    # ten (11: slopes 1.00 .. 0.90) once the 0.9/day path does, on day 34 (33.3 -> 34).
     paths = _ramps(np.linspace(0, 1, 101), 60.0)
     r = estimate_runway("db_connection_pool_utilization", DS, paths, 90, current_pct=59.0)
     assert r.p50 == date(2027, 3, 2)  # day 60
-    assert r.upper == date(2027, 2, 4)  # day 34
+    assert r.early == date(2027, 2, 4)  # day 34
     # Paths reaching 90 within 100 days need slope >= 30/99: slopes 0.31 .. 1.0 -> 70 of 101.
     assert r.probability_within_horizon == pytest.approx(70 / 101)
     assert r.max_upper_pct == pytest.approx(60 + 0.9 * 99)
@@ -51,13 +55,51 @@ def test_runway_dates_at_p50_and_p90() -> None:
 def test_runway_not_reached_is_an_excuse_not_an_error() -> None:
     paths = _ramps(np.linspace(0, 0.05, 11), 50.0)
     r = estimate_runway("memory_utilization", DS, paths, 80)
-    assert isinstance(r.p50, Excuse) and isinstance(r.upper, Excuse)
+    assert isinstance(r.p50, Excuse) and isinstance(r.early, Excuse)
     assert r.probability_within_horizon == 0
     assert r.headroom_factor == 1 and r.headroom_monthly == 0
     table = runway_table([r], as_of=date(2026, 12, 31))
     assert table.loc[0, "date_p50"] == NOT_WITHIN_HORIZON
-    assert table.loc[0, "date_p90"] == NOT_WITHIN_HORIZON
+    assert table.loc[0, "date_p10"] == NOT_WITHIN_HORIZON
     assert pd.isna(table.loc[0, "days_p50"])
+
+
+def test_runway_is_each_paths_first_crossing_not_the_median_curve() -> None:
+    # Ten paths at 50% that each spike to 95% for one day, path i on day 5 i. The pointwise
+    # median never reaches 90%, yet every path alerts: half have by day 20 (the fifth path),
+    # one in ten on day 0.
+    paths = np.full((10, len(DS)), 50.0)
+    paths[np.arange(10), 5 * np.arange(10)] = 95.0
+    r = estimate_runway("cpu_utilization", DS, paths, 90)
+    assert isinstance(first_crossing(DS, np.median(paths, axis=0), 90), Excuse)
+    assert r.p50 == DS[20].date() and r.early == DS[0].date()
+    assert r.probability_within_horizon == 1.0
+
+
+def test_runway_p50_needs_half_the_paths_to_cross() -> None:
+    # 4 of 10 paths cross: the early warning exists, the median crossing does not.
+    paths = np.full((10, len(DS)), 50.0)
+    paths[:4, 30:] = 91.0
+    r = estimate_runway("cpu_utilization", DS, paths, 90)
+    assert r.early == DS[30].date()
+    assert isinstance(r.p50, Excuse) and r.p50.context["share_of_paths"] == 0.5
+    assert r.probability_within_horizon == pytest.approx(0.4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, (12, 15), elements=st.floats(0, 100)),
+    st.floats(1, 100),
+    st.floats(0.01, 0.49),
+)
+def test_early_warning_never_comes_after_the_p50_date(
+    paths: np.ndarray, threshold: float, early: float
+) -> None:
+    r = estimate_runway("cpu_utilization", DS[:15], paths, threshold, early_quantile=early)
+    if not isinstance(r.p50, Excuse):
+        assert not isinstance(r.early, Excuse) and r.early <= r.p50
+    crossed = (paths >= threshold).any(axis=1).mean()
+    assert r.probability_within_horizon == pytest.approx(crossed)
 
 
 def test_headroom_rounds_whole_instances_up() -> None:
@@ -83,7 +125,7 @@ def test_runway_table_reports_days_and_cost() -> None:
     r = estimate_runway("db_connection_pool_utilization", DS, paths, 90, price=price)
     row = runway_table([r], as_of=date(2026, 12, 31)).iloc[0]
     assert row["date_p50"] == date(2027, 3, 2) and row["days_p50"] == 61
-    assert row["days_p90"] == 35
+    assert row["days_p10"] == 35
     # Money in the table is rounded to the cent.
     assert row["headroom_monthly_usd"] == round(2000 * ((60 + 0.9 * 99) / 90 - 1), 2)
     assert row["cost_group"] == "Database"
@@ -96,6 +138,7 @@ def test_runway_table_reports_days_and_cost() -> None:
         ({"threshold_pct": 120}, "threshold"),
         ({"paths": np.zeros((3, 5))}, "paths"),
         ({"upper_quantile": 0.4}, "upper_quantile"),
+        ({"early_quantile": 0.6}, "early_quantile"),
     ],
 )
 def test_runway_rejects_bad_input(kwargs: dict[str, object], message: str) -> None:

@@ -155,6 +155,7 @@ CASES: tuple[Case, ...] = (
         "request_hit_ratio=0.6",
     ),
     _one("savings_stated", "savings", "--stated", f"{INPUTS}/stated.csv", *PATHS),
+    _one("savings_stated_stored", "savings", "--stated", "apex-2026", *PATHS),
     _one(
         "savings_stated_tolerance",
         "savings",

@@ -227,3 +227,15 @@ def test_quarterly_bands_at_several_levels_nest(demo_store: Store) -> None:
     assert (by_level[95.0]["upper"] > by_level[80.0]["upper"]).all()
     assert (by_level[80.0]["upper"] > by_level[50.0]["upper"]).all()
     assert (by_level[95.0]["lower"] < by_level[50.0]["lower"]).all()
+
+
+@pytest.mark.parametrize("freq", ["month", "quarter"])
+def test_base_scenario_is_the_plain_forecast(demo_store: Store, freq: str) -> None:
+    from forecasting.models.scenarios import scenario_forecast
+    from forecasting.models.service import forecast_store
+
+    base = scenario_forecast(demo_store, "users", "base", freq=freq, h=4, seed=2)
+    plain = forecast_store(demo_store, "users", freq=freq, h=4, seed=2)
+    pd.testing.assert_frame_equal(base.table, plain.table)
+    high = scenario_forecast(demo_store, "users", "high", freq=freq, h=4, seed=2)
+    assert (high.table["forecast"].iloc[1:] > plain.table["forecast"].iloc[1:]).all()

@@ -15,7 +15,7 @@ from forecasting.models.drivers import (
     rps_per_user,
     unit_economics,
 )
-from forecasting.models.scenarios import BUILT_IN, Scenario, apply_scenario, load_scenario
+from forecasting.models.scenarios import BUILT_IN, Scenario, apply_scenario, bend, load_scenario
 from forecasting.store import Store
 
 MONTHS = pd.date_range("2023-01-01", periods=30, freq="MS")
@@ -110,5 +110,46 @@ def test_stored_and_unknown_scenarios(fresh_store: Store) -> None:
     assert board.growth == 0.8 and board.targets == {"2027Q1": 9.0}
     with pytest.raises(InputError, match="has none of"):
         load_scenario(fresh_store, "capacity-only")
-    with pytest.raises(UnknownNameError, match="Try: base, board, capacity-only, high, low"):
+    with pytest.raises(UnknownNameError, match="Try: base, board, capacity-only, high, low, plan"):
         load_scenario(fresh_store, "moonshot")
+
+
+def test_base_scenario_bends_nothing() -> None:
+    ds = pd.date_range("2027-01-01", periods=6, freq="MS")
+    paths = np.random.default_rng(1).normal(100, 30, (50, 6))  # some below zero on purpose
+    point = paths.mean(axis=0) + 1.0
+    bent, mid = bend(paths, point, ds, 100.0, BUILT_IN["base"])
+    assert bent is paths and mid is point
+
+
+def test_a_target_is_the_quarters_average_with_its_observed_months() -> None:
+    # The plan says 2026Q4 averages 150; October and November were 140 and 163, so December
+    # must be 147 whatever the forecast said (here 170), and every path moves by 147 / 170.
+    ds = pd.date_range("2026-12-01", periods=4, freq="MS")
+    point = np.array([170.0, 180.0, 190.0, 200.0])
+    paths = np.vstack([point * 0.9, point, point * 1.1])
+    plan = Scenario("plan", targets={"2026Q4": 150.0}, carry=True)
+    seen = {pd.Timestamp("2026-10-01"): 140.0, pd.Timestamp("2026-11-01"): 163.0}
+    bent, mid = bend(paths, point, ds, 163.0, plan, seen)
+    assert mid[0] == pytest.approx(147.0)
+    # After the plan ends the forecast's growth continues from where the plan left users.
+    np.testing.assert_allclose(mid[1:], point[1:] * 147 / 170)
+    np.testing.assert_allclose(bent, paths * 147 / 170)
+    # A stated quarter the observed months already exceed cannot be met: left as forecast.
+    _, kept = bend(paths, point, ds, 163.0, Scenario("p", targets={"2026Q4": 90.0}), seen)
+    np.testing.assert_allclose(kept, point)
+
+
+def test_the_plan_of_record_drives_the_plan_scenario(demo_store: Store) -> None:
+    plan = load_scenario(demo_store, "plan")
+    assert plan.carry and plan.targets == {
+        "2026Q1": 50_000,
+        "2026Q2": 75_000,
+        "2026Q3": 100_000,
+        "2026Q4": 150_000,
+    }
+
+
+def test_no_plan_of_record_is_a_clear_error(fresh_store: Store) -> None:
+    with pytest.raises(InputError, match="no plan of record for users"):
+        load_scenario(fresh_store, "plan")

@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
 from forecasting.savings.commitments import (
+    LookBack,
     Outcome,
     Terms,
     best_covered_level,
@@ -22,6 +23,7 @@ from forecasting.savings.commitments import (
     evaluate,
     look_back,
     recommend,
+    score_hours,
     under_demand,
 )
 
@@ -157,20 +159,110 @@ def test_nothing_worth_buying_is_an_excuse() -> None:
     assert isinstance(out, Excuse) and "no commitment" in out.reason
 
 
-def test_look_back_assumes_the_window_repeats() -> None:
-    # 30 days at $10/h then 30 days at $20/h (growth): 7 days back sees only 20; 60 days back
-    # sees half 10, half 20 and commits to 10 (covering 20 would lose on the 10-days).
-    days = pd.date_range("2026-09-28", periods=60, freq="D")
-    history = pd.Series(np.r_[np.full(30, 10.0), np.full(30, 20.0)], index=days)
-    paths = np.full((3, 12), 20.0)
-    week = look_back(history, 7, paths, YEAR)
-    both = look_back(history, 60, paths, YEAR)
-    assert isinstance(week, Outcome) and isinstance(both, Outcome)
-    assert week.covered_usd_per_hour == pytest.approx(20) and week.method == "look-back 7 days"
-    assert both.covered_usd_per_hour == pytest.approx(10)
-    # Evaluated on the forecast (20/h): the 60-day commitment leaves half the saving on the table.
-    assert both.expected_savings_usd == pytest.approx(week.expected_savings_usd / 2)
-    assert isinstance(look_back(history.iloc[:0], 7, paths, YEAR), Excuse)
+def _hours(pattern: list[tuple[int, float]], days: int, start: str) -> pd.Series:
+    """A day of ``(hours, $/h)`` blocks repeated for ``days`` days, one value per clock hour."""
+    day = np.concatenate([np.full(n, v) for n, v in pattern])
+    index = pd.date_range(start, periods=24 * days, freq="h")
+    return pd.Series(np.tile(day, days), index=index)
+
+
+# 12 busy hours at $10/h and 12 quiet ones at $4/h (mean $7/h): covering the busy hours too
+# needs them busy more than 72% of the time (the 28% discount), so the best level is $4/h.
+HALF_BUSY = [(12, 10.0), (12, 4.0)]
+# Busy 18 hours of 24 (75% > 72%): now covering $10/h pays.
+MOSTLY_BUSY = [(18, 10.0), (6, 4.0)]
+
+
+def test_aws_look_back_on_a_known_hourly_profile() -> None:
+    out = look_back(_hours(HALF_BUSY, 30, "2026-10-01"), 30, YEAR)
+    assert isinstance(out, LookBack)
+    # K = $4/h: commitment 4 x 0.72 = $2.88/h, saving 4 - 2.88 = $1.12/h = $817.60/month.
+    assert out.hourly_commitment_usd == pytest.approx(2.88)
+    assert out.covered_usd_per_hour == pytest.approx(4.0)
+    assert out.estimated_monthly_savings_usd == pytest.approx(1.12 * 730)
+    assert out.utilisation == pytest.approx(1.0)
+    assert out.coverage == pytest.approx(4 / 7)
+    assert out.average_hourly_on_demand_usd == pytest.approx(7.0)
+    assert out.estimated_savings_percentage == pytest.approx(1.12 / 7)
+    assert (out.minimum_hourly_on_demand_usd, out.maximum_hourly_on_demand_usd) == (4, 10)
+    assert out.hours == 720 and out.break_even_month == 1
+
+
+def test_aws_look_back_covers_hours_busy_more_often_than_the_discount() -> None:
+    out = look_back(_hours(MOSTLY_BUSY, 30, "2026-10-01"), 30, YEAR)
+    assert isinstance(out, LookBack)
+    # K = $10/h: $7.20/h committed; covered (18 x 10 + 6 x 4) / 24 = $8.50/h on average.
+    assert out.hourly_commitment_usd == pytest.approx(7.2)
+    assert out.estimated_monthly_savings_usd == pytest.approx((8.5 - 7.2) * 730)  # $949
+    assert out.utilisation == pytest.approx(0.85)
+    assert out.coverage == pytest.approx(1.0)
+
+
+def test_each_look_back_sees_only_its_own_window() -> None:
+    # 30 mostly-busy days, then 30 half-busy ones: the last 7 and 30 days are half busy; over
+    # 60 days the busy share is (18 + 12) / 48 = 62.5% < 72%, so $4/h again.
+    history = pd.concat(
+        [_hours(MOSTLY_BUSY, 30, "2026-09-01"), _hours(HALF_BUSY, 30, "2026-10-01")]
+    )
+    for days in (7, 30, 60):
+        out = look_back(history, days, YEAR)
+        assert isinstance(out, LookBack)
+        assert out.hours == 24 * days
+        assert out.covered_usd_per_hour == pytest.approx(4.0)
+    recent = look_back(_hours(MOSTLY_BUSY, 60, "2026-09-01"), 7, YEAR)
+    assert isinstance(recent, LookBack) and recent.covered_usd_per_hour == pytest.approx(10)
+
+
+def test_look_back_break_even_with_upfront() -> None:
+    # All upfront: 2.88 x 8,760 = $25,228.80 paid at purchase, $2,920 of on-demand avoided a
+    # month -> 8.64 months -> month 9.
+    terms = Terms(discount=0.28, term_months=12, upfront_share=1.0)
+    out = look_back(_hours(HALF_BUSY, 30, "2026-10-01"), 30, terms)
+    assert isinstance(out, LookBack)
+    assert out.upfront_usd == pytest.approx(2.88 * 8760)
+    assert out.break_even_month == 9
+
+
+def test_look_back_without_usage_is_an_excuse() -> None:
+    assert isinstance(look_back(pd.Series(dtype=float), 30, YEAR), Excuse)
+    idle = look_back(_hours([(24, 0.0)], 30, "2026-10-01"), 30, YEAR)
+    assert isinstance(idle, Excuse) and "no commitment would have paid" in str(idle)
+    with pytest.raises(InputError, match="days"):
+        look_back(_hours(HALF_BUSY, 3, "2026-10-01"), 0, YEAR)
+
+
+def test_score_hours_matches_hand_calculation() -> None:
+    # $4.32/h (covers $6/h) on the half-busy day: covered (12 x 6 + 12 x 4) / 24 = $5/h.
+    out = score_hours(_hours(HALF_BUSY, 2, "2026-10-01").to_numpy(), 4.32, YEAR, 2)
+    assert out.estimated_monthly_savings_usd == pytest.approx((5 - 4.32) * 730)
+    assert out.utilisation == pytest.approx(5 / 6)
+    assert out.coverage == pytest.approx(5 / 7)
+
+
+def test_commitment_on_partly_covered_usage() -> None:
+    # $10/h of eligible usage of which a plan already owned covers $4/h: a new plan sizes on
+    # the $6/h left. $4.32/h covers exactly that: coverage 100% of the uncovered, saving
+    # 6 - 4.32 = $1.68/h.
+    terms = Terms(discount=0.28, term_months=12, existing_covered_usd_per_hour=4.0)
+    out = evaluate(FLAT, 4.32, terms, "manual")
+    assert out.coverage == pytest.approx(1.0) and out.utilisation == pytest.approx(1.0)
+    assert out.expected_monthly_savings_usd == pytest.approx(1.68 * 730)
+    best = recommend(FLAT, terms)
+    assert isinstance(best, Outcome)
+    assert best.covered_usd_per_hour == pytest.approx(6.0)
+    # Busy half the day at $15/h, quiet at $5/h (mean 10): the plan owned leaves $11 and $1;
+    # busy hours are only half the day, so the best new level is the $1/h left at night.
+    swing = Terms(
+        discount=0.28, term_months=12, hourly_profile=(1.5, 0.5), existing_covered_usd_per_hour=4.0
+    )
+    night = recommend(FLAT, swing)
+    assert isinstance(night, Outcome)
+    assert night.covered_usd_per_hour == pytest.approx(1.0)
+    assert night.expected_monthly_savings_usd == pytest.approx((1 - 0.72) * 730)
+    # $4.32/h on that swing covers (6 + 1) / 2 = $3.50/h: a loss of $0.82/h.
+    assert evaluate(FLAT, 4.32, swing, "manual").expected_monthly_savings_usd == pytest.approx(
+        (3.5 - 4.32) * 730
+    )
 
 
 def test_effective_savings_rate_matches_hand_calculation() -> None:

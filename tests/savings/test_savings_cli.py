@@ -14,8 +14,9 @@ import pytest
 from botocore.stub import Stubber
 
 from forecasting.cli import main
+from forecasting.savings.pricing import settings
 from forecasting.savings.pricing.commands import refresh_catalogue
-from forecasting.scenario import catalogue
+from forecasting.savings.store_inputs import cost_rows
 from forecasting.store import Store
 
 FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
@@ -71,9 +72,20 @@ def test_demo_stated_plan_is_reconciled(
     assert "same spend as line 1 (Reserved instances)" in rs["flags"]
     assert "implied base $2,000 vs $" in cdn["flags"]
     assert "implied base" not in ri["flags"] + db["flags"]  # within 10% of the data
-    # Stacked in lever order on what is left: right-size, CDN, database, then the RIs.
+    # Stacked in lever order on what is left: right-size, CDN, database, then the RIs, which
+    # act on on-demand EC2 only (not Fargate, not what the Savings Plan covers already).
     assert float(rs["modelled_monthly"]) == pytest.approx(0.15 * compute, abs=0.01)
-    assert float(ri["modelled_monthly"]) == pytest.approx(0.20 * 0.85 * compute, abs=0.01)
+    with Store(demo_db, read_only=True) as store:
+        spend = cost_rows(store, pd.Timestamp("2026-02-01"), pd.Timestamp("2026-03-01"))
+    ec2 = spend[
+        (spend["ServiceName"] == "Amazon Elastic Compute Cloud")
+        & (spend["ServiceCategory"] == "Compute")
+        & (spend["ChargeCategory"] == "Usage")
+        & (spend["PricingCategory"] != "Committed")
+    ]["cost"].sum()
+    assert 0 < ec2 < compute / 2
+    assert float(ri["modelled_monthly"]) == pytest.approx(0.20 * 0.85 * ec2, abs=0.01)
+    assert "acts on $" in ri["flags"] and "on-demand EC2 usage left" in ri["flags"]
     assert float(cdn["modelled_monthly"]) == pytest.approx(0.10 * cdn_base, abs=0.01)
     assert float(db["modelled_monthly"]) == pytest.approx(0.05 * db_base, abs=0.01)
     total = rows.loc["Total"]
@@ -84,14 +96,50 @@ def test_demo_stated_plan_is_reconciled(
     assert "stacked $" in err and "vs stated $1,700" in err
 
 
-def test_stated_plan_against_the_last_full_month(
+def test_stated_plan_against_a_later_month(
     demo_db: Path, stated_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # By October 2026 Compute spend has doubled: the plan's dollars no longer match its base.
-    table, _ = _run(capsys, "savings", "--stated", str(stated_csv), "--db", str(demo_db))
+    table, err = _run(
+        capsys,
+        "savings",
+        "--stated",
+        str(stated_csv),
+        "--base-month",
+        "2026-10",
+        "--db",
+        str(demo_db),
+    )
     ri = table.set_index("initiative").loc["Reserved instances"]
     assert float(ri["base_monthly"]) > 8000
     assert "implied base $4,000 vs $" in ri["flags"]
+    assert "base month 2026-10 (asked for)" in err
+
+
+def test_the_stored_plan_by_name_against_the_month_it_describes(
+    demo_db: Path, stated_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored, err = _run(capsys, "savings", "--stated", "apex-2026", "--db", str(demo_db))
+    # No --base-month: the month the plan's figures describe (its Compute and Database lines
+    # imply $4,000 and $2,000, the spend of early 2026), not the last full month, so the CDN
+    # line's $2,000 is checked against that month's ~$800 of CDN spend and flagged.
+    assert "base month 2026-0" in err and "the month the plan's figures describe" in err
+    month = err.split("base month ")[1][:7]
+    assert "2026-01" <= month <= "2026-03"
+    cdn = stored.set_index("initiative").loc["CDN cache optimization"]
+    assert float(cdn["base_monthly"]) == pytest.approx(800, rel=0.1)
+    assert "implied base $2,000 vs $" in cdn["flags"]
+    # The same plan from a file gives the same table.
+    from_file, _ = _run(capsys, "savings", "--stated", str(stated_csv), "--db", str(demo_db))
+    pd.testing.assert_frame_equal(stored, from_file)
+
+
+def test_an_unknown_stated_plan_names_the_stored_ones(
+    demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["savings", "--stated", "apex-2025", "--db", str(demo_db)]) == 2
+    err = capsys.readouterr().err
+    assert "no such file, nor a stored plan of that name (stored plans: apex-2026)" in err
 
 
 def test_savings_levers_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,15 +177,35 @@ def test_commitments_forecast_beside_look_back(
         "look-back 30 days",
         "look-back 60 days",
     ]
-    assert ((table["utilisation"] > 0) & (table["utilisation"] <= 1)).all()
-    assert ((table["coverage"] > 0) & (table["coverage"] <= 1)).all()
-    # The forecast recommendation maximises expected savings over the same paths the look-back
-    # commitments are scored on, so none of them can beat it.
-    best = table.loc[0, "expected_monthly_savings_usd"]
+    assert set(table["scope"]) == {"all eligible compute"}
+    for column in ("utilisation", "coverage", "lookback_utilisation", "lookback_coverage"):
+        assert ((table[column] > 0) & (table[column] <= 1)).all(), column
+    forecast = table.iloc[0]
+    # The recommendation pays off under the forecast and over the last 30 days' own usage.
+    assert forecast["expected_monthly_savings_usd"] > 0
+    assert forecast["lookback_days"] == 30 and forecast["lookback_monthly_savings_usd"] > 0
+    # The forecast recommendation maximises expected savings over the paths the look-back
+    # commitments are also scored on; each look-back maximises over its own window.
+    best = forecast["expected_monthly_savings_usd"]
     assert (table["expected_monthly_savings_usd"] <= best + 1e-6).all()
-    # Usage grows, so the look-back (past usage repeating) commits to less.
-    assert (table.loc[1:, "hourly_commitment_usd"] < table.loc[0, "hourly_commitment_usd"]).all()
+    thirty = table.set_index("method").loc["look-back 30 days"]
+    assert forecast["lookback_monthly_savings_usd"] <= thirty["lookback_monthly_savings_usd"]
+    assert list(table["lookback_days"]) == [30, 7, 30, 60]
+    assert "EC2, Fargate" in forecast["note"] and "commitments owned cover $" in forecast["note"]
     assert "effective savings rate of Compute today" in err
+
+
+def test_reserved_instances_never_count_fargate(
+    demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ri, _ = _run(capsys, "commitments", "--db", str(demo_db), "--offering", "ri_standard", *FAST)
+    sp, _ = _run(capsys, "commitments", "--db", str(demo_db), *FAST)
+    assert set(ri["scope"]) <= {"m6i us-east-1", "c6i us-east-1"}
+    assert not ri["note"].str.contains("Fargate").any()
+    # The RI scopes' on-demand usage adds up to less than the Savings Plan's (no Fargate).
+    ri_usage = ri[ri["method"] == "look-back 30 days"]["lookback_on_demand_usd_per_hour"].sum()
+    sp_usage = sp[sp["method"] == "look-back 30 days"]["lookback_on_demand_usd_per_hour"].sum()
+    assert 0 < ri_usage < sp_usage
 
 
 def test_commitment_options(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -221,7 +289,7 @@ def test_bad_arguments_are_usage_errors(
 
 def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
+    shutil.copytree(settings.DEFAULT_FOLDER, prices)
     client = boto3.client(
         "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
@@ -249,7 +317,7 @@ def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) 
 
 def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
+    shutil.copytree(settings.DEFAULT_FOLDER, prices)
     before = (prices / "compute.csv").read_bytes()
     client = boto3.client(
         "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
@@ -294,7 +362,7 @@ def test_bad_settings_exit_2(
 def test_demo_savings_plan_shows_in_the_effective_savings_rate(demo_db: Path) -> None:
     """The demo's Compute Savings Plan: $2/h at 28% off, always fully used (hand calculation)."""
     from forecasting.savings.commitments import effective_savings_rate
-    from forecasting.savings.store_inputs import cost_rows, eligible_usage
+    from forecasting.savings.eligibility import eligible_rows, to_hours, uncovered_hours
 
     start, end = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01")
     with Store(demo_db, read_only=True) as store:
@@ -309,8 +377,11 @@ def test_demo_savings_plan_shows_in_the_effective_savings_rate(demo_db: Path) ->
     assert saved == pytest.approx((2 / 0.72 - 2) * hours, abs=0.05)
     esr = effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
     assert esr == pytest.approx(saved / usage["list_cost"].sum())
-    # What a new commitment could cover is the rest: on-demand usage, per hour of each day.
-    eligible = eligible_usage(rows, "Compute")
-    assert len(eligible) == 31
-    on_demand = usage[usage["PricingCategory"] != "Committed"]["cost"].sum()
-    assert eligible.sum() * 24 == pytest.approx(on_demand)
+    # What a new commitment could cover is the rest: on-demand usage, hour by hour.
+    with Store(demo_db, read_only=True) as store:
+        items = eligible_rows(store.compute_usage_items(start.date(), end.date()), "compute_sp")
+    owned = items["PricingCategory"] == "Committed"
+    left = uncovered_hours(to_hours(items), to_hours(items[owned]))
+    assert len(left) == hours
+    on_demand = items.loc[~owned, "ListCost"].sum()
+    assert left.sum() == pytest.approx(on_demand)

@@ -10,14 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasting.errors import InputError
-from forecasting.savings.reconcile import lever_of, reconcile, validate_stated
+from forecasting.savings.reconcile import lever_of, plan_month, reconcile, validate_stated
 from forecasting.savings.stacking import Lever, stack, waterfall
 
-# The document's cost breakdown at 50K users, with Compute split across two services.
+# The document's cost breakdown at 50K users, with Compute split across two services and
+# $1,000 of EC2 already under a Savings Plan.
 SPEND = pd.DataFrame(
     {
-        "cost_group": ["Compute", "Compute", "Database", "CDN", "Monitoring", "Misc"],
+        "cost_group": ["Compute", "Compute", "Compute", "Database", "CDN", "Monitoring", "Misc"],
         "ServiceCategory": [
+            "Compute",
             "Compute",
             "Compute",
             "Databases",
@@ -27,13 +29,24 @@ SPEND = pd.DataFrame(
         ],
         "ServiceName": [
             "Amazon Elastic Compute Cloud",
+            "Amazon Elastic Compute Cloud",
             "Amazon Elastic Container Service",
             "Supabase Pro",
             "Cloudflare CDN",
             "Datadog",
             "AWS Secrets Manager",
         ],
-        "cost": [2800.0, 1200.0, 2000.0, 800.0, 800.0, 400.0],
+        "PricingCategory": [
+            "Committed",
+            "Standard",
+            "Standard",
+            "Standard",
+            "Standard",
+            "Standard",
+            "Standard",
+        ],
+        "ChargeCategory": ["Usage"] * 7,
+        "cost": [1000.0, 1800.0, 1200.0, 2000.0, 800.0, 800.0, 400.0],
     }
 )
 # The document's "Optimization Initiatives", as the demo stores them (apex-2026).
@@ -72,15 +85,51 @@ def test_document_plan_is_reconciled_with_the_right_flags() -> None:
     assert "implied base $2,000 vs $800 spend (+150%" in cdn["flags"]
     assert db["flags"] == ""
     # Stacked in lever order: right-size 15% of 4,000 = 600; CDN 10% of 800 = 80; database 5%
-    # of 2,000 = 100; commitments 20% of the 3,400 right-sizing left = 680.
+    # of 2,000 = 100; the RIs last, on what is left of on-demand EC2 only (RIs cover neither
+    # Fargate nor what the Savings Plan covers): 20% of 1,800 x 0.85 = 306, not 20% of 3,400.
     assert list(lines["order"]) == [4, 1, 2, 3]
     assert rs["modelled_monthly"] == pytest.approx(600)
     assert cdn["modelled_monthly"] == pytest.approx(80)
     assert db["modelled_monthly"] == pytest.approx(100)
-    assert ri["modelled_monthly"] == pytest.approx(680)
+    assert ri["modelled_monthly"] == pytest.approx(306)
+    assert "acts on $1,530 of on-demand EC2 usage left (not the $2,200" in ri["flags"]
     assert rec.stated_total == 1700 and rec.total_spend == 8000
-    assert rec.stacked_total == pytest.approx(1460)  # 18.25% of 8,000, not the stated 21.25%
+    assert rec.stacked_total == pytest.approx(1086)  # 13.6% of 8,000, not the stated 21.25%
     assert rec.naive_total == pytest.approx(1580)
+
+
+def test_a_savings_plan_line_acts_on_uncovered_ec2_and_fargate() -> None:
+    stated = pd.DataFrame(
+        {
+            "initiative": ["Compute Savings Plan"],
+            "category": ["Compute"],
+            "percent": [20.0],
+            "monthly_savings": [800.0],
+        }
+    )
+    line = reconcile(stated, SPEND).lines.iloc[0]
+    # 1,800 of on-demand EC2 and 1,200 of Fargate: 20% of 3,000, not of the 4,000 of Compute.
+    assert line["modelled_monthly"] == pytest.approx(600)
+    assert line["base_monthly"] == 4000 and "implied base" not in line["flags"]
+
+
+def test_percent_only_and_dollar_only_lines_count_alike_in_every_total() -> None:
+    stated = pd.DataFrame(
+        {
+            "initiative": ["Right-sizing pods", "CDN cache optimization"],
+            "category": ["Compute", "CDN"],
+            "percent": [15.0, None],
+            "monthly_savings": [None, 80.0],
+        }
+    )
+    rec = reconcile(stated, SPEND)
+    # 15% of 4,000 = 600 stated in percent; $80 stated in dollars (10% of 800).
+    assert rec.stated_total == pytest.approx(680)
+    assert rec.stacked_total == pytest.approx(680)
+    assert rec.naive_total == pytest.approx(680)
+    total = rec.table().iloc[-1]
+    assert total["stated_monthly"] == pytest.approx(680)
+    assert total["stated_percent"] == pytest.approx(8.5)
 
 
 def test_reconciliation_table_has_the_cli_columns_and_a_total_row() -> None:
@@ -98,8 +147,8 @@ def test_reconciliation_table_has_the_cli_columns_and_a_total_row() -> None:
     total = table.iloc[-1]
     assert total["initiative"] == "Total" and total["stated_monthly"] == 1700
     assert total["stated_percent"] == pytest.approx(21.25)
-    assert total["modelled_monthly"] == pytest.approx(1460)
-    assert "stacked $1,460 (18.2%) vs stated $1,700 (21.2%)" in total["flags"]
+    assert total["modelled_monthly"] == pytest.approx(1086)
+    assert "stacked $1,086 (13.6%) vs stated $1,700 (21.2%)" in total["flags"]
 
 
 def test_a_service_inside_a_group_is_not_saved_twice() -> None:
@@ -115,8 +164,9 @@ def test_a_service_inside_a_group_is_not_saved_twice() -> None:
     grav, sp = rec.lines.iloc[0], rec.lines.iloc[1]
     assert grav["matched"] == "ServiceName" and sp["matched"] == "cost_group"
     assert grav["modelled_monthly"] == pytest.approx(280)
-    # The plan acts on 4,000 - 280 = 3,720 of Compute: 20% is 744, not 800.
-    assert sp["modelled_monthly"] == pytest.approx(744)
+    # The plan acts on what the Graviton line left of on-demand EC2 (1,800 x 0.9 = 1,620) and
+    # on Fargate (1,200): 20% of 2,820 is 564, not 800.
+    assert sp["modelled_monthly"] == pytest.approx(564)
     assert "same spend as line 1" in sp["flags"] and "same spend as line 2" in grav["flags"]
     assert math.isnan(sp["implied_base"])
 
@@ -251,7 +301,7 @@ def test_zero_percent_lever_saves_nothing(specs: list[tuple[str, str, float]]) -
 @settings(deadline=None)
 @given(
     st.lists(st.floats(0, 100), min_size=4, max_size=4),
-    st.lists(st.floats(0, 1e4), min_size=6, max_size=6),
+    st.lists(st.floats(0, 1e4), min_size=7, max_size=7),
 )
 def test_reconciled_savings_never_exceed_spend_or_the_naive_sum(
     percents: list[float], costs: list[float]
@@ -262,3 +312,16 @@ def test_reconciled_savings_never_exceed_spend_or_the_naive_sum(
     assert rec.stacked_total <= rec.total_spend + 1e-6
     zero = reconcile(STATED.assign(percent=[0.0, 0.0, 0.0, 0.0]), spend)
     assert zero.stacked_total == 0
+
+
+def test_the_plan_month_is_the_one_its_figures_describe() -> None:
+    # The document's lines imply Compute $4,000, CDN $2,000 and Database $2,000: February's
+    # spend fits three of the four lines, November's (twice the spend) none.
+    months = {"2026-02": SPEND, "2026-11": SPEND.assign(cost=SPEND["cost"] * 2)}
+    found = plan_month(STATED, months)
+    assert found is not None
+    month, why = found
+    assert month == "2026-02" and "3 of 4 implied bases within 10%" in why
+    # Dollars only, or percent only: nothing to read a month off.
+    assert plan_month(STATED.assign(percent=None), months) is None
+    assert plan_month(STATED, {}) is None

@@ -1,0 +1,386 @@
+"""The demand chain: users paths -> req/s -> peak req/s -> instances -> cost per cost group.
+
+Every quantity downstream of users is computed path by path from the same users sample
+paths, so the plan, its cost and the capacity it sizes describe one future each, and a
+quarter's band is the spread of those futures, not a band forecast on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.demand.paths import DemandPaths
+from forecasting.demand.sizing import instances_needed
+from forecasting.errors import InputError
+from forecasting.models.drivers import DriverFit, cost_paths, fit_driver
+from forecasting.scenario.assumptions import CapacityAssumptions
+
+FloatArray = np.ndarray
+# The history the ratios and unit costs are fitted on: recent enough to be today's mix.
+FIT_MONTHS = 12
+MIN_RATIO_MONTHS = 3
+USERS, RPS, PEAK, RUNNING = "users", "requests_per_second", "requests_per_second_peak", "instances"
+INSTANCE_HOURS = "instance_hours"
+
+
+@dataclass(frozen=True)
+class RatioFit:
+    """A ratio of two monthly series as a log-normal: ``exp(N(log_mean, log_sd))``."""
+
+    name: str
+    log_mean: float
+    log_sd: float
+    """Standard deviation of the monthly log ratios (month-to-month variation)."""
+    months: int
+    """Months of history behind the fit."""
+
+    @property
+    def median(self) -> float:
+        return float(np.exp(self.log_mean))
+
+    def draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> FloatArray:
+        out: FloatArray = np.exp(self.log_mean + self.log_sd * rng.standard_normal(shape))
+        return out
+
+
+def fit_ratio(
+    numerator: pd.Series, denominator: pd.Series, name: str, months: int = FIT_MONTHS
+) -> RatioFit:
+    """Mean and spread of ``log(numerator / denominator)`` over the last ``months`` months."""
+    joined = pd.concat({"n": numerator, "d": denominator}, axis=1, join="inner").dropna()
+    joined = joined[(joined["n"] > 0) & (joined["d"] > 0)].sort_index().tail(months)
+    if len(joined) < MIN_RATIO_MONTHS:
+        raise InputError(
+            f"{name}: {len(joined)} month(s) with both series positive; at least "
+            f"{MIN_RATIO_MONTHS} are needed",
+            parameter="--db",
+        )
+    logs = np.log(joined["n"].to_numpy(float) / joined["d"].to_numpy(float))
+    return RatioFit(name, float(logs.mean()), float(logs.std(ddof=1)), len(logs))
+
+
+@dataclass(frozen=True)
+class DemandChain:
+    """The chain's fitted links; each cost group is ``fixed + per_unit x driver``."""
+
+    requests_per_user: RatioFit
+    """Average req/s per user. Drawn once per path: a level the future keeps, not noise."""
+    peak_to_average: RatioFit
+    """A month's peak req/s over its average. Drawn per month: peaks are weather."""
+    costs: tuple[DriverFit, ...]
+    """Per cost group; ``driver`` is ``users`` or ``instance_hours``."""
+    running_share: float
+    """Instance-hours that run per sized instance-hour: the autoscaler runs the peak's count
+    only at the peak (1 when no running-instance count is stored: the fleet runs sized)."""
+    compute_group: str
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(f.group for f in self.costs)
+
+
+def sized_instances(peak: pd.Series, a: CapacityAssumptions) -> pd.Series:
+    return pd.Series(instances_needed(peak.to_numpy(float), a), index=peak.index, dtype=float)
+
+
+def fit_chain(
+    demand: pd.DataFrame,
+    cost: pd.DataFrame,
+    a: CapacityAssumptions,
+    *,
+    compute_group: str = "Compute",
+    months: int = FIT_MONTHS,
+) -> DemandChain:
+    """Fit the links on monthly history.
+
+    ``demand`` is indexed by month with columns users, requests_per_second,
+    requests_per_second_peak and optionally instances (running, monthly mean); ``cost`` is
+    long (``unique_id`` = cost group, ``ds``, ``y``). The compute group is priced per
+    instance-hour (running instances x hours), every other group per user.
+    """
+    missing = [c for c in (USERS, RPS, PEAK) if c not in demand]
+    if missing:
+        raise InputError(
+            f"no {', '.join(missing)} history to fit the demand chain", parameter="--db"
+        )
+    demand = demand.sort_index().tail(months)
+    sized = sized_instances(demand[PEAK].dropna(), a)
+    if RUNNING in demand and demand[RUNNING].notna().sum() >= MIN_RATIO_MONTHS:
+        running = demand[RUNNING].dropna()
+        share = float((running / sized).dropna().mean())
+    else:
+        running, share = sized, 1.0
+    wide = cost.pivot_table(index="ds", columns="unique_id", values="y", aggfunc="sum")
+    wide = wide[wide.index.isin(demand.index)].fillna(0.0)
+    fits = []
+    for group in wide.columns:
+        if group == compute_group:
+            fits.append(
+                fit_driver(str(group), wide[group], running * a.hours_per_month, INSTANCE_HOURS)
+            )
+        else:
+            fits.append(fit_driver(str(group), wide[group], demand[USERS], USERS))
+    return DemandChain(
+        requests_per_user=fit_ratio(demand[RPS], demand[USERS], "req/s per user", months),
+        peak_to_average=fit_ratio(demand[PEAK], demand[RPS], "peak / average req/s", months),
+        costs=tuple(fits),
+        running_share=share,
+        compute_group=compute_group,
+    )
+
+
+@dataclass(frozen=True)
+class ChainPaths:
+    """Monthly paths (n_paths x months) of every link, all from the same users paths."""
+
+    ds: pd.DatetimeIndex
+    users: FloatArray
+    requests_per_second: FloatArray
+    requests_per_second_peak: FloatArray
+    instances: FloatArray
+    """Instances sized for each month's peak (after redundancy and the floor)."""
+    instance_hours: FloatArray
+    cost: Mapping[str, FloatArray]
+    """Per cost group, $/month."""
+
+    @property
+    def total_cost(self) -> FloatArray:
+        out: FloatArray = np.sum(np.stack(list(self.cost.values())), axis=0)
+        return out
+
+
+def run_chain(
+    chain: DemandChain,
+    users: FloatArray,
+    ds: pd.DatetimeIndex,
+    a: CapacityAssumptions,
+    *,
+    seed: int = 0,
+) -> ChainPaths:
+    """Every link on the users paths; deterministic for ``seed``.
+
+    The draws do not depend on the users values, so with one seed more users on a path
+    never give fewer instances or a lower cost on it.
+    """
+    users = np.maximum(np.asarray(users, dtype=float), 0.0)
+    if users.ndim != 2 or users.shape[1] != len(ds):
+        raise InputError(f"users paths must be n_paths x {len(ds)}", parameter="paths")
+    rng = np.random.default_rng(seed)
+    n, h = users.shape
+    rps = users * chain.requests_per_user.draw(rng, (n, 1))
+    peak = rps * chain.peak_to_average.draw(rng, (n, h))
+    sized = instances_needed(peak, a).astype(float)
+    hours = sized * chain.running_share * a.hours_per_month
+    drivers = {USERS: users, INSTANCE_HOURS: hours}
+    seeds = rng.integers(0, 2**32, len(chain.costs))
+    cost = {
+        f.group: cost_paths(f, drivers[f.driver], int(s))
+        for f, s in zip(chain.costs, seeds, strict=True)
+    }
+    return ChainPaths(ds, users, rps, peak, sized, hours, cost)
+
+
+# -- from a store -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DemandHistory:
+    """Complete months of demand (columns users, req/s, peak, instances when stored) and of
+    cost per group (long), as the chain is fitted on and the plan's observed quarters show."""
+
+    demand: pd.DataFrame
+    cost: pd.DataFrame
+    currency: str
+
+    @property
+    def total_cost(self) -> pd.Series:
+        """The bill per month, all groups."""
+        return self.cost.groupby("ds")["y"].sum().sort_index()
+
+
+def read_history(store: Any) -> DemandHistory:
+    """The chain's inputs from a Store; a missing demand metric is an InputError."""
+    from forecasting.interface import Freq, GroupBy
+
+    stored = set(store.stored_metrics())
+    missing = [m for m in (USERS, RPS, PEAK) if m not in stored]
+    if missing:
+        raise InputError(
+            f"no {', '.join(missing)} stored yet: ingest them (`capcost ingest metrics` or "
+            "the Data page) to plan capacity",
+            parameter="--db",
+        )
+    columns = {}
+    for metric in (USERS, RPS, PEAK, *([RUNNING] if RUNNING in stored else [])):
+        frame, _ = store.read_series(metric, Freq.MONTH, complete_only=True)
+        columns[metric] = frame.set_index("ds")["y"]
+    demand = pd.DataFrame(columns).sort_index()
+    if demand[USERS].dropna().empty:
+        raise InputError("no complete month of users yet", parameter="--db")
+    cost, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
+    if cost.empty:
+        raise InputError("no complete month of cost yet: ingest a bill first", parameter="--db")
+    return DemandHistory(demand, cost, currency)
+
+
+def observed_users(history: DemandHistory, months: pd.DatetimeIndex) -> FloatArray:
+    """Observed users on ``months`` (a gap filled linearly between its neighbours)."""
+    users = history.demand[USERS].dropna()
+    filled = users.reindex(users.index.union(months)).interpolate("index").bfill().ffill()
+    out: FloatArray = filled.reindex(months).to_numpy(float)
+    return out
+
+
+# -- chain against the direct cost forecast -------------------------------------------------
+CHAIN, DIRECT = "demand chain", "direct cost forecast"
+Predict = Callable[[pd.DataFrame, int], Any]
+"""``(long frame, h) -> ForecastResult`` with sample paths: the engine as the caller runs it."""
+
+
+def backtest_cost(
+    history: DemandHistory,
+    a: CapacityAssumptions,
+    predict: Predict,
+    *,
+    origins: int = 3,
+    h: int = 3,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Total monthly cost forecast both ways from past origins, scored on what was billed.
+
+    At each origin (the last ``origins`` months that leave ``h`` months to score) the chain
+    is refitted on the history up to it and run on that origin's users forecast (its median
+    path cost), and the total bill is forecast on its own. One row per method: windows,
+    errors, sMAPE (0-200), MAPE (%), bias (%) and ``selected`` for the lower sMAPE (the chain
+    on a tie: it is the one that explains its number).
+    """
+    from forecasting.models.metrics import mape, smape
+
+    total = history.total_cost
+    users = history.demand[USERS].dropna()
+    months = total.index.intersection(users.index)
+    if len(months) < FIT_MONTHS // 2 + h + origins:
+        raise InputError(
+            f"{len(months)} months of cost and users; backtesting the cost forecast needs "
+            f"{FIT_MONTHS // 2 + h + origins}",
+            parameter="--db",
+        )
+    actual: list[FloatArray] = []
+    forecasts: dict[str, list[FloatArray]] = {CHAIN: [], DIRECT: []}
+    for k in range(origins, 0, -1):
+        origin = months[len(months) - h - k + 1]
+        after = total[total.index >= origin].iloc[:h]
+        seen = users[users.index < origin]
+        ds = pd.DatetimeIndex(after.index)
+        users_fc = predict(long_frame(seen, USERS), h)
+        cost_fc = predict(long_frame(total[total.index < origin], "total"), h)
+        chain = fit_chain(
+            history.demand[history.demand.index < origin],
+            history.cost[history.cost["ds"] < origin],
+            a,
+        )
+        run = run_chain(chain, np.asarray(users_fc.paths[USERS]), ds, a, seed=seed)
+        forecasts[CHAIN].append(np.median(run.total_cost, axis=0))
+        forecasts[DIRECT].append(np.asarray(cost_fc.series["total"].mean, dtype=float))
+        actual.append(after.to_numpy(float))
+    y = np.concatenate(actual)
+    rows = []
+    for method, parts in forecasts.items():
+        f = np.concatenate(parts)
+        rows.append(
+            {
+                "method": method,
+                "windows": origins,
+                "errors": len(y),
+                "horizon": h,
+                "smape": smape(y, f),
+                "mape": mape(y, f),
+                "bias_pct": 100 * float((f - y).sum() / y.sum()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["selected"] = table["smape"] == table["smape"].min()
+    if table["selected"].all():
+        table["selected"] = table["method"] == CHAIN
+    return table
+
+
+def long_frame(series: pd.Series, uid: str) -> pd.DataFrame:
+    """A monthly series as the engine's long frame ``unique_id, ds, y``."""
+    return pd.DataFrame({"unique_id": uid, "ds": series.index, "y": series.to_numpy(float)})
+
+
+# -- the plan's paths -------------------------------------------------------------------------
+COST = "cost_per_month"
+
+
+def chain_demand(
+    history: DemandHistory,
+    users: FloatArray,
+    ds: pd.DatetimeIndex,
+    start: pd.Timestamp,
+    a: CapacityAssumptions,
+    seed: int = 0,
+) -> tuple[DemandPaths, DemandChain]:
+    """The plan's demand and cost paths from ``start`` on: the chain on the users paths
+    (``ds``, after the last observed month), observed months as they were, the bill where
+    there is one."""
+    before = pd.date_range(start, ds[0], freq="MS", inclusive="left")
+    months = pd.DatetimeIndex(before.append(ds))
+    # The chain runs on this year's observed months too, so a month the bill does not cover
+    # yet is still priced; the bill replaces it wherever it exists.
+    seen = np.broadcast_to(observed_users(history, before), (len(users), len(before)))
+    chain = fit_chain(history.demand, history.cost, a)
+    run = run_chain(chain, np.hstack([seen, users]), months, a, seed=seed)
+    actuals = history.demand[[USERS, RPS, PEAK]].copy()
+    actuals[COST] = history.total_cost
+    paths = {
+        USERS: run.users,
+        RPS: run.requests_per_second,
+        PEAK: run.requests_per_second_peak,
+        COST: run.total_cost,
+    }
+    return DemandPaths(months, paths, actuals[actuals.index >= start]), chain
+
+
+def with_cost(demand: DemandPaths, cost: FloatArray, cost_ds: pd.DatetimeIndex) -> DemandPaths:
+    """The same demand with other cost paths (the direct forecast), placed on its months."""
+    n = demand.n_paths
+    placed = np.full((n, len(demand.ds)), np.nan)
+    where = demand.ds.get_indexer(cost_ds)
+    keep = where >= 0
+    placed[:, where[keep]] = np.asarray(cost, dtype=float)[:n, keep]
+    return DemandPaths(demand.ds, {**demand.paths, COST: placed}, demand.actuals)
+
+
+def merge_costs(
+    chain: pd.DataFrame, direct: pd.DataFrame, scores: pd.DataFrame, *, scenario: bool = False
+) -> pd.DataFrame:
+    """The plan with the backtest's choice as ``cost_per_month`` (and band), both P50s beside.
+
+    Under a users ``scenario`` the chain's cost is shown whatever the backtest says: the
+    direct forecast of the bill knows nothing of users, so it cannot follow the scenario.
+    """
+    chosen = CHAIN if scenario else str(scores.loc[scores["selected"], "method"].iloc[0])
+    out = (chain if chosen == CHAIN else direct).copy()
+    at = list(out.columns).index(f"{COST}_upper") + 1
+    out.insert(at, "chain_cost_per_month", chain[COST].to_numpy())
+    out.insert(at + 1, "direct_cost_per_month", direct[COST].to_numpy())
+    return out
+
+
+def cost_note(scores: pd.DataFrame, scenario: str | None = None) -> str:
+    """Which cost forecast the plan shows and why, in one line."""
+    chosen = scores[scores["selected"]].iloc[0]
+    other = scores[~scores["selected"]].iloc[0]
+    scored = (
+        f"backtest sMAPE {chosen['smape']:.1f} for the {chosen['method']} against "
+        f"{other['smape']:.1f} for the {other['method']}, {chosen['windows']} origins x "
+        f"{chosen['horizon']} months"
+    )
+    if scenario is not None:
+        return f"cost per month is the {CHAIN}, which follows the {scenario} scenario ({scored})"
+    return f"cost per month is the {chosen['method']} ({scored}); both are in the table"
