@@ -14,9 +14,9 @@ import pytest
 from botocore.stub import Stubber
 
 from forecasting.cli import main
-from forecasting.savings.pricing import settings
 from forecasting.savings.pricing.commands import refresh_catalogue
 from forecasting.savings.store_inputs import cost_rows
+from forecasting.scenario import catalogue
 from forecasting.store import Store
 
 FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
@@ -289,7 +289,7 @@ def test_bad_arguments_are_usage_errors(
 
 def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
     client = boto3.client(
         "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
@@ -317,7 +317,7 @@ def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) 
 
 def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
     before = (prices / "compute.csv").read_bytes()
     client = boto3.client(
         "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
