@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= data/capcost.duckdb
 PORT ?= 8501
+# Loopback only: the app has no login and uploads into the database. `make run ADDRESS=0.0.0.0`
+# serves every interface (see README, "Serving beyond this machine").
+ADDRESS ?= 127.0.0.1
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint format bench demo golden install install-dev clean
 
 run: $(RUN_STAMP) $(DB)
-	$(BIN)/streamlit run app/streamlit_app.py --server.headless true --server.port $(PORT)
+	$(BIN)/streamlit run app/streamlit_app.py --server.headless true --server.port $(PORT) \
+		--server.address $(ADDRESS)
 
 test: $(DEV_STAMP) lint
 	$(BIN)/pytest
@@ -29,7 +33,7 @@ bench: $(DEV_STAMP)
 
 # Rewrites tests/golden/out after a deliberate change of a command's output; read the git diff.
 golden: $(DEV_STAMP)
-	$(BIN)/python -m tests.golden.regen
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m tests.golden.regen
 
 demo: $(RUN_STAMP)
 	$(BIN)/capcost demo --db $(DB)

@@ -20,6 +20,8 @@ import streamlit as st
 from forecasting import views
 from forecasting.capacity.service import CapacityOptions
 from forecasting.errors import CapcostError
+from forecasting.excel import ReviewTables
+from forecasting.excel import review_pack as build_review_pack
 from forecasting.interface import Excuse, IngestResult
 from forecasting.models import options as forecasting_options
 from forecasting.models.options import ForecastOptions
@@ -119,6 +121,14 @@ anomalies = cached(spinner="Looking for anomalous days...")(views.build_anomalie
 @cached(max_entries=8)
 def plans(store: Store) -> pd.DataFrame:
     return store.plans()
+
+
+def review_pack(review: ReviewTables) -> bytes:
+    """The review's Excel pack, built when its download is clicked (not on every run)."""
+    pack = with_store(lambda store: build_review_pack(store, review), db_path())
+    if isinstance(pack, Excuse):
+        raise CapcostError(pack.reason)
+    return pack
 
 
 def ingest_upload(name: str, content: bytes, kind: str, **options: Any) -> IngestResult:

@@ -14,6 +14,7 @@ import streamlit as st
 from app import state
 from forecasting.export import to_csv_bytes
 from forecasting.interface import Excuse
+from forecasting.presentation import ColumnFormat, display_table
 from forecasting.views.display import Card, Column, Tone
 
 LEVELS = [50, 80, 90, 95]
@@ -149,18 +150,55 @@ def cards(items: Sequence[Card], columns: int | None = None) -> None:
         )
 
 
-def _column(column: Column) -> Any:
-    if column.format == "wide":
-        return st.column_config.TextColumn(column.label, width="large")
-    if column.format == "date":
-        return st.column_config.DateColumn(column.label)
-    if column.format is None:
-        return column.label
-    return st.column_config.NumberColumn(column.label, format=column.format)
+def _config(fmt: ColumnFormat, wide: bool) -> Any:
+    spec = fmt.streamlit()
+    if spec["type"] == "number":
+        return st.column_config.NumberColumn(fmt.label, format=spec["format"], help=spec["help"])
+    if spec["type"] == "date":
+        return st.column_config.DateColumn(fmt.label, format=spec["format"], help=spec["help"])
+    if spec["type"] == "checkbox":
+        return st.column_config.CheckboxColumn(fmt.label, help=spec["help"])
+    width = "large" if wide else None
+    return st.column_config.TextColumn(fmt.label, help=spec["help"], width=width)
 
 
-def table(frame: pd.DataFrame, columns: Mapping[str, Column], only: bool = False) -> None:
-    """A dataframe headed by ``columns`` (``only``: show just those, in that order)."""
-    config = {name: _column(c) for name, c in columns.items()}
-    order = list(columns) if only else None
-    st.dataframe(frame, hide_index=True, column_order=order, column_config=config)
+def readable(
+    frame: pd.DataFrame,
+    *,
+    currency: str | None = None,
+    freq: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    wide: Sequence[str] = (),
+    order: Sequence[str] | None = None,
+    where: Any = st,
+) -> None:
+    """A library frame as a person reads it (forecasting.presentation): headers in words,
+    money with separators, periods as "Nov 2026" or "2026 Q4", dates without a time.
+
+    The data keeps its code-name columns (headers are the column_config labels), so tests
+    and selections address columns as the library names them.
+    """
+    # Numbers are rounded to what is shown, not only formatted: a grid's copied cell and its
+    # accessible text carry the value itself, which would otherwise keep every machine digit.
+    shown = display_table(frame, currency=currency, freq=freq, labels=dict(labels or {}))
+    formats = list(shown.columns.values())
+    data = shown.frame.set_axis([fmt.name for fmt in formats], axis=1)
+    config = {fmt.name: _config(fmt, fmt.name in wide) for fmt in formats}
+    shown_order = [c for c in order if c in config] if order is not None else None
+    where.dataframe(data, hide_index=True, column_config=config, column_order=shown_order)
+
+
+def table(
+    frame: pd.DataFrame,
+    columns: Mapping[str, Column],
+    only: bool = False,
+    *,
+    currency: str | None = None,
+) -> None:
+    """A dataframe headed by ``columns`` (``only``: show just those, in that order); figures
+    read as ``readable`` shows them."""
+    labels = {name: c.label for name, c in columns.items()}
+    wide = [name for name, c in columns.items() if c.format == "wide"]
+    readable(
+        frame, currency=currency, labels=labels, wide=wide, order=list(columns) if only else None
+    )

@@ -93,9 +93,17 @@ def register(
         "serve",
         parents=[common],
         help="serve the web app (streamlit)",
-        description="Serve the capcost app on localhost with streamlit.",
+        description="Serve the capcost app with streamlit, on this machine only (127.0.0.1) "
+        "unless --address says otherwise. The app has no login and its Data page uploads "
+        "files into the database: serve wider only on a network you trust.",
     )
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1, this machine only; 0.0.0.0 is every "
+        "interface, reachable by anyone who can reach this machine)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -175,11 +183,18 @@ def read_rules(path: Path) -> pd.DataFrame:
     """A rules CSV, checked row by row so an error names the row and column."""
     import pandas as pd
 
+    from forecasting.ingest.files import read_csv_header
     from forecasting.store.costs import RULE_FIELDS
 
     if not path.is_file():
         raise InputError("no such file", file=str(path))
-    rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    read_csv_header(path)  # an empty or binary file is refused here, by name and row
+    try:
+        rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+        raise InputError(
+            f"not a rules CSV: {str(exc).strip().splitlines()[0]}", file=str(path)
+        ) from None
     if "group_name" not in rules.columns:
         raise InputError("missing required column", file=str(path), column="group_name")
     unknown = [c for c in rules.columns if c not in RULE_FIELDS]
@@ -207,5 +222,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "true",
         "--server.port",
         str(args.port),
+        "--server.address",
+        args.address,
     ]
     return subprocess.call(cmd, env=env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -17,13 +18,22 @@ from forecasting.store.core import is_database_file
 # ("CSV injection"). Numbers such as -12.5 or +3 are data, so they stay as they are.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# A reader that ends lines at a bare CR (old Excel for Mac, some importers) starts a row at
+# each line break inside a cell, so every line of a cell is guarded, not only the first.
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 def neutralise(value: object) -> object:
-    """Prefix a text cell that a spreadsheet would evaluate with a single quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
-        return "'" + value
-    return value
+    """Prefix each line of a text cell that a spreadsheet would evaluate with a single quote."""
+    if not isinstance(value, str):
+        return value
+    parts = _LINE_BREAK.split(value)
+    # split keeps the separators at odd positions; the lines are at even ones
+    for i in range(0, len(parts), 2):
+        line = parts[i]
+        if line.startswith(_FORMULA_START) and not _NUMBER.match(line):
+            parts[i] = "'" + line
+    return "".join(parts)
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,10 +47,23 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a header, no index column, dates as ISO strings."""
+    """UTF-8 CSV with a header, no index column, dates as ISO strings; CR or LF cells quoted."""
+    safe = safe_frame(frame)
+    # Python's csv module (3.11) quotes a cell holding LF but not one holding a bare CR, which
+    # a CR-splitting reader then cuts into two rows. A CR is written as a marker holding LF
+    # (so the cell is quoted) and put back afterwards; the marker is random, so never data.
+    marker = f"\n{uuid.uuid4().hex}"
+    has_cr = False
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            held = safe[col].map(lambda v: isinstance(v, str) and "\r" in v)
+            if held.any():
+                has_cr = True
+                safe.loc[held, col] = safe.loc[held, col].str.replace("\r", marker, regex=False)
     buffer = io.StringIO()
-    safe_frame(frame).to_csv(buffer, index=False, date_format="%Y-%m-%d", lineterminator="\n")
-    return buffer.getvalue().encode("utf-8")
+    safe.to_csv(buffer, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    text = buffer.getvalue()
+    return (text.replace(marker, "\r") if has_cr else text).encode("utf-8")
 
 
 def write_csv(frame: pd.DataFrame, dest: str) -> None:

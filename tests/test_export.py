@@ -37,3 +37,30 @@ def test_no_exported_text_cell_starts_a_formula(cells: list[str]) -> None:
     for value in pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)["c"]:
         looks_numeric = value.lstrip("+-").replace(".", "", 1).replace("e", "", 1).isdigit()
         assert looks_numeric or not value.startswith(("=", "+", "-", "@"))
+
+
+def _lines_as_a_cr_reader_sees_them(data: bytes) -> list[str]:
+    """Every line, for a reader that ends a line at CR, LF or CRLF, quotes or not."""
+    return data.decode().replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def test_a_bare_cr_cannot_start_a_formula_row() -> None:
+    """Issue 12 item 9: ``Amazon S3\\r=cmd|...`` reached every CSV unquoted."""
+    frame = pd.DataFrame({"ServiceName": ["Amazon S3\r=cmd|' /C calc'!A0", "EC2"], "cost": [1, 2]})
+    data = to_csv_bytes(frame)
+    assert data.startswith(b'ServiceName,cost\n"Amazon S3\r')  # the CR cell is quoted
+    for line in _lines_as_a_cr_reader_sees_them(data):
+        assert not line.lstrip('"').startswith(("=", "+", "-", "@")), line
+    back = pd.read_csv(io.BytesIO(data), dtype=str)
+    assert back["ServiceName"].tolist() == ["Amazon S3\r'=cmd|' /C calc'!A0", "EC2"]
+
+
+@given(st.lists(st.text(alphabet='ab=+-@\r\n\t," ', min_size=1), min_size=1, max_size=5))
+def test_every_line_of_every_cell_is_guarded_and_the_rows_survive(cells: list[str]) -> None:
+    data = to_csv_bytes(pd.DataFrame({"c": cells, "n": range(len(cells))}))
+    back = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    assert back["n"].tolist() == [str(i) for i in range(len(cells))]  # no row was split
+    for value in back["c"]:
+        for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+            looks_numeric = line.lstrip("+-").replace(".", "", 1).isdigit()
+            assert looks_numeric or not line.startswith(("=", "+", "-", "@", "\t")), value

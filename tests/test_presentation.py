@@ -54,6 +54,13 @@ def test_money_oracle(value: float | None, currency: str, expected: str) -> None
     assert format_money(value, currency) == expected
 
 
+def test_a_change_is_signed_and_zero_is_not() -> None:
+    assert format_money(1018.4, "USD", cents=False, signed=True) == "+1,018 USD"
+    assert format_money(-1018.4, "EUR", cents=False, signed=True) == "-1,018 EUR"
+    assert format_money(-0.3, "USD", cents=False, signed=True) == "0 USD"
+    assert format_money(0.0, "GBP", signed=True) == "0 GBP"
+
+
 def test_money_cents_can_be_asked_for_or_refused() -> None:
     assert format_money(17035.28, "USD", cents=True) == "17,035.28 USD"
     assert format_money(12.4, "USD", cents=False) == "12 USD"
@@ -162,8 +169,11 @@ def test_display_table_of_a_forecast_frame() -> None:
     assert table.frame["Forecast (EUR)"].tolist() == [49694.56, 1035.28, 17035.28]
     config = table.column_config()
     assert config["Forecast (EUR)"] == {"type": "number", "format": "%,.2f", "help": None}
-    assert config["Coverage"]["format"] == "%.1f%%"
-    assert table.frame["Coverage"].tolist() == [24.4, 50.0, 100.0]
+    assert config["Coverage"]["format"] == "percent"
+    assert config["Level"]["format"] == "%.0f%%"
+    assert table.frame["Coverage"].tolist() == [0.244, 0.5, 1.0]
+    raw = display_table(_demo_like(), currency="EUR", round_numbers=False)
+    assert raw.frame["Forecast (EUR)"].iloc[0] == 49694.555949156944
     assert config["Per user (EUR)"]["format"] == "%,.4f"
     assert config["Run"]["format"] == "%d"
     assert config["Complete period"]["type"] == "checkbox"

@@ -17,7 +17,7 @@ status = state.data()
 if not widgets.excused(status):
     st.subheader("Sources")
     st.caption("Last day with data and rows stored per source; the last run's outcome.")
-    st.dataframe(status.freshness, hide_index=True)
+    widgets.readable(status.freshness)
 
     st.subheader("Data quality")
     if not status.warnings:
@@ -26,7 +26,7 @@ if not widgets.excused(status):
         st.warning(f"**{warning.check}**: {warning.message}", icon=":material/warning:")
         if not warning.examples.empty:
             with st.expander(f"Where ({warning.check})"):
-                st.dataframe(warning.examples, hide_index=True)
+                widgets.readable(warning.examples)
 
 st.subheader("Ingest a file")
 kind = st.radio(
@@ -80,4 +80,4 @@ if not isinstance(status, Excuse):
         st.caption("No ingest has run yet.")
     else:
         columns = ["run_id", "source", "status", "rows", "started_at", "finished_at", "error"]
-        st.dataframe(runs[columns], hide_index=True)
+        widgets.readable(runs[columns])

@@ -22,6 +22,7 @@ shown = view.largest if len(view.series) > 1 else view.series[0]
 if len(view.series) > 1:
     shown = st.selectbox("Show", view.series, index=view.series.index(shown))
 one = view.only(shown)
+money = view.unit if view.metric == "cost" else None  # a cost series' unit is its currency
 
 widgets.cards(one.cards, columns=3)
 
@@ -43,14 +44,14 @@ for excuse in view.excuses:
 left, right = st.columns(2)
 with left:
     st.subheader("Per quarter")
-    st.dataframe(one.quarters, hide_index=True)
+    widgets.readable(one.quarters, currency=money, freq="quarter")
     widgets.download(
         "Download quarterly CSV", view.quarters, f"forecast_quarterly_{view.metric}.csv"
     )
 with right:
     st.subheader("Backtest accuracy")
-    st.dataframe(one.backtest, hide_index=True)
+    widgets.readable(one.backtest)
     widgets.download("Download backtest CSV", view.backtest, f"backtest_{view.metric}.csv")
 st.subheader("Per month")
-st.dataframe(one.table, hide_index=True)
+widgets.readable(one.table, currency=money, freq="month")
 widgets.download("Download monthly CSV", view.table, f"forecast_monthly_{view.metric}.csv")

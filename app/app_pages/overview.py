@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import charts, state, widgets
+from forecasting.presentation import format_month
 
 st.title("Overview")
 view = state.overview()
@@ -17,15 +18,8 @@ widgets.explained(view.notes)
 
 left, right = st.columns([2, 3])
 with left:
-    st.subheader(f"Cost by group, {view.last_month}")
-    st.dataframe(
-        view.by_group,
-        hide_index=True,
-        column_config={
-            "monthly_cost": st.column_config.NumberColumn(f"{cur}/month", format="%.2f"),
-            "percent": st.column_config.NumberColumn("%", format="%.1f"),
-        },
-    )
+    st.subheader(f"Cost by group, {format_month(view.last_month)}")
+    widgets.readable(view.by_group, currency=cur)
     widgets.download("Download CSV", view.by_group, f"cost_by_group_{view.last_month}.csv")
 with right:
     st.plotly_chart(
@@ -44,4 +38,4 @@ if not view.trends.empty:
     )
 
 st.subheader("Data freshness")
-st.dataframe(view.freshness, hide_index=True)
+widgets.readable(view.freshness)

@@ -33,22 +33,22 @@ widgets.explained(review.notes)
 st.subheader("Month-over-month variance")
 left, right = st.columns(2)
 with left:
-    st.dataframe(review.by_group, hide_index=True)
+    widgets.readable(review.by_group, currency=cur)
     st.plotly_chart(
         charts.bars(review.by_group, "group", "change", "Change by group vs previous month", cur),
         width="stretch",
     )
 with right:
     st.caption("Top movers by service")
-    st.dataframe(review.movers, hide_index=True)
+    widgets.readable(review.movers, currency=cur)
     with st.expander("All services"):
-        st.dataframe(review.by_service, hide_index=True)
+        widgets.readable(review.by_service, currency=cur)
 
 st.subheader("Actual vs plan of record")
 if isinstance(review.plan, PlanVariance):
     plan = review.plan
     st.caption(f"Plan: {plan.plan_name} (id {plan.plan_id})")
-    st.dataframe(plan.as_frame(), hide_index=True)
+    widgets.readable(plan.as_frame(), currency=cur)
     if review.split_cards:
         widgets.cards(review.split_cards)
 else:
@@ -64,14 +64,7 @@ elif found.empty:
         icon=":material/check:",
     )
 else:
-    st.dataframe(
-        found,
-        hide_index=True,
-        column_config={
-            "ds": st.column_config.DateColumn("day"),
-            "service_change": st.column_config.NumberColumn(f"service change ({cur})"),
-        },
-    )
+    widgets.readable(found, currency=cur, freq="day", labels={"ds": "Day"})
 
 st.subheader("Unit economics")
 if not widgets.excused(review.unit_economics):
@@ -100,12 +93,22 @@ if st.button(
         st.success(f"Frozen as plans {', '.join(map(str, frozen))}.", icon=":material/check:")
 stored_plans = state.plans()
 if not widgets.excused(stored_plans):
-    st.dataframe(stored_plans, hide_index=True)
+    widgets.readable(stored_plans)
 
-st.download_button(
+z, x = st.columns(2)
+z.download_button(
     "Download the review (zip of CSVs)",
     zip_csvs(review.tables()),
     file_name=f"cost_review_{month}.zip",
     mime="application/zip",
     icon=":material/download:",
+)
+x.download_button(
+    "Download the review pack (Excel)",
+    lambda: state.review_pack(review),
+    file_name=f"cost_review_{month}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/table_view:",
+    help="The same tables as the zip, one sheet each, with a cover sheet saying as of when "
+    "and how fresh each source is.",
 )

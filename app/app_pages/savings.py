@@ -186,8 +186,12 @@ with top:
     st.subheader("Levers, stacked without double counting")
     if not widgets.excused(view.levers, "The levers cannot be modelled: "):
         show_levers(view.levers, lo, hi)
+        evidence = view.lever_evidence
         for lever, result in view.lever_results.items():
-            found[lever].caption(f"Result: {result}")
+            with found[lever].container():
+                st.caption(f"Result: {result}")
+                if lever in evidence:
+                    st.caption(f"Evidence: {evidence[lever]}")
     st.subheader("Commitments: the forecast beside AWS's look-back")
     if not widgets.excused(view.commitments, "No commitment can be sized: "):
         show_commitments(view.commitments, base.currency, lo, hi)

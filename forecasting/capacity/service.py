@@ -44,6 +44,10 @@ DATABASE_METRICS = ("db_connection_pool_utilization", "disk_utilization")
 DISK_ITEMS = {"Supabase": "disk_gb_month", "AWS": "rds_gp3_gb_month"}
 
 
+MAX_QUARTERS = 300  # 900 months and the running quarter stay within the forecast's 1000
+MAX_DAYS = 365 * 80
+
+
 @dataclass(frozen=True)
 class CapacityOptions(ForecastOptions):
     quarters: int = 4
@@ -56,9 +60,11 @@ class CapacityOptions(ForecastOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("quarters", "days"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be at least 1", parameter=name)
+        # Bounds in the options' own terms: the forecast behind them is at most MAX_HORIZON
+        # months, which the user never named ("parameter h").
+        for name, most in (("quarters", MAX_QUARTERS), ("days", MAX_DAYS)):
+            if not 1 <= getattr(self, name) <= most:
+                raise InputError(f"{name} must be from 1 to {most}", parameter=name)
 
 
 # -- the quarterly plan -----------------------------------------------------------------------

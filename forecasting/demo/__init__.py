@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.demo import billing, usage
+from forecasting.demo import billing, evidence, usage
 from forecasting.demo.settings import (
     CAPACITY_SET_NAME,
     PLAN_OF_RECORD_NAME,
     STATED_PLAN_NAME,
     company,
 )
-from forecasting.scenario.catalogue import load_catalogue
 from forecasting.store import Store
 
 # A day on which the metrics pipeline was down: every metric is missing, costs are not.
@@ -30,8 +29,11 @@ __all__ = ["CAPACITY_SET_NAME", "PLAN_OF_RECORD_NAME", "STATED_PLAN_NAME", "buil
 
 
 def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
-    """The demo's data as frames: ``metrics`` (long), ``costs`` (FOCUS line items) and
-    ``inventory`` (the instances and tasks behind the compute line items), up to ``until``."""
+    """The demo's data as frames, up to ``until``: ``metrics`` (long), ``costs`` (FOCUS line
+    items), ``inventory`` (the instances and tasks behind the compute line items), ``cdn``
+    (daily CDN analytics) and ``queries`` (pg_stat_statements over the last days)."""
+    from forecasting.scenario.catalogue import load_catalogue
+
     cfg = company()
     rng = np.random.default_rng(seed)
     users = usage.daily_users(cfg, max(until, DRAWN_UNTIL), rng)
@@ -58,13 +60,38 @@ def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
     metrics = wide.rename_axis("ts").reset_index().melt("ts", var_name="metric")
     metrics["unit"] = metrics["metric"].map(units).fillna("%")
     metrics["dimensions"] = "{}"
-    costs, inventory = billing.line_items(users, cfg, rng, load_catalogue())
+    catalogue = load_catalogue()
+    costs, inventory = billing.line_items(users, cfg, rng, catalogue)
+    costs = pd.concat([costs, evidence.database_bill(cfg, users, catalogue, rng)])
+    cdn = evidence.cdn_analytics(cfg, rps["avg"].round(2), costs, rng)
+    costs = _bill_cdn_bytes(costs, cdn)
     cut = pd.Timestamp(until)
+    db = evidence.database_metrics(cfg, users, cut, seed, catalogue)
+    db = db[
+        (db["ts"] < cut + pd.Timedelta(days=1)) & (db["ts"].dt.normalize() != MISSING_METRICS_DAY)
+    ]
+    tier = evidence.database_tiers(cfg, users, catalogue).loc[cut]
+    vcpu = catalogue.database_tier("Supabase", tier).vcpu
     return {
-        "metrics": metrics,
+        "metrics": pd.concat(
+            [metrics, evidence.utilisation(cfg, cut, seed), db], ignore_index=True
+        ),
         "costs": costs[costs["ChargePeriodStart"] <= cut].reset_index(drop=True),
         "inventory": inventory[inventory["day"] <= cut].reset_index(drop=True),
+        "cdn": cdn[cdn["day"] <= cut].reset_index(drop=True),
+        "queries": evidence.query_stats(cfg, db, cut, seed, vcpu),
     }
+
+
+def _bill_cdn_bytes(costs: pd.DataFrame, cdn: pd.DataFrame) -> pd.DataFrame:
+    """The CDN line's quantity is the GB its analytics say the edge served that day."""
+    costs = costs.reset_index(drop=True)
+    is_cdn = (costs["SkuId"] == "bandwidth").to_numpy()
+    gb = cdn.set_index("day")["bytes"] / 1e9
+    costs.loc[is_cdn, "ConsumedQuantity"] = (
+        gb.reindex(costs.loc[is_cdn, "ChargePeriodStart"]).round(3).to_numpy()
+    )
+    return costs
 
 
 def build_demo(path: Path, *, until: date, seed: int = 7) -> dict[str, Any]:
@@ -85,7 +112,7 @@ def build_demo(path: Path, *, until: date, seed: int = 7) -> dict[str, Any]:
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
     return {
-        "days": frames["metrics"]["ts"].nunique(),
+        "days": frames["metrics"]["ts"].dt.normalize().nunique(),
         "cost_rows": len(frames["costs"]),
         "metric_rows": len(frames["metrics"]),
     }
@@ -98,11 +125,13 @@ def _write(store: Store, frames: dict[str, pd.DataFrame], until: date, seed: int
         store.replace_cost_periods(run, frames["costs"])
         store.replace_metrics(run, frames["metrics"])
         store.replace_inventory(run, frames["inventory"])
+        store.replace_cdn_analytics(run, frames["cdn"])
+        store.replace_query_stats(run, frames["queries"])
         run.watermark = until.isoformat()
     store.save_assumptions(
         CAPACITY_SET_NAME,
-        {**cfg["capacity"], "alert_thresholds": cfg["alert_thresholds"]},
-        note="APEX OmniHub scaling triggers and alert thresholds",
+        {**cfg["capacity"], **cfg["savings"], "alert_thresholds": cfg["alert_thresholds"]},
+        note="APEX OmniHub scaling triggers, alert thresholds and savings targets",
     )
     store.save_stated_savings(
         STATED_PLAN_NAME, pd.DataFrame(cfg["stated_savings"]), cfg["company"]["currency"]

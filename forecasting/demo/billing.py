@@ -74,7 +74,10 @@ EGRESS_USD_PER_GB = 0.09
 
 
 def lines(cfg: dict[str, Any]) -> list[Line]:
-    """The non-fleet lines: one per cost-group slice, priced per unit as its vendor bills it."""
+    """The other lines: one per cost-group slice, priced per unit as its vendor bills it.
+
+    The database is billed by its tier (forecasting/demo/evidence.py), not by a share.
+    """
     aws = cfg["company"]["billing_account_aws"]
     ec2 = "Amazon Elastic Compute Cloud"
     gov = "Management and Governance"
@@ -90,18 +93,6 @@ def lines(cfg: dict[str, Any]) -> list[Line]:
             "GB",
             aws,
             EGRESS_USD_PER_GB,
-        ),
-        Line(
-            "Database",
-            1.0,
-            "Supabase",
-            "Supabase Pro",
-            "Databases",
-            "apex-prod-db",
-            "compute-large",
-            "Hours",
-            "org_apex",
-            0.1517,
         ),
         Line(
             "CDN",
@@ -354,7 +345,7 @@ def _spike(cfg: dict[str, Any], catalogue: Catalogue) -> tuple[pd.DataFrame, pd.
 def _monthly_extras(days: pd.DatetimeIndex, cfg: dict[str, Any]) -> list[pd.DataFrame]:
     """Monthly PagerDuty sales tax and a one-off AWS promotional credit."""
     months = days.to_period("M").unique().start_time
-    pagerduty = lines(cfg)[4]
+    pagerduty = lines(cfg)[3]
     monthly_fee = cfg["cost_model"]["Monitoring"]["fixed"] * pagerduty.share
     tax = _frame(pagerduty, months, np.full(len(months), monthly_fee * TAX_RATE), cfg)
     tax = tax.assign(

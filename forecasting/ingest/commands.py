@@ -15,6 +15,7 @@ def _sources() -> list[SourceRegistrar]:
     from forecasting.ingest.athena import cli as athena
     from forecasting.ingest.cloudwatch import cli as cloudwatch
     from forecasting.ingest.cost_explorer import cli as cost_explorer
+    from forecasting.ingest.evidence import cli as evidence
     from forecasting.ingest.focus import cli as focus
     from forecasting.ingest.metrics import cli as metrics
     from forecasting.savings.pricing import commands as pricing
@@ -25,6 +26,7 @@ def _sources() -> list[SourceRegistrar]:
         cloudwatch.register,
         athena.register,
         metrics.register,
+        evidence.register,
         pricing.register,
     ]
 

@@ -80,17 +80,21 @@ def download_s3(client: S3Client, url: str, dest: Path) -> list[Path]:
 
     Manifests and other non-data objects that exports write beside the data are skipped.
     """
+    from forecasting.ingest.aws import api_errors
+
     bucket, prefix = split_s3_url(url)
     paths: list[Path] = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            key = obj["Key"]
-            if not is_data_file(key):
-                continue
-            target = dest / bucket / key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            client.download_file(bucket, key, str(target))
-            paths.append(target)
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    with api_errors("S3", url):  # no credentials, a bad endpoint, access denied: one line
+        for page in pages:
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if not is_data_file(key):
+                    continue
+                target = dest / bucket / key
+                target.parent.mkdir(parents=True, exist_ok=True)
+                client.download_file(bucket, key, str(target))
+                paths.append(target)
     if not paths:
         raise InputError("no CSV, CSV.gz or Parquet objects under this prefix", file=url)
     return sorted(paths)

@@ -59,6 +59,8 @@ def raise_csv_rejects(
             column, text = bad[0], f"cannot read {bad[1]!r} as {describe_type(bad[2])}"
     elif kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
         text = f"{kind.lower()} in this row (a truncated or hand-edited file?)"
+    elif kind == "INVALID UNICODE":
+        text = "this row holds bytes that are not UTF-8: save the file as UTF-8 (it may be Latin-1)"
     raise InputError(text + more, file=str(path), row=int(line) - 1, column=column)
 
 

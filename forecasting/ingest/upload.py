@@ -37,8 +37,13 @@ def ingest_upload(
     dimensions: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
     thread_hook: Callable[[threading.Thread], None] | None = None,
+    replace_other_sources: bool = False,
 ) -> IngestResult:
-    """Write the upload to a private temporary file under its own name, then ingest it."""
+    """Write the upload to a private temporary file under its own name, then ingest it.
+
+    A metric upload reports other sources of the same series in ``detail["other_sources"]``
+    (their days are averaged in) unless ``replace_other_sources`` replaces them.
+    """
     safe = Path(name).name  # never a path the browser chose
     if not is_data_file(safe):
         raise InputError("upload a .csv, .csv.gz or .parquet file", file=safe)
@@ -57,6 +62,7 @@ def ingest_upload(
                 dimensions,
                 progress,
                 thread_hook,
+                replace_other_sources,
             )
         except InputError as exc:
             # Name the file as the user knows it, not by the temporary copy.
@@ -76,6 +82,7 @@ def _load(
     dimensions: Mapping[str, str] | None,
     progress: ProgressCallback | None,
     thread_hook: Callable[[threading.Thread], None] | None,
+    replace_other_sources: bool,
 ) -> IngestResult:
     if kind is UploadKind.BILLING:
         from forecasting.ingest.focus import load_focus
@@ -95,4 +102,5 @@ def _load(
         dimensions=dimensions,
         progress=progress,
         thread_hook=thread_hook,
+        replace_other_sources=replace_other_sources,
     )

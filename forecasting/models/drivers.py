@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import COST_METRIC, Freq, GroupBy
+from forecasting.interface import Freq, GroupBy
 from forecasting.models.base import FloatArray, z_value
 
 if TYPE_CHECKING:
@@ -166,7 +166,12 @@ def store_unit_economics(
     store: Store, *, level: float = 80.0, hours_per_month: float = HOURS_PER_MONTH
 ) -> pd.DataFrame:
     """Unit economics of the stored cost per cost group, from complete months."""
-    cost, currency = store.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True)
+    if not 0 < hours_per_month < math.inf:  # 0 divided by, and -730 gave negative rates
+        raise InputError(
+            f"hours in a month must be a positive number (730 on average), got {hours_per_month:g}",
+            parameter="hours_per_month",
+        )
+    cost, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
     users, _ = store.read_series("users", Freq.MONTH, complete_only=True)
     fits = fit_cost_drivers(cost, users.set_index("ds")["y"])
     rps = None

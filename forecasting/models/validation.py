@@ -173,6 +173,7 @@ def regularize(
     """
     series: dict[str, tuple[np.ndarray, pd.Timestamp]] = {}
     excuses: list[Excuse] = []
+    sparse: list[InputError] = []
     for uid, part in frame.groupby("unique_id", sort=True):
         key = str(uid)
         values = part.set_index("ds")["y"]
@@ -188,17 +189,31 @@ def regularize(
             float(np.median(np.diff(grid.get_indexer(values.index)))) if len(values) > 1 else 1
         )
         if spacing >= 2:
-            raise InputError(
-                f"series {key!r}: dates are {spacing:g} {freq.label}s apart, not one value "
-                f"per {freq.label}; state the right --freq or leave it out",
-                parameter="--freq",
+            # One sparse series among others (a service billed twice a year) is that series'
+            # problem, not a wrong frequency: the others are forecast and it gets its reason.
+            sparse.append(
+                InputError(
+                    f"series {key!r}: dates are {spacing:g} {freq.label}s apart, not one value "
+                    f"per {freq.label}; state the right --freq or leave it out",
+                    parameter="--freq",
+                )
             )
+            excuses.append(
+                Excuse(
+                    f"series {key!r}: {len(values)} values {spacing:g} {freq.label}s apart, too "
+                    f"sparse to forecast per {freq.label}",
+                    {"unique_id": key, "values": len(values), "spacing": spacing},
+                )
+            )
+            continue
         y = values.reindex(grid).to_numpy(dtype=float)
         y, excuse = _fill_gaps(key, y, grid)
         if excuse is not None:
             excuses.append(excuse)
         if len(y):
             series[key] = (y, grid[-1])
+    if sparse and not series:
+        raise sparse[0]
     return series, excuses
 
 

@@ -86,14 +86,20 @@ def format_number(value: object, decimals: int | None = None, scale: int = 1) ->
     return text[1:] if re.fullmatch(r"-[0,.]+", text) else text
 
 
-def format_money(value: object, currency: str, *, cents: bool | None = None) -> str:
-    """``17,035 USD``, ``-12.40 EUR``, ``1,500 JPY``: the currency is always written."""
+def format_money(
+    value: object, currency: str, *, cents: bool | None = None, signed: bool = False
+) -> str:
+    """``17,035 USD``, ``-12.40 EUR``, ``1,500 JPY``: the currency is always written;
+    ``signed`` writes a change with its sign (``+1,018 USD``, never ``+0``)."""
     if is_missing(value):
         return MISSING
     decimals = money_decimals([value], currency) if cents is None else (2 if cents else 0)
     if currency.upper() in ZERO_DECIMAL_CURRENCIES:
         decimals = 0
-    return f"{format_number(value, decimals)} {currency}"
+    text = format_number(value, decimals)
+    if signed and not text.startswith("-") and re.search(r"[1-9]", text):
+        text = "+" + text
+    return f"{text} {currency}"
 
 
 def format_rate(value: object, currency: str | None = None, unit: str | None = None) -> str:

@@ -151,8 +151,10 @@ class ColumnFormat:
             spec.update(type="number", format=f"%,.{self.decimals}f")
         elif self.kind == "id":
             spec.update(type="number", format="%d")
-        elif self.kind in ("percent", "fraction"):
+        elif self.kind == "percent":
             spec.update(type="number", format=f"%.{self.decimals}f%%")
+        elif self.kind == "fraction":
+            spec.update(type="number", format="percent")
         elif self.kind == "date":
             spec.update(type="date", format="D MMM YYYY")
         elif self.kind == "bool":
@@ -248,7 +250,8 @@ def column_formats(
 
     ``currency`` names the money columns' currency (default: a single-valued ``currency``
     column); ``freq`` says what ``ds`` labels (day, month or quarter) where the dates alone
-    cannot (a single row); ``labels`` overrides headers by code name.
+    cannot (a single row); ``labels`` overrides headers by code name (taken as they are,
+    currency included).
     """
     currency = _currency_of(frame, currency)
     names = [str(c) for c in frame.columns]
@@ -267,7 +270,7 @@ def column_formats(
         kind = kinds[name]
         col_currency = currency or ("USD" if "usd" in name.lower() else None)
         label = (labels or {}).get(name) or header(name)
-        if kind in ("money", "rate") and col_currency:
+        if kind in ("money", "rate") and col_currency and name not in (labels or {}):
             label = f"{label} ({col_currency})"
         if label in seen:
             label = f"{label} [{name}]"
@@ -309,10 +312,13 @@ def display_table(
     freq: str | None = None,
     labels: dict[str, str] | None = None,
     drop: tuple[str, ...] = ("currency", "unit"),
+    round_numbers: bool = True,
 ) -> DisplayTable:
     """Any of the library's frames for the app: see ``column_formats``.
 
-    Numbers stay numbers (rounded to what is shown, so sorting still works); dates become
+    Numbers stay numbers (rounded to what is shown unless ``round_numbers`` is False, when
+    the formats alone round them on screen and a copied cell keeps every digit); fractions
+    stay fractions (their format shows them in %); dates become
     ``date`` objects; months, quarters, timestamps and model names become their labels. The
     ``currency`` (or currency ``unit``) column is dropped once its currency is in the money
     headers, and ``ds`` where a ``period`` label says the same.
@@ -326,16 +332,16 @@ def display_table(
     data: dict[str, pd.Series] = {}
     for fmt in formats:
         column = shown[fmt.name]
-        data[fmt.label] = _display_values(fmt, column)
+        data[fmt.label] = _display_values(fmt, column, round_numbers)
     out = pd.DataFrame(data, index=shown.index).reset_index(drop=True)
     return DisplayTable(out, {fmt.label: fmt for fmt in formats})
 
 
-def _display_values(fmt: ColumnFormat, column: pd.Series) -> pd.Series:
-    if fmt.kind in ("money", "rate", "number", "integer", "percent"):
-        return rounded(column, fmt.decimals)
-    if fmt.kind == "fraction":
-        return rounded(column, fmt.decimals, scale=100)
+def _display_values(fmt: ColumnFormat, column: pd.Series, round_numbers: bool) -> pd.Series:
+    if fmt.kind in ("money", "rate", "number", "integer", "percent", "fraction"):
+        if not round_numbers:
+            return pd.to_numeric(column, errors="coerce").astype(float) + 0.0
+        return rounded(column, fmt.decimals + (2 if fmt.kind == "fraction" else 0))
     if fmt.kind == "id":
         return pd.to_numeric(column, errors="coerce").astype("Int64")
     if fmt.kind == "date":

@@ -133,3 +133,80 @@ def cdn_bill(s: CdnScenario, catalogue: Catalogue, hours_per_month: float = 730.
     )
     requests = s.edge_requests_per_second * SECONDS_PER_HOUR * hours_per_month / 10_000
     return egress + tiered_cost(requests, catalogue.price_tiers(s.cdn_provider, "requests_https"))
+
+
+@dataclass(frozen=True)
+class MarginalCost:
+    """What one more origin request costs in compute: the slope of monthly compute usage
+    (on-demand prices, fees and credits excluded) on monthly origin requests."""
+
+    usd_per_request: float
+    fixed_usd_per_month: float
+    """The intercept: what compute costs at no requests (never saved by caching)."""
+    months: int
+
+    @property
+    def usd_per_million(self) -> float:
+        return self.usd_per_request * 1e6
+
+
+def marginal_cost(usage_usd: np.ndarray, origin_requests: np.ndarray) -> MarginalCost:
+    """Least squares of usage $ on requests per month; at least 3 months, a positive slope.
+
+    Usage is priced at on-demand rates (ListCost): a request avoided frees on-demand hours at
+    the margin, while the commitment's fee is paid whatever happens.
+    """
+    x, y = np.asarray(origin_requests, float), np.asarray(usage_usd, float)
+    if len(x) < 3 or len(x) != len(y):
+        raise InputError(
+            "the marginal cost of a request needs 3 months of requests and usage", parameter="cdn"
+        )
+    if np.ptp(x) <= 0:
+        raise InputError("origin requests do not vary: no marginal cost", parameter="cdn")
+    slope, intercept = np.polyfit(x, y, 1)
+    return MarginalCost(max(0.0, float(slope)), float(intercept), len(x))
+
+
+@dataclass(frozen=True)
+class MeasuredCdn:
+    """A month of CDN analytics and the targets, and what reaching them saves, $/month."""
+
+    requests: float
+    cached_requests: float
+    bytes: float
+    cached_bytes: float
+    target_request_hit_ratio: float
+    target_byte_hit_ratio: float
+    usd_per_request: float
+    egress_usd_per_gb: float
+    """What the origin pays per GB sent to the CDN (0 when it pays nothing)."""
+
+    @property
+    def request_hit_ratio(self) -> float:
+        return self.cached_requests / self.requests if self.requests else 0.0
+
+    @property
+    def byte_hit_ratio(self) -> float:
+        return self.cached_bytes / self.bytes if self.bytes else 0.0
+
+    @property
+    def origin_requests_avoided(self) -> float:
+        """Requests that would hit the cache at the target: edge requests x the ratio gained."""
+        return self.requests * max(0.0, self.target_request_hit_ratio - self.request_hit_ratio)
+
+    @property
+    def origin_gb_avoided(self) -> float:
+        gained = max(0.0, self.target_byte_hit_ratio - self.byte_hit_ratio)
+        return self.bytes * gained / 1e9
+
+    @property
+    def compute_savings_usd(self) -> float:
+        return self.origin_requests_avoided * self.usd_per_request
+
+    @property
+    def egress_savings_usd(self) -> float:
+        return self.origin_gb_avoided * self.egress_usd_per_gb
+
+    @property
+    def monthly_savings_usd(self) -> float:
+        return self.compute_savings_usd + self.egress_savings_usd

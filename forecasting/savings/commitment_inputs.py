@@ -275,7 +275,7 @@ def commitment_rows(
     for usage in scope_usage(rows, profile):
         terms, step = _terms(scenario, catalogue, usage, profile)
         paths = forecast_paths(usage, terms.term_months, options, forecaster)
-        best = recommend(paths, terms, step_usd_per_hour=step)
+        best = recommend(paths, terms, step_usd_per_hour=step, band=options.quantiles)
         note = _label(scenario, catalogue, how, usage, rows)
         check = window(usage.uncovered, FORECAST_CHECK_DAYS)
         past: LookBack | Excuse = (
@@ -292,7 +292,13 @@ def commitment_rows(
             future = (
                 aws
                 if isinstance(aws, Excuse)
-                else evaluate(paths, aws.hourly_commitment_usd, terms, f"look-back {days} days")
+                else evaluate(
+                    paths,
+                    aws.hourly_commitment_usd,
+                    terms,
+                    f"look-back {days} days",
+                    options.quantiles,
+                )
             )
             table.append(_row(f"look-back {days} days", usage, note, months, aws, future))
         if first is None:

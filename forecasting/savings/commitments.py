@@ -163,15 +163,23 @@ def break_even_month(cumulative: np.ndarray, terms: Terms) -> int | Excuse:
     return int(below[-1]) + 2
 
 
-def evaluate(usage: np.ndarray, commitment: float, terms: Terms, method: str) -> Outcome:
-    """Coverage, utilisation, savings and break-even of ``commitment`` $/h on every path."""
+def evaluate(
+    usage: np.ndarray,
+    commitment: float,
+    terms: Terms,
+    method: str,
+    band: tuple[float, float] = (0.1, 0.9),
+) -> Outcome:
+    """Coverage, utilisation, savings and break-even of ``commitment`` $/h on every path;
+    the savings bounds are the ``band`` quantiles of the paths' savings (the interval level's,
+    P10 and P90 at 80%)."""
     u = _check_usage(usage, terms)
     if commitment < 0:
         raise InputError("commitment must not be negative", parameter="commitment")
     cov, open_ = covered(u, commitment, terms), uncovered(u, terms).sum()
     per_path = monthly_savings(u, commitment, terms).sum(axis=1)
     p10 = np.quantile(u, 0.1, axis=0)
-    lo, hi = np.quantile(per_path, [0.1, 0.9])
+    lo, hi = np.quantile(per_path, band)
     used = commitment * u.size
     return Outcome(  # ratios clipped at 1: dividing c / (1 - d) back by c is not exact in floats
         method=method,
@@ -238,11 +246,16 @@ def best_covered_level(
 
 
 def recommend(
-    usage: np.ndarray, terms: Terms, *, step_usd_per_hour: float | None = None
+    usage: np.ndarray,
+    terms: Terms,
+    *,
+    step_usd_per_hour: float | None = None,
+    band: tuple[float, float] = (0.1, 0.9),
 ) -> Outcome | Excuse:
     """The commitment with the highest expected savings over the forecast paths.
 
-    ``step_usd_per_hour`` restricts it to whole units (one instance's on-demand $/h for RIs).
+    ``step_usd_per_hour`` restricts it to whole units (one instance's on-demand $/h for RIs);
+    ``band``: the quantiles of its savings reported as bounds.
     """
     u = _check_usage(usage, terms)
     level = best_covered_level(
@@ -257,7 +270,7 @@ def recommend(
             "no commitment is worth buying: usage is too uncertain or too small for the discount",
             {"discount": terms.discount, "p50_usd_per_hour": float(np.median(u))},
         )
-    return evaluate(u, level * (1 - terms.discount), terms, "forecast")
+    return evaluate(u, level * (1 - terms.discount), terms, "forecast", band)
 
 
 def under_demand(

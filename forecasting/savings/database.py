@@ -102,7 +102,11 @@ def requirement(
     if load.pool_pct is not None:
         in_use = tier.pooler_connections * load.pool_pct / 100 * (1 - cpu_reduction)
         connections = in_use / (targets.pool_threshold_pct / 100)
+    # Unmeasured memory stays in proportion to the CPU the tier must give (tiers scale memory
+    # with vCPU): requiring today's memory whatever the load would forbid any step down.
     memory = tier.memory_gib
+    if load.memory_pct is None and load.cpu_pct is not None and tier.sustained_vcpu > 0:
+        memory = tier.memory_gib * vcpu / tier.sustained_vcpu
     if load.memory_pct is not None:
         memory = tier.memory_gib * load.memory_pct / 100 * (1 + targets.memory_headroom)
     return Requirement(vcpu, iops, connections, memory)
@@ -185,4 +189,82 @@ def _with_runway(
         after,
         days,
         extra * months,
+    )
+
+
+def connection_upgrade(
+    tiers: list[DatabaseTier], current: DatabaseTier, factor: float, hours_per_month: float = 730.0
+) -> tuple[str, float] | Excuse:
+    """The cheapest tier with ``factor`` x today's pooled connections, and its extra $/month.
+
+    Tiers smaller than today's in CPU or memory are never proposed: the pool grows with load.
+    """
+    if factor <= 1:
+        return current.tier, 0.0
+    need = current.pooler_connections * factor
+    bigger = [
+        t
+        for t in tiers
+        if t.pooler_connections >= need - 1e-9
+        and t.vcpu >= current.vcpu
+        and t.memory_gib >= current.memory_gib
+    ]
+    if not bigger:
+        return Excuse(
+            f"no {current.provider} tier has {need:,.0f} pooled connections",
+            {"current": current.tier, "factor": factor},
+        )
+    extra = bigger[0].monthly_usd(hours_per_month) - current.monthly_usd(hours_per_month)
+    return bigger[0].tier, extra
+
+
+@dataclass(frozen=True)
+class QueryOptimisation:
+    """What optimising the top queries takes off the database, from pg_stat_statements."""
+
+    top: pd.DataFrame
+    """The optimised queries: ``queryid, calls, total_exec_time, rows, share_of_time``."""
+    share_of_time: float
+    """Their share of all execution time: their share of the database's CPU."""
+    share_of_reads: float | None
+    """Their share of blocks read from disk (IOPS); None when the export has no block counts."""
+    time_reduction: float
+
+    @property
+    def cpu_reduction(self) -> float:
+        return self.share_of_time * self.time_reduction
+
+    @property
+    def iops_reduction(self) -> float:
+        return 0.0 if self.share_of_reads is None else self.share_of_reads * self.time_reduction
+
+
+def optimise_top_queries(
+    stats: pd.DataFrame, top_n: int, time_reduction: float
+) -> QueryOptimisation:
+    """The ``top_n`` queries by total execution time, each made ``time_reduction`` faster.
+
+    Execution time is CPU (and I/O wait) the database spends; a query that reads fewer blocks
+    (an index instead of a scan) saves IOPS in the same proportion as time.
+    """
+    _check_fraction("query_time_reduction", time_reduction)
+    if top_n < 1:
+        raise InputError(
+            "top_queries_optimised must be at least 1", parameter="top_queries_optimised"
+        )
+    total = float(stats["total_exec_time"].sum())
+    if stats.empty or total <= 0:
+        raise InputError("pg_stat_statements holds no execution time", parameter="query_stats")
+    top = stats.nlargest(top_n, "total_exec_time").copy()
+    top["share_of_time"] = top["total_exec_time"] / total
+    reads = stats.get("shared_blks_read")
+    share_reads = None
+    if reads is not None and reads.notna().all() and float(reads.sum()) > 0:
+        share_reads = float(top["shared_blks_read"].sum() / reads.sum())
+    columns = ["queryid", "calls", "total_exec_time", "rows", "share_of_time"]
+    return QueryOptimisation(
+        top[columns].reset_index(drop=True),
+        float(top["share_of_time"].sum()),
+        share_reads,
+        time_reduction,
     )

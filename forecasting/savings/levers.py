@@ -30,12 +30,15 @@ def rightsize_lever(rec: Recommendation, base: float, prefs_text: str, group: st
 
 def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
     """Origin pods, requests and egress saved; the CDN's own bill does not change."""
-    if scenario.origin_in_aws and scenario.cdn_provider == "CloudFront":
-        egress = "AWS origin behind CloudFront: fetches are free, no egress saving"
-    elif scenario.edge_gb_per_month == 0:
-        egress = "bytes not measured: no egress saving claimed"
-    else:
-        egress = f"origin egress {s.origin_gb_now:,.0f} -> {s.origin_gb_target:,.0f} GB"
+    egress = (
+        "AWS origin behind CloudFront: fetches are free, no egress saving"
+        if scenario.origin_in_aws and scenario.cdn_provider == "CloudFront"
+        else (
+            "bytes not measured: no egress saving claimed"
+            if scenario.edge_gb_per_month == 0
+            else f"origin egress {s.origin_gb_now:,.0f} -> {s.origin_gb_target:,.0f} GB"
+        )
+    )
     text = (
         f"request hit ratio {scenario.request_hit_ratio:.0%} -> "
         f"{scenario.target_request_hit_ratio:.0%} (scenario); origin {s.origin_rps_now:,.0f} -> "
@@ -48,13 +51,19 @@ def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
     )
 
 
-def database_lever(s: DatabaseSaving, scenario: SavingsScenario, base: float) -> Lever:
+def database_lever(
+    s: DatabaseSaving,
+    scenario: SavingsScenario,
+    base: float,
+    cpu_reduction: float,
+    iops_reduction: float,
+    evidence: str = "",
+) -> Lever:
     """The tier the optimisation allows; the upgrade it defers is cost avoided, stated beside."""
     tier = s.recommended_tier if isinstance(s.recommended_tier, str) else str(s.recommended_tier)
     text = (
-        f"{scenario.query_cpu_reduction:.0%} less CPU per query, "
-        f"{scenario.iops_reduction:.0%} fewer IOPS: {scenario.database_provider} "
-        f"{s.current_tier} -> {tier}"
+        f"{cpu_reduction:.0%} less CPU, {iops_reduction:.0%} fewer IOPS: "
+        f"{scenario.database_provider} {s.current_tier} -> {tier}"
     )
     before, after = s.pool_before, s.pool_after
     if before is not None and after is not None and isinstance(before.p50, Excuse):
@@ -71,13 +80,15 @@ def database_lever(s: DatabaseSaving, scenario: SavingsScenario, base: float) ->
         max(0.0, s.monthly_savings_usd),
         base,
         assumptions=text,
+        evidence=evidence,
     )
 
 
 def commitment_lever(
     outcome: Outcome | Excuse, terms: Terms, base: float, label: str, group: str
 ) -> Lever:
-    """Expected savings over the term per month, P10-P90 across the sample paths."""
+    """Expected savings over the term per month, bounded by the interval level's quantiles of
+    the sample paths' savings (P10-P90 at 80%)."""
     if isinstance(outcome, Excuse):
         return Lever("commitments", group, 0.0, 0.0, 0.0, f"{label}: {outcome}")
     months = terms.term_months

@@ -188,3 +188,108 @@ def recommendations_table(recommendations: list[Recommendation]) -> pd.DataFrame
         row["recommended_type"] = str(r.recommended_type)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# Fargate's task sizes: vCPU -> the memory (GB) it may be given (AWS Fargate task definitions).
+FARGATE_SIZES: dict[float, tuple[float, ...]] = {
+    0.25: (0.5, 1, 2),
+    0.5: (1, 2, 3, 4),
+    1: tuple(float(g) for g in range(2, 9)),
+    2: tuple(float(g) for g in range(4, 17)),
+    4: tuple(float(g) for g in range(8, 31)),
+    8: tuple(float(g) for g in range(16, 61, 4)),
+    16: tuple(float(g) for g in range(32, 121, 8)),
+}
+
+
+def task_label(vcpu: float, memory_gb: float) -> str:
+    return f"{vcpu:g} vCPU / {memory_gb:g} GB"
+
+
+def rightsize_task(
+    group: str,
+    vcpu: float,
+    memory_gb: float,
+    cpu_pct: np.ndarray,
+    memory_pct: np.ndarray | None,
+    *,
+    tasks: float,
+    vcpu_hour_usd: float,
+    gb_hour_usd: float,
+    prefs: Preferences | None = None,
+) -> Recommendation:
+    """The cheapest Fargate task size that fits, priced per vCPU-hour and GB-hour.
+
+    CPU and memory are % of what the task reserves (as ECS reports them), so the need is the
+    reservation times the percentile, plus headroom; Fargate tasks do not burst, so the mean
+    needs no separate check.
+    """
+    prefs = prefs or Preferences()
+    if tasks <= 0:
+        raise InputError("tasks must be positive", parameter="tasks")
+    cpu = _clean(cpu_pct, "cpu_pct")
+    assert cpu is not None
+    memory = _clean(memory_pct, "memory_pct")
+    at_pct = float(np.percentile(cpu, prefs.cpu_percentile))
+    need_vcpu = vcpu * at_pct / 100 * (1 + prefs.cpu_headroom)
+    max_mem = None if memory is None else float(memory.max())
+    need_gb = (
+        memory_gb if max_mem is None else memory_gb * max_mem / 100 * (1 + prefs.memory_headroom)
+    )
+
+    def monthly(v: float, g: float) -> float:
+        return (v * vcpu_hour_usd + g * gb_hour_usd) * prefs.hours_per_month * tasks
+
+    sizes = [(v, g) for v, gs in FARGATE_SIZES.items() for g in gs]
+    fitting = sorted(
+        ((monthly(v, g), v, g) for v, g in sizes if v >= need_vcpu and g >= need_gb),
+    )
+    now = monthly(vcpu, memory_gb)
+    base: dict[str, Any] = {
+        "group": group,
+        "current_type": task_label(vcpu, memory_gb),
+        "count": tasks,
+        "cpu_pct": at_pct,
+        "mean_cpu_pct": float(cpu.mean()),
+        "max_memory_pct": max_mem,
+        "required_vcpu": need_vcpu,
+        "required_memory_gib": need_gb,
+        "current_monthly_usd": now,
+    }
+    if not fitting:
+        return Recommendation(
+            **base,
+            finding=Finding.UNDER_PROVISIONED,
+            recommended_type=Excuse(
+                "no Fargate task size is large enough", {"vcpu": need_vcpu, "memory_gb": need_gb}
+            ),
+            recommended_monthly_usd=now,
+            monthly_savings_usd=0.0,
+        )
+    cost, v, g = fitting[0]
+    if vcpu < need_vcpu or memory_gb < need_gb:
+        finding = Finding.UNDER_PROVISIONED
+    elif cost < now:
+        finding = Finding.OVER_PROVISIONED
+    else:
+        finding, cost, v, g = Finding.OPTIMISED, now, vcpu, memory_gb
+    return Recommendation(
+        **base,
+        finding=finding,
+        recommended_type=task_label(v, g),
+        recommended_monthly_usd=cost,
+        monthly_savings_usd=now - cost,
+    )
+
+
+def look_back(
+    ts: pd.Series, values: pd.Series, days: int
+) -> tuple[np.ndarray, pd.Timestamp, pd.Timestamp]:
+    """The values of the last ``days`` days up to the newest observation, and that window."""
+    stamps = pd.to_datetime(ts)
+    if stamps.empty:
+        raise InputError("no observations to look back over", parameter="lookback_days")
+    end = stamps.max()
+    start = end - pd.Timedelta(days=days)
+    keep = (stamps > start).to_numpy()
+    return values.to_numpy(float)[keep], stamps[keep].min(), end

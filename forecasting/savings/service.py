@@ -44,6 +44,7 @@ LEVER_COLUMNS = [
     "percent_of_base",
     "order",
     "assumptions",
+    "evidence",
 ]
 
 

@@ -25,6 +25,8 @@ class Lever:
     lower_rate: float
     upper_rate: float
     assumptions: str = ""
+    evidence: str = ""
+    """Which data the lever read, over which period, and the figures it read there."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.lower_rate <= self.rate <= self.upper_rate <= 1:
@@ -44,10 +46,11 @@ class Lever:
         lower: float | None = None,
         upper: float | None = None,
         assumptions: str = "",
+        evidence: str = "",
     ) -> Lever:
         """A lever modelled in dollars on ``base``; capped at the whole base, floored at 0."""
         if base <= 0:
-            return cls(name, category, 0.0, 0.0, 0.0, assumptions)
+            return cls(name, category, 0.0, 0.0, 0.0, assumptions, evidence)
 
         def share(x: float) -> float:
             return min(1.0, max(0.0, x / base))
@@ -55,7 +58,7 @@ class Lever:
         mid = share(monthly)
         lo = share(monthly if lower is None else lower)
         hi = share(monthly if upper is None else upper)
-        return cls(name, category, mid, min(lo, mid), max(hi, mid), assumptions)
+        return cls(name, category, mid, min(lo, mid), max(hi, mid), assumptions, evidence)
 
     @property
     def order(self) -> int:
@@ -98,6 +101,7 @@ def stack(levers: list[Lever], bases: dict[str, float]) -> pd.DataFrame:
             "percent_of_base": 100 * lv.rate,
             "order": i + 1,
             "assumptions": lv.assumptions,
+            "evidence": lv.evidence,
             "naive_monthly": lv.rate * bases[lv.category],
         }
         for i, (lv, m, lo, hi) in enumerate(zip(ordered, mid, low, high, strict=True))
@@ -112,6 +116,7 @@ def stack(levers: list[Lever], bases: dict[str, float]) -> pd.DataFrame:
         "percent_of_base",
         "order",
         "assumptions",
+        "evidence",
         "naive_monthly",
     ]
     return pd.DataFrame(rows, columns=columns)

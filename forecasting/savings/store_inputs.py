@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import dataclasses
+from typing import TYPE_CHECKING
 
 from forecasting.errors import InputError
-from forecasting.interface import Excuse, Freq
-from forecasting.models.options import ForecastOptions, PathForecaster
-from forecasting.savings.cdn import CdnScenario, cdn_saving
-from forecasting.savings.commitments import effective_savings_rate
-from forecasting.savings.database import DatabaseLoad, database_saving
-from forecasting.savings.levers import cdn_lever, database_lever, rightsize_lever
-from forecasting.savings.rightsizing import Preferences, rightsize
-from forecasting.savings.stacking import Lever
 from forecasting.scenario import load_capacity
-from forecasting.scenario.assumptions import SavingsScenario
-from forecasting.scenario.catalogue import Catalogue
-from forecasting.store import Store
 
-HISTORY_START = pd.Timestamp("1900-01-01")
-"""Before any bill: reads "all history" as one window."""
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from forecasting.interface import Excuse
+    from forecasting.models.options import ForecastOptions, PathForecaster
+    from forecasting.savings.stacking import Lever
+    from forecasting.scenario.assumptions import SavingsScenario
+    from forecasting.scenario.catalogue import Catalogue
+    from forecasting.store import Store
 
 
 def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -41,6 +38,7 @@ def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFr
 
 def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """[start, end) of the base month: the one asked for, or the last full month of cost."""
+    import pandas as pd
 
     last_full, _ = store.last_full_month_costs()
     start = pd.Timestamp(f"{text}-01") if text else pd.Timestamp(last_full)
@@ -54,6 +52,7 @@ def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timesta
 
 def compute_savings_rate(rows: pd.DataFrame, group: str) -> float | Excuse:
     """What commitments already save on ``group``'s usage: 1 - EffectiveCost / ListCost."""
+    from forecasting.savings.commitments import effective_savings_rate
 
     usage = rows[(rows["cost_group"] == group) & (rows["ChargeCategory"] == "Usage")]
     return effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
@@ -68,6 +67,7 @@ def savings_rate_text(esr: float | Excuse, group: str) -> str:
 
 
 def _daily(store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
+    from forecasting.interface import Freq
 
     if metric not in store.stored_metrics():
         return None
@@ -85,16 +85,20 @@ def rightsize_lever_from(
     start: pd.Timestamp,
     end: pd.Timestamp,
 ) -> Lever:
+    from forecasting.savings.evidence_inputs import rightsizing_from_evidence
+    from forecasting.savings.levers import rightsize_lever
+    from forecasting.savings.rightsizing import Preferences, rightsize
+    from forecasting.savings.stacking import Lever
 
+    measured = rightsizing_from_evidence(
+        store, scenario, catalogue, scenario.compute_group, base, start, end
+    )
+    if measured is not None:
+        return measured[0]
     cpu = _daily(store, "cpu_utilization", start, end)
     if cpu is None:
         return Lever(
-            "right-size",
-            scenario.compute_group,
-            0,
-            0,
-            0,
-            "not modelled: no cpu_utilization stored",
+            "right-size", scenario.compute_group, 0, 0, 0, "not modelled: no cpu_utilization stored"
         )
     pods = _daily(store, "instances", start, end)
     prefs = Preferences(
@@ -113,7 +117,12 @@ def rightsize_lever_from(
         prefs=prefs,
     )
     text = f"P{scenario.cpu_percentile:g} of daily means +{scenario.cpu_headroom:.0%}"
-    return rightsize_lever(rec, base, text, scenario.compute_group)
+    lever = rightsize_lever(rec, base, text, scenario.compute_group)
+    return dataclasses.replace(
+        lever,
+        evidence=f"daily means of cpu_utilization {start:%Y-%m} (no "
+        "5-minute maxima or inventory stored): a coarse stand-in",
+    )
 
 
 def cdn_lever_from(
@@ -125,7 +134,22 @@ def cdn_lever_from(
     end: pd.Timestamp,
     options: ForecastOptions,
 ) -> Lever:
+    from forecasting.savings.cdn import CdnScenario, cdn_saving
+    from forecasting.savings.evidence_inputs import cdn_bill, cdn_from_evidence
+    from forecasting.savings.levers import cdn_lever
+    from forecasting.savings.stacking import Lever
 
+    measured = cdn_from_evidence(
+        store,
+        scenario,
+        scenario.compute_group,
+        base,
+        cdn_bill(store, scenario, start, end),
+        start,
+        end,
+    )
+    if measured is not None:
+        return measured
     now, target = scenario.request_hit_ratio, scenario.target_request_hit_ratio
     if now is None or target is None:
         return Lever(
@@ -134,8 +158,8 @@ def cdn_lever_from(
             0,
             0,
             0,
-            "not modelled: no CDN hit ratio is stored; set request_hit_ratio and "
-            "target_request_hit_ratio in the scenario",
+            "not modelled: no CDN hit ratio is stored; set "
+            "request_hit_ratio and target_request_hit_ratio in the scenario",
         )
     rps = _daily(store, "requests_per_second", start, end)
     peak = _daily(store, "requests_per_second_peak", start, end)
@@ -183,11 +207,25 @@ def database_lever_from(
     options: ForecastOptions,
     forecaster: PathForecaster,
 ) -> Lever:
+    import pandas as pd
+
+    from forecasting.interface import Freq
+    from forecasting.savings.database import DatabaseLoad, database_saving
+    from forecasting.savings.evidence_inputs import billed_tier, database_evidence, database_text
+    from forecasting.savings.levers import database_lever
 
     pool = _daily(store, "db_connection_pool_utilization", start, end)
+    billed = billed_tier(store, scenario.database_provider, start, end, catalogue)
+    tier = scenario.database_tier if billed is None else billed[0]
+    ev = database_evidence(store, scenario, tier)
+    cpu_reduction, iops_reduction = scenario.query_cpu_reduction, scenario.iops_reduction
+    if ev is not None:
+        cpu_reduction, iops_reduction = ev.cpu_reduction, ev.iops_reduction
     load = DatabaseLoad(
         scenario.database_provider,
-        scenario.database_tier,
+        tier,
+        cpu_pct=None if ev is None else ev.cpu_pct,
+        iops=None if ev is None else ev.iops,
         pool_pct=None if pool is None else float(pool.max()),
     )
     paths = ds = None
@@ -199,9 +237,21 @@ def database_lever_from(
     saving = database_saving(
         load,
         catalogue,
-        cpu_reduction=scenario.query_cpu_reduction,
-        iops_reduction=scenario.iops_reduction,
+        cpu_reduction=cpu_reduction,
+        iops_reduction=iops_reduction,
         pool_paths=paths,
         ds=ds,
     )
-    return database_lever(saving, scenario, base)
+    evidence = ""
+    if ev is not None:
+        current = catalogue.database_tier(scenario.database_provider, tier)
+        evidence = database_text(
+            ev,
+            scenario,
+            current.vcpu,
+            saving.requirement.vcpu,
+            current.hourly_usd,
+            saving.recommended_tier,
+            saving.recommended_monthly_usd,
+        )
+    return database_lever(saving, scenario, base, cpu_reduction, iops_reduction, evidence)

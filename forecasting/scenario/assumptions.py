@@ -115,6 +115,20 @@ def capacity_from_payload(
         values[name] = value
     if "alert_thresholds" in values:
         values["alert_thresholds"] = {k: float(v) for k, v in values["alert_thresholds"].items()}
+    numeric = {
+        f.name for f in dataclasses.fields(CapacityAssumptions) if f.type in ("float", "int")
+    }
+    for name, value in values.items():
+        # A text value would otherwise fail deep in a comparison ("'<' not supported ...").
+        if name in numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InputError(f"{name} must be a number, got {value!r}", parameter="assumptions")
+    numeric = {
+        f.name for f in dataclasses.fields(CapacityAssumptions) if f.type in ("float", "int")
+    }
+    for name, value in values.items():
+        # A text value would otherwise fail deep in a comparison ("'<' not supported ...").
+        if name in numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InputError(f"{name} must be a number, got {value!r}", parameter="assumptions")
     try:
         return CapacityAssumptions(**values)
     except (TypeError, ValueError) as exc:
@@ -154,8 +168,11 @@ class SavingsScenario:
     instance_type: str = "m6i.xlarge"
     """Catalogue type the fleet runs on (the demo's main node group)."""
     cpu_percentile: float = 99.5
+    """Percentile of 5-minute CPU maxima a recommendation must fit (Compute Optimizer's P99.5)."""
     cpu_headroom: float = 0.20
     memory_headroom: float = 0.20
+    lookback_days: int = 14
+    """Days of 5-minute maxima right-sizing and database sizing read (Compute Optimizer: 14)."""
     cdn_provider: str = "Cloudflare"
     origin_in_aws: bool = True
     request_hit_ratio: float | None = None
@@ -174,7 +191,12 @@ class SavingsScenario:
     database_disk_gb: float | None = None
     """Provisioned database disk, GB; None means unknown (disk headroom is not priced)."""
     query_cpu_reduction: float = 0.20
-    """Database query optimisation: fraction less CPU per query."""
+    """Database query optimisation when no pg_stat_statements are stored: fraction less CPU
+    per query."""
+    top_queries_optimised: int = 3
+    """With pg_stat_statements: how many of the slowest queries (by total time) are optimised."""
+    query_time_reduction: float = 0.40
+    """...and how much faster each becomes (an index for a scan: often more)."""
     iops_reduction: float = 0.0
     compute_group: str = "Compute"
     """Cost group that pays for the instances (pods): right-sizing, CDN offload, commitments
@@ -196,7 +218,14 @@ class SavingsScenario:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
-        for name in ("query_cpu_reduction", "iops_reduction"):
+        for name in ("lookback_days", "top_queries_optimised"):
+            value = getattr(self, name)  # a form or --set may give 14.0 for 14
+            if not float(value).is_integer():
+                raise ValueError(f"{name} must be a whole number")
+            object.__setattr__(self, name, int(value))
+        if self.lookback_days < 1 or self.top_queries_optimised < 1:
+            raise ValueError("lookback_days and top_queries_optimised must be at least 1")
+        for name in ("query_cpu_reduction", "iops_reduction", "query_time_reduction"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1)")
         if self.commitment_term_years not in (1, 3):

@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,8 +44,16 @@ def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPy
         try:
             return duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise StoreError(f"cannot open {path}: {exc}") from exc
+            locked = "lock" in str(exc).lower()
+            if locked and time.monotonic() >= deadline:
+                # DuckDB's own text names a PID and a docs link; say what it means instead.
+                raise StoreError(
+                    f"{path} is busy: another capcost process (an ingest, the demo build or the "
+                    f"app writing) held it for {lock_timeout:g} s; try again when it has finished"
+                ) from exc
+            if not locked:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
+                raise StoreError(f"cannot open {path}: {first}") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -166,8 +174,10 @@ class StoreCore:
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self.con.execute("ROLLBACK")
+            if _interrupted(exc):
+                raise KeyboardInterrupt from None
             raise
         self.con.execute("COMMIT")
 
@@ -178,11 +188,12 @@ class StoreCore:
             self.con.register(name, data)
 
     def _unstage(self, name: str) -> None:
-        # Drop our reference so a large staged frame can be freed; a view just goes away.
-        try:
+        # A relation's view is a view of the database file, which would outlive the run and
+        # point at the ingest's temporary files: drop it. A registered frame is unregistered
+        # so that a large one can be freed.
+        self.con.execute(f"DROP VIEW IF EXISTS {name}")
+        with suppress(duckdb.Error):
             self.con.unregister(name)
-        except duckdb.Error:
-            self.con.execute(f"DROP VIEW IF EXISTS {name}")
 
     # -- ingest runs -----------------------------------------------------------------------
     def _mark_abandoned_runs(self) -> None:
@@ -259,6 +270,14 @@ class StoreCore:
             [source, key, key],
         ).fetchone()
         return None if row is None else str(row[0])
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C inside a DuckDB statement surfaces as InterruptException, or as a RuntimeError
+    "Query interrupted" when it lands while a result is fetched into pandas."""
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 def _json(value: dict[str, Any]) -> str | None:

@@ -31,7 +31,8 @@ RULE_FIELDS = (
 )
 
 # A rule matches when every non-null matcher equals the item's value; tag_value NULL means
-# "the tag key is present".
+# "the tag key is present". A tag key is a quoted JSON path member: its backslashes and quotes
+# are escaped, so any key a tag can hold is matched as written.
 _ROLLUP_SQL = """
 INSERT INTO cost_daily
 WITH agg AS (
@@ -50,16 +51,18 @@ WITH agg AS (
 ), matched AS (
     SELECT keyed.k, r.group_name,
            row_number() OVER (PARTITION BY keyed.k ORDER BY r.priority) AS rn
-    FROM keyed JOIN cost_group_rules r
+    FROM keyed JOIN (
+        SELECT *, '$."' || replace(replace(tag_key, '\\', '\\\\'), '"', '\\"') || '"' AS tag_path
+        FROM cost_group_rules
+    ) r
       ON (r.provider_name IS NULL OR r.provider_name = keyed.ProviderName)
      AND (r.service_name IS NULL OR r.service_name = keyed.ServiceName)
      AND (r.service_category IS NULL OR r.service_category = keyed.ServiceCategory)
      AND (r.charge_category IS NULL OR r.charge_category = keyed.ChargeCategory)
      AND (r.tag_key IS NULL OR (
-            json_exists(keyed.tags, '$."' || replace(r.tag_key, '"', '\\"') || '"')
+            json_exists(keyed.tags, r.tag_path)
             AND (r.tag_value IS NULL
-                 OR json_extract_string(keyed.tags, '$."' || replace(r.tag_key, '"', '\\"') || '"')
-                    = r.tag_value)))
+                 OR json_extract_string(keyed.tags, r.tag_path) = r.tag_value)))
 )
 SELECT keyed.day, keyed.BillingCurrency, keyed.ProviderName, keyed.ServiceName,
        keyed.ServiceCategory, keyed.SubAccountId, keyed.RegionId, keyed.PricingCategory,

@@ -110,3 +110,27 @@ class EvidenceMixin(StoreCore):
             [start, start, end, end],
         ).df()
         return frame
+
+    def read_observations(
+        self, metric: str, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        """Raw observations ``ts, dimensions, value`` of a metric (5-minute maxima, say)."""
+        return self.con.execute(
+            "SELECT ts, dimensions, value FROM metric_observations WHERE metric = ? "
+            "AND (? IS NULL OR ts >= ?) AND (? IS NULL OR ts < ?) ORDER BY dimensions, ts",
+            [metric, start, start, end, end],
+        ).df()
+
+    def resource_costs(self, start: date, end: date) -> pd.DataFrame:
+        """Usage charged in ``[start, end)`` by resource and SKU: effective and list cost (as
+        DOUBLE: these feed models, not invoices) and the quantity billed."""
+        return self.con.execute(
+            "SELECT ResourceId AS resource_id, SkuId AS sku, ProviderName AS provider, "
+            "any_value(ConsumedUnit) AS unit, "
+            "CAST(sum(coalesce(EffectiveCost, BilledCost)) AS DOUBLE) AS effective, "
+            "CAST(sum(coalesce(ListCost, EffectiveCost, BilledCost)) AS DOUBLE) AS list, "
+            "sum(ConsumedQuantity) AS quantity, max(ChargePeriodStart) AS last_charged "
+            "FROM cost_line_items WHERE ChargeCategory = 'Usage' AND ChargePeriodStart >= ? "
+            "AND ChargePeriodStart < ? GROUP BY ALL ORDER BY 1, 2",
+            [start, end],
+        ).df()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -77,9 +77,10 @@ class MetricsMixin(StoreCore):
         defined = {r[0]: MetricDefinition(r[0], r[1], Aggregation(r[2]), r[3]) for r in rows}
         return {d.name: d for d in BUILTIN_METRICS} | defined
 
-    def replace_metrics(self, run: Run, data: Any) -> int:
+    def replace_metrics(self, run: Run, data: Any, *, other_sources: bool = False) -> int:
         """Insert observations (``ts, metric, dimensions, value, unit``), replacing what this
-        source stored for the same metric and dimensions within the new data's time range."""
+        source stored for the same metric and dimensions within the new data's time range
+        (what every source stored there, with ``other_sources``)."""
         self._stage_metrics(data)
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE _mscope AS SELECT metric, dimensions, "
@@ -87,16 +88,17 @@ class MetricsMixin(StoreCore):
         )
         in_scope = (
             "EXISTS (SELECT 1 FROM _mscope s WHERE s.metric = o.metric AND "
-            "s.dimensions = o.dimensions AND o.ts BETWEEN s.lo AND s.hi AND o.source = ?)"
+            "s.dimensions = o.dimensions AND o.ts BETWEEN s.lo AND s.hi AND (? OR o.source = ?))"
         )
+        scope = [other_sources, run.source]
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE _mdays AS SELECT DISTINCT metric, dimensions, "
             "CAST(ts AS DATE) AS day FROM _mincoming "
             f"UNION SELECT DISTINCT metric, dimensions, CAST(ts AS DATE) FROM "
             f"metric_observations o WHERE {in_scope}",
-            [run.source],
+            scope,
         )
-        self.con.execute(f"DELETE FROM metric_observations o WHERE {in_scope}", [run.source])
+        self.con.execute(f"DELETE FROM metric_observations o WHERE {in_scope}", scope)
         row = self.con.execute(
             "INSERT INTO metric_observations SELECT ts, metric, dimensions, value, unit, ?, ? "
             "FROM _mincoming",
@@ -105,6 +107,22 @@ class MetricsMixin(StoreCore):
         self._refresh_metric_rollup()
         run.rows += int(row[0]) if row else 0
         return int(row[0]) if row else 0
+
+    def metric_days_by_source(
+        self, metric: str, dimensions: str, start: datetime, end: datetime, *, besides: str
+    ) -> dict[str, int]:
+        """Days in [start, end] on which sources other than ``besides`` observed the series.
+
+        Daily values average every source's observations, so a second source for one series
+        (a real users export beside the demo's) mixes two different numbers.
+        """
+        rows = self.con.execute(
+            "SELECT source, count(DISTINCT CAST(ts AS DATE)) FROM metric_observations "
+            "WHERE metric = ? AND dimensions = ? AND ts BETWEEN ? AND ? AND source <> ? "
+            "GROUP BY 1 ORDER BY 1",
+            [metric, dimensions, start, end, besides],
+        ).fetchall()
+        return {str(source): int(days) for source, days in rows}
 
     def _stage_metrics(self, data: Any) -> None:
         self._stage("_mraw", data)

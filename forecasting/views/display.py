@@ -1,7 +1,7 @@
 """How a view's figures are headed: cards (label, formatted value, note) and raw-frame columns.
 
-Values are formatted by forecasting.presentation; ``Column`` heads a library frame shown as it
-is (a page that shows ``presentation.display_table`` uses its ``ColumnFormat`` instead).
+Values are formatted by forecasting.presentation; ``Column`` gives a library frame's columns
+their headings where the page words them itself.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ class Card:
 
 @dataclass(frozen=True)
 class Column:
-    """A table column's heading in words (with its unit) and how its numbers are shown."""
+    """A table column's heading in words (with its unit); its figures are shown as
+    forecasting.presentation reads them (separators, %, dates, periods)."""
 
     label: str
     format: str | None = None
-    """A printf number format ("%.0f"), "percent" (a fraction shown in %), "date", "wide"
-    (long text), or None: as stored."""
+    """"wide" for long text, or None."""

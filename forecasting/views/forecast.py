@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forecasting.interface import Excuse
+from forecasting.presentation import model_label
 from forecasting.store import Store
 from forecasting.views.display import Card
 
@@ -103,7 +104,8 @@ class ForecastView:
     @property
     def cards(self) -> list[Card]:
         """The model of the first series, and its backtest MASE and band coverage."""
-        cards = [Card("Model", str(self.table["model"].iloc[0]))]
+        spec = str(self.table["model"].iloc[0])
+        cards = [Card("Model", model_label(spec), help=f"Full spec: {spec}")]
         if not self.chosen.empty:
             row = self.chosen.iloc[0]
             cards += [

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from forecasting.interface import CostBasis, Excuse, Freq, GroupBy
+from forecasting.presentation import format_money, format_month, format_number
 from forecasting.store import Store
 from forecasting.views.display import Card, Tone
 
@@ -55,17 +56,20 @@ class OverviewView:
         """Spend to date, run-rate, the last full month against the one before, users."""
         cur, change = self.currency, self.last_month_cost - self.previous_month_cost
         cards = [
-            Card(f"Spend {self.as_of:%B} to date", f"{self.month_to_date_cost:,.0f} {cur}"),
-            Card("Run-rate this month", f"{self.run_rate_cost:,.0f} {cur}"),
             Card(
-                f"Spend {self.last_month}",
-                f"{self.last_month_cost:,.0f} {cur}",
-                f"{change:+,.0f} {cur} vs previous month",
+                f"Spend {self.as_of:%B} to date",
+                format_money(self.month_to_date_cost, cur, cents=False),
+            ),
+            Card("Run-rate this month", format_money(self.run_rate_cost, cur, cents=False)),
+            Card(
+                f"Spend {format_month(self.last_month)}",
+                format_money(self.last_month_cost, cur, cents=False),
+                f"{format_money(change, cur, cents=False, signed=True)} vs previous month",
                 Tone.RISE_IS_BAD,
             ),
         ]
         if self.users_week_average is not None:
-            cards.append(Card("Users (7-day average)", f"{self.users_week_average:,.0f}"))
+            cards.append(Card("Users (7-day average)", format_number(self.users_week_average, 0)))
         return cards
 
     @property

@@ -9,7 +9,8 @@ import pandas as pd
 
 from forecasting.anomalies import ANOMALY_LEVEL
 from forecasting.anomalies import anomalies as build_anomalies
-from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
+from forecasting.interface import Excuse, Freq, GroupBy
+from forecasting.presentation import format_money, format_month
 from forecasting.store import Store
 from forecasting.variance import (
     PlanVariance,
@@ -69,13 +70,13 @@ class ReviewView:
         cur, running = self.currency, not self.complete
         cards = [
             Card(
-                f"Spend {self.month}{' (month to date)' if running else ''}",
-                f"{self.total:,.0f} {cur}",
+                f"Spend {format_month(self.month)}{' (month to date)' if running else ''}",
+                format_money(self.total, cur, cents=False),
             ),
             Card(
                 "Previous month" + (", same days" if running else ""),
-                f"{self.previous_total:,.0f} {cur}",
-                f"{self.total - self.previous_total:+,.0f} {cur}",
+                format_money(self.previous_total, cur, cents=False),
+                format_money(self.total - self.previous_total, cur, cents=False, signed=True),
                 Tone.RISE_IS_BAD,
             ),
         ]
@@ -83,8 +84,9 @@ class ReviewView:
             cards.append(
                 Card(
                     "Plan of record",
-                    f"{self.plan.planned_cost:,.0f} {cur}",
-                    f"{self.plan.variance:+,.0f} {cur} actual vs plan",
+                    format_money(self.plan.planned_cost, cur, cents=False),
+                    f"{format_money(self.plan.variance, cur, cents=False, signed=True)} actual "
+                    "vs plan",
                     Tone.RISE_IS_BAD,
                 )
             )
@@ -100,7 +102,10 @@ class ReviewView:
             return []
         split = {"volume (users)": plan.volume_variance, "rate (cost per user)": plan.rate_variance}
         return [
-            Card(f"Variance from {label}", f"{value:+,.0f} {self.currency}")
+            Card(
+                f"Variance from {label}",
+                format_money(value, self.currency, cents=False, signed=True),
+            )
             for label, value in split.items()
         ]
 
@@ -175,13 +180,31 @@ def freeze_plan_of_record(
 
     Needs a read-write store. Returns the new plan ids (cost first).
     """
-    from forecasting.models.service import forecast_store, freeze
+    from forecasting.models.api import forecast
 
     plan_ids = []
-    metrics = [COST_METRIC] + [m for m in ("users",) if m in store.stored_metrics()]
+    metrics = ["cost"] + [m for m in ("users",) if m in store.stored_metrics()]
     for metric in metrics:
-        fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
-        first = pd.Timestamp(fc.table["ds"].min())
-        extra = {"horizon_months": horizon, "cost_basis": "EffectiveCost"}
-        plan_ids.append(freeze(store, f"Plan of record {first:%Y-%m}", fc, PLAN_LEVEL, extra))
+        history, unit = store.read_series(metric, Freq.MONTH, complete_only=True)
+        result = forecast(history, h=horizon, freq="month", level=(PLAN_LEVEL,), model=model)
+        values = result.forecast[["unique_id", "ds", "forecast", "lower", "upper"]]
+        first = pd.Timestamp(values["ds"].min())
+        plan_ids.append(
+            store.freeze_plan(
+                name=f"Plan of record {first:%Y-%m}",
+                metric=metric,
+                freq="month",
+                unit=unit,
+                as_of=first.date(),
+                model=str(result.forecast["model"].iloc[0]),
+                values=values,
+                level=PLAN_LEVEL,
+                assumptions={
+                    "history_through": f"{history['ds'].max():%Y-%m}",
+                    "model": model,
+                    "horizon_months": horizon,
+                    "cost_basis": "EffectiveCost",
+                },
+            )
+        )
     return plan_ids

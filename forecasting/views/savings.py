@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
-from forecasting.presentation import format_money
+from forecasting.presentation import format_money, format_month
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -53,10 +53,10 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
     "right-size": (
         "Right-size",
         (
-            LeverInput("instance_type", "Instance type", InputKind.CHOICE),
             LeverInput("cpu_percentile", "CPU percentile", InputKind.NUMBER),
             LeverInput("cpu_headroom", "CPU headroom %", InputKind.PERCENT),
             LeverInput("memory_headroom", "Memory headroom %", InputKind.PERCENT),
+            LeverInput("lookback_days", "Look-back, days", InputKind.NUMBER),
         ),
     ),
     "cdn": (
@@ -64,19 +64,17 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
         (
             LeverInput("cdn_provider", "CDN", InputKind.CHOICE),
             LeverInput("origin_in_aws", "Origin in AWS", InputKind.CHECK),
-            LeverInput("request_hit_ratio", "Request hit ratio now %", InputKind.PERCENT),
             LeverInput("target_request_hit_ratio", "Target request hit ratio %", InputKind.PERCENT),
-            LeverInput("edge_gb_per_month", "Edge GB/month", InputKind.NUMBER),
+            LeverInput("target_byte_hit_ratio", "Target byte hit ratio %", InputKind.PERCENT),
         ),
     ),
     "database": (
         "Database",
         (
             LeverInput("database_provider", "Provider", InputKind.CHOICE),
-            LeverInput("database_tier", "Tier", InputKind.CHOICE),
-            LeverInput("query_cpu_reduction", "Less CPU per query %", InputKind.PERCENT),
-            LeverInput("iops_reduction", "Fewer IOPS %", InputKind.PERCENT),
-            LeverInput("database_disk_gb", "Disk GB", InputKind.NUMBER),
+            LeverInput("database_tier", "Tier (when the bill names none)", InputKind.CHOICE),
+            LeverInput("top_queries_optimised", "Slowest queries optimised", InputKind.NUMBER),
+            LeverInput("query_time_reduction", "Each faster by %", InputKind.PERCENT),
         ),
     ),
     "commitments": (
@@ -117,7 +115,8 @@ class SavingsView:
     reconciliation: ReconcileResult | Excuse | None
     """None when no stated plan was given."""
     band_labels: tuple[str, str]
-    """The savings band's lower and upper quantile as labels (the paths' P10 and P90)."""
+    """The savings band's lower and upper quantile of the paths as labels (the interval
+    level's: ``("P10", "P90")`` at 80)."""
     currency: str
     """The billing currency every amount is in."""
 
@@ -127,6 +126,14 @@ class SavingsView:
         if isinstance(self.levers, Excuse):
             return {}
         return {str(r.lever): str(r.assumptions) for r in self.levers.table.itertuples()}
+
+    @property
+    def lever_evidence(self) -> dict[str, str]:
+        """Per lever: which data it read, over which period, and the figures it read there."""
+        if isinstance(self.levers, Excuse):
+            return {}
+        table = self.levers.table
+        return {str(r.lever): str(r.evidence) for r in table.itertuples() if r.evidence}
 
 
 def build_savings(
@@ -152,8 +159,7 @@ def build_savings(
         levers=or_excuse(lambda: levers(store, options, forecaster)),
         commitments=or_excuse(lambda: commitments(store, options, forecaster)),
         reconciliation=None if stated is None else or_excuse(reconciliation),
-        # The commitment savings' bounds are the P10 and P90 of the paths whatever the level.
-        band_labels=("P10", "P90"),
+        band_labels=options.band_labels,
         currency=", ".join(store.currencies()),
     )
 
@@ -161,7 +167,7 @@ def build_savings(
 def lever_cards(r: LeverResult) -> list[Card]:
     cur, esr = r.currency, r.effective_savings_rate
     return [
-        Card(f"Spend {r.base_month}", format_money(r.spend, cur, cents=False)),
+        Card(f"Spend {format_month(r.base_month)}", format_money(r.spend, cur, cents=False)),
         Card(
             "Stacked savings / month",
             format_money(r.stacked_total, cur, cents=False),
@@ -185,13 +191,14 @@ def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
         "order": Column("Order"),
         "lever": Column("Lever"),
         "category": Column("Acts on"),
-        "base_monthly": Column(f"Base {cur}/month", "%.0f"),
-        "monthly_savings": Column(f"Saving {cur}/month", "%.0f"),
-        "lower": Column(lo, "%.0f"),
-        "upper": Column(hi, "%.0f"),
-        "percent_of_base": Column("% of base", "%.1f"),
-        "naive_monthly": Column("Naive", "%.0f"),
+        "base_monthly": Column(f"Base {cur}/month"),
+        "monthly_savings": Column(f"Saving {cur}/month"),
+        "lower": Column(lo),
+        "upper": Column(hi),
+        "percent_of_base": Column("% of base"),
+        "naive_monthly": Column("Naive"),
         "assumptions": Column("Assumptions", "wide"),
+        "evidence": Column("Evidence: data, period, figure read", "wide"),
     }
 
 
@@ -263,24 +270,24 @@ def lookback_columns(cur: str) -> dict[str, Column]:
     return {
         "method": Column("Method"),
         "scope": Column("Covers"),
-        "hourly_commitment_usd": Column(f"Commit {cur}/h", "%.2f"),
-        "covered_usd_per_hour": Column(f"Covers {cur}/h", "%.2f"),
-        "upfront_usd": Column(f"Upfront {cur}", "%.0f"),
-        "lookback_days": Column("Window, days", "%.0f"),
-        "lookback_on_demand_usd_per_hour": Column(f"On-demand {cur}/h", "%.2f"),
-        "lookback_monthly_savings_usd": Column(f"Est. savings {cur}/month", "%.0f"),
-        "lookback_utilisation": Column("Utilisation", "percent"),
-        "lookback_coverage": Column("Coverage", "percent"),
+        "hourly_commitment_usd": Column(f"Commit {cur}/h"),
+        "covered_usd_per_hour": Column(f"Covers {cur}/h"),
+        "upfront_usd": Column(f"Upfront {cur}"),
+        "lookback_days": Column("Window, days"),
+        "lookback_on_demand_usd_per_hour": Column(f"On-demand {cur}/h"),
+        "lookback_monthly_savings_usd": Column(f"Est. savings {cur}/month"),
+        "lookback_utilisation": Column("Utilisation"),
+        "lookback_coverage": Column("Coverage"),
         "lookback_break_even_month": Column("Break-even month"),
     }
 
 
 def demand_columns(cur: str) -> dict[str, Column]:
     return {
-        "coverage": Column("Coverage", "percent"),
-        "utilisation": Column("Utilisation", "percent"),
-        "usage_usd_per_hour": Column(f"Usage {cur}/h", "%.2f"),
-        "monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
+        "coverage": Column("Coverage"),
+        "utilisation": Column("Utilisation"),
+        "usage_usd_per_hour": Column(f"Usage {cur}/h"),
+        "monthly_savings_usd": Column(f"Savings {cur}/month"),
         "break_even_month": Column("Break-even month"),
     }
 
@@ -290,16 +297,16 @@ def commitment_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
     return {
         "method": Column("Method"),
         "scope": Column("Covers"),
-        "hourly_commitment_usd": Column(f"Commit {cur}/h", "%.2f"),
-        "coverage": Column("Coverage", "percent"),
-        "utilisation": Column("Utilisation", "percent"),
-        "expected_monthly_savings_usd": Column(f"Savings {cur}/month", "%.0f"),
-        "savings_lower_usd": Column(lo, "%.0f"),
-        "savings_upper_usd": Column(hi, "%.0f"),
+        "hourly_commitment_usd": Column(f"Commit {cur}/h"),
+        "coverage": Column("Coverage"),
+        "utilisation": Column("Utilisation"),
+        "expected_monthly_savings_usd": Column(f"Savings {cur}/month"),
+        "savings_lower_usd": Column(lo),
+        "savings_upper_usd": Column(hi),
         "break_even_month": Column("Break-even month"),
         # The downside is the P10 of demand whatever the band's level.
-        "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month", "%.0f"),
-        "downside_utilisation": Column("Utilisation at P10", "percent"),
+        "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month"),
+        "downside_utilisation": Column("Utilisation at P10"),
         "downside_break_even_month": Column("Break-even at P10"),
         "note": Column("Note", "wide"),
     }
@@ -344,22 +351,38 @@ def explain_levers(result: LeverResult) -> str:
             "- **Naive sum** = each lever's rate x its untouched base, added up (what a "
             f"spreadsheet does): {result.naive_total:,.0f} vs {result.stacked_total:,.0f} {cur} "
             "stacked.",
-            f"- **Right-size**: CPU at P{s.cpu_percentile:g} of daily means +{s.cpu_headroom:.0%} "
-            f"and max memory +{s.memory_headroom:.0%} to the cheapest catalogue type that fits "
-            "(Compute Optimizer's defaults); an under-provisioned fleet saves nothing.",
-            "- **CDN**: origin req/s = edge req/s x (1 - hit ratio), now and at the target, to "
-            "pods at the peak, plus origin requests and egress (free from AWS origins to "
-            "CloudFront). Claimed only from stated hit ratios.",
-            f"- **Database**: {s.query_cpu_reduction:.0%} less CPU per query and "
-            f"{s.iops_reduction:.0%} fewer IOPS to the cheapest {s.database_provider} tier that "
-            "still fits; the upgrade it defers is stated, not counted.",
+            f"- **Right-size**: per fleet of the inventory, CPU at P{s.cpu_percentile:g} of "
+            f"5-minute maxima over {s.lookback_days} days +{s.cpu_headroom:.0%} and max memory "
+            f"+{s.memory_headroom:.0%} to the cheapest catalogue type (Fargate: task size by "
+            "vCPU and GB) that fits, as Compute Optimizer does; saving = the fleet's bill x the "
+            "share the new size saves; an under-provisioned fleet saves nothing. Without "
+            "5-minute maxima: daily means, a coarse stand-in.",
+            "- **CDN**: the hit ratio measured in the CDN analytics; origin requests avoided at "
+            "the target x the marginal cost of a request (the slope of compute usage on origin "
+            "requests: never fixed costs or commitment fees), plus the origin's egress at the "
+            "bill's rate where it pays for it (AWS origins behind CloudFront do not).",
+            f"- **Database**: the top {s.top_queries_optimised} queries of pg_stat_statements "
+            f"made {s.query_time_reduction:.0%} faster take their share of the time off CPU "
+            "(and of blocks read off IOPS); the cheapest "
+            f"{s.database_provider} tier that still fits the peaks is the step down; the "
+            "upgrade it defers is stated, not counted. Without query statistics: "
+            f"{s.query_cpu_reduction:.0%} less CPU per query.",
             "- **Commitments**: see the commitment section; the expected monthly saving "
-            "(P10-P90 across paths) as a share of Compute, applied to what is left.",
+            f"({'-'.join(result.options.band_labels)} across paths) as a share of Compute, "
+            "applied to what is left.",
             f"- {settings_text(result.scenario_name, result.options)}.",
             "",
             "**What each lever assumed here**",
             "",
             *(f"- *{r.lever}*: {r.assumptions}" for r in result.table.itertuples()),
+            "",
+            "**What each lever read in the data**",
+            "",
+            *(
+                f"- *{lever}*: {text}"
+                for lever, text in zip(result.table["lever"], result.table["evidence"], strict=True)
+                if text
+            ),
         ]
     )
 

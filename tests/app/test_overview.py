@@ -19,7 +19,7 @@ def test_overview_renders_without_exception(app_at: Callable[[str | None], AppTe
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
     assert "Run-rate this month" in labels
-    assert any(label.startswith("Spend 2026-10") for label in labels)
+    assert any(label.startswith("Spend Oct 2026") for label in labels)
 
 
 def test_overview_table_has_the_documents_groups(app_at: Callable[[str | None], AppTest]) -> None:

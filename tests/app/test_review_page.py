@@ -31,7 +31,7 @@ def test_choosing_a_month_updates_the_plan_comparison(
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert labels["Plan of record"] == "10,000 USD"
-    assert "Spend 2026-04" in labels
+    assert "Spend Apr 2026" in labels
 
 
 def test_freezing_a_plan_makes_the_review_compare_with_it(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -53,9 +54,12 @@ def table(at: AppTest, first_column: str, first_value: str) -> pd.DataFrame:
 
 
 def same_numbers(page: pd.DataFrame, cli: pd.DataFrame, columns: list[str], digits: int) -> None:
-    shown = page[columns].astype(float).round(digits).reset_index(drop=True)
+    """The page shows the CLI's numbers rounded as a person reads them (whole units of money
+    from 100 up, ``digits`` decimals at least on the smaller figures)."""
+    shown = page[columns].astype(float).reset_index(drop=True)
     written = cli[columns].replace("", math.nan).astype(float).reset_index(drop=True)
-    pd.testing.assert_frame_equal(shown, written, check_dtype=False)
+    assert shown.columns.tolist() == written.columns.tolist()
+    np.testing.assert_allclose(shown, written, rtol=5e-3, atol=0.5 * 10**-digits)
 
 
 def test_savings_page_renders(savings: AppTest) -> None:
@@ -69,7 +73,7 @@ def test_savings_page_renders(savings: AppTest) -> None:
     ]
     labels = [m.label for m in at.metric]
     assert labels[:4] == [
-        "Spend 2026-10",
+        "Spend Oct 2026",
         "Stacked savings / month",
         "Naive sum / month",
         "Effective savings rate today (Compute)",
@@ -92,9 +96,13 @@ def test_savings_page_renders(savings: AppTest) -> None:
     waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"]
     assert waterfall[0]["type"] == "waterfall"
     assert values(waterfall[0]["x"]) == [*LEVERS, "stacked total"]
-    assert values(waterfall[0]["y"])[-1] == pytest.approx(levers["monthly_savings"].sum())
+    # The table shows whole units; the chart keeps the cents.
+    whole = 0.5 * len(levers)
+    assert values(waterfall[0]["y"])[-1] == pytest.approx(
+        levers["monthly_savings"].sum(), abs=whole
+    )
     assert waterfall[1]["name"] == "naive sum"
-    assert values(waterfall[1]["y"]) == [pytest.approx(levers["naive_monthly"].sum())]
+    assert values(waterfall[1]["y"]) == [pytest.approx(levers["naive_monthly"].sum(), abs=whole)]
     demand = table(at, "demand", "P10")
     assert list(demand["demand"]) == ["P10", "P50", "P90"]
     stated = table(at, "initiative", "Reserved instances")
@@ -108,10 +116,10 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Download the reconciliation (CSV)",
     ]
     modelled = [c.value for c in at.caption if c.value.startswith("Result: ")]
-    assert len(modelled) == 4 and "x m6i.xlarge at CPU" in modelled[0]  # what the data said
+    assert len(modelled) == 4 and "P99.5 CPU" in modelled[0]  # what the rule was
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
     assert len(texts) == 3
-    assert "not modelled: no CDN hit ratio" in texts[0]  # each lever's own assumptions
+    assert "request hit ratio target 65%" in texts[0]  # each lever's own assumptions
     assert "covered = min(usage, c / (1 - d))" in texts[1].replace("**", "")
     assert "implied base" in texts[2].lower()
 
@@ -122,20 +130,20 @@ def test_page_numbers_match_the_cli(
     at = savings
     cli = cli_csv(capsys, "savings", "--db", str(demo_db), *CLI_FAST)
     levers = table(at, "lever", "right-size")
-    same_numbers(levers, cli, ["base_monthly", "monthly_savings", "lower", "upper"], 2)
+    same_numbers(levers, cli, ["base_monthly", "monthly_savings", "lower", "upper"], 0)
     assert levers["assumptions"].tolist() == cli["assumptions"].tolist()
     cli = cli_csv(capsys, "commitments", "--db", str(demo_db), *CLI_FAST)
     methods = table(at, "method", "forecast")
     columns = ["hourly_commitment_usd", "coverage", "utilisation", "savings_lower_usd"]
-    same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 4)
-    same_numbers(methods, cli, ["lookback_monthly_savings_usd", "lookback_utilisation"], 4)
+    same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 3)
+    same_numbers(methods, cli, ["lookback_monthly_savings_usd", "lookback_utilisation"], 3)
     assert methods["break_even_month"].tolist() == cli["break_even_month"].astype(str).tolist()
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
     lines.to_csv(tmp_path / "stated.csv", index=False)
     cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"), "--db", str(demo_db))
     stated = table(at, "initiative", "Reserved instances")
-    same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 2)
+    same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 0)
     assert stated["flags"].tolist() == cli["flags"].tolist()
 
 
@@ -143,18 +151,17 @@ def test_a_lever_input_acts_like_set_on_the_cli(
     savings: AppTest, demo_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     at = savings
-    assert table(at, "lever", "right-size").set_index("lever").loc["cdn", "monthly_savings"] == 0
-    next(n for n in at.number_input if n.label == "Request hit ratio now %").set_value(50)
+    before = table(at, "lever", "right-size").set_index("lever").loc["cdn", "monthly_savings"]
     next(n for n in at.number_input if n.label == "Target request hit ratio %").set_value(80)
     at.run()
     assert not at.exception
     levers = table(at, "lever", "right-size").set_index("lever")
-    assert levers.loc["cdn", "monthly_savings"] > 0
-    hit_ratios = ["--set", "request_hit_ratio=0.5", "--set", "target_request_hit_ratio=0.8"]
+    assert levers.loc["cdn", "monthly_savings"] > before > 0  # measured 62%, now aiming higher
+    hit_ratios = ["--set", "target_request_hit_ratio=0.8"]
     cli = cli_csv(capsys, "savings", "--db", str(demo_db), *CLI_FAST, *hit_ratios)
-    same_numbers(levers.reset_index(), cli, ["monthly_savings", "lower", "upper"], 2)
+    same_numbers(levers.reset_index(), cli, ["monthly_savings", "lower", "upper"], 0)
     waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"][0]
-    assert values(waterfall["y"])[1] == pytest.approx(levers.loc["cdn", "monthly_savings"])
+    assert values(waterfall["y"])[1] == pytest.approx(levers.loc["cdn", "monthly_savings"], abs=0.5)
 
 
 def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
@@ -162,7 +169,7 @@ def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
     # Levers on the last full month; the plan against February 2026, the month the document's
     # figures describe: only the CDN line's base is off by more than 10% ($2,000 implied,
     # about $800 spent), and the two Compute lines act on the same spend.
-    assert at.metric[0].label == "Spend 2026-10"
+    assert at.metric[0].label == "Spend Oct 2026"
     assert "3 of 4 lines flagged" in at.warning[0].value
     assert "base month 2026-02 (the month the plan's figures describe" in at.warning[0].value
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
@@ -186,7 +193,7 @@ def test_an_uploaded_plan_is_reconciled_and_a_bad_one_explained(savings: AppTest
     assert list(stated["initiative"]) == ["Right-size pods", "Total"]
     levers = table(at, "lever", "right-size").set_index("lever")
     compute = levers.loc["right-size", "base_monthly"]
-    assert stated["modelled_monthly"].iloc[0] == pytest.approx(0.10 * compute, abs=0.01)
+    assert stated["modelled_monthly"].iloc[0] == pytest.approx(0.10 * compute, abs=0.5)
     at.file_uploader[0].upload("bad.csv", plan.replace(b",10,", b",ten,"), "text/csv")
     at.run()
     assert not at.exception
@@ -203,3 +210,12 @@ def test_no_cost_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     open_page(at)
     assert "No full month of cost data yet" in at.info[0].value
     st.cache_data.clear()
+
+
+def test_the_savings_band_follows_the_level(app_at: Callable[[str | None], AppTest]) -> None:
+    at = open_page(app_at(None), sv_level=50)
+    texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert "(P25-P75 across paths)" in texts[0]
+    at.select_slider(key="sv_level").set_value(80).run()
+    texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert "(P10-P90 across paths)" in texts[0]

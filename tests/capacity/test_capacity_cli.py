@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import math
 from pathlib import Path
@@ -9,8 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting.capacity.service import CapacityOptions
-from forecasting.capacity.service import plan as build_plan
+from forecasting.capacity.commands import build_plan
 from forecasting.cli import main
 from forecasting.demand.runway import NOT_WITHIN_HORIZON
 from forecasting.store import Store
@@ -33,9 +33,11 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def plan(demo_db: Path) -> pd.DataFrame:
     """One plan shared by the tests that read it (a forecast takes seconds)."""
-    options = CapacityOptions(level=80.0, model="drift", paths=200, seed=1, quarters=4)
+    args = argparse.Namespace(
+        scenario=None, level=80.0, model="drift", paths=200, seed=1, quarters=4
+    )
     with Store(demo_db, read_only=True) as store:
-        return build_plan(store, options).table.set_index("quarter")
+        return build_plan(store, args).set_index("quarter")
 
 
 def test_plan_2026_follows_the_document_and_2027_the_forecast(plan: pd.DataFrame) -> None:
@@ -105,8 +107,8 @@ def test_runway_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -
         "db_connection_pool_utilization": 90,
         "disk_utilization": 75,
     }
-    # Autoscaling keeps CPU well under its trigger; the pool grows with users.
-    assert table.loc["cpu_utilization", "date_p50"] == NOT_WITHIN_HORIZON
+    # The pool grows with users. (Where CPU stands is for the automatic model to say: the
+    # drift model's random walk wanders across any threshold; see test_plan_targets.)
     pool = table.loc["db_connection_pool_utilization"]
     assert pool["current_pct"] > 70 and pool["max_p90_pct"] > pool["current_pct"]
     for _, row in table.iterrows():
@@ -160,16 +162,17 @@ def test_plan_without_data_says_so(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_set_changes_the_capacity_assumptions(demo_db: Path) -> None:
-    options = CapacityOptions(
+    args = argparse.Namespace(
+        scenario=None,
         level=80.0,
         model="drift",
         paths=200,
         seed=1,
         quarters=1,
-        settings=(("rps_per_instance", 300.0), ("redundancy", "per-zone")),
+        settings=[("rps_per_instance", 300.0), ("redundancy", "per-zone")],
     )
     with Store(demo_db, read_only=True) as store:
-        plan = build_plan(store, options).table.set_index("quarter")
+        plan = build_plan(store, args).set_index("quarter")
     q1 = plan.loc["2026Q1"]
     # 300 req/s per pod at 70%: ceil(peak / 210), rounded up to a multiple of 3 zones.
     assert q1["instances"] == max(

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from forecasting.store import Store
+from tests.e2e.readable_scan import settle
 from tests.e2e.test_capacity_e2e import (
     CLI_FAST,
     ERRORS,
@@ -51,14 +52,16 @@ def test_savings_page_in_a_browser(
         tmp_path, "savings", "--stated", str(tmp_path / "apex-2026.csv"), *db
     )
 
-    assert page.evaluate(CDN_SAVING) == 0  # no hit ratio stated: no CDN saving claimed
-    for label, value in (("Request hit ratio now %", "50"), ("Target request hit ratio %", "80")):
-        box = page.get_by_label(label)
-        box.fill(value)
-        box.press("Enter")
-    page.wait_for_function(f"({CDN_SAVING})() > 0", timeout=60_000)
+    before = page.evaluate(CDN_SAVING)
+    assert before > 0  # measured in the demo's Cloudflare analytics
+    box = page.get_by_label("Target request hit ratio %")
+    box.fill("80")
+    box.press("Enter")
+    page.wait_for_function(f"({CDN_SAVING})() > {before}", timeout=60_000)
     expect(page.locator(ERRORS)).to_have_count(0)
+    settle(page)  # the chart redraws before the run ends; a button clicked mid-run is replaced
+    expect(page.get_by_text("Evidence: request hit ratio 62.0%")).to_be_visible()
     edited = downloaded(page, "Download the levers (CSV)")
-    ratios = ["--set", "request_hit_ratio=0.5", "--set", "target_request_hit_ratio=0.8"]
+    ratios = ["--set", "target_request_hit_ratio=0.8"]
     assert edited == cli_bytes(tmp_path, "savings", *db, *CLI_FAST, *ratios)
     full_screenshot(page, artifacts / "savings.png")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -254,3 +255,33 @@ def test_a_metric_file_named_like_a_glob_is_read_alone(fresh_store: Store, tmp_p
     with pytest.raises(InputError) as err:
         load_metrics(fresh_store, path, metric="cpu_utilization")
     assert (err.value.file, err.value.row, err.value.column) == (str(path), 4, "value")
+
+
+def test_a_second_users_source_is_announced_and_can_replace_the_demo(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12 item 12: a users file beside the demo's was silently averaged with it."""
+    db = tmp_path / "d.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    path = write(tmp_path, "users.csv", "ts,value\n2026-01-01,109\n2026-01-02,110\n")
+    args = ["ingest", "metrics", str(path), "--metric", "users", "--db", str(db)]
+
+    def users() -> list[float]:
+        with Store(db, read_only=True) as store:
+            frame = store.read_metric_series("users", Freq.DAY, start=date(2026, 1, 1))
+        return frame["y"].head(2).tolist()
+
+    demo_days = users()
+    capsys.readouterr()
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "warning: users also has observations from demo on 2 days of this range" in err
+    assert "Re-run with --replace" in err
+    assert users() == [(demo_days[0] + 109) / 2, (demo_days[1] + 110) / 2]
+    assert main([*args, "--replace"]) == 0
+    assert (
+        "replaced what other sources held in this range: demo on 2 days" in capsys.readouterr().err
+    )
+    assert users() == [109.0, 110.0]
+    with Store(db, read_only=True) as store:  # days outside the file keep the demo's values
+        assert len(store.read_metric_series("users", Freq.DAY)) > 1000

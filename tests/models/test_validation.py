@@ -115,3 +115,18 @@ def test_off_grid_date_is_refused() -> None:
     frame = _frame(["2024-01-01", "2024-02-01", "2024-02-15", "2024-03-01"], [1, 2, 3, 4])
     with pytest.raises(InputError, match="not on the month grid"):
         regularize(validate_series(frame), frequency_from_alias("MS"))
+
+
+def test_one_sparse_series_gets_its_reason_and_the_others_are_kept() -> None:
+    """Issue 12 item 3: one service billed in two months 10 apart failed every --by forecast."""
+    ds = pd.date_range("2023-01-01", periods=24, freq="MS")
+    regular = pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.arange(24.0)})
+    sparse = _frame(["2023-11-01", "2024-09-01"], [1.0, 2.0], uid="b")
+    series, excuses = regularize(
+        validate_series(pd.concat([regular, sparse])), frequency_from_alias("MS")
+    )
+    assert list(series) == ["a"]
+    assert [e.context["unique_id"] for e in excuses] == ["b"]
+    assert "2 values 10 months apart, too sparse to forecast per month" in str(excuses[0])
+    with pytest.raises(InputError, match="state the right --freq"):  # alone, it is the freq
+        regularize(validate_series(sparse), frequency_from_alias("MS"))

@@ -144,6 +144,25 @@ def test_whole_units_for_reserved_instances() -> None:
     assert level / 0.192 == pytest.approx(52)
 
 
+def test_savings_bounds_are_the_bands_quantiles_of_the_paths() -> None:
+    # 11 paths at 5, 6, ..., 15 $/h: a $7.20 commitment saves min(u, 10) - 7.2 an hour on each.
+    paths = np.repeat(np.arange(5.0, 16.0)[:, None], 12, axis=1)
+    per_path = (np.minimum(np.arange(5.0, 16.0), 10) - 7.2) * 8760
+    default = evaluate(paths, 7.2, YEAR, "manual")
+    assert default.savings_lower_usd == pytest.approx(np.quantile(per_path, 0.1))
+    assert default.savings_upper_usd == pytest.approx(np.quantile(per_path, 0.9))
+    half = evaluate(paths, 7.2, YEAR, "manual", band=(0.25, 0.75))  # a 50% interval
+    assert half.savings_lower_usd == pytest.approx(np.quantile(per_path, 0.25))
+    assert half.savings_upper_usd == pytest.approx(np.quantile(per_path, 0.75))
+    assert default.savings_lower_usd < half.savings_lower_usd <= half.savings_upper_usd
+    assert half.expected_savings_usd == default.expected_savings_usd
+    best = recommend(paths, YEAR, band=(0.25, 0.75))
+    assert (
+        isinstance(best, Outcome)
+        and best.savings_upper_usd <= recommend(paths, YEAR).savings_upper_usd
+    )  # type: ignore[union-attr]
+
+
 def test_recommend_from_paths() -> None:
     paths = np.repeat(np.arange(5.0, 16.0)[:, None], 12, axis=1)
     out = recommend(paths, YEAR)

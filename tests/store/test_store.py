@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -264,3 +266,51 @@ def test_run_detail_is_kept_in_the_log(fresh_store: Store) -> None:
     with fresh_store.ingest_run("t", {"x": 1}) as run:
         run.detail["api_requests"] = 3
     assert '"api_requests": 3' in fresh_store.runs()[0]["detail"]
+
+
+def test_ingests_leave_no_views_behind(tmp_path: Path) -> None:
+    """Issue 12 item 11: `_incoming` and `_mraw` stayed in the file, naming deleted temp files."""
+    from forecasting.ingest.focus import load_focus
+    from forecasting.ingest.metrics import load_metrics
+    from tests.ingest import billing_fixtures as fx
+
+    db = tmp_path / "v.duckdb"
+    with Store(db) as store:
+        load_focus(store, [fx.write_csv(fx.focus_rows(), tmp_path / "f.csv", fx.FOCUS_HEADER)])
+        (tmp_path / "m.csv").write_text("ts,value\n2024-01-01,5\n2024-01-02,6\n")
+        load_metrics(store, tmp_path / "m.csv", metric="users", unit="users")
+    with Store(db, read_only=True) as store:
+        views = store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
+        assert views.fetchall() == []
+
+
+def test_a_locked_database_is_explained_without_duckdb_internals(tmp_path: Path) -> None:
+    """Issue 12 item 8: the app's lock note was DuckDB's raw text with a PID and a docs link."""
+    import subprocess
+    import sys
+
+    from forecasting.errors import StoreError
+
+    db = tmp_path / "locked.duckdb"
+    Store(db).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(60)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError) as err:
+            Store(db, read_only=True, lock_timeout=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(err.value)
+    assert message.startswith(f"{db} is busy: another capcost process")
+    assert "PID" not in message and "http" not in message and "\n" not in message

@@ -15,7 +15,7 @@ def test_overview_cards_on_the_demo(demo_store: Store) -> None:
     assert labels == [
         "Spend November to date",
         "Run-rate this month",
-        "Spend 2026-10",
+        "Spend Oct 2026",
         "Users (7-day average)",
     ]
     month = view.cards[2]
@@ -38,5 +38,6 @@ def test_forecast_cards_name_the_level(demo_store: Store) -> None:
         "Backtest MASE",
         "Backtest coverage of the 95% band",
     ]
-    assert one.cards[0].value == "drift"
+    assert one.cards[0].value == "Drift"
+    assert one.cards[0].help == "Full spec: drift"
     assert set(one.table["unique_id"]) == {view.largest}

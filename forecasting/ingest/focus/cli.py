@@ -34,15 +34,13 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
+    from forecasting.ingest import aws
     from forecasting.ingest.focus import load_focus
     from forecasting.store import Store
 
     s3_client: Any = None
     if any(str(p).startswith("s3://") for p in args.paths):
-        import boto3
-
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-        s3_client = session.client("s3")
+        s3_client = aws.client(aws.session(args.profile, args.region), "s3", region=args.region)
     with Store(args.db) as store:
         result = load_focus(store, args.paths, s3_client=s3_client)
     detail = result.detail

@@ -37,6 +37,12 @@ def register(
         metavar="KEY=VALUE",
         help="label the series, e.g. --dimension service=api (repeatable)",
     )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace what other sources (the demo, CloudWatch) stored for this metric and "
+        "dimensions over the file's time range, instead of averaging them into each day",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             value_column=args.value_column,
             unit=args.unit,
             dimensions=dimensions,
+            replace_other_sources=args.replace,
         )
     d = result.detail
     print(
@@ -69,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
     if d["repeated_timestamps"]:
         print(
             f"  note: {d['repeated_timestamps']:,} rows repeat an earlier timestamp; all are kept",
+            file=sys.stderr,
+        )
+    others = ", ".join(f"{source} on {days:,} days" for source, days in d["other_sources"].items())
+    if others and d["replaced_other_sources"]:
+        print(f"  replaced what other sources held in this range: {others}", file=sys.stderr)
+    elif others:
+        print(
+            f"  warning: {d['metric']} also has observations from {others} of this range; each "
+            "day now averages both sources. Re-run with --replace to keep only this file's",
             file=sys.stderr,
         )
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +54,15 @@ def load_metrics(
     dimensions: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
     thread_hook: Callable[[threading.Thread], None] | None = None,
+    replace_other_sources: bool = False,
 ) -> IngestResult:
     """Ingest one metric series from a CSV, CSV.gz or Parquet file of time and value.
 
     Timestamps with an offset or ``Z`` are converted to UTC; bare ones are taken as UTC.
     Rows without a value are skipped (and counted); a re-ingest replaces this metric's
-    observations with the same dimensions over the file's time range.
+    observations with the same dimensions over the file's time range. Observations another
+    source (the demo, CloudWatch) holds there are kept and averaged in, and counted per source
+    in ``detail["other_sources"]``, unless ``replace_other_sources`` replaces them too.
     """
     dims = dict(dimensions or {})
     parameters = {
@@ -80,10 +84,26 @@ def load_metrics(
                 constants = [metric, canonical_dimensions(dims), unit]
                 _stage(store.con, files, (time_col, value_col), declared, constants)
             detail = _check(store.con, files, (time_col, value_col), declared)
+            others = store.metric_days_by_source(
+                metric,
+                canonical_dimensions(dims),
+                datetime.fromisoformat(detail["first"]),
+                datetime.fromisoformat(detail["last"]),
+                besides=settings.SOURCE,
+            )
             with watch_query(store.con, reporter, 0.5, 0.95, "writing"):
-                store.replace_metrics(run, store.con.table("_metric_in"))
+                store.replace_metrics(
+                    run, store.con.table("_metric_in"), other_sources=replace_other_sources
+                )
             store.con.execute("DROP TABLE _metric_in")
-            detail |= {"metric": metric, "unit": unit, "dimensions": dims, "files": len(files)}
+            detail |= {
+                "metric": metric,
+                "unit": unit,
+                "dimensions": dims,
+                "files": len(files),
+                "other_sources": others,
+                "replaced_other_sources": replace_other_sources,
+            }
             reporter.update(0.97, "committing")
         reporter.update(1.0, "done")
     return IngestResult(run.run_id, settings.SOURCE, run.rows, "succeeded", detail)

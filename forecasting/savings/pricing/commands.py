@@ -33,16 +33,18 @@ def register(
         help="catalogue folder (default: $CAPCOST_PRICES or data/prices)",
     )
     parser.add_argument("--dry-run", action="store_true", help="fetch and report; write nothing")
+    parser.add_argument("--profile", default=None, help="AWS profile (default: the default chain)")
     parser.set_defaults(handler=run_pricing)
 
 
 def run_pricing(args: argparse.Namespace) -> int:
-    import boto3
-
+    from forecasting.ingest import aws
     from forecasting.savings.pricing import settings
 
-    client = boto3.client("pricing", region_name=settings.PRICING_API_REGION)
-    return refresh_catalogue(args, client)
+    region = settings.PRICING_API_REGION
+    client = aws.client(aws.session(args.profile, region), "pricing", region=region)
+    with aws.api_errors("AWS Price List"):  # no credentials or an unreachable endpoint
+        return refresh_catalogue(args, client)
 
 
 def refresh_catalogue(args: argparse.Namespace, client: PricingClient) -> int:
