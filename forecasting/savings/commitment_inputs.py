@@ -26,6 +26,7 @@ from forecasting.savings.commitments import (
 
 if TYPE_CHECKING:
     from forecasting.models.options import ForecastOptions, PathForecaster
+    from forecasting.savings.stacking import Lever
     from forecasting.scenario.assumptions import SavingsScenario
     from forecasting.scenario.catalogue import Catalogue
     from forecasting.store import Store
@@ -126,7 +127,7 @@ def scope_usage(rows: pd.DataFrame, profile: tuple[float, ...]) -> list[ScopeUsa
 
 def forecast_paths(
     usage: ScopeUsage, months: int, options: ForecastOptions, forecaster: PathForecaster
-) -> np.ndarray:
+) -> np.ndarray | Excuse:
     """Sample paths of total eligible usage ($/h, monthly means) over the term.
 
     Total, not uncovered: the uncovered series steps down when a commitment starts, and a
@@ -138,8 +139,10 @@ def forecast_paths(
     periods = pd.PeriodIndex(monthly.index)
     full = monthly[monthly["count"].to_numpy() == 24 * periods.days_in_month.to_numpy()]["mean"]
     if len(full) < 3:
-        raise InputError(
-            "commitments need at least 3 full months of compute usage", parameter="--db"
+        # AWS's look-back needs only its window; the forecast method needs a history.
+        return Excuse(
+            "the forecast method needs at least 3 full months of compute usage",
+            {"full_months": len(full)},
         )
     frame = pd.DataFrame(
         {
@@ -245,7 +248,7 @@ class CommitmentRows:
 
     table: pd.DataFrame
     best: Outcome | Excuse
-    paths: np.ndarray
+    paths: np.ndarray | Excuse
     terms: Terms
     label: str
 
@@ -275,7 +278,11 @@ def commitment_rows(
     for usage in scope_usage(rows, profile):
         terms, step = _terms(scenario, catalogue, usage, profile)
         paths = forecast_paths(usage, terms.term_months, options, forecaster)
-        best = recommend(paths, terms, step_usd_per_hour=step, band=options.quantiles)
+        best = (
+            paths
+            if isinstance(paths, Excuse)
+            else recommend(paths, terms, step_usd_per_hour=step, band=options.quantiles)
+        )
         note = _label(scenario, catalogue, how, usage, rows)
         check = window(usage.uncovered, FORECAST_CHECK_DAYS)
         past: LookBack | Excuse = (
@@ -292,6 +299,8 @@ def commitment_rows(
             future = (
                 aws
                 if isinstance(aws, Excuse)
+                else paths
+                if isinstance(paths, Excuse)
                 else evaluate(
                     paths,
                     aws.hourly_commitment_usd,
@@ -326,4 +335,48 @@ def _label(
         f"{scenario.commitment_offering} {scenario.commitment_term_years}y "
         f"{scenario.commitment_payment} ({catalogue.label()}) on {kinds}; usage within the day: "
         f"{how}; {existing}"
+    )
+
+
+def commitment_lever_from(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    base: float,
+    end: pd.Timestamp,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+) -> Lever:
+    """The forecast method's commitment as a lever; with several scopes (an RI per family
+    and region) their savings add up. No eligible usage is a lever that saves nothing."""
+    from forecasting.savings.levers import commitment_lever
+    from forecasting.savings.stacking import Lever
+
+    try:
+        sized = commitment_rows(store, scenario, catalogue, end, options, forecaster, ())
+    except InputError as exc:
+        return Lever("commitments", scenario.compute_group, 0.0, 0.0, 0.0, f"not modelled: {exc}")
+    forecast = sized.table[sized.table["method"] == "forecast"].dropna(
+        subset=["expected_monthly_savings_usd"]
+    )
+    if len(forecast) <= 1:
+        return commitment_lever(sized.best, sized.terms, base, sized.label, scenario.compute_group)
+    # The scopes' P10s and P90s are added: a band wider than the total's own (they move
+    # together with demand, so not by much).
+    total, lower, upper = (
+        float(forecast[c].sum())
+        for c in ("expected_monthly_savings_usd", "savings_lower_usd", "savings_upper_usd")
+    )
+    scopes = ", ".join(
+        f"{r.scope} ${r.hourly_commitment_usd:,.2f}/h" for r in forecast.itertuples()
+    )
+    return Lever.from_dollars(
+        "commitments",
+        "Compute",
+        max(0.0, total),
+        base,
+        lower=max(0.0, lower),
+        upper=max(0.0, upper),
+        assumptions=f"{sized.label}: one commitment per scope ({scopes}), savings added; "
+        "applied to what the levers before it left",
     )

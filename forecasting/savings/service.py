@@ -15,9 +15,12 @@ from forecasting.errors import InputError, UnknownNameError
 from forecasting.interface import LOOKBACK_DAYS, Excuse
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.models.result import ForecastResult
-from forecasting.savings.commitment_inputs import COMMITMENT_COLUMNS, commitment_rows
+from forecasting.savings.commitment_inputs import (
+    COMMITMENT_COLUMNS,
+    commitment_lever_from,
+    commitment_rows,
+)
 from forecasting.savings.commitments import Terms, under_demand
-from forecasting.savings.levers import commitment_lever
 from forecasting.savings.reconcile import plan_month, reconcile, validate_stated
 from forecasting.savings.stacking import stack
 from forecasting.savings.store_inputs import (
@@ -148,8 +151,9 @@ def levers(
         compute = bases[compute_group]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        sized = commitment_rows(store, scenario, catalogue, end, options, noting, ())
-        found.append(commitment_lever(sized.best, sized.terms, compute, sized.label, compute_group))
+        found.append(
+            commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
+        )
         esr = compute_savings_rate(spend, compute_group)
     if database_group in bases:
         found.append(
@@ -211,11 +215,13 @@ def commitments(
     found = commitment_rows(
         store, scenario, load_catalogue(), end, options, noting, options.lookback
     )
-    best = found.best
-    demand = (
+    best, paths = found.best, found.paths
+    demand: tuple[pd.DataFrame, pd.DataFrame] | Excuse = (
         best
         if isinstance(best, Excuse)
-        else under_demand(found.paths, best.hourly_commitment_usd, found.terms)
+        else paths
+        if isinstance(paths, Excuse)
+        else under_demand(paths, best.hourly_commitment_usd, found.terms)
     )
     return CommitmentResult(
         table=found.table,

@@ -457,3 +457,26 @@ def test_a_file_named_like_a_glob_is_read_alone(tmp_path: Path, name: str) -> No
     with pytest.raises(InputError) as err:
         load_focus(store, [path])
     assert (err.value.file, err.value.row, err.value.column) == (str(path), 3, "BilledCost")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (cut_in_fourth_tags, "file t.csv: ends inside a quoted field after row 3 (truncated?)"),
+        (
+            lambda d: d.replace(b"2024-09-28T00:00:00Z", b"9999-12-31T23:00:00Z", 1),
+            "file t.csv, row 4, column 'ChargePeriodStart': 1 line items have a date outside",
+        ),
+    ],
+)
+def test_the_upload_box_says_the_same_naming_the_upload(
+    loaded: Store, tmp_path: Path, change: Callable[[bytes], bytes], message: str
+) -> None:
+    from forecasting.ingest.upload import UploadKind, ingest_upload
+
+    data = change(fx.write_csv(fx.focus_rows(), tmp_path / "x.csv", fx.FOCUS_HEADER).read_bytes())
+    before = table_checksums(loaded, exclude=("ingest_runs",))
+    with pytest.raises(InputError) as err:
+        ingest_upload(loaded, "t.csv", data, UploadKind.BILLING)
+    assert str(err.value).startswith(message)
+    assert table_checksums(loaded, exclude=("ingest_runs",)) == before

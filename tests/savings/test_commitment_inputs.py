@@ -132,3 +132,80 @@ def test_hourly_metrics_give_the_within_day_shape(partly_covered: Store) -> None
     assert look["covered_usd_per_hour"] == pytest.approx(2.0)
     assert look["lookback_on_demand_usd_per_hour"] == pytest.approx(8.0)
     assert "from hourly instances over the last 60 days" in look["note"]
+
+
+def test_the_lever_adds_up_one_commitment_per_scope(partly_covered: Store) -> None:
+    from forecasting.savings.commitment_inputs import commitment_lever_from
+
+    c6i = _items("Amazon Elastic Compute Cloud", "BoxUsage:c6i.xlarge", np.full(len(DAYS), 48.0))
+    with partly_covered.ingest_run("test-c6i", {}) as run:
+        partly_covered.replace_cost_window(run, c6i, start=DAYS[0].date(), end=END.date())
+    ri = SavingsScenario(commitment_offering="ri_standard")
+    table = _rows(partly_covered, "ri_standard")
+    forecast = table[table["method"] == "forecast"]
+    assert sorted(forecast["scope"]) == ["c6i us-east-1", "m6i us-east-1"]
+    lever = commitment_lever_from(
+        partly_covered, ri, load_catalogue(), 10_000.0, END, NAIVE, run_models
+    )
+    expected = forecast["expected_monthly_savings_usd"].sum()
+    assert lever.rate * 10_000 == pytest.approx(expected)
+    assert "one commitment per scope (m6i us-east-1 $" in lever.assumptions
+
+
+def test_no_eligible_usage_is_a_lever_that_saves_nothing(fresh_store: Store) -> None:
+    from forecasting.savings.commitment_inputs import commitment_lever_from
+
+    frame = _items(
+        "Amazon Elastic Compute Cloud", "DataTransfer-Out-Bytes", np.full(len(DAYS), 24.0)
+    )
+    with fresh_store.ingest_run("test", {}) as run:
+        fresh_store.replace_cost_periods(run, frame)
+    lever = commitment_lever_from(
+        fresh_store, SavingsScenario(), load_catalogue(), 1000.0, END, NAIVE, run_models
+    )
+    assert lever.rate == 0 and lever.assumptions.startswith("not modelled: ")
+    assert "no usage a compute_sp commitment can cover" in lever.assumptions
+
+
+def test_hourly_line_items_give_aws_look_back_before_a_forecast_is_possible(
+    fresh_store: Store,
+) -> None:
+    # 45 days of an hourly CUR: m6i busy 12 hours a day at $10/h, $4/h at night. Too short for
+    # the forecast method, long enough for AWS's: it covers the $4/h that runs all day.
+    hours = pd.date_range("2026-10-01", periods=45 * 24, freq="h")
+    usd = np.where(hours.hour < 12, 10.0, 4.0)
+    frame = pd.DataFrame(
+        {
+            "ChargePeriodStart": hours,
+            "ChargePeriodEnd": hours + pd.Timedelta(hours=1),
+            "BillingPeriodStart": hours.to_period("M").start_time,
+            "BillingCurrency": "USD",
+            "BilledCost": usd,
+            "EffectiveCost": usd,
+            "ListCost": usd,
+            "ProviderName": "AWS",
+            "BillingAccountId": "012345678901",
+            "ServiceName": "Amazon Elastic Compute Cloud",
+            "ServiceCategory": "Compute",
+            "RegionId": "us-east-1",
+            "SkuId": "H9ZN7EUEHC2S7YH5",
+            "ChargeDescription": "$0.192 per On Demand Linux m6i.xlarge Instance Hour",
+            "ChargeCategory": "Usage",
+            "PricingCategory": "Standard",
+        }
+    )
+    with fresh_store.ingest_run("test", {}) as run:
+        fresh_store.replace_cost_periods(run, frame)
+    scenario = SavingsScenario()
+    d = load_catalogue().rate("m6i.xlarge", Offering.COMPUTE_SP, 1, Payment.NO_UPFRONT).discount()
+    end = pd.Timestamp("2026-11-15")
+    found = commitment_rows(fresh_store, scenario, load_catalogue(), end, NAIVE, run_models, (30,))
+    rows = found.table.set_index("method")
+    assert "the forecast method needs at least 3 full months" in rows.loc["forecast", "note"]
+    look = rows.loc["look-back 30 days"]
+    assert look["covered_usd_per_hour"] == pytest.approx(4.0)
+    assert look["hourly_commitment_usd"] == pytest.approx(4.0 * (1 - d))
+    assert look["lookback_on_demand_usd_per_hour"] == pytest.approx(7.0)
+    assert look["lookback_monthly_savings_usd"] == pytest.approx(4.0 * d * 730)
+    assert "from the hourly line items" in look["note"]
+    assert pd.isna(look["expected_monthly_savings_usd"])
