@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 from pathlib import Path
@@ -10,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting.capacity.commands import build_plan
+from forecasting.capacity.service import CapacityOptions
+from forecasting.capacity.service import plan as build_plan
 from forecasting.cli import main
 from forecasting.demand.runway import NOT_WITHIN_HORIZON
 from forecasting.store import Store
@@ -33,11 +33,9 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def plan(demo_db: Path) -> pd.DataFrame:
     """One plan shared by the tests that read it (a forecast takes seconds)."""
-    args = argparse.Namespace(
-        scenario=None, level=80.0, model="drift", paths=200, seed=1, quarters=4
-    )
+    options = CapacityOptions(level=80.0, model="drift", paths=200, seed=1, quarters=4)
     with Store(demo_db, read_only=True) as store:
-        return build_plan(store, args).set_index("quarter")
+        return build_plan(store, options).table.set_index("quarter")
 
 
 def test_plan_2026_follows_the_document_and_2027_the_forecast(plan: pd.DataFrame) -> None:
@@ -162,17 +160,16 @@ def test_plan_without_data_says_so(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_set_changes_the_capacity_assumptions(demo_db: Path) -> None:
-    args = argparse.Namespace(
-        scenario=None,
+    options = CapacityOptions(
         level=80.0,
         model="drift",
         paths=200,
         seed=1,
         quarters=1,
-        settings=[("rps_per_instance", 300.0), ("redundancy", "per-zone")],
+        settings=(("rps_per_instance", 300.0), ("redundancy", "per-zone")),
     )
     with Store(demo_db, read_only=True) as store:
-        plan = build_plan(store, args).set_index("quarter")
+        plan = build_plan(store, options).table.set_index("quarter")
     q1 = plan.loc["2026Q1"]
     # 300 req/s per pod at 70%: ceil(peak / 210), rounded up to a multiple of 3 zones.
     assert q1["instances"] == max(
