@@ -21,6 +21,7 @@ from forecasting.savings.commitment_inputs import (
     commitment_rows,
 )
 from forecasting.savings.commitments import Terms, under_demand
+from forecasting.savings.evidence_inputs import commitment_evidence
 from forecasting.savings.reconcile import plan_month, reconcile, validate_stated
 from forecasting.savings.stacking import stack
 from forecasting.savings.store_inputs import (
@@ -151,9 +152,8 @@ def levers(
         compute = bases[compute_group]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        found.append(
-            commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
-        )
+        lever = commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
+        found.append(dataclasses.replace(lever, evidence=commitment_evidence(spend, start, end)))
         esr = compute_savings_rate(spend, compute_group)
     if database_group in bases:
         found.append(
