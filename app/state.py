@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
@@ -177,23 +176,15 @@ def savings(
 def write(fn: Callable[[Store], T]) -> T | Excuse:
     """Run ``fn`` on a read-write store opened only for the write; ``fn``'s result, or why not.
 
-    Another session's read-only connection in this process makes DuckDB refuse a read-write
-    one for a moment, and an ingest from cron holds the file while it runs: retry, bounded.
+    Another session's read-only connection in this process, or an ingest from cron, can hold
+    the file for a moment: the Store waits for it (bounded), as every writer does.
     """
-    import duckdb
-
     path = db_path()
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        try:
-            with Store(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
-                return fn(store)
-        except CapcostError as exc:
-            return Excuse(str(exc), {"path": str(path)})
-        except duckdb.Error as exc:
-            if time.monotonic() >= deadline:
-                return Excuse(f"could not write to {path}: {exc}", {"path": str(path)})
-            time.sleep(0.2)
+    try:
+        with Store(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
+            return fn(store)
+    except CapcostError as exc:
+        return Excuse(str(exc), {"path": str(path)})
 
 
 def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int | Excuse:

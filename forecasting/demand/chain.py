@@ -203,7 +203,7 @@ class DemandHistory:
 
 def read_history(store: Any) -> DemandHistory:
     """The chain's inputs from a Store; a missing demand metric is an InputError."""
-    from forecasting.interface import Freq, GroupBy
+    from forecasting.interface import COST_METRIC, Freq, GroupBy
 
     stored = set(store.stored_metrics())
     missing = [m for m in (USERS, RPS, PEAK) if m not in stored]
@@ -220,7 +220,7 @@ def read_history(store: Any) -> DemandHistory:
     demand = pd.DataFrame(columns).sort_index()
     if demand[USERS].dropna().empty:
         raise InputError("no complete month of users yet", parameter="--db")
-    cost, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
+    cost, currency = store.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True)
     if cost.empty:
         raise InputError("no complete month of cost yet: ingest a bill first", parameter="--db")
     return DemandHistory(demand, cost, currency)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import COST_METRIC, Freq, GroupBy
+from forecasting.interface import COST_METRIC, STORED_FREQS, Freq, GroupBy
 from forecasting.models.api import forecast
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
@@ -74,7 +74,7 @@ def forecast_store(
     store: Store,
     metric: str,
     *,
-    freq: str = "month",
+    freq: Freq | str = Freq.MONTH,
     by: str | None = None,
     h: int | None = None,
     level: Sequence[float] = (80.0,),
@@ -87,12 +87,13 @@ def forecast_store(
     Quarters are forecast month by month and summed path by path, so a quarter's band is
     the band of the quarter's total, not the sum of three monthly bands.
     """
-    if freq not in ("day", "month", "quarter"):
+    if freq not in STORED_FREQS:
         raise InputError(
-            f"unknown frequency {freq!r}; use day, month or quarter", parameter="--freq"
+            f"unknown frequency {freq!r}; use {', '.join(STORED_FREQS)}", parameter="--freq"
         )
+    freq = Freq(freq)
     group = GroupBy(by) if by else None
-    base = Freq.MONTH if freq == "quarter" else Freq(freq)
+    base = Freq.MONTH if freq is Freq.QUARTER else freq
     history, unit = store.read_series(metric, base, group, complete_only=True)
     if history.empty:
         raise InputError(f"no complete {base.value} of {metric} stored yet", parameter="metric")
@@ -103,7 +104,7 @@ def forecast_store(
         "model": model,
         "history_through": f"{history['ds'].max():%Y-%m-%d}",
     }
-    if freq != "quarter":
+    if freq is not Freq.QUARTER:
         result = forecast(
             history, h=h, freq=base.value, level=level, model=model, n_paths=n_paths, seed=seed
         )
@@ -114,7 +115,7 @@ def forecast_store(
     result = forecast(
         history,
         h=months,
-        freq="month",
+        freq=Freq.MONTH,
         level=level,
         model=model,
         n_paths=max(n_paths, QUARTER_PATHS),

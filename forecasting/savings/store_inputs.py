@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from forecasting.errors import InputError
+from forecasting.interface import Freq
 from forecasting.scenario import load_capacity
 
 if TYPE_CHECKING:
@@ -67,7 +68,6 @@ def savings_rate_text(esr: float | Excuse, group: str) -> str:
 
 
 def _daily(store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
-    from forecasting.interface import Freq
 
     if metric not in store.stored_metrics():
         return None
@@ -209,7 +209,6 @@ def database_lever_from(
 ) -> Lever:
     import pandas as pd
 
-    from forecasting.interface import Freq
     from forecasting.savings.database import DatabaseLoad, database_saving
     from forecasting.savings.evidence_inputs import billed_tier, database_evidence, database_text
     from forecasting.savings.levers import database_lever
@@ -231,7 +230,7 @@ def database_lever_from(
     paths = ds = None
     if pool is not None:
         history, _ = store.read_series("db_connection_pool_utilization", Freq.DAY)
-        result = forecaster(history, 365, "day", options)
+        result = forecaster(history, 365, Freq.DAY, options)
         paths = result.paths["db_connection_pool_utilization"]
         ds = pd.DatetimeIndex(result.series["db_connection_pool_utilization"].ds)
     saving = database_saving(

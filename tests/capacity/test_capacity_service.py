@@ -12,19 +12,9 @@ import pytest
 from forecasting.capacity.service import CapacityOptions, plan, runway
 from forecasting.errors import InputError
 from forecasting.models.options import ForecastOptions, run_models
-from forecasting.scenario.assumptions import canonical
 from forecasting.store import Store
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
-
-
-def test_canonical_puts_aliases_under_field_names_and_later_keys_win() -> None:
-    stored = {"target_cpu_utilisation": 0.7, "scale_down_cpu": 0.3, "zones": 3}
-    merged = canonical({**stored, "target_utilisation": 0.6})
-    assert merged == {"target_utilisation": 0.6, "scale_down_utilisation": 0.3, "zones": 3}
-    assert canonical({"target_utilisation": 0.6, "target_cpu_utilisation": 0.5}) == {
-        "target_utilisation": 0.5
-    }
 
 
 @pytest.mark.parametrize(
