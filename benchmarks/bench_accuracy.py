@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
-from forecasting.models import forecast, metrics
+from forecasting.models import metrics
+from forecasting.models.api import forecast
 
 SINGLE = [
     "seasonal_naive",

@@ -1,8 +1,9 @@
 """Forecasting engine: automatic model selection by backtest, calibrated bands, sample paths.
 
-Public API (everything else in this package is an implementation detail)::
+Public API, ``forecasting.models.api`` (the rest of the package is an implementation
+detail; this ``__init__`` imports nothing, so the CLI can register commands cheaply)::
 
-    from forecasting.models import forecast
+    from forecasting.models.api import forecast
 
     result = forecast(frame, h=12, freq=None, level=(80,), model="auto", n_paths=1000, seed=0)
 
@@ -45,64 +46,3 @@ date)`` is the forecast made from the data up to a date beside what happened aft
 models (cost = fixed + per-user cost per group, unit economics) are in ``drivers``;
 scenarios on the users (base, low, high, stored) in ``scenarios``.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from forecasting.models.api import (
-        backtest,
-        check_levels,
-        default_horizon,
-        forecast,
-        series_frame,
-    )
-    from forecasting.models.base import Forecaster, PointForecast
-    from forecasting.models.registry import AUTO, check_model, make_model, model_names
-    from forecasting.models.result import ForecastResult, SeriesForecast
-    from forecasting.models.validation import Frequency, validate_series
-
-# Imported on first use: the CLI registers `capcost forecast` from this package, and
-# `capcost --help` must not pay for numpy, pandas and scipy.
-_HOMES = {
-    "backtest": "api",
-    "check_levels": "api",
-    "default_horizon": "api",
-    "forecast": "api",
-    "series_frame": "api",
-    "Forecaster": "base",
-    "PointForecast": "base",
-    "AUTO": "registry",
-    "check_model": "registry",
-    "make_model": "registry",
-    "model_names": "registry",
-    "ForecastResult": "result",
-    "SeriesForecast": "result",
-    "Frequency": "validation",
-    "validate_series": "validation",
-}
-__all__ = [
-    "AUTO",
-    "ForecastResult",
-    "Forecaster",
-    "Frequency",
-    "PointForecast",
-    "SeriesForecast",
-    "backtest",
-    "check_levels",
-    "check_model",
-    "default_horizon",
-    "forecast",
-    "make_model",
-    "model_names",
-    "series_frame",
-    "validate_series",
-]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'forecasting.models' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"forecasting.models.{_HOMES[name]}"), name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import threading
@@ -13,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import Excuse, check_level
 from forecasting.models.base import FloatArray
 from forecasting.models.engine import SeriesJob, forecast_series
 from forecasting.models.registry import AUTO, check_model
@@ -81,12 +80,7 @@ def check_levels(level: float | Iterable[float]) -> tuple[float, ...]:
     levels = (level,) if isinstance(level, int | float) else tuple(level)
     if not levels:
         raise InputError("at least one interval level is needed", parameter="level")
-    for lv in levels:
-        if not (isinstance(lv, int | float) and math.isfinite(lv) and 0 < lv < 100):
-            raise InputError(
-                f"interval level {lv!r} must be between 0 and 100 (percent)", parameter="level"
-            )
-    return tuple(float(lv) for lv in dict.fromkeys(levels))
+    return tuple(check_level(lv) for lv in dict.fromkeys(levels))
 
 
 def forecast(

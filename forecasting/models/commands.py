@@ -4,43 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from typing import TYPE_CHECKING
 
+from forecasting.arguments import add_csv, iso_date, level, positive_int
 from forecasting.errors import InputError
+from forecasting.interface import STORED_FREQS, Freq
 
 if TYPE_CHECKING:
     from forecasting.models.result import ForecastResult
     from forecasting.models.service import StoreForecast
-
-_FREQS = ("day", "week", "month", "quarter", "year", "hour")
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 100:
-        raise argparse.ArgumentTypeError(f"a level is a percent between 0 and 100, got {value:g}")
-    return value
 
 
 def _add_inputs(parser: argparse.ArgumentParser) -> None:
@@ -62,19 +34,19 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--freq",
-        choices=_FREQS,
+        choices=[f.value for f in Freq],
         help="stored series: day, month (default) or quarter (summed from monthly sample "
         "paths); --input: the file's frequency when it cannot be inferred",
     )
     parser.add_argument(
         "--horizon",
-        type=_positive_int,
+        type=positive_int,
         help="periods ahead (default: one seasonal cycle, e.g. 12 months or 4 quarters; "
         "8 periods without a cycle)",
     )
     parser.add_argument(
         "--level",
-        type=_level,
+        type=level,
         action="append",
         help="interval level in percent (default 80; repeat for several, e.g. --level 50 "
         "--level 95)",
@@ -88,7 +60,7 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
         "log(y), positive series)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample paths (default 0)")
-    parser.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+    add_csv(parser)
 
 
 def register(
@@ -139,7 +111,7 @@ def register(
     _add_inputs(bt)
     bt.add_argument(
         "--as-of",
-        type=_iso_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="the forecast made from the data up to this date (complete months, or days "
         "with --freq day) beside what happened after it: per period actual, error and "
@@ -157,14 +129,14 @@ def register(
         "month and cost per million requests, each with a band at --level. The total is "
         "fitted on the groups' sum.",
     )
-    drivers.add_argument("--level", type=_level, default=80.0, help="band level (default 80)")
+    drivers.add_argument("--level", type=level, default=80.0, help="band level (default 80)")
     drivers.add_argument(
         "--hours-per-month",
         type=float,
         default=730.0,
         help="hours in a month, for requests per month (default 730)",
     )
-    drivers.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+    add_csv(drivers)
     drivers.set_defaults(handler=run_drivers)
 
 
@@ -177,7 +149,7 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.input is not None and args.by:
         raise InputError("--by applies to stored cost, not to --input", parameter="--by")
-    if args.input is None and args.freq not in (None, "day", "month", "quarter"):
+    if args.input is None and args.freq is not None and args.freq not in STORED_FREQS:
         raise InputError("stored series forecast by day, month or quarter", parameter="--freq")
     if getattr(args, "freeze", None) and args.input is not None:
         raise InputError(
@@ -205,22 +177,22 @@ def _compute(args: argparse.Namespace) -> StoreForecast | ForecastResult:
     if getattr(args, "scenario", None):
         from forecasting.models.scenarios import scenario_forecast
 
-        with Store(args.db, read_only=True) as store:
+        with Store.reader(args.db) as store:
             return scenario_forecast(
                 store,
                 args.metric,
                 args.scenario,
-                freq=args.freq or "month",
+                freq=Freq(args.freq or Freq.MONTH),
                 by=args.by,
                 h=args.horizon,
                 level=levels,
                 seed=args.seed,
             )
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         return forecast_store(
             store,
             args.metric,
-            freq=args.freq or "month",
+            freq=Freq(args.freq or Freq.MONTH),
             by=args.by,
             h=args.horizon,
             level=levels,
@@ -314,7 +286,7 @@ def run_drivers(args: argparse.Namespace) -> int:
     from forecasting.models.service import cli_table
     from forecasting.store import Store
 
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         table = store_unit_economics(store, level=args.level, hours_per_month=args.hours_per_month)
     write_csv(cli_table(table, digits=6), args.csv)
     return 0

@@ -19,9 +19,9 @@ from forecasting.interface import Excuse
 from forecasting.savings.stacking import Lever
 
 if TYPE_CHECKING:
-    from forecasting.savings.catalogue import Catalogue
     from forecasting.savings.rightsizing import Preferences, Recommendation
-    from forecasting.savings.scenario import SavingsScenario
+    from forecasting.scenario.assumptions import SavingsScenario
+    from forecasting.scenario.catalogue import Catalogue
     from forecasting.store import Store
 
 CPU_MAX, MEMORY_MAX = "cpu_utilization_max", "memory_utilization_max"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from forecasting.interface import CostBasis, Excuse, Freq, GroupBy
+from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
 from forecasting.presentation import format_money, format_month, format_number
 from forecasting.store import Store
 from forecasting.views.display import Card, Tone
@@ -92,10 +92,10 @@ class OverviewView:
 
 def build_overview(store: Store) -> OverviewView | Excuse:
     """Everything the Overview page shows, or why it cannot be shown yet."""
-    last = store.last_day("cost")
+    last = store.last_day(COST_METRIC)
     if last is None:
         return Excuse("no cost data yet: run `capcost demo` or `capcost ingest focus FILE`")
-    monthly, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP)
+    monthly, currency = store.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP)
     month_start = last.replace(day=1)
     days_in_month = calendar.monthrange(last.year, last.month)[1]
     complete = last.day == days_in_month

@@ -211,7 +211,7 @@ def test_drivers_command_recovers_the_demo_cost_model(
 
 
 def test_help_lists_every_registered_model(capsys: pytest.CaptureFixture[str]) -> None:
-    from forecasting.models import model_names
+    from forecasting.models.registry import model_names
 
     with pytest.raises(SystemExit):
         main(["forecast", "--help"])

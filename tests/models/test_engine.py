@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import InputError, UnknownNameError
-from forecasting.models import forecast, series_frame
+from forecasting.models.api import forecast, series_frame
 from forecasting.models.backtest import plan_windows
 from forecasting.models.base import BaseForecaster, FloatArray
 from forecasting.models.guards import level_shift

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.models import forecast, make_model, series_frame
+from forecasting.models.api import forecast, series_frame
 from forecasting.models.base import lognormal_point
 from forecasting.models.logscale import LogScale
+from forecasting.models.registry import make_model
 from forecasting.models.simple import Naive
 
 

@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import UnknownNameError
-from forecasting.models import Forecaster, make_model, model_names
-from forecasting.models.base import ModelFailure
+from forecasting.models.base import Forecaster, ModelFailure
 from forecasting.models.logscale import LogScale
-from forecasting.models.registry import check_model
+from forecasting.models.registry import check_model, make_model, model_names
 from tests.models.conftest import seasonal_series
 
 # The statsmodels yardsticks are slow (seconds): they get the protocol checks on one series.

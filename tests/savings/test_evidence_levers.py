@@ -13,9 +13,9 @@ import pytest
 from forecasting.errors import InputError
 from forecasting.savings.cdn import MeasuredCdn, marginal_cost
 from forecasting.savings.database import optimise_top_queries
-from forecasting.savings.pricing import load_catalogue
 from forecasting.savings.rightsizing import Finding, look_back, rightsize, rightsize_task
 from forecasting.savings.service import SavingsOptions, levers
+from forecasting.scenario.catalogue import load_catalogue
 from forecasting.store import Store
 
 CATALOGUE = load_catalogue()
