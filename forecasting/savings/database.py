@@ -192,32 +192,6 @@ def _with_runway(
     )
 
 
-def connection_upgrade(
-    tiers: list[DatabaseTier], current: DatabaseTier, factor: float, hours_per_month: float = 730.0
-) -> tuple[str, float] | Excuse:
-    """The cheapest tier with ``factor`` x today's pooled connections, and its extra $/month.
-
-    Tiers smaller than today's in CPU or memory are never proposed: the pool grows with load.
-    """
-    if factor <= 1:
-        return current.tier, 0.0
-    need = current.pooler_connections * factor
-    bigger = [
-        t
-        for t in tiers
-        if t.pooler_connections >= need - 1e-9
-        and t.vcpu >= current.vcpu
-        and t.memory_gib >= current.memory_gib
-    ]
-    if not bigger:
-        return Excuse(
-            f"no {current.provider} tier has {need:,.0f} pooled connections",
-            {"current": current.tier, "factor": factor},
-        )
-    extra = bigger[0].monthly_usd(hours_per_month) - current.monthly_usd(hours_per_month)
-    return bigger[0].tier, extra
-
-
 @dataclass(frozen=True)
 class QueryOptimisation:
     """What optimising the top queries takes off the database, from pg_stat_statements."""
