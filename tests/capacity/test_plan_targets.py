@@ -33,3 +33,13 @@ def test_the_plan_keeps_the_historys_peak_to_average(
     future = auto_plan[auto_plan["source"] == "forecast"]
     assert len(future) == 4
     assert (abs(future["peak_to_average"] / history - 1) <= 0.2).all(), (history, future)
+
+
+def test_the_plans_p10_cost_stays_above_half_the_last_quarter(
+    auto_plan: pd.DataFrame,
+) -> None:
+    last = auto_plan[auto_plan["source"] == "actual"].iloc[-1]
+    future = auto_plan[auto_plan["source"] != "actual"]
+    assert (future["cost_per_month_lower"] > last["cost_per_month"] / 2).all()
+    # No P10 with zero users either: the chain starts from the users paths.
+    assert (future["users_lower"] > last["users"] / 2).all()
