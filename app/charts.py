@@ -54,13 +54,6 @@ def bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str = "") -> 
     return themed(fig, title, y_title)
 
 
-def roomy(fig: go.Figure) -> go.Figure:
-    """Room for the title above the legend."""
-    # THEME's 50px top margin puts the title on top of the legend; these builders make room.
-    fig.update_layout(margin={"t": 90}, title={"y": 0.97, "yanchor": "top"})
-    return fig
-
-
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
@@ -123,7 +116,7 @@ def band(
                 marker={"symbol": "diamond", "size": 10},
             )
         )
-    return roomy(themed(fig, title, y_title))
+    return themed(fig, title, y_title)
 
 
 def waterfall(
@@ -158,7 +151,7 @@ def waterfall(
         )
     )
     fig.update_layout(barmode="overlay", yaxis={"rangemode": "tozero"})
-    return roomy(themed(fig, title, y_title))
+    return themed(fig, title, y_title)
 
 
 def timeline(
@@ -214,7 +207,7 @@ def timeline(
         )
     fig.update_yaxes(type="category")
     fig.update_layout(hovermode="closest", height=max(300, 110 * len(frame) + 120))
-    return roomy(themed(fig, title))
+    return themed(fig, title)
 
 
 def grouped_bars(
@@ -225,7 +218,7 @@ def grouped_bars(
     for i, (column, name) in enumerate(ys.items()):
         fig.add_trace(go.Bar(x=frame[x], y=frame[column], name=name, marker_color=PALETTE[i]))
     fig.update_layout(barmode="group")
-    return roomy(themed(fig, title, y_title))
+    return themed(fig, title, y_title)
 
 
 def forecast_chart(
@@ -295,4 +288,4 @@ def forecast_chart(
             line={"color": colour, "width": 3},
         )
     )
-    return roomy(themed(fig, title, y_title))
+    return themed(fig, title, y_title)

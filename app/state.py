@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
@@ -18,12 +17,13 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 import streamlit as st
 
 from forecasting import views
-from forecasting.capacity import service as forecasting_service
-from forecasting.capacity.service import CapacityOptions, ForecastOptions
+from forecasting.capacity.service import CapacityOptions
 from forecasting.errors import CapcostError
 from forecasting.excel import ReviewTables
 from forecasting.excel import review_pack as build_review_pack
 from forecasting.interface import Excuse, IngestResult
+from forecasting.models import options as forecasting_options
+from forecasting.models.options import ForecastOptions
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
 from forecasting.views.capacity import CapacityView
@@ -32,7 +32,7 @@ from forecasting.views.savings import SavingsView
 if TYPE_CHECKING:
     import pandas as pd
 
-    from forecasting.models import ForecastResult
+    from forecasting.models.result import ForecastResult
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -152,7 +152,7 @@ def _forecast(
 ) -> ForecastResult:
     options = ForecastOptions(level=level, model=model, paths=paths, seed=seed)
     # Looked up on its module at call time, so a test can count the forecasts run.
-    return forecasting_service.run_models(frame, h, freq, options)
+    return forecasting_options.run_models(frame, h, freq, options)
 
 
 def cached_forecast(
@@ -179,23 +179,15 @@ def savings(
 def write(fn: Callable[[Store], T]) -> T | Excuse:
     """Run ``fn`` on a read-write store opened only for the write; ``fn``'s result, or why not.
 
-    Another session's read-only connection in this process makes DuckDB refuse a read-write
-    one for a moment, and an ingest from cron holds the file while it runs: retry, bounded.
+    Another session's read-only connection in this process, or an ingest from cron, can hold
+    the file for a moment: the Store waits for it (bounded), as every writer does.
     """
-    import duckdb
-
     path = db_path()
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        try:
-            with Store(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
-                return fn(store)
-        except CapcostError as exc:
-            return Excuse(str(exc), {"path": str(path)})
-        except duckdb.Error as exc:
-            if time.monotonic() >= deadline:
-                return Excuse(f"could not write to {path}: {exc}", {"path": str(path)})
-            time.sleep(0.2)
+    try:
+        with Store(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
+            return fn(store)
+    except CapcostError as exc:
+        return Excuse(str(exc), {"path": str(path)})
 
 
 def save_assumptions(name: str, payload: dict[str, Any], note: str = "") -> int | Excuse:
@@ -218,6 +210,6 @@ def freeze_plan_of_record() -> list[int] | Excuse:
 
 
 def model_choices() -> list[str]:
-    from forecasting.models import AUTO, model_names
+    from forecasting.models.registry import AUTO, model_names
 
     return [AUTO, *model_names()]

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
-from forecasting.models import forecast, series_frame
+from forecasting.models.api import forecast, series_frame
 
 
 def monthly_series(n: int, seed: int = 0) -> list[np.ndarray]:
@@ -101,7 +101,7 @@ def batch(label: str, series: list[np.ndarray], h: int, m: int, freq: str) -> No
 
 def engines(series: list[np.ndarray]) -> None:
     """One fit + forecast per model and engine: why ETS runs on statsforecast and Theta on numpy."""
-    from forecasting.models import make_model
+    from forecasting.models.registry import make_model
 
     print("  one fit + 12-step forecast of a 36-60 point monthly series (median ms):")
     pairs = [("ets", "ets_statsmodels"), ("theta", "theta_statsmodels"), ("arima", None)]

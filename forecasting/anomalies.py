@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from forecasting.interface import Excuse, Freq, GroupBy
+from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
+from forecasting.models.api import forecast
 from forecasting.store import Store
 from forecasting.variance import days_covered, month_bounds
 
@@ -23,12 +24,10 @@ def anomalies(store: Store, month: str) -> pd.DataFrame | Excuse:
     days before the month. Columns: ``ds, actual, expected, lower, upper, service,
     service_change``.
     """
-    from forecasting.models import forecast
-
     start, _, _ = month_bounds(month)
     days = days_covered(store, month)
     history, _ = store.read_series(
-        "cost", Freq.DAY, start=start - timedelta(days=ANOMALY_HISTORY_DAYS), end=start
+        COST_METRIC, Freq.DAY, start=start - timedelta(days=ANOMALY_HISTORY_DAYS), end=start
     )
     if len(history) < ANOMALY_MIN_HISTORY_DAYS or days == 0:
         return Excuse(
@@ -36,9 +35,11 @@ def anomalies(store: Store, month: str) -> pd.DataFrame | Excuse:
             f"{month}; there are {len(history)}",
             {"month": month},
         )
-    result = forecast(history, h=days, freq="day", level=(ANOMALY_LEVEL,))
+    result = forecast(history, h=days, freq=Freq.DAY, level=(ANOMALY_LEVEL,))
     band = result.forecast[["ds", "forecast", "lower", "upper"]]
-    actual, _ = store.read_series("cost", Freq.DAY, start=start, end=start + timedelta(days=days))
+    actual, _ = store.read_series(
+        COST_METRIC, Freq.DAY, start=start, end=start + timedelta(days=days)
+    )
     merged = band.merge(actual[["ds", "y"]], on="ds")
     merged = merged.rename(columns={"y": "actual", "forecast": "expected"})
     flagged = merged[(merged["actual"] > merged["upper"]) | (merged["actual"] < merged["lower"])]
@@ -55,7 +56,7 @@ def anomalies(store: Store, month: str) -> pd.DataFrame | Excuse:
 def _day_movers(store: Store, start: date, days: int) -> dict[pd.Timestamp, tuple[str, float]]:
     """Per day of the month: the service furthest from its median of the 28 days before."""
     frame, _ = store.read_series(
-        "cost",
+        COST_METRIC,
         Freq.DAY,
         GroupBy.SERVICE,
         start=start - timedelta(days=28),

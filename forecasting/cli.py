@@ -6,51 +6,22 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
-from pathlib import Path
 
+from forecasting import commands
+from forecasting.arguments import Registrar, common_parser
+from forecasting.capacity import commands as capacity_commands
 from forecasting.errors import CapcostError, InputError
+from forecasting.ingest import commands as ingest_commands
+from forecasting.models import commands as model_commands
+from forecasting.savings import commands as savings_commands
 
-DEFAULT_DB = "data/capcost.duckdb"
 EXIT_USAGE = 2
 
-Registrar = Callable[
-    ["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None
-]
 
-
-def default_db() -> str:
-    return os.environ.get("CAPCOST_DB", DEFAULT_DB)
-
-
-def iso_date(text: str) -> date:
-    """argparse type for YYYY-MM-DD."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def common_parser() -> argparse.ArgumentParser:
-    """Options every command takes."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db",
-        default=default_db(),
-        help=f"DuckDB file (default: $CAPCOST_DB or {DEFAULT_DB})",
-    )
-    return common
-
-
+# Each feature registers its own subcommands. The command modules import only the light
+# vocabulary and `arguments`; their handlers import the library when they run, so that
+# `capcost --help` stays fast (statsmodels alone takes seconds to import).
 def _registrars() -> list[Registrar]:
-    # Each feature registers its own subcommands; handlers import heavy modules lazily so
-    # that `capcost --help` stays fast (statsmodels alone takes seconds to import).
-    from forecasting import commands
-    from forecasting.capacity import commands as capacity_commands
-    from forecasting.ingest import commands as ingest_commands
-    from forecasting.models import commands as model_commands
-    from forecasting.savings import commands as savings_commands
-
     return [
         commands.register,
         ingest_commands.register,
@@ -92,10 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-
-
-def db_path(args: argparse.Namespace) -> Path:
-    return Path(args.db)
 
 
 if __name__ == "__main__":

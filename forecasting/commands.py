@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forecasting.cli import iso_date
+from forecasting.arguments import add_csv, iso_date
 from forecasting.errors import InputError
-from forecasting.interface import CostBasis, Freq, GroupBy
+from forecasting.interface import COST_METRIC, STORED_FREQS, CostBasis, Freq, GroupBy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,7 +51,9 @@ def register(
     actuals.add_argument(
         "metric", help="cost, users, requests_per_second, ... or any stored metric"
     )
-    actuals.add_argument("--freq", choices=[f.value for f in Freq], default="month")
+    actuals.add_argument(
+        "--freq", choices=[f.value for f in STORED_FREQS], default=Freq.MONTH.value
+    )
     actuals.add_argument(
         "--by",
         choices=[g.value for g in GroupBy],
@@ -69,7 +71,7 @@ def register(
     actuals.add_argument(
         "--currency", default=None, help="billing currency when several are stored"
     )
-    actuals.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+    add_csv(actuals)
     actuals.set_defaults(handler=run_actuals)
 
     groups = sub.add_parser(
@@ -143,7 +145,7 @@ def run_actuals(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
     from forecasting.store import Store
 
-    if args.by and args.metric != "cost":
+    if args.by and args.metric != COST_METRIC:
         raise InputError("--by applies to cost only", parameter="--by")
     if args.start and args.end and args.end < args.start:
         raise InputError("--end is before --start", parameter="--end")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 import xlsxwriter
 
+from forecasting.interface import COST_METRIC
 from forecasting.presentation import ColumnFormat, column_formats, format_date, format_month
 from forecasting.presentation.figures import is_missing, model_label
 
@@ -206,7 +207,7 @@ class ReviewTables(Protocol):
 
 def review_pack(store: Store, review: ReviewTables) -> bytes:
     """The review's Excel pack, beside its zip of CSVs: the same tables, sheet for sheet."""
-    as_of = store.last_day("cost") or date.min
+    as_of = store.last_day(COST_METRIC) or date.min
     cover = review_cover(
         review.month,
         currency=review.currency,

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from forecasting.errors import CapcostError, InputError
+
+T = TypeVar("T")
 
 
 class Freq(StrEnum):
-    """Calendar buckets for actuals and forecasts; a month or quarter is labelled by its 1st day."""
+    """Calendar buckets of a series; a week, month, quarter or year is labelled by its 1st day.
+
+    The store keeps day, month and quarter (``STORED_FREQS``); a file given to the forecaster
+    may be in any of them.
+    """
 
     DAY = "day"
+    WEEK = "week"
     MONTH = "month"
     QUARTER = "quarter"
+    YEAR = "year"
+    HOUR = "hour"
+
+
+STORED_FREQS = (Freq.DAY, Freq.MONTH, Freq.QUARTER)
+"""The buckets the store sums actuals into (a month is the calendar month, UTC)."""
 
 
 class CostBasis(StrEnum):
@@ -52,6 +69,13 @@ class Aggregation(StrEnum):
 
 
 COST_METRIC = "cost"
+"""The metric name of spend: every other series name is a stored metric."""
+DEFAULT_SCENARIO = "apex-capacity"
+"""The demo's stored assumption set, used when none is named and it is stored."""
+LOOKBACK_DAYS = (7, 30, 60)
+"""Look-back windows, days, that AWS's commitment recommendations use (shown beside ours)."""
+BUILT_IN = "built-in defaults"
+"""What a result names as its assumption set when no stored set applied."""
 
 # Series in long format, shared by every layer (Nixtla's convention):
 #   unique_id: str   which series ("total", a cost group, a service...)
@@ -94,3 +118,21 @@ class IngestResult:
     rows: int
     status: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+def check_level(level: float, parameter: str = "level") -> float:
+    """An interval level in percent, strictly between 0 and 100 (80 -> P10 and P90)."""
+    if not (isinstance(level, int | float) and math.isfinite(level) and 0 < level < 100):
+        raise InputError(
+            f"interval level {level!r} must be between 0 and 100 (percent)", parameter=parameter
+        )
+    return float(level)
+
+
+def or_excuse(compute: Callable[[], T]) -> T | Excuse:
+    """The part's result, or the user-fixable reason it cannot be computed (missing data,
+    an assumption out of range): pages show that, not a traceback."""
+    try:
+        return compute()
+    except CapcostError as exc:
+        return Excuse(str(exc), {"error": type(exc).__name__})

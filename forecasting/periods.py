@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from forecasting.interface import Freq
+from forecasting.interface import STORED_FREQS, Freq
 
 _MONTHS = {Freq.MONTH: 1, Freq.QUARTER: 3}
 
@@ -32,9 +32,17 @@ def last_full_day(last_day: date | None, today: date | None = None) -> date | No
     return last_day - timedelta(days=1) if last_day == (today or today_utc()) else last_day
 
 
+def _stored(freq: Freq | str) -> Freq:
+    """The buckets the store sums into; a week or a year is not one of them."""
+    freq = Freq(freq)
+    if freq not in STORED_FREQS:
+        raise ValueError(f"periods are days, months or quarters, not {freq}")
+    return freq
+
+
 def period_start(day: date, freq: Freq | str) -> date:
     """The first day of the day, month or quarter holding ``day``."""
-    freq = Freq(freq)
+    freq = _stored(freq)
     if freq is Freq.DAY:
         return day
     if freq is Freq.MONTH:
@@ -44,7 +52,7 @@ def period_start(day: date, freq: Freq | str) -> date:
 
 def period_end(start: date, freq: Freq | str) -> date:
     """The first day after the period that starts on ``start``."""
-    freq = Freq(freq)
+    freq = _stored(freq)
     if freq is Freq.DAY:
         return start + timedelta(days=1)
     month = start.month - 1 + _MONTHS[freq]

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from forecasting.interface import CostBasis, Excuse, Freq, GroupBy
+from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
 from forecasting.store import Store
 
 SECONDS_PER_DAY = 86_400
@@ -39,7 +39,7 @@ class PlanVariance:
 
     def as_frame(self) -> pd.DataFrame:
         rows = [
-            ("cost", self.planned_cost, self.actual_cost),
+            (COST_METRIC, self.planned_cost, self.actual_cost),
             ("users", self.planned_users, self.actual_users),
             (
                 "cost per user",
@@ -58,7 +58,7 @@ def _ratio(a: float, b: float | None) -> float | None:
 
 def months_with_cost(store: Store) -> list[str]:
     """Calendar months that have cost data, newest first (``YYYY-MM``)."""
-    frame, _ = store.read_series("cost", Freq.MONTH)
+    frame, _ = store.read_series(COST_METRIC, Freq.MONTH)
     return sorted(frame["ds"].dt.strftime("%Y-%m").unique().tolist(), reverse=True)
 
 
@@ -71,7 +71,7 @@ def month_bounds(month: str) -> tuple[date, date, date]:
 def days_covered(store: Store, month: str) -> int:
     """Days of ``month`` that have cost data: all of them unless it is the running month."""
     start, end, _ = month_bounds(month)
-    last = store.last_day("cost")
+    last = store.last_day(COST_METRIC)
     full = (end - start).days
     if last is None or last < start:
         return 0
@@ -79,7 +79,7 @@ def days_covered(store: Store, month: str) -> int:
 
 
 def _spend(store: Store, by: GroupBy, start: date, end: date, basis: CostBasis) -> pd.Series:
-    frame, _ = store.read_series("cost", Freq.MONTH, by, start=start, end=end, basis=basis)
+    frame, _ = store.read_series(COST_METRIC, Freq.MONTH, by, start=start, end=end, basis=basis)
     return frame.groupby("unique_id")["y"].sum()
 
 
@@ -117,7 +117,7 @@ def top_movers(variance: pd.DataFrame, n: int = 5) -> pd.DataFrame:
 def plan_variance(store: Store, month: str, plan_id: int | None = None) -> PlanVariance | Excuse:
     """Actual vs the plan of record for ``month`` (the newest cost plan covering it)."""
     start, end, _ = month_bounds(month)
-    plan_id = plan_id or _plan_covering(store, "cost", start)
+    plan_id = plan_id or _plan_covering(store, COST_METRIC, start)
     if plan_id is None:
         return Excuse(
             f"no plan of record covers {month}: freeze a forecast as the plan first",
@@ -127,7 +127,7 @@ def plan_variance(store: Store, month: str, plan_id: int | None = None) -> PlanV
     planned_cost = _planned_value(values, meta["freq"], start)
     if planned_cost is None:
         return Excuse(f"plan {plan_id} has no value for {month}", {"plan_id": plan_id})
-    actual, _ = store.read_series("cost", Freq.MONTH, start=start, end=end)
+    actual, _ = store.read_series(COST_METRIC, Freq.MONTH, start=start, end=end)
     actual_cost = float(actual["y"].sum())
     # For the running month, the plan is prorated to the days with data.
     planned_cost *= days_covered(store, month) / (end - start).days
@@ -185,7 +185,7 @@ def unit_economics(store: Store) -> pd.DataFrame | Excuse:
     missing = {"users", "requests_per_second"} - set(store.stored_metrics())
     if missing:
         return Excuse(f"unit economics need the metrics {sorted(missing)}: ingest them first")
-    cost, currency = store.read_series("cost", Freq.MONTH, complete_only=True)
+    cost, currency = store.read_series(COST_METRIC, Freq.MONTH, complete_only=True)
     users, _ = store.read_series("users", Freq.MONTH, complete_only=True)
     rps, _ = store.read_series("requests_per_second", Freq.MONTH, complete_only=True)
     frame = (

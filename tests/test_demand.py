@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecasting.capacity import CapacityAssumptions
-from forecasting.demand import (
+from forecasting.demand.chain import (
     CHAIN,
     DIRECT,
     DemandChain,
@@ -28,6 +27,7 @@ from forecasting.demand import (
 )
 from forecasting.errors import InputError
 from forecasting.models.drivers import DriverFit
+from forecasting.scenario.assumptions import CapacityAssumptions
 
 DOC = CapacityAssumptions()  # 150 req/s per instance at 100% CPU, target 70%, N+1, floor 3
 ZERO = ((0.0, 0.0), (0.0, 0.0))
@@ -72,10 +72,14 @@ def _history(months: int = 18) -> tuple[pd.DataFrame, pd.DataFrame]:
     sized = np.maximum(np.ceil(peak / 105) + 1, 3)
     running = 0.65 * sized
     demand = pd.DataFrame(
-        {"users": users, "requests_per_second": rps, "requests_per_second_peak": peak,
-         "instances": running},
+        {
+            "users": users,
+            "requests_per_second": rps,
+            "requests_per_second_peak": peak,
+            "instances": running,
+        },
         index=ds,
-    )  # fmt: skip
+    )
     cost = pd.concat(
         [
             pd.DataFrame({"unique_id": "Compute", "ds": ds, "y": 1200 + 0.18 * running * 730}),
@@ -216,9 +220,13 @@ def test_backtest_needs_enough_months() -> None:
 
 def test_both_costs_are_shown_and_the_backtest_picks_the_band() -> None:
     chain = pd.DataFrame(
-        {"quarter": ["2027Q1"], "cost_per_month": [10.0], "cost_per_month_lower": [8.0],
-         "cost_per_month_upper": [12.0]}
-    )  # fmt: skip
+        {
+            "quarter": ["2027Q1"],
+            "cost_per_month": [10.0],
+            "cost_per_month_lower": [8.0],
+            "cost_per_month_upper": [12.0],
+        }
+    )
     direct = chain.assign(cost_per_month=9.0, cost_per_month_lower=5.0)
     scores = pd.DataFrame({"method": [CHAIN, DIRECT], "selected": [False, True]})
     out = merge_costs(chain, direct, scores).iloc[0]

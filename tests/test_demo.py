@@ -147,7 +147,7 @@ def test_five_minute_evidence_of_a_day_does_not_depend_on_until() -> None:
 def test_compute_rows_are_hours_at_catalogue_rates_and_match_the_inventory(
     demo_store: Store,
 ) -> None:
-    from forecasting.savings.pricing import load_catalogue
+    from forecasting.scenario.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     rows = demo_store.con.execute(
@@ -207,7 +207,7 @@ def test_cdn_analytics_agree_with_the_metrics_and_the_bill(demo_store: Store) ->
 def test_database_bill_is_its_tier_at_catalogue_prices_and_few_queries_dominate(
     demo_store: Store,
 ) -> None:
-    from forecasting.savings.pricing import load_catalogue
+    from forecasting.scenario.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     rows = demo_store.con.execute(

@@ -73,6 +73,9 @@ def test_make_run_and_the_streamlit_config_bind_loopback() -> None:
     assert config["server"]["address"] == "127.0.0.1"
     dry = subprocess.run(
         ["make", "-n", "-W", "data/capcost.duckdb", "run", "DB=/nonexistent.duckdb"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "--server.address 127.0.0.1" in dry.stdout, dry.stdout + dry.stderr

@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app import charts, state, widgets
-from forecasting.capacity.assumptions import canonical
-from forecasting.capacity.service import DEFAULT_SCENARIO, CapacityOptions, PlanResult, RunwayResult
+from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult
 from forecasting.errors import CapcostError
+from forecasting.interface import DEFAULT_SCENARIO
+from forecasting.scenario.assumptions import canonical
 from forecasting.views import capacity as views
 
 widgets.forecast_defaults("cap", DEFAULT_SCENARIO, quarters=4, days=365)
@@ -36,8 +37,10 @@ def show_plan(plan: PlanResult, cur: str, lo: str, hi: str) -> None:
 
 
 def show_runway(runway: RunwayResult, cur: str, lo: str, hi: str) -> None:
-    legend = {"early": f"early warning ({lo}: 1 path in 10 crossed)",
-              "p50": "P50: half the paths crossed"}  # fmt: skip
+    legend = {
+        "early": f"early warning ({lo}: 1 path in 10 crossed)",
+        "p50": "P50: half the paths crossed",
+    }
     title = f"Runway from {runway.as_of} to the horizon ({runway.horizon_end})"
     chart = charts.timeline(runway.timeline(), "label", "start", "end", legend, title)
     st.plotly_chart(chart, width="stretch")

@@ -7,15 +7,14 @@ from typing import Any
 import streamlit as st
 
 from app import charts, state, widgets
-from forecasting.capacity.assumptions import canonical, changes
-from forecasting.capacity.service import DEFAULT_SCENARIO
-from forecasting.interface import Excuse
+from forecasting.interface import DEFAULT_SCENARIO, Excuse
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
     ReconcileResult,
     SavingsOptions,
 )
+from forecasting.scenario.assumptions import canonical, changes
 from forecasting.views import savings as views
 from forecasting.views.assumptions import Choices
 from forecasting.views.display import Column

@@ -3,64 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from forecasting.capacity.service import DEFAULT_SCENARIO
+from forecasting.arguments import add_forecast_options, forecast_fields, positive_int, print_notes
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from forecasting.capacity.service import CapacityOptions
-    from forecasting.store import Store
-
-
-def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 100:
-        raise argparse.ArgumentTypeError(f"level must be between 0 and 100, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
-def add_forecast_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command that forecasts sample paths takes."""
-    parser.add_argument(
-        "--scenario",
-        default=None,
-        help=f"stored assumption set to use (default: {DEFAULT_SCENARIO} if stored, else the "
-        "built-in defaults of the APEX OmniHub document)",
-    )
-    parser.add_argument(
-        "--level", type=_level, default=80.0, help="interval level, %% (default: 80 -> P10/P90)"
-    )
-    parser.add_argument("--model", default="auto", help="forecasting model (default: auto)")
-    parser.add_argument(
-        "--paths", type=_positive_int, default=1000, help="sample paths (default: 1000)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the paths (default: 0)")
-    parser.add_argument(
-        "--set",
-        dest="settings",
-        metavar="KEY=VALUE",
-        type=_setting,
-        action="append",
-        help="override one assumption of the scenario, e.g. --set target_utilisation=0.6 or "
-        "--set request_hit_ratio=0.8 (repeatable)",
-    )
-    parser.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
 
 
 def register(
@@ -78,8 +26,12 @@ def register(
         "bill. Per quarter the P50 and band of the paths; quarters already observed show "
         "actuals and the bill; the stored plan of record sits beside them.",
     )
-    plan.add_argument("--quarters", type=_positive_int, default=4,
-                      help="quarters to forecast after the current one (default: 4)")  # fmt: skip
+    plan.add_argument(
+        "--quarters",
+        type=positive_int,
+        default=4,
+        help="quarters to forecast after the current one (default: 4)",
+    )
     plan.add_argument(
         "--demand",
         default="base",
@@ -106,57 +58,22 @@ def register(
         "the pool, disk by the GB (needs database_disk_gb).",
     )
     runway.add_argument(
-        "--days", type=_positive_int, default=365, help="horizon in days (default: 365)"
+        "--days", type=positive_int, default=365, help="horizon in days (default: 365)"
     )
     add_forecast_options(runway)
     runway.set_defaults(handler=run_runway)
-
-
-def _setting(text: str) -> tuple[str, Any]:
-    """argparse type for KEY=VALUE; VALUE is read as JSON when it parses (0.9, true, {...})."""
-    import json
-
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
 
 
 def options(args: argparse.Namespace) -> CapacityOptions:
     """The command line's options as the library takes them."""
     from forecasting.capacity.service import CapacityOptions
 
-    return CapacityOptions(**forecast_fields(args), quarters=getattr(args, "quarters", 4),
-                           days=getattr(args, "days", 365),
-                           demand=getattr(args, "demand", "base"))  # fmt: skip
-
-
-def forecast_fields(args: argparse.Namespace) -> dict[str, Any]:
-    """The fields of ``ForecastOptions`` that ``add_forecast_options`` parsed."""
-    return {
-        "scenario": args.scenario,
-        "settings": tuple(getattr(args, "settings", None) or ()),
-        "level": args.level,
-        "model": args.model,
-        "paths": args.paths,
-        "seed": args.seed,
-    }
-
-
-def print_notes(notes: tuple[str, ...]) -> None:
-    for note in notes:
-        print(f"capcost: note: {note}", file=sys.stderr)
-
-
-def build_plan(store: Store, args: argparse.Namespace) -> pd.DataFrame:
-    from forecasting.capacity.service import plan
-
-    result = plan(store, options(args))
-    print_notes(result.notes)
-    return result.table
+    return CapacityOptions(
+        **forecast_fields(args),
+        quarters=getattr(args, "quarters", 4),
+        days=getattr(args, "days", 365),
+        demand=getattr(args, "demand", "base"),
+    )
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -164,19 +81,11 @@ def run_plan(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
     from forecasting.store import Store
 
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         result = plan(store, options(args))
     print_notes(result.notes)
     write_csv(result.export(), args.csv)
     return 0
-
-
-def build_runway(store: Store, args: argparse.Namespace) -> pd.DataFrame:
-    from forecasting.capacity.service import runway
-
-    result = runway(store, options(args))
-    print_notes(result.notes)
-    return result.table
 
 
 def run_runway(args: argparse.Namespace) -> int:
@@ -184,7 +93,7 @@ def run_runway(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
     from forecasting.store import Store
 
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         result = runway(store, options(args))
     print_notes(result.notes)
     write_csv(result.export(), args.csv)

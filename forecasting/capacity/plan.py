@@ -2,90 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from forecasting.capacity.assumptions import CapacityAssumptions, Redundancy
+from forecasting.demand.paths import PLAN_METRICS, DemandPaths
+from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
+from forecasting.scenario.assumptions import CapacityAssumptions
 
-# ceil() of a ratio that is an exact integer in decimal (315 / (150 * 0.7) = 3) can land a hair
-# above it in binary floating point; without this, exact fits would get one instance too many.
-_CEIL_SLACK = 1e-9
-
-PLAN_METRICS = ("users", "requests_per_second", "requests_per_second_peak")
 COST = "cost_per_month"
-
-
-def ceil_exact(x: np.ndarray) -> np.ndarray:
-    """``ceil``, except that a value within float noise of a positive integer stays on it."""
-    near = np.round(x)
-    on_integer = (np.abs(x - near) <= _CEIL_SLACK * np.maximum(1.0, x)) & ((near > 0) | (x == 0))
-    out: np.ndarray = np.where(on_integer, near, np.ceil(x))
-    return out
-
-
-def instances_needed(peak_rps: np.ndarray | float, a: CapacityAssumptions) -> np.ndarray:
-    """``ceil(peak / (rps_per_instance * target))``, then redundancy, then the floor."""
-    peak = np.asarray(peak_rps, dtype=float)
-    if np.isnan(peak).any() or (peak < 0).any():
-        raise InputError("peak requests/s must be non-negative numbers", parameter="peak_rps")
-    base = ceil_exact(peak / a.capacity_per_instance)
-    if a.redundancy is Redundancy.N_PLUS_1:
-        base = base + 1
-    elif a.redundancy is Redundancy.PER_ZONE:
-        base = np.ceil(base / a.zones) * a.zones
-    out: np.ndarray = np.maximum(base, a.min_instances).astype(np.int64)
-    return out
-
-
-@dataclass(frozen=True)
-class DemandPaths:
-    """Demand sample paths per period (the plan's months): every array is n_paths x len(ds).
-
-    ``actuals`` (a DatetimeIndex of periods, a column per metric) precede them. Besides the
-    demand metrics, ``paths`` may hold ``cost_per_month`` (total $/month of each path).
-    """
-
-    ds: pd.DatetimeIndex
-    paths: Mapping[str, np.ndarray]
-    """Per metric (users, requests_per_second, requests_per_second_peak), n_paths x h."""
-    actuals: pd.DataFrame
-    """Observed days (DatetimeIndex) with a column per metric; may be empty."""
-
-    def __post_init__(self) -> None:
-        shapes = {name: np.shape(p) for name, p in self.paths.items()}
-        missing = [m for m in PLAN_METRICS if m not in self.paths]
-        if missing:
-            raise ValueError(f"paths lack {missing}")
-        if len({s for s in shapes.values()}) != 1 or next(iter(shapes.values()))[1:] != (
-            len(self.ds),
-        ):
-            raise ValueError(f"paths must all be n_paths x {len(self.ds)}, got {shapes}")
-
-    @property
-    def n_paths(self) -> int:
-        return int(np.shape(self.paths[PLAN_METRICS[0]])[0])
-
-    def daily_matrix(self, metric: str) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
-        """Periods, n_paths x periods values and a per-period flag ``is_forecast``.
-
-        An observed period is the same in every path; forecast periods after the last
-        observed one follow the paths (a forecast period the actuals already cover is dropped).
-        """
-        observed = self.actuals[metric].dropna() if metric in self.actuals else pd.Series()
-        keep = self.ds > observed.index.max() if len(observed) else np.ones(len(self.ds), bool)
-        days = observed.index.append(self.ds[keep])
-        values = np.hstack(
-            [
-                np.broadcast_to(observed.to_numpy(float), (self.n_paths, len(observed))),
-                np.asarray(self.paths[metric], dtype=float)[:, keep],
-            ]
-        )
-        flag = np.r_[np.zeros(len(observed), bool), np.ones(int(keep.sum()), bool)]
-        return pd.DatetimeIndex(days), values, flag
 
 
 def quarter_label(days: pd.DatetimeIndex) -> np.ndarray:

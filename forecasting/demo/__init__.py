@@ -32,7 +32,7 @@ def generate(until: date, seed: int) -> dict[str, pd.DataFrame]:
     """The demo's data as frames, up to ``until``: ``metrics`` (long), ``costs`` (FOCUS line
     items), ``inventory`` (the instances and tasks behind the compute line items), ``cdn``
     (daily CDN analytics) and ``queries`` (pg_stat_statements over the last days)."""
-    from forecasting.savings.pricing import load_catalogue
+    from forecasting.scenario.catalogue import load_catalogue
 
     cfg = company()
     rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.savings.catalogue import Catalogue, Offering, Payment
+from forecasting.scenario.catalogue import Catalogue, Offering, Payment
 
 # A Compute Savings Plan bought in mid-2025: $2/hour, 1 year, no upfront, always fully used.
 SP_START = pd.Timestamp("2025-07-01")

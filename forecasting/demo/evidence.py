@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.demo.billing import Line, _frame
-from forecasting.savings.catalogue import Catalogue
+from forecasting.scenario.catalogue import Catalogue
 
 FIVE_MINUTES = pd.Timedelta(minutes=5)
 STEPS_PER_DAY = 288

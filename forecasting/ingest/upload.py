@@ -51,8 +51,19 @@ def ingest_upload(
         path = Path(tmp) / safe
         path.write_bytes(data)
         try:
-            return _load(store, path, UploadKind(kind), metric, unit, time_column, value_column,
-                         dimensions, progress, thread_hook, replace_other_sources)  # fmt: skip
+            return _load(
+                store,
+                path,
+                UploadKind(kind),
+                metric,
+                unit,
+                time_column,
+                value_column,
+                dimensions,
+                progress,
+                thread_hook,
+                replace_other_sources,
+            )
         except InputError as exc:
             # Name the file as the user knows it, not by the temporary copy.
             clean = InputError(str(exc).replace(f"{tmp}/", ""))

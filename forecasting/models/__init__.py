@@ -1,8 +1,9 @@
 """Forecasting engine: automatic model selection by backtest, calibrated bands, sample paths.
 
-Public API (everything else in this package is an implementation detail)::
+Public API, ``forecasting.models.api`` (the rest of the package is an implementation
+detail; this ``__init__`` imports nothing, so the CLI can register commands cheaply)::
 
-    from forecasting.models import forecast
+    from forecasting.models.api import forecast
 
     result = forecast(frame, h=12, freq=None, level=(80,), model="auto", n_paths=1000, seed=0)
 
@@ -15,85 +16,33 @@ The ``ForecastResult`` carries:
 
 - ``.forecast``: ``unique_id, ds, forecast, lower, upper, level, model``, one row per
   series, step and level, ``ds`` continuing each series' dates;
-- ``.backtest``: per series and model tried, rolling-origin accuracy at the forecast's own
-  horizon: ``mase, smape`` (0-200), ``mape, bias, bias_pct`` and the ``coverage`` of the
-  calibrated band; ``selected`` marks the model used;
-- ``.paths``: ``{unique_id: array (n_paths, h)}`` simulated futures whose spread matches
-  the first level's band; ``.aggregate("quarter")`` sums them into quarters with bands
-  taken from the sums;
+- ``.backtest``: per series and model tried, rolling-origin accuracy from every recent
+  period up to two seasonal cycles ahead (whatever ``h`` is): ``windows`` and ``errors``
+  behind each row, ``mase`` (averaged over steps), ``smape`` (0-200), ``mape, bias,
+  bias_pct`` and the ``coverage`` of the calibrated band; ``selected`` marks the model
+  used, and a combination's row scores exactly its members' median;
+- ``.paths``: ``{unique_id: array (n_paths, h)}`` simulated futures: at every step their
+  central L% band is the calibrated L% band for any L, the first k steps do not depend on
+  ``h``, and they are deterministic for ``seed``. The demand chain, scenarios and runway
+  read these. ``.aggregate("quarter", how="sum" | "mean")`` rolls them up into quarters
+  with bands taken from the roll-ups;
 - ``.excuses``: what was adjusted or could not be done, and why (``Excuse``).
 
 ``model="auto"`` fits ETS, Theta and ARIMA plus a naive benchmark (seasonal naive; naive
-and drift without a season), backtests each at up to three past origins at the forecast's
-own horizon, and forecasts with the median of those whose backtest MASE is within twice
-the best one's. Bands are calibrated on the backtest errors (conformal-style) so that
-about ``level`` percent of actuals fall inside. ``result.candidates()`` shows every model
-tried. Many series run on a process pool. ``backtest(frame, h, ...)`` returns only the
-accuracy table.
+and drift without a season), and for strictly positive series models of multiplicative
+growth fitted on log(y) (ETS, Theta, a linear trend; their mean is the bias-adjusted
+back-transform); backtests each from every recent origin, and forecasts with the median
+of those whose backtest MASE is within twice the best one's. Model choice and calibration
+depend on the history only, never on ``h`` or ``level``. Bands are calibrated on the
+backtest errors (conformal-style, per horizon bucket, on the log scale for positive
+series) so that about ``level`` percent of actuals fall inside. ``result.candidates()``
+shows every model tried. Many series run on a process pool. ``backtest(frame, h, ...)``
+returns only the accuracy table.
 
 Stored series: ``forecasting.models.service.forecast_store(store, metric, freq=...)``
-(quarters summed from monthly paths) and ``freeze(...)`` as a plan of record. Driver
+(quarters rolled up from monthly paths; a running month nowcast from its observed days,
+``nowcast``) and ``freeze(...)`` as a plan of record; ``asof.forecast_as_of(store, metric,
+date)`` is the forecast made from the data up to a date beside what happened after it. Driver
 models (cost = fixed + per-user cost per group, unit economics) are in ``drivers``;
 scenarios on the users (base, low, high, stored) in ``scenarios``.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from forecasting.models.api import (
-        backtest,
-        check_levels,
-        default_horizon,
-        forecast,
-        series_frame,
-    )
-    from forecasting.models.base import Forecaster, PointForecast
-    from forecasting.models.registry import AUTO, check_model, make_model, model_names
-    from forecasting.models.result import ForecastResult, SeriesForecast
-    from forecasting.models.validation import Frequency, validate_series
-
-# Imported on first use: the CLI registers `capcost forecast` from this package, and
-# `capcost --help` must not pay for numpy, pandas and scipy.
-_HOMES = {
-    "backtest": "api",
-    "check_levels": "api",
-    "default_horizon": "api",
-    "forecast": "api",
-    "series_frame": "api",
-    "Forecaster": "base",
-    "PointForecast": "base",
-    "AUTO": "registry",
-    "check_model": "registry",
-    "make_model": "registry",
-    "model_names": "registry",
-    "ForecastResult": "result",
-    "SeriesForecast": "result",
-    "Frequency": "validation",
-    "validate_series": "validation",
-}
-__all__ = [
-    "AUTO",
-    "ForecastResult",
-    "Forecaster",
-    "Frequency",
-    "PointForecast",
-    "SeriesForecast",
-    "backtest",
-    "check_levels",
-    "check_model",
-    "default_horizon",
-    "forecast",
-    "make_model",
-    "model_names",
-    "series_frame",
-    "validate_series",
-]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'forecasting.models' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"forecasting.models.{_HOMES[name]}"), name)

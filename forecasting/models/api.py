@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import threading
@@ -11,9 +10,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import Excuse, check_level
 from forecasting.models.base import FloatArray
 from forecasting.models.engine import SeriesJob, forecast_series
 from forecasting.models.registry import AUTO, check_model
@@ -81,12 +81,7 @@ def check_levels(level: float | Iterable[float]) -> tuple[float, ...]:
     levels = (level,) if isinstance(level, int | float) else tuple(level)
     if not levels:
         raise InputError("at least one interval level is needed", parameter="level")
-    for lv in levels:
-        if not (isinstance(lv, int | float) and math.isfinite(lv) and 0 < lv < 100):
-            raise InputError(
-                f"interval level {lv!r} must be between 0 and 100 (percent)", parameter="level"
-            )
-    return tuple(float(lv) for lv in dict.fromkeys(levels))
+    return tuple(check_level(lv) for lv in dict.fromkeys(levels))
 
 
 def forecast(
@@ -143,7 +138,11 @@ def run_jobs(jobs: list[SeriesJob], n_jobs: int | None = None) -> list[SeriesFor
     many = len(jobs) >= PARALLEL_MIN_SERIES and threading.active_count() == 1
     workers = n_jobs if n_jobs is not None else (min(os.cpu_count() or 1, 2) if many else 1)
     if workers <= 1 or len(jobs) < 2:
-        return [forecast_series(job) for job in jobs]
+        # Fits run on one BLAS thread here too, as in the pool's workers: a multi-threaded BLAS
+        # sums in another order, so the same history gave a forecast differing in the 4th
+        # decimal depending on whether it ran in a pool (seen in the golden CLI outputs).
+        with threadpool_limits(1):
+            return [forecast_series(job) for job in jobs]
     chunk = max(1, len(jobs) // (workers * 8))
     with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_limit_threads) as pool:
         return list(pool.map(forecast_series, jobs, chunksize=chunk))
@@ -164,10 +163,6 @@ def _limit_threads() -> None:
     # statsmodels ran 5x slower in a pool than serially.
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:
-        return
     threadpool_limits(1)
 
 

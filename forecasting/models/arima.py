@@ -131,6 +131,26 @@ class ARIMA(BaseForecaster):
         except ModelFailure:
             return ARIMA(self.season_length).fit(y)
 
+    def forward(self, y: FloatArray) -> Forecaster:
+        """The fitted coefficients run over ``y`` by the Kalman filter, nothing re-estimated.
+
+        Only ever over data at least as long as the fit's (backtests move forward), so the
+        compiled likelihood cannot read past the end of a series too short for its lags.
+        """
+        from statsforecast.arima import forward_arima
+
+        if self.n_ is None or len(y) < self.n_:
+            return self.refit(y)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                model = forward_arima(self.model_, y, method=self.method)
+        except Exception as exc:
+            raise ModelFailure(f"{self.name}: {exc}") from exc
+        out = ARIMA(self.season_length, orders=self.orders_, method=self.method)
+        out.model_, out.orders_, out.n_ = model, self.orders_, len(y)
+        return out
+
     def _forecast(self, h: int) -> tuple[FloatArray, FloatArray]:
         from statsforecast.arima import forecast_arima
 

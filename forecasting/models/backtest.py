@@ -1,27 +1,52 @@
-"""Rolling-origin backtests: refit each model at a few past origins and score its forecasts."""
+"""Rolling-origin backtests: a forecast from every recent period, errors kept per horizon step."""
 
 from __future__ import annotations
 
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from forecasting.models import metrics
-from forecasting.models.base import FloatArray, Forecaster, ModelFailure
+from forecasting.models.base import FloatArray, Forecaster, ModelFailure, PointForecast
 
-# Three origins keep a full automatic forecast interactive (each origin refits every
-# candidate) while giving 3 x h errors per model to select and calibrate on.
-MAX_WINDOWS = 3
+# Origins every period over the most recent stretch: this many, or a backtest horizon if
+# more. With 36 months that is every month from the 24th; each origin scores the steps
+# the history still holds, so step 1 has the most errors and the last the fewest.
+MIN_ORIGINS = 24
+# Models are fitted afresh at the first origin and moved forward (same estimates, new
+# data) to the later ones, re-estimated every this many origins: ARIMA and ETS estimates
+# move little from one month to the next, and re-estimating at every origin tripled the
+# time of a forecast.
+REESTIMATE_EVERY = 24
+# Bands live on the log scale only for a positive series whose values stay within this
+# ratio of each other: past it the log of the smallest value is noise, not a level.
+MAX_LOG_RANGE = 1e8
+
+
+def log_scale(y: FloatArray) -> tuple[bool, float]:
+    """Whether this history's bands live on the log scale, and the least mean taken there.
+
+    A level model's forecast at or below zero for a positive series (a falling trend run
+    on) is read as a thousandth of the smallest value seen: an error, scored as such.
+    """
+    low = float(np.min(y))
+    ok = bool(low > 0 and float(np.max(y)) < MAX_LOG_RANGE * low)
+    return ok, (1e-3 * low if ok else 0.0)
 
 
 @dataclass(frozen=True)
 class WindowPlan:
-    """Where the backtest cuts the history: train on y[:origin], score the next ``horizon``."""
+    """Where the backtest cuts the history: train on y[:origin], score the next steps."""
 
     horizon: int
-    """Steps scored per window: the forecast's own horizon when the history allows it."""
+    """Steps scored from each origin at most: one seasonal cycle (8 periods without one),
+    whatever horizon was asked for, so the choice of model does not depend on it."""
     origins: tuple[int, ...]
-    """Training lengths, oldest first."""
+    """Training lengths, oldest first, one period apart."""
 
 
 def min_train_length(m: int) -> int:
@@ -29,113 +54,186 @@ def min_train_length(m: int) -> int:
     return max(2 * m, 8) if m <= 24 else max(m + 8, 8)
 
 
-def plan_windows(n: int, h: int, m: int, max_windows: int = MAX_WINDOWS) -> WindowPlan | None:
-    """Origins for a rolling-origin backtest at horizon ``h``, or None when history is too short.
+def backtest_horizon(m: int) -> int:
+    """Steps every backtest scores: two seasonal cycles up to a year of months (8 quarters,
+    24 months, 14 days), one longer cycle (24 hours, 52 weeks), or 8 periods without one.
 
-    Windows step back by a third of the horizon (at least one period), so with a long
-    history the three windows cover different seasons; with a short one the horizon shrinks
-    to what the history can score rather than training on less than two cycles.
+    Fixed by the frequency so that no ``--horizon`` changes the model or its calibration;
+    long enough that the usual horizons (a year of months, two of quarters) are calibrated
+    on errors at those steps rather than extrapolated from shorter ones.
     """
-    for shortest in (min_train_length(m), max(m + 2, 5), 5):
+    if m <= 1:
+        return 8
+    return 2 * m if m <= 12 else m
+
+
+def plan_windows(n: int, m: int) -> WindowPlan | None:
+    """Origins every period for a rolling-origin backtest, or None when history is too short.
+
+    Training never falls below two seasonal cycles when the history holds a seasonal model
+    at all, nor below 60% of the history: models fitted on a third of it (8 points of a
+    young product's slow start) say little about the model fitted on all of it, and their
+    errors would decide the choice. The horizon shrinks to what the history can score.
+    """
+    seasonal = m > 1 and n >= min_train_length(m) + 2
+    first = max(min_train_length(m) if seasonal else min_train_length(1), math.ceil(0.6 * n))
+    for shortest in (first, 5):
         room = n - shortest
         if room >= 1:
             break
     else:
         return None
-    horizon = min(h, room)
-    step = max(1, horizon // max_windows)
-    windows = min(max_windows, 1 + (room - horizon) // step)
-    origins = tuple(n - horizon - k * step for k in reversed(range(windows)))
-    return WindowPlan(horizon=horizon, origins=origins)
+    horizon = min(backtest_horizon(m), room)
+    count = min(room, max(MIN_ORIGINS, horizon))
+    return WindowPlan(horizon=horizon, origins=tuple(range(n - count, n)))
 
 
 @dataclass
 class ModelBacktest:
-    """One model's backtest forecasts: arrays of shape (windows, horizon)."""
+    """One model's backtest forecasts: arrays of shape (origins, horizon), NaN past the data.
+
+    ``centre`` and ``spread`` are the forecast's median and spread on the scale bands are
+    calibrated on (log y for positive series, y otherwise).
+    """
 
     model: str
     mean: FloatArray
-    sd: FloatArray
+    centre: FloatArray
+    spread: FloatArray
     failures: list[str] = field(default_factory=list)
+    members: tuple[str, ...] = ()
+    """The models a combination is the median of (empty for a single model)."""
 
     @property
     def ok(self) -> bool:
-        return not self.failures and bool(np.isfinite(self.mean).all())
+        scored = ~np.isnan(self.mean[:, 0])
+        return not self.failures and bool(scored.any()) and bool(np.isfinite(self.spread).any())
 
 
 @dataclass
 class Backtest:
-    """Actuals, training scales and each model's forecasts over the same windows."""
+    """Actuals, training scales and each model's forecasts over the same origins."""
 
     plan: WindowPlan
     actual: FloatArray
+    """Actuals per origin and step, NaN past the end of the history."""
     scale: FloatArray
-    """MASE denominator of each window's training data (NaN when it has no variation)."""
+    """MASE denominator of each origin's training data (NaN when it has no variation)."""
     models: dict[str, ModelBacktest]
+    log: bool
+    """Whether bands live on the log scale (a strictly positive series)."""
+
+    def working(self, values: FloatArray) -> FloatArray:
+        """Values on the scale bands are calibrated on."""
+        return np.log(values) if self.log else values
+
+    @property
+    def errors(self) -> int:
+        """How many (origin, step) errors each model is scored on."""
+        return int(np.isfinite(self.actual).sum())
+
+
+def working_scale(point: PointForecast, log: bool, floor: float) -> tuple[FloatArray, FloatArray]:
+    """(centre, spread) of a forecast on the scale bands are calibrated on."""
+    if log:
+        return point.on_log_scale(floor)
+    return point.mean, point.sd
 
 
 def run_backtest(
     y: FloatArray, fitted: dict[str, Forecaster], plan: WindowPlan, m: int
 ) -> Backtest:
-    """Refit every fitted model (same specification) at each origin and forecast the window."""
+    """Forecast from every origin with every fitted model (same specification)."""
     w, hb = len(plan.origins), plan.horizon
-    actual = np.vstack([y[o : o + hb] for o in plan.origins])
+    n = len(y)
+    actual = np.full((w, hb), np.nan)
+    for i, o in enumerate(plan.origins):
+        actual[i, : min(hb, n - o)] = y[o : o + hb]
     scale = np.array([metrics.mase_scale(y[:o], m) for o in plan.origins])
-    out: dict[str, ModelBacktest] = {}
-    for name, model in fitted.items():
-        rec = ModelBacktest(name, np.full((w, hb), np.nan), np.full((w, hb), np.nan))
-        for i, origin in enumerate(plan.origins):
-            try:
-                point = model.refit(y[:origin]).forecast(hb)
-            except (ModelFailure, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
-                rec.failures.append(f"window {i + 1}: {exc}")
-                continue
-            rec.mean[i], rec.sd[i] = point.mean, point.sd
-        out[name] = rec
-    return Backtest(plan=plan, actual=actual, scale=scale, models=out)
+    log, floor = log_scale(y)
+    out = {
+        name: _model_backtest(name, model, y, plan, log, floor) for name, model in fitted.items()
+    }
+    return Backtest(plan=plan, actual=actual, scale=scale, models=out, log=log)
 
 
-def keep_within(
-    backtest: Backtest, names: list[str], factor: float, windows: list[int] | None = None
-) -> list[str]:
-    """The models whose backtest score (on ``windows``, default all) is within ``factor``
-    of the best one's."""
-    scores = {k: score(backtest, backtest.models[k], windows) for k in names}
+def _model_backtest(
+    name: str, model: Forecaster, y: FloatArray, plan: WindowPlan, log: bool, floor: float
+) -> ModelBacktest:
+    w, hb, n = len(plan.origins), plan.horizon, len(y)
+    empty = np.full((w, hb), np.nan)
+    rec = ModelBacktest(name, empty.copy(), empty.copy(), empty.copy())
+    anchor: Forecaster | None = None
+    for i, origin in enumerate(plan.origins):
+        try:
+            if anchor is None or i % REESTIMATE_EVERY == 0:
+                anchor = current = model.refit(y[:origin])
+            else:
+                current = anchor.forward(y[:origin])
+            point = current.forecast(min(hb, n - origin))
+        except (ModelFailure, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            rec.failures.append(f"origin {origin}: {exc}")
+            continue
+        k = len(point.mean)
+        rec.mean[i, :k] = point.mean
+        rec.centre[i, :k], rec.spread[i, :k] = working_scale(point, log, floor)
+    return rec
+
+
+def combine(backtest: Backtest, members: list[str], name: str) -> ModelBacktest:
+    """The backtest of the median of ``members``: exactly the combination that is forecast."""
+    stack = [backtest.models[k] for k in members]
+    return ModelBacktest(
+        name,
+        np.median(np.stack([r.mean for r in stack]), axis=0),
+        np.median(np.stack([r.centre for r in stack]), axis=0),
+        # The median spread, like the median forecast, ignores one member that diverges.
+        np.median(np.stack([r.spread for r in stack]), axis=0),
+        members=tuple(members),
+    )
+
+
+def calibration_errors(
+    backtest: Backtest, rec: ModelBacktest, rows: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(actual, centre, spread) on the calibration scale that ``rec``'s band is set from:
+    its own backtest, a combination's included (the median of exactly its members)."""
+    pick = slice(None) if rows is None else rows.astype(int)
+    return backtest.working(backtest.actual)[pick], rec.centre[pick], rec.spread[pick]
+
+
+def step_mase(backtest: Backtest, rec: ModelBacktest) -> FloatArray:
+    """Mean absolute scaled error per horizon step over the origins that reach it."""
+    scaled = np.abs(backtest.actual - rec.mean) / backtest.scale[:, None]
+    with _quiet():
+        return np.asarray(np.nanmean(scaled, axis=0), dtype=float)
+
+
+def score(backtest: Backtest, rec: ModelBacktest) -> float:
+    """What selection minimises: MASE averaged over steps (each step weighs the same, so the
+    many one-step errors do not decide a twelve-month forecast), or relative MAE when MASE
+    is undefined (a flat training window)."""
+    per_step = step_mase(backtest, rec)
+    if np.isfinite(per_step).any():
+        return float(np.nanmean(per_step))
+    a = backtest.actual
+    keep = np.isfinite(a)
+    level = float(np.mean(np.abs(a[keep]))) or 1.0
+    with _quiet():
+        per = np.nanmean(np.abs(a - rec.mean), axis=0)
+    return float(np.nanmean(per) / level)
+
+
+def keep_within(backtest: Backtest, names: list[str], factor: float) -> list[str]:
+    """The models whose backtest score is within ``factor`` of the best one's."""
+    scores = {k: score(backtest, backtest.models[k]) for k in names}
     best = min(scores.values())
     return [k for k in names if scores[k] <= factor * best]
 
 
-def combine(backtest: Backtest, names: list[str], factor: float, name: str) -> ModelBacktest:
-    """The backtest of "the median of the models within ``factor`` of the best".
-
-    Each window's members are chosen on the other windows only: choosing them on the
-    window itself would keep the models that happened to do well there and flatter the
-    combination's errors (and so narrow its calibrated band).
-    """
-    w = len(backtest.plan.origins)
-    mean = np.empty_like(backtest.actual)
-    sd = np.empty_like(backtest.actual)
-    for i in range(w):
-        others = [j for j in range(w) if j != i]
-        members = keep_within(backtest, names, factor, others) if others else names
-        mean[i] = np.median(np.stack([backtest.models[k].mean[i] for k in members]), axis=0)
-        # The median spread, like the median forecast, ignores one member that diverges.
-        sd[i] = np.median(np.stack([backtest.models[k].sd[i] for k in members]), axis=0)
-    return ModelBacktest(name, mean, sd)
-
-
-def window_mase(backtest: Backtest, rec: ModelBacktest) -> FloatArray:
-    """MASE per window (NaN where the window's training data had no variation)."""
-    mae = np.mean(np.abs(backtest.actual - rec.mean), axis=1)
-    return np.asarray(mae / backtest.scale, dtype=float)
-
-
-def score(backtest: Backtest, rec: ModelBacktest, windows: list[int] | None = None) -> float:
-    """What selection minimises: mean MASE over windows, or relative MAE when MASE is undefined."""
-    rows = list(range(len(backtest.plan.origins))) if windows is None else windows
-    per_window = window_mase(backtest, rec)[rows]
-    if np.isfinite(per_window).any():
-        return float(np.nanmean(per_window))
-    actual = backtest.actual[rows]
-    level = float(np.mean(np.abs(actual))) or 1.0
-    return float(np.mean(np.abs(actual - rec.mean[rows])) / level)
+@contextmanager
+def _quiet() -> Iterator[None]:
+    # A step no origin reaches gives "mean of empty slice": that NaN is the answer.
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

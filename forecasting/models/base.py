@@ -26,12 +26,59 @@ def z_value(level: float) -> float:
 
 @dataclass(frozen=True)
 class PointForecast:
-    """A model's forecast for steps 1..h: the mean and the spread of its error."""
+    """A model's forecast for steps 1..h: the mean and the spread of its error.
+
+    Models fitted on the log scale also carry that scale's median and spread: their error
+    is normal there, so their bands are ``exp(log_median +- z * log_sd)``, asymmetric and
+    never below zero, and ``mean`` is the bias-adjusted ``exp(log_median + log_sd**2 / 2)``.
+    """
 
     mean: FloatArray
     """Expected value per step, in the series' unit."""
     sd: FloatArray
     """Standard deviation of the k-step-ahead error per step, as the model sees it (>= 0)."""
+    log_median: FloatArray | None = None
+    """Log of the median per step (log-scale models only)."""
+    log_sd: FloatArray | None = None
+    """Standard deviation of the k-step error of log(y) (log-scale models only)."""
+
+    def on_log_scale(self, floor: float) -> tuple[FloatArray, FloatArray]:
+        """Median and spread of log(y): the model's own, or a lognormal with this mean and sd.
+
+        Level-scale models of a positive series are read as lognormal with their own mean
+        and sd (moment matching), so every candidate's band lives on one scale and can be
+        calibrated, combined and compared there. ``floor`` keeps a mean at or below zero
+        (a falling trend run past zero) from taking the log of nothing.
+        """
+        if self.log_median is not None and self.log_sd is not None:
+            return self.log_median, self.log_sd
+        mean = np.maximum(self.mean, floor)
+        s2 = np.log1p(np.square(self.sd / mean))
+        return np.log(mean) - s2 / 2, np.sqrt(s2)
+
+    def band(self, z: float | FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Lower and upper edge at ``z`` spreads: on the log scale for log-scale models."""
+        if self.log_median is not None and self.log_sd is not None:
+            return np.exp(self.log_median - z * self.log_sd), np.exp(
+                self.log_median + z * self.log_sd
+            )
+        return self.mean - z * self.sd, self.mean + z * self.sd
+
+
+def lognormal_point(log_median: FloatArray, log_sd: FloatArray) -> PointForecast:
+    """The forecast of y when log(y) is normal: bias-adjusted mean, its sd, and the log parts.
+
+    exp(median of the log) is the median of y, which lies below its mean by the factor
+    exp(s**2 / 2); without the adjustment a log model's totals run low, more so the further
+    ahead (Beaumont 1956; Hyndman & Athanasopoulos, FPP3 5.6).
+    """
+    s2 = np.square(log_sd)
+    if (log_median + s2 / 2 > 700).any():
+        raise ModelFailure("log-scale forecast overflows")
+    mean = np.exp(log_median + s2 / 2)
+    return PointForecast(
+        mean=mean, sd=mean * np.sqrt(np.expm1(s2)), log_median=log_median, log_sd=log_sd
+    )
 
 
 @runtime_checkable
@@ -53,6 +100,8 @@ class Forecaster(Protocol):
     def sample_paths(self, h: int, n_paths: int, seed: int = 0) -> FloatArray: ...
 
     def refit(self, y: FloatArray) -> Forecaster: ...
+
+    def forward(self, y: FloatArray) -> Forecaster: ...
 
 
 class BaseForecaster:
@@ -93,38 +142,55 @@ class BaseForecaster:
         """
         return type(self)(self.season_length).fit(y)
 
+    def forward(self, y: FloatArray) -> Forecaster:
+        """This fitted model run over other (longer) data without re-estimating what is costly.
+
+        Backtests fit a model once at their first origin and move it forward to the later
+        ones, as statsforecast's ``cross_validation(refit=False)`` does. Only estimates from
+        data before the first origin are used, so no window scores a model that saw its
+        future. Cheap models simply refit.
+        """
+        return self.refit(y)
+
     def forecast(self, h: int) -> PointForecast:
         if self.n_ is None:
             raise ModelFailure(f"{self.name}: forecast before fit")
         if h < 1:
             raise ValueError("h must be at least 1")
-        mean, sd = self._forecast(h)
-        mean = np.asarray(mean, dtype=float).reshape(h)
-        sd = np.asarray(sd, dtype=float).reshape(h)
-        if not (np.isfinite(mean).all() and np.isfinite(sd).all()) or (sd < 0).any():
-            raise ModelFailure(f"{self.name}: produced a non-finite forecast")
-        return PointForecast(mean=mean, sd=sd)
+        return checked(self.name, self._forecast(h), h)
 
     def predict(self, h: int, level: Sequence[float] = (80,)) -> pd.DataFrame:
         """Steps 1..h with ``<name>`` and the model's own ``<name>-lo-L``/``<name>-hi-L`` bands."""
         point = self.forecast(h)
         out = pd.DataFrame({"step": np.arange(1, h + 1), self.name: point.mean})
         for lv in sorted(level):
-            half = z_value(lv) * point.sd
-            out[f"{self.name}-lo-{lv:g}"] = point.mean - half
-            out[f"{self.name}-hi-{lv:g}"] = point.mean + half
+            lo, hi = point.band(z_value(lv))
+            out[f"{self.name}-lo-{lv:g}"] = lo
+            out[f"{self.name}-hi-{lv:g}"] = hi
         return out
 
     def sample_paths(self, h: int, n_paths: int, seed: int = 0) -> FloatArray:
         point = self.forecast(h)
+        if point.log_median is not None and point.log_sd is not None:
+            return np.exp(simulate_paths(point.log_median, point.log_sd, n_paths, seed))
         return simulate_paths(point.mean, point.sd, n_paths, seed)
 
     # -- for subclasses ------------------------------------------------------------------------
     def _fit(self, y: FloatArray) -> None:
         raise NotImplementedError
 
-    def _forecast(self, h: int) -> tuple[FloatArray, FloatArray]:
+    def _forecast(self, h: int) -> tuple[FloatArray, FloatArray] | PointForecast:
         raise NotImplementedError
+
+
+def checked(name: str, out: tuple[FloatArray, FloatArray] | PointForecast, h: int) -> PointForecast:
+    """A model's raw output as a PointForecast of ``h`` steps, or ModelFailure if not finite."""
+    point = out if isinstance(out, PointForecast) else PointForecast(out[0], out[1])
+    mean = np.asarray(point.mean, dtype=float).reshape(h)
+    sd = np.asarray(point.sd, dtype=float).reshape(h)
+    if not (np.isfinite(mean).all() and np.isfinite(sd).all()) or (sd < 0).any():
+        raise ModelFailure(f"{name}: produced a non-finite forecast")
+    return PointForecast(mean, sd, point.log_median, point.log_sd)
 
 
 def psi_weights(sd: FloatArray) -> FloatArray:
@@ -144,20 +210,37 @@ def psi_weights(sd: FloatArray) -> FloatArray:
     return psi
 
 
+def correlated_normals(sd: FloatArray, n_paths: int, seed: int = 0) -> FloatArray:
+    """``n_paths`` x h draws, standard normal at each step, correlated as k-step errors whose
+    spread grows as ``sd`` does (0 where the spread is 0).
+
+    Shocks are drawn step by step, so the first k steps are the same whatever the horizon:
+    a month's paths (and a quarter's band) do not move when more months are asked for.
+    Antithetic pairs make the draws' mean exactly 0 and their spread symmetric.
+    """
+    h = len(sd)
+    var = np.maximum.accumulate(np.square(np.asarray(sd, dtype=float)))
+    if n_paths <= 0 or h == 0 or var[-1] <= 0:
+        return np.zeros((max(n_paths, 0), h))
+    psi = psi_weights(sd)
+    unit = math.sqrt(var[0] if var[0] > 0 else var[-1])
+    half = np.random.default_rng(seed).standard_normal((h, (n_paths + 1) // 2)).T
+    shocks = np.vstack([half, -half])[:n_paths]
+    errors = np.zeros((n_paths, h))
+    for j in np.flatnonzero(psi):
+        errors[:, j:] += psi[j] * shocks[:, : h - j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = errors * unit / np.sqrt(var)
+    return np.where(var > 0, scaled, 0.0)
+
+
 def simulate_paths(mean: FloatArray, sd: FloatArray, n_paths: int, seed: int = 0) -> FloatArray:
     """``n_paths`` x h Gaussian paths with marginal spread ``sd`` and the implied correlation."""
     h = len(mean)
     if n_paths <= 0:
         return np.empty((0, h))
-    var = np.maximum.accumulate(np.square(np.asarray(sd, dtype=float)))
-    if h == 0 or var[-1] <= 0:
-        return np.tile(np.asarray(mean, dtype=float), (n_paths, 1))
-    sigma = math.sqrt(var[0] if var[0] > 0 else var[-1])
-    psi = psi_weights(sd)
-    # Antithetic pairs: the paths' mean is the forecast exactly and their spread symmetric.
-    half = np.random.default_rng(seed).standard_normal(((n_paths + 1) // 2, h))
-    shocks = np.vstack([half, -half])[:n_paths] * sigma
-    errors = np.zeros((n_paths, h))
-    for j in np.flatnonzero(psi):
-        errors[:, j:] += psi[j] * shocks[:, : h - j]
-    return np.asarray(mean, dtype=float) + errors
+    spread = np.sqrt(np.maximum.accumulate(np.square(np.asarray(sd, dtype=float))))
+    paths: FloatArray = np.asarray(mean, dtype=float) + spread * correlated_normals(
+        sd, n_paths, seed
+    )
+    return paths

@@ -6,33 +6,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from forecasting.arguments import add_csv, iso_date, level, positive_int
 from forecasting.errors import InputError
+from forecasting.interface import STORED_FREQS, Freq
 
 if TYPE_CHECKING:
     from forecasting.models.result import ForecastResult
     from forecasting.models.service import StoreForecast
-
-_FREQS = ("day", "week", "month", "quarter", "year", "hour")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 100:
-        raise argparse.ArgumentTypeError(f"a level is a percent between 0 and 100, got {value:g}")
-    return value
 
 
 def _add_inputs(parser: argparse.ArgumentParser) -> None:
@@ -54,19 +34,19 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--freq",
-        choices=_FREQS,
+        choices=[f.value for f in Freq],
         help="stored series: day, month (default) or quarter (summed from monthly sample "
         "paths); --input: the file's frequency when it cannot be inferred",
     )
     parser.add_argument(
         "--horizon",
-        type=_positive_int,
+        type=positive_int,
         help="periods ahead (default: one seasonal cycle, e.g. 12 months or 4 quarters; "
         "8 periods without a cycle)",
     )
     parser.add_argument(
         "--level",
-        type=_level,
+        type=level,
         action="append",
         help="interval level in percent (default 80; repeat for several, e.g. --level 50 "
         "--level 95)",
@@ -76,10 +56,11 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto (median of the models that backtest well; default) or one of: naive, "
         "seasonal_naive, drift, linear, loglinear, theta, theta_statsmodels, ets, "
-        "ets_statsmodels, arima, combo",
+        "ets_statsmodels, arima, ets_log, theta_log, arima_log, combo (*_log: fitted on "
+        "log(y), positive series)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample paths (default 0)")
-    parser.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+    add_csv(parser)
 
 
 def register(
@@ -89,13 +70,18 @@ def register(
         "forecast",
         parents=[common],
         help="forecast a stored series or a CSV file, with calibrated bands",
-        description="Forecast each series with the median of the models (ETS, Theta, ARIMA and "
-        "a naive benchmark) whose rolling-origin backtest at this horizon is within twice the "
-        "best one's error, or with the model named by --model. Bands are calibrated on the "
-        "backtest errors. Output: unique_id, ds, forecast, lower, upper, level, model (and for a "
-        "stored series complete, False for a period the data has not covered to its end); ds "
-        "continues the series' own dates. Stored series use complete periods only. Notes on "
-        "what was adjusted (gaps, level shifts, fallbacks) go to stderr.",
+        description="Forecast each series with the median of the models (ETS, Theta, ARIMA, "
+        "for positive series ETS, Theta and a trend on log(y), and a naive benchmark) whose "
+        "rolling-origin backtest is within twice the best one's error, or with the model "
+        "named by --model. The backtest scores two seasonal cycles ahead from every recent "
+        "period whatever --horizon is, so a month's forecast does not depend on the horizon "
+        "or the levels asked for. Bands are calibrated on the backtest errors (on the log "
+        "scale for positive series: asymmetric, above zero). Output: unique_id, ds, "
+        "forecast, lower, upper, level, model (and for a stored series complete, False for a "
+        "period the data has not covered to its end); ds continues the series' own dates. "
+        "Stored series use complete periods; a month the data stops inside is nowcast from "
+        "its days (observed plus a daily forecast of the rest). Notes on what was adjusted "
+        "(gaps, level shifts, fallbacks, the running month) go to stderr.",
     )
     _add_inputs(fc)
     fc.add_argument(
@@ -115,12 +101,23 @@ def register(
         "backtest",
         parents=[common],
         help="rolling-origin accuracy of each model on a stored series or a CSV file",
-        description="Refit each candidate model at up to three past origins and score its "
-        "forecasts at the forecast's own horizon: MASE, sMAPE (0-200), MAPE, bias and the "
-        "coverage of the calibrated band (each window scored with a calibration from the "
-        "others). selected marks the model capcost forecast would use.",
+        description="Forecast with each candidate model from every recent period (origin) "
+        "up to two seasonal cycles ahead and score each row's own forecasts: how many "
+        "windows (origins) and errors stand behind it, MASE (averaged over steps), sMAPE "
+        "(0-200), MAPE, bias and the coverage of the calibrated band (each block of origins "
+        "scored with a calibration from the others). A combination's row scores the median "
+        "of exactly the members it names; selected marks what capcost forecast uses.",
     )
     _add_inputs(bt)
+    bt.add_argument(
+        "--as-of",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="the forecast made from the data up to this date (complete months, or days "
+        "with --freq day) beside what happened after it: per period actual, error and "
+        "whether it fell in the band; the totals over the periods with actuals (forecast, "
+        "band of the total, actual, error) go to stderr",
+    )
     bt.set_defaults(handler=run_backtest)
 
     drivers = sub.add_parser(
@@ -132,14 +129,14 @@ def register(
         "month and cost per million requests, each with a band at --level. The total is "
         "fitted on the groups' sum.",
     )
-    drivers.add_argument("--level", type=_level, default=80.0, help="band level (default 80)")
+    drivers.add_argument("--level", type=level, default=80.0, help="band level (default 80)")
     drivers.add_argument(
         "--hours-per-month",
         type=float,
         default=730.0,
         help="hours in a month, for requests per month (default 730)",
     )
-    drivers.add_argument("--csv", metavar="PATH|-", default="-", help="write CSV here (default: -)")
+    add_csv(drivers)
     drivers.set_defaults(handler=run_drivers)
 
 
@@ -152,7 +149,7 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.input is not None and args.by:
         raise InputError("--by applies to stored cost, not to --input", parameter="--by")
-    if args.input is None and args.freq not in (None, "day", "month", "quarter"):
+    if args.input is None and args.freq is not None and args.freq not in STORED_FREQS:
         raise InputError("stored series forecast by day, month or quarter", parameter="--freq")
     if getattr(args, "freeze", None) and args.input is not None:
         raise InputError(
@@ -180,22 +177,22 @@ def _compute(args: argparse.Namespace) -> StoreForecast | ForecastResult:
     if getattr(args, "scenario", None):
         from forecasting.models.scenarios import scenario_forecast
 
-        with Store(args.db, read_only=True) as store:
+        with Store.reader(args.db) as store:
             return scenario_forecast(
                 store,
                 args.metric,
                 args.scenario,
-                freq=args.freq or "month",
+                freq=Freq(args.freq or Freq.MONTH),
                 by=args.by,
                 h=args.horizon,
                 level=levels,
                 seed=args.seed,
             )
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         return forecast_store(
             store,
             args.metric,
-            freq=args.freq or "month",
+            freq=Freq(args.freq or Freq.MONTH),
             by=args.by,
             h=args.horizon,
             level=levels,
@@ -233,11 +230,54 @@ def run_backtest(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
     from forecasting.models.service import StoreForecast, cli_table
 
+    if args.as_of is not None:
+        return _run_as_of(args)
     out = _compute(args)
     result = out.result if isinstance(out, StoreForecast) else out
     _notes(result)
     write_csv(cli_table(result.backtest, digits=4), args.csv)
     return 0
+
+
+def _run_as_of(args: argparse.Namespace) -> int:
+    from forecasting.export import write_csv
+    from forecasting.models.asof import compare, complete_by, forecast_as_of
+    from forecasting.models.service import cli_table, read_input
+    from forecasting.store import Store
+
+    _check(args)
+    levels = _levels(args)
+    options = {"h": args.horizon, "level": levels, "model": args.model, "seed": args.seed}
+    if args.input is not None:
+        frame = read_input(args.input)
+        frame = frame.assign(ds=frame["ds"].map(_parse_ds), y=frame["y"].astype(float))
+        freq = args.freq or "month"
+        out = compare(complete_by(frame, args.as_of, freq), frame, args.as_of, freq=freq, **options)
+    else:
+        with Store(args.db, read_only=True) as store:
+            out = forecast_as_of(
+                store, args.metric, args.as_of, freq=args.freq or "month", by=args.by, **options
+            )
+    _notes(out.result)
+    for row in out.totals.itertuples():
+        print(
+            f"capcost: total of {row.periods} period(s) after {args.as_of:%Y-%m-%d}, "
+            f"{row.unique_id}: forecast {row.forecast:,.0f} ({row.level:g}% band "
+            f"{row.lower:,.0f} to {row.upper:,.0f}), actual {row.actual:,.0f}, error "
+            f"{row.error_pct:+.1f}%; {row.inside} of {row.periods} inside the band",
+            file=sys.stderr,
+        )
+    write_csv(cli_table(out.table, digits=6), args.csv)
+    return 0
+
+
+def _parse_ds(text: str) -> object:
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise InputError(f"not a date: {text!r}", column="ds") from None
 
 
 def run_drivers(args: argparse.Namespace) -> int:
@@ -246,7 +286,7 @@ def run_drivers(args: argparse.Namespace) -> int:
     from forecasting.models.service import cli_table
     from forecasting.store import Store
 
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         table = store_unit_economics(store, level=args.level, hours_per_month=args.hours_per_month)
     write_csv(cli_table(table, digits=6), args.csv)
     return 0

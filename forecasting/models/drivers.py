@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import Freq, GroupBy
+from forecasting.interface import COST_METRIC, Freq, GroupBy
 from forecasting.models.base import FloatArray, z_value
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def store_unit_economics(
             f"hours in a month must be a positive number (730 on average), got {hours_per_month:g}",
             parameter="hours_per_month",
         )
-    cost, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
+    cost, currency = store.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True)
     users, _ = store.read_series("users", Freq.MONTH, complete_only=True)
     fits = fit_cost_drivers(cost, users.set_index("ds")["y"])
     rps = None

@@ -14,21 +14,24 @@ from forecasting.models import metrics
 from forecasting.models.backtest import (
     Backtest,
     ModelBacktest,
+    calibration_errors,
     combine,
     keep_within,
+    log_scale,
     plan_windows,
     run_backtest,
     score,
-    window_mase,
+    step_mase,
+    working_scale,
 )
 from forecasting.models.base import (
     FloatArray,
     Forecaster,
     ModelFailure,
     PointForecast,
-    simulate_paths,
+    correlated_normals,
 )
-from forecasting.models.guards import absurd, adjust_history, is_constant
+from forecasting.models.guards import absurd, adjust_history, ceiling, is_constant
 from forecasting.models.intervals import Calibration, bands, calibrate
 from forecasting.models.registry import AUTO, make_model
 from forecasting.models.result import SeriesForecast
@@ -38,10 +41,15 @@ from forecasting.models.validation import Frequency
 # between them, and the benchmarks any forecast should beat (seasonal naive for seasonal
 # data; naive and drift for data without a season, where they are hard to beat).
 MODEL_FAMILIES = ("ets", "theta", "arima")
+# Strictly positive series also get models of multiplicative growth: fitted on log(y), a
+# trend is a growth rate and the band is asymmetric and stays above zero.
+# (arima_log is registered but not a candidate: it doubled the cost of a forecast and
+# seldom differed from ets_log, whose local trend is the same growth rate.)
+LOG_FAMILIES = ("ets_log", "theta_log", "loglinear")
 # The forecast is the median of every candidate whose backtest MASE is within this factor
 # of the best one. On M1, Tourism and M3 this beat picking the single best on the backtest
-# (three windows are too noisy to pick one, and the winner's backtest flatters it) and
-# beat a fixed combination; factors from 1.5 to 3 give nearly the same accuracy.
+# (the winner's backtest flatters it) and beat a fixed combination; factors from 1.5 to 3
+# give nearly the same accuracy.
 KEEP_WITHIN = 2.0
 # Long histories are cut to their most recent stretch: fitting time grows with length, and
 # years-old days rarely improve a forecast weeks ahead (two years of days: 3x faster).
@@ -49,6 +57,21 @@ MIN_RECENT = 240
 RECENT_CYCLES = 20
 # Without backtests (history too short), this order decides.
 FALLBACK_ORDER = ("ets", "theta", "drift", "naive")
+# Forecasts are judged sane or absurd over this many steps without a season (else a cycle).
+SANITY_STEPS = 8
+# Backtest coverage is scored on this many blocks of consecutive origins, each with a
+# calibration from the others.
+COVERAGE_FOLDS = 4
+
+
+@dataclass(frozen=True)
+class Working:
+    """A forecast as the engine carries it: the point, and median and spread on the scale
+    bands are calibrated on (log y for strictly positive series, y otherwise)."""
+
+    mean: FloatArray
+    centre: FloatArray
+    spread: FloatArray
 
 
 @dataclass(frozen=True)
@@ -72,15 +95,21 @@ def series_seed(seed: int, unique_id: str) -> int:
 
 
 def forecast_series(job: SeriesJob) -> SeriesForecast:
-    """Forecast one series; never raises for data reasons: a problem becomes an Excuse."""
+    """Forecast one series; never raises for data reasons: a problem becomes an Excuse.
+
+    Nothing but the history decides the model and its calibration: backtests score one
+    seasonal cycle ahead whatever ``h`` is, so a month's forecast is the same at every
+    horizon and for every set of levels.
+    """
     uid, y, m = job.unique_id, job.y, job.freq.season_length
     ds = job.freq.future(job.last, job.h)
     if len(y) < 3:
         return _too_short(job, ds)
     if is_constant(y):
         return _constant(job, ds)
-    y_fit, excuses = adjust_history(uid, y[-recent_length(m, job.h) :], m)
-    names = auto_candidates(m) if job.model == AUTO else [job.model]
+    y_fit, excuses = adjust_history(uid, y[-recent_length(m) :], m)
+    positive, _ = log_scale(y_fit)
+    names = auto_candidates(m, positive) if job.model == AUTO else [job.model]
     fitted, points, failures = fit_candidates(names, y_fit, job.h, m)
     excuses += _failure_excuses(uid, failures, explicit=job.model != AUTO)
     if not fitted:
@@ -90,13 +119,19 @@ def forecast_series(job: SeriesJob) -> SeriesForecast:
         excuses.append(Excuse(why, {"unique_id": uid}))
         if not fitted:
             return _constant(job, ds, f"series {uid!r}: no model fitted; last value carried")
-    plan = plan_windows(len(y_fit), job.h, m)
+    plan = plan_windows(len(y_fit), m)
     bt = run_backtest(y_fit, fitted, plan, m) if plan is not None else None
-    chosen, point, rec = _select(job, bt, points)
+    work = {k: _working(p, positive, y_fit) for k, p in points.items()}
+    chosen, final, rec = _select(job, bt, work)
     calibration = _calibration(bt, rec)
     excuses += _band_excuses(uid, len(y), chosen, bt, calibration)
-    out = _finish(job, ds, y, chosen, point, calibration, bt, excuses)
-    return replace(out, candidates=_candidates(job, y, points, bt))
+    out = _finish(job, ds, y, positive, chosen, final, calibration, bt, excuses)
+    return replace(out, candidates=_candidates(job, y, positive, work, bt))
+
+
+def _working(point: PointForecast, positive: bool, y: FloatArray) -> Working:
+    centre, spread = working_scale(point, *log_scale(y))
+    return Working(point.mean, centre, spread)
 
 
 def _too_short(job: SeriesJob, ds: pd.DatetimeIndex) -> SeriesForecast:
@@ -124,37 +159,52 @@ def _band_excuses(
     return []
 
 
-def recent_length(m: int, h: int) -> int:
-    """How many of the latest observations the models see: 20 cycles, 240, or 4 horizons."""
-    return max(MIN_RECENT, RECENT_CYCLES * m, 4 * h)
+def recent_length(m: int) -> int:
+    """How many of the latest observations the models see: 20 cycles, or 240."""
+    return max(MIN_RECENT, RECENT_CYCLES * m)
 
 
-def auto_candidates(m: int) -> list[str]:
-    """Candidates of automatic selection for a season length."""
+def auto_candidates(m: int, positive: bool = False) -> list[str]:
+    """Candidates of automatic selection for a season length (and a positive series)."""
     benchmarks = ["seasonal_naive"] if m > 1 else ["naive", "drift"]
-    return [*MODEL_FAMILIES, *benchmarks]
+    growth = list(LOG_FAMILIES) if positive else []
+    return [*MODEL_FAMILIES, *growth, *benchmarks]
 
 
 def fit_candidates(
     names: Sequence[str], y: FloatArray, h: int, m: int
 ) -> tuple[dict[str, Forecaster], dict[str, PointForecast], dict[str, str]]:
-    """Fit each model on the whole history; keep those whose forecast is finite and sane."""
+    """Fit each model on the whole history; keep those whose forecast is finite and sane.
+
+    Sanity is judged over one seasonal cycle (8 periods without one) whatever ``h`` is, so
+    a growth model is not dropped because a long ``--horizon`` compounds it past the
+    linear bound (that would make the model, and every month's forecast, depend on the
+    horizon asked for).
+    """
     fitted: dict[str, Forecaster] = {}
     points: dict[str, PointForecast] = {}
     failures: dict[str, str] = {}
+    judged = SANITY_STEPS if m <= 1 else m
     for name in names:
         try:
             model = make_model(name, m).fit(y)
-            point = model.forecast(h)
+            point = model.forecast(max(h, judged))
         except (ModelFailure, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
             failures[name] = str(exc)
             continue
-        problem = absurd(point, y)
+        problem = absurd(_head(point, judged), y)
         if problem is not None:
             failures[name] = f"{name}: {problem}"
             continue
-        fitted[name], points[name] = model, point
+        fitted[name], points[name] = model, _head(point, h)
     return fitted, points, failures
+
+
+def _head(point: PointForecast, k: int) -> PointForecast:
+    def cut(a: FloatArray | None) -> FloatArray | None:
+        return None if a is None else a[:k]
+
+    return PointForecast(point.mean[:k], point.sd[:k], cut(point.log_median), cut(point.log_sd))
 
 
 def _failure_excuses(uid: str, failures: dict[str, str], *, explicit: bool) -> list[Excuse]:
@@ -169,78 +219,102 @@ def _failure_excuses(uid: str, failures: dict[str, str], *, explicit: bool) -> l
 
 
 def _select(
-    job: SeriesJob, bt: Backtest | None, points: dict[str, PointForecast]
-) -> tuple[str, PointForecast, ModelBacktest | None]:
+    job: SeriesJob, bt: Backtest | None, work: dict[str, Working]
+) -> tuple[str, Working, ModelBacktest | None]:
     """The model to use: the named one, or the median of the candidates that backtest well."""
     if bt is None:
-        name = next((n for n in FALLBACK_ORDER if n in points), next(iter(points)))
-        return name, points[name], None
-    usable = {k: r for k, r in bt.models.items() if r.ok and k in points}
+        name = next((n for n in FALLBACK_ORDER if n in work), next(iter(work)))
+        return name, work[name], None
+    usable = [k for k, r in bt.models.items() if r.ok and k in work]
     if not usable:
-        name = next(iter(points))
-        return name, points[name], bt.models.get(name)
-    scores = {k: score(bt, r) for k, r in usable.items()}
+        name = next(iter(work))
+        return name, work[name], bt.models.get(name)
+    scores = {k: score(bt, bt.models[k]) for k in usable}
     best = min(scores, key=lambda k: scores[k])
     if job.model != AUTO or len(usable) < 2:
-        return best, points[best], usable[best]
-    members = keep_within(bt, list(usable), KEEP_WITHIN)
+        return best, work[best], bt.models[best]
+    members = keep_within(bt, usable, KEEP_WITHIN)
     if len(members) == 1:
-        return best, points[best], usable[best]
+        return best, work[best], bt.models[best]
     name = f"combo({'+'.join(members)})"
-    bt.models[name] = combine(bt, list(usable), KEEP_WITHIN, name)
-    mean = np.median(np.stack([points[k].mean for k in members]), axis=0)
-    sd = np.median(np.stack([points[k].sd for k in members]), axis=0)
-    return name, PointForecast(mean=mean, sd=sd), bt.models[name]
+    bt.models[name] = combine(bt, members, name)
+
+    def median(field: str) -> FloatArray:
+        return np.asarray(np.median(np.stack([getattr(work[k], field) for k in members]), 0))
+
+    return name, Working(median("mean"), median("centre"), median("spread")), bt.models[name]
 
 
 def _calibration(bt: Backtest | None, rec: ModelBacktest | None) -> Calibration:
     if bt is None or rec is None:
         return Calibration(np.empty(0))
-    return calibrate(bt.actual, rec.mean, rec.sd)
+    return calibrate(*calibration_errors(bt, rec))
 
 
 def _finish(
     job: SeriesJob,
     ds: pd.DatetimeIndex,
     y: FloatArray,
+    positive: bool,
     chosen: str,
-    point: PointForecast,
+    final: Working,
     calibration: Calibration,
     bt: Backtest | None,
     excuses: list[Excuse],
 ) -> SeriesForecast:
-    nonnegative = bool((y >= 0).all())
-    floor = 0.0 if nonnegative else -np.inf
-    mean = np.maximum(point.mean, floor)
+    floor = 0.0 if bool((y >= 0).all()) else -np.inf
+    top = ceiling(y, len(ds))
+    # Spend and usage cannot go below zero; the band and paths say so too.
     out_bands = {
-        level: (np.maximum(lo, floor), np.maximum(hi, floor))
-        for level, (lo, hi) in bands(point.mean, point.sd, calibration, job.levels).items()
+        level: (np.clip(lo, floor, top), np.clip(hi, floor, top))
+        for level, (lo, hi) in bands(
+            final.centre, final.spread, calibration, job.levels, log=positive
+        ).items()
     }
-    scale = calibration.path_scale(job.levels[0])
-    paths = simulate_paths(
-        point.mean, point.sd * scale, job.n_paths, series_seed(job.seed, job.unique_id)
-    )
-    if nonnegative:
-        # Spend and usage cannot go below zero; the band and paths say so too.
-        paths = np.maximum(paths, 0.0)
-    table = backtest_rows(job.unique_id, bt, chosen, job.levels[0]) if bt is not None else []
-    spread = {lv: calibration.path_scale(lv) / scale for lv in job.levels}
+    mean = final.mean
+    if positive:
+        # A lognormal's mean leaves its central half when the spread is huge (above 1.3 on
+        # the log scale), and a level model's trend can run below zero: a forecast outside
+        # its own 50% band reads as a mistake, so the point stays inside that band.
+        below, above = calibration.sides(50.0, len(mean))
+        lowest = np.exp(np.minimum(final.centre - below * final.spread, 700.0))
+        highest = np.exp(np.minimum(final.centre + above * final.spread, 700.0))
+        mean = np.clip(mean, lowest, highest)
+    paths = sample(final, calibration, positive, job.n_paths, series_seed(job.seed, job.unique_id))
+    table = backtest_rows(job.unique_id, bt, chosen, job.levels) if bt is not None else []
     return SeriesForecast(
-        job.unique_id, chosen, ds, mean, out_bands, paths, table, excuses, spread=spread
+        job.unique_id,
+        chosen,
+        ds,
+        np.clip(mean, floor, top),
+        out_bands,
+        np.clip(paths, floor, top),
+        table,
+        excuses,
     )
+
+
+def sample(
+    final: Working, calibration: Calibration, positive: bool, n_paths: int, seed: int
+) -> FloatArray:
+    """Sample paths whose every step has the calibrated distribution (all levels at once),
+    correlated across steps as the model's errors are; exp'ed back on the log scale."""
+    z = calibration.standardised(correlated_normals(final.spread, n_paths, seed))
+    paths = final.centre + final.spread * z
+    return np.exp(np.minimum(paths, 700.0)) if positive else paths
 
 
 def _candidates(
-    job: SeriesJob, y: FloatArray, points: dict[str, PointForecast], bt: Backtest | None
+    job: SeriesJob, y: FloatArray, positive: bool, work: dict[str, Working], bt: Backtest | None
 ) -> dict[str, tuple[FloatArray, FloatArray, FloatArray]]:
     """Every model tried, as if named alone: its forecast and calibrated first-level band."""
     floor = 0.0 if (y >= 0).all() else -np.inf
     out = {}
-    for name, point in points.items():
+    for name, w in work.items():
         rec = bt.models.get(name) if bt is not None else None
         cal = _calibration(bt, rec if rec is not None and rec.ok else None)
-        lo, hi = bands(point.mean, point.sd, cal, job.levels[:1])[job.levels[0]]
-        out[name] = (np.maximum(point.mean, floor), np.maximum(lo, floor), np.maximum(hi, floor))
+        lo, hi = bands(w.centre, w.spread, cal, job.levels[:1], log=positive)[job.levels[0]]
+        out[name] = (np.maximum(w.mean, floor), np.maximum(lo, floor), np.maximum(hi, floor))
     return out
 
 
@@ -261,15 +335,19 @@ def _constant(job: SeriesJob, ds: pd.DatetimeIndex, why: str | None = None) -> S
     )
 
 
-def backtest_rows(uid: str, bt: Backtest, chosen: str, level: float) -> list[dict[str, object]]:
-    """One accuracy row per model: errors averaged over windows, honest coverage."""
+def backtest_rows(
+    uid: str, bt: Backtest, chosen: str, levels: tuple[float, ...]
+) -> list[dict[str, object]]:
+    """One accuracy row per model, each scoring exactly that model's (or combination's)
+    forecasts from every origin: errors over origins and steps, honest coverage."""
+    level = min(levels, key=lambda lv: (abs(lv - 80.0), lv))
     rows = []
     for name, rec in bt.models.items():
         if not rec.ok:
             continue
-        a, f = bt.actual, rec.mean
-        per_window = window_mase(bt, rec)
-        mase = float(np.nanmean(per_window)) if np.isfinite(per_window).any() else float("nan")
+        keep = np.isfinite(bt.actual) & np.isfinite(rec.mean)
+        a, f = bt.actual[keep], rec.mean[keep]
+        per_step = step_mase(bt, rec)
         rows.append(
             {
                 "unique_id": uid,
@@ -277,7 +355,8 @@ def backtest_rows(uid: str, bt: Backtest, chosen: str, level: float) -> list[dic
                 "selected": name == chosen,
                 "horizon": bt.plan.horizon,
                 "windows": len(bt.plan.origins),
-                "mase": mase,
+                "errors": int(keep.sum()),
+                "mase": float(np.nanmean(per_step)) if np.isfinite(per_step).any() else np.nan,
                 "smape": metrics.smape(a, f),
                 "mape": metrics.mape(a, f),
                 "bias": metrics.bias(a, f),
@@ -290,20 +369,24 @@ def backtest_rows(uid: str, bt: Backtest, chosen: str, level: float) -> list[dic
 
 
 def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
-    """Coverage of the calibrated band, each window scored with a calibration from the others.
+    """Coverage of the calibrated band, each block of origins scored with a calibration
+    from the other blocks.
 
-    Scoring a window with a calibration that saw it would report the level back to us.
-    With a single window, the model's own band is what is scored.
+    Scoring an origin with a calibration that saw it would report the level back to us.
+    With a single origin, the model's own band is what is scored.
     """
     w = len(bt.plan.origins)
+    actual = bt.working(bt.actual)
     inside = []
-    for i in range(w):
-        others = [j for j in range(w) if j != i]
+    for fold in np.array_split(np.arange(w), min(COVERAGE_FOLDS, w)):
+        others = np.setdiff1d(np.arange(w), fold).astype(float)
         cal = (
-            calibrate(bt.actual[others], rec.mean[others], rec.sd[others])
-            if others
+            calibrate(*calibration_errors(bt, rec, others))
+            if len(others)
             else Calibration(np.empty(0))
         )
-        half = cal.multiplier(level) * rec.sd[i]
-        inside.append((bt.actual[i] >= rec.mean[i] - half) & (bt.actual[i] <= rec.mean[i] + half))
+        below, above = cal.sides(level, bt.plan.horizon)
+        a, c, sd = actual[fold], rec.centre[fold], rec.spread[fold]
+        ok = np.isfinite(a) & np.isfinite(c)
+        inside.append(((a >= c - below * sd) & (a <= c + above * sd))[ok])
     return float(100.0 * np.mean(np.concatenate(inside)))

@@ -57,9 +57,12 @@ class ETS(BaseForecaster):
     name: ClassVar[str] = "ets"
     min_length: ClassVar[int] = 5
 
-    def __init__(self, season_length: int = 1, spec: str | None = None) -> None:
+    def __init__(
+        self, season_length: int = 1, spec: str | None = None, search: str = "ZZZ"
+    ) -> None:
         super().__init__(season_length)
         self.spec = spec
+        self.search = search
 
     def _engine_season(self) -> int:
         m = self.season_length
@@ -68,7 +71,9 @@ class ETS(BaseForecaster):
     def _fit(self, y: FloatArray) -> None:
         from statsforecast.ets import ets_f
 
-        model, damped = ("ZZZ", None) if self.spec is None else (self.spec[:3], self.spec[3] == "D")
+        model, damped = (
+            (self.search, None) if self.spec is None else (self.spec[:3], self.spec[3] == "D")
+        )
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -81,10 +86,28 @@ class ETS(BaseForecaster):
 
     def refit(self, y: FloatArray) -> Forecaster:
         try:
-            return ETS(self.season_length, spec=self.spec_).fit(y)
+            return ETS(self.season_length, spec=self.spec_, search=self.search).fit(y)
         except ModelFailure:
             # A seasonal spec may not fit a shorter window: search again on what there is.
-            return ETS(self.season_length).fit(y)
+            return ETS(self.season_length, search=self.search).fit(y)
+
+    def forward(self, y: FloatArray) -> Forecaster:
+        """The fitted weights and initial states run over ``y`` (statsforecast's forward)."""
+        from statsforecast.ets import forward_ets
+
+        if self.n_ is None:
+            return self.refit(y)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                model = forward_ets(self.model_, y)
+        except Exception as exc:
+            raise ModelFailure(f"{self.name}: {exc}") from exc
+        if not np.isfinite(model["states"][-1]).all():
+            raise ModelFailure(f"{self.name}: states diverged moving forward")
+        out = ETS(self.season_length, spec=self.spec_, search=self.search)
+        out.model_, out.spec_, out.n_ = model, self.spec_, len(y)
+        return out
 
     def _forecast(self, h: int) -> tuple[FloatArray, FloatArray]:
         from statsforecast.ets import pegelsfcast_C

@@ -85,3 +85,14 @@ def absurd(point: PointForecast, y: FloatArray) -> str | None:
     if (point.sd > 5.0 * bound).any():
         return "forecast spread is out of all proportion to the history"
     return None
+
+
+def ceiling(y: FloatArray, h: int) -> FloatArray:
+    """Per step, a value no band or path of this history should pass: ten times the
+    ``absurd`` bound above the largest value. Only wild series reach it, where a log-scale
+    band of a huge spread would otherwise run to infinity."""
+    span = float(np.ptp(y))
+    move = float(np.max(np.abs(np.diff(y)))) if len(y) > 1 else span
+    top = float(np.max(y))
+    steps = np.arange(1, h + 1, dtype=float)
+    return np.asarray(top + 10.0 * (span + move * steps) + 1e-9 * max(1.0, abs(top)), dtype=float)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from forecasting.interface import Excuse
@@ -19,6 +18,7 @@ BACKTEST_COLUMNS = (
     "selected",
     "horizon",
     "windows",
+    "errors",
     "mase",
     "smape",
     "mape",
@@ -43,15 +43,14 @@ class SeriesForecast:
     bands: dict[float, tuple[FloatArray, FloatArray]]
     """Level (percent) -> (lower, upper), calibrated on backtest errors where possible."""
     paths: FloatArray
-    """Simulated futures, shape (n_paths, h); their spread matches the first level's band."""
+    """Simulated futures, shape (n_paths, h). At every step their central L% band is the
+    calibrated L% band, for any L; across steps they are correlated as the model's errors
+    are. Deterministic for the seed, and the first k steps do not depend on h."""
     backtest: list[dict[str, object]] = field(default_factory=list)
     excuses: list[Excuse] = field(default_factory=list)
     candidates: dict[str, tuple[FloatArray, FloatArray, FloatArray]] = field(default_factory=dict)
     """Every model tried, as if it had been named alone: (forecast, lower, upper) at the
     first level, its band calibrated on its own backtest."""
-    spread: dict[float, float] = field(default_factory=dict)
-    """Per level, the paths' spread that reproduces that level's band, relative to the
-    first level's (the paths are drawn for the first level; empty: 1 for every level)."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,13 @@ class ForecastResult:
     """Forecasts of many series with their accuracy on rolling-origin backtests.
 
     ``forecast`` has one row per series, step and level: unique_id, ds, forecast, lower,
-    upper, level, model. ``backtest`` has one row per series and model tried: MASE, sMAPE
-    (0-200), MAPE and bias over the backtest windows, and the coverage (percent) of the
-    calibrated band, each window scored with a calibration from the other windows.
-    ``paths`` maps unique_id to an (n_paths, h) array. ``excuses`` say what was adjusted,
-    skipped or could not be done, and why.
+    upper, level, model. ``backtest`` has one row per series and model tried (and the
+    combination used): how many origins (``windows``) and (origin, step) ``errors`` stand
+    behind it, MASE (averaged over steps), sMAPE (0-200), MAPE and bias over those errors,
+    and the coverage (percent) of the calibrated band at the level nearest 80, each block of
+    origins scored with a calibration from the others. ``paths`` maps unique_id to an
+    (n_paths, h) array of simulated futures (the demand chain, scenarios and runway read
+    these). ``excuses`` say what was adjusted, skipped or could not be done, and why.
     """
 
     forecast: pd.DataFrame
@@ -140,14 +141,6 @@ class ForecastResult:
             )
             if not len(starts):
                 continue
-            ratio = s.spread.get(level, 1.0)
-            if ratio != 1.0:
-                # Paths are drawn for the first level; another level's band has its own
-                # calibrated width, so stretch the roll-ups' deviations to match it.
-                centre = rolled.mean(axis=0)
-                rolled = centre + (rolled - centre) * ratio
-                if (s.paths >= 0).all():
-                    rolled = np.maximum(rolled, 0.0)
             lower, upper = path_bands(rolled, level)
             if how in ("sum", "mean"):
                 points = aggregate_paths(

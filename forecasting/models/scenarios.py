@@ -11,17 +11,19 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError, UnknownNameError
-from forecasting.interface import Freq, GroupBy
+from forecasting.interface import COST_METRIC, Freq, GroupBy
 from forecasting.models.api import assemble, forecast
 from forecasting.models.base import FloatArray
 from forecasting.models.drivers import TOTAL, cost_paths, fit_cost_drivers
 from forecasting.models.intervals import path_bands
+from forecasting.models.nowcast import nowcast, running_month
 from forecasting.models.result import SeriesForecast
 from forecasting.models.service import (
     StoreForecast,
     forecast_store,
     quarter_span,
     quarterly,
+    rollup,
     with_complete,
 )
 
@@ -177,7 +179,7 @@ def scenario_forecast(
     each cost group's cost follows as fixed + per_user x users with the fit's own
     uncertainty drawn per path. ``by="group"`` keeps the groups; otherwise their total.
     """
-    if metric not in ("users", "cost"):
+    if metric not in ("users", COST_METRIC):
         raise InputError("--scenario applies to cost and users", parameter="--scenario")
     if by not in (None, "group"):
         raise InputError("with --scenario, cost splits by group only", parameter="--by")
@@ -191,6 +193,10 @@ def scenario_forecast(
     users, unit = store.read_series("users", Freq.MONTH, complete_only=True)
     months, _ = quarter_span(users, 4 if h is None else h) if freq == "quarter" else (h or 12, {})
     base = forecast(users, h=months, freq="month", level=level, n_paths=SCENARIO_PATHS, seed=seed)
+    running = running_month(store, "users", None)
+    if running is not None:
+        # The same running-month nowcast as the plain forecast, so scenarios bend its paths.
+        base = nowcast(base, running, rollup(store, "users"), seed=seed)
     u = base.series["users"]
     last = float(users["y"].iloc[-1])
     _, known = quarter_span(users, 1)
@@ -200,7 +206,9 @@ def scenario_forecast(
         history = users
         result = from_paths({"users": bent}, u.ds, base, level, model, {"users": point})
     else:
-        history, unit = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
+        history, unit = store.read_series(
+            COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True
+        )
         paths = _cost_paths(history, users.set_index("ds")["y"], bent, seed, by is None)
         if by is None:
             history = history.groupby("ds", as_index=False)["y"].sum().assign(unique_id=TOTAL)
@@ -214,7 +222,7 @@ def scenario_forecast(
     }
     if freq == "quarter":
         _, known = quarter_span(history, 4 if h is None else h)
-        table = quarterly(result, known, level, how="sum" if metric == "cost" else "mean")
+        table = quarterly(result, known, level, how="sum" if metric == COST_METRIC else "mean")
     else:
         table = result.forecast
     table = with_complete(table, freq, store.last_full_day(metric))

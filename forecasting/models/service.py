@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import Freq, GroupBy
+from forecasting.interface import COST_METRIC, STORED_FREQS, Freq, GroupBy
 from forecasting.models.api import forecast
+from forecasting.models.nowcast import nowcast as nowcast_running
+from forecasting.models.nowcast import running_month
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
 from forecasting.periods import complete_column
@@ -74,7 +76,7 @@ def forecast_store(
     store: Store,
     metric: str,
     *,
-    freq: str = "month",
+    freq: Freq | str = Freq.MONTH,
     by: str | None = None,
     h: int | None = None,
     level: Sequence[float] = (80.0,),
@@ -85,14 +87,16 @@ def forecast_store(
     """Forecast a stored series from its complete periods.
 
     Quarters are forecast month by month and summed path by path, so a quarter's band is
-    the band of the quarter's total, not the sum of three monthly bands.
+    the band of the quarter's total, not the sum of three monthly bands. A month the data
+    stops inside is nowcast: its observed days plus a daily forecast of the rest.
     """
-    if freq not in ("day", "month", "quarter"):
+    if freq not in STORED_FREQS:
         raise InputError(
-            f"unknown frequency {freq!r}; use day, month or quarter", parameter="--freq"
+            f"unknown frequency {freq!r}; use {', '.join(STORED_FREQS)}", parameter="--freq"
         )
+    freq = Freq(freq)
     group = GroupBy(by) if by else None
-    base = Freq.MONTH if freq == "quarter" else Freq(freq)
+    base = Freq.MONTH if freq is Freq.QUARTER else freq
     history, unit = store.read_series(metric, base, group, complete_only=True)
     if history.empty:
         raise InputError(f"no complete {base.value} of {metric} stored yet", parameter="metric")
@@ -103,10 +107,13 @@ def forecast_store(
         "model": model,
         "history_through": f"{history['ds'].max():%Y-%m-%d}",
     }
-    if freq != "quarter":
+    running = running_month(store, metric, group) if freq is not Freq.DAY else None
+    if freq is not Freq.QUARTER:
         result = forecast(
             history, h=h, freq=base.value, level=level, model=model, n_paths=n_paths, seed=seed
         )
+        if running is not None:
+            result = nowcast_running(result, running, rollup(store, metric), seed=seed)
         table = with_complete(result.forecast, freq, store.last_full_day(metric))
         return StoreForecast(metric, unit, freq, table, result, history, assumptions)
     quarters = 4 if h is None else h
@@ -114,12 +121,14 @@ def forecast_store(
     result = forecast(
         history,
         h=months,
-        freq="month",
+        freq=Freq.MONTH,
         level=level,
         model=model,
         n_paths=max(n_paths, QUARTER_PATHS),
         seed=seed,
     )
+    if running is not None:
+        result = nowcast_running(result, running, rollup(store, metric), seed=seed)
     table = quarterly(result, known, level, how=rollup(store, metric))
     table = with_complete(table, freq, store.last_full_day(metric))
     return StoreForecast(metric, unit, freq, table, result, history, assumptions)
@@ -151,7 +160,7 @@ def quarter_span(
 
 def rollup(store: Store, metric: str) -> str:
     """How a stored series rolls up into quarters: spend sums, a metric by its aggregation."""
-    return "sum" if metric == "cost" else store.metric(metric).aggregation.value
+    return "sum" if metric == COST_METRIC else store.metric(metric).aggregation.value
 
 
 def quarterly(

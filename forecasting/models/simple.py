@@ -1,4 +1,4 @@
-"""Benchmark models in plain numpy: naive, seasonal naive, drift, linear and log-linear trend."""
+"""Benchmark models in plain numpy: naive, seasonal naive, drift and linear trend."""
 
 from __future__ import annotations
 
@@ -81,15 +81,12 @@ class LinearTrend(BaseForecaster):
             cols += [(phase == j).astype(float) for j in range(1, m)]
         return np.column_stack(cols)
 
-    def _transform(self, y: FloatArray) -> FloatArray:
-        return y
-
     def _fit(self, y: FloatArray) -> None:
         n = len(y)
         m = self.season_length
         self.seasonal_ = 1 < m <= n // 2 and n - (m + 1) >= 3
         x = self._design(np.arange(n, dtype=float))
-        z = self._transform(y)
+        z = y
         coef, *_ = np.linalg.lstsq(x, z, rcond=None)
         resid = z - x @ coef
         dof = n - x.shape[1]
@@ -100,33 +97,9 @@ class LinearTrend(BaseForecaster):
         self.xtx_inv_ = np.linalg.pinv(x.T @ x)
         self.nobs_ = n
 
-    def _forecast_transformed(self, h: int) -> tuple[FloatArray, FloatArray]:
+    def _forecast(self, h: int) -> tuple[FloatArray, FloatArray]:
         x = self._design(np.arange(self.nobs_, self.nobs_ + h, dtype=float))
         mean = x @ self.coef_
         # Prediction error: noise plus the uncertainty of the fitted line at that point.
         leverage = np.einsum("ij,jk,ik->i", x, self.xtx_inv_, x)
         return mean, self.sigma_ * np.sqrt(1 + leverage)
-
-    def _forecast(self, h: int) -> tuple[FloatArray, FloatArray]:
-        return self._forecast_transformed(h)
-
-
-class LogLinearTrend(LinearTrend):
-    """Linear trend on log(y): constant growth rate; needs strictly positive data."""
-
-    name: ClassVar[str] = "loglinear"
-
-    def _transform(self, y: FloatArray) -> FloatArray:
-        if (y <= 0).any():
-            raise ModelFailure(
-                f"{self.name}: needs positive values (the series has zeros or credits)"
-            )
-        return np.log(y)
-
-    def _forecast(self, h: int) -> tuple[FloatArray, FloatArray]:
-        mean_log, sd_log = self._forecast_transformed(h)
-        if (mean_log > 700).any():
-            raise ModelFailure(f"{self.name}: growth overflows")
-        # The median exp(mean) is the point; the spread is the delta-method sd on the level.
-        point = np.exp(mean_log)
-        return point, point * sd_log

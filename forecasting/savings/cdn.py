@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.capacity.assumptions import CapacityAssumptions
-from forecasting.capacity.plan import instances_needed
+from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
-from forecasting.savings.catalogue import Catalogue, tiered_cost
+from forecasting.scenario.assumptions import CapacityAssumptions
+from forecasting.scenario.catalogue import Catalogue, tiered_cost
 
 SECONDS_PER_HOUR = 3600
 
@@ -40,12 +40,19 @@ class CdnScenario:
     """Per-request origin charges (load balancer, API gateway), $ per million requests."""
 
     def __post_init__(self) -> None:
-        for name in ("request_hit_ratio", "byte_hit_ratio", "target_request_hit_ratio",
-                     "target_byte_hit_ratio"):  # fmt: skip
+        for name in (
+            "request_hit_ratio",
+            "byte_hit_ratio",
+            "target_request_hit_ratio",
+            "target_byte_hit_ratio",
+        ):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
-        for name in ("edge_requests_per_second", "edge_gb_per_month",
-                     "origin_usd_per_million_requests"):  # fmt: skip
+        for name in (
+            "edge_requests_per_second",
+            "edge_gb_per_month",
+            "origin_usd_per_million_requests",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.peak_to_average < 1:

@@ -6,41 +6,18 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from forecasting.capacity.commands import add_forecast_options, forecast_fields, print_notes
-from forecasting.capacity.service import DEFAULT_SCENARIO
+from forecasting.arguments import (
+    add_forecast_options,
+    days_list,
+    forecast_fields,
+    month,
+    percent,
+    print_notes,
+)
+from forecasting.interface import DEFAULT_SCENARIO, LOOKBACK_DAYS
 
 if TYPE_CHECKING:
     from forecasting.savings.service import SavingsOptions
-
-LOOKBACK_DAYS = (7, 30, 60)
-
-
-def _month(text: str) -> str:
-    import re
-
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}")
-    return text
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value < 100:
-        raise argparse.ArgumentTypeError(f"must be a percentage in [0, 100), got {text}")
-    return value
-
-
-def _days(text: str) -> tuple[int, ...]:
-    try:
-        days = tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of days: {text!r}") from None
-    if not days or min(days) < 1:
-        raise argparse.ArgumentTypeError(f"days must be whole numbers >= 1: {text!r}")
-    return days
 
 
 def register(
@@ -67,14 +44,14 @@ def register(
     )
     savings.add_argument(
         "--base-month",
-        type=_month,
+        type=month,
         default=None,
         metavar="YYYY-MM",
         help="month whose spend is the base (default: the last full month)",
     )
     savings.add_argument(
         "--tolerance",
-        type=_percent,
+        type=percent,
         default=10.0,
         metavar="PCT",
         help="flag an implied base this far from the data, %% (default: 10)",
@@ -104,7 +81,7 @@ def register(
     )
     commitments.add_argument(
         "--lookback",
-        type=_days,
+        type=days_list,
         default=LOOKBACK_DAYS,
         metavar="DAYS",
         help="look-back windows, comma-separated (default: 7,30,60)",
@@ -134,7 +111,7 @@ def run_savings(args: argparse.Namespace) -> int:
     from forecasting.store import Store
 
     opts = options(args)
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         if args.stated:
             stated = service.find_stated(store, args.stated)
             reconciled = service.reconcile_stated(store, opts, stated, args.stated)
@@ -144,8 +121,8 @@ def run_savings(args: argparse.Namespace) -> int:
         result = service.levers(store, opts)
     print_notes(result.notes)
     if result.effective_savings_rate is not None:
-        print(f"capcost: {service.savings_rate_text(result.effective_savings_rate)}",
-              file=sys.stderr)  # fmt: skip
+        rate = service.savings_rate_text(result.effective_savings_rate, result.compute_group)
+        print(f"capcost: {rate}", file=sys.stderr)
     print(f"capcost: {result.summary()}", file=sys.stderr)
     write_csv(result.export(), args.csv)
     return 0
@@ -156,9 +133,10 @@ def run_commitments(args: argparse.Namespace) -> int:
     from forecasting.savings import service
     from forecasting.store import Store
 
-    with Store(args.db, read_only=True) as store:
+    with Store.reader(args.db) as store:
         result = service.commitments(store, options(args))
     print_notes(result.notes)
-    print(f"capcost: {service.savings_rate_text(result.effective_savings_rate)}", file=sys.stderr)
+    rate = service.savings_rate_text(result.effective_savings_rate, result.cost_group)
+    print(f"capcost: {rate}", file=sys.stderr)
     write_csv(result.export(), args.csv)
     return 0

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import Excuse, Freq
 from forecasting.savings import eligibility
 from forecasting.savings.commitments import (
     LookBack,
@@ -25,10 +25,10 @@ from forecasting.savings.commitments import (
 )
 
 if TYPE_CHECKING:
-    from forecasting.capacity.service import Forecaster, ForecastOptions
-    from forecasting.savings.catalogue import Catalogue
-    from forecasting.savings.scenario import SavingsScenario
+    from forecasting.models.options import ForecastOptions, PathForecaster
     from forecasting.savings.stacking import Lever
+    from forecasting.scenario.assumptions import SavingsScenario
+    from forecasting.scenario.catalogue import Catalogue
     from forecasting.store import Store
 
 COMMITMENT_COLUMNS = [
@@ -126,7 +126,7 @@ def scope_usage(rows: pd.DataFrame, profile: tuple[float, ...]) -> list[ScopeUsa
 
 
 def forecast_paths(
-    usage: ScopeUsage, months: int, options: ForecastOptions, forecaster: Forecaster
+    usage: ScopeUsage, months: int, options: ForecastOptions, forecaster: PathForecaster
 ) -> np.ndarray | Excuse:
     """Sample paths of total eligible usage ($/h, monthly means) over the term.
 
@@ -151,7 +151,7 @@ def forecast_paths(
             "y": full.to_numpy(float),
         }
     )
-    result = forecaster(frame, months, "month", options)
+    result = forecaster(frame, months, Freq.MONTH, options)
     paths: np.ndarray = np.clip(result.paths["eligible_compute"], 0, None)
     return paths
 
@@ -173,7 +173,7 @@ def _terms(
     usage: ScopeUsage,
     profile: tuple[float, ...],
 ) -> tuple[Terms, float | None]:
-    from forecasting.savings.catalogue import Offering, Payment
+    from forecasting.scenario.catalogue import Offering, Payment
 
     offering = scenario.commitment_offering
     scoped = offering in eligibility.FAMILY_SCOPED
@@ -259,7 +259,7 @@ def commitment_rows(
     catalogue: Catalogue,
     end: pd.Timestamp,
     options: ForecastOptions,
-    forecaster: Forecaster,
+    forecaster: PathForecaster,
     lookback: tuple[int, ...],
 ) -> CommitmentRows:
     """Per scope: the forecast method's commitment, then AWS's look-back for each window.
@@ -345,7 +345,7 @@ def commitment_lever_from(
     base: float,
     end: pd.Timestamp,
     options: ForecastOptions,
-    forecaster: Forecaster,
+    forecaster: PathForecaster,
 ) -> Lever:
     """The forecast method's commitment as a lever; with several scopes (an RI per family
     and region) their savings add up. No eligible usage is a lever that saves nothing."""
@@ -355,12 +355,12 @@ def commitment_lever_from(
     try:
         sized = commitment_rows(store, scenario, catalogue, end, options, forecaster, ())
     except InputError as exc:
-        return Lever("commitments", "Compute", 0.0, 0.0, 0.0, f"not modelled: {exc}")
+        return Lever("commitments", scenario.compute_group, 0.0, 0.0, 0.0, f"not modelled: {exc}")
     forecast = sized.table[sized.table["method"] == "forecast"].dropna(
         subset=["expected_monthly_savings_usd"]
     )
     if len(forecast) <= 1:
-        return commitment_lever(sized.best, sized.terms, base, sized.label)
+        return commitment_lever(sized.best, sized.terms, base, sized.label, scenario.compute_group)
     # The scopes' P10s and P90s are added: a band wider than the total's own (they move
     # together with demand, so not by much).
     total, lower, upper = (

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.capacity.runway import Runway, estimate_runway
+from forecasting.demand.runway import Runway, estimate_runway
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.catalogue import Catalogue, DatabaseTier
+from forecasting.scenario.catalogue import Catalogue, DatabaseTier
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,12 @@ def _check_fraction(name: str, value: float) -> None:
 
 
 def requirement(
-    load: DatabaseLoad, tier: DatabaseTier, cpu_reduction: float, iops_reduction: float,
+    load: DatabaseLoad,
+    tier: DatabaseTier,
+    cpu_reduction: float,
+    iops_reduction: float,
     targets: DatabaseTargets,
-) -> Requirement:  # fmt: skip
+) -> Requirement:
     """Capacity needed after the optimisation.
 
     Connections are held for as long as queries run, so by Little's law the pool in use falls
@@ -155,9 +158,14 @@ def database_saving(
 
 
 def _with_runway(
-    saving: DatabaseSaving, current: DatabaseTier, tiers: list[DatabaseTier],
-    paths: np.ndarray, ds: pd.DatetimeIndex, cpu_reduction: float, targets: DatabaseTargets,
-) -> DatabaseSaving:  # fmt: skip
+    saving: DatabaseSaving,
+    current: DatabaseTier,
+    tiers: list[DatabaseTier],
+    paths: np.ndarray,
+    ds: pd.DatetimeIndex,
+    cpu_reduction: float,
+    targets: DatabaseTargets,
+) -> DatabaseSaving:
     threshold = targets.pool_threshold_pct
     metric = "db_connection_pool_utilization"
     before = estimate_runway(metric, ds, paths, threshold)
@@ -171,34 +179,17 @@ def _with_runway(
     extra = 0.0 if upgrade is None else upgrade.monthly_usd(hours) - current.monthly_usd(hours)
     months = days * 12 / 365.25  # an average calendar month
     return DatabaseSaving(
-        saving.current_tier, saving.recommended_tier, saving.requirement,
-        saving.current_monthly_usd, saving.recommended_monthly_usd, saving.monthly_savings_usd,
-        before, after, days, extra * months,
-    )  # fmt: skip
-
-
-def connection_upgrade(
-    tiers: list[DatabaseTier], current: DatabaseTier, factor: float, hours_per_month: float = 730.0
-) -> tuple[str, float] | Excuse:
-    """The cheapest tier with ``factor`` x today's pooled connections, and its extra $/month.
-
-    Tiers smaller than today's in CPU or memory are never proposed: the pool grows with load.
-    """
-    if factor <= 1:
-        return current.tier, 0.0
-    need = current.pooler_connections * factor
-    bigger = [
-        t for t in tiers
-        if t.pooler_connections >= need - 1e-9 and t.vcpu >= current.vcpu
-        and t.memory_gib >= current.memory_gib
-    ]  # fmt: skip
-    if not bigger:
-        return Excuse(
-            f"no {current.provider} tier has {need:,.0f} pooled connections",
-            {"current": current.tier, "factor": factor},
-        )
-    extra = bigger[0].monthly_usd(hours_per_month) - current.monthly_usd(hours_per_month)
-    return bigger[0].tier, extra
+        saving.current_tier,
+        saving.recommended_tier,
+        saving.requirement,
+        saving.current_monthly_usd,
+        saving.recommended_monthly_usd,
+        saving.monthly_savings_usd,
+        before,
+        after,
+        days,
+        extra * months,
+    )
 
 
 @dataclass(frozen=True)

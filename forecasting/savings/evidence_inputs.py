@@ -19,9 +19,9 @@ from forecasting.interface import Excuse
 from forecasting.savings.stacking import Lever
 
 if TYPE_CHECKING:
-    from forecasting.savings.catalogue import Catalogue
     from forecasting.savings.rightsizing import Preferences, Recommendation
-    from forecasting.savings.scenario import SavingsScenario
+    from forecasting.scenario.assumptions import SavingsScenario
+    from forecasting.scenario.catalogue import Catalogue
     from forecasting.store import Store
 
 CPU_MAX, MEMORY_MAX = "cpu_utilization_max", "memory_utilization_max"
@@ -409,3 +409,22 @@ def cdn_bill(
     costs = store.resource_costs(start.date(), end.date())
     rows = costs[costs["provider"] == scenario.cdn_provider]
     return float(rows["effective"].sum()) if not rows.empty else None
+
+
+def commitment_evidence(spend: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """What the commitment lever rests on in the base month's bill: the on-demand compute no
+    commitment covers and what the owned commitments cover, $/h at on-demand prices."""
+    hours = (end - start) / pd.Timedelta(hours=1)
+    usage = spend[
+        (spend["cost_group"] == "Compute")
+        & (spend["ChargeCategory"] == "Usage")
+        & (spend["ServiceCategory"] == "Compute")
+    ]
+    committed = usage["PricingCategory"].fillna("") == "Committed"
+    on_demand = float(usage.loc[~committed, "cost"].sum()) / hours
+    covered = float(usage.loc[committed, "list_cost"].sum()) / hours
+    return (
+        f"compute usage rows of the bill, {start:%Y-%m} ({hours / 24:.0f} days): on demand "
+        f"${on_demand:,.2f}/h beyond the commitments owned, which cover ${covered:,.2f}/h at "
+        "on-demand prices; sized on the forecast of that uncovered usage over the term"
+    )

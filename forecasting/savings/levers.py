@@ -7,11 +7,11 @@ from forecasting.savings.cdn import CdnSaving
 from forecasting.savings.commitments import Outcome, Terms
 from forecasting.savings.database import DatabaseSaving
 from forecasting.savings.rightsizing import Finding, Recommendation
-from forecasting.savings.scenario import SavingsScenario
 from forecasting.savings.stacking import Lever
+from forecasting.scenario.assumptions import SavingsScenario
 
 
-def rightsize_lever(rec: Recommendation, base: float, prefs_text: str) -> Lever:
+def rightsize_lever(rec: Recommendation, base: float, prefs_text: str, group: str) -> Lever:
     """The fleet's saving rate (catalogue prices) applied to the group's actual spend.
 
     Under-provisioned groups cost more to fix; that is not a saving and counts as 0 here.
@@ -25,7 +25,7 @@ def rightsize_lever(rec: Recommendation, base: float, prefs_text: str) -> Lever:
         f"memory {memory}: {rec.finding.value}, {rec.recommended_type}; saving {rate:.0%} of "
         "the fleet at on-demand prices"
     )
-    return Lever.from_dollars("right-size", "Compute", rate * base, base, assumptions=text)
+    return Lever.from_dollars("right-size", group, rate * base, base, assumptions=text)
 
 
 def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
@@ -46,7 +46,9 @@ def cdn_lever(s: CdnSaving, scenario: SavingsScenario, base: float) -> Lever:
         f"the peak; {egress}; the {scenario.cdn_provider} bill (${s.cdn_monthly_usd:,.0f}/month) "
         "does not change"
     )
-    return Lever.from_dollars("cdn", "Compute", s.monthly_savings_usd, base, assumptions=text)
+    return Lever.from_dollars(
+        "cdn", scenario.compute_group, s.monthly_savings_usd, base, assumptions=text
+    )
 
 
 def database_lever(
@@ -74,7 +76,7 @@ def database_lever(
         )
     return Lever.from_dollars(
         "database",
-        "Database",
+        scenario.database_group,
         max(0.0, s.monthly_savings_usd),
         base,
         assumptions=text,
@@ -82,11 +84,13 @@ def database_lever(
     )
 
 
-def commitment_lever(outcome: Outcome | Excuse, terms: Terms, base: float, label: str) -> Lever:
+def commitment_lever(
+    outcome: Outcome | Excuse, terms: Terms, base: float, label: str, group: str
+) -> Lever:
     """Expected savings over the term per month, bounded by the interval level's quantiles of
     the sample paths' savings (P10-P90 at 80%)."""
     if isinstance(outcome, Excuse):
-        return Lever("commitments", "Compute", 0.0, 0.0, 0.0, f"{label}: {outcome}")
+        return Lever("commitments", group, 0.0, 0.0, 0.0, f"{label}: {outcome}")
     months = terms.term_months
     text = (
         f"{label}: ${outcome.hourly_commitment_usd:,.2f}/h for {months} months at "
@@ -96,7 +100,7 @@ def commitment_lever(outcome: Outcome | Excuse, terms: Terms, base: float, label
     )
     return Lever.from_dollars(
         "commitments",
-        "Compute",
+        group,
         outcome.expected_monthly_savings_usd,
         base,
         lower=outcome.savings_lower_usd / months,

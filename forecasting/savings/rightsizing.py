@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.catalogue import Catalogue, InstanceType
+from forecasting.scenario.catalogue import Catalogue, InstanceType
 
 
 class Finding(StrEnum):
@@ -129,15 +129,24 @@ def rightsize(
     )
     monthly = current.on_demand_hourly_usd * prefs.hours_per_month * count
     base: dict[str, Any] = {
-        "group": group, "current_type": current_type, "count": count, "cpu_pct": at_pct,
-        "mean_cpu_pct": mean, "max_memory_pct": max_mem, "required_vcpu": need_vcpu,
-        "required_memory_gib": need_mem, "current_monthly_usd": monthly,
-    }  # fmt: skip
+        "group": group,
+        "current_type": current_type,
+        "count": count,
+        "cpu_pct": at_pct,
+        "mean_cpu_pct": mean,
+        "max_memory_pct": max_mem,
+        "required_vcpu": need_vcpu,
+        "required_memory_gib": need_mem,
+        "current_monthly_usd": monthly,
+    }
     if float(cpu.max()) <= prefs.idle_max_cpu_pct:
         return Recommendation(
-            **base, finding=Finding.IDLE, recommended_type="stop",
-            recommended_monthly_usd=0.0, monthly_savings_usd=monthly,
-        )  # fmt: skip
+            **base,
+            finding=Finding.IDLE,
+            recommended_type="stop",
+            recommended_monthly_usd=0.0,
+            monthly_savings_usd=monthly,
+        )
     fitting = [
         t
         for t in candidates(catalogue, current, prefs)
@@ -145,12 +154,14 @@ def rightsize(
     ]
     if not fitting:
         return Recommendation(
-            **base, finding=Finding.UNDER_PROVISIONED,
+            **base,
+            finding=Finding.UNDER_PROVISIONED,
             recommended_type=Excuse(
                 "no catalogue type is large enough", {"vcpu": need_vcpu, "memory_gib": need_mem}
             ),
-            recommended_monthly_usd=monthly, monthly_savings_usd=0.0,
-        )  # fmt: skip
+            recommended_monthly_usd=monthly,
+            monthly_savings_usd=0.0,
+        )
     best = fitting[0]
     new_monthly = best.on_demand_hourly_usd * prefs.hours_per_month * count
     if _fits(current, need_vcpu, need_sustained, need_mem):
@@ -160,9 +171,12 @@ def rightsize(
     if finding is Finding.OVER_PROVISIONED and new_monthly >= monthly:
         best, new_monthly, finding = current, monthly, Finding.OPTIMISED
     return Recommendation(
-        **base, finding=finding, recommended_type=best.name,
-        recommended_monthly_usd=new_monthly, monthly_savings_usd=monthly - new_monthly,
-    )  # fmt: skip
+        **base,
+        finding=finding,
+        recommended_type=best.name,
+        recommended_monthly_usd=new_monthly,
+        monthly_savings_usd=monthly - new_monthly,
+    )
 
 
 def recommendations_table(recommendations: list[Recommendation]) -> pd.DataFrame:

@@ -7,34 +7,36 @@ import dataclasses
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from forecasting.capacity.service import (
-    Forecaster,
-    ForecastOptions,
-    load_catalogue,
-    load_savings_scenario,
-    notes_of,
-    run_models,
-    scenario_label,
+import pandas as pd
+
+from forecasting.errors import InputError, UnknownNameError
+from forecasting.interface import LOOKBACK_DAYS, Excuse
+from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
+from forecasting.models.result import ForecastResult
+from forecasting.savings.commitment_inputs import (
+    COMMITMENT_COLUMNS,
+    commitment_lever_from,
+    commitment_rows,
 )
-from forecasting.errors import InputError
-from forecasting.interface import Excuse
-from forecasting.savings.commitment_inputs import COMMITMENT_COLUMNS
+from forecasting.savings.commitments import Terms, under_demand
+from forecasting.savings.evidence_inputs import commitment_evidence
+from forecasting.savings.reconcile import plan_month, reconcile, validate_stated
+from forecasting.savings.stacking import stack
 from forecasting.savings.store_inputs import (
     base_month,
+    cdn_lever_from,
     compute_savings_rate,
     cost_rows,
+    database_lever_from,
+    rightsize_lever_from,
     savings_rate_text,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from forecasting.models import ForecastResult
-    from forecasting.savings.commitments import Terms
-    from forecasting.savings.scenario import SavingsScenario
-    from forecasting.store import Store
+from forecasting.scenario import load_savings, scenario_label
+from forecasting.scenario.assumptions import SavingsScenario
+from forecasting.scenario.catalogue import load_catalogue
+from forecasting.store import Store
 
 LEVER_COLUMNS = [
     "lever",
@@ -48,7 +50,6 @@ LEVER_COLUMNS = [
     "assumptions",
     "evidence",
 ]
-LOOKBACK_DAYS = (7, 30, 60)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class SavingsOptions(ForecastOptions):
 class _Noting:
     """A forecaster that keeps what each forecast had to adjust, for the result's notes."""
 
-    def __init__(self, forecaster: Forecaster) -> None:
+    def __init__(self, forecaster: PathForecaster) -> None:
         self.forecaster = forecaster
         self.notes: list[str] = []
 
@@ -106,6 +107,11 @@ class LeverResult:
     notes: tuple[str, ...] = ()
 
     @property
+    def compute_group(self) -> str:
+        """The cost group the compute levers and the savings rate act on."""
+        return self.scenario.compute_group
+
+    @property
     def spend(self) -> float:
         return sum(self.bases.values())
 
@@ -130,36 +136,29 @@ class LeverResult:
 
 
 def levers(
-    store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
+    store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
-    from forecasting.savings.commitment_inputs import commitment_lever_from
-    from forecasting.savings.stacking import stack
-    from forecasting.savings.store_inputs import (
-        cdn_lever_from,
-        database_lever_from,
-        rightsize_lever_from,
-    )
 
     noting = _Noting(forecaster)
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
-    scenario = load_savings_scenario(store, options)
+    scenario = load_savings(store, options.scenario, options.settings)
     catalogue = load_catalogue()
     bases = {str(k): float(v) for k, v in spend.groupby("cost_group")["cost"].sum().items()}
     found, esr = [], None
-    if "Compute" in bases:
-        compute = bases["Compute"]
+    compute_group, database_group = scenario.compute_group, scenario.database_group
+    if compute_group in bases:
+        compute = bases[compute_group]
         found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
         found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        found.append(
-            commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
-        )
-        esr = compute_savings_rate(spend)
-    if "Database" in bases:
+        lever = commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
+        found.append(dataclasses.replace(lever, evidence=commitment_evidence(spend, start, end)))
+        esr = compute_savings_rate(spend, compute_group)
+    if database_group in bases:
         found.append(
             database_lever_from(
-                store, scenario, catalogue, bases["Database"], start, end, options, noting
+                store, scenario, catalogue, bases[database_group], start, end, options, noting
             )
         )
     stacked = stack(found, bases)
@@ -170,7 +169,7 @@ def levers(
         store.currencies()[0],
         esr,
         scenario,
-        scenario_label(store, options),
+        scenario_label(store, options.scenario),
         options,
         tuple(noting.notes),
     )
@@ -192,6 +191,8 @@ class CommitmentResult:
     """Offering, term, payment, catalogue and how usage moves within the day."""
     terms: Terms
     effective_savings_rate: float | Excuse
+    cost_group: str
+    """The cost group the commitment covers (the assumption set's ``compute_group``)."""
     options: SavingsOptions
     notes: tuple[str, ...] = ()
 
@@ -201,15 +202,15 @@ class CommitmentResult:
 
 
 def commitments(
-    store: Store, options: SavingsOptions, forecaster: Forecaster = run_models
+    store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
 ) -> CommitmentResult:
     """AWS's look-back on past hourly usage and the forecast method on sample paths of total
     eligible usage less what commitments owned cover; each scored on both."""
-    from forecasting.savings.commitment_inputs import commitment_rows
-    from forecasting.savings.commitments import under_demand
 
     noting = _Noting(forecaster)
-    scenario = _commitment_scenario(load_savings_scenario(store, options), options)
+    scenario = _commitment_scenario(
+        load_savings(store, options.scenario, options.settings), options
+    )
     start, end = base_month(store, options.base_month)
     found = commitment_rows(
         store, scenario, load_catalogue(), end, options, noting, options.lookback
@@ -223,14 +224,17 @@ def commitments(
         else under_demand(paths, best.hourly_commitment_usd, found.terms)
     )
     return CommitmentResult(
-        found.table,
-        demand if isinstance(demand, Excuse) else demand[0],
-        demand if isinstance(demand, Excuse) else demand[1],
-        found.label,
-        found.terms,
-        compute_savings_rate(cost_rows(store, start, end)),
-        options,
-        tuple(noting.notes),
+        table=found.table,
+        by_demand=demand if isinstance(demand, Excuse) else demand[0],
+        cumulative=demand if isinstance(demand, Excuse) else demand[1],
+        label=found.label,
+        terms=found.terms,
+        effective_savings_rate=compute_savings_rate(
+            cost_rows(store, start, end), scenario.compute_group
+        ),
+        cost_group=scenario.compute_group,
+        options=options,
+        notes=tuple(noting.notes),
     )
 
 
@@ -276,9 +280,6 @@ class ReconcileResult:
 
 def read_stated(content: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
     """A stated plan CSV (``initiative,category,percent,monthly_savings``) from a path or bytes."""
-    import pandas as pd
-
-    from forecasting.savings.reconcile import validate_stated
 
     source = name or str(content)
     data: Any = io.BytesIO(content) if isinstance(content, bytes) else content
@@ -313,7 +314,6 @@ def find_stated(store: Store, name: str) -> pd.DataFrame:
 
     A name that is neither says both, with the stored plans to choose from.
     """
-    from forecasting.errors import UnknownNameError
 
     if Path(name).is_file():
         return read_stated(Path(name), name)
@@ -331,9 +331,6 @@ def reconcile_stated(
 ) -> ReconcileResult:
     """The plan against its base month: ``--base-month``, or else the month its figures
     describe (a plan written about February's spend is checked against February's)."""
-    import pandas as pd
-
-    from forecasting.savings.reconcile import plan_month, reconcile
 
     reason = "asked for"
     if options.base_month is None:

@@ -37,10 +37,17 @@ class Lever:
 
     @classmethod
     def from_dollars(
-        cls, name: str, category: str, monthly: float, base: float, *,
-        lower: float | None = None, upper: float | None = None, assumptions: str = "",
+        cls,
+        name: str,
+        category: str,
+        monthly: float,
+        base: float,
+        *,
+        lower: float | None = None,
+        upper: float | None = None,
+        assumptions: str = "",
         evidence: str = "",
-    ) -> Lever:  # fmt: skip
+    ) -> Lever:
         """A lever modelled in dollars on ``base``; capped at the whole base, floored at 0."""
         if base <= 0:
             return cls(name, category, 0.0, 0.0, 0.0, assumptions, evidence)
@@ -99,8 +106,19 @@ def stack(levers: list[Lever], bases: dict[str, float]) -> pd.DataFrame:
         }
         for i, (lv, m, lo, hi) in enumerate(zip(ordered, mid, low, high, strict=True))
     ]
-    columns = ["lever", "category", "base_monthly", "monthly_savings", "lower", "upper",
-               "percent_of_base", "order", "assumptions", "evidence", "naive_monthly"]  # fmt: skip
+    columns = [
+        "lever",
+        "category",
+        "base_monthly",
+        "monthly_savings",
+        "lower",
+        "upper",
+        "percent_of_base",
+        "order",
+        "assumptions",
+        "evidence",
+        "naive_monthly",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -116,6 +134,12 @@ def waterfall(stacked: pd.DataFrame, bases: dict[str, float]) -> pd.DataFrame:
             {"step": str(r["lever"]), "amount": -saved, "running_total": running, "naive_sum": None}
         )
     naive = float(stacked["naive_monthly"].sum()) if len(stacked) else 0.0
-    rows.append({"step": "after savings", "amount": running, "running_total": running,
-                 "naive_sum": total - naive})  # fmt: skip
+    rows.append(
+        {
+            "step": "after savings",
+            "amount": running,
+            "running_total": running,
+            "naive_sum": total - naive,
+        }
+    )
     return pd.DataFrame(rows)

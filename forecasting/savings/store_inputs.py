@@ -5,18 +5,19 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from forecasting.capacity.service import load_capacity
 from forecasting.errors import InputError
+from forecasting.interface import Freq
+from forecasting.scenario import load_capacity
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from forecasting.capacity.service import Forecaster, ForecastOptions
     from forecasting.interface import Excuse
-    from forecasting.savings.catalogue import Catalogue
-    from forecasting.savings.scenario import SavingsScenario
+    from forecasting.models.options import ForecastOptions, PathForecaster
     from forecasting.savings.stacking import Lever
+    from forecasting.scenario.assumptions import SavingsScenario
+    from forecasting.scenario.catalogue import Catalogue
     from forecasting.store import Store
 
 
@@ -40,9 +41,7 @@ def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timesta
     """[start, end) of the base month: the one asked for, or the last full month of cost."""
     import pandas as pd
 
-    from forecasting.capacity.service import last_month_costs
-
-    last_full, _ = last_month_costs(store)
+    last_full, _ = store.last_full_month_costs()
     start = pd.Timestamp(f"{text}-01") if text else pd.Timestamp(last_full)
     if start > last_full:
         raise InputError(
@@ -52,24 +51,23 @@ def base_month(store: Store, text: str | None) -> tuple[pd.Timestamp, pd.Timesta
     return start, start + pd.offsets.MonthBegin(1)
 
 
-def compute_savings_rate(rows: pd.DataFrame) -> float | Excuse:
-    """What commitments already save on Compute usage: 1 - EffectiveCost / ListCost."""
+def compute_savings_rate(rows: pd.DataFrame, group: str) -> float | Excuse:
+    """What commitments already save on ``group``'s usage: 1 - EffectiveCost / ListCost."""
     from forecasting.savings.commitments import effective_savings_rate
 
-    usage = rows[(rows["cost_group"] == "Compute") & (rows["ChargeCategory"] == "Usage")]
+    usage = rows[(rows["cost_group"] == group) & (rows["ChargeCategory"] == "Usage")]
     return effective_savings_rate(float(usage["list_cost"].sum()), float(usage["cost"].sum()))
 
 
-def savings_rate_text(esr: float | Excuse) -> str:
+def savings_rate_text(esr: float | Excuse, group: str) -> str:
     return (
-        f"effective savings rate of Compute today: {esr:.1%}"
+        f"effective savings rate of {group} today: {esr:.1%}"
         if isinstance(esr, float)
         else str(esr)
     )
 
 
 def _daily(store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | None:
-    from forecasting.interface import Freq
 
     if metric not in store.stored_metrics():
         return None
@@ -92,12 +90,16 @@ def rightsize_lever_from(
     from forecasting.savings.rightsizing import Preferences, rightsize
     from forecasting.savings.stacking import Lever
 
-    measured = rightsizing_from_evidence(store, scenario, catalogue, "Compute", base, start, end)
+    measured = rightsizing_from_evidence(
+        store, scenario, catalogue, scenario.compute_group, base, start, end
+    )
     if measured is not None:
         return measured[0]
     cpu = _daily(store, "cpu_utilization", start, end)
     if cpu is None:
-        return Lever("right-size", "Compute", 0, 0, 0, "not modelled: no cpu_utilization stored")
+        return Lever(
+            "right-size", scenario.compute_group, 0, 0, 0, "not modelled: no cpu_utilization stored"
+        )
     pods = _daily(store, "instances", start, end)
     prefs = Preferences(
         cpu_percentile=scenario.cpu_percentile,
@@ -115,7 +117,7 @@ def rightsize_lever_from(
         prefs=prefs,
     )
     text = f"P{scenario.cpu_percentile:g} of daily means +{scenario.cpu_headroom:.0%}"
-    lever = rightsize_lever(rec, base, text)
+    lever = rightsize_lever(rec, base, text, scenario.compute_group)
     return dataclasses.replace(
         lever,
         evidence=f"daily means of cpu_utilization {start:%Y-%m} (no "
@@ -138,7 +140,13 @@ def cdn_lever_from(
     from forecasting.savings.stacking import Lever
 
     measured = cdn_from_evidence(
-        store, scenario, "Compute", base, cdn_bill(store, scenario, start, end), start, end
+        store,
+        scenario,
+        scenario.compute_group,
+        base,
+        cdn_bill(store, scenario, start, end),
+        start,
+        end,
     )
     if measured is not None:
         return measured
@@ -146,7 +154,7 @@ def cdn_lever_from(
     if now is None or target is None:
         return Lever(
             "cdn",
-            "Compute",
+            scenario.compute_group,
             0,
             0,
             0,
@@ -157,8 +165,15 @@ def cdn_lever_from(
     peak = _daily(store, "requests_per_second_peak", start, end)
     pods = _daily(store, "instances", start, end)
     if rps is None or pods is None:
-        return Lever("cdn", "Compute", 0, 0, 0, "not modelled: no requests_per_second or instances")
-    capacity = load_capacity(store, options)
+        return Lever(
+            "cdn",
+            scenario.compute_group,
+            0,
+            0,
+            0,
+            "not modelled: no requests_per_second or instances",
+        )
+    capacity = load_capacity(store, options.scenario, options.settings)
     # The stored req/s is what the origin serves: the edge sees it over the miss ratio.
     edge = float(rps.mean()) / max(1e-9, 1 - now)
     ratio = float(peak.mean() / rps.mean()) if peak is not None else 1.0
@@ -190,11 +205,10 @@ def database_lever_from(
     start: pd.Timestamp,
     end: pd.Timestamp,
     options: ForecastOptions,
-    forecaster: Forecaster,
+    forecaster: PathForecaster,
 ) -> Lever:
     import pandas as pd
 
-    from forecasting.interface import Freq
     from forecasting.savings.database import DatabaseLoad, database_saving
     from forecasting.savings.evidence_inputs import billed_tier, database_evidence, database_text
     from forecasting.savings.levers import database_lever
@@ -216,7 +230,7 @@ def database_lever_from(
     paths = ds = None
     if pool is not None:
         history, _ = store.read_series("db_connection_pool_utilization", Freq.DAY)
-        result = forecaster(history, 365, "day", options)
+        result = forecaster(history, 365, Freq.DAY, options)
         paths = result.paths["db_connection_pool_utilization"]
         ds = pd.DatetimeIndex(result.series["db_connection_pool_utilization"].ds)
     saving = database_saving(
@@ -240,9 +254,3 @@ def database_lever_from(
             saving.recommended_monthly_usd,
         )
     return database_lever(saving, scenario, base, cpu_reduction, iops_reduction, evidence)
-
-
-def pd_min() -> pd.Timestamp:
-    import pandas as pd
-
-    return pd.Timestamp("1900-01-01")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from forecasting.errors import SchemaOutdatedError, UnknownNameError
-from forecasting.interface import COST_METRIC, CostBasis, Freq, GroupBy
+from forecasting.errors import InputError, SchemaOutdatedError, UnknownNameError
+from forecasting.interface import COST_METRIC, STORED_FREQS, CostBasis, Freq, GroupBy
 from forecasting.periods import complete_column, first_incomplete, last_full_day
 from forecasting.store.core import MEMORY, Run
 from forecasting.store.costs import UNALLOCATED, CostsMixin, period_label
@@ -44,9 +44,16 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
             cls(path, lock_timeout=lock_timeout).close()
             return cls(path, read_only=True, lock_timeout=lock_timeout)
 
-    def known_series(self) -> list[str]:
-        """Every name ``read_series`` accepts."""
-        return [COST_METRIC, *self.stored_metrics()]
+    def last_full_month_costs(self) -> tuple[pd.Timestamp, dict[str, float]]:
+        """The last full month of cost and its spend per cost group (EffectiveCost): the base
+        month of savings and the price of compute headroom."""
+        cost, _ = self.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True)
+        if cost.empty:
+            raise InputError("no full month of cost data yet", parameter="--db")
+        month = cost["ds"].max()
+        rows = cost[cost["ds"] == month]
+        spend = zip(rows["unique_id"].astype(str), rows["y"].astype(float), strict=True)
+        return month, dict(spend)
 
     def read_series(
         self,
@@ -66,6 +73,11 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
         (this month, until it is over), which forecasts must not mistake for a drop.
         """
         freq, by = Freq(freq), None if by is None else GroupBy(by)
+        if freq not in STORED_FREQS:
+            raise InputError(
+                f"stored series are summed by {', '.join(STORED_FREQS)}, not {freq}",
+                parameter="freq",
+            )
         if metric == COST_METRIC:
             frame, unit = self.read_cost_series(
                 freq, by, start=start, end=end, basis=basis, currency=currency

@@ -32,19 +32,32 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
-def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
-    """Open the file, retrying while another process holds its lock.
+def _lock_conflict(exc: duckdb.Error) -> bool:
+    """Whether opening failed only because someone else holds the file for now.
 
-    DuckDB locks a file per process: while an ingest holds a read-write connection, the app
-    cannot open it at all, and vice versa. Both sides wait (bounded) instead of crashing.
+    Another process's connection locks the file (IOException); in this process, a read-only
+    connection from another app session makes DuckDB refuse a read-write one (and vice versa)
+    until it closes (ConnectionException "different configuration").
+    """
+    text = str(exc).lower()
+    return (isinstance(exc, duckdb.IOException) and "lock" in text) or (
+        isinstance(exc, duckdb.ConnectionException) and "different configuration" in text
+    )
+
+
+def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying (bounded, backing off to 1 s) while it is held elsewhere.
+
+    The one lock-retry of capcost: commands, ingests and the app's reads and writes all wait
+    here instead of crashing.
     """
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
     while True:
         try:
             return duckdb.connect(path, read_only=read_only)
-        except duckdb.IOException as exc:
-            locked = "lock" in str(exc).lower()
+        except duckdb.Error as exc:
+            locked = _lock_conflict(exc)
             if locked and time.monotonic() >= deadline:
                 # DuckDB's own text names a PID and a docs link; say what it means instead.
                 raise StoreError(

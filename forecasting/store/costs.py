@@ -284,10 +284,3 @@ class CostsMixin(StoreCore):
         for column in ("ChargePeriodStart", "ChargePeriodEnd"):
             frame[column] = pd.to_datetime(frame[column])
         return frame
-
-    def cost_totals(self, basis: CostBasis = CostBasis.BILLED) -> pd.DataFrame:
-        """Totals per currency straight from the line items (for reconciling with invoices)."""
-        return self.con.execute(
-            f"SELECT BillingCurrency, sum({basis.column}) AS total, count(*) AS line_items "
-            "FROM cost_line_items GROUP BY 1 ORDER BY 1"
-        ).df()

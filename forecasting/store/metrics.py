@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting.errors import CapcostError, InputError, UnknownNameError
-from forecasting.interface import Aggregation, Freq, MetricDefinition
+from forecasting.interface import COST_METRIC, Aggregation, Freq, MetricDefinition
 from forecasting.store.core import Run, StoreCore
 from forecasting.store.costs import period_start_sql
 
@@ -174,7 +174,7 @@ class MetricsMixin(StoreCore):
         """The definition of a stored metric; an unknown name lists the known ones."""
         stored = self.stored_metrics()
         if name not in stored:
-            raise UnknownNameError("metric", name, ["cost", *stored])
+            raise UnknownNameError("metric", name, [COST_METRIC, *stored])
         return self.metric_definitions()[name]
 
     def hourly_observations(self, name: str, start: date, end: date) -> pd.Series:

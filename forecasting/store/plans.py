@@ -49,11 +49,6 @@ class PlansMixin(StoreCore):
         rows = self.con.execute("SELECT DISTINCT name FROM assumption_sets ORDER BY 1").fetchall()
         return [r[0] for r in rows]
 
-    def assumption_versions(self) -> pd.DataFrame:
-        return self.con.execute(
-            "SELECT name, version, created_at, note FROM assumption_sets ORDER BY name, version"
-        ).df()
-
     # -- plans of record ----------------------------------------------------------------------
     def freeze_plan(
         self,

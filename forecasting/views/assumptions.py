@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from forecasting.capacity.assumptions import CapacityAssumptions, canonical
-from forecasting.capacity.assumptions import from_payload as capacity_from
-from forecasting.capacity.service import (
-    ForecastOptions,
-    load_catalogue,
-    scenario_label,
-    stored_payload,
+from forecasting.interface import COST_METRIC, Freq
+from forecasting.models.options import ForecastOptions
+from forecasting.scenario import merged_payload, scenario_label
+from forecasting.scenario.assumptions import (
+    CapacityAssumptions,
+    SavingsScenario,
+    canonical,
+    capacity_from_payload,
+    savings_from_payload,
 )
-from forecasting.interface import Freq
-from forecasting.savings.catalogue import Offering, Payment
-from forecasting.savings.scenario import SavingsScenario
-from forecasting.savings.scenario import from_payload as savings_from
+from forecasting.scenario.catalogue import Offering, Payment, load_catalogue
 from forecasting.store import Store
 
 
@@ -50,12 +49,11 @@ class Choices:
 
 def build_choices(store: Store, scenario: str | None) -> Choices:
     """What the pages' pickers and editors offer, prefilled from ``scenario`` (None: default)."""
-    options = ForecastOptions(scenario=scenario)
-    payload = canonical(stored_payload(store, options))
+    payload = canonical(merged_payload(store, scenario))
     catalogue = load_catalogue()
     months: list[str] = []
     if store.currencies():  # the assumptions are editable before any bill is stored
-        cost, _ = store.read_series("cost", Freq.MONTH, complete_only=True)
+        cost, _ = store.read_series(COST_METRIC, Freq.MONTH, complete_only=True)
         months = sorted(cost["ds"].dt.strftime("%Y-%m").unique().tolist(), reverse=True)
     providers = catalogue.database["provider"].astype(str).unique().tolist()
     tiers = {p: tuple(t.tier for t in catalogue.database_tiers(p)) for p in providers}
@@ -66,10 +64,10 @@ def build_choices(store: Store, scenario: str | None) -> Choices:
     payments = set(committed["payment_option"])
     return Choices(
         sets=tuple(store.assumption_set_names()),
-        scenario=scenario_label(store, options),
+        scenario=scenario_label(store, scenario),
         payload=payload,
-        capacity=capacity_from(payload, ignore_unknown=True),
-        savings=savings_from(payload),
+        capacity=capacity_from_payload(payload, ignore_unknown=True),
+        savings=savings_from_payload(payload),
         full_months=tuple(months),
         instance_types=tuple(t.name for t in catalogue.instance_types()),
         database_tiers=tiers,

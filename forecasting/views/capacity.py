@@ -9,20 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from forecasting.capacity.assumptions import CapacityAssumptions, Redundancy, changes
-from forecasting.capacity.service import (
-    CapacityOptions,
-    Forecaster,
-    PlanResult,
-    RunwayResult,
-    or_excuse,
-    plan,
-    run_models,
-    runway,
-)
-from forecasting.demand import FIT_MONTHS
+from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult, plan, runway
+from forecasting.demand.chain import FIT_MONTHS
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import Excuse, or_excuse
+from forecasting.models.options import PathForecaster, run_models
+from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, changes
 from forecasting.store import Store
 from forecasting.views.assumptions import forecast_text, settings_text
 from forecasting.views.display import Card, Column, Tone
@@ -55,7 +47,7 @@ class CapacityView:
 
 
 def build_capacity(
-    store: Store, options: CapacityOptions, forecaster: Forecaster = run_models
+    store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
 ) -> CapacityView:
     """The Capacity page's plan and runway (``forecaster``: the app passes a cached one)."""
     return CapacityView(

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from forecasting.interface import Excuse
+from forecasting.interface import COST_METRIC, Excuse, Freq
+from forecasting.models.api import forecast
+from forecasting.models.service import forecast_store
 from forecasting.presentation import model_label
 from forecasting.store import Store
 from forecasting.views.display import Card
@@ -17,10 +19,10 @@ SERIES_CHOICES: dict[str, tuple[str, str | None]] = {
     "Users": ("users", None),
     "Requests/s (average)": ("requests_per_second", None),
     "Requests/s (peak)": ("requests_per_second_peak", None),
-    "Cost, total": ("cost", None),
-    "Cost by cost group": ("cost", "group"),
-    "Cost by FOCUS category": ("cost", "category"),
-    "Cost by service": ("cost", "service"),
+    "Cost, total": (COST_METRIC, None),
+    "Cost by cost group": (COST_METRIC, "group"),
+    "Cost by FOCUS category": (COST_METRIC, "category"),
+    "Cost by service": (COST_METRIC, "service"),
 }
 # Rolling-origin windows drawn on the chart: what the automatic pipeline said back then.
 FIT_WINDOWS = 3
@@ -139,26 +141,24 @@ def _rows(frame: pd.DataFrame, unique_id: str) -> pd.DataFrame:
 
 def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Excuse:
     """Forecast the chosen series ``horizon`` months ahead from its complete months."""
-    from forecasting.models.service import forecast_store
-
     horizon, level, model = request.horizon, request.level, request.model
     metric, by = SERIES_CHOICES[request.series]
-    if metric != "cost" and metric not in store.stored_metrics():
+    if metric != COST_METRIC and metric not in store.stored_metrics():
         return Excuse(f"no {metric} stored: ingest it with `capcost ingest metrics FILE`")
     monthly = forecast_store(
-        store, metric, freq="month", by=by, h=horizon, level=(level,), model=model
+        store, metric, freq=Freq.MONTH, by=by, h=horizon, level=(level,), model=model
     )
     quarters = forecast_store(
         store,
         metric,
-        freq="quarter",
+        freq=Freq.QUARTER,
         by=by,
         h=max(1, -(-horizon // 3)),
         level=(level,),
         model=model,
     )
     table = quarters.table
-    if metric == "cost":
+    if metric == COST_METRIC:
         table = table.assign(
             **{f"{c}_per_month": table[c] / 3 for c in ("forecast", "lower", "upper")}
         )
@@ -185,8 +185,6 @@ def backtest_fits(history: pd.DataFrame, horizon: int, model: str) -> pd.DataFra
 
     Origins step back one horizon-third from the end, as the engine's own backtest does.
     """
-    from forecasting.models import forecast
-
     n = len(history)
     h = min(horizon, max(1, n // 3))
     step = max(1, h // FIT_WINDOWS)
@@ -196,7 +194,7 @@ def backtest_fits(history: pd.DataFrame, horizon: int, model: str) -> pd.DataFra
         if origin < 8:
             continue
         past = history.iloc[:origin]
-        result = forecast(past, h=h, freq="month", level=(80.0,), model=model)
+        result = forecast(past, h=h, freq=Freq.MONTH, level=(80.0,), model=model)
         fit = result.forecast[["unique_id", "ds", "forecast"]].rename(columns={"forecast": "fit"})
         frames.append(fit.assign(origin=pd.Timestamp(past["ds"].max())))
     if not frames:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from forecasting import periods
-from forecasting.interface import CostBasis, Excuse, Freq, GroupBy
+from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
 from forecasting.presentation import (
     format_date,
     format_money,
@@ -172,10 +172,10 @@ class YearToDate:
 
 def build_overview(store: Store) -> OverviewView | Excuse:
     """Everything the Overview page shows but forecasts, or why it cannot be shown yet."""
-    as_of = store.last_full_day("cost")
+    as_of = store.last_full_day(COST_METRIC)
     if as_of is None:
         return Excuse("no cost data yet: run `capcost demo` or `capcost ingest focus FILE`")
-    monthly, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP)
+    monthly, currency = store.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP)
     running = periods.first_incomplete(as_of, Freq.MONTH)
     last_full = periods.period_start(running - timedelta(days=1), Freq.MONTH)
     previous = periods.period_start(last_full - timedelta(days=1), Freq.MONTH)
@@ -206,7 +206,7 @@ def _spend(store: Store, start: date, end: date) -> float:
     """Spend on the days ``[start, end)``."""
     if end <= start:
         return 0.0
-    daily, _ = store.read_series("cost", Freq.DAY, start=start, end=end)
+    daily, _ = store.read_series(COST_METRIC, Freq.DAY, start=start, end=end)
     return float(daily["y"].sum())
 
 
@@ -320,17 +320,17 @@ def build_outlook(store: Store, level: float = 80.0) -> OutlookView | Excuse:
     from forecasting.errors import CapcostError
     from forecasting.models.service import forecast_store
 
-    as_of = store.last_full_day("cost")
+    as_of = store.last_full_day(COST_METRIC)
     if as_of is None:
         return Excuse("no cost data yet: run `capcost demo` or `capcost ingest focus FILE`")
     running = periods.first_incomplete(as_of, Freq.MONTH)
     quarter = periods.period_end(periods.period_start(running, Freq.QUARTER), Freq.QUARTER)
     try:
-        months = forecast_store(store, "cost", freq="month", h=1, level=(level,))
-        quarters = forecast_store(store, "cost", freq="quarter", h=2, level=(level,))
+        months = forecast_store(store, COST_METRIC, freq="month", h=1, level=(level,))
+        quarters = forecast_store(store, COST_METRIC, freq="quarter", h=2, level=(level,))
     except CapcostError as exc:
         return Excuse(f"no forecast yet: {exc}")
-    _, currency = store.read_series("cost", Freq.MONTH, end=running)
+    _, currency = store.read_series(COST_METRIC, Freq.MONTH, end=running)
     month_row = _row(months.table, running)
     quarter_row = _row(quarters.table, quarter)
     if month_row is None or quarter_row is None:

@@ -9,7 +9,8 @@ import pandas as pd
 
 from forecasting.anomalies import ANOMALY_LEVEL
 from forecasting.anomalies import anomalies as build_anomalies
-from forecasting.interface import Excuse, Freq, GroupBy
+from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
+from forecasting.models.service import forecast_store, freeze
 from forecasting.presentation import format_money, format_month
 from forecasting.store import Store
 from forecasting.variance import (
@@ -146,7 +147,7 @@ class ReviewView:
 
 def build_review(store: Store, month: str | None = None) -> ReviewView | Excuse:
     """The review of ``month`` (default: the newest month with cost data)."""
-    last = store.last_day("cost")
+    last = store.last_day(COST_METRIC)
     if last is None:
         return Excuse("no cost data yet: run `capcost demo` or `capcost ingest focus FILE`")
     months = months_with_cost(store)
@@ -155,7 +156,7 @@ def build_review(store: Store, month: str | None = None) -> ReviewView | Excuse:
         return Excuse(f"no cost data for {month}; months with data: {months[-1]} to {months[0]}")
     start, end, _ = month_bounds(month)
     by_service = month_over_month(store, month, GroupBy.SERVICE)
-    _, currency = store.read_series("cost", Freq.MONTH, start=start, end=end)
+    _, currency = store.read_series(COST_METRIC, Freq.MONTH, start=start, end=end)
     return ReviewView(
         month=month,
         currency=currency,
@@ -180,31 +181,11 @@ def freeze_plan_of_record(
 
     Needs a read-write store. Returns the new plan ids (cost first).
     """
-    from forecasting.models import forecast
-
     plan_ids = []
-    metrics = ["cost"] + [m for m in ("users",) if m in store.stored_metrics()]
+    metrics = [COST_METRIC] + [m for m in ("users",) if m in store.stored_metrics()]
     for metric in metrics:
-        history, unit = store.read_series(metric, Freq.MONTH, complete_only=True)
-        result = forecast(history, h=horizon, freq="month", level=(PLAN_LEVEL,), model=model)
-        values = result.forecast[["unique_id", "ds", "forecast", "lower", "upper"]]
-        first = pd.Timestamp(values["ds"].min())
-        plan_ids.append(
-            store.freeze_plan(
-                name=f"Plan of record {first:%Y-%m}",
-                metric=metric,
-                freq="month",
-                unit=unit,
-                as_of=first.date(),
-                model=str(result.forecast["model"].iloc[0]),
-                values=values,
-                level=PLAN_LEVEL,
-                assumptions={
-                    "history_through": f"{history['ds'].max():%Y-%m}",
-                    "model": model,
-                    "horizon_months": horizon,
-                    "cost_basis": "EffectiveCost",
-                },
-            )
-        )
+        fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
+        first = pd.Timestamp(fc.table["ds"].min())
+        extra = {"horizon_months": horizon, "cost_basis": "EffectiveCost"}
+        plan_ids.append(freeze(store, f"Plan of record {first:%Y-%m}", fc, PLAN_LEVEL, extra))
     return plan_ids

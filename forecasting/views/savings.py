@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from forecasting.capacity.service import Forecaster, or_excuse, run_models
-from forecasting.interface import Excuse
+from forecasting.interface import Excuse, or_excuse
+from forecasting.models.options import PathForecaster, run_models
 from forecasting.presentation import format_money, format_month
 from forecasting.savings.service import (
     CommitmentResult,
@@ -140,7 +140,7 @@ def build_savings(
     store: Store,
     options: SavingsOptions,
     stated: str | bytes | pd.DataFrame | None = None,
-    forecaster: Forecaster = run_models,
+    forecaster: PathForecaster = run_models,
     stated_source: str = "uploaded file",
 ) -> SavingsView:
     """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""

@@ -209,7 +209,7 @@ def test_an_assumption_edit_reuses_the_forecasts(
     app_at: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A widget that does not change the history or the forecast settings forecasts nothing."""
-    from forecasting.capacity import service
+    from forecasting.models import options as service
 
     calls: list[str] = []
     real = service.run_models

@@ -72,13 +72,25 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Lever inputs",
     ]
     labels = [m.label for m in at.metric]
-    assert labels[:4] == ["Spend Oct 2026", "Stacked savings / month", "Naive sum / month",
-                          "Effective savings rate today (Compute)"]  # fmt: skip
-    assert labels[4:8] == ["Recommended commitment", "Expected savings / month", "Utilisation",
-                           "Break-even month"]  # fmt: skip
+    assert labels[:4] == [
+        "Spend Oct 2026",
+        "Stacked savings / month",
+        "Naive sum / month",
+        "Effective savings rate today (Compute)",
+    ]
+    assert labels[4:8] == [
+        "Recommended commitment",
+        "Expected savings / month",
+        "Utilisation",
+        "Break-even month",
+    ]
     # AWS's recommendation in its own terms beside it, on the last 30 days' hourly usage.
-    assert labels[8:12] == ["AWS look-back, 30 days", "Estimated savings / month",
-                            "Estimated utilisation", "Break-even month (look-back)"]  # fmt: skip
+    assert labels[8:12] == [
+        "AWS look-back, 30 days",
+        "Estimated savings / month",
+        "Estimated utilisation",
+        "Break-even month (look-back)",
+    ]
     levers = table(at, "lever", "right-size")
     assert list(levers["lever"]) == LEVERS
     waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"]
@@ -98,8 +110,11 @@ def test_savings_page_renders(savings: AppTest) -> None:
     assert "3 of 4 lines flagged" in at.warning[0].value  # against the plan's own month
     assert "same spend as line 2 (Right-sizing pods)" in stated["flags"].iloc[0]
     buttons = [b.proto.label for b in at.get("download_button")]
-    assert buttons == ["Download the levers (CSV)", "Download the commitments (CSV)",
-                       "Download the reconciliation (CSV)"]  # fmt: skip
+    assert buttons == [
+        "Download the levers (CSV)",
+        "Download the commitments (CSV)",
+        "Download the reconciliation (CSV)",
+    ]
     modelled = [c.value for c in at.caption if c.value.startswith("Result: ")]
     assert len(modelled) == 4 and "P99.5 CPU" in modelled[0]  # what the rule was
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
@@ -126,8 +141,7 @@ def test_page_numbers_match_the_cli(
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
     lines.to_csv(tmp_path / "stated.csv", index=False)
-    cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"),
-                  "--db", str(demo_db))  # fmt: skip
+    cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"), "--db", str(demo_db))
     stated = table(at, "initiative", "Reserved instances")
     same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 0)
     assert stated["flags"].tolist() == cli["flags"].tolist()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 from pathlib import Path
@@ -10,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting.capacity import NOT_WITHIN_HORIZON
-from forecasting.capacity.commands import build_plan
+from forecasting.capacity.service import CapacityOptions
+from forecasting.capacity.service import plan as build_plan
 from forecasting.cli import main
+from forecasting.demand.runway import NOT_WITHIN_HORIZON
 from forecasting.store import Store
 
 # Fast, deterministic forecasts: these tests check the capacity maths and the CLI, not models.
@@ -33,10 +33,9 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def plan(demo_db: Path) -> pd.DataFrame:
     """One plan shared by the tests that read it (a forecast takes seconds)."""
-    args = argparse.Namespace(scenario=None, level=80.0, model="drift", paths=200, seed=1,
-                              quarters=4)  # fmt: skip
+    options = CapacityOptions(level=80.0, model="drift", paths=200, seed=1, quarters=4)
     with Store(demo_db, read_only=True) as store:
-        return build_plan(store, args).set_index("quarter")
+        return build_plan(store, options).table.set_index("quarter")
 
 
 def test_plan_2026_follows_the_document_and_2027_the_forecast(plan: pd.DataFrame) -> None:
@@ -94,12 +93,18 @@ def test_plan_cli_writes_the_documented_columns(
 
 def test_runway_on_the_demo(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     table = _run(capsys, "runway", "--db", str(demo_db), "--days", "365", *FAST).set_index("metric")
-    assert set(table.index) == {"cpu_utilization", "memory_utilization",
-                                "db_connection_pool_utilization", "disk_utilization"}  # fmt: skip
+    assert set(table.index) == {
+        "cpu_utilization",
+        "memory_utilization",
+        "db_connection_pool_utilization",
+        "disk_utilization",
+    }
     assert table["threshold_pct"].to_dict() == {
-        "cpu_utilization": 70, "memory_utilization": 80,
-        "db_connection_pool_utilization": 90, "disk_utilization": 75,
-    }  # fmt: skip
+        "cpu_utilization": 70,
+        "memory_utilization": 80,
+        "db_connection_pool_utilization": 90,
+        "disk_utilization": 75,
+    }
     # The pool grows with users. (Where CPU stands is for the automatic model to say: the
     # drift model's random walk wanders across any threshold; see test_plan_targets.)
     pool = table.loc["db_connection_pool_utilization"]
@@ -155,11 +160,16 @@ def test_plan_without_data_says_so(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_set_changes_the_capacity_assumptions(demo_db: Path) -> None:
-    args = argparse.Namespace(scenario=None, level=80.0, model="drift", paths=200, seed=1,
-                              quarters=1, settings=[("rps_per_instance", 300.0),
-                                                    ("redundancy", "per-zone")])  # fmt: skip
+    options = CapacityOptions(
+        level=80.0,
+        model="drift",
+        paths=200,
+        seed=1,
+        quarters=1,
+        settings=(("rps_per_instance", 300.0), ("redundancy", "per-zone")),
+    )
     with Store(demo_db, read_only=True) as store:
-        plan = build_plan(store, args).set_index("quarter")
+        plan = build_plan(store, options).table.set_index("quarter")
     q1 = plan.loc["2026Q1"]
     # 300 req/s per pod at 70%: ceil(peak / 210), rounded up to a multiple of 3 zones.
     assert q1["instances"] == max(

@@ -5,47 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.capacity import (
-    CapacityAssumptions,
-    DemandPaths,
-    Redundancy,
-    band,
-    from_payload,
-    instances_needed,
-    quarterly_plan,
-)
+from forecasting.capacity.plan import band, quarterly_plan
+from forecasting.demand.paths import DemandPaths
 from forecasting.errors import InputError
+from forecasting.scenario.assumptions import CapacityAssumptions
 
 DOC = CapacityAssumptions()  # 150 req/s per instance at 100% CPU, target 70%, N+1, floor 3
-
-
-@pytest.mark.parametrize(
-    ("peak", "redundancy", "expected"),
-    [
-        (1000.0, Redundancy.NONE, 10),  # 1000 / 105 = 9.52 -> 10
-        (1000.0, Redundancy.N_PLUS_1, 11),
-        (1000.0, Redundancy.PER_ZONE, 12),  # 10 -> 4 per zone x 3 zones
-        (315.0, Redundancy.N_PLUS_1, 4),  # exactly 3 x 105: no extra instance from rounding
-        (0.0, Redundancy.N_PLUS_1, 3),  # the floor
-        (2550.0, Redundancy.N_PLUS_1, 26),  # 2550 / 105 = 24.29 -> 25, +1
-        (4500 * 1.7, Redundancy.PER_ZONE, 75),  # 7650 / 105 = 72.86 -> 73 -> 25 x 3
-    ],
-)
-def test_instances_match_hand_calculation(
-    peak: float, redundancy: Redundancy, expected: int
-) -> None:
-    a = CapacityAssumptions(redundancy=redundancy)
-    assert instances_needed(peak, a) == expected
-
-
-def test_instances_reject_negative_or_missing_demand() -> None:
-    with pytest.raises(InputError, match="peak_rps"):
-        instances_needed(np.array([100.0, -1.0]), DOC)
-    with pytest.raises(InputError, match="peak_rps"):
-        instances_needed(np.array([np.nan]), DOC)
 
 
 # Request rates are 0 or at least a millionth of a request/s (a denormal float divided by the
@@ -54,57 +21,6 @@ DEMAND = st.one_of(st.just(0.0), st.floats(1e-6, 1e6))
 
 
 # No deadline: on a shared machine a slow example is not a failure of the property.
-@settings(deadline=None)
-@given(
-    DEMAND,
-    DEMAND,
-    st.sampled_from(list(Redundancy)),
-    st.integers(1, 5),
-)
-def test_more_demand_never_means_fewer_instances(
-    a: float, b: float, redundancy: Redundancy, zones: int
-) -> None:
-    assumptions = CapacityAssumptions(redundancy=redundancy, zones=zones, min_instances=0)
-    low, high = sorted((a, b))
-    n_low, n_high = instances_needed(np.array([low, high]), assumptions)
-    assert n_low <= n_high
-    # Whatever the redundancy, the instances serve the peak at the target utilisation.
-    assert n_high * assumptions.capacity_per_instance >= high * (1 - 1e-9)
-
-
-def test_assumptions_load_the_demo_payload() -> None:
-    payload = {
-        "target_cpu_utilisation": 0.7,
-        "scale_down_cpu": 0.3,
-        "scale_down_memory": 0.5,
-        "scale_up_memory": 0.8,
-        "rps_per_instance": 150.0,
-        "min_instances": 3,
-        "redundancy": "n+1",
-        "zones": 3,
-        "hours_per_month": 730,
-        "alert_thresholds": {"cpu_utilization": 70, "disk_utilization": 75},
-    }
-    a = from_payload(payload)
-    assert a.target_utilisation == 0.7 and a.scale_down_utilisation == 0.3
-    assert a.redundancy is Redundancy.N_PLUS_1
-    assert a.alert_thresholds == {"cpu_utilization": 70.0, "disk_utilization": 75.0}
-    assert from_payload(payload, rps_per_instance=200.0).capacity_per_instance == pytest.approx(140)
-
-
-@pytest.mark.parametrize(
-    ("payload", "message"),
-    [
-        ({"rps_per_instnce": 10}, "unknown capacity assumption 'rps_per_instnce'"),
-        ({"target_cpu_utilisation": 70}, "target_utilisation must be in"),
-        ({"scale_down_cpu": 0.8}, "scale_down_utilisation"),
-        ({"redundancy": "n+2"}, "n\\+2"),
-        ({"alert_thresholds": {"cpu_utilization": 0.7e3}}, "alert_thresholds"),
-    ],
-)
-def test_bad_assumptions_name_the_parameter(payload: dict[str, object], message: str) -> None:
-    with pytest.raises(InputError, match=message):
-        from_payload(payload)
 
 
 def test_band_maps_level_to_quantiles() -> None:
@@ -158,8 +74,11 @@ def test_quarterly_plan_matches_hand_calculation() -> None:
     assert q2["instances_lower"] <= q2["instances"] <= q2["instances_upper"]
     assert q2["cost_per_month_upper"] == pytest.approx(1500 + 0.05 * 87_000 + 400)
     assert q2["peak_cpu_utilisation"] == pytest.approx(100 * 7650 / (74 * 150))
-    assert list(plan.columns[-3:]) == ["cost_per_month", "cost_per_month_lower",
-                                       "cost_per_month_upper"]  # fmt: skip
+    assert list(plan.columns[-3:]) == [
+        "cost_per_month",
+        "cost_per_month_lower",
+        "cost_per_month_upper",
+    ]
 
 
 def test_partly_observed_quarter_combines_actuals_with_each_path() -> None:

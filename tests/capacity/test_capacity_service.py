@@ -9,27 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.capacity.assumptions import canonical
-from forecasting.capacity.service import (
-    CapacityOptions,
-    ForecastOptions,
-    plan,
-    run_models,
-    runway,
-)
+from forecasting.capacity.service import CapacityOptions, plan, runway
 from forecasting.errors import InputError
+from forecasting.models.options import ForecastOptions, run_models
 from forecasting.store import Store
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
-
-
-def test_canonical_puts_aliases_under_field_names_and_later_keys_win() -> None:
-    stored = {"target_cpu_utilisation": 0.7, "scale_down_cpu": 0.3, "zones": 3}
-    merged = canonical({**stored, "target_utilisation": 0.6})
-    assert merged == {"target_utilisation": 0.6, "scale_down_utilisation": 0.3, "zones": 3}
-    assert canonical({"target_utilisation": 0.6, "target_cpu_utilisation": 0.5}) == {
-        "target_utilisation": 0.5
-    }
 
 
 @pytest.mark.parametrize(
@@ -131,8 +116,13 @@ def test_the_demand_scenario_moves_users_and_everything_follows(demo_store: Stor
     plain = plan(demo_store, CapacityOptions(**FAST)).table.set_index("quarter")
     pd.testing.assert_frame_equal(tables["base"], plain)
     future = tables["base"].index[tables["base"]["source"] == "forecast"]
-    for column in ("users", "requests_per_second", "requests_per_second_peak", "instances",
-                   "cost_per_month"):  # fmt: skip
+    for column in (
+        "users",
+        "requests_per_second",
+        "requests_per_second_peak",
+        "instances",
+        "cost_per_month",
+    ):
         low, base, high = (tables[n].loc[future, column] for n in ("low", "base", "high"))
         assert (low <= base).all() and (base <= high).all() and (low < high).any(), column
     # Users per quarter from the plan of record: 2026Q4 averages the stated 150K.

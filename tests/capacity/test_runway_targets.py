@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting.capacity import NOT_WITHIN_HORIZON
 from forecasting.capacity.service import CapacityOptions, runway
+from forecasting.demand.runway import NOT_WITHIN_HORIZON
 from forecasting.store import Store
 
 

@@ -16,12 +16,30 @@ from pathlib import Path
 import duckdb
 
 FOCUS_HEADER = [
-    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency",
-    "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass",
-    "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity",
-    "ConsumedUnit", "EffectiveCost", "ListCost", "ListUnitPrice", "ProviderName",
-    "ServiceCategory", "ServiceName", "SubAccountId", "RegionId", "Tags", "x_Custom",
-]  # fmt: skip
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "EffectiveCost",
+    "ListCost",
+    "ListUnitPrice",
+    "ProviderName",
+    "ServiceCategory",
+    "ServiceName",
+    "SubAccountId",
+    "RegionId",
+    "Tags",
+    "x_Custom",
+]
 
 
 def focus_rows(days: int = 6) -> list[dict[str, str]]:
@@ -35,72 +53,151 @@ def focus_rows(days: int = 6) -> list[dict[str, str]]:
         period = f"2024-{month:02d}-01T00:00:00Z"
         period_end = "2024-10-01T00:00:00Z" if month == 9 else "2024-11-01T00:00:00Z"
         base = {
-            "BillingAccountId": "012345678901", "BillingAccountName": "Acme",
-            "BillingCurrency": "USD", "BillingPeriodStart": period,
-            "BillingPeriodEnd": period_end, "ChargeClass": "NULL",
-            "ChargePeriodStart": start, "ChargePeriodEnd": end, "ProviderName": "AWS",
-            "SubAccountId": "009876543210", "RegionId": "us-east-1", "x_Custom": "anything",
-        }  # fmt: skip
-        rows.append(base | {
-            "BilledCost": f"{12.3456789 + d:.7f}", "EffectiveCost": f"{10.5 + d:.4f}",
-            "ListCost": f"{14.0 + d:.2f}", "ListUnitPrice": "0.1", "ChargeCategory": "Usage",
-            "ChargeDescription": "EC2 instance, per hour", "ConsumedQuantity": "24",
-            "ConsumedUnit": "Hours", "ServiceCategory": "Compute",
-            "ServiceName": "Amazon Elastic Compute Cloud",
-            "Tags": json.dumps({"team": "web", "env": "prod"}),
-        })  # fmt: skip
-        rows.append(base | {
-            "BilledCost": "0.0000004", "EffectiveCost": "0.0000004", "ListCost": "0.0000004",
-            "ListUnitPrice": "0.0000004", "ChargeCategory": "Usage",
-            "ChargeDescription": "$0.40 per million requests", "ConsumedQuantity": "1",
-            "ConsumedUnit": "Requests", "ServiceCategory": "Integration",
-            "ServiceName": "Amazon Simple Queue Service", "Tags": "NULL",
-        })  # fmt: skip
-        rows.append(base | {
-            "BillingAccountId": "/providers/Microsoft.Billing/billingAccounts/42",
-            "BillingAccountName": "NULL", "ProviderName": "Microsoft",
-            "BilledCost": f"{3.25 * (d + 1):.2f}", "EffectiveCost": f"{3.25 * (d + 1):.2f}",
-            "ListCost": "NULL", "ListUnitPrice": "NULL", "ChargeCategory": "Usage",
-            "ChargeDescription": "Storage, LRS", "ConsumedQuantity": "1.5E-3",
-            "ConsumedUnit": "GB Months", "ServiceCategory": "Storage",
-            "ServiceName": "Storage Accounts", "SubAccountId": "/subscriptions/abc",
-            "RegionId": "eastus", "Tags": json.dumps({"env": "dev", " org": "x"}),
-        })  # fmt: skip
+            "BillingAccountId": "012345678901",
+            "BillingAccountName": "Acme",
+            "BillingCurrency": "USD",
+            "BillingPeriodStart": period,
+            "BillingPeriodEnd": period_end,
+            "ChargeClass": "NULL",
+            "ChargePeriodStart": start,
+            "ChargePeriodEnd": end,
+            "ProviderName": "AWS",
+            "SubAccountId": "009876543210",
+            "RegionId": "us-east-1",
+            "x_Custom": "anything",
+        }
+        rows.append(
+            base
+            | {
+                "BilledCost": f"{12.3456789 + d:.7f}",
+                "EffectiveCost": f"{10.5 + d:.4f}",
+                "ListCost": f"{14.0 + d:.2f}",
+                "ListUnitPrice": "0.1",
+                "ChargeCategory": "Usage",
+                "ChargeDescription": "EC2 instance, per hour",
+                "ConsumedQuantity": "24",
+                "ConsumedUnit": "Hours",
+                "ServiceCategory": "Compute",
+                "ServiceName": "Amazon Elastic Compute Cloud",
+                "Tags": json.dumps({"team": "web", "env": "prod"}),
+            }
+        )
+        rows.append(
+            base
+            | {
+                "BilledCost": "0.0000004",
+                "EffectiveCost": "0.0000004",
+                "ListCost": "0.0000004",
+                "ListUnitPrice": "0.0000004",
+                "ChargeCategory": "Usage",
+                "ChargeDescription": "$0.40 per million requests",
+                "ConsumedQuantity": "1",
+                "ConsumedUnit": "Requests",
+                "ServiceCategory": "Integration",
+                "ServiceName": "Amazon Simple Queue Service",
+                "Tags": "NULL",
+            }
+        )
+        rows.append(
+            base
+            | {
+                "BillingAccountId": "/providers/Microsoft.Billing/billingAccounts/42",
+                "BillingAccountName": "NULL",
+                "ProviderName": "Microsoft",
+                "BilledCost": f"{3.25 * (d + 1):.2f}",
+                "EffectiveCost": f"{3.25 * (d + 1):.2f}",
+                "ListCost": "NULL",
+                "ListUnitPrice": "NULL",
+                "ChargeCategory": "Usage",
+                "ChargeDescription": "Storage, LRS",
+                "ConsumedQuantity": "1.5E-3",
+                "ConsumedUnit": "GB Months",
+                "ServiceCategory": "Storage",
+                "ServiceName": "Storage Accounts",
+                "SubAccountId": "/subscriptions/abc",
+                "RegionId": "eastus",
+                "Tags": json.dumps({"env": "dev", " org": "x"}),
+            }
+        )
     first = rows[0]
-    rows.append(first | {
-        "BilledCost": "-2.6137", "EffectiveCost": "-2.6137", "ListCost": "0",
-        "ChargeCategory": "Credit", "ChargeDescription": "Promotional credit",
-        "ConsumedQuantity": "NULL", "ConsumedUnit": "NULL", "Tags": "NULL",
-    })  # fmt: skip
-    rows.append(first | {
-        "BilledCost": "1.05", "EffectiveCost": "1.05", "ListCost": "NULL",
-        "ChargeCategory": "Tax", "ChargeDescription": "Tax", "ServiceCategory": "NULL",
-        "ServiceName": "NULL", "ConsumedQuantity": "NULL", "ConsumedUnit": "NULL",
-        "Tags": "NULL",
-    })  # fmt: skip
+    rows.append(
+        first
+        | {
+            "BilledCost": "-2.6137",
+            "EffectiveCost": "-2.6137",
+            "ListCost": "0",
+            "ChargeCategory": "Credit",
+            "ChargeDescription": "Promotional credit",
+            "ConsumedQuantity": "NULL",
+            "ConsumedUnit": "NULL",
+            "Tags": "NULL",
+        }
+    )
+    rows.append(
+        first
+        | {
+            "BilledCost": "1.05",
+            "EffectiveCost": "1.05",
+            "ListCost": "NULL",
+            "ChargeCategory": "Tax",
+            "ChargeDescription": "Tax",
+            "ServiceCategory": "NULL",
+            "ServiceName": "NULL",
+            "ConsumedQuantity": "NULL",
+            "ConsumedUnit": "NULL",
+            "Tags": "NULL",
+        }
+    )
     # Charged in September, billed in October (as the Oracle row of the real sample).
-    rows.append(first | {
-        "BilledCost": "0.24", "BillingPeriodStart": "2024-10-01T00:00:00Z",
-        "BillingPeriodEnd": "2024-11-01T00:00:00Z", "ChargeCategory": "Usage",
-    })  # fmt: skip
+    rows.append(
+        first
+        | {
+            "BilledCost": "0.24",
+            "BillingPeriodStart": "2024-10-01T00:00:00Z",
+            "BillingPeriodEnd": "2024-11-01T00:00:00Z",
+            "ChargeCategory": "Usage",
+        }
+    )
     return rows
 
 
 # -- legacy CUR ----------------------------------------------------------------------------
 CUR_LEGACY_HEADER = [
-    "identity/LineItemId", "identity/TimeInterval", "bill/BillType", "bill/PayerAccountId",
-    "bill/BillingPeriodStartDate", "bill/BillingPeriodEndDate", "lineItem/UsageAccountId",
-    "lineItem/LineItemType", "lineItem/UsageStartDate", "lineItem/UsageEndDate",
-    "lineItem/ProductCode", "lineItem/UsageType", "lineItem/ResourceId",
-    "lineItem/UsageAmount", "lineItem/CurrencyCode", "lineItem/UnblendedCost",
-    "lineItem/LineItemDescription", "lineItem/LegalEntity", "product/ProductName",
-    "product/regionCode", "product/sku", "pricing/publicOnDemandCost",
-    "pricing/publicOnDemandRate", "pricing/unit", "reservation/ReservationARN",
-    "reservation/EffectiveCost", "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
-    "reservation/UnusedRecurringFee", "savingsPlan/SavingsPlanARN",
-    "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/TotalCommitmentToDate",
-    "savingsPlan/UsedCommitment", "resourceTags/user:team", "resourceTags/user:env",
-]  # fmt: skip
+    "identity/LineItemId",
+    "identity/TimeInterval",
+    "bill/BillType",
+    "bill/PayerAccountId",
+    "bill/BillingPeriodStartDate",
+    "bill/BillingPeriodEndDate",
+    "lineItem/UsageAccountId",
+    "lineItem/LineItemType",
+    "lineItem/UsageStartDate",
+    "lineItem/UsageEndDate",
+    "lineItem/ProductCode",
+    "lineItem/UsageType",
+    "lineItem/ResourceId",
+    "lineItem/UsageAmount",
+    "lineItem/CurrencyCode",
+    "lineItem/UnblendedCost",
+    "lineItem/LineItemDescription",
+    "lineItem/LegalEntity",
+    "product/ProductName",
+    "product/regionCode",
+    "product/sku",
+    "pricing/publicOnDemandCost",
+    "pricing/publicOnDemandRate",
+    "pricing/unit",
+    "reservation/ReservationARN",
+    "reservation/EffectiveCost",
+    "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
+    "reservation/UnusedRecurringFee",
+    "savingsPlan/SavingsPlanARN",
+    "savingsPlan/SavingsPlanEffectiveCost",
+    "savingsPlan/TotalCommitmentToDate",
+    "savingsPlan/UsedCommitment",
+    "resourceTags/user:team",
+    "resourceTags/user:env",
+]
 
 RI = "arn:aws:ec2:us-east-1:012345678901:reserved-instances/ri-1"
 SP = "arn:aws:savingsplans::012345678901:savingsplan/sp-1"
@@ -108,67 +205,141 @@ SP = "arn:aws:savingsplans::012345678901:savingsplan/sp-1"
 # (type, product code, usage type, unblended, public od cost, RI/SP columns, tags,
 #  expected EffectiveCost, expected ServiceCategory, expected ChargeCategory)
 CUR_LINES: list[dict[str, str]] = [
-    {"lineItem/LineItemType": "Usage", "lineItem/ProductCode": "AmazonEC2",
-     "lineItem/UsageType": "BoxUsage:m5.large", "lineItem/UnblendedCost": "2.304",
-     "pricing/publicOnDemandCost": "2.304", "resourceTags/user:team": "web",
-     "lineItem/ResourceId": "i-0abc", "product/ProductName": "Amazon Elastic Compute Cloud",
-     "expect/effective": "2.304", "expect/category": "Compute", "expect/charge": "Usage",
-     "expect/pricing": "Standard"},
-    {"lineItem/LineItemType": "DiscountedUsage", "lineItem/ProductCode": "AmazonEC2",
-     "lineItem/UsageType": "BoxUsage:m5.large", "lineItem/UnblendedCost": "0",
-     "pricing/publicOnDemandCost": "2.304", "reservation/ReservationARN": RI,
-     "reservation/EffectiveCost": "1.44", "product/ProductName": "Amazon Elastic Compute Cloud",
-     "expect/effective": "1.44", "expect/category": "Compute", "expect/charge": "Usage",
-     "expect/pricing": "Committed"},
-    {"lineItem/LineItemType": "RIFee", "lineItem/ProductCode": "AmazonEC2",
-     "lineItem/UsageType": "HeavyUsage:m5.large", "lineItem/UnblendedCost": "43.2",
-     "reservation/ReservationARN": RI,
-     "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": "1.5",
-     "reservation/UnusedRecurringFee": "2.25",
-     "expect/effective": "3.75", "expect/category": "Compute", "expect/charge": "Purchase",
-     "expect/pricing": ""},
-    {"lineItem/LineItemType": "SavingsPlanCoveredUsage", "lineItem/ProductCode": "AWSLambda",
-     "lineItem/UsageType": "Lambda-GB-Second", "lineItem/UnblendedCost": "0.8",
-     "pricing/publicOnDemandCost": "0.8", "savingsPlan/SavingsPlanARN": SP,
-     "savingsPlan/SavingsPlanEffectiveCost": "0.56", "resourceTags/user:env": "prod",
-     "expect/effective": "0.56", "expect/category": "Compute", "expect/charge": "Usage",
-     "expect/pricing": "Committed"},
-    {"lineItem/LineItemType": "SavingsPlanNegation", "lineItem/ProductCode": "AWSLambda",
-     "lineItem/UsageType": "Lambda-GB-Second", "lineItem/UnblendedCost": "-0.8",
-     "savingsPlan/SavingsPlanARN": SP,
-     "expect/effective": "0", "expect/category": "Compute", "expect/charge": "Usage",
-     "expect/pricing": ""},
-    {"lineItem/LineItemType": "SavingsPlanRecurringFee",
-     "lineItem/ProductCode": "ComputeSavingsPlans", "lineItem/UsageType": "ComputeSP:1yrNoUpfront",
-     "lineItem/UnblendedCost": "1.0", "savingsPlan/SavingsPlanARN": SP,
-     "savingsPlan/TotalCommitmentToDate": "1.0", "savingsPlan/UsedCommitment": "0.56",
-     "expect/effective": "0.44", "expect/category": "Compute", "expect/charge": "Purchase",
-     "expect/pricing": ""},
-    {"lineItem/LineItemType": "Usage", "lineItem/ProductCode": "AmazonEC2",
-     "lineItem/UsageType": "SpotUsage:c5.xlarge", "lineItem/UnblendedCost": "0.061",
-     "pricing/publicOnDemandCost": "0.17",
-     "expect/effective": "0.061", "expect/category": "Compute", "expect/charge": "Usage",
-     "expect/pricing": "Dynamic"},
-    {"lineItem/LineItemType": "Usage", "lineItem/ProductCode": "AmazonS3",
-     "lineItem/UsageType": "TimedStorage-ByteHrs", "lineItem/UnblendedCost": "1.7E-9",
-     "pricing/publicOnDemandRate": "0.023", "lineItem/UsageAmount": "0.5",
-     "lineItem/ResourceId": "arn:aws:s3:::bucket-1",
-     "expect/effective": "0.0000000017", "expect/category": "Storage",
-     "expect/charge": "Usage", "expect/pricing": "Standard"},
-    {"lineItem/LineItemType": "Usage", "lineItem/ProductCode": "AmazonNewThing",
-     "lineItem/UsageType": "Thing-Hours", "lineItem/UnblendedCost": "5",
-     "expect/effective": "5", "expect/category": "Other", "expect/charge": "Usage",
-     "expect/pricing": "Standard"},
-    {"lineItem/LineItemType": "Tax", "lineItem/ProductCode": "AmazonEC2",
-     "lineItem/UsageType": "", "lineItem/UnblendedCost": "4.4",
-     "pricing/publicOnDemandCost": "0",
-     "expect/effective": "4.4", "expect/category": "Compute", "expect/charge": "Tax",
-     "expect/pricing": ""},
-    {"lineItem/LineItemType": "Credit", "lineItem/ProductCode": "AmazonEC2",
-     "lineItem/UsageType": "", "lineItem/UnblendedCost": "-3",
-     "expect/effective": "-3", "expect/category": "Compute", "expect/charge": "Credit",
-     "expect/pricing": ""},
-]  # fmt: skip
+    {
+        "lineItem/LineItemType": "Usage",
+        "lineItem/ProductCode": "AmazonEC2",
+        "lineItem/UsageType": "BoxUsage:m5.large",
+        "lineItem/UnblendedCost": "2.304",
+        "pricing/publicOnDemandCost": "2.304",
+        "resourceTags/user:team": "web",
+        "lineItem/ResourceId": "i-0abc",
+        "product/ProductName": "Amazon Elastic Compute Cloud",
+        "expect/effective": "2.304",
+        "expect/category": "Compute",
+        "expect/charge": "Usage",
+        "expect/pricing": "Standard",
+    },
+    {
+        "lineItem/LineItemType": "DiscountedUsage",
+        "lineItem/ProductCode": "AmazonEC2",
+        "lineItem/UsageType": "BoxUsage:m5.large",
+        "lineItem/UnblendedCost": "0",
+        "pricing/publicOnDemandCost": "2.304",
+        "reservation/ReservationARN": RI,
+        "reservation/EffectiveCost": "1.44",
+        "product/ProductName": "Amazon Elastic Compute Cloud",
+        "expect/effective": "1.44",
+        "expect/category": "Compute",
+        "expect/charge": "Usage",
+        "expect/pricing": "Committed",
+    },
+    {
+        "lineItem/LineItemType": "RIFee",
+        "lineItem/ProductCode": "AmazonEC2",
+        "lineItem/UsageType": "HeavyUsage:m5.large",
+        "lineItem/UnblendedCost": "43.2",
+        "reservation/ReservationARN": RI,
+        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": "1.5",
+        "reservation/UnusedRecurringFee": "2.25",
+        "expect/effective": "3.75",
+        "expect/category": "Compute",
+        "expect/charge": "Purchase",
+        "expect/pricing": "",
+    },
+    {
+        "lineItem/LineItemType": "SavingsPlanCoveredUsage",
+        "lineItem/ProductCode": "AWSLambda",
+        "lineItem/UsageType": "Lambda-GB-Second",
+        "lineItem/UnblendedCost": "0.8",
+        "pricing/publicOnDemandCost": "0.8",
+        "savingsPlan/SavingsPlanARN": SP,
+        "savingsPlan/SavingsPlanEffectiveCost": "0.56",
+        "resourceTags/user:env": "prod",
+        "expect/effective": "0.56",
+        "expect/category": "Compute",
+        "expect/charge": "Usage",
+        "expect/pricing": "Committed",
+    },
+    {
+        "lineItem/LineItemType": "SavingsPlanNegation",
+        "lineItem/ProductCode": "AWSLambda",
+        "lineItem/UsageType": "Lambda-GB-Second",
+        "lineItem/UnblendedCost": "-0.8",
+        "savingsPlan/SavingsPlanARN": SP,
+        "expect/effective": "0",
+        "expect/category": "Compute",
+        "expect/charge": "Usage",
+        "expect/pricing": "",
+    },
+    {
+        "lineItem/LineItemType": "SavingsPlanRecurringFee",
+        "lineItem/ProductCode": "ComputeSavingsPlans",
+        "lineItem/UsageType": "ComputeSP:1yrNoUpfront",
+        "lineItem/UnblendedCost": "1.0",
+        "savingsPlan/SavingsPlanARN": SP,
+        "savingsPlan/TotalCommitmentToDate": "1.0",
+        "savingsPlan/UsedCommitment": "0.56",
+        "expect/effective": "0.44",
+        "expect/category": "Compute",
+        "expect/charge": "Purchase",
+        "expect/pricing": "",
+    },
+    {
+        "lineItem/LineItemType": "Usage",
+        "lineItem/ProductCode": "AmazonEC2",
+        "lineItem/UsageType": "SpotUsage:c5.xlarge",
+        "lineItem/UnblendedCost": "0.061",
+        "pricing/publicOnDemandCost": "0.17",
+        "expect/effective": "0.061",
+        "expect/category": "Compute",
+        "expect/charge": "Usage",
+        "expect/pricing": "Dynamic",
+    },
+    {
+        "lineItem/LineItemType": "Usage",
+        "lineItem/ProductCode": "AmazonS3",
+        "lineItem/UsageType": "TimedStorage-ByteHrs",
+        "lineItem/UnblendedCost": "1.7E-9",
+        "pricing/publicOnDemandRate": "0.023",
+        "lineItem/UsageAmount": "0.5",
+        "lineItem/ResourceId": "arn:aws:s3:::bucket-1",
+        "expect/effective": "0.0000000017",
+        "expect/category": "Storage",
+        "expect/charge": "Usage",
+        "expect/pricing": "Standard",
+    },
+    {
+        "lineItem/LineItemType": "Usage",
+        "lineItem/ProductCode": "AmazonNewThing",
+        "lineItem/UsageType": "Thing-Hours",
+        "lineItem/UnblendedCost": "5",
+        "expect/effective": "5",
+        "expect/category": "Other",
+        "expect/charge": "Usage",
+        "expect/pricing": "Standard",
+    },
+    {
+        "lineItem/LineItemType": "Tax",
+        "lineItem/ProductCode": "AmazonEC2",
+        "lineItem/UsageType": "",
+        "lineItem/UnblendedCost": "4.4",
+        "pricing/publicOnDemandCost": "0",
+        "expect/effective": "4.4",
+        "expect/category": "Compute",
+        "expect/charge": "Tax",
+        "expect/pricing": "",
+    },
+    {
+        "lineItem/LineItemType": "Credit",
+        "lineItem/ProductCode": "AmazonEC2",
+        "lineItem/UsageType": "",
+        "lineItem/UnblendedCost": "-3",
+        "expect/effective": "-3",
+        "expect/category": "Compute",
+        "expect/charge": "Credit",
+        "expect/pricing": "",
+    },
+]
 
 
 def cur_legacy_rows(days: int = 3) -> list[dict[str, str]]:
@@ -179,21 +350,27 @@ def cur_legacy_rows(days: int = 3) -> list[dict[str, str]]:
         end = f"2023-11-{d + 2:02d}T00:00:00.000Z"
         for i, line in enumerate(CUR_LINES):
             monthly = line["lineItem/LineItemType"] in ("Tax", "RIFee", "Credit")
-            rows.append({
-                "identity/LineItemId": f"id-{d}-{i}",
-                "identity/TimeInterval": f"{start[:19]}Z/{end[:19]}Z",
-                "bill/BillType": "Anniversary", "bill/PayerAccountId": "012345678901",
-                "bill/BillingPeriodStartDate": "2023-11-01T00:00:00.000Z",
-                "bill/BillingPeriodEndDate": "2023-12-01T00:00:00.000Z",
-                "lineItem/UsageAccountId": "000011112222",
-                "lineItem/UsageStartDate": "2023-11-01T00:00:00.000Z" if monthly else start,
-                "lineItem/UsageEndDate": "2023-12-01T00:00:00.000Z" if monthly else end,
-                "lineItem/UsageAmount": "1.0", "lineItem/CurrencyCode": "USD",
-                "lineItem/LineItemDescription": f"line {i}",
-                "lineItem/LegalEntity": "Amazon Web Services, Inc.",
-                "product/regionCode": "us-east-1", "product/sku": f"SKU{i}",
-                "pricing/unit": "Hrs",
-            } | line)  # fmt: skip
+            rows.append(
+                {
+                    "identity/LineItemId": f"id-{d}-{i}",
+                    "identity/TimeInterval": f"{start[:19]}Z/{end[:19]}Z",
+                    "bill/BillType": "Anniversary",
+                    "bill/PayerAccountId": "012345678901",
+                    "bill/BillingPeriodStartDate": "2023-11-01T00:00:00.000Z",
+                    "bill/BillingPeriodEndDate": "2023-12-01T00:00:00.000Z",
+                    "lineItem/UsageAccountId": "000011112222",
+                    "lineItem/UsageStartDate": "2023-11-01T00:00:00.000Z" if monthly else start,
+                    "lineItem/UsageEndDate": "2023-12-01T00:00:00.000Z" if monthly else end,
+                    "lineItem/UsageAmount": "1.0",
+                    "lineItem/CurrencyCode": "USD",
+                    "lineItem/LineItemDescription": f"line {i}",
+                    "lineItem/LegalEntity": "Amazon Web Services, Inc.",
+                    "product/regionCode": "us-east-1",
+                    "product/sku": f"SKU{i}",
+                    "pricing/unit": "Hrs",
+                }
+                | line
+            )
     return rows
 
 
@@ -225,14 +402,15 @@ def cur2_rows(days: int = 3) -> list[dict[str, str]]:
         "pricing/unit": "pricing_unit",
         "reservation/ReservationARN": "reservation_reservation_a_r_n",
         "reservation/EffectiveCost": "reservation_effective_cost",
-        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod":
-            "reservation_unused_amortized_upfront_fee_for_billing_period",
+        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": (
+            "reservation_unused_amortized_upfront_fee_for_billing_period"
+        ),
         "reservation/UnusedRecurringFee": "reservation_unused_recurring_fee",
         "savingsPlan/SavingsPlanARN": "savings_plan_savings_plan_a_r_n",
         "savingsPlan/SavingsPlanEffectiveCost": "savings_plan_savings_plan_effective_cost",
         "savingsPlan/TotalCommitmentToDate": "savings_plan_total_commitment_to_date",
         "savingsPlan/UsedCommitment": "savings_plan_used_commitment",
-    }  # fmt: skip
+    }
     out = []
     for row in cur_legacy_rows(days):
         new = {names[k]: v for k, v in row.items() if k in names}

@@ -106,11 +106,15 @@ def test_focus_csv_gz_and_parquet_ingest_the_same(fresh_store: Store, tmp_path: 
     load_focus(fresh_store, [tmp_path / "b.csv.gz"])
     assert line_item_content(fresh_store) == reference
     types = {
-        "BilledCost": "DOUBLE", "EffectiveCost": "DECIMAL(18, 7)", "ListCost": "DOUBLE",
-        "ChargePeriodStart": "TIMESTAMPTZ", "ChargePeriodEnd": "TIMESTAMPTZ",
-        "BillingPeriodStart": "TIMESTAMP", "BillingPeriodEnd": "TIMESTAMP",
+        "BilledCost": "DOUBLE",
+        "EffectiveCost": "DECIMAL(18, 7)",
+        "ListCost": "DOUBLE",
+        "ChargePeriodStart": "TIMESTAMPTZ",
+        "ChargePeriodEnd": "TIMESTAMPTZ",
+        "BillingPeriodStart": "TIMESTAMP",
+        "BillingPeriodEnd": "TIMESTAMP",
         "ConsumedQuantity": "DOUBLE",
-    }  # fmt: skip
+    }
     fx.write_parquet(rows, tmp_path / "c.parquet", types)
     load_focus(fresh_store, [tmp_path / "c.parquet"])
     totals = stored(fresh_store, "SELECT count(*), sum(BilledCost) FROM cost_line_items")
@@ -174,8 +178,10 @@ def test_cur_maps_to_focus_by_the_documented_rules(
         assert (item["PricingCategory"] or "") == line["expect/pricing"]
         assert item["ProviderName"] == "AWS"
         assert (item["BillingAccountId"], item["SubAccountId"]) == ("012345678901", "000011112222")
-    billed = sum(fx.money(r["lineItem/UnblendedCost" if legacy else "line_item_unblended_cost"])
-                 for r in rows)  # fmt: skip
+    billed = sum(
+        fx.money(r["lineItem/UnblendedCost" if legacy else "line_item_unblended_cost"])
+        for r in rows
+    )
     assert stored(fresh_store, "SELECT sum(BilledCost) FROM cost_line_items") == [(billed,)]
 
 

@@ -143,9 +143,10 @@ def test_focus_sample_traps(focus_sample: Store) -> None:
     # The pages read the daily rollup: it must carry the same money as the line items.
     by_day_items = stored_totals(fresh_store, "CAST(CAST(ChargePeriodStart AS DATE) AS VARCHAR)")
     by_day_rollup = dict(
-        con.execute("SELECT CAST(day AS VARCHAR), sum(BilledCost) FROM cost_daily GROUP BY 1")
-        .fetchall()
-    )  # fmt: skip
+        con.execute(
+            "SELECT CAST(day AS VARCHAR), sum(BilledCost) FROM cost_daily GROUP BY 1"
+        ).fetchall()
+    )
     assert by_day_rollup == by_day_items
     series, currency = fresh_store.read_series("cost", Freq.MONTH, basis=CostBasis.BILLED)
     assert currency == "USD"

@@ -62,16 +62,20 @@ def test_offsets_become_utc_and_empty_values_are_skipped(
     fresh_store: Store, tmp_path: Path
 ) -> None:
     path = write(
-        tmp_path, "users.csv",
+        tmp_path,
+        "users.csv",
         "date,active_users,note\n"
         "2024-03-01T23:30:00-02:00,120,x\n"  # 2024-03-02 01:30 UTC
         "2024-03-02T08:00:00Z,80,\n"
         "2024-03-03,,holiday\n",
-    )  # fmt: skip
+    )
     result = load_metrics(
-        fresh_store, path, metric="users", value_column="active_users",
+        fresh_store,
+        path,
+        metric="users",
+        value_column="active_users",
         dimensions={"product": "app"},
-    )  # fmt: skip
+    )
     assert result.detail["observations"] == 2 and result.detail["skipped_without_value"] == 1
     got = daily(fresh_store, "users")
     assert [str(d)[:10] for d in got["day"]] == ["2024-03-02"]
@@ -125,55 +129,92 @@ def truncated_gzip(tmp: Path) -> Path:
 GOOD = "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,2\n2024-01-01 00:10:00,3\n"
 BROKEN: dict[str, tuple[Callable[[Path], Path], dict[str, object], str, int | None, str | None]] = {
     "bad timestamp": (
-        lambda t: write(t, "m.csv", GOOD + "2024-02-30 00:00:00,4\n"), {},
-        "cannot read '2024-02-30 00:00:00' as a date/time", 4, "timestamp",
+        lambda t: write(t, "m.csv", GOOD + "2024-02-30 00:00:00,4\n"),
+        {},
+        "cannot read '2024-02-30 00:00:00' as a date/time",
+        4,
+        "timestamp",
     ),
     "text value": (
-        lambda t: write(t, "m.csv", GOOD + "2024-01-01 00:15:00,12%\n"), {},
-        "cannot read '12%' as a number", 4, "value",
+        lambda t: write(t, "m.csv", GOOD + "2024-01-01 00:15:00,12%\n"),
+        {},
+        "cannot read '12%' as a number",
+        4,
+        "value",
     ),
     "missing timestamp": (
-        lambda t: write(t, "m.csv", GOOD + ",4\n"), {}, "1 rows have no timestamp", 4,
+        lambda t: write(t, "m.csv", GOOD + ",4\n"),
+        {},
+        "1 rows have no timestamp",
+        4,
         "timestamp",
     ),
     "not finite": (
-        lambda t: write(t, "m.csv", GOOD + "2024-01-01 00:15:00,nan\n"), {},
-        "values are not finite numbers", 4, "value",
+        lambda t: write(t, "m.csv", GOOD + "2024-01-01 00:15:00,nan\n"),
+        {},
+        "values are not finite numbers",
+        4,
+        "value",
     ),
     "unknown time column": (
-        lambda t: write(t, "m.csv", GOOD), {"time_column": "when"}, "no time column 'when'",
-        None, None,
+        lambda t: write(t, "m.csv", GOOD),
+        {"time_column": "when"},
+        "no time column 'when'",
+        None,
+        None,
     ),
     "ambiguous value": (
-        lambda t: write(t, "m.csv", "timestamp,a,b\n2024-01-01,1,2\n"), {},
-        "cannot tell which column holds the value", None, None,
+        lambda t: write(t, "m.csv", "timestamp,a,b\n2024-01-01,1,2\n"),
+        {},
+        "cannot tell which column holds the value",
+        None,
+        None,
     ),
     "unit clash": (
-        lambda t: write(t, "m.csv", GOOD), {"unit": "req/s"}, "is stored in '%'", None, None
+        lambda t: write(t, "m.csv", GOOD),
+        {"unit": "req/s"},
+        "is stored in '%'",
+        None,
+        None,
     ),
     "new metric without unit": (
-        lambda t: write(t, "m.csv", GOOD), {"metric": "brand_new", "unit": None},
-        "give its unit with --unit", None, None,
+        lambda t: write(t, "m.csv", GOOD),
+        {"metric": "brand_new", "unit": None},
+        "give its unit with --unit",
+        None,
+        None,
     ),
     "bad metric name": (
-        lambda t: write(t, "m.csv", GOOD), {"metric": "cost"}, "not a usable metric name",
-        None, None,
+        lambda t: write(t, "m.csv", GOOD),
+        {"metric": "cost"},
+        "not a usable metric name",
+        None,
+        None,
     ),
     "empty file": (lambda t: write(t, "m.csv", ""), {}, "the file is empty", None, None),
     "truncated gzip": (truncated_gzip, {}, "truncated or corrupt gzip", None, None),
     "duplicate header": (
-        lambda t: write(t, "m.csv", "timestamp,value,value\n2024-01-01,1,2\n"), {},
-        "the header names this column twice", None, "value",
+        lambda t: write(t, "m.csv", "timestamp,value,value\n2024-01-01,1,2\n"),
+        {},
+        "the header names this column twice",
+        None,
+        "value",
     ),
     "year 0000": (
-        lambda t: write(t, "m.csv", GOOD + "0000-01-01 00:00:00,4\n"), {},
-        "1 rows have a timestamp outside 1990-01-01..2100-12-31", 4, "timestamp",
+        lambda t: write(t, "m.csv", GOOD + "0000-01-01 00:00:00,4\n"),
+        {},
+        "1 rows have a timestamp outside 1990-01-01..2100-12-31",
+        4,
+        "timestamp",
     ),
     "year 9999": (
-        lambda t: write(t, "m.csv", GOOD + "9999-12-31T23:00:00Z,4\n"), {},
-        "a timestamp outside 1990-01-01..2100-12-31", 4, "timestamp",
+        lambda t: write(t, "m.csv", GOOD + "9999-12-31T23:00:00Z,4\n"),
+        {},
+        "a timestamp outside 1990-01-01..2100-12-31",
+        4,
+        "timestamp",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(BROKEN))

@@ -109,10 +109,15 @@ def test_metric_gaps_doubles_and_negatives(fresh_store: Store, tmp_path: Path) -
         fresh_store.replace_metrics(
             run,
             pd.DataFrame(
-                {"ts": [pd.Timestamp("2024-01-01 12:00")], "metric": ["queue_depth"],
-                 "dimensions": ["{}"], "value": [7.0], "unit": ["messages"]}
+                {
+                    "ts": [pd.Timestamp("2024-01-01 12:00")],
+                    "metric": ["queue_depth"],
+                    "dimensions": ["{}"],
+                    "value": [7.0],
+                    "unit": ["messages"],
+                }
             ),
-        )  # fmt: skip
+        )
     found = checks(fresh_store)
     assert found["gaps"] == [
         "2 days have no observations inside the span of their metric (1 gaps); forecasts "
@@ -141,8 +146,9 @@ def test_upload_runs_the_file_ingest(fresh_store: Store, tmp_path: Path) -> None
 
 def test_upload_errors_name_the_uploaded_file(fresh_store: Store) -> None:
     with pytest.raises(InputError) as err:
-        ingest_upload(fresh_store, "usage.csv", b"ts,value\n2024-01-01,x\n", UploadKind.METRIC,
-                      metric="users")  # fmt: skip
+        ingest_upload(
+            fresh_store, "usage.csv", b"ts,value\n2024-01-01,x\n", UploadKind.METRIC, metric="users"
+        )
     assert str(err.value) == "file usage.csv, row 1, column 'value': cannot read 'x' as a number"
     with pytest.raises(InputError, match=r"upload a \.csv"):
         ingest_upload(fresh_store, "notes.txt", b"hello", UploadKind.BILLING)

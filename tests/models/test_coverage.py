@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.models import forecast, series_frame
+from forecasting.models.api import forecast, series_frame
 
 N_SERIES, HISTORY, H = 60, 48, 12
 

@@ -143,8 +143,11 @@ def test_a_target_is_the_quarters_average_with_its_observed_months() -> None:
 def test_the_plan_of_record_drives_the_plan_scenario(demo_store: Store) -> None:
     plan = load_scenario(demo_store, "plan")
     assert plan.carry and plan.targets == {
-        "2026Q1": 50_000, "2026Q2": 75_000, "2026Q3": 100_000, "2026Q4": 150_000
-    }  # fmt: skip
+        "2026Q1": 50_000,
+        "2026Q2": 75_000,
+        "2026Q3": 100_000,
+        "2026Q4": 150_000,
+    }
 
 
 def test_no_plan_of_record_is_a_clear_error(fresh_store: Store) -> None:

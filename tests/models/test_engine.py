@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import InputError, UnknownNameError
-from forecasting.models import forecast, series_frame
+from forecasting.models.api import forecast, series_frame
+from forecasting.models.backtest import plan_windows
 from forecasting.models.base import BaseForecaster, FloatArray
 from forecasting.models.guards import level_shift
 from forecasting.models.registry import MODELS, ModelInfo
@@ -29,7 +30,9 @@ def test_forecast_frame_backtest_and_dates(monthly: np.ndarray) -> None:
     assert result.forecast["ds"].iloc[0] == pd.Timestamp("2025-03-01")
     assert len(result.forecast) == 6 and _finite(result.forecast)
     assert result.backtest["selected"].sum() == 1
-    assert result.backtest["horizon"].iloc[0] == 6
+    # The backtest horizon is the history's (two cycles, cut to what 48 months can score),
+    # whatever h is.
+    assert result.backtest["horizon"].iloc[0] == plan_windows(48, 12).horizon == 19
 
 
 def test_default_horizon_is_one_season(monthly: np.ndarray) -> None:
@@ -139,7 +142,7 @@ def test_divergent_model_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bad_arguments_raise_input_errors(monthly: np.ndarray) -> None:
     frame = series_frame(monthly)
-    with pytest.raises(UnknownNameError, match="Try: arima, auto"):
+    with pytest.raises(UnknownNameError, match="Try: arima, arima_log, auto"):
         forecast(frame, model="nope")
     with pytest.raises(InputError, match="between 0 and 100"):
         forecast(frame, level=(80, 120))
@@ -190,10 +193,13 @@ def test_quarter_band_of_independent_months_grows_with_sqrt_3() -> None:
     result = forecast(
         series_frame(y, start="2020-01-01"), h=12, model="seasonal_naive", n_paths=8000, seed=5
     )
-    month = result.forecast.iloc[0]
+    months = result.forecast.iloc[:3]
     quarter = result.aggregate("quarter").iloc[0]
-    ratio = (quarter["upper"] - quarter["lower"]) / (month["upper"] - month["lower"])
-    assert ratio == pytest.approx(np.sqrt(3), rel=0.05)
+    # Independent months: widths add in quadrature (sqrt(3) times one month's when equal),
+    # not linearly (three times).
+    widths = (months["upper"] - months["lower"]).to_numpy()
+    ratio = (quarter["upper"] - quarter["lower"]) / np.sqrt(np.sum(widths**2))
+    assert ratio == pytest.approx(1.0, rel=0.05)
     assert quarter["forecast"] == pytest.approx(result.forecast["forecast"].iloc[:3].sum())
 
 

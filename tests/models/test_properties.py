@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecasting.models import forecast, series_frame
+from forecasting.models.api import forecast, series_frame
 from forecasting.models.base import psi_weights, simulate_paths
 from forecasting.models.intervals import Calibration
 

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.capacity import CapacityAssumptions
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.catalogue import Catalogue
 from forecasting.savings.cdn import CdnScenario, cdn_bill, cdn_saving
 from forecasting.savings.database import DatabaseLoad, DatabaseSaving, database_saving
-from forecasting.savings.pricing import load_catalogue
+from forecasting.scenario.assumptions import CapacityAssumptions
+from forecasting.scenario.catalogue import Catalogue, load_catalogue
 
 DOC = CapacityAssumptions()  # 150 req/s per instance at 100%, target 70%, N+1, floor 3
 XLARGE_MONTH = 0.192 * 730  # one m6i.xlarge on demand, $140.16
@@ -104,9 +103,15 @@ def test_cdn_saving_never_exceeds_origin_spend(
     now: float, target: float, rps: float, gb: float
 ) -> None:
     low, high = sorted((now, target))
-    s = _scenario(request_hit_ratio=low, target_request_hit_ratio=high, byte_hit_ratio=low,
-                  target_byte_hit_ratio=high, edge_requests_per_second=rps, edge_gb_per_month=gb,
-                  cdn_provider="Cloudflare")  # fmt: skip
+    s = _scenario(
+        request_hit_ratio=low,
+        target_request_hit_ratio=high,
+        byte_hit_ratio=low,
+        target_byte_hit_ratio=high,
+        edge_requests_per_second=rps,
+        edge_gb_per_month=gb,
+        cdn_provider="Cloudflare",
+    )
     out = cdn_saving(s, DOC, XLARGE_MONTH, _CATALOGUE)
     origin_spend = (
         out.instances_now * XLARGE_MONTH

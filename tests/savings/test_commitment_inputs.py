@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.capacity.service import ForecastOptions, run_models
-from forecasting.savings.catalogue import Offering, Payment
+from forecasting.models.options import ForecastOptions, run_models
 from forecasting.savings.commitment_inputs import COMMITMENT_COLUMNS, commitment_rows
-from forecasting.savings.pricing import load_catalogue
-from forecasting.savings.scenario import SavingsScenario
+from forecasting.scenario.assumptions import SavingsScenario
+from forecasting.scenario.catalogue import Offering, Payment, load_catalogue
 from forecasting.store import Store
 
 DAYS = pd.date_range("2026-05-01", "2026-10-31", freq="D")

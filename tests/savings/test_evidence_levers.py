@@ -13,9 +13,9 @@ import pytest
 from forecasting.errors import InputError
 from forecasting.savings.cdn import MeasuredCdn, marginal_cost
 from forecasting.savings.database import optimise_top_queries
-from forecasting.savings.pricing import load_catalogue
 from forecasting.savings.rightsizing import Finding, look_back, rightsize, rightsize_task
 from forecasting.savings.service import SavingsOptions, levers
+from forecasting.scenario.catalogue import load_catalogue
 from forecasting.store import Store
 
 CATALOGUE = load_catalogue()
@@ -172,6 +172,8 @@ def test_the_demo_levers_each_save_and_say_what_they_read(demo_store: Store) -> 
     assert "Cloudflare analytics (2026-10-01 to 2026-10-31" in cdn and "per million" in cdn
     assert "the Cloudflare bill ($1,594 in 2026-10) does not change" in cdn
     assert "pg_stat_statements" in db and "Supabase 12xl" in db and "-> 8xl" in db
+    sp = str(table.loc["commitments", "evidence"])
+    assert "2026-10 (31 days): on demand $" in sp and "cover $2.78/h" in sp  # $2/h at 28% off
     # The right-sizing figure is the fleets' own bill times the share each new size saves.
     bill = demo_store.resource_costs(
         pd.Timestamp("2026-10-01").date(), pd.Timestamp("2026-11-01").date()

@@ -12,8 +12,9 @@ import pytest
 from botocore.stub import Stubber
 
 from forecasting.errors import InputError
-from forecasting.savings.catalogue import Catalogue, Offering, Payment
-from forecasting.savings.pricing import helpers, read_tables, refresh_aws, settings
+from forecasting.savings.pricing import helpers, settings
+from forecasting.savings.pricing.refresh import refresh_aws
+from forecasting.scenario.catalogue import Catalogue, Offering, Payment, read_tables
 
 TODAY = date(2026, 11, 27)
 
@@ -36,9 +37,11 @@ def _product(instance_type: str, od: str, reserved: list[tuple[str, str, str, st
                 "b": {"unit": "Hrs", "pricePerUnit": {"USD": hourly}},
             },
             "termAttributes": {
-                "LeaseContractLength": lease, "PurchaseOption": purchase, "OfferingClass": cls,
+                "LeaseContractLength": lease,
+                "PurchaseOption": purchase,
+                "OfferingClass": cls,
             },
-        }  # fmt: skip
+        }
     attrs = {"instanceType": instance_type, "vcpu": "2", "memory": "8 GiB"}
     return json.dumps({"product": {"attributes": attrs}, "terms": terms})
 
@@ -57,8 +60,9 @@ def _filters(fields: dict[str, str], types: list[str]) -> list[dict[str, str]]:
 
 
 def test_refresh_replaces_aws_prices_and_keeps_the_rest() -> None:
-    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")  # fmt: skip
+    client = boto3.client(
+        "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     ec2 = _product(
         "m6i.large",
         "0.1000000000",
@@ -73,15 +77,21 @@ def test_refresh_replaces_aws_prices_and_keeps_the_rest() -> None:
         stub.add_response(
             "get_products",
             {"PriceList": [ec2], "FormatVersion": "aws_v1"},
-            {"ServiceCode": "AmazonEC2", "FormatVersion": "aws_v1",
-             "Filters": _filters(settings.EC2_FILTERS, ["c6i.large", "m6i.large"])},
-        )  # fmt: skip
+            {
+                "ServiceCode": "AmazonEC2",
+                "FormatVersion": "aws_v1",
+                "Filters": _filters(settings.EC2_FILTERS, ["c6i.large", "m6i.large"]),
+            },
+        )
         stub.add_response(
             "get_products",
             {"PriceList": [rds], "FormatVersion": "aws_v1"},
-            {"ServiceCode": "AmazonRDS", "FormatVersion": "aws_v1",
-             "Filters": _filters(settings.RDS_FILTERS, ["db.m6g.large"])},
-        )  # fmt: skip
+            {
+                "ServiceCode": "AmazonRDS",
+                "FormatVersion": "aws_v1",
+                "Filters": _filters(settings.RDS_FILTERS, ["db.m6g.large"]),
+            },
+        )
         result = refresh_aws(client, _small_tables(), region="us-east-1", today=TODAY)
         stub.assert_no_pending_responses()
     assert result.missing == ["c6i.large"]
@@ -104,8 +114,9 @@ def test_refresh_replaces_aws_prices_and_keeps_the_rest() -> None:
 
 
 def test_refresh_follows_next_token_pages() -> None:
-    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")  # fmt: skip
+    client = boto3.client(
+        "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(client) as stub:
         stub.add_response(
             "get_products",

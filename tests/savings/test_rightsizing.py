@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.catalogue import Catalogue
-from forecasting.savings.pricing import load_catalogue
 from forecasting.savings.rightsizing import (
     Finding,
     Preferences,
     recommendations_table,
     rightsize,
 )
+from forecasting.scenario.catalogue import Catalogue, load_catalogue
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +33,11 @@ def _cheapest_fit(
     fits = [
         (t.on_demand_hourly_usd, t.name)
         for t in catalogue.instance_types()
-        if t.arch == arch and t.vcpu >= vcpu and t.vcpu * t.baseline_cpu >= sustained
+        if t.arch == arch
+        and t.vcpu >= vcpu
+        and t.vcpu * t.baseline_cpu >= sustained
         and t.memory_gib >= mem
-    ]  # fmt: skip
+    ]
     return min(fits)[1]
 
 

@@ -14,9 +14,9 @@ import pytest
 from botocore.stub import Stubber
 
 from forecasting.cli import main
-from forecasting.savings.pricing import settings
 from forecasting.savings.pricing.commands import refresh_catalogue
 from forecasting.savings.store_inputs import cost_rows
+from forecasting.scenario import catalogue
 from forecasting.store import Store
 
 FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
@@ -290,7 +290,7 @@ def test_bad_arguments_are_usage_errors(
 
 def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
     client = boto3.client(
         "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
@@ -318,7 +318,7 @@ def test_ingest_pricing_rewrites_the_catalogue_and_logs_the_run(tmp_path: Path) 
 
 def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
     prices = tmp_path / "prices"
-    shutil.copytree(settings.DEFAULT_FOLDER, prices)
+    shutil.copytree(catalogue.DEFAULT_FOLDER, prices)
     before = (prices / "compute.csv").read_bytes()
     client = boto3.client(
         "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
@@ -335,8 +335,9 @@ def test_ingest_pricing_dry_run_writes_nothing(tmp_path: Path) -> None:
 
 def test_set_overrides_an_assumption(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base, _ = _run(capsys, "savings", "--db", str(demo_db), *FAST)
-    table, _ = _run(capsys, "savings", "--db", str(demo_db), *FAST, "--set",
-                    "target_request_hit_ratio=0.7")  # fmt: skip
+    table, _ = _run(
+        capsys, "savings", "--db", str(demo_db), *FAST, "--set", "target_request_hit_ratio=0.7"
+    )
     cdn = table.set_index("lever").loc["cdn"]
     # The hit ratio is measured (62% in the analytics): a higher target avoids more requests.
     assert cdn["monthly_savings"] > base.set_index("lever").loc["cdn", "monthly_savings"] > 0

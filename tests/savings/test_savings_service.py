@@ -45,8 +45,9 @@ def test_a_stored_plan_in_another_currency_is_refused(demo_db: Path, tmp_path: P
     db = tmp_path / "copy.duckdb"
     db.write_bytes(demo_db.read_bytes())
     with Store(db) as store:
-        lines = pd.DataFrame([{"initiative": "RI", "category": "Compute", "percent": 20.0,
-                               "monthly_savings": 800.0}])  # fmt: skip
+        lines = pd.DataFrame(
+            [{"initiative": "RI", "category": "Compute", "percent": 20.0, "monthly_savings": 800.0}]
+        )
         store.save_stated_savings("euro-plan", lines, "EUR")
         assert len(stored_stated(store, "apex-2026")) == 4
         with pytest.raises(InputError, match="'euro-plan' is in EUR, the bill in USD"):

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from forecasting.capacity.assumptions import CapacityAssumptions, changes
-from forecasting.capacity.service import BUILT_IN, CapacityOptions
+from forecasting.capacity.service import CapacityOptions
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import BUILT_IN, Excuse
+from forecasting.scenario.assumptions import CapacityAssumptions, changes
 from forecasting.store import Store
 from forecasting.views.assumptions import build_choices
 from forecasting.views.capacity import (

@@ -6,13 +6,14 @@ import re
 from collections.abc import Sequence
 
 from forecasting.errors import InputError
+from forecasting.interface import COST_METRIC
 
 # Metric names become series ids and CLI arguments: keep them plain.
 METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}$")
 
 
 def check_metric_name(name: str) -> str:
-    if not METRIC_NAME.match(name) or name == "cost":
+    if not METRIC_NAME.match(name) or name == COST_METRIC:
         raise InputError(
             f"{name!r} is not a usable metric name: start with a letter, then letters, digits, "
             "'_', '.' or '-' (and 'cost' is reserved for billing data)",

@@ -66,9 +66,13 @@ def load_metrics(
     """
     dims = dict(dimensions or {})
     parameters = {
-        "path": str(path), "metric": metric, "time_column": time_column,
-        "value_column": value_column, "unit": unit, "dimensions": dims,
-    }  # fmt: skip
+        "path": str(path),
+        "metric": metric,
+        "time_column": time_column,
+        "value_column": value_column,
+        "unit": unit,
+        "dimensions": dims,
+    }
     with Reporter(f"ingest {metric}", progress, thread_hook=thread_hook) as reporter:
         with store.ingest_run(settings.SOURCE, parameters) as run:
             metric = helpers.check_metric_name(metric)
@@ -140,13 +144,22 @@ def _columns(
             raise InputError(f"the columns differ from those of {files[0]}", file=str(other))
     first = str(files[0])
     time_col = helpers.pick_column(
-        columns, time, settings.TIME_CANDIDATES, role="time", parameter="--time-column",
+        columns,
+        time,
+        settings.TIME_CANDIDATES,
+        role="time",
+        parameter="--time-column",
         file=first,
-    )  # fmt: skip
+    )
     value_col = helpers.pick_column(
-        columns, value, settings.VALUE_CANDIDATES, role="value", parameter="--value-column",
-        file=first, exclude=[time_col],
-    )  # fmt: skip
+        columns,
+        value,
+        settings.VALUE_CANDIDATES,
+        role="value",
+        parameter="--value-column",
+        file=first,
+        exclude=[time_col],
+    )
     return time_col, value_col
 
 
@@ -195,9 +208,15 @@ def _stage_file(
         raw_type = str(rel.types[rel.columns.index(time_col)])
     else:
         rel = con.read_csv(
-            duckdb_path(path), header=True, columns=declared[str(path)], store_rejects=True,
-            na_values=list(NULL_STRINGS), delimiter=",", quotechar='"', escapechar='"',
-        )  # fmt: skip
+            duckdb_path(path),
+            header=True,
+            columns=declared[str(path)],
+            store_rejects=True,
+            na_values=list(NULL_STRINGS),
+            delimiter=",",
+            quotechar='"',
+            escapechar='"',
+        )
         raw_type = "TIMESTAMPTZ"
     ts_sql = typed_sql(quote(time_col), raw_type, "TIMESTAMP")
     rel = rel.project(f"{ts_sql} AS ts, CAST({quote(value_col)} AS DOUBLE) AS value")
@@ -234,9 +253,11 @@ def _check(
         )
     if not_finite:
         raise _located(
-            files, value_col, "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",
+            files,
+            value_col,
+            "isnan(TRY_CAST(v AS DOUBLE)) OR isinf(TRY_CAST(v AS DOUBLE))",
             f"{not_finite} values are not finite numbers (NaN or infinity)",
-        )  # fmt: skip
+        )
     con.execute("DELETE FROM _metric_in WHERE value IS NULL")
     # Real exports repeat timestamps (NAB's ec2_network_in_5abac7 has twelve values at one
     # minute of a DST night); each is an observation, so all are kept and counted.
@@ -252,10 +273,13 @@ def _check(
     if not span[0]:
         raise InputError("no rows with a value", file=str(files[0]), column=value_col)
     return {
-        "observations": int(span[0]), "first": str(span[1]), "last": str(span[2]),
-        "days": int(span[3]), "skipped_without_value": no_value,
+        "observations": int(span[0]),
+        "first": str(span[1]),
+        "last": str(span[2]),
+        "days": int(span[3]),
+        "skipped_without_value": no_value,
         "repeated_timestamps": int(repeated[0]) if repeated else 0,
-    }  # fmt: skip
+    }
 
 
 def _located(files: list[Path], column: str, predicate: str, message: str) -> InputError:
@@ -274,6 +298,8 @@ def _diagnose(path: Path, time_col: str, value_col: str, exc: duckdb.Error) -> I
         if found is not None:
             return InputError(
                 f"cannot read {found[1]!r} as {describe_type(kind)}",
-                file=str(path), row=found[0], column=column,
-            )  # fmt: skip
+                file=str(path),
+                row=found[0],
+                column=column,
+            )
     return read_error(exc, [path])

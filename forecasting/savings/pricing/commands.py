@@ -48,12 +48,12 @@ def run_pricing(args: argparse.Namespace) -> int:
 
 
 def refresh_catalogue(args: argparse.Namespace, client: PricingClient) -> int:
-    from forecasting.savings import pricing
-    from forecasting.savings.pricing import settings
+    from forecasting.savings.pricing import refresh as pricing
+    from forecasting.scenario import catalogue
     from forecasting.store import Store
 
-    folder = Path(args.prices) if args.prices else settings.folder()
-    tables = pricing.read_tables(folder)
+    folder = Path(args.prices) if args.prices else catalogue.folder()
+    tables = catalogue.read_tables(folder)
     params = {"region": args.region, "prices": str(folder), "dry_run": args.dry_run}
     with Store(args.db) as store, store.ingest_run("pricing", params) as run:
         result = pricing.refresh_aws(

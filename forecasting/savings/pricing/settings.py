@@ -1,12 +1,6 @@
-"""Where the price catalogue lives and what the AWS Price List is asked for."""
+"""What the AWS Price List is asked for (where the catalogue lives: scenario.catalogue)."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
-
-DEFAULT_FOLDER = Path(__file__).resolve().parents[3] / "data" / "prices"
-FILES = {"compute": "compute.csv", "database": "database.csv", "metered": "metered.csv"}
 
 # The Price List API answers only in a few regions; us-east-1 serves every region's prices.
 PRICING_API_REGION = "us-east-1"
@@ -32,8 +26,3 @@ EC2_FILTERS = {
 RDS_FILTERS = {"databaseEngine": "PostgreSQL", "deploymentOption": "Single-AZ"}
 
 SOURCE = "aws-price-list"
-
-
-def folder() -> Path:
-    """The catalogue folder: $CAPCOST_PRICES, else data/prices in the source tree."""
-    return Path(os.environ.get("CAPCOST_PRICES", str(DEFAULT_FOLDER)))

@@ -1,4 +1,4 @@
-"""Runway: when each utilisation forecast reaches its alert threshold, and what headroom costs."""
+"""Runway on demand paths: when a utilisation forecast reaches its threshold; headroom cost."""
 
 from __future__ import annotations
 
@@ -22,15 +22,15 @@ class HeadroomPrice:
 
     cost_group: str
     """The cost group that pays for this capacity (Compute for CPU, Database for the pool)."""
-    monthly_usd: float
-    """Current monthly cost of that capacity, $."""
+    monthly_cost: float
+    """Current monthly cost of that capacity, in the billing currency."""
     units: float | None = None
     """Current count of whole units (instances); None when capacity scales continuously."""
     unit_name: str = "instances"
 
     def __post_init__(self) -> None:
-        if self.monthly_usd < 0:
-            raise ValueError("monthly_usd must not be negative")
+        if self.monthly_cost < 0:
+            raise ValueError("monthly_cost must not be negative")
         if self.units is not None and self.units <= 0:
             raise ValueError("units must be positive when given")
 
@@ -59,7 +59,9 @@ class Runway:
     headroom_factor: float
     """Capacity multiplier keeping the upper curve at or below the threshold (1 = none)."""
     headroom_units: float
-    headroom_monthly_usd: float | Excuse
+    headroom_monthly: float | Excuse
+    """What the headroom adds per month: the bill's currency for instances, the catalogue's
+    (USD) for database tiers and disk."""
     cost_group: str | None
 
 
@@ -115,9 +117,9 @@ def headroom(factor: float, price: HeadroomPrice | None) -> tuple[float, float |
     if price is None:
         return 0.0, Excuse("no cost known for this capacity", {"factor": factor})
     if price.units is None:
-        return 0.0, price.monthly_usd * (factor - 1)
+        return 0.0, price.monthly_cost * (factor - 1)
     extra = math.ceil(price.units * factor - _CEIL_SLACK) - price.units
-    return float(extra), price.monthly_usd / price.units * extra
+    return float(extra), price.monthly_cost / price.units * extra
 
 
 def estimate_runway(
@@ -162,7 +164,7 @@ def estimate_runway(
         max_upper_pct=max_upper,
         headroom_factor=factor,
         headroom_units=units,
-        headroom_monthly_usd=monthly,
+        headroom_monthly=monthly,
         cost_group=None if price is None else price.cost_group,
     )
 
@@ -196,7 +198,7 @@ def runway_table(results: list[Runway], as_of: date) -> pd.DataFrame:
                 f"max_p{pct}_pct": r.max_upper_pct,
                 "headroom_factor": r.headroom_factor,
                 "headroom_units": r.headroom_units,
-                "headroom_monthly_usd": _cell(r.headroom_monthly_usd),
+                "headroom_monthly_usd": _cell(r.headroom_monthly),
                 "cost_group": r.cost_group,
             }
         )

@@ -3,28 +3,64 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
 from forecasting.errors import InputError, UnknownNameError
+from forecasting.interface import Excuse
 
 DEFAULT_HOURS_PER_MONTH = 730.0
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "prices"
+FILES = {"compute": "compute.csv", "database": "database.csv", "metered": "metered.csv"}
 
 COMPUTE_COLUMNS = (
-    "as_of", "region", "provider", "instance_type", "family", "arch", "vcpu", "memory_gib",
-    "baseline_cpu", "offering", "term_years", "payment_option", "upfront_usd", "hourly_usd",
+    "as_of",
+    "region",
+    "provider",
+    "instance_type",
+    "family",
+    "arch",
+    "vcpu",
+    "memory_gib",
+    "baseline_cpu",
+    "offering",
+    "term_years",
+    "payment_option",
+    "upfront_usd",
+    "hourly_usd",
     "source",
-)  # fmt: skip
+)
 DATABASE_COLUMNS = (
-    "as_of", "region", "provider", "service", "tier", "vcpu", "memory_gib", "baseline_cpu",
-    "max_connections", "pooler_connections", "baseline_iops", "hourly_usd", "source",
-)  # fmt: skip
+    "as_of",
+    "region",
+    "provider",
+    "service",
+    "tier",
+    "vcpu",
+    "memory_gib",
+    "baseline_cpu",
+    "max_connections",
+    "pooler_connections",
+    "baseline_iops",
+    "hourly_usd",
+    "source",
+)
 METERED_COLUMNS = (
-    "as_of", "region", "provider", "item", "unit", "tier_start", "tier_end", "price_usd", "source",
-)  # fmt: skip
+    "as_of",
+    "region",
+    "provider",
+    "item",
+    "unit",
+    "tier_start",
+    "tier_end",
+    "price_usd",
+    "source",
+)
 
 _NUMERIC = {
     "compute": ("vcpu", "memory_gib", "baseline_cpu", "term_years", "upfront_usd", "hourly_usd"),
@@ -225,8 +261,13 @@ class Catalogue:
     @cached_property
     def _rates(self) -> dict[tuple[str, str, int, str], tuple[float, float]]:
         c = self.compute
-        keys = zip(c["instance_type"], c["offering"], c["term_years"].astype(int),
-                   c["payment_option"], strict=True)  # fmt: skip
+        keys = zip(
+            c["instance_type"],
+            c["offering"],
+            c["term_years"].astype(int),
+            c["payment_option"],
+            strict=True,
+        )
         values = zip(c["upfront_usd"], c["hourly_usd"], strict=True)
         return {
             (str(a), str(b), int(y), str(p)): v
@@ -251,9 +292,14 @@ class Catalogue:
             )
         upfront, hourly = self._rates[key]
         return CommitmentRate(
-            instance_type, Offering(offering), term_years, Payment(payment),
-            float(upfront), float(hourly), od.on_demand_hourly_usd,
-        )  # fmt: skip
+            instance_type=instance_type,
+            offering=Offering(offering),
+            term_years=term_years,
+            payment=Payment(payment),
+            upfront_usd=float(upfront),
+            hourly_usd=float(hourly),
+            on_demand_hourly_usd=od.on_demand_hourly_usd,
+        )
 
     def database_tiers(self, provider: str) -> list[DatabaseTier]:
         """A provider's tiers, cheapest first."""
@@ -263,16 +309,16 @@ class Catalogue:
             raise UnknownNameError("database provider", provider, known)
         return [
             DatabaseTier(
-                str(r["provider"]),
-                str(r["service"]),
-                str(r["tier"]),
-                float(r["vcpu"]),
-                float(r["memory_gib"]),
-                float(r["baseline_cpu"]),
-                float(r["max_connections"]),
-                float(r["pooler_connections"]),
-                float(r["baseline_iops"]),
-                float(r["hourly_usd"]),
+                provider=str(r["provider"]),
+                service=str(r["service"]),
+                tier=str(r["tier"]),
+                vcpu=float(r["vcpu"]),
+                memory_gib=float(r["memory_gib"]),
+                baseline_cpu=float(r["baseline_cpu"]),
+                max_connections=float(r["max_connections"]),
+                pooler_connections=float(r["pooler_connections"]),
+                baseline_iops=float(r["baseline_iops"]),
+                hourly_usd=float(r["hourly_usd"]),
             )
             for r in rows.to_dict("records")
         ]
@@ -291,9 +337,58 @@ class Catalogue:
             raise UnknownNameError("metered price", f"{provider} {item}", known)
         return [
             PriceTier(
-                float(r["tier_start"]),
-                math.inf if pd.isna(r["tier_end"]) else float(r["tier_end"]),
-                float(r["price_usd"]),
+                start=float(r["tier_start"]),
+                end=math.inf if pd.isna(r["tier_end"]) else float(r["tier_end"]),
+                price_usd=float(r["price_usd"]),
             )
             for r in rows.to_dict("records")
         ]
+
+
+def folder() -> Path:
+    """The catalogue folder: $CAPCOST_PRICES, else data/prices in the source tree."""
+    return Path(os.environ.get("CAPCOST_PRICES", str(DEFAULT_FOLDER)))
+
+
+def read_tables(base: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The catalogue's CSV files as text frames (numbers are checked by ``Catalogue``)."""
+    base = base or folder()
+    tables = {}
+    for table, name in FILES.items():
+        path = base / name
+        if not path.is_file():
+            raise InputError("price catalogue file not found", file=str(path))
+        tables[table] = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return tables
+
+
+def load_catalogue(base: Path | None = None) -> Catalogue:
+    """The catalogue in ``base`` (default: $CAPCOST_PRICES or data/prices)."""
+    return Catalogue(**read_tables(base))
+
+
+def connection_upgrade(
+    tiers: list[DatabaseTier], current: DatabaseTier, factor: float, hours_per_month: float = 730.0
+) -> tuple[str, float] | Excuse:
+    """The cheapest tier with ``factor`` x today's pooled connections, and its extra $/month.
+
+    Tiers smaller than today's in CPU or memory are never proposed: the pool grows with load.
+    Both the database lever and the pool's runway headroom price growth this way.
+    """
+    if factor <= 1:
+        return current.tier, 0.0
+    need = current.pooler_connections * factor
+    bigger = [
+        t
+        for t in tiers
+        if t.pooler_connections >= need - 1e-9
+        and t.vcpu >= current.vcpu
+        and t.memory_gib >= current.memory_gib
+    ]
+    if not bigger:
+        return Excuse(
+            f"no {current.provider} tier has {need:,.0f} pooled connections",
+            {"current": current.tier, "factor": factor},
+        )
+    extra = bigger[0].monthly_usd(hours_per_month) - current.monthly_usd(hours_per_month)
+    return bigger[0].tier, extra

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.capacity.assumptions import CapacityAssumptions
-from forecasting.capacity.plan import DemandPaths, instances_needed
+from forecasting.demand.paths import DemandPaths
+from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
 from forecasting.models.drivers import DriverFit, cost_paths, fit_driver
+from forecasting.scenario.assumptions import CapacityAssumptions
 
 FloatArray = np.ndarray
 # The history the ratios and unit costs are fitted on: recent enough to be today's mix.
@@ -119,8 +120,9 @@ def fit_chain(
     fits = []
     for group in wide.columns:
         if group == compute_group:
-            fits.append(fit_driver(str(group), wide[group], running * a.hours_per_month,
-                                   INSTANCE_HOURS))  # fmt: skip
+            fits.append(
+                fit_driver(str(group), wide[group], running * a.hours_per_month, INSTANCE_HOURS)
+            )
         else:
             fits.append(fit_driver(str(group), wide[group], demand[USERS], USERS))
     return DemandChain(
@@ -201,7 +203,7 @@ class DemandHistory:
 
 def read_history(store: Any) -> DemandHistory:
     """The chain's inputs from a Store; a missing demand metric is an InputError."""
-    from forecasting.interface import Freq, GroupBy
+    from forecasting.interface import COST_METRIC, Freq, GroupBy
 
     stored = set(store.stored_metrics())
     missing = [m for m in (USERS, RPS, PEAK) if m not in stored]
@@ -218,7 +220,7 @@ def read_history(store: Any) -> DemandHistory:
     demand = pd.DataFrame(columns).sort_index()
     if demand[USERS].dropna().empty:
         raise InputError("no complete month of users yet", parameter="--db")
-    cost, currency = store.read_series("cost", Freq.MONTH, GroupBy.GROUP, complete_only=True)
+    cost, currency = store.read_series(COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True)
     if cost.empty:
         raise InputError("no complete month of cost yet: ingest a bill first", parameter="--db")
     return DemandHistory(demand, cost, currency)
@@ -275,8 +277,11 @@ def backtest_cost(
         ds = pd.DatetimeIndex(after.index)
         users_fc = predict(long_frame(seen, USERS), h)
         cost_fc = predict(long_frame(total[total.index < origin], "total"), h)
-        chain = fit_chain(history.demand[history.demand.index < origin],
-                          history.cost[history.cost["ds"] < origin], a)  # fmt: skip
+        chain = fit_chain(
+            history.demand[history.demand.index < origin],
+            history.cost[history.cost["ds"] < origin],
+            a,
+        )
         run = run_chain(chain, np.asarray(users_fc.paths[USERS]), ds, a, seed=seed)
         forecasts[CHAIN].append(np.median(run.total_cost, axis=0))
         forecasts[DIRECT].append(np.asarray(cost_fc.series["total"].mean, dtype=float))
@@ -285,9 +290,17 @@ def backtest_cost(
     rows = []
     for method, parts in forecasts.items():
         f = np.concatenate(parts)
-        rows.append({"method": method, "windows": origins, "errors": len(y), "horizon": h,
-                     "smape": smape(y, f), "mape": mape(y, f),
-                     "bias_pct": 100 * float((f - y).sum() / y.sum())})  # fmt: skip
+        rows.append(
+            {
+                "method": method,
+                "windows": origins,
+                "errors": len(y),
+                "horizon": h,
+                "smape": smape(y, f),
+                "mape": mape(y, f),
+                "bias_pct": 100 * float((f - y).sum() / y.sum()),
+            }
+        )
     table = pd.DataFrame(rows)
     table["selected"] = table["smape"] == table["smape"].min()
     if table["selected"].all():
@@ -324,8 +337,12 @@ def chain_demand(
     run = run_chain(chain, np.hstack([seen, users]), months, a, seed=seed)
     actuals = history.demand[[USERS, RPS, PEAK]].copy()
     actuals[COST] = history.total_cost
-    paths = {USERS: run.users, RPS: run.requests_per_second, PEAK: run.requests_per_second_peak,
-             COST: run.total_cost}  # fmt: skip
+    paths = {
+        USERS: run.users,
+        RPS: run.requests_per_second,
+        PEAK: run.requests_per_second_peak,
+        COST: run.total_cost,
+    }
     return DemandPaths(months, paths, actuals[actuals.index >= start]), chain
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecasting.capacity import (
+from forecasting.demand.runway import (
     NOT_WITHIN_HORIZON,
     HeadroomPrice,
     estimate_runway,
@@ -57,7 +57,7 @@ def test_runway_not_reached_is_an_excuse_not_an_error() -> None:
     r = estimate_runway("memory_utilization", DS, paths, 80)
     assert isinstance(r.p50, Excuse) and isinstance(r.early, Excuse)
     assert r.probability_within_horizon == 0
-    assert r.headroom_factor == 1 and r.headroom_monthly_usd == 0
+    assert r.headroom_factor == 1 and r.headroom_monthly == 0
     table = runway_table([r], as_of=date(2026, 12, 31))
     assert table.loc[0, "date_p50"] == NOT_WITHIN_HORIZON
     assert table.loc[0, "date_p10"] == NOT_WITHIN_HORIZON

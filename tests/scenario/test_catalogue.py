@@ -9,8 +9,15 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import InputError, UnknownNameError
-from forecasting.savings.catalogue import Catalogue, Offering, Payment, PriceTier, tiered_cost
-from forecasting.savings.pricing import load_catalogue, read_tables
+from forecasting.scenario.catalogue import (
+    Catalogue,
+    Offering,
+    Payment,
+    PriceTier,
+    load_catalogue,
+    read_tables,
+    tiered_cost,
+)
 
 
 @pytest.fixture(scope="module")

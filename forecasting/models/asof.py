@@ -1,0 +1,132 @@
+"""The forecast made at an earlier date, beside what happened after it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InputError
+from forecasting.interface import Freq, GroupBy
+from forecasting.models.api import forecast
+from forecasting.models.registry import AUTO
+from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
+
+if TYPE_CHECKING:
+    from forecasting.store import Store
+
+AS_OF_COLUMNS = (*FORECAST_COLUMNS, "actual", "error", "error_pct", "inside")
+TOTAL_COLUMNS = (
+    "unique_id",
+    "level",
+    "periods",
+    "forecast",
+    "lower",
+    "upper",
+    "actual",
+    "error",
+    "error_pct",
+    "inside",
+)
+
+
+@dataclass(frozen=True)
+class AsOfForecast:
+    """A forecast from the data up to ``as_of`` and what happened in the periods after it."""
+
+    as_of: date
+    table: pd.DataFrame
+    """Per series, period and level: the forecast columns, then ``actual``, ``error``
+    (forecast - actual, the series' unit), ``error_pct`` (of the actual) and ``inside``
+    (whether the actual fell in the band); actual is empty where nothing is known yet."""
+    totals: pd.DataFrame
+    """Per series and level, over the periods with actuals: the forecast total with the
+    band of the total (from the sample paths), the actual total, its error and percent
+    error, and how many periods' actuals fell inside their band."""
+    result: ForecastResult
+
+
+def complete_by(history: pd.DataFrame, as_of: date, freq: str) -> pd.DataFrame:
+    """The periods of ``history`` that had ended on ``as_of`` (its last day counts)."""
+    step = pd.offsets.MonthBegin(1) if freq == "month" else pd.offsets.Day(1)
+    ends = pd.DatetimeIndex(history["ds"]) + step
+    return history[ends <= pd.Timestamp(as_of) + pd.Timedelta(days=1)].reset_index(drop=True)
+
+
+def forecast_as_of(
+    store: Store,
+    metric: str,
+    as_of: date,
+    *,
+    freq: str = "month",
+    by: str | None = None,
+    h: int | None = None,
+    level: tuple[float, ...] = (80.0,),
+    model: str = AUTO,
+    seed: int = 0,
+) -> AsOfForecast:
+    """Forecast a stored series from its periods complete on ``as_of``, beside the actuals."""
+    if freq not in ("day", "month"):
+        raise InputError("--as-of compares days or months", parameter="--freq")
+    group = GroupBy(by) if by else None
+    full, _ = store.read_series(metric, Freq(freq), group, complete_only=True)
+    history = complete_by(full, as_of, freq)
+    if len(history) < 3:
+        raise InputError(
+            f"fewer than 3 complete {freq}s of {metric} by {as_of:%Y-%m-%d}", parameter="--as-of"
+        )
+    return compare(history, full, as_of, freq=freq, h=h, level=level, model=model, seed=seed)
+
+
+def compare(
+    history: pd.DataFrame,
+    actuals: pd.DataFrame,
+    as_of: date,
+    *,
+    freq: str,
+    h: int | None,
+    level: tuple[float, ...],
+    model: str,
+    seed: int,
+) -> AsOfForecast:
+    """Forecast ``history`` and set each period beside ``actuals`` (long frames)."""
+    result = forecast(history, h=h, freq=freq, level=level, model=model, n_paths=4000, seed=seed)
+    known = actuals.rename(columns={"y": "actual"})[["unique_id", "ds", "actual"]]
+    table = result.forecast.merge(known, on=["unique_id", "ds"], how="left")
+    table["error"] = table["forecast"] - table["actual"]
+    table["error_pct"] = 100 * table["error"] / table["actual"].abs()
+    inside = (table["actual"] >= table["lower"]) & (table["actual"] <= table["upper"])
+    table["inside"] = inside.astype("boolean").mask(table["actual"].isna())
+    return AsOfForecast(as_of, table[list(AS_OF_COLUMNS)], _totals(result, table), result)
+
+
+def _totals(result: ForecastResult, table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (uid, level), part in table.groupby(["unique_id", "level"], sort=True):
+        seen = part[part["actual"].notna()]
+        if seen.empty:
+            continue
+        s = result.series[str(uid)]
+        steps = np.flatnonzero(pd.DatetimeIndex(s.ds).isin(pd.DatetimeIndex(seen["ds"])))
+        sums = s.paths[:, steps].sum(axis=1)
+        tail = (100 - float(str(level))) / 200
+        forecast_total, actual_total = float(seen["forecast"].sum()), float(seen["actual"].sum())
+        error = forecast_total - actual_total
+        rows.append(
+            {
+                "unique_id": uid,
+                "level": level,
+                "periods": len(seen),
+                "forecast": forecast_total,
+                "lower": float(np.quantile(sums, tail)),
+                "upper": float(np.quantile(sums, 1 - tail)),
+                "actual": actual_total,
+                "error": error,
+                "error_pct": 100 * error / abs(actual_total) if actual_total else np.nan,
+                "inside": int(seen["inside"].astype(bool).sum()),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TOTAL_COLUMNS))

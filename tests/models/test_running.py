@@ -1,0 +1,118 @@
+"""The demo: the running month nowcast, the forecast a year ago, horizon and level coherence."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.cli import main
+from forecasting.interface import Freq
+from forecasting.models.asof import AS_OF_COLUMNS, forecast_as_of
+from forecasting.models.service import forecast_store
+from forecasting.store import Store
+from tests.conftest import DEMO_SEED
+
+
+@pytest.fixture(scope="module")
+def later_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo to the end of November 2026: the month the session demo is inside."""
+    from forecasting.demo import build_demo
+
+    path = tmp_path_factory.mktemp("later") / "capcost.duckdb"
+    build_demo(path, until=date(2026, 11, 30), seed=DEMO_SEED)
+    return path
+
+
+@pytest.mark.parametrize("metric", ["cost", "users"])
+def test_running_month_is_nowcast_from_its_days(
+    demo_db: Path, later_demo: Path, metric: str
+) -> None:
+    with Store(demo_db, read_only=True) as store:
+        fc = forecast_store(store, metric, h=3)
+    with Store(later_demo, read_only=True) as store:
+        actual, _ = store.read_series(metric, Freq.MONTH)
+    november = fc.table[fc.table["ds"] == pd.Timestamp("2026-11-01")].iloc[0]
+    truth = float(actual.loc[actual["ds"] == pd.Timestamp("2026-11-01"), "y"].iloc[0])
+    assert abs(november["forecast"] / truth - 1) < 0.03
+    # 26 of 30 days are known: the band is a few percent wide, not a month ahead's.
+    assert november["upper"] / november["lower"] < 1.1
+    assert any("running (26 of 30 days observed)" in str(e) for e in fc.result.excuses)
+    december = fc.table[fc.table["ds"] == pd.Timestamp("2026-12-01")].iloc[0]
+    assert december["forecast"] > 0.97 * november["forecast"]
+
+
+def test_month_forecasts_ignore_horizon_freq_and_level_order(demo_db: Path) -> None:
+    with Store(demo_db, read_only=True) as store:
+        runs = {h: forecast_store(store, "users", h=h).table for h in (3, 6, 12, 24)}
+        quarters = forecast_store(store, "users", freq="quarter", h=2, level=(95, 50)).table
+        again = forecast_store(store, "users", freq="quarter", h=2, level=(50, 95)).table
+    base = runs[3].set_index("ds")["forecast"]
+    for table in runs.values():
+        moved = table.set_index("ds")["forecast"].loc[base.index] / base - 1
+        assert (moved.abs() < 0.02).all()
+    pd.testing.assert_frame_equal(quarters, again)
+    by = {lv: part.set_index("ds") for lv, part in quarters.groupby("level")}
+    assert (by[95.0]["lower"] <= by[50.0]["lower"]).all()
+    assert (by[95.0]["upper"] >= by[50.0]["upper"]).all()
+    months = runs[12].set_index("ds")["forecast"]
+    q1 = months.loc["2027-01-01":"2027-03-01"].mean()
+    assert abs(by[50.0].loc[pd.Timestamp("2027-01-01"), "forecast"] / q1 - 1) < 0.01
+
+
+@pytest.mark.parametrize("metric", ["users", "cost"])
+def test_lower_edges_stay_above_half_the_last_month(demo_db: Path, metric: str) -> None:
+    with Store(demo_db, read_only=True) as store:
+        fc = forecast_store(store, metric, h=12)
+    assert (fc.table["lower"] > 0.5 * fc.history["y"].iloc[-1]).all()
+
+
+def test_the_forecast_a_year_ago_beside_what_happened(later_demo: Path) -> None:
+    """The demo's year-ago users forecast: far closer than AutoETS on the same history.
+
+    Measured with seeds 1, 2, 3, 7: the year's total 17-30% under (AutoETS 40-49% under):
+    the demo's 2026 plan grows users faster than any stretch of its history (50% a quarter
+    against 30%), which no model of that history foresees. The 15% goal is not met.
+    """
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    with Store(later_demo, read_only=True) as store:
+        out = forecast_as_of(store, "users", date(2025, 11, 30), h=12)
+        history, _ = store.read_series("users", Freq.MONTH, complete_only=True)
+    total = out.totals.iloc[0]
+    assert total["periods"] == 12 and total["actual"] > 0
+    history = history[history["ds"] <= "2025-11-01"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sf = StatsForecast(models=[AutoETS(season_length=12)], freq="MS")
+        theirs = sf.forecast(df=history, h=12)["AutoETS"].sum() / total["actual"] - 1
+    assert abs(total["error_pct"]) < 25
+    assert abs(total["error_pct"]) < 100 * abs(theirs) - 10
+    assert total["lower"] < total["forecast"] < total["upper"]
+
+
+def test_backtest_as_of_prints_the_comparison(
+    later_demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["backtest", "cost", "--db", str(later_demo), "--as-of", "2026-05-31"]
+    assert main([*argv, "--horizon", "9"]) == 0
+    out = capsys.readouterr()
+    table = pd.read_csv(io.StringIO(out.out))
+    assert list(table.columns) == list(AS_OF_COLUMNS)
+    assert table["ds"].iloc[0] == "2026-06-01" and len(table) == 9
+    assert table["actual"].notna().sum() == 6  # June to November happened
+    np.testing.assert_allclose(table["error"], table["forecast"] - table["actual"], atol=1e-5)
+    assert "total of 6 period(s) after 2026-05-31" in out.err
+
+
+def test_backtest_as_of_refuses_a_date_before_the_data(
+    later_demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["backtest", "users", "--db", str(later_demo), "--as-of", "2023-01-31"]) != 0
+    assert "--as-of" in capsys.readouterr().err
