@@ -106,6 +106,9 @@ def cached(
 
 # -- reads: one per page, each a forecasting.views builder --------------------------------------
 overview = cached()(views.build_overview)
+# Forecasts: cached apart so the Overview draws its other figures first (a day's ttl: the
+# key holds the data version, so new data recomputes them on the next visit).
+outlook = cached(ttl=86_400, max_entries=8)(views.build_outlook)
 data = cached(ttl=600, max_entries=8)(views.build_data)
 choices = cached()(views.build_choices)
 """Stored assumption sets, the chosen set's values, full months and catalogue names."""
@@ -210,3 +213,51 @@ def model_choices() -> list[str]:
     from forecasting.models.registry import AUTO, model_names
 
     return [AUTO, *model_names()]
+
+
+# -- pulls from AWS (the Data page) -------------------------------------------------------------
+PULLS = {"cost-explorer": "Cost Explorer", "cloudwatch": "CloudWatch"}
+"""The configured pulls the Data page runs, as the CLI names them."""
+
+
+def cloudwatch_config() -> Path:
+    """The CloudWatch queries file: $CAPCOST_CLOUDWATCH_CONFIG, else the shipped example."""
+    default = ROOT / "data" / "cloudwatch.example.toml"
+    return Path(os.environ.get("CAPCOST_CLOUDWATCH_CONFIG", default))
+
+
+def run_pull(source: str, start: Any, progress: Callable[[float, str], None]) -> IngestResult:
+    """Run a Cost Explorer or CloudWatch pull from ``start`` (a date) to yesterday, as the CLI
+    does: boto3's default credential chain, adaptive retries, one run in the run log. AWS
+    failures (no credentials, throttling past the retries) raise CapcostError in one line."""
+    from datetime import UTC, datetime
+
+    from forecasting.ingest import aws, cloudwatch, cost_explorer
+
+    session = aws.session()
+    today = datetime.now(UTC).date()
+    with aws.api_errors(PULLS[source]):
+        if source == "cost-explorer":
+            client = aws.client(session, "ce", region=None)
+            account = aws.caller_account(session)
+            with Store(db_path(), lock_timeout=LOCK_WAIT_SECONDS) as store:
+                return cost_explorer.load(
+                    store, client, start=start, account=account, progress=progress
+                )
+        client = aws.client(session, "cloudwatch", region=None)
+        with Store(db_path(), lock_timeout=LOCK_WAIT_SECONDS) as store:
+            return cloudwatch.load(
+                store, client, cloudwatch_config(), start=start, end=today, progress=progress
+            )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def cron_line(source: str) -> str:
+    """The crontab line that keeps ``source`` fresh (daily, after AWS has published the day)."""
+    capcost = ROOT / ".venv" / "bin" / "capcost"
+    args = {
+        "cost-explorer": "cost-explorer",
+        "cloudwatch": f"cloudwatch --config {cloudwatch_config()} "
+        "--start $(date -u -d yesterday +\\%F)",
+    }[source]
+    return f"30 6 * * * {capcost} ingest {args} --db {db_path()} >> /var/log/capcost.log 2>&1"

@@ -139,15 +139,20 @@ def explained(text: str) -> None:
 
 def cards(items: Sequence[Card], columns: int | None = None) -> None:
     """One metric per column (``columns`` to keep a row's width when it has fewer cards)."""
-    for column, card in zip(st.columns(columns or len(items)), items, strict=False):
-        column.metric(
-            card.label,
-            card.value,
-            delta=card.note or None,
-            delta_color="inverse" if card.tone is Tone.RISE_IS_BAD else "off",
-            delta_arrow="off" if card.tone is Tone.NOTE else "auto",
-            help=card.help or None,
-        )
+    for column, item in zip(st.columns(columns or len(items)), items, strict=False):
+        card(item, column)
+
+
+def card(item: Card, where: Any = st) -> None:
+    """One headline figure: its note coloured as its tone says, the band or source as help."""
+    where.metric(
+        item.label,
+        item.value,
+        delta=item.note or None,
+        delta_color="inverse" if item.tone is Tone.RISE_IS_BAD else "off",
+        delta_arrow="off" if item.tone is Tone.NOTE else "auto",
+        help=item.help or None,
+    )
 
 
 def _config(fmt: ColumnFormat, wide: bool) -> Any:

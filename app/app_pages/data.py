@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
@@ -70,6 +72,31 @@ if st.button("Ingest", type="primary", disabled=upload is None) and upload is no
         # Rerun so that the tables above show the new data.
         st.session_state["data_notice"] = (
             f"Run {result.run_id}: {result.rows:,} rows stored from {upload.name}."
+        )
+        st.rerun()
+
+st.subheader("Pull from AWS")
+st.caption(
+    "Runs the same pull as `capcost ingest`, on boto3's default credential chain (environment, "
+    "~/.aws/config, SSO, instance role); credentials are never stored. The run is all or nothing."
+)
+p1, p2, p3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+source = p1.selectbox("Source", list(state.PULLS), format_func=state.PULLS.__getitem__)
+since = p2.date_input("From", value=date.today() - timedelta(days=14), max_value=date.today())
+st.code(state.cron_line(source), language="bash")
+st.caption("The cron line that keeps this source fresh (daily at 06:30 UTC).")
+if p3.button("Pull", icon=":material/cloud_download:"):
+    bar = st.progress(0.0, text=f"Starting the {state.PULLS[source]} pull")
+    try:
+        pulled = state.run_pull(
+            source, since, lambda fraction, text: bar.progress(min(fraction, 1.0), text=text)
+        )
+    except CapcostError as exc:
+        bar.empty()
+        st.error(f"{state.PULLS[source]} pull failed: {exc}", icon=":material/error:")
+    else:
+        st.session_state["data_notice"] = (
+            f"Run {pulled.run_id}: {pulled.rows:,} rows stored from {state.PULLS[source]}."
         )
         st.rerun()
 

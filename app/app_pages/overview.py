@@ -1,4 +1,5 @@
-"""Overview: this month's spend, run-rate, cost by cost group, users and req/s, freshness."""
+"""Overview: last month against the month before and the plan, the year to date, the running
+month day for day with its nowcast, next quarter's forecast, cost by group, users, freshness."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ if widgets.excused(view):
 
 cur = view.currency
 widgets.cards(view.cards, columns=4)
+running, nowcast, next_quarter, _ = st.columns(4)
+widgets.card(view.running_card, running)
 widgets.explained(view.notes)
 
 left, right = st.columns([2, 3])
@@ -39,3 +42,11 @@ if not view.trends.empty:
 
 st.subheader("Data freshness")
 widgets.readable(view.freshness)
+
+# The forecasts last: every figure above is on screen while they run (first visit only).
+with nowcast, st.spinner("Forecasting..."):
+    outlook = state.outlook()
+with nowcast:
+    if not widgets.excused(outlook):
+        widgets.card(outlook.cards[0])
+        widgets.card(outlook.cards[1], next_quarter)

@@ -5,7 +5,7 @@ from forecasting.views.assumptions import Choices, build_choices
 from forecasting.views.capacity import CapacityView, build_capacity
 from forecasting.views.data import DataView, build_data
 from forecasting.views.forecast import ForecastRequest, ForecastView, build_forecast
-from forecasting.views.overview import OverviewView, build_overview
+from forecasting.views.overview import OutlookView, OverviewView, build_outlook, build_overview
 from forecasting.views.review import (
     ReviewView,
     build_anomalies,
@@ -21,6 +21,7 @@ __all__ = [
     "DataView",
     "ForecastRequest",
     "ForecastView",
+    "OutlookView",
     "OverviewView",
     "ReviewView",
     "SavingsView",
@@ -29,6 +30,7 @@ __all__ = [
     "build_choices",
     "build_data",
     "build_forecast",
+    "build_outlook",
     "build_overview",
     "build_review",
     "build_savings",

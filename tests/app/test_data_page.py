@@ -21,7 +21,7 @@ def test_data_page_renders_on_the_demo(app_at: Callable[[str | None], AppTest]) 
     assert not at.exception
     assert at.title[0].value == "Data"
     headers = [h.value for h in at.subheader]
-    assert headers == ["Sources", "Data quality", "Ingest a file", "Ingest runs"]
+    assert headers == ["Sources", "Data quality", "Ingest a file", "Pull from AWS", "Ingest runs"]
     freshness = at.dataframe[0].value
     assert {"source", "last_day", "rows", "last_status"} <= set(freshness.columns)
     assert "demo" in set(freshness["source"])

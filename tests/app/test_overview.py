@@ -18,8 +18,18 @@ def test_overview_renders_without_exception(app_at: Callable[[str | None], AppTe
     assert not at.exception
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
-    assert "Run-rate this month" in labels
-    assert any(label.startswith("Spend Oct 2026") for label in labels)
+    assert labels == [
+        "Spend Oct 2026",
+        "Plan of record, Oct 2026",
+        "Year to date 2026",
+        "Users (7-day average)",
+        "Nov 2026 so far (26 days)",
+        "Nowcast Nov 2026",
+        "Forecast 2027 Q1",
+    ]
+    values = [m.value for m in at.metric]
+    assert len(set(values)) == len(values), values
+    assert all("band" in m.delta for m in at.metric[-2:])
 
 
 def test_overview_table_has_the_documents_groups(app_at: Callable[[str | None], AppTest]) -> None:

@@ -31,3 +31,15 @@ def test_overview_csv_download_parses(page: Page, app_url: str) -> None:
     frame = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()))
     assert list(frame.columns) == ["group", "monthly_cost", "percent"]
     assert set(frame["group"]) == {"Compute", "Database", "CDN", "Monitoring", "Misc"}
+
+
+def test_overview_cards_answer_the_first_questions(page: Page, app_url: str) -> None:
+    page.goto(app_url)
+    metrics = page.locator('[data-testid="stMetric"]')
+    expect(metrics).to_have_count(7, timeout=90_000)
+    texts = metrics.all_inner_texts()
+    assert any(t.startswith("Nowcast Nov 2026") for t in texts), texts
+    assert any("80% band" in t for t in texts)
+    assert any("vs the same days of Oct 2026" in t for t in texts)
+    values = [page.locator('[data-testid="stMetricValue"]').nth(i).inner_text() for i in range(7)]
+    assert len(set(values)) == 7, values

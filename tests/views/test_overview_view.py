@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from forecasting.interface import Excuse
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecasting.demo import build_demo
+from forecasting.interface import Excuse, Freq
 from forecasting.store import Store
-from forecasting.views import ForecastRequest, build_forecast, build_overview
+from forecasting.views import ForecastRequest, build_forecast, build_outlook, build_overview
 from forecasting.views.display import Tone
 
 
@@ -13,16 +20,59 @@ def test_overview_cards_on_the_demo(demo_store: Store) -> None:
     assert not isinstance(view, Excuse)
     labels = [c.label for c in view.cards]
     assert labels == [
-        "Spend November to date",
-        "Run-rate this month",
         "Spend Oct 2026",
+        "Plan of record, Oct 2026",
+        "Year to date 2026",
         "Users (7-day average)",
     ]
-    month = view.cards[2]
+    month = view.cards[0]
     assert month.value == f"{view.last_month_cost:,.0f} USD" and month.tone is Tone.RISE_IS_BAD
-    assert month.note.endswith("USD vs previous month")
-    assert view.run_rate_cost > view.month_to_date_cost  # 26 of 30 days scaled up
+    assert month.note.endswith("USD vs Sep 2026")
+    assert view.cards[1].note.endswith("USD actual vs plan")
+    assert view.cards[2].note.endswith("USD vs plan")
+    running = view.running_card
+    assert running.label == "Nov 2026 so far (26 days)"
+    assert running.note.endswith("vs the same days of Oct 2026")
     assert "Data runs to **2026-11-26**" in view.notes
+
+
+def test_the_running_month_compares_day_for_day(demo_store: Store) -> None:
+    view = build_overview(demo_store)
+    assert not isinstance(view, Excuse)
+    daily, _ = demo_store.read_series("cost", Freq.DAY)
+    days = daily.set_index("ds")["y"]
+    assert view.running_cost == pytest.approx(days["2026-11-01":"2026-11-26"].sum())
+    assert view.running_before_cost == pytest.approx(days["2026-10-01":"2026-10-26"].sum())
+    assert view.year_to_date.actual_cost == pytest.approx(days["2026-01-01":"2026-11-26"].sum())
+    partial = view.monthly_by_group.loc[~view.monthly_by_group["complete"], "ds"]
+    assert set(partial) == {pd.Timestamp("2026-11-01")}
+
+
+def test_overview_cards_never_repeat_a_figure(demo_store: Store) -> None:
+    view = build_overview(demo_store)
+    outlook = build_outlook(demo_store)
+    assert not isinstance(view, Excuse) and not isinstance(outlook, Excuse)
+    values = [c.value for c in [*view.cards, view.running_card, *outlook.cards]]
+    assert len(values) == len(set(values)), values
+    nowcast, quarter = outlook.running, outlook.next_quarter
+    assert (nowcast.period, quarter.period) == ("Nov 2026", "2027 Q1")
+    for band in (nowcast, quarter):
+        assert 0 < band.lower < band.forecast < band.upper
+    # the nowcast holds at least the month's spend so far
+    assert nowcast.upper > view.running_cost
+    assert outlook.cards[0].label == "Nowcast Nov 2026"
+    assert outlook.cards[1].note.startswith("80% band ")
+
+
+def test_a_month_with_no_day_yet_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "d.duckdb"
+    build_demo(db, until=date(2026, 10, 31), seed=7)
+    with Store(db, read_only=True) as store:
+        view = build_overview(store)
+    assert not isinstance(view, Excuse)
+    assert view.cards[0].label == "Spend Oct 2026"
+    assert view.running_card.value == "no day yet"
+    assert view.running_card.label == "Nov 2026 so far"
 
 
 def test_an_empty_store_is_an_excuse(fresh_store: Store) -> None:
