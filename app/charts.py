@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -29,12 +29,21 @@ def themed(fig: go.Figure, title: str, y_title: str = "") -> go.Figure:
 
 
 def lines(
-    frame: pd.DataFrame, x: str, ys: Sequence[str], title: str, y_title: str = ""
+    frame: pd.DataFrame,
+    x: str,
+    ys: Sequence[str],
+    title: str,
+    y_title: str = "",
+    names: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """One line per column in ``ys`` (gaps stay gaps: a missing day is not a zero)."""
+    """One line per column in ``ys`` (gaps stay gaps: a missing day is not a zero), named in
+    the legend by ``names`` (default: the column's name)."""
     fig = go.Figure()
     for y in ys:
-        fig.add_trace(go.Scatter(x=frame[x], y=frame[y], mode="lines", name=y, connectgaps=False))
+        name = (names or {}).get(y, y)
+        fig.add_trace(
+            go.Scatter(x=frame[x], y=frame[y], mode="lines", name=name, connectgaps=False)
+        )
     return themed(fig, title, y_title)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import charts, state, widgets
-from forecasting.presentation import format_month
+from forecasting.presentation import format_month, header
 
 st.title("Overview")
 view = state.overview()
@@ -36,7 +36,14 @@ if not view.trends.empty:
     a, b = st.columns(2)
     a.plotly_chart(charts.lines(view.trends, "ds", ["users"], "Users (daily)"), width="stretch")
     b.plotly_chart(
-        charts.lines(view.trends, "ds", view.traffic_columns, "Requests/s (daily)", "req/s"),
+        charts.lines(
+            view.trends,
+            "ds",
+            view.traffic_columns,
+            "Requests/s (daily)",
+            "req/s",
+            {c: header(c) for c in view.traffic_columns},
+        ),
         width="stretch",
     )
 

@@ -44,6 +44,7 @@ def test_overview_charts_carry_the_data(app_at: Callable[[str | None], AppTest])
     specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     titles = [spec["layout"]["title"]["text"] for spec in specs]
     assert titles == ["Monthly cost by group", "Users (daily)", "Requests/s (daily)"]
+    assert [t["name"] for t in specs[2]["data"]] == ["Requests/s", "Peak requests/s"]
     bar_names = {trace["name"] for trace in specs[0]["data"]}
     assert bar_names == {"Compute", "Database", "CDN", "Monitoring", "Misc"}
 
