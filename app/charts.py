@@ -38,20 +38,45 @@ def lines(
     return themed(fig, title, y_title)
 
 
+PARTIAL_PATTERN = "/"
+"""Hatching of a bar whose period has not ended (forecasting.periods' ``complete`` False)."""
+
+
+def _partial_marker(part: pd.DataFrame) -> dict[str, object]:
+    """Hatch the bars of periods still running, when the frame says which (``complete``)."""
+    if "complete" not in part:
+        return {}
+    shapes = ["" if done else PARTIAL_PATTERN for done in part["complete"].astype(bool)]
+    return {"pattern": {"shape": shapes, "solidity": 0.5}}
+
+
+def _mark_partial(fig: go.Figure, frame: pd.DataFrame, x: str) -> go.Figure:
+    """Write "partial" over each running period: a part-month bar must not read as a drop."""
+    if "complete" in frame:
+        for at in frame.loc[~frame["complete"].astype(bool), x].unique():
+            fig.add_annotation(
+                x=at, y=1, yref="paper", text="partial", showarrow=False, yanchor="bottom"
+            )
+    return fig
+
+
 def stacked_bars(
     frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_title: str = ""
 ) -> go.Figure:
-    """Stacked bars of ``y`` per ``x``, one colour per value of ``color``."""
+    """Stacked bars of ``y`` per ``x``, one colour per value of ``color``; periods still
+    running (``complete`` False, when the frame has it) hatched and labelled partial."""
     fig = go.Figure()
     for name, part in frame.groupby(color, sort=True):
-        fig.add_trace(go.Bar(x=part[x], y=part[y], name=str(name)))
+        fig.add_trace(go.Bar(x=part[x], y=part[y], name=str(name), marker=_partial_marker(part)))
     fig.update_layout(barmode="stack")
-    return themed(fig, title, y_title)
+    return _mark_partial(themed(fig, title, y_title), frame, x)
 
 
 def bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str = "") -> go.Figure:
-    fig = go.Figure(go.Bar(x=frame[x], y=frame[y], marker_color=PALETTE[0]))
-    return themed(fig, title, y_title)
+    """Bars of ``y`` per ``x``; running periods hatched and labelled as in ``stacked_bars``."""
+    marker = {"color": PALETTE[0], **_partial_marker(frame)}
+    fig = go.Figure(go.Bar(x=frame[x], y=frame[y], marker=marker))
+    return _mark_partial(themed(fig, title, y_title), frame, x)
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

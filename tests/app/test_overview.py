@@ -57,3 +57,16 @@ def test_missing_database_shows_what_to_run(
     at.run()
     assert not at.exception
     assert "make demo" in at.info[0].value
+
+
+def test_the_running_month_is_hatched_and_labelled(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    at = app_at(None)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    for trace in spec["data"]:
+        shapes = dict(zip(trace["x"], trace["marker"]["pattern"]["shape"], strict=True))
+        partial = [x for x, shape in shapes.items() if shape]
+        assert [x[:7] for x in partial] == ["2026-11"], trace["name"]
+    notes = [a["text"] for a in spec["layout"]["annotations"]]
+    assert notes == ["partial"]

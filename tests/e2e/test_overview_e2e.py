@@ -43,3 +43,11 @@ def test_overview_cards_answer_the_first_questions(page: Page, app_url: str) -> 
     assert any("vs the same days of Oct 2026" in t for t in texts)
     values = [page.locator('[data-testid="stMetricValue"]').nth(i).inner_text() for i in range(7)]
     assert len(set(values)) == 7, values
+
+
+def test_the_running_month_is_marked_partial(page: Page, app_url: str) -> None:
+    page.goto(app_url)
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart).to_be_visible(timeout=60_000)
+    expect(chart.locator(".annotation-text", has_text="partial")).to_have_count(1)
+    expect(chart.locator("pattern").first).to_be_attached()
