@@ -193,6 +193,11 @@ def checked(name: str, out: tuple[FloatArray, FloatArray] | PointForecast, h: in
     return PointForecast(mean, sd, point.log_median, point.log_sd)
 
 
+# A first-step variance below this share of the last step's counts as certain: weights
+# relative to a 1e-300 spread overflow (psi**2 is inf) while meaning nothing more.
+CERTAIN = 1e-24
+
+
 def psi_weights(sd: FloatArray) -> FloatArray:
     """Moving-average weights whose error variance grows as ``sd**2`` does (psi_0 = 1).
 
@@ -205,7 +210,7 @@ def psi_weights(sd: FloatArray) -> FloatArray:
     var = np.maximum.accumulate(np.square(np.asarray(sd, dtype=float)))
     if len(var) == 0 or var[-1] <= 0:
         return np.zeros(len(var))
-    unit = var[0] if var[0] > 0 else var[-1]
+    unit = var[0] if var[0] > CERTAIN * var[-1] else var[-1]
     psi: FloatArray = np.sqrt(np.maximum(np.diff(var, prepend=0.0), 0.0) / unit)
     return psi
 

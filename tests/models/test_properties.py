@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecasting.models.api import forecast, series_frame
-from forecasting.models.base import psi_weights, simulate_paths
+from forecasting.models.base import CERTAIN, psi_weights, simulate_paths
 from forecasting.models.intervals import Calibration
 
 # Each example runs the engine (fits and backtests), so examples are few and unhurried.
@@ -74,7 +74,7 @@ def test_calibrated_multipliers_grow_with_the_level(
 def test_paths_reproduce_the_spread_they_are_given(sd: np.ndarray) -> None:
     target = np.maximum.accumulate(sd)
     psi = psi_weights(sd)
-    unit = target[0] if target[0] ** 2 > 0 else target[-1]
+    unit = target[0] if target[0] ** 2 > CERTAIN * target[-1] ** 2 else target[-1]
     np.testing.assert_allclose(np.sqrt(np.cumsum(psi**2)) * unit, target, rtol=1e-9, atol=1e-9)
     paths = simulate_paths(np.zeros(len(sd)), sd, 4, seed=1)
     assert paths.shape == (4, len(sd)) and np.isfinite(paths).all()
