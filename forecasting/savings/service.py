@@ -23,7 +23,7 @@ from forecasting.savings.commitment_inputs import (
 from forecasting.savings.commitments import Terms, under_demand
 from forecasting.savings.evidence_inputs import commitment_evidence
 from forecasting.savings.reconcile import plan_month, reconcile, validate_stated
-from forecasting.savings.stacking import stack
+from forecasting.savings.stacking import LEVER_COLUMNS, stack
 from forecasting.savings.store_inputs import (
     base_month,
     cdn_lever_from,
@@ -37,19 +37,6 @@ from forecasting.scenario import load_savings, scenario_label
 from forecasting.scenario.assumptions import SavingsScenario
 from forecasting.scenario.catalogue import load_catalogue
 from forecasting.store import Store
-
-LEVER_COLUMNS = [
-    "lever",
-    "category",
-    "base_monthly",
-    "monthly_savings",
-    "lower",
-    "upper",
-    "percent_of_base",
-    "order",
-    "assumptions",
-    "evidence",
-]
 
 
 @dataclass(frozen=True)

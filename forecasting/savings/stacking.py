@@ -65,6 +65,21 @@ class Lever:
         return LEVER_ORDER.index(self.name) + 1 if self.name in LEVER_ORDER else len(LEVER_ORDER)
 
 
+# The lever table's columns, as the CLI's CSV writes them (the stacked frame adds naive_monthly).
+LEVER_COLUMNS = [
+    "lever",
+    "category",
+    "base_monthly",
+    "monthly_savings",
+    "lower",
+    "upper",
+    "percent_of_base",
+    "order",
+    "assumptions",
+    "evidence",
+]
+
+
 def _apply(levers: list[Lever], bases: dict[str, float], attr: str) -> list[tuple[float, float]]:
     """(base before, saving) per lever, each on what the levers before it left."""
     remaining = dict(bases)
@@ -106,20 +121,7 @@ def stack(levers: list[Lever], bases: dict[str, float]) -> pd.DataFrame:
         }
         for i, (lv, m, lo, hi) in enumerate(zip(ordered, mid, low, high, strict=True))
     ]
-    columns = [
-        "lever",
-        "category",
-        "base_monthly",
-        "monthly_savings",
-        "lower",
-        "upper",
-        "percent_of_base",
-        "order",
-        "assumptions",
-        "evidence",
-        "naive_monthly",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*LEVER_COLUMNS, "naive_monthly"])
 
 
 def waterfall(stacked: pd.DataFrame, bases: dict[str, float]) -> pd.DataFrame:
