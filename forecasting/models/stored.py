@@ -171,7 +171,8 @@ def from_row(row: dict[str, Any]) -> SeriesForecast:
 
 
 def job_key(job: SeriesJob) -> str:
-    """Everything a series forecast depends on but its horizon, digested."""
+    """Everything a series forecast depends on but its horizon, digested (the values to the
+    precision a forecast can tell apart)."""
     digest = hashlib.sha256(engine_version().encode())
     for part in (
         job.unique_id,
@@ -184,15 +185,22 @@ def job_key(job: SeriesJob) -> str:
         job.seed,
     ):
         digest.update(repr(part).encode() + b"\0")
-    digest.update(np.ascontiguousarray(job.y, dtype=float).tobytes())
+    # Values at single precision (7 significant digits): DuckDB sums in parallel, in whatever
+    # order its threads finish, so one history read twice can differ in its last bits, and
+    # a key over every bit would miss a forecast stored moments before.
+    digest.update(np.ascontiguousarray(job.y, dtype=np.float32).tobytes())
     return digest.hexdigest()[:32]
 
 
 @cache
 def engine_version() -> str:
-    """A digest of the forecasting engine's source: a new capcost never serves an old result."""
-    folder = Path(__file__).resolve().parent
+    """A digest of the forecasting engine's source: a new capcost never serves an old result.
+
+    This module is left out: it serves results, it does not compute them (a change to the
+    key itself changes every key anyway)."""
+    here = Path(__file__).resolve()
     digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(here.parent.glob("*.py")):
+        if path != here:
+            digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -23,12 +23,12 @@ def register(
         parents=[common],
         help="compute and store the forecasts the pages show",
         description="Forecast what every page shows by default (the Overview's nowcast, each "
-        "Forecast page series at its longest horizon and every level, the capacity plan and "
-        "runway, the savings commitments, the review's anomalies) and store the forecasts in "
-        "the database, so pages open without fitting a model. `capcost demo` and every ingest "
-        f"run it afterwards (unless {REFRESH_ENV}=0); run it from cron after scheduled pulls. "
-        "Stored forecasts are keyed on the exact history they were made from: after new data "
-        "a page never shows an old one, it computes and says so until the next refresh.",
+        "Forecast page series at its longest horizon (the single series at every level), the "
+        "capacity plan and runway, the savings commitments, the review's anomalies) and store "
+        "the forecasts in the database, so pages open without fitting a model. `capcost demo` "
+        f"and every ingest run it afterwards (unless {REFRESH_ENV}=0); run it from cron after "
+        "scheduled pulls. Stored forecasts are keyed on the history they were made from: after "
+        "new data a page never shows an old one, it computes and says so until the next refresh.",
     )
     parser.set_defaults(handler=run_refresh)
 

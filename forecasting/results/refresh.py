@@ -25,7 +25,9 @@ from forecasting.store import Store
 PATH_LEVEL = 80.0
 # The Forecast page's longest horizon: every shorter one is a slice of it.
 FORECAST_MONTHS = 24
-# The Forecast page's levels (a forecast's backtest coverage is scored at its level).
+# The Forecast page's levels (a forecast's backtest coverage is scored at its level, so each
+# is a forecast of its own): all of them for the single series, the default for the splits
+# (by group, category, service: dozens of series, each level minutes on a large bill).
 FORECAST_LEVELS = (80.0, 50.0, 95.0)
 # Capacity's longest plan: the plan's default (4 quarters) and any up to it are slices.
 PLAN_QUARTERS = 12
@@ -66,7 +68,7 @@ class RefreshSummary:
 
 def page_builds(store: Store) -> list[Callable[[], object]]:
     """What each page shows on first visit (its defaults), plus the Forecast page's every
-    series at its longest horizon and each level it offers."""
+    series at its longest horizon (the single series at each level it offers)."""
     from forecasting import views
     from forecasting.capacity.service import CapacityOptions
     from forecasting.savings.service import SavingsOptions
@@ -74,7 +76,9 @@ def page_builds(store: Store) -> list[Callable[[], object]]:
 
     builds: list[Callable[[], object]] = [lambda: views.build_outlook(store)]
     for level in FORECAST_LEVELS:
-        for series in SERIES_CHOICES:
+        for series, (_, split) in SERIES_CHOICES.items():
+            if split is not None and level != FORECAST_LEVELS[0]:
+                continue
             request = ForecastRequest(series, FORECAST_MONTHS, level)
             builds.append(lambda r=request: views.build_forecast(store, r))  # type: ignore[misc]
     builds.append(

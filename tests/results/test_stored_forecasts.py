@@ -58,7 +58,8 @@ def computed(path: Path, build: Callable[[Store], Any]) -> Any:
 
 def no_fits(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(jobs: Any, n_jobs: Any = None) -> Any:
-        raise AssertionError(f"fitted {len(jobs)} series although they are stored")
+        asked = [(j.unique_id, j.h, len(j.y), str(j.last), j.levels, j.n_paths) for j in jobs]
+        raise AssertionError(f"fitted {asked} although they are stored")
 
     monkeypatch.setattr(api, "run_jobs", refuse)
 
@@ -259,7 +260,7 @@ def page_on(
     st.cache_data.clear()
 
     def open_page(page: str | None) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=60)
+        at = AppTest.from_file(str(APP), default_timeout=180)
         at.run()
         if page is not None:
             at.switch_page(page)
@@ -307,7 +308,7 @@ def test_a_page_without_stored_forecasts_computes_and_says_so(
 ) -> None:
     monkeypatch.setenv("CAPCOST_DB", str(demo_db))  # the plain demo: nothing stored
     st.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = AppTest.from_file(str(APP), default_timeout=180)
     at.run()
     at.switch_page("app_pages/forecast.py")
     at.run()
@@ -334,3 +335,23 @@ def test_the_data_page_refreshes_in_a_process_of_its_own(
     with Store.reader(db) as store:
         assert store.latest_refresh() is not None
     assert "series forecasts computed" in Path(f"{db}.refresh.log").read_text()
+
+
+def test_a_key_ignores_summation_noise_but_not_a_change() -> None:
+    from forecasting.models.engine import SeriesJob
+    from forecasting.models.validation import frequency_from_alias
+
+    y = np.linspace(1000.0, 2000.0, 30)
+    job = SeriesJob("total", y, pd.Timestamp("2026-10-01"), frequency_from_alias("MS"), 12, (80.0,))
+
+    def key(**changes: Any) -> str:
+        import dataclasses
+
+        return stored.job_key(dataclasses.replace(job, **changes))
+
+    # A sum taken in another order differs in its last bits: the same history.
+    assert key(y=y * (1 + 2e-16)) == key()
+    assert key(h=24) == key()  # the horizon is sliced, never keyed
+    changed = y.copy()
+    changed[-1] += 1.0
+    assert len({key(), key(y=changed), key(levels=(95.0,)), key(seed=1), key(model="ets")}) == 5
