@@ -27,6 +27,7 @@ from forecasting.presentation import (
     format_rate,
     header,
     model_label,
+    running_label,
 )
 from tests.readable import code_name_header, machine_printed
 
@@ -264,3 +265,39 @@ def test_machine_printed_check_catches_the_issues_examples() -> None:
         assert machine_printed(cell), cell
     for cell in ["49,695", "1,035.28", "0.0416", "-0.0023", "Nov 2026", "2026 Q4", "12.3%"]:
         assert not machine_printed(cell), cell
+
+
+def test_a_running_period_says_so_in_words() -> None:
+    to = date(2026, 11, 26)
+    assert running_label("2026-11-01", "month", to, whole=False) == "Nov 2026 (to 26 Nov)"
+    assert running_label("2026-10-01", "quarter", to, whole=True) == (
+        "2026 Q4 (running, data to 26 Nov)"
+    )
+    # Ended periods and periods the data has not reached (a forecast) keep their label.
+    assert running_label("2026-10-01", "month", to, whole=False) == "Oct 2026"
+    assert running_label("2026-12-01", "month", to, whole=True) == "Dec 2026"
+    assert running_label("2026-11-01", "month", date(2026, 11, 30), whole=False) == "Nov 2026"
+    assert running_label("2026-11-01", "month", None, whole=False) == "Nov 2026"
+    assert running_label("2026-11-26", "day", to, whole=False) == "26 Nov 2026"
+
+
+def test_display_table_writes_the_running_mark_into_the_period_label() -> None:
+    actuals = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(["2026-10-01", "2026-11-01"]),
+            "period": ["2026-10", "2026-11"],
+            "value": [16_000.4, 13_705.2],
+            "unit": "USD",
+            "complete": [True, False],
+        }
+    )
+    shown = display_table(actuals, data_to=date(2026, 11, 26)).frame
+    assert shown.columns.tolist() == ["Period", "Value (USD)"]  # complete: in the label
+    assert shown["Period"].tolist() == ["Oct 2026", "Nov 2026 (to 26 Nov)"]
+    plan = pd.DataFrame(
+        {"quarter": ["2026Q3", "2026Q4", "2027Q1"], "users": [1.0, 2.0, 3.0], "complete": [1, 0, 0]}
+    )
+    shown = display_table(plan, data_to=date(2026, 11, 26), whole=True).frame
+    assert shown["Quarter"].tolist() == ["2026 Q3", "2026 Q4 (running, data to 26 Nov)", "2027 Q1"]
+    # Without the day the data runs to, the complete column is shown as it is.
+    assert "Complete period" in display_table(actuals).frame.columns

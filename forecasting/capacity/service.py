@@ -26,6 +26,7 @@ from forecasting.errors import CapcostError, InputError
 from forecasting.interface import COST_METRIC, Aggregation, Excuse, Freq
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.models.scenarios import bend, load_scenario
+from forecasting.periods import complete_column
 from forecasting.scenario import load_capacity, load_savings, scenario_label
 from forecasting.scenario.assumptions import CapacityAssumptions, SavingsScenario
 from forecasting.scenario.catalogue import (
@@ -161,6 +162,7 @@ def plan(
         for d in (demand, billed)
     )
     table = merge_costs(by_chain, by_bill, scores, scenario=not scenario.is_base)
+    table["complete"] = complete_column(table["ds"], Freq.QUARTER, _data_to(store))
     notes = (
         *notes_of(result),
         *notes_of(direct),
@@ -176,6 +178,12 @@ def plan(
         options=options,
         notes=notes,
     )
+
+
+def _data_to(store: Store) -> date | None:
+    """The last day both users and cost cover completely: a quarter ending later is running."""
+    days = [d for d in (store.last_full_day(USERS), store.last_full_day(COST_METRIC)) if d]
+    return min(days) if days else None
 
 
 # -- runway -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from forecasting.presentation.figures import (
     format_rate,
     header,
     model_label,
+    running_label,
 )
 from forecasting.presentation.tables import (
     ColumnFormat,
@@ -43,4 +44,5 @@ __all__ = [
     "format_rate",
     "header",
     "model_label",
+    "running_label",
 ]

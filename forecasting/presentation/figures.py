@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -172,6 +173,24 @@ def format_period(value: object, freq: str) -> str:
     return format_date(value)
 
 
+def running_label(start: object, freq: str, data_to: date | None, *, whole: bool) -> str:
+    """A period's label, marked when it is still running on ``data_to`` (the last full day).
+
+    A partial sum reads "Nov 2026 (to 26 Nov)"; a figure for the whole period that is part
+    estimate (a nowcast, a running quarter in a plan) reads "2026 Q4 (running, data to 26
+    Nov)". An ended period, or one the data has not reached (a forecast), keeps its label.
+    """
+    label = format_period(start, freq)
+    ts = _timestamp(start)
+    if ts is None or data_to is None or freq not in ("month", "quarter"):
+        return label
+    period = pd.Period(ts, freq="M" if freq == "month" else "Q")
+    if not period.start_time.date() <= data_to < period.end_time.date():
+        return label
+    to = f"{data_to.day} {data_to:%b}"
+    return f"{label} (running, data to {to})" if whole else f"{label} (to {to})"
+
+
 MODEL_LABELS = {
     "auto": "Automatic",
     "naive": "Last value",
@@ -184,6 +203,9 @@ MODEL_LABELS = {
     "ets": "Exponential smoothing",
     "ets_statsmodels": "Exponential smoothing (statsmodels)",
     "arima": "ARIMA",
+    "ets_log": "Exponential smoothing (log scale)",
+    "theta_log": "Theta (log scale)",
+    "arima_log": "ARIMA (log scale)",
     "combo": "Combination",
     "actual": "Actual",
 }
@@ -231,6 +253,7 @@ HEADERS = {
     "mape": "MAPE",
     "bias_pct": "Bias %",
     "complete": "Complete period",
+    "days_compared": "Days compared",
     "as_of": "As of",
     "group_name": "Cost group",
     "group": "Cost group",

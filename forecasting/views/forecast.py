@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -76,6 +77,17 @@ class ForecastView:
     largest series, drawn beside the actuals."""
     excuses: tuple[str, ...]
     """Why a series or model could not be forecast as asked."""
+    data_to: date | None = None
+    """The last full day of the series' data: a period it stops inside is running (its row
+    is a nowcast, observed days plus a forecast of the rest)."""
+
+    @property
+    def running_month(self) -> pd.Timestamp | None:
+        """The forecast's month that the data stops inside (None: it starts after the data)."""
+        if self.data_to is None:
+            return None
+        month = pd.Timestamp(self.data_to).to_period("M").start_time
+        return month if (self.table["ds"] == month).any() else None
 
     @property
     def series(self) -> list[str]:
@@ -173,6 +185,7 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
         backtest=monthly.result.backtest,
         fits=backtest_fits(monthly.history[monthly.history["unique_id"] == main], horizon, model),
         excuses=tuple(e.reason for e in monthly.result.excuses),
+        data_to=store.last_full_day(metric),
     )
 
 
