@@ -20,7 +20,8 @@ pytestmark = pytest.mark.e2e
 ERRORS = '[data-testid="stException"]'
 FORECAST_POINTS = (
     "() => [...document.querySelectorAll('.js-plotly-plot')]"
-    ".find(p => p.layout.title.text.includes('actuals, backtests')).data.at(-1).x.length"
+    ".find(p => p.layout.title.text.includes('actuals, backtests'))"
+    ".data.find(t => t.name === 'forecast').x.length"
 )
 
 
