@@ -166,10 +166,11 @@ def test_display_table_of_a_forecast_frame() -> None:
     expected = "Series|Period|Forecast (EUR)|Low (EUR)|High (EUR)|Level|Coverage|Per user (EUR)"
     assert list(table.frame.columns) == [*expected.split("|"), "Run", "Complete period"]
     assert table.frame["Period"].tolist() == ["Sep 2026", "Oct 2026", "Nov 2026"]
-    # The band shares the centre's precision; a value near zero shows cents, so all do.
-    assert table.frame["Forecast (EUR)"].tolist() == [49694.56, 1035.28, 17035.28]
+    # The band shares the centre's precision; cents follow its typical amount (thousands),
+    # not the one value near zero.
+    assert table.frame["Forecast (EUR)"].tolist() == [49695.0, 1035.0, 17035.0]
     config = table.column_config()
-    assert config["Forecast (EUR)"] == {"type": "number", "format": "%,.2f", "help": None}
+    assert config["Forecast (EUR)"] == {"type": "number", "format": "%,.0f", "help": None}
     assert config["Coverage"]["format"] == "percent"
     assert config["Level"]["format"] == "%.0f%%"
     assert table.frame["Coverage"].tolist() == [0.244, 0.5, 1.0]
@@ -301,3 +302,13 @@ def test_display_table_writes_the_running_mark_into_the_period_label() -> None:
     assert shown["Quarter"].tolist() == ["2026 Q3", "2026 Q4 (running, data to 26 Nov)", "2027 Q1"]
     # Without the day the data runs to, the complete column is shown as it is.
     assert "Complete period" in display_table(actuals).frame.columns
+
+
+def test_cents_follow_a_columns_typical_amount() -> None:
+    changes = pd.DataFrame({"change": [1066.89, 439.58, 218.98, 22.13, 11.18]})
+    assert column_formats(changes, currency="USD")[0].decimals == 0
+    fees = pd.DataFrame({"fee": [12.4, 8.15, 150.0]})
+    assert column_formats(fees, currency="USD")[0].decimals == 2
+    stated = pd.DataFrame({"modelled_monthly": [223.8, 81.7], "implied_base": [4000.0, None]})
+    kinds = [f.kind for f in column_formats(stated, currency="USD")]
+    assert kinds == ["money", "money"]

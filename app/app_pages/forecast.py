@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import charts, state, widgets
-from forecasting.presentation import format_date, format_month, header, model_label
+from forecasting.presentation import format_date, format_month, model_label, series_label
 from forecasting.views.forecast import SERIES_CHOICES, ForecastRequest
 
 st.title("Forecast")
@@ -26,7 +26,9 @@ if widgets.excused(view):
 
 shown = view.largest if len(view.series) > 1 else view.series[0]
 if len(view.series) > 1:
-    shown = st.selectbox("Show", view.series, index=view.series.index(shown))
+    shown = st.selectbox(
+        "Show", view.series, index=view.series.index(shown), format_func=series_label
+    )
 one = view.only(shown)
 money = view.unit if view.metric == "cost" else None  # a cost series' unit is its currency
 
@@ -39,7 +41,7 @@ st.plotly_chart(
         one.history,
         one.table,
         one.fits,
-        f"{header(shown)}: actuals, backtests and forecast",
+        f"{series_label(shown)}: actuals, backtests and forecast",
         view.unit,
         level,
         running=running,

@@ -69,7 +69,8 @@ elif found.empty:
         icon=":material/check:",
     )
 else:
-    widgets.readable(found, currency=cur, freq="day", labels={"ds": "Day"})
+    moved = f"Service vs its 28-day median ({cur}/day)"
+    widgets.readable(found, currency=cur, freq="day", labels={"ds": "Day", "service_change": moved})
 
 st.subheader("Unit economics")
 if not widgets.excused(review.unit_economics):
@@ -99,7 +100,14 @@ if st.button(
         st.success(f"Frozen as plans {', '.join(map(str, frozen))}.", icon=":material/check:")
 stored_plans = state.plans()
 if not widgets.excused(stored_plans):
-    widgets.readable(stored_plans.assign(metric=stored_plans["metric"].map(header)))
+    periods = {"month": "Monthly", "quarter": "Quarterly", "day": "Daily"}
+    widgets.readable(
+        stored_plans.assign(
+            metric=stored_plans["metric"].map(header),
+            freq=stored_plans["freq"].map(lambda f: periods.get(str(f), str(f))),
+        ),
+        labels={"freq": "Per"},
+    )
 
 z, x = st.columns(2)
 z.download_button(

@@ -19,6 +19,7 @@ from forecasting.presentation.figures import (
     header,
     model_label,
     running_label,
+    series_label,
 )
 from forecasting.presentation.tables import (
     ColumnFormat,
@@ -45,4 +46,5 @@ __all__ = [
     "header",
     "model_label",
     "running_label",
+    "series_label",
 ]

@@ -28,6 +28,7 @@ from forecasting.presentation.figures import (
     money_decimals,
     rounded,
     running_label,
+    series_label,
     significant_decimals,
 )
 
@@ -46,6 +47,7 @@ Kind = Literal[
     "bool",
     "text",
     "model",
+    "series",
 ]
 
 
@@ -58,6 +60,7 @@ _BOUND_NAMES = {"lower", "upper", "lo", "hi"}
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _MONEY_NAME = re.compile(
     r"(cost|spend|saving|amount|fee|upfront|budget|commitment|variance|usd|run_rate|fixed|"
+    r"_monthly$|^implied_base$|"
     r"^(previous|current|change|expected|actual|planned|base_monthly)(_|$))"
 )
 _COUNT_NAME = re.compile(
@@ -100,6 +103,8 @@ def _classify(name: str, column: pd.Series, freq: str | None) -> Kind:
     if not pd.api.types.is_numeric_dtype(column):
         if lowered == "model":
             return "model"
+        if lowered == "unique_id":
+            return "series"
         text = column.dropna().astype(str)
         if len(text) and text.str.match(QUARTER_TEXT).all():
             return "quarter"
@@ -195,6 +200,7 @@ class ColumnFormat:
             "quarter": format_quarter,
             "datetime": format_datetime,
             "model": model_label,
+            "series": series_label,
         }
         return formatters[self.kind](value) if self.kind in formatters else str(value)
 
