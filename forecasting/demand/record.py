@@ -104,6 +104,8 @@ class CostOfRecord:
     demand: DemandPaths | None = None
     """The chain's demand and cost paths from ``start`` (None without the chain)."""
     chain: DemandChain | None = None
+    users_model: str = ""
+    """The model of the users forecast the chain ran on."""
     notes: tuple[str, ...] = ()
 
     def method(self, name: str) -> CostForecast:
@@ -124,6 +126,7 @@ class CostOfRecord:
             "freq": Freq(freq),
             "method": f.method,
             "model": f.model,
+            **({"users_model": self.users_model} if f.method == CHAIN else {}),
             "why": self.why,
             **self.scenario.payload(),
             "history_through": f"{self.history['ds'].max():%Y-%m-%d}",
@@ -206,9 +209,7 @@ def cost_of_record(
         scores, untested = pd.DataFrame(), str(exc)
     else:
         untested = ""
-    chain_result = _chain_result(
-        demand_paths, cost_ds, direct, running, users_result, scenario, levels, scores
-    )
+    chain_result = _chain_result(demand_paths, cost_ds, direct, running, scenario, levels, scores)
     made = {
         CHAIN: _tables(CHAIN, chain_result, known, levels, store),
         DIRECT: _tables(DIRECT, _with_levels(direct, levels), known, levels, store),
@@ -235,6 +236,7 @@ def cost_of_record(
         start=start,
         demand=demand_paths,
         chain=chain,
+        users_model=str(users_result.series[USERS].model),
         notes=tuple(dict.fromkeys(notes)),
     )
 
@@ -299,7 +301,6 @@ def _chain_result(
     cost_ds: pd.DatetimeIndex,
     direct: ForecastResult,
     running: bool,
-    users: ForecastResult,
     scenario: Scenario,
     levels: tuple[float, ...],
     scores: pd.DataFrame,
@@ -313,7 +314,8 @@ def _chain_result(
     if running:
         paths[:, 0] = np.resize(d.paths[:, 0], paths.shape[0])
         points[0] = float(d.mean[0])
-    label = f"demand chain on {users.series[USERS].model} users"
+    # A name a reader knows; the users model behind it is in ``CostOfRecord.users_model``.
+    label = CHAIN
     if not scenario.is_base:
         label += f", {scenario.name} scenario"
     bands = {lv: path_bands(paths, lv) for lv in levels}

@@ -278,6 +278,8 @@ def _cost_forecast(
     for note in record.notes:
         print(f"capcost: note: {note}", file=sys.stderr)
     shown, how = record.chosen.method, ""
+    if shown == CHAIN_METHOD:
+        shown += f" on the users forecast by {record.users_model}"
     if not record.scenario.is_base:
         shown += f" under the {record.scenario.name} scenario"
     elif method == RECORD:

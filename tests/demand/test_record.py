@@ -60,7 +60,7 @@ def test_overview_capacity_forecast_page_and_cli_show_one_figure(
     # Each says which forecast it is and what the other one says.
     chosen = planned.cost_backtest.loc[planned.cost_backtest["selected"], "method"].iloc[0]
     other = DIRECT if chosen == CHAIN else CHAIN
-    assert f"this is the {chosen}, the cost forecast of record" in out.err
+    assert f"this is the {chosen}" in out.err and ", the cost forecast of record (" in out.err
     assert f"the {other}: --method {other.split()[0]}" in out.err
     assert f"the {chosen}" in outlook.next_quarter.card("Forecast", "USD", "").help
     assert other in outlook.next_quarter.card("Forecast", "USD", "").help
@@ -134,7 +134,7 @@ def test_scenario_base_is_the_plain_cost_forecast_of_record(
     out = capsys.readouterr()
     high = pd.read_csv(io.StringIO(out.out))
     assert high["model"].str.startswith("demand chain").all()
-    assert "demand chain under the high scenario" in out.err
+    assert "this is the demand chain" in out.err and "under the high scenario" in out.err
     assert "--method direct" not in out.err  # the bill's own forecast cannot follow users
 
 
