@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
+from forecasting.periods import complete_column
 from forecasting.store import Store
 
 SECONDS_PER_DAY = 86_400
@@ -37,17 +38,20 @@ class PlanVariance:
     def variance(self) -> float:
         return self.actual_cost - self.planned_cost
 
-    def as_frame(self) -> pd.DataFrame:
+    def as_frame(self, currency: str) -> pd.DataFrame:
+        """``measure, unit, planned, actual, variance``: one row per measure, each in its own
+        unit (cost in ``currency``, users, cost per user in ``currency``/user)."""
         rows = [
-            (COST_METRIC, self.planned_cost, self.actual_cost),
-            ("users", self.planned_users, self.actual_users),
+            (COST_METRIC, currency, self.planned_cost, self.actual_cost),
+            ("users", "users", self.planned_users, self.actual_users),
             (
                 "cost per user",
+                f"{currency}/user",
                 _ratio(self.planned_cost, self.planned_users),
                 _ratio(self.actual_cost, self.actual_users),
             ),
         ]
-        frame = pd.DataFrame(rows, columns=["measure", "planned", "actual"])
+        frame = pd.DataFrame(rows, columns=["measure", "unit", "planned", "actual"])
         frame["variance"] = frame["actual"] - frame["planned"]
         return frame
 
@@ -202,4 +206,6 @@ def unit_economics(store: Store) -> pd.DataFrame | Excuse:
     frame["currency"] = currency
     numeric = frame.select_dtypes("number").columns
     frame[numeric] = frame[numeric].round(4)
+    # Complete months only, and the CSV says so as every table of periods does.
+    frame["complete"] = complete_column(frame["ds"], Freq.MONTH, store.last_full_day(COST_METRIC))
     return frame

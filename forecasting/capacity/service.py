@@ -16,6 +16,7 @@ from forecasting.demand.runway import HeadroomPrice, Runway, estimate_runway, ru
 from forecasting.errors import CapcostError, InputError
 from forecasting.interface import COST_METRIC, Aggregation, Excuse, Freq
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
+from forecasting.periods import complete_column
 from forecasting.scenario import load_capacity, load_savings, scenario_label
 from forecasting.scenario.assumptions import CapacityAssumptions, SavingsScenario
 from forecasting.scenario.catalogue import (
@@ -139,6 +140,7 @@ def plan(
         plan_of_record=plan_of_record(store),
     )
     table = record_costs(table, record, options.level)
+    table["complete"] = complete_column(table["ds"], Freq.QUARTER, _data_to(store))
     return PlanResult(
         table=table.drop(columns="ds"),
         assumptions=assumptions,
@@ -181,6 +183,12 @@ def _prefix(method: str) -> str:
 def plan_cost_note(record: CostOfRecord) -> str:
     """Which cost forecast the plan's cost per month is, and why, in one line."""
     return f"cost per month is the {record.chosen.method} ({record.why}); both are in the table"
+
+
+def _data_to(store: Store) -> date | None:
+    """The last day both users and cost cover completely: a quarter ending later is running."""
+    days = [d for d in (store.last_full_day(USERS), store.last_full_day(COST_METRIC)) if d]
+    return min(days) if days else None
 
 
 # -- runway -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -87,6 +88,17 @@ class ForecastView:
     selected``: the one of record)."""
     record: str = ""
     """Which cost forecast is the one of record and why, in words ("" when not cost)."""
+    data_to: date | None = None
+    """The last full day of the series' data: a period it stops inside is running (its row
+    is a nowcast, observed days plus a forecast of the rest)."""
+
+    @property
+    def running_month(self) -> pd.Timestamp | None:
+        """The forecast's month that the data stops inside (None: it starts after the data)."""
+        if self.data_to is None:
+            return None
+        month = pd.Timestamp(self.data_to).to_period("M").start_time
+        return month if (self.table["ds"] == month).any() else None
 
     @property
     def series(self) -> list[str]:
@@ -201,6 +213,7 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
         backtest=monthly.result.backtest,
         fits=backtest_fits(monthly.history[monthly.history["unique_id"] == main], horizon, model),
         excuses=tuple(e.reason for e in monthly.result.excuses),
+        data_to=store.last_full_day(metric),
     )
 
 
@@ -245,6 +258,7 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
         methods=methods,
         method_scores=record.backtest if not record.backtest.empty else None,
         record=words,
+        data_to=store.last_full_day(COST_METRIC),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,10 +13,17 @@ from forecasting.anomalies import ANOMALY_LEVEL
 from forecasting.anomalies import anomalies as build_anomalies
 from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models.service import forecast_store, freeze
-from forecasting.presentation import format_money, format_month
+from forecasting.presentation import (
+    MISSING,
+    format_money,
+    format_month,
+    format_number,
+    format_rate,
+)
 from forecasting.store import Store
 from forecasting.variance import (
     PlanVariance,
+    days_covered,
     month_bounds,
     month_over_month,
     months_with_cost,
@@ -32,6 +40,10 @@ __all__ = [
     "freeze_plan_of_record",
     "months_with_cost",
 ]
+
+
+PLAN_COLUMNS = {"planned": "Planned", "actual": "Actual", "variance": "Actual - plan"}
+"""The plan-vs-actual columns and their headers."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,25 @@ class ReviewView:
     """Actual vs the plan of record covering the month, or why there is none."""
     unit_economics: pd.DataFrame | Excuse
     """Per complete month: cost per user and per million requests."""
+    days: int | None = None
+    """Days of the month with cost data, which the variance compares day for day."""
+
+    @property
+    def compared_days(self) -> str:
+        """Which days ``previous`` and ``current`` hold: "" for a whole month, else " 1–26"."""
+        if self.complete or not self.days:
+            return ""
+        return f" 1–{self.days}"
+
+    def variance_labels(self) -> dict[str, str]:
+        """Headers of the variance tables naming the months compared (and the days, while
+        the month runs): "Oct 2026 1–26 (USD)", "Nov 2026 1–26 (USD)"."""
+        start, _, before = month_bounds(self.month)
+        days, cur = self.compared_days, self.currency
+        return {
+            "previous": f"{format_month(before)}{days} ({cur})",
+            "current": f"{format_month(start)}{days} ({cur})",
+        }
 
     @property
     def total(self) -> float:
@@ -111,15 +142,43 @@ class ReviewView:
             for label, value in split.items()
         ]
 
+    def plan_rows(self) -> pd.DataFrame:
+        """Plan vs actual as a person reads it: each row in its own unit ("13,867 USD",
+        "150,000 users", "0.0924 USD/user"), which one number format per column cannot do."""
+        if not isinstance(self.plan, PlanVariance):
+            return pd.DataFrame()
+        frame, cur = self.plan.as_frame(self.currency), self.currency
+        shows: dict[str, Callable[[object], str]] = {
+            COST_METRIC: lambda v: format_money(v, cur, cents=False),
+            "users": lambda v: f"{format_number(v, 0)} users",
+            "cost per user": lambda v: format_rate(v, cur, "user"),
+        }
+        rows = []
+        for row in frame.to_dict("records"):
+            show = shows[row["measure"]]
+            cells = [MISSING if pd.isna(row[c]) else show(row[c]) for c in PLAN_COLUMNS]
+            if not pd.isna(row["variance"]) and row["variance"] > 0:
+                cells[-1] = "+" + cells[-1]  # a change carries its sign
+            rows.append(
+                {
+                    "Measure": str(row["measure"]).capitalize(),
+                    **dict(zip(PLAN_COLUMNS.values(), cells, strict=True)),
+                }
+            )
+        return pd.DataFrame(rows)
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The review's tables by file name, for one zip of CSVs."""
+        """The review's tables by file name, for one zip of CSVs. The variance tables say
+        which days both months hold (``days_compared``) and whether the month is
+        ``complete``: while it runs, ``previous`` and ``current`` are its first days only."""
+        compared = {"days_compared": self.days, "complete": self.complete}
         out = {
-            f"variance_by_group_{self.month}": self.by_group,
-            f"variance_by_service_{self.month}": self.by_service,
-            f"top_movers_{self.month}": self.movers,
+            f"variance_by_group_{self.month}": self.by_group.assign(**compared),
+            f"variance_by_service_{self.month}": self.by_service.assign(**compared),
+            f"top_movers_{self.month}": self.movers.assign(**compared),
         }
         if isinstance(self.plan, PlanVariance):
-            out[f"plan_vs_actual_{self.month}"] = self.plan.as_frame()
+            out[f"plan_vs_actual_{self.month}"] = self.plan.as_frame(self.currency)
         if isinstance(self.unit_economics, pd.DataFrame):
             out["unit_economics"] = self.unit_economics
         return out
@@ -167,6 +226,7 @@ def build_review(store: Store, month: str | None = None) -> ReviewView | Excuse:
         movers=top_movers(by_service),
         plan=plan_variance(store, month),
         unit_economics=unit_economics(store),
+        days=days_covered(store, month),
     )
 
 
