@@ -29,7 +29,7 @@ from forecasting.presentation import (
     model_label,
     running_label,
 )
-from tests.readable import code_name_header, machine_printed
+from tests.readable import code_name_header, machine_label, machine_printed
 
 CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "INR"]
 
@@ -312,3 +312,19 @@ def test_cents_follow_a_columns_typical_amount() -> None:
     stated = pd.DataFrame({"modelled_monthly": [223.8, 81.7], "implied_base": [4000.0, None]})
     kinds = [f.kind for f in column_formats(stated, currency="USD")]
     assert kinds == ["money", "money"]
+
+
+def test_machine_label_check_catches_code_names_and_machine_periods() -> None:
+    for cell in ("db_connection_pool_utilization", "no_upfront", "2026-11", "2026Q4"):
+        assert machine_label(cell), cell
+    for cell in ("Nov 2026", "2026 Q4", "forecast", "look-back 7 days", "m6i.xlarge", "n+1"):
+        assert not machine_label(cell), cell
+
+
+def test_series_and_metric_columns_read_in_words() -> None:
+    frame = pd.DataFrame(
+        {"metric": ["db_connection_pool_utilization", "users"], "unique_id": ["total", "CDN"]}
+    )
+    shown = display_table(frame).frame
+    assert shown["Metric"].tolist() == ["DB connection pool utilization", "Users"]
+    assert shown["Series"].tolist() == ["Total", "CDN"]

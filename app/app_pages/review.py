@@ -7,7 +7,7 @@ import streamlit as st
 from app import charts, state, widgets
 from forecasting.export import zip_csvs
 from forecasting.interface import Excuse
-from forecasting.presentation import format_month, header
+from forecasting.presentation import format_month
 from forecasting.variance import PlanVariance
 from forecasting.views.review import ANOMALY_LEVEL, PLAN_COLUMNS
 
@@ -102,10 +102,7 @@ stored_plans = state.plans()
 if not widgets.excused(stored_plans):
     periods = {"month": "Monthly", "quarter": "Quarterly", "day": "Daily"}
     widgets.readable(
-        stored_plans.assign(
-            metric=stored_plans["metric"].map(header),
-            freq=stored_plans["freq"].map(lambda f: periods.get(str(f), str(f))),
-        ),
+        stored_plans.assign(freq=stored_plans["freq"].map(lambda f: periods.get(str(f), str(f)))),
         labels={"freq": "Per"},
     )
 

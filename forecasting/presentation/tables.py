@@ -103,8 +103,8 @@ def _classify(name: str, column: pd.Series, freq: str | None) -> Kind:
     if not pd.api.types.is_numeric_dtype(column):
         if lowered == "model":
             return "model"
-        if lowered == "unique_id":
-            return "series"
+        if lowered in ("unique_id", "metric"):
+            return "series"  # "Total", "DB connection pool utilization"
         text = column.dropna().astype(str)
         if len(text) and text.str.match(QUARTER_TEXT).all():
             return "quarter"

@@ -152,10 +152,10 @@ def plan_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
 
 
 def runway_table(result: RunwayResult) -> pd.DataFrame:
-    """The runway as people read it: metrics in words, dates as "25 Mar 2027"; dates share a
+    """The runway as people read it: dates as "25 Mar 2027"; dates share a
     column with "not within the horizon", dollars with the reason there are none: such
     columns are text, their numbers rounded as the column's figures are."""
-    table = result.table.assign(metric=result.table["metric"].map(header))
+    table = result.table.copy()  # its metric reads in words as every table's does
     for column in [c for c in table if table[c].dtype == object]:
         table[column] = table[column].astype(str).map(_runway_cell)
     return table

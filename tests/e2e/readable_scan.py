@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from playwright.sync_api import Locator, Page
 
-from tests.readable import code_name_header, machine_printed
+from tests.readable import code_name_header, machine_label, machine_printed
 
 PAGES = ("", "forecast", "capacity", "savings", "review", "data")
 GRID = '[data-testid="stDataFrame"]'
@@ -51,7 +51,8 @@ _SCROLL = """(grid, at) => {
 class Offence:
     page: str
     what: str
-    """``cell`` or ``header``."""
+    """``cell`` (a machine-printed figure), ``label`` (a code name or machine period in a
+    cell) or ``header``."""
     text: str
 
 
@@ -129,6 +130,7 @@ def read_page(page: Page) -> Reading:
 
 def offences(name: str, reading: Reading) -> list[Offence]:
     found = [Offence(name, "cell", c) for c in reading.cells if machine_printed(c)]
+    found += [Offence(name, "label", c) for c in reading.cells if machine_label(c)]
     found += [Offence(name, "header", h) for h in reading.headers if code_name_header(h)]
     return found
 
