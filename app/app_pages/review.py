@@ -30,6 +30,7 @@ if widgets.excused(review):
 
 cur = review.currency
 compared = review.variance_labels()  # the months compared, and the days while one runs
+changed = " vs ".join(reversed(review.compared_months))
 widgets.cards(review.cards, columns=3)
 widgets.explained(review.notes)
 
@@ -38,7 +39,7 @@ left, right = st.columns(2)
 with left:
     widgets.readable(review.by_group, currency=cur, labels=compared)
     st.plotly_chart(
-        charts.bars(review.by_group, "group", "change", "Change by group vs previous month", cur),
+        charts.bars(review.by_group, "group", "change", f"Change by group, {changed}", cur),
         width="stretch",
     )
 with right:

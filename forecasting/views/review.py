@@ -77,15 +77,18 @@ class ReviewView:
             return ""
         return f" 1–{self.days}"
 
-    def variance_labels(self) -> dict[str, str]:
-        """Headers of the variance tables naming the months compared (and the days, while
-        the month runs): "Oct 2026 1–26 (USD)", "Nov 2026 1–26 (USD)"."""
+    @property
+    def compared_months(self) -> tuple[str, str]:
+        """The month before and this month as compared: "Oct 2026 1–26", "Nov 2026 1–26"
+        while this one runs (day for day), "Sep 2026", "Oct 2026" once it has ended."""
         start, _, before = month_bounds(self.month)
-        days, cur = self.compared_days, self.currency
-        return {
-            "previous": f"{format_month(before)}{days} ({cur})",
-            "current": f"{format_month(start)}{days} ({cur})",
-        }
+        days = self.compared_days
+        return f"{format_month(before)}{days}", f"{format_month(start)}{days}"
+
+    def variance_labels(self) -> dict[str, str]:
+        """Headers of the variance tables: "Oct 2026 1–26 (USD)", "Nov 2026 1–26 (USD)"."""
+        before, this = self.compared_months
+        return {"previous": f"{before} ({self.currency})", "current": f"{this} ({self.currency})"}
 
     @property
     def total(self) -> float:

@@ -78,3 +78,14 @@ def test_the_excel_pack_downloads_with_the_zips_numbers(page: Page, app_url: str
                     assert got is None
                 else:
                     assert math.isclose(float(got), float(want), rel_tol=1e-12), (sheet_name, col)
+
+
+def test_the_running_month_is_compared_day_for_day_on_the_review(page: Page, app_url: str) -> None:
+    """The review of Nov 2026 (data to 26 Nov) heads its variance tables with the days both
+    months hold, and titles its chart the same way."""
+    page.set_viewport_size({"width": 1600, "height": 1200})
+    reading, _ = scan(page, app_url, "review")
+    assert "Oct 2026 1–26 (USD)" in reading.headers
+    assert "Nov 2026 1–26 (USD)" in reading.headers
+    titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert "Change by group, Nov 2026 1–26 vs Oct 2026 1–26" in titles, titles
