@@ -33,6 +33,8 @@ one = view.only(shown)
 money = view.unit if view.metric == "cost" else None  # a cost series' unit is its currency
 
 widgets.cards(one.cards, columns=3)
+if view.record:
+    st.caption(view.record)
 
 running = view.running_month
 data_to = f"data to {format_date(view.data_to)}" if view.data_to else ""
@@ -62,9 +64,20 @@ with left:
         "Download quarterly CSV", view.quarters, f"forecast_quarterly_{view.metric}.csv"
     )
 with right:
-    st.subheader("Backtest accuracy")
+    st.subheader(
+        "Backtest accuracy" + (", the direct forecast's models" if view.methods is not None else "")
+    )
     widgets.readable(one.backtest)
     widgets.download("Download backtest CSV", view.backtest, f"backtest_{view.metric}.csv")
+if view.methods is not None:
+    st.subheader("Demand chain against the direct forecast")
+    st.caption(
+        "Both forecasts of the bill per quarter; *of record* marks the one the Overview, the "
+        "Capacity plan and `capcost forecast cost` show."
+    )
+    widgets.readable(view.methods, currency=money, freq="quarter")
+    if view.method_scores is not None:
+        widgets.readable(view.method_scores)
 st.subheader("Per month")
 widgets.readable(one.table, currency=money, freq="month", data_to=view.data_to, whole=True)
 widgets.download("Download monthly CSV", view.table, f"forecast_monthly_{view.metric}.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -235,15 +236,27 @@ PLAN_LEVEL = 80
 def freeze_plan_of_record(
     store: Store, *, model: str = "auto", horizon: int = PLAN_HORIZON_MONTHS
 ) -> list[int]:
-    """Forecast cost and users for the next ``horizon`` months from complete months and store
-    both as the plan of record, so later reviews compare actuals with what was planned.
+    """Forecast cost (the cost forecast of record) and users for the next ``horizon`` months
+    and store both as the plan of record, so later reviews compare actuals with what was planned.
 
     Needs a read-write store. Returns the new plan ids (cost first).
     """
+    from forecasting.demand.record import cost_of_record
+    from forecasting.models.options import ForecastOptions
+
     plan_ids = []
     metrics = [COST_METRIC] + [m for m in ("users",) if m in store.stored_metrics()]
     for metric in metrics:
-        fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
+        if metric == COST_METRIC:
+            # The cost forecast of record, as the Overview and the Capacity plan show it.
+            options = ForecastOptions(level=PLAN_LEVEL, model=model)
+            method = None if model == "auto" else "direct cost forecast"
+            record = cost_of_record(store, options, quarters=-(-horizon // 3), method=method)
+            fc = record.store_forecast()
+            keep = sorted(fc.table["ds"].unique())[:horizon]
+            fc = dataclasses.replace(fc, table=fc.table[fc.table["ds"].isin(keep)])
+        else:
+            fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
         first = pd.Timestamp(fc.table["ds"].min())
         extra = {"horizon_months": horizon, "cost_basis": "EffectiveCost"}
         plan_ids.append(freeze(store, f"Plan of record {first:%Y-%m}", fc, PLAN_LEVEL, extra))

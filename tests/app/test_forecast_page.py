@@ -23,9 +23,16 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert at.title[0].value == "Forecast"
     names = [trace["name"] for trace in _chart(at)["data"]]  # type: ignore[index]
     assert names[0] == "actual" and "backtest forecasts" in names and names[-2] == "forecast"
-    labels = {m.label for m in at.metric}
-    assert {"Model", "Backtest MASE", "Backtest coverage of the 80% band"} <= labels
-    quarterly, backtest, monthly = (df.value for df in at.dataframe)
+    labels = [m.label for m in at.metric]
+    # Total cost: the forecast of record and both methods' backtest errors, in words.
+    assert labels[0] == "Cost forecast of record"
+    assert at.metric[0].value in ("Demand chain", "Direct cost forecast")
+    assert sum(label.endswith("(of record)") for label in labels) == 1
+    assert "The cost forecast of record is the" in at.caption[0].value
+    quarterly, backtest, methods, scores, monthly = (df.value for df in at.dataframe)
+    assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
+    assert methods["of_record"].sum() == len(quarterly)
+    assert scores["selected"].sum() == 1
     # `complete` is written into the period's label on the page (the CSV keeps the column).
     assert list(monthly.columns) == [
         "unique_id",
@@ -57,7 +64,7 @@ def test_the_running_month_and_quarter_are_marked(
     assert [x[:10] for x in running["x"]] == ["2026-11-01"]
     notes = [a["text"] for a in chart["layout"]["annotations"]]  # type: ignore[index]
     assert notes == [f"running, data to {format_date(to)}: observed days + forecast"]
-    quarterly, _, monthly = (df.value for df in at.dataframe)
+    quarterly, *_, monthly = (df.value for df in at.dataframe)
     mark = f" (running, data to {to.day} {to:%b})"
     assert monthly["ds"].tolist()[:2] == ["Nov 2026" + mark, "Dec 2026"]
     assert quarterly["ds"].tolist()[:2] == ["2026 Q4" + mark, "2027 Q1"]
