@@ -256,7 +256,7 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
         table=months,
         quarters=table,
         backtest=engine.backtest,
-        fits=backtest_fits(history, horizon, request.model),
+        fits=backtest_fits(history, request.model),
         excuses=record.notes,
         methods=methods,
         method_scores=record.backtest if not record.backtest.empty else None,
