@@ -28,7 +28,7 @@ from forecasting.interface import Excuse, IngestResult
 from forecasting.models import options as forecasting_options
 from forecasting.models import stored
 from forecasting.models.options import ForecastOptions
-from forecasting.results.refresh import freshness_note, path_options
+from forecasting.results.refresh import freshness_note
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
 from forecasting.views.capacity import CapacityView
@@ -177,11 +177,8 @@ def cached_forecast(
     frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions
 ) -> ForecastResult:
     """The services' forecaster, cached on the history's content and the forecast's own options
-    only: editing an assumption, or saving a set (which touches the file), reuses the paths.
-    They read paths, points and notes, never a band: the level is the refresh's one, so a new
-    level on the page reuses the stored forecasts (forecasting.results.refresh.path_options)."""
-    at = path_options(options)
-    return _forecast(frame, h, freq, at.level, at.model, at.paths, at.seed)
+    only: editing an assumption, or saving a set (which touches the file), reuses the paths."""
+    return _forecast(frame, h, freq, options.level, options.model, options.paths, options.seed)
 
 
 @cached(spinner="Sizing the plan...")

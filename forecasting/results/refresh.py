@@ -13,41 +13,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-
 from forecasting.models import stored
-from forecasting.models.options import ForecastOptions, run_models
-from forecasting.models.result import ForecastResult
 from forecasting.store import Store
 
-# Capacity and savings read a forecast's sample paths, point and notes only, none of which
-# depends on the band's level: one level keeps one stored forecast per series for them.
-PATH_LEVEL = 80.0
 # The Forecast page's longest horizon: every shorter one is a slice of it.
 FORECAST_MONTHS = 24
 # The Forecast page's levels (a forecast's backtest coverage is scored at its level, so each
 # is a forecast of its own): all of them for the single series, the default for the splits
 # (by group, category, service: dozens of series, each level minutes on a large bill).
 FORECAST_LEVELS = (80.0, 50.0, 95.0)
+# Capacity's and Savings' band levels (app.widgets.LEVELS): a quarter's band is capped by its
+# months' bands at the level asked for, so each level is a forecast of its own.
+PLAN_LEVELS = (80.0, 50.0, 90.0, 95.0)
 # Capacity's longest plan: the plan's default (4 quarters) and any up to it are slices.
 PLAN_QUARTERS = 12
 # How long a refresh waits for another writer before giving up (an ingest may be running).
 WRITE_WAIT_SECONDS = 120.0
 REFRESH_COMMAND = "capcost refresh"
-
-
-def path_options(options: ForecastOptions) -> ForecastOptions:
-    """``options`` at the one level path readers are forecast at."""
-    return ForecastOptions(
-        level=PATH_LEVEL, model=options.model, paths=options.paths, seed=options.seed
-    )
-
-
-def path_forecaster(
-    frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions
-) -> ForecastResult:
-    """The forecaster capacity and savings get from the app and the refresh alike."""
-    return run_models(frame, h, freq, path_options(options))
 
 
 @dataclass(frozen=True)
@@ -68,7 +50,8 @@ class RefreshSummary:
 
 def page_builds(store: Store) -> list[Callable[[], object]]:
     """What each page shows on first visit (its defaults), plus the Forecast page's every
-    series at its longest horizon (the single series at each level it offers)."""
+    series at its longest horizon (the single series at each level it offers) and Capacity
+    and Savings at each of their levels."""
     from forecasting import views
     from forecasting.capacity.service import CapacityOptions
     from forecasting.savings.service import SavingsOptions
@@ -81,15 +64,13 @@ def page_builds(store: Store) -> list[Callable[[], object]]:
                 continue
             request = ForecastRequest(series, FORECAST_MONTHS, level)
             builds.append(lambda r=request: views.build_forecast(store, r))  # type: ignore[misc]
-    builds.append(
-        lambda: views.build_capacity(
-            store, CapacityOptions(quarters=PLAN_QUARTERS), path_forecaster
-        )
-    )
     months = views.build_choices(store, None).full_months
-    if months:
-        options = SavingsOptions(base_month=months[0], lookback=(7, 30, 60))
-        builds.append(lambda: views.build_savings(store, options, None, path_forecaster))
+    for level in PLAN_LEVELS:
+        plan = CapacityOptions(level=level, quarters=PLAN_QUARTERS)
+        builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
+        if months:
+            options = SavingsOptions(level=level, base_month=months[0], lookback=(7, 30, 60))
+            builds.append(lambda o=options: views.build_savings(store, o))  # type: ignore[misc]
     reviewed = views.months_with_cost(store)
     if reviewed:
         builds.append(lambda: views.build_anomalies(store, reviewed[0]))

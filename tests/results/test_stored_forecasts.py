@@ -19,7 +19,7 @@ from forecasting.capacity.service import CapacityOptions
 from forecasting.cli import main
 from forecasting.models import api, stored
 from forecasting.results.commands import REFRESH_ENV, writes_data
-from forecasting.results.refresh import path_forecaster, refresh
+from forecasting.results.refresh import refresh
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
 from forecasting.views.forecast import ForecastRequest
@@ -77,7 +77,7 @@ def stored_rows(path: Path) -> pd.DataFrame:
     [
         ForecastRequest("Cost, total", 12, 80.0),
         ForecastRequest("Users", 6, 95.0),
-        ForecastRequest("Cost by cost group", 9, 50.0),
+        ForecastRequest("Cost by cost group", 9, 80.0),
     ],
     ids=lambda r: f"{r.series}-{r.horizon}-{r.level:g}",
 )
@@ -97,16 +97,13 @@ def test_a_stored_forecast_page_equals_a_computed_one(
 def test_stored_capacity_and_savings_equal_computed_ones(
     refreshed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The page's defaults at another level: paths do not depend on it, so nothing is fitted.
+    # The pages' defaults at other levels they offer.
     capacity = CapacityOptions(level=95.0)
     months = computed(refreshed, lambda s: views.build_choices(s, None).full_months)
-    savings = SavingsOptions(base_month=months[0], lookback=(7, 30, 60))
+    savings = SavingsOptions(level=90.0, base_month=months[0], lookback=(7, 30, 60))
 
     def build(store: Store) -> tuple[Any, Any]:
-        return (
-            views.build_capacity(store, capacity, path_forecaster),
-            views.build_savings(store, savings, None, path_forecaster),
-        )
+        return views.build_capacity(store, capacity), views.build_savings(store, savings)
 
     fresh_capacity, fresh_savings = computed(refreshed, build)
     no_fits(monkeypatch)
@@ -116,16 +113,6 @@ def test_stored_capacity_and_savings_equal_computed_ones(
     pd.testing.assert_frame_equal(cap.runway.table, fresh_capacity.runway.table)
     pd.testing.assert_frame_equal(sav.levers.table, fresh_savings.levers.table)
     pd.testing.assert_frame_equal(sav.commitments.table, fresh_savings.commitments.table)
-
-
-def test_the_services_read_nothing_the_level_changes(refreshed: Path) -> None:
-    """Why capacity and savings may be served one level's forecasts: the plan at 95% from the
-    plain forecaster (at 95%) equals the plan from the path forecaster (at the stored level)."""
-    options = CapacityOptions(level=95.0, paths=300, model="drift")
-    plain = computed(refreshed, lambda s: views.build_capacity(s, options))
-    paths = computed(refreshed, lambda s: views.build_capacity(s, options, path_forecaster))
-    pd.testing.assert_frame_equal(plain.plan.table, paths.plan.table)
-    pd.testing.assert_frame_equal(plain.runway.table, paths.runway.table)
 
 
 # -- never stale -----------------------------------------------------------------------------------
