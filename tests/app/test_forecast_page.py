@@ -64,10 +64,12 @@ def test_the_running_month_and_quarter_are_marked(
     assert [x[:10] for x in running["x"]] == ["2026-11-01"]
     notes = [a["text"] for a in chart["layout"]["annotations"]]  # type: ignore[index]
     assert notes == [f"running, data to {format_date(to)}: observed days + forecast"]
-    quarterly, *_, monthly = (df.value for df in at.dataframe)
+    quarterly, _, methods, _, monthly = (df.value for df in at.dataframe)
     mark = f" (running, data to {to.day} {to:%b})"
     assert monthly["ds"].tolist()[:2] == ["Nov 2026" + mark, "Dec 2026"]
     assert quarterly["ds"].tolist()[:2] == ["2026 Q4" + mark, "2027 Q1"]
+    # Both cost methods' quarters: the running one marked, no bare "complete" checkboxes.
+    assert (methods["ds"] == "2026 Q4" + mark).sum() == 2 and "complete" not in methods
     assert [s.proto.body for s in at.caption if "Nov 2026 is running" in s.proto.body]
 
 
