@@ -180,7 +180,8 @@ def discover_pages(app_file: Path = APP) -> list[PageSpec]:
 def capcost(*args: object) -> None:
     """Run the capcost CLI (as `python -m`, so it works whether or not the script is installed)."""
     cmd = [sys.executable, "-m", "forecasting.cli", *map(str, args)]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    env = {**os.environ, "CAPCOST_REFRESH": "1" if REFRESH else "0"}
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     if done.returncode:
         raise RuntimeError(f"{' '.join(cmd[2:])} failed:\n{done.stdout}{done.stderr}")
 
@@ -189,6 +190,10 @@ def demo_database(tmp: Path) -> Path:
     path = tmp / "demo.duckdb"
     capcost("demo", "--db", path, "--until", UNTIL)  # refreshes the stored forecasts after
     return prepared(path)
+
+
+REFRESH = True
+"""False (--no-refresh): leave the stored forecasts out, as a capcost before them did."""
 
 
 def prepared(path: Path) -> Path:
@@ -201,7 +206,8 @@ def prepared(path: Path) -> Path:
         for name, target in EXTRA_SETS.items():
             if name not in have:
                 store.save_assumptions(name, {**base, "target_cpu_utilisation": target}, "bench")
-    capcost("refresh", "--db", path)
+    if REFRESH:
+        capcost("refresh", "--db", path)
     return path
 
 
@@ -615,6 +621,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", help="comma-separated URL paths, e.g. review,capacity ('' is /)")
     parser.add_argument("--timeout", type=float, default=180, help="seconds one load may take")
     parser.add_argument("--budget", type=float, help="minutes of measuring (default 15, quick 8)")
+    parser.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="no stored forecasts: the pages compute on first visit (as before capcost refresh)",
+    )
     args = parser.parse_args()
     quick = args.quick
     args.big_rows = args.big_rows or (1_000_000 if quick else 10_000_000)
@@ -625,7 +636,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
+    global REFRESH
     args = parse_args()
+    REFRESH = not args.no_refresh
     pages = discover_pages()
     if args.only is not None:
         pages = [p for p in pages if p.url_path in args.only.split(",")]
