@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from forecasting.presentation import format_date, format_month
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and on a projector.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 BAND_ALPHA = 0.18
@@ -59,18 +61,25 @@ def _partial_marker(part: pd.DataFrame) -> dict[str, object]:
     return {"pattern": {"shape": shapes, "solidity": 0.5}}
 
 
-def _mark_partial(fig: go.Figure, frame: pd.DataFrame, x: str) -> go.Figure:
-    """Write "partial" over each running period: a part-month bar must not read as a drop."""
+def _mark_partial(fig: go.Figure, frame: pd.DataFrame, x: str, note: str) -> go.Figure:
+    """Write ``note`` ("partial", "partial, to 26 Nov") over each running period: a
+    part-month bar must not read as a drop."""
     if "complete" in frame:
         for at in frame.loc[~frame["complete"].astype(bool), x].unique():
             fig.add_annotation(
-                x=at, y=1, yref="paper", text="partial", showarrow=False, yanchor="bottom"
+                x=at, y=1, yref="paper", text=note, showarrow=False, yanchor="bottom"
             )
     return fig
 
 
 def stacked_bars(
-    frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_title: str = ""
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str,
+    title: str,
+    y_title: str = "",
+    partial_note: str = "partial",
 ) -> go.Figure:
     """Stacked bars of ``y`` per ``x``, one colour per value of ``color``; periods still
     running (``complete`` False, when the frame has it) hatched and labelled partial."""
@@ -78,14 +87,41 @@ def stacked_bars(
     for name, part in frame.groupby(color, sort=True):
         fig.add_trace(go.Bar(x=part[x], y=part[y], name=str(name), marker=_partial_marker(part)))
     fig.update_layout(barmode="stack")
-    return _mark_partial(themed(fig, title, y_title), frame, x)
+    return _mark_partial(themed(fig, title, y_title), frame, x, partial_note)
 
 
-def bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str = "") -> go.Figure:
+def bars(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    y_title: str = "",
+    partial_note: str = "partial",
+) -> go.Figure:
     """Bars of ``y`` per ``x``; running periods hatched and labelled as in ``stacked_bars``."""
     marker = {"color": PALETTE[0], **_partial_marker(frame)}
     fig = go.Figure(go.Bar(x=frame[x], y=frame[y], marker=marker))
-    return _mark_partial(themed(fig, title, y_title), frame, x)
+    return _mark_partial(themed(fig, title, y_title), frame, x, partial_note)
+
+
+RUNNING_MARKER = {"symbol": "circle-open", "size": 16, "line": {"width": 3}, "color": PALETTE[5]}
+"""The point of a period still running, drawn over a line: part observed, part forecast."""
+
+
+def _mark_running(
+    fig: go.Figure, frame: pd.DataFrame, x: str, y: str, at: object | None, name: str, note: str
+) -> go.Figure:
+    """Ring the point of the running period ``at``, name it in the legend (``name``, short:
+    the legend sits in one line under the title) and write ``note`` over the point, so a
+    part-observed figure never reads as a whole observed one."""
+    hit = frame[frame[x] == at] if at is not None else frame.iloc[:0]
+    if hit.empty:
+        return fig
+    fig.add_trace(go.Scatter(x=hit[x], y=hit[y], mode="markers", name=name, marker=RUNNING_MARKER))
+    fig.add_annotation(
+        x=hit[x].iloc[0], y=hit[y].iloc[0], text=note, showarrow=True, arrowhead=0, ay=-40
+    )
+    return fig
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -105,8 +141,12 @@ def band(
     labels: tuple[str, str, str] = ("P10", "P50", "P90"),
     reference: str | None = None,
     reference_name: str = "Plan of record",
+    running: object | None = None,
+    running_name: str = "running period",
+    running_note: str = "running",
 ) -> go.Figure:
-    """The median as a line inside its shaded band; a stated reference as dashed markers."""
+    """The median as a line inside its shaded band; a stated reference as dashed markers;
+    the point at ``x == running`` (a period still running) ringed and named."""
     colour = PALETTE[0]
     fig = go.Figure()
     fig.add_trace(
@@ -150,7 +190,8 @@ def band(
                 marker={"symbol": "diamond", "size": 10},
             )
         )
-    return themed(fig, title, y_title)
+    fig = themed(fig, title, y_title)
+    return _mark_running(fig, frame, x, mid, running, running_name, running_note)
 
 
 def waterfall(
@@ -221,7 +262,7 @@ def timeline(
                 mode="markers+text",
                 name=name,
                 marker={"size": 16, "symbol": symbols[i % 3], "color": PALETTE[(1, 0, 2)[i % 3]]},
-                text=pd.to_datetime(hit[column]).dt.strftime("%Y-%m-%d"),
+                text=[format_date(d) for d in hit[column]],
                 # Two marks on one row can sit days apart: one label above, one below.
                 textposition=("top center", "bottom center")[i % 2],
             )
@@ -262,8 +303,13 @@ def forecast_chart(
     title: str,
     y_title: str = "",
     level: float = 80,
+    running: object | None = None,
+    running_name: str = "running month",
+    running_note: str = "running",
 ) -> go.Figure:
-    """History, earlier forecasts (backtest fits, dotted), the forecast and its band.
+    """History, earlier forecasts (backtest fits, dotted), the forecast and its band; the
+    forecast's point at ``ds == running`` (the month the data stops inside, nowcast from its
+    observed days) ringed and named.
 
     ``history`` has ds, y; ``forecast`` ds, forecast, lower, upper; ``fits`` origin, ds, fit.
     """
@@ -288,7 +334,7 @@ def forecast_chart(
                 name="backtest forecasts",
                 legendgroup="fits",
                 showlegend=i == 0,
-                hovertext=f"forecast made after {pd.Timestamp(origin):%Y-%m}",
+                hovertext=f"forecast made after {format_month(origin)}",
                 line={"color": PALETTE[1], "dash": "dot", "width": 2},
             )
         )
@@ -322,4 +368,5 @@ def forecast_chart(
             line={"color": colour, "width": 3},
         )
     )
-    return themed(fig, title, y_title)
+    fig = themed(fig, title, y_title)
+    return _mark_running(fig, forecast, "ds", "forecast", running, running_name, running_note)

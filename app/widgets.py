@@ -6,6 +6,7 @@ import contextlib
 import json
 import zlib
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, TypeGuard
 
 import pandas as pd
@@ -14,7 +15,8 @@ import streamlit as st
 from app import state
 from forecasting.export import to_csv_bytes
 from forecasting.interface import Excuse
-from forecasting.presentation import ColumnFormat, display_table
+from forecasting.presentation import MISSING, ColumnFormat, display_table, model_label
+from forecasting.presentation.tables import PERIOD_LABELS
 from forecasting.views.display import Card, Column, Tone
 
 LEVELS = [50, 80, 90, 95]
@@ -74,7 +76,9 @@ def set_picker(column: Any, sets: tuple[str, ...], default: str, prefix: str, **
 def forecast_settings(column_level: Any, column_model: Any, prefix: str) -> None:
     """Interval level and model in two columns; paths and seed in a collapsed expander."""
     column_level.select_slider("Interval level %", LEVELS, key=f"{prefix}_level")
-    column_model.selectbox("Model", state.model_choices(), key=f"{prefix}_model")
+    column_model.selectbox(
+        "Model", state.model_choices(), key=f"{prefix}_model", format_func=model_label
+    )
 
 
 def forecast_values(prefix: str) -> dict[str, Any]:
@@ -155,7 +159,7 @@ def card(item: Card, where: Any = st) -> None:
     )
 
 
-def _config(fmt: ColumnFormat, wide: bool) -> Any:
+def _config(fmt: ColumnFormat, wide: bool | str) -> Any:
     spec = fmt.streamlit()
     if spec["type"] == "number":
         return st.column_config.NumberColumn(fmt.label, format=spec["format"], help=spec["help"])
@@ -163,7 +167,7 @@ def _config(fmt: ColumnFormat, wide: bool) -> Any:
         return st.column_config.DateColumn(fmt.label, format=spec["format"], help=spec["help"])
     if spec["type"] == "checkbox":
         return st.column_config.CheckboxColumn(fmt.label, help=spec["help"])
-    width = "large" if wide else None
+    width = wide if isinstance(wide, str) else "large" if wide else None
     return st.column_config.TextColumn(fmt.label, help=spec["help"], width=width)
 
 
@@ -176,21 +180,43 @@ def readable(
     wide: Sequence[str] = (),
     order: Sequence[str] | None = None,
     where: Any = st,
+    data_to: date | None = None,
+    whole: bool = False,
 ) -> None:
     """A library frame as a person reads it (forecasting.presentation): headers in words,
-    money with separators, periods as "Nov 2026" or "2026 Q4", dates without a time.
+    money with separators, periods as "Nov 2026" or "2026 Q4", dates without a time; with
+    ``data_to`` (the last full day) the running period says so in its label, "Nov 2026 (to
+    26 Nov)" (``whole``: "(running, data to 26 Nov)", for a whole-period estimate).
 
     The data keeps its code-name columns (headers are the column_config labels), so tests
     and selections address columns as the library names them.
     """
     # Numbers are rounded to what is shown, not only formatted: a grid's copied cell and its
     # accessible text carry the value itself, which would otherwise keep every machine digit.
-    shown = display_table(frame, currency=currency, freq=freq, labels=dict(labels or {}))
+    shown = display_table(
+        frame,
+        currency=currency,
+        freq=freq,
+        labels=dict(labels or {}),
+        data_to=data_to,
+        whole=whole,
+    )
     formats = list(shown.columns.values())
     data = shown.frame.set_axis([fmt.name for fmt in formats], axis=1)
-    config = {fmt.name: _config(fmt, fmt.name in wide) for fmt in formats}
+    # A period marked as running ("2026 Q4 (running, data to 26 Nov)") needs room to be read.
+    marked = "medium" if data_to is not None else False
+    config = {
+        fmt.name: _config(fmt, fmt.name in wide or (fmt.name in PERIOD_LABELS and marked))
+        for fmt in formats
+    }
     shown_order = [c for c in order if c in config] if order is not None else None
-    where.dataframe(data, hide_index=True, column_config=config, column_order=shown_order)
+    where.dataframe(
+        data,
+        hide_index=True,
+        column_config=config,
+        column_order=shown_order,
+        placeholder=MISSING,  # a missing cell reads "—", not "None"
+    )
 
 
 def table(
@@ -199,11 +225,19 @@ def table(
     only: bool = False,
     *,
     currency: str | None = None,
+    data_to: date | None = None,
+    whole: bool = False,
 ) -> None:
     """A dataframe headed by ``columns`` (``only``: show just those, in that order); figures
     read as ``readable`` shows them."""
     labels = {name: c.label for name, c in columns.items()}
     wide = [name for name, c in columns.items() if c.format == "wide"]
     readable(
-        frame, currency=currency, labels=labels, wide=wide, order=list(columns) if only else None
+        frame,
+        currency=currency,
+        labels=labels,
+        wide=wide,
+        order=list(columns) if only else None,
+        data_to=data_to,
+        whole=whole,
     )

@@ -92,7 +92,7 @@ def _write_cell(sheet: Any, row: int, col: int, value: object, fmt: ColumnFormat
     elif fmt.kind in ("date", "month", "datetime"):
         ts = pd.Timestamp(value)  # type: ignore[arg-type]
         sheet.write_datetime(row, col, ts.to_pydatetime().replace(tzinfo=None), f(fmt.excel))
-    elif fmt.kind == "quarter":
+    elif fmt.kind in ("quarter", "series"):
         sheet.write_string(row, col, fmt.text(value))
     elif fmt.kind == "model":
         sheet.write_string(row, col, model_label(value))

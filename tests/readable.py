@@ -11,6 +11,9 @@ _LONG_DECIMALS = re.compile(r"\d\.\d{5,}")
 _SUB_CENT = re.compile(r"(?<![\d.,])-?(?:\d{1,3}(?:,\d{3})+|[1-9]\d+)\.\d{3,}")
 _MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]00:00(?::00)?")
 _CODE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+# A cell that is a code name with an underscore (``db_connection_pool_utilization``,
+# ``no_upfront``) or a month or quarter as the machine keys it (``2026-11``, ``2026Q4``).
+_CODE_CELL = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|\d{4}-\d{2}|\d{4}Q[1-4]")
 
 
 def machine_printed(cell: str) -> bool:
@@ -21,3 +24,8 @@ def machine_printed(cell: str) -> bool:
 def code_name_header(text: str) -> bool:
     """True for a header that is a code name (``unique_id``, ``ds``, ``last_finished``)."""
     return bool(_CODE_NAME.fullmatch(text.strip()))
+
+
+def machine_label(cell: str) -> bool:
+    """True for a cell that names a thing or a period as the code does, not as people do."""
+    return bool(_CODE_CELL.fullmatch(cell.strip()))

@@ -22,7 +22,6 @@ from forecasting.demand.chain import (
     backtest_cost,
     fit_chain,
     fit_ratio,
-    merge_costs,
     run_chain,
 )
 from forecasting.errors import InputError
@@ -216,21 +215,3 @@ def test_backtest_needs_enough_months() -> None:
     history = _history_store(10)
     with pytest.raises(InputError, match="10 months of cost and users"):
         backtest_cost(history, DOC, _predictor(history, 1.0))
-
-
-def test_both_costs_are_shown_and_the_backtest_picks_the_band() -> None:
-    chain = pd.DataFrame(
-        {
-            "quarter": ["2027Q1"],
-            "cost_per_month": [10.0],
-            "cost_per_month_lower": [8.0],
-            "cost_per_month_upper": [12.0],
-        }
-    )
-    direct = chain.assign(cost_per_month=9.0, cost_per_month_lower=5.0)
-    scores = pd.DataFrame({"method": [CHAIN, DIRECT], "selected": [False, True]})
-    out = merge_costs(chain, direct, scores).iloc[0]
-    assert (out["cost_per_month"], out["cost_per_month_lower"]) == (9.0, 5.0)
-    assert (out["chain_cost_per_month"], out["direct_cost_per_month"]) == (10.0, 9.0)
-    # A users scenario moves cost only through the chain.
-    assert merge_costs(chain, direct, scores, scenario=True).iloc[0]["cost_per_month"] == 10.0

@@ -70,7 +70,15 @@ def test_cells_are_typed_and_formatted_with_a_frozen_header(demo_store: Store) -
     sheet = book[names[f"variance_by_group_{review.month}"]]
     assert sheet.freeze_panes == "A2"
     header = [c.value for c in sheet[1]]
-    assert header == ["Cost group", "Previous (USD)", "Current (USD)", "Change (USD)", "Change %"]
+    assert header == [
+        "Cost group",
+        "Previous (USD)",
+        "Current (USD)",
+        "Change (USD)",
+        "Change %",
+        "Days compared",
+        "Complete period",
+    ]
     money, percent = sheet.cell(2, 2), sheet.cell(2, 5)
     assert isinstance(money.value, float) and money.number_format == "#,##0"
     assert percent.number_format == '0.0"%"'

@@ -27,8 +27,9 @@ from forecasting.presentation import (
     format_rate,
     header,
     model_label,
+    running_label,
 )
-from tests.readable import code_name_header, machine_printed
+from tests.readable import code_name_header, machine_label, machine_printed
 
 CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "INR"]
 
@@ -165,10 +166,11 @@ def test_display_table_of_a_forecast_frame() -> None:
     expected = "Series|Period|Forecast (EUR)|Low (EUR)|High (EUR)|Level|Coverage|Per user (EUR)"
     assert list(table.frame.columns) == [*expected.split("|"), "Run", "Complete period"]
     assert table.frame["Period"].tolist() == ["Sep 2026", "Oct 2026", "Nov 2026"]
-    # The band shares the centre's precision; a value near zero shows cents, so all do.
-    assert table.frame["Forecast (EUR)"].tolist() == [49694.56, 1035.28, 17035.28]
+    # The band shares the centre's precision; cents follow its typical amount (thousands),
+    # not the one value near zero.
+    assert table.frame["Forecast (EUR)"].tolist() == [49695.0, 1035.0, 17035.0]
     config = table.column_config()
-    assert config["Forecast (EUR)"] == {"type": "number", "format": "%,.2f", "help": None}
+    assert config["Forecast (EUR)"] == {"type": "number", "format": "%,.0f", "help": None}
     assert config["Coverage"]["format"] == "percent"
     assert config["Level"]["format"] == "%.0f%%"
     assert table.frame["Coverage"].tolist() == [0.244, 0.5, 1.0]
@@ -264,3 +266,65 @@ def test_machine_printed_check_catches_the_issues_examples() -> None:
         assert machine_printed(cell), cell
     for cell in ["49,695", "1,035.28", "0.0416", "-0.0023", "Nov 2026", "2026 Q4", "12.3%"]:
         assert not machine_printed(cell), cell
+
+
+def test_a_running_period_says_so_in_words() -> None:
+    to = date(2026, 11, 26)
+    assert running_label("2026-11-01", "month", to, whole=False) == "Nov 2026 (to 26 Nov)"
+    assert running_label("2026-10-01", "quarter", to, whole=True) == (
+        "2026 Q4 (running, data to 26 Nov)"
+    )
+    # Ended periods and periods the data has not reached (a forecast) keep their label.
+    assert running_label("2026-10-01", "month", to, whole=False) == "Oct 2026"
+    assert running_label("2026-12-01", "month", to, whole=True) == "Dec 2026"
+    assert running_label("2026-11-01", "month", date(2026, 11, 30), whole=False) == "Nov 2026"
+    assert running_label("2026-11-01", "month", None, whole=False) == "Nov 2026"
+    assert running_label("2026-11-26", "day", to, whole=False) == "26 Nov 2026"
+
+
+def test_display_table_writes_the_running_mark_into_the_period_label() -> None:
+    actuals = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(["2026-10-01", "2026-11-01"]),
+            "period": ["2026-10", "2026-11"],
+            "value": [16_000.4, 13_705.2],
+            "unit": "USD",
+            "complete": [True, False],
+        }
+    )
+    shown = display_table(actuals, data_to=date(2026, 11, 26)).frame
+    assert shown.columns.tolist() == ["Period", "Value (USD)"]  # complete: in the label
+    assert shown["Period"].tolist() == ["Oct 2026", "Nov 2026 (to 26 Nov)"]
+    plan = pd.DataFrame(
+        {"quarter": ["2026Q3", "2026Q4", "2027Q1"], "users": [1.0, 2.0, 3.0], "complete": [1, 0, 0]}
+    )
+    shown = display_table(plan, data_to=date(2026, 11, 26), whole=True).frame
+    assert shown["Quarter"].tolist() == ["2026 Q3", "2026 Q4 (running, data to 26 Nov)", "2027 Q1"]
+    # Without the day the data runs to, the complete column is shown as it is.
+    assert "Complete period" in display_table(actuals).frame.columns
+
+
+def test_cents_follow_a_columns_typical_amount() -> None:
+    changes = pd.DataFrame({"change": [1066.89, 439.58, 218.98, 22.13, 11.18]})
+    assert column_formats(changes, currency="USD")[0].decimals == 0
+    fees = pd.DataFrame({"fee": [12.4, 8.15, 150.0]})
+    assert column_formats(fees, currency="USD")[0].decimals == 2
+    stated = pd.DataFrame({"modelled_monthly": [223.8, 81.7], "implied_base": [4000.0, None]})
+    kinds = [f.kind for f in column_formats(stated, currency="USD")]
+    assert kinds == ["money", "money"]
+
+
+def test_machine_label_check_catches_code_names_and_machine_periods() -> None:
+    for cell in ("db_connection_pool_utilization", "no_upfront", "2026-11", "2026Q4"):
+        assert machine_label(cell), cell
+    for cell in ("Nov 2026", "2026 Q4", "forecast", "look-back 7 days", "m6i.xlarge", "n+1"):
+        assert not machine_label(cell), cell
+
+
+def test_series_and_metric_columns_read_in_words() -> None:
+    frame = pd.DataFrame(
+        {"metric": ["db_connection_pool_utilization", "users"], "unique_id": ["total", "CDN"]}
+    )
+    shown = display_table(frame).frame
+    assert shown["Metric"].tolist() == ["DB connection pool utilization", "Users"]
+    assert shown["Series"].tolist() == ["Total", "CDN"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from app import charts, state, widgets
 from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult
 from forecasting.errors import CapcostError
 from forecasting.interface import DEFAULT_SCENARIO
+from forecasting.presentation import format_date
 from forecasting.scenario.assumptions import canonical
 from forecasting.views import capacity as views
 
@@ -15,12 +18,14 @@ widgets.forecast_defaults("cap", DEFAULT_SCENARIO, quarters=4, days=365)
 Num = st.column_config.NumberColumn
 
 
-def show_plan(plan: PlanResult, cur: str, lo: str, hi: str) -> None:
+def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None) -> None:
     widgets.cards(views.plan_cards(plan, cur))
     left, right = st.columns(2)
+    frame, running, made = views.plan_chart_frame(plan, data_to)
+    to = f", data to {format_date(data_to)}" if data_to else ""
     for i, (col, title, unit, ref) in enumerate(views.PLAN_CHARTS):
         chart = charts.band(
-            plan.table,
+            frame,
             "quarter",
             col,
             f"{col}_lower",
@@ -29,9 +34,13 @@ def show_plan(plan: PlanResult, cur: str, lo: str, hi: str) -> None:
             unit or cur,
             labels=(lo, "P50", hi),
             reference=ref,
+            running=running,
+            running_name=f"{running}: running",
+            running_note=f"running{to}: {made}",
         )
         (left if i % 2 == 0 else right).plotly_chart(chart, width="stretch")
-    widgets.table(views.plan_table(plan), views.plan_columns(cur, lo, hi), only=True)
+    columns = views.plan_columns(cur, lo, hi)
+    widgets.table(views.plan_table(plan), columns, only=True, data_to=data_to, whole=True)
     widgets.download("Download the plan (CSV)", plan.export(), "capacity_plan.csv")
     widgets.explained(views.explain_plan(plan))
 
@@ -41,8 +50,12 @@ def show_runway(runway: RunwayResult, cur: str, lo: str, hi: str) -> None:
         "early": f"early warning ({lo}: 1 path in 10 crossed)",
         "p50": "P50: half the paths crossed",
     }
-    title = f"Runway from {runway.as_of} to the horizon ({runway.horizon_end})"
-    chart = charts.timeline(runway.timeline(), "label", "start", "end", legend, title)
+    title = (
+        f"Runway from {format_date(runway.as_of)} to the horizon "
+        f"({format_date(runway.horizon_end)})"
+    )
+    frame = views.runway_chart_frame(runway)
+    chart = charts.timeline(frame, "label", "start", "end", legend, title)
     st.plotly_chart(chart, width="stretch")
     widgets.table(views.runway_table(runway), views.runway_columns(cur, lo, hi), only=True)
     widgets.download("Download the runway (CSV)", runway.export(), "runway.csv")
@@ -106,9 +119,10 @@ thresholds = st.data_editor(
     views.thresholds_frame(base.capacity),
     hide_index=True,
     key=f"cap_thresholds_{digest}",
-    disabled=["metric"],
+    disabled=["metric", "name"],
+    column_order=["name", "threshold_pct"],  # the code name stays in the data, for the set
     column_config={
-        "metric": "Metric",
+        "name": "Metric",
         "threshold_pct": Num("Alert threshold %", min_value=1, max_value=100),
     },
 )
@@ -135,7 +149,7 @@ with results:
     lo, hi = view.band_labels
     st.subheader("Quarterly plan: demand to instances to dollars")
     if not widgets.excused(view.plan, "The plan cannot be computed: "):
-        show_plan(view.plan, base.currency, lo, hi)
+        show_plan(view.plan, base.currency, lo, hi, view.data_to)
     st.subheader("Runway to alert thresholds")
     if not widgets.excused(view.runway, "The runway cannot be computed: "):
         show_runway(view.runway, base.currency, lo, hi)

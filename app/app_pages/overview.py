@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import charts, state, widgets
-from forecasting.presentation import format_month, header
+from forecasting.presentation import format_date, format_month, header
 
 st.title("Overview")
 view = state.overview()
@@ -27,7 +27,13 @@ with left:
 with right:
     st.plotly_chart(
         charts.stacked_bars(
-            view.monthly_by_group, "ds", "value", "group", "Monthly cost by group", cur
+            view.monthly_by_group,
+            "ds",
+            "value",
+            "group",
+            "Monthly cost by group",
+            cur,
+            partial_note=f"partial: to {format_date(view.as_of)}",
         ),
         width="stretch",
     )

@@ -7,8 +7,9 @@ import streamlit as st
 from app import charts, state, widgets
 from forecasting.export import zip_csvs
 from forecasting.interface import Excuse
+from forecasting.presentation import format_month
 from forecasting.variance import PlanVariance
-from forecasting.views.review import ANOMALY_LEVEL
+from forecasting.views.review import ANOMALY_LEVEL, PLAN_COLUMNS
 
 st.title("Cost review")
 months = state.review_months()
@@ -19,6 +20,7 @@ month = st.selectbox(
     "Month",
     months,
     index=0,
+    format_func=format_month,
     help="Calendar month of ChargePeriodStart (UTC). The running month is compared day for day "
     "with the same days of the month before, and with the plan prorated to those days.",
 )
@@ -27,28 +29,32 @@ if widgets.excused(review):
     st.stop()
 
 cur = review.currency
+compared = review.variance_labels()  # the months compared, and the days while one runs
+changed = " vs ".join(reversed(review.compared_months))
 widgets.cards(review.cards, columns=3)
 widgets.explained(review.notes)
 
 st.subheader("Month-over-month variance")
 left, right = st.columns(2)
 with left:
-    widgets.readable(review.by_group, currency=cur)
+    widgets.readable(review.by_group, currency=cur, labels=compared)
     st.plotly_chart(
-        charts.bars(review.by_group, "group", "change", "Change by group vs previous month", cur),
+        charts.bars(review.by_group, "group", "change", f"Change by group, {changed}", cur),
         width="stretch",
     )
 with right:
     st.caption("Top movers by service")
-    widgets.readable(review.movers, currency=cur)
+    widgets.readable(review.movers, currency=cur, labels=compared)
     with st.expander("All services"):
-        widgets.readable(review.by_service, currency=cur)
+        widgets.readable(review.by_service, currency=cur, labels=compared)
 
 st.subheader("Actual vs plan of record")
 if isinstance(review.plan, PlanVariance):
     plan = review.plan
     st.caption(f"Plan: {plan.plan_name} (id {plan.plan_id})")
-    widgets.readable(plan.as_frame(), currency=cur)
+    text = st.column_config.TextColumn
+    right = {c: text(c, alignment="right") for c in PLAN_COLUMNS.values()}
+    st.dataframe(review.plan_rows(), hide_index=True, column_config=right)
     if review.split_cards:
         widgets.cards(review.split_cards)
 else:
@@ -60,17 +66,19 @@ if widgets.excused(found):
     pass
 elif found.empty:
     st.success(
-        f"No day of {month} fell outside the {ANOMALY_LEVEL}% forecast band.",
+        f"No day of {format_month(month)} fell outside the {ANOMALY_LEVEL}% forecast band.",
         icon=":material/check:",
     )
 else:
-    widgets.readable(found, currency=cur, freq="day", labels={"ds": "Day"})
+    moved = f"Service vs its 28-day median ({cur}/day)"
+    widgets.readable(found, currency=cur, freq="day", labels={"ds": "Day", "service_change": moved})
 
 st.subheader("Unit economics")
 if not widgets.excused(review.unit_economics):
     unit = review.unit_economics
     per_million = ["cost_per_million_requests"]
     u1, u2 = st.columns(2)
+    st.caption("Complete months only: a running month's part cost over its users would dip.")
     u1.plotly_chart(
         charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user"), width="stretch"
     )
@@ -93,7 +101,11 @@ if st.button(
         st.success(f"Frozen as plans {', '.join(map(str, frozen))}.", icon=":material/check:")
 stored_plans = state.plans()
 if not widgets.excused(stored_plans):
-    widgets.readable(stored_plans)
+    periods = {"month": "Monthly", "quarter": "Quarterly", "day": "Daily"}
+    widgets.readable(
+        stored_plans.assign(freq=stored_plans["freq"].map(lambda f: periods.get(str(f), str(f)))),
+        labels={"freq": "Per"},
+    )
 
 z, x = st.columns(2)
 z.download_button(

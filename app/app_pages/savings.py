@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import charts, state, widgets
 from forecasting.interface import DEFAULT_SCENARIO, Excuse
+from forecasting.presentation import format_month
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -40,7 +41,7 @@ def lever_input(spec: LeverInput, value: Any, key: str, choices: list[Any]) -> A
         number = None if value is None else float(value)
         return st.number_input(spec.label, 0.0, None, number, key=key, placeholder="not set")
     index = choices.index(value) if value in choices else 0
-    return st.selectbox(spec.label, choices, index, key=key)
+    return st.selectbox(spec.label, choices, index, key=key, format_func=views.choice_label)
 
 
 def lever_inputs(base: Choices, digest: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -68,10 +69,12 @@ def lever_inputs(base: Choices, digest: int) -> tuple[dict[str, Any], dict[str, 
 
 def show_levers(r: LeverResult, lo: str, hi: str) -> None:
     widgets.cards(views.lever_cards(r))
-    title, unit = f"Savings per month, stacked in order ({r.base_month})", f"{r.currency}/month"
-    chart = charts.waterfall(r.table, "lever", "monthly_savings", "naive_monthly", title, unit)
+    month, unit = format_month(r.base_month), f"{r.currency}/month"
+    named = r.table.assign(lever=r.table["lever"].map(views.lever_title))
+    title = f"Savings per month, stacked in order ({month})"
+    chart = charts.waterfall(named, "lever", "monthly_savings", "naive_monthly", title, unit)
     st.plotly_chart(chart, width="stretch")
-    widgets.table(r.table, views.lever_columns(r.currency, lo, hi), only=True)
+    widgets.table(named, views.lever_columns(r.currency, lo, hi), only=True)
     widgets.download("Download the levers (CSV)", r.export(), f"savings_levers_{r.base_month}.csv")
     widgets.explained(views.explain_levers(r))
 
@@ -116,7 +119,7 @@ def show_reconciliation(r: ReconcileResult) -> None:
     widgets.table(r.table, {"flags": Column("Flags", "wide")})
     left, right = st.columns(2)
     ordered, unit = r.lines.sort_values("order"), f"{r.currency}/month"
-    title = f"The stated plan stacked ({r.base_month})"
+    title = f"The stated plan stacked ({format_month(r.base_month)})"
     chart = charts.waterfall(
         ordered, "initiative", "modelled_monthly", "naive_monthly", title, unit
     )
@@ -143,7 +146,12 @@ if not base.full_months:
 c = st.columns([2, 1, 1, 1])
 widgets.set_picker(c[0], base.sets, DEFAULT_SCENARIO, "sv")
 month = c[1].selectbox(
-    "Base month", base.full_months, key="sv_month", help="Its spend is the base of every lever."
+    "Base month",
+    base.full_months,
+    key="sv_month",
+    format_func=format_month,
+    help="A full month: its spend is the base of every lever (the running month is not "
+    "offered, as part of a month would understate every saving).",
 )
 widgets.forecast_settings(c[2], c[3], "sv")
 (lookback,) = widgets.simulation_settings("sv", extra=1)

@@ -24,7 +24,9 @@ def register(
         "/ (rps_per_instance x target utilisation)) plus redundancy, and cost per month = per "
         "cost group fixed + per user (Compute: per instance-hour it sizes), fitted on the "
         "bill. Per quarter the P50 and band of the paths; quarters already observed show "
-        "actuals and the bill; the stored plan of record sits beside them.",
+        "actuals and the bill; the stored plan of record sits beside them. `source` says "
+        "which (actual, actual+forecast, forecast) and `complete` whether the data covers the "
+        "quarter to its end (False for the running quarter and every later one).",
     )
     plan.add_argument(
         "--quarters",

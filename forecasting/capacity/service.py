@@ -10,22 +10,13 @@ from typing import Any
 import pandas as pd
 
 from forecasting.capacity.plan import quarterly_plan
-from forecasting.demand.chain import (
-    USERS,
-    DemandChain,
-    backtest_cost,
-    chain_demand,
-    cost_note,
-    long_frame,
-    merge_costs,
-    read_history,
-    with_cost,
-)
+from forecasting.demand.chain import CHAIN, COST, USERS, DemandChain, read_history
+from forecasting.demand.record import CostOfRecord, cost_of_record
 from forecasting.demand.runway import HeadroomPrice, Runway, estimate_runway, runway_table
 from forecasting.errors import CapcostError, InputError
 from forecasting.interface import COST_METRIC, Aggregation, Excuse, Freq
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
-from forecasting.models.scenarios import bend, load_scenario
+from forecasting.periods import complete_column
 from forecasting.scenario import load_capacity, load_savings, scenario_label
 from forecasting.scenario.assumptions import CapacityAssumptions, SavingsScenario
 from forecasting.scenario.catalogue import (
@@ -35,6 +26,8 @@ from forecasting.scenario.catalogue import (
     tiered_cost,
 )
 from forecasting.store import Store
+
+MONTHS_PER_QUARTER = 3
 
 # What pays for more of each resource: pods scale out for CPU and memory; the pool and the disk
 # grow with the database. Which cost group that is comes from the assumption set.
@@ -122,60 +115,80 @@ def plan_of_record(store: Store) -> pd.DataFrame | None:
 def plan(
     store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
 ) -> PlanResult:
-    """Forecast users per month, run the demand chain on their paths, size and price quarters;
-    the direct forecast of the bill competes with the chain's cost in a backtest."""
+    """Forecast users per month, run the demand chain on their paths, size and price quarters.
+    Cost per month is the cost forecast of record (``demand.record``): the chain's cost or the
+    direct forecast of the bill, whichever backtests better, the other beside it."""
     assumptions = load_capacity(store, options.scenario, options.settings)
     history = read_history(store)
-    users = history.demand[USERS].dropna()
-    first = users.index.max() + pd.offsets.MonthBegin(1)
+    record = cost_of_record(
+        store,
+        options,
+        forecaster,
+        quarters=options.quarters,
+        demand=options.demand,
+        assumptions=assumptions,
+    )
+    if record.demand is None or record.chain is None:
+        raise InputError(f"no demand chain to plan on: {record.why}", parameter="--db")
+    first = history.demand[USERS].dropna().index.max() + pd.offsets.MonthBegin(1)
     quarters = _quarters(first, options.quarters)
-    start = pd.Period(quarters[0], freq="Q").start_time
-    ds = pd.date_range(first, pd.Period(quarters[-1], freq="Q").end_time.normalize(), freq="MS")
-    result = forecaster(long_frame(users, USERS), len(ds), Freq.MONTH, options)
-    scenario = load_scenario(store, options.demand)
-    known = {m: users[m] for m in users.index if m >= pd.Period(first, freq="Q").start_time}
-    paths, _ = bend(
-        result.paths[USERS],
-        result.series[USERS].mean,
-        ds,
-        float(users.iloc[-1]),
-        scenario,
-        known,
-    )
-    demand, chain = chain_demand(history, paths, ds, start, assumptions, options.seed)
-    total = history.total_cost
-    cost_ds = pd.date_range(total.index.max() + pd.offsets.MonthBegin(1), ds[-1], freq="MS")
-    direct = forecaster(long_frame(total, "total"), len(cost_ds), Freq.MONTH, options)
-    scores = backtest_cost(
-        history,
+    table = quarterly_plan(
+        record.demand,
         assumptions,
-        lambda f, h: forecaster(f, h, Freq.MONTH, options),
-        seed=options.seed,
+        level=options.level,
+        quarters=quarters,
+        plan_of_record=plan_of_record(store),
     )
-    stated = plan_of_record(store)
-    billed = with_cost(demand, direct.paths["total"], cost_ds)
-    by_chain, by_bill = (
-        quarterly_plan(
-            d, assumptions, level=options.level, quarters=quarters, plan_of_record=stated
-        )
-        for d in (demand, billed)
-    )
-    table = merge_costs(by_chain, by_bill, scores, scenario=not scenario.is_base)
-    notes = (
-        *notes_of(result),
-        *notes_of(direct),
-        cost_note(scores, None if scenario.is_base else scenario.name),
-    )
+    table = record_costs(table, record, options.level)
+    table["complete"] = complete_column(table["ds"], Freq.QUARTER, _data_to(store))
     return PlanResult(
         table=table.drop(columns="ds"),
         assumptions=assumptions,
         scenario=scenario_label(store, options.scenario),
-        chain=chain,
-        demand=scenario.name,
-        cost_backtest=scores,
+        chain=record.chain,
+        demand=record.scenario.name,
+        cost_backtest=record.backtest,
         options=options,
-        notes=notes,
+        notes=(*record.notes, plan_cost_note(record)),
     )
+
+
+def record_costs(table: pd.DataFrame, record: CostOfRecord, level: float) -> pd.DataFrame:
+    """The plan's cost per month from the cost forecast of record: a quarter it forecasts is
+    its total over the quarter's months (observed months included), band and all, with both
+    methods' figures beside it; a quarter that happened keeps the bill."""
+    out = table.copy()
+    at = list(out.columns).index(f"{COST}_upper") + 1
+    out.insert(at, f"chain_{COST}", out[COST])
+    out.insert(at + 1, f"direct_{COST}", out[COST])
+    both = [f for f in (record.chosen, record.other) if f is not None]
+    methods = {"": record.chosen, **{_prefix(f.method): f for f in both}}
+    for i, row in out.iterrows():
+        start = pd.Period(str(row["quarter"]), freq="Q").start_time
+        for prefix, f in methods.items():
+            q = f.quarter(start, level)
+            if q is None:
+                continue
+            out.loc[i, f"{prefix}{COST}"] = float(q["forecast"]) / MONTHS_PER_QUARTER
+            if not prefix:
+                out.loc[i, f"{COST}_lower"] = float(q["lower"]) / MONTHS_PER_QUARTER
+                out.loc[i, f"{COST}_upper"] = float(q["upper"]) / MONTHS_PER_QUARTER
+    return out
+
+
+def _prefix(method: str) -> str:
+    return "chain_" if method == CHAIN else "direct_"
+
+
+def plan_cost_note(record: CostOfRecord) -> str:
+    """Which cost forecast the plan's cost per month is, and why, in one line."""
+    return f"cost per month is the {record.chosen.method} ({record.why}); both are in the table"
+
+
+def _data_to(store: Store) -> date | None:
+    """The last day both users and cost cover completely: a quarter ending later is running."""
+    days = [d for d in (store.last_full_day(USERS), store.last_full_day(COST_METRIC)) if d]
+    return min(days) if days else None
 
 
 # -- runway -----------------------------------------------------------------------------------

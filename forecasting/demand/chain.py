@@ -170,14 +170,16 @@ def run_chain(
     users = np.maximum(np.asarray(users, dtype=float), 0.0)
     if users.ndim != 2 or users.shape[1] != len(ds):
         raise InputError(f"users paths must be n_paths x {len(ds)}", parameter="paths")
-    rng = np.random.default_rng(seed)
+    # One generator per link, and month-by-month draws: a path's first k months do not
+    # depend on how many months follow, so a quarter reads the same in a 1- or 4-quarter run.
+    level_rng, peak_rng, cost_rng = np.random.default_rng(seed).spawn(3)
     n, h = users.shape
-    rps = users * chain.requests_per_user.draw(rng, (n, 1))
-    peak = rps * chain.peak_to_average.draw(rng, (n, h))
+    rps = users * chain.requests_per_user.draw(level_rng, (n, 1))
+    peak = rps * chain.peak_to_average.draw(peak_rng, (h, n)).T
     sized = instances_needed(peak, a).astype(float)
     hours = sized * chain.running_share * a.hours_per_month
     drivers = {USERS: users, INSTANCE_HOURS: hours}
-    seeds = rng.integers(0, 2**32, len(chain.costs))
+    seeds = cost_rng.integers(0, 2**32, len(chain.costs))
     cost = {
         f.group: cost_paths(f, drivers[f.driver], int(s))
         for f, s in zip(chain.costs, seeds, strict=True)
@@ -344,43 +346,3 @@ def chain_demand(
         COST: run.total_cost,
     }
     return DemandPaths(months, paths, actuals[actuals.index >= start]), chain
-
-
-def with_cost(demand: DemandPaths, cost: FloatArray, cost_ds: pd.DatetimeIndex) -> DemandPaths:
-    """The same demand with other cost paths (the direct forecast), placed on its months."""
-    n = demand.n_paths
-    placed = np.full((n, len(demand.ds)), np.nan)
-    where = demand.ds.get_indexer(cost_ds)
-    keep = where >= 0
-    placed[:, where[keep]] = np.asarray(cost, dtype=float)[:n, keep]
-    return DemandPaths(demand.ds, {**demand.paths, COST: placed}, demand.actuals)
-
-
-def merge_costs(
-    chain: pd.DataFrame, direct: pd.DataFrame, scores: pd.DataFrame, *, scenario: bool = False
-) -> pd.DataFrame:
-    """The plan with the backtest's choice as ``cost_per_month`` (and band), both P50s beside.
-
-    Under a users ``scenario`` the chain's cost is shown whatever the backtest says: the
-    direct forecast of the bill knows nothing of users, so it cannot follow the scenario.
-    """
-    chosen = CHAIN if scenario else str(scores.loc[scores["selected"], "method"].iloc[0])
-    out = (chain if chosen == CHAIN else direct).copy()
-    at = list(out.columns).index(f"{COST}_upper") + 1
-    out.insert(at, "chain_cost_per_month", chain[COST].to_numpy())
-    out.insert(at + 1, "direct_cost_per_month", direct[COST].to_numpy())
-    return out
-
-
-def cost_note(scores: pd.DataFrame, scenario: str | None = None) -> str:
-    """Which cost forecast the plan shows and why, in one line."""
-    chosen = scores[scores["selected"]].iloc[0]
-    other = scores[~scores["selected"]].iloc[0]
-    scored = (
-        f"backtest sMAPE {chosen['smape']:.1f} for the {chosen['method']} against "
-        f"{other['smape']:.1f} for the {other['method']}, {chosen['windows']} origins x "
-        f"{chosen['horizon']} months"
-    )
-    if scenario is not None:
-        return f"cost per month is the {CHAIN}, which follows the {scenario} scenario ({scored})"
-    return f"cost per month is the {chosen['method']} ({scored}); both are in the table"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -12,13 +13,15 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.interface import Freq, GroupBy
 from forecasting.models.api import forecast
+from forecasting.models.nowcast import RunningMonth, nowcast
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
+from forecasting.models.service import rollup
 
 if TYPE_CHECKING:
     from forecasting.store import Store
 
-AS_OF_COLUMNS = (*FORECAST_COLUMNS, "actual", "error", "error_pct", "inside")
+AS_OF_COLUMNS = (*FORECAST_COLUMNS, "actual", "error", "error_pct", "inside", "partial")
 TOTAL_COLUMNS = (
     "unique_id",
     "level",
@@ -41,7 +44,9 @@ class AsOfForecast:
     table: pd.DataFrame
     """Per series, period and level: the forecast columns, then ``actual``, ``error``
     (forecast - actual, the series' unit), ``error_pct`` (of the actual) and ``inside``
-    (whether the actual fell in the band); actual is empty where nothing is known yet."""
+    (whether the actual fell in the band); actual is empty where nothing is known yet.
+    ``partial`` marks the month the as-of date falls inside: nowcast from its days up to
+    that date plus a forecast of the rest, as the live forecast does a running month."""
     totals: pd.DataFrame
     """Per series and level, over the periods with actuals: the forecast total with the
     band of the total (from the sample paths), the actual total, its error and percent
@@ -78,7 +83,34 @@ def forecast_as_of(
         raise InputError(
             f"fewer than 3 complete {freq}s of {metric} by {as_of:%Y-%m-%d}", parameter="--as-of"
         )
-    return compare(history, full, as_of, freq=freq, h=h, level=level, model=model, seed=seed)
+    running = running_as_of(store, metric, group, as_of) if freq == "month" else None
+    return compare(
+        history,
+        full,
+        as_of,
+        freq=freq,
+        h=h,
+        level=level,
+        model=model,
+        seed=seed,
+        running=running,
+        how=rollup(store, metric),
+    )
+
+
+def running_as_of(
+    store: Store, metric: str, group: GroupBy | None, as_of: date
+) -> RunningMonth | None:
+    """The month ``as_of`` falls inside, as it stood that day: its days up to ``as_of`` and
+    every day before (None when ``as_of`` is a month's last day or no day of it is stored)."""
+    days = calendar.monthrange(as_of.year, as_of.month)[1]
+    if as_of.day == days:
+        return None
+    daily, _ = store.read_series(metric, Freq.DAY, group, complete_only=True)
+    daily = daily[daily["ds"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+    start = pd.Timestamp(date(as_of.year, as_of.month, 1))
+    observed = daily[daily["ds"] >= start]
+    return None if observed.empty else RunningMonth(start, days, observed, daily)
 
 
 def compare(
@@ -91,15 +123,21 @@ def compare(
     level: tuple[float, ...],
     model: str,
     seed: int,
+    running: RunningMonth | None = None,
+    how: str = "sum",
 ) -> AsOfForecast:
-    """Forecast ``history`` and set each period beside ``actuals`` (long frames)."""
+    """Forecast ``history`` and set each period beside ``actuals`` (long frames); a
+    ``running`` month (the as-of date inside it) is nowcast from its days, rolled up ``how``."""
     result = forecast(history, h=h, freq=freq, level=level, model=model, n_paths=4000, seed=seed)
+    if running is not None:
+        result = nowcast(result, running, how, seed=seed)
     known = actuals.rename(columns={"y": "actual"})[["unique_id", "ds", "actual"]]
     table = result.forecast.merge(known, on=["unique_id", "ds"], how="left")
     table["error"] = table["forecast"] - table["actual"]
     table["error_pct"] = 100 * table["error"] / table["actual"].abs()
     inside = (table["actual"] >= table["lower"]) & (table["actual"] <= table["upper"])
     table["inside"] = inside.astype("boolean").mask(table["actual"].isna())
+    table["partial"] = (table["ds"] == running.start) if running is not None else False
     return AsOfForecast(as_of, table[list(AS_OF_COLUMNS)], _totals(result, table), result)
 
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import TYPE_CHECKING
 
 from forecasting.arguments import add_csv, iso_date, level, positive_int
 from forecasting.errors import InputError
-from forecasting.interface import STORED_FREQS, Freq
+from forecasting.interface import COST_METRIC, STORED_FREQS, Freq
 
 if TYPE_CHECKING:
     from forecasting.models.result import ForecastResult
     from forecasting.models.service import StoreForecast
+
+RECORD, CHAIN, DIRECT = "record", "chain", "direct"
+METHODS = (RECORD, CHAIN, DIRECT)
+"""``--method``: the cost forecast of record, the demand chain or the direct forecast."""
 
 
 def _add_inputs(parser: argparse.ArgumentParser) -> None:
@@ -85,10 +90,19 @@ def register(
     )
     _add_inputs(fc)
     fc.add_argument(
+        "--method",
+        choices=METHODS,
+        help="stored total cost by month or quarter: record (the default with --model auto: "
+        "whichever of the demand chain and the direct forecast of the bill scores better on "
+        "past origins; the stderr note says which), chain (users -> req/s -> peak -> "
+        "instances -> cost, the users forecast by --model) or direct (the bill on its own "
+        "history by --model; the default with a named --model)",
+    )
+    fc.add_argument(
         "--scenario",
-        help="stored cost or users: apply a growth scenario to the users forecast and cost "
-        "through the fitted fixed + per-user cost model (base, low, high or a stored "
-        "assumption set)",
+        help="stored cost or users: move the users forecast by a scenario (base, low, high, "
+        "plan or a stored assumption set); cost follows through the demand chain, and base is "
+        "the plain forecast",
     )
     fc.add_argument(
         "--freeze",
@@ -169,11 +183,14 @@ def _compute(args: argparse.Namespace) -> StoreForecast | ForecastResult:
 
     _check(args)
     levels = _levels(args)
+    method = _method(args)
     if args.input is not None:
         frame = read_input(args.input)
         return forecast(
             frame, h=args.horizon, freq=args.freq, level=levels, model=args.model, seed=args.seed
         )
+    if method is not None:
+        return _cost_forecast(args, method, levels)
     if getattr(args, "scenario", None):
         from forecasting.models.scenarios import scenario_forecast
 
@@ -199,6 +216,86 @@ def _compute(args: argparse.Namespace) -> StoreForecast | ForecastResult:
             model=args.model,
             seed=args.seed,
         )
+
+
+def _method(args: argparse.Namespace) -> str | None:
+    """The cost method ``forecast`` runs (None: a plain forecast of the series asked for)."""
+    if not hasattr(args, "method"):
+        return None  # backtest: the models' own accuracy on the series asked for
+    method, scenario = args.method, args.scenario
+    total = args.metric == COST_METRIC and not args.by and args.freq != Freq.DAY.value
+    if not total:
+        if method is not None:
+            raise InputError(
+                "--method applies to the stored total cost by month or quarter (without --by)",
+                parameter="--method",
+            )
+        if scenario and args.metric == COST_METRIC:
+            raise InputError(
+                "with --scenario, cost is the total through the demand chain by month or "
+                "quarter (no --by, no --freq day)",
+                parameter="--scenario",
+            )
+        return None
+    if method is None and args.model != "auto" and not scenario:
+        print(
+            f"capcost: note: this is the direct cost forecast by {args.model}, as asked; the "
+            "cost forecast of record: --method record",
+            file=sys.stderr,
+        )
+        return None
+    return method or RECORD
+
+
+def _cost_forecast(
+    args: argparse.Namespace, method: str, levels: tuple[float, ...]
+) -> StoreForecast:
+    """The stored total cost by the forecast of record, the chain or the direct forecast; a
+    note on stderr says which it is and how to get the other."""
+    from forecasting.demand.chain import CHAIN as CHAIN_METHOD
+    from forecasting.demand.chain import DIRECT as DIRECT_METHOD
+    from forecasting.demand.record import cost_of_record
+    from forecasting.models.options import ForecastOptions
+    from forecasting.store import Store
+
+    names = {CHAIN: CHAIN_METHOD, DIRECT: DIRECT_METHOD}
+    options = ForecastOptions(level=levels[0], model=args.model, seed=args.seed)
+    freq = Freq(args.freq or Freq.MONTH)
+    horizon = args.horizon or (4 if freq is Freq.QUARTER else 12)
+    quarters = _quarters_after(horizon, freq)
+    with Store.reader(args.db) as store:
+        record = cost_of_record(
+            store,
+            options,
+            quarters=quarters,
+            levels=levels,
+            demand=args.scenario or "base",
+            method=names.get(method),
+        )
+    out = record.store_forecast(freq)
+    keep = sorted(out.table["ds"].unique())[:horizon]
+    out = dataclasses.replace(out, table=out.table[out.table["ds"].isin(keep)])
+    for note in record.notes:
+        print(f"capcost: note: {note}", file=sys.stderr)
+    shown, how = record.chosen.method, ""
+    if shown == CHAIN_METHOD:
+        shown += f" on the users forecast by {record.users_model}"
+    if not record.scenario.is_base:
+        shown += f" under the {record.scenario.name} scenario"
+    elif method == RECORD:
+        shown += ", the cost forecast of record"
+    if record.other is not None and record.scenario.is_base:
+        flag = CHAIN if record.other.method == CHAIN_METHOD else DIRECT
+        how = f"; the {record.other.method}: --method {flag}"
+    if method != RECORD:
+        how += "; the forecast of record: --method record"
+    print(f"capcost: note: this is the {shown} ({record.why}){how}", file=sys.stderr)
+    return out
+
+
+def _quarters_after(horizon: int, freq: Freq) -> int:
+    """Quarters after the running one that cover ``horizon`` periods from the first."""
+    return horizon - 1 if freq is Freq.QUARTER else -(-horizon // 3)
 
 
 def _notes(result: ForecastResult) -> None:
@@ -243,14 +340,14 @@ def _run_as_of(args: argparse.Namespace) -> int:
     from forecasting.export import write_csv
     from forecasting.models.asof import compare, complete_by, forecast_as_of
     from forecasting.models.service import cli_table, read_input
+    from forecasting.models.validation import validate_series
     from forecasting.store import Store
 
     _check(args)
     levels = _levels(args)
     options = {"h": args.horizon, "level": levels, "model": args.model, "seed": args.seed}
     if args.input is not None:
-        frame = read_input(args.input)
-        frame = frame.assign(ds=frame["ds"].map(_parse_ds), y=frame["y"].astype(float))
+        frame = validate_series(read_input(args.input), source=args.input)
         freq = args.freq or "month"
         out = compare(complete_by(frame, args.as_of, freq), frame, args.as_of, freq=freq, **options)
     else:
@@ -269,15 +366,6 @@ def _run_as_of(args: argparse.Namespace) -> int:
         )
     write_csv(cli_table(out.table, digits=6), args.csv)
     return 0
-
-
-def _parse_ds(text: str) -> object:
-    import pandas as pd
-
-    try:
-        return pd.Timestamp(text)
-    except ValueError:
-        raise InputError(f"not a date: {text!r}", column="ds") from None
 
 
 def run_drivers(args: argparse.Namespace) -> int:

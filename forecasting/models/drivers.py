@@ -155,7 +155,8 @@ def cost_paths(fit: DriverFit, users: FloatArray, seed: int = 0) -> FloatArray:
     theta = rng.multivariate_normal(
         [fit.fixed, fit.per_unit], np.asarray(fit.cov), n, check_valid="ignore"
     )
-    noise = rng.standard_normal((n, h)) * fit.resid_sd
+    # Drawn month by month: the first k months of a path do not depend on the horizon.
+    noise = rng.standard_normal((h, n)).T * fit.resid_sd
     out: FloatArray = np.maximum(
         theta[:, [0]] + np.maximum(theta[:, [1]], 0.0) * users + noise, 0.0
     )

@@ -1,4 +1,7 @@
-"""Scenarios (base, low, high or stored) on the users forecast, and on cost through drivers."""
+"""Scenarios (base, low, high, the plan of record or stored) that move the users forecast.
+
+Cost follows the users through the demand chain (``forecasting.demand.record``).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,9 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError, UnknownNameError
-from forecasting.interface import COST_METRIC, Freq, GroupBy
+from forecasting.interface import Freq
 from forecasting.models.api import assemble, forecast
 from forecasting.models.base import FloatArray
-from forecasting.models.drivers import TOTAL, cost_paths, fit_cost_drivers
 from forecasting.models.intervals import path_bands
 from forecasting.models.nowcast import nowcast, running_month
 from forecasting.models.result import SeriesForecast
@@ -173,20 +175,20 @@ def scenario_forecast(
     level: Sequence[float] = (80.0,),
     seed: int = 0,
 ) -> StoreForecast:
-    """Users, or cost through its fixed + per-user model, under a scenario for the users.
-
-    The users forecast (automatic, with sample paths) is bent by the scenario path by path;
-    each cost group's cost follows as fixed + per_user x users with the fit's own
-    uncertainty drawn per path. ``by="group"`` keeps the groups; otherwise their total.
-    """
-    if metric not in ("users", COST_METRIC):
-        raise InputError("--scenario applies to cost and users", parameter="--scenario")
-    if by not in (None, "group"):
-        raise InputError("with --scenario, cost splits by group only", parameter="--by")
+    """Users under a scenario: the users forecast (automatic, with sample paths) bent by it
+    path by path. Cost under a scenario runs through the demand chain, which sits above this
+    layer (``forecasting.demand.record.cost_of_record``)."""
+    if metric != "users":
+        raise InputError(
+            "--scenario applies to users here; cost follows users through the demand chain",
+            parameter="--scenario",
+        )
+    if by is not None:
+        raise InputError("users do not split with --by", parameter="--by")
     if freq not in ("month", "quarter"):
         raise InputError("scenarios run by month or quarter", parameter="--freq")
     chosen = load_scenario(store, scenario)
-    if metric == "users" and chosen.is_base:
+    if chosen.is_base:
         # The base scenario is the plain forecast, bands and all.
         plain = forecast_store(store, "users", freq=freq, h=h, level=level, seed=seed)
         return dataclasses.replace(plain, assumptions={**plain.assumptions, **chosen.payload()})
@@ -202,41 +204,21 @@ def scenario_forecast(
     _, known = quarter_span(users, 1)
     bent, point = bend(u.paths, u.mean, u.ds, last, chosen, known.get("users"))
     model = f"{u.model} users, {chosen.name} scenario"
-    if metric == "users":
-        history = users
-        result = from_paths({"users": bent}, u.ds, base, level, model, {"users": point})
-    else:
-        history, unit = store.read_series(
-            COST_METRIC, Freq.MONTH, GroupBy.GROUP, complete_only=True
-        )
-        paths = _cost_paths(history, users.set_index("ds")["y"], bent, seed, by is None)
-        if by is None:
-            history = history.groupby("ds", as_index=False)["y"].sum().assign(unique_id=TOTAL)
-        result = from_paths(paths, u.ds, base, level, f"fixed + per-user cost on {model}")
+    result = from_paths({"users": bent}, u.ds, base, level, model, {"users": point})
     assumptions = {
         "metric": metric,
         "freq": freq,
         "by": by,
         **chosen.payload(),
-        "history_through": f"{history['ds'].max():%Y-%m-%d}",
+        "history_through": f"{users['ds'].max():%Y-%m-%d}",
     }
     if freq == "quarter":
-        _, known = quarter_span(history, 4 if h is None else h)
-        table = quarterly(result, known, level, how="sum" if metric == COST_METRIC else "mean")
+        _, known = quarter_span(users, 4 if h is None else h)
+        table = quarterly(result, known, level, how="mean")
     else:
         table = result.forecast
     table = with_complete(table, freq, store.last_full_day(metric))
-    return StoreForecast(metric, unit, freq, table, result, history, assumptions)
-
-
-def _cost_paths(
-    cost: pd.DataFrame, users: pd.Series, bent: FloatArray, seed: int, total: bool
-) -> dict[str, FloatArray]:
-    fits = [f for f in fit_cost_drivers(cost, users) if f.group != TOTAL]
-    paths = {f.group: cost_paths(f, bent, seed + i + 1) for i, f in enumerate(fits)}
-    if total:
-        return {TOTAL: np.sum(np.stack(list(paths.values())), axis=0)}
-    return paths
+    return StoreForecast(metric, unit, freq, table, result, users, assumptions)
 
 
 def from_paths(

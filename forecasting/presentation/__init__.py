@@ -18,6 +18,8 @@ from forecasting.presentation.figures import (
     format_rate,
     header,
     model_label,
+    running_label,
+    series_label,
 )
 from forecasting.presentation.tables import (
     ColumnFormat,
@@ -43,4 +45,6 @@ __all__ = [
     "format_rate",
     "header",
     "model_label",
+    "running_label",
+    "series_label",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ MISSING = "—"
 # ISO 4217 currencies without minor units in everyday use: never shown with cents.
 ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XOF"})
 # Amounts below this show their cents: on a 17,035 monthly total cents are noise, on 12.40 not.
+# A column goes by its typical (median) amount: one change of 11.18 among changes in the
+# thousands does not put cents on all of them beside whole-dollar columns.
 CENTS_BELOW = 100.0
 # Unit prices and rates keep this many significant digits ($0.0416 per hour, not $0.04).
 RATE_SIGNIFICANT = 4
@@ -30,12 +33,13 @@ def is_missing(value: object) -> bool:
 
 
 def money_decimals(values: Any, currency: str | None = None) -> int:
-    """0 or 2: cents only where they matter (some amount below 100) and the currency has them."""
+    """0 or 2: cents only where they matter (the typical amount is below 100) and the currency
+    has them."""
     if currency is not None and currency.upper() in ZERO_DECIMAL_CURRENCIES:
         return 0
     arr = np.abs(np.asarray(values, dtype=float).ravel())
     arr = arr[np.isfinite(arr) & (arr > 0)]
-    return 2 if arr.size and float(arr.min()) < CENTS_BELOW else 0
+    return 2 if arr.size and float(np.median(arr)) < CENTS_BELOW else 0
 
 
 def significant_decimals(values: Any, significant: int = 3, cap: int = MAX_DECIMALS) -> int:
@@ -172,6 +176,24 @@ def format_period(value: object, freq: str) -> str:
     return format_date(value)
 
 
+def running_label(start: object, freq: str, data_to: date | None, *, whole: bool) -> str:
+    """A period's label, marked when it is still running on ``data_to`` (the last full day).
+
+    A partial sum reads "Nov 2026 (to 26 Nov)"; a figure for the whole period that is part
+    estimate (a nowcast, a running quarter in a plan) reads "2026 Q4 (running, data to 26
+    Nov)". An ended period, or one the data has not reached (a forecast), keeps its label.
+    """
+    label = format_period(start, freq)
+    ts = _timestamp(start)
+    if ts is None or data_to is None or freq not in ("month", "quarter"):
+        return label
+    period = pd.Period(ts, freq="M" if freq == "month" else "Q")
+    if not period.start_time.date() <= data_to < period.end_time.date():
+        return label
+    to = f"{data_to.day} {data_to:%b}"
+    return f"{label} (running, data to {to})" if whole else f"{label} (to {to})"
+
+
 MODEL_LABELS = {
     "auto": "Automatic",
     "naive": "Last value",
@@ -184,6 +206,9 @@ MODEL_LABELS = {
     "ets": "Exponential smoothing",
     "ets_statsmodels": "Exponential smoothing (statsmodels)",
     "arima": "ARIMA",
+    "ets_log": "Exponential smoothing (log scale)",
+    "theta_log": "Theta (log scale)",
+    "arima_log": "ARIMA (log scale)",
     "combo": "Combination",
     "actual": "Actual",
 }
@@ -205,6 +230,16 @@ def model_label(spec: object) -> str:
             return model_label(members[0].strip())
         return f"Median of {len(members)} models"
     return MODEL_LABELS.get(text, text.replace("_", " ").capitalize())
+
+
+_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+
+
+def series_label(unique_id: object) -> str:
+    """A series as people name it: ``total`` is "Total", ``requests_per_second``
+    "Requests/s"; a cost group's or a service's own name ("Amazon CloudFront") stays."""
+    text = str(unique_id)
+    return header(text) if _CODE.fullmatch(text) else text
 
 
 # Headers of the library's frames in words. Names not listed read as their words
@@ -231,6 +266,7 @@ HEADERS = {
     "mape": "MAPE",
     "bias_pct": "Bias %",
     "complete": "Complete period",
+    "days_compared": "Days compared",
     "as_of": "As of",
     "group_name": "Cost group",
     "group": "Cost group",

@@ -27,6 +27,8 @@ from forecasting.presentation.figures import (
     model_label,
     money_decimals,
     rounded,
+    running_label,
+    series_label,
     significant_decimals,
 )
 
@@ -45,6 +47,7 @@ Kind = Literal[
     "bool",
     "text",
     "model",
+    "series",
 ]
 
 
@@ -57,6 +60,7 @@ _BOUND_NAMES = {"lower", "upper", "lo", "hi"}
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _MONEY_NAME = re.compile(
     r"(cost|spend|saving|amount|fee|upfront|budget|commitment|variance|usd|run_rate|fixed|"
+    r"_monthly$|^implied_base$|"
     r"^(previous|current|change|expected|actual|planned|base_monthly)(_|$))"
 )
 _COUNT_NAME = re.compile(
@@ -99,6 +103,8 @@ def _classify(name: str, column: pd.Series, freq: str | None) -> Kind:
     if not pd.api.types.is_numeric_dtype(column):
         if lowered == "model":
             return "model"
+        if lowered in ("unique_id", "metric"):
+            return "series"  # "Total", "DB connection pool utilization"
         text = column.dropna().astype(str)
         if len(text) and text.str.match(QUARTER_TEXT).all():
             return "quarter"
@@ -194,6 +200,7 @@ class ColumnFormat:
             "quarter": format_quarter,
             "datetime": format_datetime,
             "model": model_label,
+            "series": series_label,
         }
         return formatters[self.kind](value) if self.kind in formatters else str(value)
 
@@ -305,6 +312,33 @@ class DisplayTable:
         return {label: fmt.streamlit() for label, fmt in self.columns.items()}
 
 
+PERIOD_LABELS = ("period", "quarter", "month", "ds")
+"""Columns that label a row's period, where a running period's mark is written."""
+
+
+def _period_starts(frame: pd.DataFrame) -> pd.Series | None:
+    """Each row's period start, from ``ds`` or a ``quarter``/``month`` label (2026Q4)."""
+    if "ds" in frame.columns:
+        return pd.to_datetime(frame["ds"])
+    for name, code in (("quarter", "Q"), ("month", "M")):
+        if name in frame.columns:
+            index = pd.PeriodIndex(frame[name].astype(str), freq=code).start_time
+            return pd.Series(index, index=frame.index)
+    return None
+
+
+def _mark_running(
+    out: pd.DataFrame, formats: list[ColumnFormat], starts: pd.Series, data_to: date, whole: bool
+) -> None:
+    """Write the running period's mark into the period column (see ``running_label``)."""
+    for name in PERIOD_LABELS:
+        fmt = next((f for f in formats if f.name == name and f.kind in ("month", "quarter")), None)
+        if fmt is not None:
+            marks = [running_label(t, fmt.kind, data_to, whole=whole) for t in starts]
+            out[fmt.label] = pd.Series(marks, index=out.index, dtype=object)
+            return
+
+
 def display_table(
     frame: pd.DataFrame,
     *,
@@ -313,6 +347,8 @@ def display_table(
     labels: dict[str, str] | None = None,
     drop: tuple[str, ...] = ("currency", "unit"),
     round_numbers: bool = True,
+    data_to: date | None = None,
+    whole: bool = False,
 ) -> DisplayTable:
     """Any of the library's frames for the app: see ``column_formats``.
 
@@ -322,19 +358,29 @@ def display_table(
     ``date`` objects; months, quarters, timestamps and model names become their labels. The
     ``currency`` (or currency ``unit``) column is dropped once its currency is in the money
     headers, and ``ds`` where a ``period`` label says the same.
+
+    ``data_to`` (the last full day of the data) marks a period still running in words, in
+    its label (``whole``: the row's figure is for the whole period, part estimate; see
+    ``running_label``); the frame's ``complete`` column, which says the same, is then not
+    shown.
     """
     currency = _currency_of(frame, currency)
     dropped = [c for c in drop if c in frame.columns and currency]
     if "ds" in frame.columns and "period" in frame.columns:
         dropped.append("ds")
+    starts = _period_starts(frame) if data_to is not None else None
+    if starts is not None and "complete" in frame.columns:
+        dropped.append("complete")
     shown = frame.drop(columns=dropped)
     formats = column_formats(shown, currency=currency, freq=freq, labels=labels)
     data: dict[str, pd.Series] = {}
     for fmt in formats:
         column = shown[fmt.name]
         data[fmt.label] = _display_values(fmt, column, round_numbers)
-    out = pd.DataFrame(data, index=shown.index).reset_index(drop=True)
-    return DisplayTable(out, {fmt.label: fmt for fmt in formats})
+    out = pd.DataFrame(data, index=shown.index)
+    if starts is not None and data_to is not None:
+        _mark_running(out, formats, starts, data_to, whole)
+    return DisplayTable(out.reset_index(drop=True), {fmt.label: fmt for fmt in formats})
 
 
 def _display_values(fmt: ColumnFormat, column: pd.Series, round_numbers: bool) -> pd.Series:

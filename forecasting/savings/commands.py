@@ -65,9 +65,13 @@ def register(
         help="size a Savings Plan or RI commitment on forecast paths, beside AWS's look-back",
         description="Forecast the on-demand compute spend that no commitment covers yet, "
         "simulate a commitment over the term on every sample path and recommend the one with "
-        "the highest expected savings: coverage, utilisation, savings (P10-P90), break-even "
-        "month, and the downside if usage falls to its P10. Beside it, the look-back method "
-        "(the last 7/30/60 days assumed to repeat), evaluated on the same paths.",
+        "the highest expected savings; beside it, one commitment per look-back window (the "
+        "last 7/30/60 days assumed to repeat, as AWS recommends). One row per method: the "
+        "hourly commitment (USD/h), the on-demand usage it covers and any upfront; on the "
+        "look-back window's own usage its monthly savings, utilisation, coverage and "
+        "break-even month; on the forecast's paths the same figures, the monthly savings' "
+        "band at --level (savings_lower_usd to savings_upper_usd: P10 to P90 at 80) and the "
+        "downside if usage follows the paths' P10 (savings, utilisation, break-even).",
     )
     commitments.add_argument(
         "--offering",

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult, plan, runway
-from forecasting.demand.chain import FIT_MONTHS
+from forecasting.demand.chain import FIT_MONTHS, USERS
 from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
+from forecasting.presentation import format_date, format_number, format_quarter, header
 from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, changes
 from forecasting.store import Store
 from forecasting.views.assumptions import forecast_text, settings_text
@@ -21,6 +24,7 @@ from forecasting.views.display import Card, Column, Tone
 
 REDUNDANCY_OPTIONS = [r.value for r in Redundancy]
 """What the sizing editor's redundancy column offers."""
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class CapacityView:
     """Days until each utilisation metric reaches its alert threshold."""
     band_labels: tuple[str, str]
     """The band's lower and upper quantile as labels, ``("P10", "P90")`` at level 80."""
+    data_to: date | None = None
+    """The last full day of the data the plan reads: the quarter it stops inside is running."""
 
     @property
     def plan_notes(self) -> str:
@@ -54,6 +60,7 @@ def build_capacity(
         plan=or_excuse(lambda: plan(store, options, forecaster)),
         runway=or_excuse(lambda: runway(store, options, forecaster)),
         band_labels=options.band_labels,
+        data_to=store.last_full_day(USERS),
     )
 
 
@@ -72,9 +79,9 @@ def plan_cards(result: PlanResult, cur: str) -> list[Card]:
         band = f"{fmt.format(last[f'{name}_lower'])} to {fmt.format(last[f'{name}_upper'])}"
         cards.append(
             Card(
-                f"{label}, {last['quarter']} (P50)",
+                f"{label}, {format_quarter(last['quarter'])} (P50)",
                 fmt.format(last[name]),
-                f"{last[name] - now[name]:+,.0f} vs {now['quarter']}",
+                f"{last[name] - now[name]:+,.0f} vs {format_quarter(now['quarter'])}",
                 Tone.CHANGE,
                 help=f"{lo}–{hi}: {band}",
             )
@@ -89,6 +96,26 @@ PLAN_CHARTS = [
     ("cost_per_month", "Infrastructure cost per month", "", "plan_cost_per_month"),
 ]
 """Per banded chart: column, title, unit ("": the currency) and the plan-of-record column."""
+
+
+def plan_chart_frame(
+    result: PlanResult, data_to: date | None
+) -> tuple[pd.DataFrame, str | None, str]:
+    """The plan with quarters labelled as people read them ("2026 Q4"); the label of the
+    running quarter (the one ``data_to`` falls in; None when the data ends with a quarter)
+    and what its figures are made of, for the chart to say."""
+    t = result.table
+    labelled = t.assign(quarter=t["quarter"].map(format_quarter))
+    if data_to is None:
+        return labelled, None, ""
+    starts = pd.PeriodIndex(t["quarter"], freq="Q").start_time
+    running = t[~t["complete"].astype(bool) & (starts <= pd.Timestamp(data_to))]
+    if running.empty:
+        return labelled, None, ""
+    row = running.iloc[0]
+    forecast = row["source"] == "forecast"
+    made = "forecast, no full month yet" if forecast else "observed months + forecast"
+    return labelled, format_quarter(row["quarter"]), made
 
 
 def plan_table(result: PlanResult) -> pd.DataFrame:
@@ -125,10 +152,29 @@ def plan_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
 
 
 def runway_table(result: RunwayResult) -> pd.DataFrame:
-    """The runway; dates share a column with "not within the horizon", dollars with the
-    reason there are none: such columns are text."""
-    table = result.table
-    return table.astype({c: str for c in table if table[c].dtype == object})
+    """The runway as people read it: dates as "25 Mar 2027"; dates share a
+    column with "not within the horizon", dollars with the reason there are none: such
+    columns are text, their numbers rounded as the column's figures are."""
+    table = result.table.copy()  # its metric reads in words as every table's does
+    for column in [c for c in table if table[c].dtype == object]:
+        table[column] = table[column].astype(str).map(_runway_cell)
+    return table
+
+
+def _runway_cell(value: str) -> str:
+    if ISO_DAY.fullmatch(value):
+        return format_date(value)
+    try:
+        return format_number(float(value), 0)
+    except ValueError:
+        return value
+
+
+def runway_chart_frame(result: RunwayResult) -> pd.DataFrame:
+    """The runway's timeline with each row named in words: "CPU utilization ≥ 70%"."""
+    t, frame = result.table, result.timeline()
+    names = [f"{header(m)} ≥ {v:g}%" for m, v in zip(t["metric"], t["threshold_pct"], strict=True)]
+    return frame.assign(label=names)
 
 
 def runway_columns(cur: str, early: str, hi: str) -> dict[str, Column]:
@@ -268,9 +314,12 @@ def sizing_frame(a: CapacityAssumptions) -> pd.DataFrame:
 
 
 def thresholds_frame(a: CapacityAssumptions) -> pd.DataFrame:
-    """Alert threshold per utilisation metric, % (one row each)."""
-    rows = [{"metric": m, "threshold_pct": v} for m, v in a.alert_thresholds.items()]
-    return pd.DataFrame(rows, columns=["metric", "threshold_pct"])
+    """Alert threshold per utilisation metric, % (one row each); ``name`` is the metric in
+    words, for the editor to show in its place."""
+    rows = [
+        {"metric": m, "name": header(m), "threshold_pct": v} for m, v in a.alert_thresholds.items()
+    ]
+    return pd.DataFrame(rows, columns=["metric", "name", "threshold_pct"])
 
 
 def _cell(row: Mapping[Any, Any], column: str, kind: type) -> Any:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
+from forecasting.demand.chain import DIRECT
 from forecasting.interface import COST_METRIC, Excuse, Freq
 from forecasting.models.api import forecast
+from forecasting.models.options import ForecastOptions
 from forecasting.models.service import forecast_store
 from forecasting.presentation import model_label
 from forecasting.store import Store
@@ -76,6 +79,26 @@ class ForecastView:
     largest series, drawn beside the actuals."""
     excuses: tuple[str, ...]
     """Why a series or model could not be forecast as asked."""
+    methods: pd.DataFrame | None = None
+    """Total cost with model auto: both cost forecasts per quarter (``unique_id, ds, method,
+    forecast, lower, upper, level, of_record, complete``), the demand chain and the direct
+    forecast of the bill; None otherwise."""
+    method_scores: pd.DataFrame | None = None
+    """Their backtest on the bill (``method, windows, errors, horizon, smape, mape, bias_pct,
+    selected``: the one of record)."""
+    record: str = ""
+    """Which cost forecast is the one of record and why, in words ("" when not cost)."""
+    data_to: date | None = None
+    """The last full day of the series' data: a period it stops inside is running (its row
+    is a nowcast, observed days plus a forecast of the rest)."""
+
+    @property
+    def running_month(self) -> pd.Timestamp | None:
+        """The forecast's month that the data stops inside (None: it starts after the data)."""
+        if self.data_to is None:
+            return None
+        month = pd.Timestamp(self.data_to).to_period("M").start_time
+        return month if (self.table["ds"] == month).any() else None
 
     @property
     def series(self) -> list[str]:
@@ -105,8 +128,23 @@ class ForecastView:
 
     @property
     def cards(self) -> list[Card]:
-        """The model of the first series, and its backtest MASE and band coverage."""
+        """The model of the first series, and its backtest MASE and band coverage; for total
+        cost the forecast of record and both methods' backtest errors."""
         spec = str(self.table["model"].iloc[0])
+        if self.method_scores is not None and not self.method_scores.empty:
+            scores = self.method_scores.set_index("method")["smape"]
+            chosen = str(self.method_scores.loc[self.method_scores["selected"], "method"].iloc[0])
+            return [
+                Card("Cost forecast of record", chosen.capitalize(), help=self.record),
+                *[
+                    Card(
+                        f"Backtest sMAPE, {m}" + (" (of record)" if m == chosen else ""),
+                        f"{v:.1f}",
+                        help="0-200, on the bill three months ahead from past origins",
+                    )
+                    for m, v in scores.items()
+                ],
+            ]
         cards = [Card("Model", model_label(spec), help=f"Full spec: {spec}")]
         if not self.chosen.empty:
             row = self.chosen.iloc[0]
@@ -145,6 +183,8 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
     metric, by = SERIES_CHOICES[request.series]
     if metric != COST_METRIC and metric not in store.stored_metrics():
         return Excuse(f"no {metric} stored: ingest it with `capcost ingest metrics FILE`")
+    if metric == COST_METRIC and by is None and model == "auto":
+        return _cost_of_record(store, request)
     monthly = forecast_store(
         store, metric, freq=Freq.MONTH, by=by, h=horizon, level=(level,), model=model
     )
@@ -173,6 +213,52 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
         backtest=monthly.result.backtest,
         fits=backtest_fits(monthly.history[monthly.history["unique_id"] == main], horizon, model),
         excuses=tuple(e.reason for e in monthly.result.excuses),
+        data_to=store.last_full_day(metric),
+    )
+
+
+def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
+    """Total cost: the cost forecast of record (the Capacity plan's, the Overview's and the
+    CLI's), with the other method's quarters and both backtests beside it."""
+    from forecasting.demand.record import cost_of_record
+
+    horizon, level = request.horizon, request.level
+    quarters = max(1, -(-horizon // 3))
+    record = cost_of_record(store, ForecastOptions(level=level), quarters=quarters)
+    chosen = record.chosen
+    months = chosen.months[chosen.months["ds"].isin(sorted(chosen.months["ds"])[:horizon])]
+    table = chosen.quarters[chosen.quarters["ds"].isin(sorted(chosen.quarters["ds"])[:quarters])]
+    table = table.assign(**{f"{c}_per_month": table[c] / 3 for c in ("forecast", "lower", "upper")})
+    both = [f for f in (record.chosen, record.other) if f is not None]
+    methods = pd.concat(
+        [
+            f.quarters[f.quarters["ds"].isin(table["ds"])].assign(
+                method=f.method, of_record=f is record.chosen
+            )
+            for f in both
+        ],
+        ignore_index=True,
+    )[["unique_id", "ds", "method", "forecast", "lower", "upper", "level", "of_record", "complete"]]
+    direct = record.method(DIRECT) if record.other is not None or chosen.method == DIRECT else None
+    engine = direct.result if direct is not None else chosen.result
+    words = f"The cost forecast of record is the {chosen.method} ({record.why})."
+    if record.other is not None:
+        words += f" The {record.other.method} is beside it."
+    history = record.history
+    return ForecastView(
+        metric=COST_METRIC,
+        unit=record.currency,
+        level=level,
+        history=history,
+        table=months,
+        quarters=table,
+        backtest=engine.backtest,
+        fits=backtest_fits(history, horizon, request.model),
+        excuses=record.notes,
+        methods=methods,
+        method_scores=record.backtest if not record.backtest.empty else None,
+        record=words,
+        data_to=store.last_full_day(COST_METRIC),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,6 +22,9 @@ from forecasting.presentation import (
 from forecasting.store import Store
 from forecasting.variance import PlanVariance, plan_variance
 from forecasting.views.display import Card, Tone
+
+if TYPE_CHECKING:
+    from forecasting.demand.record import CostOfRecord
 
 
 @dataclass(frozen=True)
@@ -273,28 +277,44 @@ class Outlook:
     """Band level, % (80: P10 to P90)."""
     model: str
     """The model's spec (shown as its readable label)."""
+    method: str = ""
+    """Which cost forecast it is: ``demand chain`` or ``direct cost forecast``."""
+    other: float | None = None
+    """What the other method forecasts for the same period (None: no other)."""
+    other_method: str = ""
+    why: str = ""
+    """Why ``method`` is the forecast of record (its backtest against the other)."""
 
     def card(self, label: str, currency: str, help_text: str) -> Card:
         band = f"{_money(self.lower, currency)} to {_money(self.upper, currency)}"
+        how = f"Model: {model_label(self.model)}."
+        if self.method:
+            how = f"The cost forecast of record: the {self.method}"
+            how += f" ({self.why})." if self.why else "."
+        if self.other is not None:
+            how += f" The {self.other_method} says {_money(self.other, currency)}."
         return Card(
             f"{label} {self.period}",
             _money(self.forecast, currency),
             f"{self.level:g}% band {band}",
             Tone.NOTE,
-            f"{help_text} Model: {model_label(self.model)}.",
+            f"{help_text} {how}",
         )
 
 
 @dataclass(frozen=True)
 class OutlookView:
     """The heavy half of the Overview: the running month's nowcast and next quarter's forecast,
-    built apart so that the page's other figures show before any forecast runs."""
+    built apart so that the page's other figures show before any forecast runs. Both are the
+    cost forecast of record (``demand.record``), as on the Capacity page and in the CLI."""
 
     currency: str
     running: Outlook
     next_quarter: Outlook
     running_days: int
     """Days of the running month observed (0: its forecast has no day of it to go on)."""
+    why: str = ""
+    """Why the forecast of record is the method it is (its backtest), in words."""
 
     @property
     def cards(self) -> list[Card]:
@@ -303,7 +323,8 @@ class OutlookView:
             self.running.card(
                 "Nowcast" if observed else "Forecast",
                 self.currency,
-                f"The whole month forecast from its {observed} days observed so far."
+                f"The whole month: the bill of its {observed} days observed so far plus a "
+                "daily forecast of the rest."
                 if observed
                 else "No day of the month is in the data yet: a forecast, not a nowcast.",
             ),
@@ -316,9 +337,11 @@ class OutlookView:
 
 
 def build_outlook(store: Store, level: float = 80.0) -> OutlookView | Excuse:
-    """The running month's nowcast and next quarter's forecast of total cost, or why not."""
+    """The running month's nowcast and next quarter's forecast of total cost (the cost forecast
+    of record), or why not."""
+    from forecasting.demand.record import cost_of_record
     from forecasting.errors import CapcostError
-    from forecasting.models.service import forecast_store
+    from forecasting.models.options import ForecastOptions
 
     as_of = store.last_full_day(COST_METRIC)
     if as_of is None:
@@ -326,30 +349,36 @@ def build_outlook(store: Store, level: float = 80.0) -> OutlookView | Excuse:
     running = periods.first_incomplete(as_of, Freq.MONTH)
     quarter = periods.period_end(periods.period_start(running, Freq.QUARTER), Freq.QUARTER)
     try:
-        months = forecast_store(store, COST_METRIC, freq="month", h=1, level=(level,))
-        quarters = forecast_store(store, COST_METRIC, freq="quarter", h=2, level=(level,))
+        record = cost_of_record(store, ForecastOptions(level=level))
     except CapcostError as exc:
         return Excuse(f"no forecast yet: {exc}")
     _, currency = store.read_series(COST_METRIC, Freq.MONTH, end=running)
-    month_row = _row(months.table, running)
-    quarter_row = _row(quarters.table, quarter)
-    if month_row is None or quarter_row is None:
+    month = _outlook(record, "months", running, format_month(running), level)
+    next_quarter = _outlook(record, "quarters", quarter, format_quarter(quarter), level)
+    if month is None or next_quarter is None:
         return Excuse("the forecast does not reach the running month and next quarter")
     return OutlookView(
         currency=currency,
-        running=_outlook(month_row, format_month(running), level),
-        next_quarter=_outlook(quarter_row, format_quarter(quarter), level),
+        running=month,
+        next_quarter=next_quarter,
         running_days=periods.days_covered(running, Freq.MONTH, as_of),
+        why=record.why,
     )
 
 
-def _row(table: pd.DataFrame, start: date) -> pd.Series | None:
+def _row(table: pd.DataFrame, start: date, level: float) -> pd.Series | None:
     """The forecast table's row for the period starting ``start`` (one series: the total)."""
-    hit = table[table["ds"] == pd.Timestamp(start)]
+    hit = table[(table["ds"] == pd.Timestamp(start)) & (table["level"] == level)]
     return None if hit.empty else hit.iloc[0]
 
 
-def _outlook(row: pd.Series, period: str, level: float) -> Outlook:
+def _outlook(
+    record: CostOfRecord, table: str, start: date, period: str, level: float
+) -> Outlook | None:
+    row = _row(getattr(record.chosen, table), start, level)
+    if row is None:
+        return None
+    other = None if record.other is None else _row(getattr(record.other, table), start, level)
     return Outlook(
         period,
         float(row["forecast"]),
@@ -357,4 +386,8 @@ def _outlook(row: pd.Series, period: str, level: float) -> Outlook:
         float(row["upper"]),
         level,
         str(row["model"]),
+        method=record.chosen.method,
+        other=None if other is None else float(other["forecast"]),
+        other_method="" if record.other is None else record.other.method,
+        why=record.why,
     )

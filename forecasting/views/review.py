@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,10 +13,17 @@ from forecasting.anomalies import ANOMALY_LEVEL
 from forecasting.anomalies import anomalies as build_anomalies
 from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models.service import forecast_store, freeze
-from forecasting.presentation import format_money, format_month
+from forecasting.presentation import (
+    MISSING,
+    format_money,
+    format_month,
+    format_number,
+    format_rate,
+)
 from forecasting.store import Store
 from forecasting.variance import (
     PlanVariance,
+    days_covered,
     month_bounds,
     month_over_month,
     months_with_cost,
@@ -31,6 +40,10 @@ __all__ = [
     "freeze_plan_of_record",
     "months_with_cost",
 ]
+
+
+PLAN_COLUMNS = {"planned": "Planned", "actual": "Actual", "vs_plan": "Actual - plan"}
+"""The plan-vs-actual columns and their headers."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,28 @@ class ReviewView:
     """Actual vs the plan of record covering the month, or why there is none."""
     unit_economics: pd.DataFrame | Excuse
     """Per complete month: cost per user and per million requests."""
+    days: int | None = None
+    """Days of the month with cost data, which the variance compares day for day."""
+
+    @property
+    def compared_days(self) -> str:
+        """Which days ``previous`` and ``current`` hold: "" for a whole month, else " 1–26"."""
+        if self.complete or not self.days:
+            return ""
+        return f" 1–{self.days}"
+
+    @property
+    def compared_months(self) -> tuple[str, str]:
+        """The month before and this month as compared: "Oct 2026 1–26", "Nov 2026 1–26"
+        while this one runs (day for day), "Sep 2026", "Oct 2026" once it has ended."""
+        start, _, before = month_bounds(self.month)
+        days = self.compared_days
+        return f"{format_month(before)}{days}", f"{format_month(start)}{days}"
+
+    def variance_labels(self) -> dict[str, str]:
+        """Headers of the variance tables: "Oct 2026 1–26 (USD)", "Nov 2026 1–26 (USD)"."""
+        before, this = self.compared_months
+        return {"previous": f"{before} ({self.currency})", "current": f"{this} ({self.currency})"}
 
     @property
     def total(self) -> float:
@@ -110,15 +145,39 @@ class ReviewView:
             for label, value in split.items()
         ]
 
+    def plan_rows(self) -> pd.DataFrame:
+        """Plan vs actual as a person reads it: one row per measure in its own unit
+        ("13,867 USD", "150,000 users", "0.0924 USD/user")."""
+        if not isinstance(self.plan, PlanVariance):
+            return pd.DataFrame()
+        row, cur = self.plan.as_frame(self.currency, self.complete).iloc[0], self.currency
+        shows: dict[str, Callable[[object], str]] = {
+            "cost": lambda v: format_money(v, cur, cents=False),
+            "users": lambda v: f"{format_number(v, 0)} users",
+            "cost_per_user": lambda v: format_rate(v, cur, "user"),
+        }
+        rows = []
+        for measure, show in shows.items():
+            cells = [row[f"{measure}_{c}"] for c in PLAN_COLUMNS]
+            text = [MISSING if pd.isna(v) else show(v) for v in cells]
+            if not pd.isna(cells[-1]) and cells[-1] > 0:
+                text[-1] = "+" + text[-1]  # a change carries its sign
+            named = {"Measure": measure.replace("_", " ").capitalize()}
+            rows.append({**named, **dict(zip(PLAN_COLUMNS.values(), text, strict=True))})
+        return pd.DataFrame(rows)
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The review's tables by file name, for one zip of CSVs."""
+        """The review's tables by file name, for one zip of CSVs. The variance tables say
+        which days both months hold (``days_compared``) and whether the month is
+        ``complete``: while it runs, ``previous`` and ``current`` are its first days only."""
+        compared = {"days_compared": self.days, "complete": self.complete}
         out = {
-            f"variance_by_group_{self.month}": self.by_group,
-            f"variance_by_service_{self.month}": self.by_service,
-            f"top_movers_{self.month}": self.movers,
+            f"variance_by_group_{self.month}": self.by_group.assign(**compared),
+            f"variance_by_service_{self.month}": self.by_service.assign(**compared),
+            f"top_movers_{self.month}": self.movers.assign(**compared),
         }
         if isinstance(self.plan, PlanVariance):
-            out[f"plan_vs_actual_{self.month}"] = self.plan.as_frame()
+            out[f"plan_vs_actual_{self.month}"] = self.plan.as_frame(self.currency, self.complete)
         if isinstance(self.unit_economics, pd.DataFrame):
             out["unit_economics"] = self.unit_economics
         return out
@@ -166,6 +225,7 @@ def build_review(store: Store, month: str | None = None) -> ReviewView | Excuse:
         movers=top_movers(by_service),
         plan=plan_variance(store, month),
         unit_economics=unit_economics(store),
+        days=days_covered(store, month),
     )
 
 
@@ -176,15 +236,27 @@ PLAN_LEVEL = 80
 def freeze_plan_of_record(
     store: Store, *, model: str = "auto", horizon: int = PLAN_HORIZON_MONTHS
 ) -> list[int]:
-    """Forecast cost and users for the next ``horizon`` months from complete months and store
-    both as the plan of record, so later reviews compare actuals with what was planned.
+    """Forecast cost (the cost forecast of record) and users for the next ``horizon`` months
+    and store both as the plan of record, so later reviews compare actuals with what was planned.
 
     Needs a read-write store. Returns the new plan ids (cost first).
     """
+    from forecasting.demand.record import cost_of_record
+    from forecasting.models.options import ForecastOptions
+
     plan_ids = []
     metrics = [COST_METRIC] + [m for m in ("users",) if m in store.stored_metrics()]
     for metric in metrics:
-        fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
+        if metric == COST_METRIC:
+            # The cost forecast of record, as the Overview and the Capacity plan show it.
+            options = ForecastOptions(level=PLAN_LEVEL, model=model)
+            method = None if model == "auto" else "direct cost forecast"
+            record = cost_of_record(store, options, quarters=-(-horizon // 3), method=method)
+            fc = record.store_forecast()
+            keep = sorted(fc.table["ds"].unique())[:horizon]
+            fc = dataclasses.replace(fc, table=fc.table[fc.table["ds"].isin(keep)])
+        else:
+            fc = forecast_store(store, metric, h=horizon, level=(PLAN_LEVEL,), model=model)
         first = pd.Timestamp(fc.table["ds"].min())
         extra = {"horizon_months": horizon, "cost_basis": "EffectiveCost"}
         plan_ids.append(freeze(store, f"Plan of record {first:%Y-%m}", fc, PLAN_LEVEL, extra))

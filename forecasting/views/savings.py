@@ -336,7 +336,30 @@ def reconciliation_cards(r: ReconcileResult) -> list[Card]:
 def flagged_summary(r: ReconcileResult) -> tuple[int, str]:
     """How many stated lines are flagged, and the sentence that says so."""
     flagged = int(r.lines["flags"].astype(str).str.len().gt(0).sum())
-    return flagged, f"{flagged} of {len(r.lines)} lines flagged; {r.summary()}"
+    base = f"base month {format_month(r.base_month)} ({r.base_month_reason})"
+    return (
+        flagged,
+        f"{flagged} of {len(r.lines)} lines flagged; {base}; {r.table.iloc[-1]['flags']}",
+    )
+
+
+CHOICE_LABELS = {
+    "compute_sp": "Compute Savings Plan",
+    "ri_standard": "Standard Reserved Instances",
+    "no_upfront": "No upfront",
+    "partial_upfront": "Partial upfront",
+    "all_upfront": "All upfront",
+}
+"""Lever choices as AWS names them on its pages (the stored value stays the code)."""
+
+
+def choice_label(value: object) -> str:
+    return CHOICE_LABELS.get(str(value), str(value))
+
+
+def lever_title(lever: object) -> str:
+    """A lever as the page's input columns title it: ``cdn`` is "CDN caching"."""
+    return LEVER_INPUTS[str(lever)][0] if str(lever) in LEVER_INPUTS else str(lever)
 
 
 def explain_levers(result: LeverResult) -> str:

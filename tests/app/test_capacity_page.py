@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from forecasting.cli import main
-from forecasting.presentation import format_quarter
+from forecasting.presentation import format_date, format_quarter
 from forecasting.store import Store
 from tests.app.conftest import APP
 
@@ -61,7 +61,22 @@ def cli_csv(capsys: pytest.CaptureFixture[str], *args: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
 
 
-def test_plan_and_runway_render(capacity: AppTest) -> None:
+def users_data_to(demo_db: Path) -> Any:
+    with Store(demo_db, read_only=True) as store:
+        return store.last_full_day("users")
+
+
+def shown_quarters(demo_db: Path, quarters: list[str]) -> list[str]:
+    """The plan's quarter labels: the running one (the data stops inside it) says so."""
+    with Store(demo_db, read_only=True) as store:
+        to = store.last_full_day("users")
+    assert to is not None
+    running = f"{to.year}Q{(to.month - 1) // 3 + 1}"
+    mark = f" (running, data to {to.day} {to:%b})"
+    return [format_quarter(q) + (mark if q == running else "") for q in quarters]
+
+
+def test_plan_and_runway_render(capacity: AppTest, demo_db: Path) -> None:
     at = capacity
     assert at.title[0].value == "Capacity"
     assert [h.value for h in at.subheader] == [
@@ -72,30 +87,41 @@ def test_plan_and_runway_render(capacity: AppTest) -> None:
     assert not at.info
     labels = [m.label for m in at.metric]
     assert labels == [
-        "Instances, 2027Q4 (P50)",
-        "Infrastructure cost / month, 2027Q4 (P50)",
-        "Peak req/s, 2027Q4 (P50)",
+        "Instances, 2027 Q4 (P50)",
+        "Infrastructure cost / month, 2027 Q4 (P50)",
+        "Peak req/s, 2027 Q4 (P50)",
     ]
     plan = at.dataframe[0].value
-    assert list(plan["quarter"]) == [format_quarter(q) for q in QUARTERS]
+    assert list(plan["quarter"]) == shown_quarters(demo_db, QUARTERS)
+    assert "2026 Q4 (running, data to " in plan["quarter"].iloc[3]
     charts = specs(at)
     instances = charts["Instances (from the quarter's peak req/s)"]["data"]
-    assert [t["name"] for t in instances] == ["P90", "P10–P90", "P50"]
-    assert values(instances[2]["x"]) == QUARTERS
+    # The running quarter is ringed, named in the legend and over its point.
+    assert [t["name"] for t in instances] == ["P90", "P10–P90", "P50", "2026 Q4: running"]
+    assert values(instances[3]["x"]) == ["2026 Q4"]
+    assert values(instances[3]["y"]) == [plan["instances"].iloc[3]]
+    notes = [
+        a["text"]
+        for a in charts["Instances (from the quarter's peak req/s)"]["layout"]["annotations"]
+    ]
+    assert notes == [
+        f"running, data to {format_date(users_data_to(demo_db))}: observed months + forecast"
+    ]
+    assert values(instances[2]["x"]) == [format_quarter(q) for q in QUARTERS]
     assert values(instances[2]["y"]) == plan["instances"].tolist()
     assert values(instances[0]["y"]) == plan["instances_upper"].tolist()
     users = charts["Users (quarterly mean)"]["data"]
     assert users[3]["name"] == "Plan of record"
     assert values(users[3]["y"])[:4] == [50_000, 75_000, 100_000, 150_000]  # the document's
-    runway = charts["Runway from 2026-11-26 to the horizon (2027-11-26)"]["data"]
+    runway = charts["Runway from 26 Nov 2026 to the horizon (26 Nov 2027)"]["data"]
     rows = {y for t in runway for y in values(t["y"])}
-    assert "db_connection_pool_utilization ≥ 90%" in rows and "cpu_utilization ≥ 70%" in rows
+    assert "DB connection pool utilization ≥ 90%" in rows and "CPU utilization ≥ 70%" in rows
     table = at.dataframe[1].value
     assert set(table["metric"]) == {
-        "cpu_utilization",
-        "memory_utilization",
-        "db_connection_pool_utilization",
-        "disk_utilization",
+        "CPU utilization",
+        "Memory utilization",
+        "DB connection pool utilization",
+        "Disk utilization",
     }
     buttons = [b.proto.label for b in at.get("download_button")]
     assert buttons == ["Download the plan (CSV)", "Download the runway (CSV)"]
@@ -109,6 +135,10 @@ def test_page_numbers_match_the_cli(
 ) -> None:
     page = capacity.dataframe[0].value
     cli = cli_csv(capsys, "plan", "--db", str(demo_db), *CLI_FAST)
+    # The CSV says in `complete` what the page writes into the running quarter's label.
+    assert cli.columns[-1] == "complete"
+    assert cli["complete"].tolist() == [True] * 3 + [False] * 5
+    cli = cli.drop(columns="complete")
     assert list(cli.columns) == list(page.columns[: len(cli.columns)])
     numbers = [c for c in cli.columns if c not in ("quarter", "source")]
     # The page rounds as a person reads: whole users, instances and dollars from 100 up.
@@ -117,21 +147,22 @@ def test_page_numbers_match_the_cli(
     np.testing.assert_allclose(page_numbers, cli_numbers, rtol=5e-3, atol=0.5)
     runway = cli_csv(capsys, "runway", "--db", str(demo_db), *CLI_FAST)
     shown = capacity.dataframe[1].value
-    assert shown["date_p50"].tolist() == runway["date_p50"].tolist()
-    assert shown["date_p10"].tolist() == runway["date_p10"].tolist()
+    for column in ("date_p50", "date_p10"):  # ISO in the CSV, "20 Jun 2027" on the page
+        dates = [format_date(d) if d[:1].isdigit() else d for d in runway[column]]
+        assert shown[column].tolist() == dates
     peaks = runway["max_p90_pct"].tolist()
     assert shown["max_p90_pct"].tolist() == pytest.approx(peaks, abs=0.0501)  # half up, 1 place
 
 
-def test_quarters_and_level_recompute_the_plan(capacity: AppTest) -> None:
+def test_quarters_and_level_recompute_the_plan(capacity: AppTest, demo_db: Path) -> None:
     at = capacity
     at.number_input(key="cap_quarters").set_value(1).run()
-    assert list(at.dataframe[0].value["quarter"]) == [format_quarter(q) for q in QUARTERS[:5]]
+    assert list(at.dataframe[0].value["quarter"]) == shown_quarters(demo_db, QUARTERS[:5])
     at.select_slider(key="cap_level").set_value(50).run()
     assert not at.exception
     instances = specs(at)["Instances (from the quarter's peak req/s)"]["data"]
-    assert [t["name"] for t in instances] == ["P75", "P25–P75", "P50"]
-    assert at.metric[0].label == "Instances, 2027Q1 (P50)"
+    assert [t["name"] for t in instances] == ["P75", "P25–P75", "P50", "2026 Q4: running"]
+    assert at.metric[0].label == "Instances, 2027 Q1 (P50)"
 
 
 def test_an_edited_assumption_resizes_the_plan_without_saving(
@@ -181,7 +212,7 @@ def test_saving_a_set_selects_it_everywhere(
         saved = store.load_assumptions("cfo-review")
     assert saved["alert_thresholds"]["cpu_utilization"] == 60
     assert saved["target_utilisation"] == 0.7 and "target_cpu_utilisation" not in saved
-    assert at.dataframe[1].value.set_index("metric").loc["cpu_utilization", "threshold_pct"] == 60
+    assert at.dataframe[1].value.set_index("metric").loc["CPU utilization", "threshold_pct"] == 60
     for key, value in {"sv_model": "drift", "sv_paths": 200}.items():
         at.session_state[key] = value
     at.switch_page("app_pages/savings.py")
@@ -253,8 +284,13 @@ def test_in_january_every_quarter_is_a_forecast(
     at.run()
     open_page(at)
     plan = at.dataframe[0].value
-    assert list(plan["quarter"]) == [f"2027 Q{q}" for q in range(1, 5)] + ["2028 Q1"]
+    running = "2027 Q1 (running, data to 15 Jan)"
+    assert list(plan["quarter"]) == [running] + [f"2027 Q{q}" for q in range(2, 5)] + ["2028 Q1"]
     assert set(plan["source"]) == {"forecast"}
-    assert at.metric[0].label == "Instances, 2028Q1 (P50)"
-    assert "vs 2027Q1" in at.metric[0].delta
+    cost = specs(at)["Infrastructure cost per month"]
+    assert [a["text"] for a in cost["layout"]["annotations"]] == [
+        "running, data to 15 Jan 2027: forecast, no full month yet"
+    ]
+    assert at.metric[0].label == "Instances, 2028 Q1 (P50)"
+    assert "vs 2027 Q1" in at.metric[0].delta
     st.cache_data.clear()

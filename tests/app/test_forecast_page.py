@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from forecasting.presentation import format_date
+from forecasting.store import Store
 
 
 def _chart(at: AppTest) -> dict[str, object]:
@@ -18,10 +22,18 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert not at.exception
     assert at.title[0].value == "Forecast"
     names = [trace["name"] for trace in _chart(at)["data"]]  # type: ignore[index]
-    assert names[0] == "actual" and "backtest forecasts" in names and names[-1] == "forecast"
-    labels = {m.label for m in at.metric}
-    assert {"Model", "Backtest MASE", "Backtest coverage of the 80% band"} <= labels
-    quarterly, backtest, monthly = (df.value for df in at.dataframe)
+    assert names[0] == "actual" and "backtest forecasts" in names and names[-2] == "forecast"
+    labels = [m.label for m in at.metric]
+    # Total cost: the forecast of record and both methods' backtest errors, in words.
+    assert labels[0] == "Cost forecast of record"
+    assert at.metric[0].value in ("Demand chain", "Direct cost forecast")
+    assert sum(label.endswith("(of record)") for label in labels) == 1
+    assert "The cost forecast of record is the" in at.caption[0].value
+    quarterly, backtest, methods, scores, monthly = (df.value for df in at.dataframe)
+    assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
+    assert methods["of_record"].sum() == len(quarterly)
+    assert scores["selected"].sum() == 1
+    # `complete` is written into the period's label on the page (the CSV keeps the column).
     assert list(monthly.columns) == [
         "unique_id",
         "ds",
@@ -30,12 +42,33 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
         "upper",
         "level",
         "model",
-        "complete",
     ]
     assert len(monthly) == 12
-    assert not monthly["complete"].any()
     assert backtest["selected"].sum() == 1
     assert (quarterly["lower"] <= quarterly["forecast"]).all()
+
+
+def test_the_running_month_and_quarter_are_marked(
+    app_at: Callable[[str | None], AppTest], demo_db: Path
+) -> None:
+    """The demo stops inside Nov 2026: its row is a nowcast, ringed on the chart and named in
+    the legend and over the point; the tables say it in the period's label."""
+    with Store(demo_db, read_only=True) as store:
+        to = store.last_full_day("cost")
+    assert to is not None and to.month == 11
+    at = app_at("app_pages/forecast.py")
+    chart = _chart(at)
+    running = chart["data"][-1]  # type: ignore[index]
+    assert running["name"] == "Nov 2026: nowcast"
+    assert running["marker"]["symbol"] == "circle-open"
+    assert [x[:10] for x in running["x"]] == ["2026-11-01"]
+    notes = [a["text"] for a in chart["layout"]["annotations"]]  # type: ignore[index]
+    assert notes == [f"running, data to {format_date(to)}: observed days + forecast"]
+    quarterly, *_, monthly = (df.value for df in at.dataframe)
+    mark = f" (running, data to {to.day} {to:%b})"
+    assert monthly["ds"].tolist()[:2] == ["Nov 2026" + mark, "Dec 2026"]
+    assert quarterly["ds"].tolist()[:2] == ["2026 Q4" + mark, "2027 Q1"]
+    assert [s.proto.body for s in at.caption if "Nov 2026 is running" in s.proto.body]
 
 
 def test_changing_the_horizon_and_series_recomputes(
@@ -48,8 +81,8 @@ def test_changing_the_horizon_and_series_recomputes(
     at.selectbox[0].select("Cost by cost group").run()
     assert not at.exception
     assert at.selectbox[2].value == "Compute"  # the largest group is shown first
-    forecast = _chart(at)["data"][-1]  # type: ignore[index]
-    assert len(forecast["x"]) == 6  # type: ignore[index]
+    traces = {t["name"]: t for t in _chart(at)["data"]}  # type: ignore[index]
+    assert len(traces["forecast"]["x"]) == 6
 
 
 def test_no_data_is_an_info(empty_app_at: Callable[[str], AppTest]) -> None:

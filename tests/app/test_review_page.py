@@ -16,11 +16,29 @@ def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     assert at.title[0].value == "Cost review"
     assert at.selectbox[0].value == "2026-11"
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    # The demo stops on 26 Nov: the running month is compared with the same days before.
     assert titles == [
-        "Change by group vs previous month",
+        "Change by group, Nov 2026 1–26 vs Oct 2026 1–26",
         "Cost per user",
         "Cost per million requests",
     ]
+    variance = json.loads(at.dataframe[0].proto.columns)
+    assert variance["previous"]["label"] == "Oct 2026 1–26 (USD)"
+    assert variance["current"]["label"] == "Nov 2026 1–26 (USD)"
+    assert "Spend Nov 2026 (month to date)" in [m.label for m in at.metric]
+    plan = at.dataframe[3].value  # one unit per row, never USD and users in one column
+    assert plan["Measure"].tolist() == ["Cost", "Users", "Cost per user"]
+    assert plan["Planned"].str.endswith((" USD", " users", " USD/user")).all()
+
+
+def test_a_whole_month_is_compared_with_the_whole_month_before(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    at = app_at("app_pages/review.py")
+    at.selectbox[0].select("2026-10").run()
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert titles[0] == "Change by group, Oct 2026 vs Sep 2026"
+    assert json.loads(at.dataframe[0].proto.columns)["current"]["label"] == "Oct 2026 (USD)"
 
 
 def test_choosing_a_month_updates_the_plan_comparison(

@@ -22,7 +22,8 @@ from tests.app.test_capacity_page import specs, values
 PAGE = "app_pages/savings.py"
 FAST = {"sv_model": "drift", "sv_paths": 200, "sv_seed": 1}
 CLI_FAST = ["--model", "drift", "--paths", "200", "--seed", "1"]
-LEVERS = ["right-size", "cdn", "database", "commitments"]
+# The levers as the page names them (their input columns' titles); the CSV keeps the codes.
+LEVERS = ["Right-size", "CDN caching", "Database", "Commitments"]
 
 
 def open_page(at: AppTest, **state: Any) -> AppTest:
@@ -91,9 +92,9 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Estimated utilisation",
         "Break-even month (look-back)",
     ]
-    levers = table(at, "lever", "right-size")
+    levers = table(at, "lever", "Right-size")
     assert list(levers["lever"]) == LEVERS
-    waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"]
+    waterfall = specs(at)["Savings per month, stacked in order (Oct 2026)"]["data"]
     assert waterfall[0]["type"] == "waterfall"
     assert values(waterfall[0]["x"]) == [*LEVERS, "stacked total"]
     # The table shows whole units; the chart keeps the cents.
@@ -129,7 +130,7 @@ def test_page_numbers_match_the_cli(
 ) -> None:
     at = savings
     cli = cli_csv(capsys, "savings", "--db", str(demo_db), *CLI_FAST)
-    levers = table(at, "lever", "right-size")
+    levers = table(at, "lever", "Right-size")
     same_numbers(levers, cli, ["base_monthly", "monthly_savings", "lower", "upper"], 0)
     assert levers["assumptions"].tolist() == cli["assumptions"].tolist()
     cli = cli_csv(capsys, "commitments", "--db", str(demo_db), *CLI_FAST)
@@ -151,17 +152,18 @@ def test_a_lever_input_acts_like_set_on_the_cli(
     savings: AppTest, demo_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     at = savings
-    before = table(at, "lever", "right-size").set_index("lever").loc["cdn", "monthly_savings"]
+    cdn = ("CDN caching", "monthly_savings")
+    before = table(at, "lever", "Right-size").set_index("lever").loc[cdn]
     next(n for n in at.number_input if n.label == "Target request hit ratio %").set_value(80)
     at.run()
     assert not at.exception
-    levers = table(at, "lever", "right-size").set_index("lever")
-    assert levers.loc["cdn", "monthly_savings"] > before > 0  # measured 62%, now aiming higher
+    levers = table(at, "lever", "Right-size").set_index("lever")
+    assert levers.loc[cdn] > before > 0  # measured 62%, now aiming higher
     hit_ratios = ["--set", "target_request_hit_ratio=0.8"]
     cli = cli_csv(capsys, "savings", "--db", str(demo_db), *CLI_FAST, *hit_ratios)
     same_numbers(levers.reset_index(), cli, ["monthly_savings", "lower", "upper"], 0)
-    waterfall = specs(at)["Savings per month, stacked in order (2026-10)"]["data"][0]
-    assert values(waterfall["y"])[1] == pytest.approx(levers.loc["cdn", "monthly_savings"], abs=0.5)
+    waterfall = specs(at)["Savings per month, stacked in order (Oct 2026)"]["data"][0]
+    assert values(waterfall["y"])[1] == pytest.approx(levers.loc[cdn], abs=0.5)
 
 
 def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
@@ -171,13 +173,13 @@ def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
     # about $800 spent), and the two Compute lines act on the same spend.
     assert at.metric[0].label == "Spend Oct 2026"
     assert "3 of 4 lines flagged" in at.warning[0].value
-    assert "base month 2026-02 (the month the plan's figures describe" in at.warning[0].value
+    assert "base month Feb 2026 (the month the plan's figures describe" in at.warning[0].value
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
     assert "implied base" not in stated.loc["Reserved instances", "flags"]
     assert "implied base" in stated.loc["CDN cache optimization", "flags"]
     at.number_input(key="sv_tol").set_value(1.0).run()
     assert "4 of 4 lines flagged" in at.warning[0].value  # the database line is 1.7% off
-    assert "base month 2026-02" in at.warning[0].value  # the tolerance flags, not the month
+    assert "base month Feb 2026" in at.warning[0].value  # the tolerance flags, not the month
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
     assert "tolerance 1%" in stated.loc["Database query optimization", "flags"]
 
@@ -191,8 +193,8 @@ def test_an_uploaded_plan_is_reconciled_and_a_bad_one_explained(savings: AppTest
     at.run()
     stated = table(at, "initiative", "Right-size pods")
     assert list(stated["initiative"]) == ["Right-size pods", "Total"]
-    levers = table(at, "lever", "right-size").set_index("lever")
-    compute = levers.loc["right-size", "base_monthly"]
+    levers = table(at, "lever", "Right-size").set_index("lever")
+    compute = levers.loc["Right-size", "base_monthly"]
     assert stated["modelled_monthly"].iloc[0] == pytest.approx(0.10 * compute, abs=0.5)
     at.file_uploader[0].upload("bad.csv", plan.replace(b",10,", b",ten,"), "text/csv")
     at.run()

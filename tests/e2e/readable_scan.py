@@ -1,35 +1,81 @@
-"""Read every table on a page as chromium shows it and list what a person should not read."""
+"""Read every table on a page as chromium shows it and list what a person should not read.
+
+Streamlit's grid (glide data grid) draws on a canvas and keeps an accessible copy of the
+cells it has drawn: only the rows and columns in view. ``read_grid`` scrolls each grid
+through all its rows and columns, so every cell is read, not only the first screenful; the
+count of cells read is checked against the grid's own row and column counts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
-from tests.readable import code_name_header, machine_printed
+from tests.readable import code_name_header, machine_label, machine_printed
 
 PAGES = ("", "forecast", "capacity", "savings", "review", "data")
 GRID = '[data-testid="stDataFrame"]'
 CELLS = f'{GRID} [role="gridcell"]'
 HEADERS = f'{GRID} [role="columnheader"]'
+# st.table and markdown tables are plain HTML tables: every cell is in the page.
+HTML_CELLS = '[data-testid="stTable"] td, [data-testid="stMarkdownContainer"] table td'
+HTML_HEADERS = '[data-testid="stTable"] th, [data-testid="stMarkdownContainer"] table th'
 RUNNING = '[data-testid="stStatusWidget"]'
+SKELETON = '[data-testid="stSkeleton"]'
+
+_READ_VISIBLE = """grid => {
+  const cells = {};
+  grid.querySelectorAll('[role=gridcell]').forEach(c => { cells[c.id] = c.innerText; });
+  const heads = {};
+  grid.querySelectorAll('[role=columnheader]').forEach(h => {
+    heads[h.getAttribute('aria-colindex')] = h.innerText; });
+  return {cells, heads};
+}"""
+_SHAPE = """grid => {
+  const t = grid.querySelector('table[role=grid]');
+  const s = grid.querySelector('.dvn-scroller');
+  return {rows: Number(t.getAttribute('aria-rowcount')) - 1,
+          cols: Number(t.getAttribute('aria-colcount')),
+          maxY: s.scrollHeight - s.clientHeight, maxX: s.scrollWidth - s.clientWidth,
+          stepY: Math.max(1, Math.floor(s.clientHeight * 0.6)),
+          stepX: Math.max(1, Math.floor(s.clientWidth * 0.6))};
+}"""
+_SCROLL = """(grid, at) => {
+  const s = grid.querySelector('.dvn-scroller');
+  s.scrollTo(at[0], at[1]);
+}"""
 
 
 @dataclass(frozen=True)
 class Offence:
     page: str
     what: str
-    """``cell`` or ``header``."""
+    """``cell`` (a machine-printed figure), ``label`` (a code name or machine period in a
+    cell) or ``header``."""
     text: str
 
 
+@dataclass
+class Reading:
+    """What one page's tables showed: every cell and header text, and the grids' sizes."""
+
+    cells: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    expected_cells: int = 0
+    """Rows x columns the grids say they hold (HTML tables: their cells)."""
+
+
 def settle(page: Page, timeout_ms: int = 180_000) -> None:
-    """Wait until the script run has finished (the running indicator is gone for a moment)."""
+    """Wait until the script run has finished: no running indicator and no placeholder
+    skeleton for a moment (a cached run may finish before the indicator ever shows)."""
     page.wait_for_selector('[data-testid="stMainBlockContainer"]', timeout=timeout_ms)
-    page.wait_for_timeout(500)
-    page.wait_for_selector(RUNNING, state="detached", timeout=timeout_ms)
-    page.wait_for_timeout(500)
-    page.wait_for_selector(RUNNING, state="detached", timeout=timeout_ms)
+    for _ in range(2):
+        page.wait_for_timeout(500)
+        page.wait_for_selector(RUNNING, state="detached", timeout=timeout_ms)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('{SKELETON}').length === 0", timeout=timeout_ms
+        )
 
 
 def open_expanders(page: Page) -> None:
@@ -43,16 +89,57 @@ def open_expanders(page: Page) -> None:
         page.wait_for_timeout(200)
 
 
-def scan(page: Page, base_url: str, path: str) -> tuple[int, list[Offence]]:
-    """(cells read, offences) on one page, with every expander open."""
+def _stops(most: int, step: int) -> list[int]:
+    """Scroll offsets from 0 to ``most`` (inclusive) no further apart than ``step``."""
+    return sorted({*range(0, max(most, 0), step), max(most, 0)})
+
+
+def read_grid(page: Page, grid: Locator) -> tuple[dict[str, str], dict[str, str], int]:
+    """(cells by id, headers by column, rows x columns) of one grid, scrolled through."""
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # a grid draws its accessible cells after layout
+    shape = grid.evaluate(_SHAPE)
+    cells: dict[str, str] = {}
+    heads: dict[str, str] = {}
+    for y in _stops(int(shape["maxY"]), int(shape["stepY"])):
+        for x in _stops(int(shape["maxX"]), int(shape["stepX"])):
+            grid.evaluate(_SCROLL, [x, y])
+            page.wait_for_timeout(300)  # the accessible cells follow the scroll a frame later
+            seen = grid.evaluate(_READ_VISIBLE)
+            cells.update(seen["cells"])
+            heads.update(seen["heads"])
+    grid.evaluate(_SCROLL, [0, 0])
+    return cells, heads, int(shape["rows"]) * int(shape["cols"])
+
+
+def read_page(page: Page) -> Reading:
+    """Every cell and header of every table now on the page."""
+    reading = Reading()
+    grids = page.locator(GRID)
+    for i in range(grids.count()):
+        cells, heads, size = read_grid(page, grids.nth(i))
+        reading.cells += cells.values()
+        reading.headers += heads.values()
+        reading.expected_cells += size
+    html_cells = page.locator(HTML_CELLS).all_inner_texts()
+    reading.cells += html_cells
+    reading.expected_cells += len(html_cells)
+    reading.headers += page.locator(HTML_HEADERS).all_inner_texts()
+    return reading
+
+
+def offences(name: str, reading: Reading) -> list[Offence]:
+    found = [Offence(name, "cell", c) for c in reading.cells if machine_printed(c)]
+    found += [Offence(name, "label", c) for c in reading.cells if machine_label(c)]
+    found += [Offence(name, "header", h) for h in reading.headers if code_name_header(h)]
+    return found
+
+
+def scan(page: Page, base_url: str, path: str) -> tuple[Reading, list[Offence]]:
+    """What one page's tables show, with every expander open, and what offends in it."""
     page.goto(f"{base_url}/{path}")
     settle(page)
     open_expanders(page)
     settle(page)
-    name = path or "overview"
-    page.wait_for_timeout(1000)  # grids draw their accessible cells after layout
-    cells = page.locator(CELLS).all_inner_texts()
-    headers = page.locator(HEADERS).all_inner_texts()
-    offences = [Offence(name, "cell", c) for c in cells if machine_printed(c)]
-    offences += [Offence(name, "header", h) for h in headers if code_name_header(h)]
-    return len(cells) + len(headers), offences
+    reading = read_page(page)
+    return reading, offences(path or "overview", reading)

@@ -22,11 +22,38 @@ pytestmark = pytest.mark.e2e
 @pytest.mark.parametrize("path", PAGES)
 def test_no_table_shows_a_machine_printed_figure(page: Page, app_url: str, path: str) -> None:
     """No five-decimal float, sub-cent digits on 10 and more, midnight on a date, or
-    code-name header (``unique_id``, ``ds``, ``last_finished``) in any grid, expanders open."""
+    code-name header (``unique_id``, ``ds``, ``last_finished``) in any table, expanders open.
+
+    The grid draws only the rows and columns in view: each grid is scrolled through, and
+    every cell it holds must have been read, not only the first screenful."""
     page.set_viewport_size({"width": 1600, "height": 1200})
-    read, offences = scan(page, app_url, path)
-    assert read > 0, f"no table cells read on /{path}"
+    reading, offences = scan(page, app_url, path)
+    assert reading.cells, f"no table cells read on /{path}"
+    assert len(reading.cells) == reading.expected_cells, f"cells left unread on /{path}"
     assert offences == [], "\n".join(f"{o.what}: {o.text!r}" for o in offences)
+
+
+@pytest.mark.parametrize(
+    ("path", "marked"),
+    [
+        ("forecast", ["Nov 2026 (running, data to ", "2026 Q4 (running, data to "]),
+        ("capacity", ["2026 Q4 (running, data to "]),
+    ],
+)
+def test_the_running_period_is_marked_in_tables_and_charts(
+    page: Page, app_url: str, path: str, marked: list[str]
+) -> None:
+    """The demo stops inside Nov 2026: its month and quarter say so in words in the tables,
+    and each line chart rings the running point and names it over the point."""
+    page.set_viewport_size({"width": 1600, "height": 1200})
+    reading, _ = scan(page, app_url, path)
+    for mark in marked:
+        assert any(cell.startswith(mark) for cell in reading.cells), (mark, path)
+    # SVG text has no innerText: read its text content.
+    notes = page.locator(".js-plotly-plot .annotation-text").all_text_contents()
+    assert notes and all(n.startswith("running, data to ") for n in notes), notes
+    legends = page.locator(".js-plotly-plot .legendtext").all_text_contents()
+    assert any(t.endswith(("running", "nowcast")) for t in legends), legends
 
 
 def test_the_excel_pack_downloads_with_the_zips_numbers(page: Page, app_url: str) -> None:
@@ -51,3 +78,14 @@ def test_the_excel_pack_downloads_with_the_zips_numbers(page: Page, app_url: str
                     assert got is None
                 else:
                     assert math.isclose(float(got), float(want), rel_tol=1e-12), (sheet_name, col)
+
+
+def test_the_running_month_is_compared_day_for_day_on_the_review(page: Page, app_url: str) -> None:
+    """The review of Nov 2026 (data to 26 Nov) heads its variance tables with the days both
+    months hold, and titles its chart the same way."""
+    page.set_viewport_size({"width": 1600, "height": 1200})
+    reading, _ = scan(page, app_url, "review")
+    assert "Oct 2026 1–26 (USD)" in reading.headers
+    assert "Nov 2026 1–26 (USD)" in reading.headers
+    titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert "Change by group, Nov 2026 1–26 vs Oct 2026 1–26" in titles, titles

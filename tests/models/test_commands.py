@@ -186,13 +186,18 @@ def test_freeze_reads_back_unchanged(
 
 
 def test_scenarios_order_users_and_cost(demo_store: Store) -> None:
+    from forecasting.demand.record import cost_of_record
+    from forecasting.models.options import ForecastOptions
     from forecasting.models.scenarios import scenario_forecast
 
-    last = {}
+    users, cost = {}, {}
     for name in ("low", "base", "high"):
-        fc = scenario_forecast(demo_store, "cost", name, freq="quarter", h=4, seed=2)
-        last[name] = fc.table["forecast"].iloc[-1]
-    assert last["low"] < last["base"] < last["high"]
+        fc = scenario_forecast(demo_store, "users", name, freq="quarter", h=4, seed=2)
+        users[name] = fc.table["forecast"].iloc[-1]
+        record = cost_of_record(demo_store, ForecastOptions(seed=2), quarters=3, demand=name)
+        cost[name] = record.chosen.quarters["forecast"].iloc[-1]
+    assert users["low"] < users["base"] < users["high"]
+    assert cost["low"] < cost["base"] < cost["high"]
 
 
 def test_drivers_command_recovers_the_demo_cost_model(
