@@ -38,22 +38,35 @@ class PlanVariance:
     def variance(self) -> float:
         return self.actual_cost - self.planned_cost
 
-    def as_frame(self, currency: str) -> pd.DataFrame:
-        """``measure, unit, planned, actual, variance``: one row per measure, each in its own
-        unit (cost in ``currency``, users, cost per user in ``currency``/user)."""
-        rows = [
-            (COST_METRIC, currency, self.planned_cost, self.actual_cost),
-            ("users", "users", self.planned_users, self.actual_users),
-            (
-                "cost per user",
-                f"{currency}/user",
-                _ratio(self.planned_cost, self.planned_users),
-                _ratio(self.actual_cost, self.actual_users),
-            ),
-        ]
-        frame = pd.DataFrame(rows, columns=["measure", "unit", "planned", "actual"])
-        frame["variance"] = frame["actual"] - frame["planned"]
-        return frame
+    def as_frame(self, currency: str, complete: bool) -> pd.DataFrame:
+        """One row with one unit per column: cost (in ``currency``), users and cost per user
+        (``currency``/user), each ``_planned``, ``_actual`` and ``_vs_plan`` (actual minus
+        plan); the cost variance split into ``volume_variance`` and ``rate_variance``;
+        ``complete`` False for the running month (its plan is prorated to the days with
+        data)."""
+        planned_per_user = _ratio(self.planned_cost, self.planned_users)
+        actual_per_user = _ratio(self.actual_cost, self.actual_users)
+        row = {
+            "month": pd.Timestamp(self.month),  # its first day, as every ds
+            "cost_planned": self.planned_cost,
+            "cost_actual": self.actual_cost,
+            "cost_vs_plan": self.variance,
+            "users_planned": self.planned_users,
+            "users_actual": self.actual_users,
+            "users_vs_plan": _minus(self.actual_users, self.planned_users),
+            "cost_per_user_planned": planned_per_user,
+            "cost_per_user_actual": actual_per_user,
+            "cost_per_user_vs_plan": _minus(actual_per_user, planned_per_user),
+            "volume_variance": self.volume_variance,
+            "rate_variance": self.rate_variance,
+            "currency": currency,
+            "complete": complete,
+        }
+        return pd.DataFrame([row])
+
+
+def _minus(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
 
 
 def _ratio(a: float, b: float | None) -> float | None:

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-PLAN_COLUMNS = {"planned": "Planned", "actual": "Actual", "variance": "Actual - plan"}
+PLAN_COLUMNS = {"planned": "Planned", "actual": "Actual", "vs_plan": "Actual - plan"}
 """The plan-vs-actual columns and their headers."""
 
 
@@ -146,28 +146,24 @@ class ReviewView:
         ]
 
     def plan_rows(self) -> pd.DataFrame:
-        """Plan vs actual as a person reads it: each row in its own unit ("13,867 USD",
-        "150,000 users", "0.0924 USD/user"), which one number format per column cannot do."""
+        """Plan vs actual as a person reads it: one row per measure in its own unit
+        ("13,867 USD", "150,000 users", "0.0924 USD/user")."""
         if not isinstance(self.plan, PlanVariance):
             return pd.DataFrame()
-        frame, cur = self.plan.as_frame(self.currency), self.currency
+        row, cur = self.plan.as_frame(self.currency, self.complete).iloc[0], self.currency
         shows: dict[str, Callable[[object], str]] = {
-            COST_METRIC: lambda v: format_money(v, cur, cents=False),
+            "cost": lambda v: format_money(v, cur, cents=False),
             "users": lambda v: f"{format_number(v, 0)} users",
-            "cost per user": lambda v: format_rate(v, cur, "user"),
+            "cost_per_user": lambda v: format_rate(v, cur, "user"),
         }
         rows = []
-        for row in frame.to_dict("records"):
-            show = shows[row["measure"]]
-            cells = [MISSING if pd.isna(row[c]) else show(row[c]) for c in PLAN_COLUMNS]
-            if not pd.isna(row["variance"]) and row["variance"] > 0:
-                cells[-1] = "+" + cells[-1]  # a change carries its sign
-            rows.append(
-                {
-                    "Measure": str(row["measure"]).capitalize(),
-                    **dict(zip(PLAN_COLUMNS.values(), cells, strict=True)),
-                }
-            )
+        for measure, show in shows.items():
+            cells = [row[f"{measure}_{c}"] for c in PLAN_COLUMNS]
+            text = [MISSING if pd.isna(v) else show(v) for v in cells]
+            if not pd.isna(cells[-1]) and cells[-1] > 0:
+                text[-1] = "+" + text[-1]  # a change carries its sign
+            named = {"Measure": measure.replace("_", " ").capitalize()}
+            rows.append({**named, **dict(zip(PLAN_COLUMNS.values(), text, strict=True))})
         return pd.DataFrame(rows)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -181,7 +177,7 @@ class ReviewView:
             f"top_movers_{self.month}": self.movers.assign(**compared),
         }
         if isinstance(self.plan, PlanVariance):
-            out[f"plan_vs_actual_{self.month}"] = self.plan.as_frame(self.currency)
+            out[f"plan_vs_actual_{self.month}"] = self.plan.as_frame(self.currency, self.complete)
         if isinstance(self.unit_economics, pd.DataFrame):
             out["unit_economics"] = self.unit_economics
         return out

@@ -92,5 +92,7 @@ def test_freeze_writes_a_plan_the_review_then_shows(
     ) as archive:
         assert "plan_vs_actual_2026-11.csv" in archive.namelist()
         plan = pd.read_csv(archive.open("plan_vs_actual_2026-11.csv"))
-    assert list(plan.columns) == ["measure", "unit", "planned", "actual", "variance"]
+    # One unit per column (USD, users, USD/user), and the running month says it is running.
+    assert list(plan.columns[:4]) == ["month", "cost_planned", "cost_actual", "cost_vs_plan"]
+    assert plan["complete"].tolist() == [False]
     full_screenshot(page, artifacts / "review.png")
