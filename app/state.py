@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
@@ -23,7 +26,9 @@ from forecasting.excel import ReviewTables
 from forecasting.excel import review_pack as build_review_pack
 from forecasting.interface import Excuse, IngestResult
 from forecasting.models import options as forecasting_options
+from forecasting.models import stored
 from forecasting.models.options import ForecastOptions
+from forecasting.results.refresh import freshness_note
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
 from forecasting.views.capacity import CapacityView
@@ -54,16 +59,26 @@ def db_version(path: Path | None = None) -> float:
 
 def with_store(fn: Callable[[Store], T], path: Path) -> T | Excuse:
     """Run ``fn`` on a read-only store, or explain why the data cannot be read."""
+    return read_noted(fn, path)[0]
+
+
+def read_noted(fn: Callable[[Store], T], path: Path) -> tuple[T | Excuse, str]:
+    """``with_store``, forecasts served from the store where it holds them, and the line
+    saying that some had to be computed now ("" when none had)."""
     if not path.exists():
         return Excuse(
             f"no database at {path}: run `make demo` (or `capcost demo`) or ingest your data",
             {"path": str(path)},
-        )
+        ), ""
     try:
-        with Store.reader(path, lock_timeout=LOCK_WAIT_SECONDS) as store:
-            return fn(store)
+        with (
+            Store.reader(path, lock_timeout=LOCK_WAIT_SECONDS) as store,
+            stored.reading(store) as found,
+        ):
+            value = fn(store)
+            return value, freshness_note(store, found, path)
     except CapcostError as exc:
-        return Excuse(str(exc), {"path": str(path)})
+        return Excuse(str(exc), {"path": str(path)}), ""
 
 
 class Cached(Generic[P, T]):
@@ -75,7 +90,10 @@ class Cached(Generic[P, T]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T | Excuse:
         path = db_path()
-        result: T | Excuse = self._cache(str(path), db_version(path), *args, **kwargs)
+        result: T | Excuse
+        result, note = self._cache(str(path), db_version(path), *args, **kwargs)
+        if note:
+            st.caption(f":material/history: {note}")
         return result
 
     def clear(self) -> None:
@@ -92,8 +110,8 @@ def cached(
     """
 
     def decorate(build: Callable[Concatenate[Store, P], T]) -> Cached[P, T]:
-        def read(path: str, version: float, *args: Any, **kwargs: Any) -> T | Excuse:
-            return with_store(lambda store: build(store, *args, **kwargs), Path(path))
+        def read(path: str, version: float, *args: Any, **kwargs: Any) -> tuple[T | Excuse, str]:
+            return read_noted(lambda store: build(store, *args, **kwargs), Path(path))
 
         # st.cache_data keys a function on its module, qualified name and source: every
         # ``read`` has the same source, so the builder's name keeps their caches apart.
@@ -250,6 +268,37 @@ def run_pull(source: str, start: Any, progress: Callable[[float, str], None]) ->
                 store, client, cloudwatch_config(), start=start, end=today, progress=progress
             )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def start_refresh() -> subprocess.Popen[bytes] | None:
+    """After a write from the Data page: refresh the stored forecasts in a process of its own,
+    `capcost refresh` exec'd (never a fork of this threaded server), so the page returns at
+    once; its output goes to ``<db>.refresh.log``. None when refreshes are turned off."""
+    from forecasting.results.commands import refresh_enabled
+
+    if not refresh_enabled():
+        return None
+    path = db_path()
+    command = [sys.executable, "-m", "forecasting.cli", "refresh", "--db", str(path)]
+    with Path(f"{path}.refresh.log").open("ab") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    # Reaped when it ends, so the server keeps no zombie.
+    threading.Thread(target=proc.wait, name="capcost-refresh", daemon=True).start()
+    return proc
+
+
+def refresh_cron_line() -> str:
+    """The crontab line that refreshes the stored forecasts daily: the pulls refresh after
+    themselves, this catches a new day (the running month) and files loaded otherwise."""
+    capcost = ROOT / ".venv" / "bin" / "capcost"
+    return f"45 6 * * * {capcost} refresh --db {db_path()} >> /var/log/capcost.log 2>&1"
 
 
 def cron_line(source: str) -> str:

@@ -13,6 +13,7 @@ from forecasting.capacity import commands as capacity_commands
 from forecasting.errors import CapcostError, InputError
 from forecasting.ingest import commands as ingest_commands
 from forecasting.models import commands as model_commands
+from forecasting.results import commands as results_commands
 from forecasting.savings import commands as savings_commands
 
 EXIT_USAGE = 2
@@ -28,6 +29,7 @@ def _registrars() -> list[Registrar]:
         capacity_commands.register,
         savings_commands.register,
         model_commands.register,
+        results_commands.register,
     ]
 
 
@@ -48,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        code = handler(args)
+        if code == 0 and results_commands.writes_data(args):
+            results_commands.refresh_after_write(args)
+        return code
     except InputError as exc:
         print(f"capcost: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

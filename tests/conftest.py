@@ -25,6 +25,9 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 DEMO_UNTIL = date(2026, 11, 26)
 DEMO_SEED = 7
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The commands that write data refresh the stored forecasts after them, seconds each: the
+# suite's many ingests leave that to the tests of the refresh (tests/results), which turn it on.
+os.environ.setdefault("CAPCOST_REFRESH", "0")
 
 
 @pytest.fixture

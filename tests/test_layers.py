@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "forecasting.views": 9,
     "forecasting.excel": 9,
     "forecasting.commands": 10,
+    "forecasting.results": 10,
     "forecasting.cli": 11,
 }
 # The command line edge: each feature's `register` and handlers. Handlers import the library

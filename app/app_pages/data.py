@@ -12,6 +12,14 @@ from forecasting.errors import CapcostError
 from forecasting.ingest.metrics.helpers import parse_dimensions
 from forecasting.interface import Excuse
 
+
+def refreshing() -> str:
+    """Start refreshing the stored forecasts after a write; the sentence that says so."""
+    if state.start_refresh() is None:
+        return ""
+    return " The stored forecasts are being refreshed in the background (`capcost refresh`)."
+
+
 st.title("Data")
 if notice := st.session_state.pop("data_notice", None):
     st.success(notice, icon=":material/check_circle:")
@@ -71,7 +79,7 @@ if st.button("Ingest", type="primary", disabled=upload is None) and upload is no
     else:
         # Rerun so that the tables above show the new data.
         st.session_state["data_notice"] = (
-            f"Run {result.run_id}: {result.rows:,} rows stored from {upload.name}."
+            f"Run {result.run_id}: {result.rows:,} rows stored from {upload.name}." + refreshing()
         )
         st.rerun()
 
@@ -85,6 +93,11 @@ source = p1.selectbox("Source", list(state.PULLS), format_func=state.PULLS.__get
 since = p2.date_input("From", value=date.today() - timedelta(days=14), max_value=date.today())
 st.code(state.cron_line(source), language="bash")
 st.caption("The cron line that keeps this source fresh (daily at 06:30 UTC).")
+st.code(state.refresh_cron_line(), language="bash")
+st.caption(
+    "The cron line that refreshes the stored forecasts the pages open on (each pull and upload "
+    "refreshes them too; this one catches a new day and files loaded by other means)."
+)
 if p3.button("Pull", icon=":material/cloud_download:"):
     bar = st.progress(0.0, text=f"Starting the {state.PULLS[source]} pull")
     try:
@@ -97,6 +110,7 @@ if p3.button("Pull", icon=":material/cloud_download:"):
     else:
         st.session_state["data_notice"] = (
             f"Run {pulled.run_id}: {pulled.rows:,} rows stored from {state.PULLS[source]}."
+            + refreshing()
         )
         st.rerun()
 

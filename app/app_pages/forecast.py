@@ -75,7 +75,7 @@ if view.methods is not None:
         "Both forecasts of the bill per quarter; *of record* marks the one the Overview, the "
         "Capacity plan and `capcost forecast cost` show."
     )
-    widgets.readable(view.methods, currency=money, freq="quarter")
+    widgets.readable(view.methods, currency=money, freq="quarter", data_to=view.data_to, whole=True)
     if view.method_scores is not None:
         widgets.readable(view.method_scores)
 st.subheader("Per month")

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from forecasting.errors import InputError
 from forecasting.interface import Excuse, check_level
+from forecasting.models import stored
 from forecasting.models.base import FloatArray
 from forecasting.models.engine import SeriesJob, forecast_series
 from forecasting.models.registry import AUTO, check_model
@@ -114,7 +115,8 @@ def forecast(
         SeriesJob(uid, y, last, frequency, horizon, levels, model, n_paths, seed)
         for uid, (y, last) in series.items()
     ]
-    results = run_jobs(jobs, n_jobs)
+    # Served from the store where a page or a refresh asked for it (models/stored.py).
+    results = stored.run(jobs, lambda todo: run_jobs(todo, n_jobs))
     return assemble(results, excuses, frequency, levels)
 
 

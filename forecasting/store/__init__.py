@@ -17,11 +17,12 @@ from forecasting.store.evidence import EvidenceMixin
 from forecasting.store.metrics import MetricsMixin, canonical_dimensions
 from forecasting.store.plans import PlansMixin
 from forecasting.store.quality import QualityMixin
+from forecasting.store.results import ResultsMixin
 
 __all__ = ["MEMORY", "UNALLOCATED", "Run", "Store", "canonical_dimensions", "period_label"]
 
 
-class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin):
+class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin, ResultsMixin):
     """``Store(path or ':memory:')``: schema migrated on open, bound parameters only.
 
     Open it read-only from the app (per query, never cached); writers open read-write and

@@ -225,10 +225,76 @@ CREATE TABLE query_stats (
 );
 """
 
+# Forecasts made when the data changes (`capcost refresh`, after the demo and each ingest), so
+# that no page fits a model on its first visit. Typed columns, never pickles: a database file
+# may come from someone else. ``key`` digests one series' history, the engine's code and the
+# forecast's parameters except the horizon: a month's forecast does not depend on it, so the
+# longest one is stored and sliced. Paths are row-major, n_paths x horizon.
+_V4_FORECAST_RESULTS = """
+CREATE TABLE forecast_results (
+    key         VARCHAR NOT NULL,
+    horizon     INTEGER NOT NULL,
+    unique_id   VARCHAR NOT NULL,
+    model       VARCHAR NOT NULL,
+    ds          TIMESTAMP[] NOT NULL,
+    mean        DOUBLE[] NOT NULL,
+    n_paths     INTEGER NOT NULL,
+    paths       DOUBLE[] NOT NULL,
+    refresh_id  BIGINT NOT NULL
+);
+CREATE TABLE forecast_bands (
+    key      VARCHAR NOT NULL,
+    level    DOUBLE NOT NULL,
+    lower    DOUBLE[] NOT NULL,
+    upper    DOUBLE[] NOT NULL
+);
+CREATE TABLE forecast_candidates (
+    key       VARCHAR NOT NULL,
+    model     VARCHAR NOT NULL,
+    forecast  DOUBLE[] NOT NULL,
+    lower     DOUBLE[] NOT NULL,
+    upper     DOUBLE[] NOT NULL
+);
+CREATE TABLE forecast_backtests (
+    key        VARCHAR NOT NULL,
+    unique_id  VARCHAR NOT NULL,
+    model      VARCHAR NOT NULL,
+    selected   BOOLEAN NOT NULL,
+    horizon    INTEGER,
+    windows    INTEGER,
+    errors     INTEGER,
+    mase       DOUBLE,
+    smape      DOUBLE,
+    mape       DOUBLE,
+    bias       DOUBLE,
+    bias_pct   DOUBLE,
+    level      DOUBLE,
+    coverage   DOUBLE
+);
+CREATE TABLE forecast_excuses (
+    key       VARCHAR NOT NULL,
+    position  INTEGER NOT NULL,
+    reason    VARCHAR NOT NULL,
+    context   JSON NOT NULL
+);
+-- One row per refresh that committed: the inputs' version it saw (data, cost group rules,
+-- assumption sets, plans of record), so a page can say its stored results are out of date.
+CREATE SEQUENCE IF NOT EXISTS refresh_seq START 1;
+CREATE TABLE result_refreshes (
+    refresh_id      BIGINT PRIMARY KEY DEFAULT nextval('refresh_seq'),
+    started_at      TIMESTAMPTZ NOT NULL,
+    finished_at     TIMESTAMPTZ NOT NULL,
+    inputs_version  VARCHAR NOT NULL,
+    computed        INTEGER NOT NULL,
+    reused          INTEGER NOT NULL
+);
+"""
+
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
 # the range scans the store makes.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "core schema", _V1_CORE),
     (2, "run detail", _V2_RUN_DETAIL),
     (3, "savings evidence", _V3_EVIDENCE),
+    (4, "forecast results", _V4_FORECAST_RESULTS),
 ]

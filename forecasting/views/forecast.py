@@ -29,6 +29,9 @@ SERIES_CHOICES: dict[str, tuple[str, str | None]] = {
 }
 # Rolling-origin windows drawn on the chart: what the automatic pipeline said back then.
 FIT_WINDOWS = 3
+# Months each of those forecasts runs, whatever the page's horizon: one forecast per series
+# and origin, so a horizon change only slices stored forecasts (a year: one season).
+FIT_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,7 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
         table=monthly.table,
         quarters=table,
         backtest=monthly.result.backtest,
-        fits=backtest_fits(monthly.history[monthly.history["unique_id"] == main], horizon, model),
+        fits=backtest_fits(monthly.history[monthly.history["unique_id"] == main], model),
         excuses=tuple(e.reason for e in monthly.result.excuses),
         data_to=store.last_full_day(metric),
     )
@@ -253,7 +256,7 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
         table=months,
         quarters=table,
         backtest=engine.backtest,
-        fits=backtest_fits(history, horizon, request.model),
+        fits=backtest_fits(history, request.model),
         excuses=record.notes,
         methods=methods,
         method_scores=record.backtest if not record.backtest.empty else None,
@@ -266,13 +269,14 @@ def _largest(history: pd.DataFrame) -> str:
     return str(history.groupby("unique_id")["y"].sum().idxmax())
 
 
-def backtest_fits(history: pd.DataFrame, horizon: int, model: str) -> pd.DataFrame:
+def backtest_fits(history: pd.DataFrame, model: str) -> pd.DataFrame:
     """Forecasts the same pipeline made from earlier origins, for drawing beside the actuals.
 
-    Origins step back one horizon-third from the end, as the engine's own backtest does.
+    Each runs ``FIT_MONTHS`` (at most a third of the history); origins step back a third of
+    that from the end, as the engine's own backtest does.
     """
     n = len(history)
-    h = min(horizon, max(1, n // 3))
+    h = min(FIT_MONTHS, max(1, n // 3))
     step = max(1, h // FIT_WINDOWS)
     frames = []
     for k in range(FIT_WINDOWS, 0, -1):

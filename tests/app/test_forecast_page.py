@@ -28,7 +28,7 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert labels[0] == "Cost forecast of record"
     assert at.metric[0].value in ("Demand chain", "Direct cost forecast")
     assert sum(label.endswith("(of record)") for label in labels) == 1
-    assert "The cost forecast of record is the" in at.caption[0].value
+    assert any("The cost forecast of record is the" in c.value for c in at.caption)
     quarterly, backtest, methods, scores, monthly = (df.value for df in at.dataframe)
     assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
     assert methods["of_record"].sum() == len(quarterly)
@@ -64,10 +64,12 @@ def test_the_running_month_and_quarter_are_marked(
     assert [x[:10] for x in running["x"]] == ["2026-11-01"]
     notes = [a["text"] for a in chart["layout"]["annotations"]]  # type: ignore[index]
     assert notes == [f"running, data to {format_date(to)}: observed days + forecast"]
-    quarterly, *_, monthly = (df.value for df in at.dataframe)
+    quarterly, _, methods, _, monthly = (df.value for df in at.dataframe)
     mark = f" (running, data to {to.day} {to:%b})"
     assert monthly["ds"].tolist()[:2] == ["Nov 2026" + mark, "Dec 2026"]
     assert quarterly["ds"].tolist()[:2] == ["2026 Q4" + mark, "2027 Q1"]
+    # Both cost methods' quarters: the running one marked, no bare "complete" checkboxes.
+    assert (methods["ds"] == "2026 Q4" + mark).sum() == 2 and "complete" not in methods
     assert [s.proto.body for s in at.caption if "Nov 2026 is running" in s.proto.body]
 
 

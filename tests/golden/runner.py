@@ -86,15 +86,17 @@ def _run(argv: tuple[str, ...], cwd: Path) -> dict[str, bytes]:
 
 @contextlib.contextmanager
 def _environment(cwd: Path) -> Iterator[None]:
-    saved = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = HELP_COLUMNS
+    # No refresh after the writing commands: it takes seconds per write and prints a time.
+    saved = {name: os.environ.get(name) for name in ("COLUMNS", "CAPCOST_REFRESH")}
+    os.environ.update(COLUMNS=HELP_COLUMNS, CAPCOST_REFRESH="0")
     try:
         yield
     finally:
-        if saved is None:
-            del os.environ["COLUMNS"]
-        else:
-            os.environ["COLUMNS"] = saved
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 def _anonymous(data: bytes, folder: Path) -> bytes:

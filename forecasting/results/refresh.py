@@ -1,0 +1,120 @@
+"""`capcost refresh`: compute what the pages show by default and store its forecasts.
+
+Run after the demo is built, after every ingest, and daily from cron. The forecasts are made
+on a read-only connection (the app keeps reading meanwhile) and written in one short
+transaction; a refresh that fails leaves the stored results as they were.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from forecasting.models import stored
+from forecasting.store import Store
+
+# The Forecast page's longest horizon: every shorter one is a slice of it.
+FORECAST_MONTHS = 24
+# The Forecast page's levels (a forecast's backtest coverage is scored at its level, so each
+# is a forecast of its own): all of them for the single series, the default for the splits
+# (by group, category, service: dozens of series, each level minutes on a large bill).
+FORECAST_LEVELS = (80.0, 50.0, 95.0)
+# Capacity's and Savings' band levels (app.widgets.LEVELS): a quarter's band is capped by its
+# months' bands at the level asked for, so each level is a forecast of its own.
+PLAN_LEVELS = (80.0, 50.0, 90.0, 95.0)
+# Capacity's longest plan: the plan's default (4 quarters) and any up to it are slices.
+PLAN_QUARTERS = 12
+# How long a refresh waits for another writer before giving up (an ingest may be running).
+WRITE_WAIT_SECONDS = 120.0
+REFRESH_COMMAND = "capcost refresh"
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    refresh_id: int
+    computed: int
+    """Series forecasts fitted by this refresh."""
+    reused: int
+    """Stored series forecasts that were still current."""
+    seconds: float
+
+    def line(self, path: Path) -> str:
+        return (
+            f"refreshed {path}: {self.computed} series forecasts computed, {self.reused} "
+            f"still current, in {self.seconds:.0f} s"
+        )
+
+
+def page_builds(store: Store) -> list[Callable[[], object]]:
+    """What each page shows on first visit (its defaults), plus the Forecast page's every
+    series at its longest horizon (the single series at each level it offers) and Capacity
+    and Savings at each of their levels."""
+    from forecasting import views
+    from forecasting.capacity.service import CapacityOptions
+    from forecasting.savings.service import SavingsOptions
+    from forecasting.views.forecast import SERIES_CHOICES, ForecastRequest
+
+    builds: list[Callable[[], object]] = [lambda: views.build_outlook(store)]
+    for level in FORECAST_LEVELS:
+        for series, (_, split) in SERIES_CHOICES.items():
+            if split is not None and level != FORECAST_LEVELS[0]:
+                continue
+            request = ForecastRequest(series, FORECAST_MONTHS, level)
+            builds.append(lambda r=request: views.build_forecast(store, r))  # type: ignore[misc]
+    months = views.build_choices(store, None).full_months
+    for level in PLAN_LEVELS:
+        plan = CapacityOptions(level=level, quarters=PLAN_QUARTERS)
+        builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
+        if months:
+            options = SavingsOptions(level=level, base_month=months[0], lookback=(7, 30, 60))
+            builds.append(lambda o=options: views.build_savings(store, o))  # type: ignore[misc]
+    reviewed = views.months_with_cost(store)
+    if reviewed:
+        builds.append(lambda: views.build_anomalies(store, reviewed[0]))
+    return builds
+
+
+def refresh(
+    path: Path, builds: Callable[[Store], list[Callable[[], object]]] = page_builds
+) -> RefreshSummary:
+    """Compute ``builds`` (the pages' defaults) and store every forecast they made."""
+    started, clock = datetime.now(UTC), time.perf_counter()
+    with Store.reader(path, lock_timeout=WRITE_WAIT_SECONDS) as store:
+        version = store.inputs_version()
+        with stored.recording(store) as found:
+            for build in builds(store):
+                build()
+    with Store(path, lock_timeout=WRITE_WAIT_SECONDS) as store:
+        refresh_id = store.replace_forecast_results(
+            found.rows(), sorted(found.used), started_at=started, inputs_version=version
+        )
+    return RefreshSummary(
+        refresh_id, len(found.computed), len(found.used), time.perf_counter() - clock
+    )
+
+
+def freshness_note(store: Store, found: stored.Memo, path: Path) -> str:
+    """One line for a page that had to fit forecasts: why they were not stored, and the
+    command that stores them ("" when everything was served from the store)."""
+    if not found.misses:
+        return ""
+    command = f"`{REFRESH_COMMAND} --db {path}`"
+    last = store.latest_refresh()
+    if last is None:
+        return (
+            f"Forecasts computed now ({found.misses} series): none are stored in this database "
+            f"yet; {command} stores them so pages open at once."
+        )
+    when = f"{last['finished_at']:%d %b %H:%M} UTC"
+    if last["inputs_version"] != store.inputs_version():
+        return (
+            f"Forecasts computed now ({found.misses} series): the data changed since they were "
+            f"stored ({when}); {command} brings them up to date."
+        )
+    return (
+        f"Forecasts computed now ({found.misses} series): these settings are not among those "
+        f"stored ({when}: each page's defaults)."
+    )

@@ -1,0 +1,232 @@
+"""Stored forecasts: what `capcost refresh` computed for the pages, in typed tables."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.store.core import StoreCore
+
+# What one stored series forecast is made of, table by table (forecasting.results assembles
+# them into a SeriesForecast; the store knows only rows and arrays).
+RESULT_TABLES = (
+    "forecast_results",
+    "forecast_bands",
+    "forecast_candidates",
+    "forecast_backtests",
+    "forecast_excuses",
+)
+BACKTEST_FIELDS = (
+    "unique_id",
+    "model",
+    "selected",
+    "horizon",
+    "windows",
+    "errors",
+    "mase",
+    "smape",
+    "mape",
+    "bias",
+    "bias_pct",
+    "level",
+    "coverage",
+)
+
+
+class ResultsMixin(StoreCore):
+    """Forecasts stored by key (a digest of one series' history and the parameters)."""
+
+    def read_forecast_results(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Per key found: ``horizon, unique_id, model, ds, mean, paths`` (n_paths x horizon),
+        ``bands`` {level: (lower, upper)}, ``candidates`` {model: (forecast, lower, upper)},
+        ``backtest`` (list of rows) and ``excuses`` (list of (reason, context))."""
+        if not keys:
+            return {}
+        wanted = list(dict.fromkeys(keys))
+        main: dict[str, Any] = self.con.execute(
+            "SELECT key, horizon, unique_id, model, ds, mean, n_paths, paths "
+            "FROM forecast_results WHERE key IN (SELECT unnest(?::VARCHAR[]))",
+            [wanted],
+        ).fetchnumpy()
+        found: dict[str, dict[str, Any]] = {}
+        for i, key in enumerate(main["key"]):
+            h, n = int(main["horizon"][i]), int(main["n_paths"][i])
+            found[str(key)] = {
+                "horizon": h,
+                "unique_id": str(main["unique_id"][i]),
+                "model": str(main["model"][i]),
+                "ds": pd.DatetimeIndex(main["ds"][i]),
+                "mean": np.asarray(main["mean"][i], dtype=float),
+                "paths": np.asarray(main["paths"][i], dtype=float).reshape(n, -1 if n else 0),
+                "bands": {},
+                "candidates": {},
+                "backtest": [],
+                "excuses": [],
+            }
+        if not found:
+            return found
+        hit = list(found)
+        for key, level, lower, upper in self.con.execute(
+            "SELECT key, level, lower, upper FROM forecast_bands "
+            "WHERE key IN (SELECT unnest(?::VARCHAR[])) ORDER BY key, level",
+            [hit],
+        ).fetchall():
+            found[key]["bands"][float(level)] = (_floats(lower), _floats(upper))
+        for key, model, forecast, lower, upper in self.con.execute(
+            "SELECT key, model, forecast, lower, upper FROM forecast_candidates "
+            "WHERE key IN (SELECT unnest(?::VARCHAR[])) ORDER BY key, rowid",
+            [hit],
+        ).fetchall():
+            found[key]["candidates"][model] = (_floats(forecast), _floats(lower), _floats(upper))
+        columns = ", ".join(BACKTEST_FIELDS)
+        cur = self.con.execute(
+            f"SELECT key, {columns} FROM forecast_backtests "
+            "WHERE key IN (SELECT unnest(?::VARCHAR[])) ORDER BY key, rowid",
+            [hit],
+        )
+        for key, *values in cur.fetchall():
+            row = dict(zip(BACKTEST_FIELDS, values, strict=True))
+            found[key]["backtest"].append({k: _nan(v) for k, v in row.items()})
+        for key, reason, context in self.con.execute(
+            "SELECT key, reason, context FROM forecast_excuses "
+            "WHERE key IN (SELECT unnest(?::VARCHAR[])) ORDER BY key, position",
+            [hit],
+        ).fetchall():
+            found[key]["excuses"].append((reason, json.loads(context)))
+        return found
+
+    def replace_forecast_results(
+        self,
+        rows: Sequence[dict[str, Any]],
+        keep: Sequence[str],
+        *,
+        started_at: datetime,
+        inputs_version: str,
+    ) -> int:
+        """One refresh, all or nothing: store ``rows`` (new forecasts, keyed as the reader
+        expects), keep the stored ``keep`` keys, drop every other stored forecast, and log the
+        refresh. Returns the refresh id."""
+        new_keys = [str(r["key"]) for r in rows]
+        with self.transaction():
+            row = self.con.execute(
+                "INSERT INTO result_refreshes (started_at, finished_at, inputs_version, computed, "
+                "reused) VALUES (?, ?, ?, ?, ?) RETURNING refresh_id",
+                [started_at, datetime.now(UTC), inputs_version, len(rows), len(keep)],
+            ).fetchone()
+            assert row is not None
+            refresh_id = int(row[0])
+            kept = list(dict.fromkeys([*keep, *new_keys]))
+            for table in RESULT_TABLES:
+                # Replaced keys go too: a key computed again replaces its row.
+                self.con.execute(
+                    f"DELETE FROM {table} WHERE key NOT IN (SELECT unnest(?::VARCHAR[])) "
+                    "OR key IN (SELECT unnest(?::VARCHAR[]))",
+                    [kept, new_keys],
+                )
+            if rows:
+                self._insert_results(rows, refresh_id)
+        return refresh_id
+
+    def _insert_results(self, rows: Sequence[dict[str, Any]], refresh_id: int) -> None:
+        main = pd.DataFrame(
+            {
+                "key": [r["key"] for r in rows],
+                "horizon": [int(r["horizon"]) for r in rows],
+                "unique_id": [r["unique_id"] for r in rows],
+                "model": [r["model"] for r in rows],
+                "ds": [list(pd.DatetimeIndex(r["ds"]).to_pydatetime()) for r in rows],
+                "mean": [np.asarray(r["mean"], dtype=float) for r in rows],
+                "n_paths": [int(np.shape(r["paths"])[0]) for r in rows],
+                "paths": [np.asarray(r["paths"], dtype=float).ravel() for r in rows],
+            }
+        )
+        bands = pd.DataFrame(
+            [
+                (r["key"], float(level), _floats(lo), _floats(hi))
+                for r in rows
+                for level, (lo, hi) in r["bands"].items()
+            ],
+            columns=["key", "level", "lower", "upper"],
+        )
+        candidates = pd.DataFrame(
+            [
+                (r["key"], name, _floats(f), _floats(lo), _floats(hi))
+                for r in rows
+                for name, (f, lo, hi) in r["candidates"].items()
+            ],
+            columns=["key", "model", "forecast", "lower", "upper"],
+        )
+        backtests = pd.DataFrame(
+            [(r["key"], *(b.get(f) for f in BACKTEST_FIELDS)) for r in rows for b in r["backtest"]],
+            columns=["key", *BACKTEST_FIELDS],
+        )
+        excuses = pd.DataFrame(
+            [
+                (r["key"], i, reason, json.dumps(context, sort_keys=True, default=str))
+                for r in rows
+                for i, (reason, context) in enumerate(r["excuses"])
+            ],
+            columns=["key", "position", "reason", "context"],
+        )
+        self._append("forecast_results", main, extra=(refresh_id,))
+        for table, frame in (
+            ("forecast_bands", bands),
+            ("forecast_candidates", candidates),
+            ("forecast_backtests", backtests),
+            ("forecast_excuses", excuses),
+        ):
+            if len(frame):
+                self._append(table, frame)
+
+    def _append(self, table: str, frame: pd.DataFrame, extra: tuple[Any, ...] = ()) -> None:
+        self.con.register("_results", frame)
+        try:
+            marks = ", ".join("?" for _ in extra)
+            self.con.execute(
+                f"INSERT INTO {table} SELECT *{', ' + marks if extra else ''} FROM _results",
+                list(extra),
+            )
+        finally:
+            self.con.unregister("_results")
+
+    def latest_refresh(self) -> dict[str, Any] | None:
+        """The newest committed refresh: ``refresh_id, finished_at, inputs_version``."""
+        cur = self.con.execute(
+            "SELECT refresh_id, finished_at, inputs_version, computed, reused "
+            "FROM result_refreshes ORDER BY refresh_id DESC LIMIT 1"
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description or []], row, strict=True))
+
+    def inputs_version(self) -> str:
+        """A digest of what stored results depend on: the data (every committed ingest run),
+        the cost group rules, the assumption sets and the plans of record."""
+        parts = [
+            "SELECT run_id, source, finished_at FROM ingest_runs WHERE status = 'succeeded' "
+            "ORDER BY run_id",
+            "SELECT * FROM cost_group_rules ORDER BY priority",
+            "SELECT name, version FROM assumption_sets ORDER BY name, version",
+            "SELECT plan_id FROM plans ORDER BY plan_id",
+            "SELECT plan_name, line_no, percent, monthly_savings FROM stated_savings "
+            "ORDER BY plan_name, line_no",
+        ]
+        digest = hashlib.sha256()
+        for sql in parts:
+            digest.update(repr(self.con.execute(sql).fetchall()).encode())
+        return digest.hexdigest()[:16]
+
+
+def _floats(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=float)
+
+
+def _nan(value: Any) -> Any:
+    return np.nan if value is None else value

@@ -1,0 +1,344 @@
+"""Stored forecasts (forecasting.results): the same numbers as computing them, never stale,
+written all or nothing by `capcost refresh`, and read by the pages without fitting."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from forecasting import views
+from forecasting.capacity.service import CapacityOptions
+from forecasting.cli import main
+from forecasting.models import api, stored
+from forecasting.results.commands import REFRESH_ENV, writes_data
+from forecasting.results.refresh import refresh
+from forecasting.savings.service import SavingsOptions
+from forecasting.store import Store
+from forecasting.views.forecast import ForecastRequest
+
+APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+
+
+def copy_db(source: Path, dest: Path) -> Path:
+    shutil.copyfile(source, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def refreshed(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo after one full `capcost refresh` (what every page shows by default)."""
+    path = copy_db(demo_db, tmp_path_factory.mktemp("refreshed") / "capcost.duckdb")
+    summary = refresh(path)
+    assert summary.computed > 0 and summary.reused == 0
+    return path
+
+
+@pytest.fixture
+def scratch(refreshed: Path, tmp_path: Path) -> Path:
+    return copy_db(refreshed, tmp_path / "capcost.duckdb")
+
+
+def served(path: Path, build: Callable[[Store], Any]) -> tuple[Any, stored.Memo]:
+    with Store.reader(path) as store, stored.reading(store) as found:
+        return build(store), found
+
+
+def computed(path: Path, build: Callable[[Store], Any]) -> Any:
+    with Store.reader(path) as store:
+        return build(store)
+
+
+def no_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(jobs: Any, n_jobs: Any = None) -> Any:
+        asked = [(j.unique_id, j.h, len(j.y), str(j.last), j.levels, j.n_paths) for j in jobs]
+        raise AssertionError(f"fitted {asked} although they are stored")
+
+    monkeypatch.setattr(api, "run_jobs", refuse)
+
+
+def stored_rows(path: Path) -> pd.DataFrame:
+    with Store.reader(path) as store:
+        return store.con.execute(
+            "SELECT key, horizon, unique_id, model, mean, paths FROM forecast_results ORDER BY key"
+        ).df()
+
+
+# -- the same numbers ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "request_",
+    [
+        ForecastRequest("Cost, total", 12, 80.0),
+        ForecastRequest("Users", 6, 95.0),
+        ForecastRequest("Cost by cost group", 9, 80.0),
+    ],
+    ids=lambda r: f"{r.series}-{r.horizon}-{r.level:g}",
+)
+def test_a_stored_forecast_page_equals_a_computed_one(
+    refreshed: Path, request_: ForecastRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = computed(refreshed, lambda s: views.build_forecast(s, request_))
+    no_fits(monkeypatch)
+    # Stored at the longest horizon (24 months) and sliced to the one asked for.
+    view, found = served(refreshed, lambda s: views.build_forecast(s, request_))
+    assert found.misses == 0 and found.used
+    for name in ("history", "table", "quarters", "backtest", "fits"):
+        pd.testing.assert_frame_equal(getattr(view, name), getattr(fresh, name), obj=name)
+    assert view.excuses == fresh.excuses
+
+
+def test_stored_capacity_and_savings_equal_computed_ones(
+    refreshed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pages' defaults at other levels they offer.
+    capacity = CapacityOptions(level=95.0)
+    months = computed(refreshed, lambda s: views.build_choices(s, None).full_months)
+    savings = SavingsOptions(level=90.0, base_month=months[0], lookback=(7, 30, 60))
+
+    def build(store: Store) -> tuple[Any, Any]:
+        return views.build_capacity(store, capacity), views.build_savings(store, savings)
+
+    fresh_capacity, fresh_savings = computed(refreshed, build)
+    no_fits(monkeypatch)
+    (cap, sav), found = served(refreshed, build)
+    assert found.misses == 0
+    pd.testing.assert_frame_equal(cap.plan.table, fresh_capacity.plan.table)
+    pd.testing.assert_frame_equal(cap.runway.table, fresh_capacity.runway.table)
+    pd.testing.assert_frame_equal(sav.levers.table, fresh_savings.levers.table)
+    pd.testing.assert_frame_equal(sav.commitments.table, fresh_savings.commitments.table)
+
+
+# -- never stale -----------------------------------------------------------------------------------
+def test_new_data_is_forecast_afresh_and_the_page_says_why(scratch: Path, tmp_path: Path) -> None:
+    request = ForecastRequest("Users", 12, 80.0)
+    before, found = served(scratch, lambda s: views.build_forecast(s, request))
+    assert found.misses == 0
+    # The rest of November: the month completes, so the users history gains a month.
+    days = pd.date_range("2026-11-27", "2026-11-30", freq="D")
+    csv = tmp_path / "users.csv"
+    pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "value": 25_000.0}).to_csv(csv, index=False)
+    assert main(["ingest", "metrics", str(csv), "--metric", "users", "--db", str(scratch)]) == 0
+
+    def build(store: Store) -> tuple[Any, str]:
+        from forecasting.results.refresh import freshness_note
+
+        with stored.reading(store) as found:
+            view = views.build_forecast(store, request)
+        return view, freshness_note(store, found, scratch)
+
+    (after, note), _ = served(scratch, build)
+    assert after.history["ds"].max() > before.history["ds"].max()
+    pd.testing.assert_frame_equal(
+        after.table, computed(scratch, lambda s: views.build_forecast(s, request)).table
+    )
+    assert "the data changed since they were stored" in note and "capcost refresh --db" in note
+
+
+def test_a_cost_group_rule_change_is_forecast_afresh(scratch: Path) -> None:
+    request = ForecastRequest("Cost by cost group", 12, 80.0)
+    with Store(scratch) as store:
+        rules = store.cost_group_rules()
+        first = rules.iloc[0]["group_name"]
+        store.set_cost_group_rules(
+            rules.assign(group_name=rules["group_name"].replace(first, "Core"))
+        )
+    view, found = served(scratch, lambda s: views.build_forecast(s, request))
+    assert found.misses > 0 and "Core" in set(view.table["unique_id"])
+    # The total does not depend on the groups: it is still served.
+    _, total = served(scratch, lambda s: views.build_forecast(s, ForecastRequest("Cost, total")))
+    assert total.misses == 0
+
+
+# -- refresh: idempotent, all or nothing, one-line errors -------------------------------
+def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -> None:
+    before = stored_rows(scratch)
+    summary = refresh(scratch)
+    assert summary.computed == 0 and summary.reused == len(before)
+    after = stored_rows(scratch)
+    assert after["key"].tolist() == before["key"].tolist()
+    for a, b in zip(after["paths"], before["paths"], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_refresh_leaves_the_stored_results(scratch: Path) -> None:
+    before = stored_rows(scratch)
+
+    def failing(store: Store) -> list[Callable[[], object]]:
+        def boom() -> None:
+            raise RuntimeError("a model blew up")
+
+        return [
+            lambda: views.build_outlook(store),
+            lambda: views.build_forecast(store, ForecastRequest("Users", 3, 90.0)),
+            boom,
+        ]
+
+    with pytest.raises(RuntimeError, match="blew up"):
+        refresh(scratch, failing)
+    pd.testing.assert_frame_equal(stored_rows(scratch), before)
+    with Store.reader(scratch) as store:
+        assert store.latest_refresh()["refresh_id"] == 1  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda t: t / "absent.duckdb", "no database at"),
+        (
+            lambda t: (t / "bill.csv", (t / "bill.csv").write_text("a,b\n1,2\n"))[0],
+            "is not a DuckDB database",
+        ),
+        (lambda t: t, "is a folder"),
+    ],
+    ids=["missing", "not-duckdb", "folder"],
+)
+def test_refresh_of_a_bad_database_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, expected: str
+) -> None:
+    path = make(tmp_path)
+    assert main(["refresh", "--db", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("capcost: error: ") and expected in err
+
+
+def test_writers_refresh_after_they_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(REFRESH_ENV, "1")
+    db = tmp_path / "small.duckdb"
+    assert main(["demo", "--db", str(db), "--until", "2024-06-30", "--seed", "3"]) == 0
+    assert "series forecasts computed" in capsys.readouterr().err
+    with Store.reader(db) as store:
+        assert store.latest_refresh() is not None
+
+
+@pytest.mark.parametrize(
+    ("argv", "writes"),
+    [
+        (["demo"], True),
+        (["ingest", "focus", "x.csv"], True),
+        (["ingest", "metrics", "x.csv", "--metric", "users"], True),
+        (["ingest", "pricing", "--dry-run"], False),
+        (["groups"], False),
+        (["groups", "--set", "rules.csv"], True),
+        (["forecast", "cost"], False),
+        (["refresh"], False),
+    ],
+)
+def test_which_commands_refresh(argv: list[str], writes: bool) -> None:
+    from forecasting.cli import build_parser
+
+    assert writes_data(build_parser().parse_args(argv)) is writes
+
+
+# -- the pages read them without fitting --------------------------------------------
+@pytest.fixture
+def page_on(
+    refreshed: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str | None], AppTest]]:
+    monkeypatch.setenv("CAPCOST_DB", str(refreshed))
+    st.cache_data.clear()
+
+    def open_page(page: str | None) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=180)
+        at.run()
+        if page is not None:
+            at.switch_page(page)
+            at.run()
+        assert not at.exception, at.exception
+        return at
+
+    yield open_page
+    st.cache_data.clear()
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        None,
+        "app_pages/forecast.py",
+        "app_pages/capacity.py",
+        "app_pages/savings.py",
+        "app_pages/review.py",
+    ],
+)
+def test_pages_open_on_stored_forecasts_without_fitting(
+    page_on: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch, page: str | None
+) -> None:
+    no_fits(monkeypatch)
+    at = page_on(page)
+    assert not [c.value for c in at.caption if "computed now" in c.value]
+    assert at.get("plotly_chart") or at.metric
+
+
+def test_a_level_and_a_horizon_change_read_stored_forecasts(
+    page_on: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_fits(monkeypatch)
+    at = page_on("app_pages/forecast.py")
+    at.slider[0].set_value(21).run()
+    at.select_slider[0].set_value(95).run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value
+    assert len(table) == 21 and set(table["level"]) == {95.0}
+
+
+def test_a_page_without_stored_forecasts_computes_and_says_so(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAPCOST_DB", str(demo_db))  # the plain demo: nothing stored
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/forecast.py")
+    at.run()
+    st.cache_data.clear()
+    notes = [c.value for c in at.caption if "computed now" in c.value]
+    assert len(notes) == 1 and "none are stored in this database yet" in notes[0]
+    assert "capcost refresh --db" in notes[0]
+
+
+def test_the_data_page_refreshes_in_a_process_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import state
+    from forecasting.demo import build_demo
+
+    db = tmp_path / "small.duckdb"
+    build_demo(db, until=pd.Timestamp("2024-06-30").date(), seed=3)
+    monkeypatch.setenv("CAPCOST_DB", str(db))
+    monkeypatch.setenv(REFRESH_ENV, "0")
+    assert state.start_refresh() is None
+    monkeypatch.setenv(REFRESH_ENV, "1")
+    proc = state.start_refresh()
+    assert proc is not None and proc.wait(timeout=600) == 0
+    with Store.reader(db) as store:
+        assert store.latest_refresh() is not None
+    assert "series forecasts computed" in Path(f"{db}.refresh.log").read_text()
+
+
+def test_a_key_ignores_summation_noise_but_not_a_change() -> None:
+    from forecasting.models.engine import SeriesJob
+    from forecasting.models.validation import frequency_from_alias
+
+    y = np.linspace(1000.0, 2000.0, 30)
+    job = SeriesJob("total", y, pd.Timestamp("2026-10-01"), frequency_from_alias("MS"), 12, (80.0,))
+
+    def key(**changes: Any) -> str:
+        import dataclasses
+
+        return stored.job_key(dataclasses.replace(job, **changes))
+
+    # A sum taken in another order differs in its last bits: the same history.
+    assert key(y=y * (1 + 2e-16)) == key()
+    assert key(h=24) == key()  # the horizon is sliced, never keyed
+    changed = y.copy()
+    changed[-1] += 1.0
+    assert len({key(), key(y=changed), key(levels=(95.0,)), key(seed=1), key(model="ets")}) == 5
