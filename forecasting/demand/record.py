@@ -287,12 +287,14 @@ def _users(
     ds = pd.date_range(first, max(cost_ds[-1], first), freq="MS")
     result = forecaster(long_frame(users, USERS), len(ds), Freq.MONTH.value, options)
     running = running_month(store, USERS, None)
-    if running is not None and running.start == ds[0]:
+    nowcast_first = running is not None and running.start == ds[0]
+    if running is not None and nowcast_first:
         result = nowcast(result, running, rollup(store, USERS), seed=options.seed)
     s = result.series[USERS]
     quarter_start = pd.Period(first, freq="Q").start_time
     known = {m: float(users[m]) for m in users.index if m >= quarter_start}
-    paths, _ = bend(s.paths, s.mean, ds, float(users.iloc[-1]), scenario, known)
+    last = float(users.iloc[-1])
+    paths, _ = bend(s.paths, s.mean, ds, last, scenario, known, running=nowcast_first)
     return result, paths, ds
 
 

@@ -34,10 +34,10 @@ growth fitted on log(y) (ETS, Theta, a linear trend; their mean is the bias-adju
 back-transform); backtests each from every recent origin, and forecasts with the median
 of those whose backtest MASE is within twice the best one's. Model choice and calibration
 depend on the history only, never on ``h`` or ``level``. Bands are calibrated on the
-backtest errors (conformal-style, per horizon bucket, on the log scale for positive
-series) so that about ``level`` percent of actuals fall inside. ``result.candidates()``
-shows every model tried. Many series run on a process pool. ``backtest(frame, h, ...)``
-returns only the accuracy table.
+backtest errors (conformal-style, growing with the step as the errors did, on the log
+scale for positive series) so that about ``level`` percent of actuals fall inside.
+``result.candidates()`` shows every model tried. Many series run on a process pool.
+``backtest(frame, h, ...)`` returns only the accuracy table.
 
 Stored series: ``forecasting.models.service.forecast_store(store, metric, freq=...)``
 (quarters rolled up from monthly paths; a running month nowcast from its observed days,

@@ -249,3 +249,42 @@ def simulate_paths(mean: FloatArray, sd: FloatArray, n_paths: int, seed: int = 0
         sd, n_paths, seed
     )
     return paths
+
+
+def step_correlation(spread: FloatArray, change: float) -> FloatArray:
+    """Correlation of the errors at steps k-1 and k (k = 2..h; 0 for step 1) when the
+    k-step spread is ``spread`` and an error's change from one step to the next has
+    variance ``change``.
+
+    Var(e_k - e_{k-1}) = S_k^2 + S_{k-1}^2 - 2 rho_k S_k S_{k-1}: a random walk (S_k^2 = k,
+    change 1) gives rho_k = sqrt((k-1)/k), noise around a known line (flat S, change 2)
+    gives 0, a wrong slope (S_k = k, change 1) gives 1, as each should.
+    """
+    s = np.asarray(spread, dtype=float)
+    rho = np.zeros(len(s))
+    if len(s) < 2:
+        return rho
+    prod = s[1:] * s[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = (np.square(s[1:]) + np.square(s[:-1]) - change) / (2 * prod)
+    rho[1:] = np.where(prod > 0, np.clip(raw, 0.0, 1.0), 0.0)
+    return rho
+
+
+def chained_normals(rho: FloatArray, n_paths: int, seed: int = 0) -> FloatArray:
+    """``n_paths`` x h standard normal draws, each step correlated ``rho[k]`` with the one
+    before: z_k = rho_k z_{k-1} + sqrt(1 - rho_k^2) e_k.
+
+    Drawn step by step from the same shocks as ``correlated_normals``, so the first k steps
+    are the same whatever the horizon; antithetic pairs keep the mean exactly 0.
+    """
+    h = len(rho)
+    if n_paths <= 0 or h == 0:
+        return np.zeros((max(n_paths, 0), h))
+    half = np.random.default_rng(seed).standard_normal((h, (n_paths + 1) // 2)).T
+    shocks = np.vstack([half, -half])[:n_paths]
+    out = np.empty((n_paths, h))
+    out[:, 0] = shocks[:, 0]
+    for k in range(1, h):
+        out[:, k] = rho[k] * out[:, k - 1] + np.sqrt(1 - rho[k] ** 2) * shocks[:, k]
+    return out

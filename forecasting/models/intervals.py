@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import ClassVar
 
@@ -11,104 +12,140 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
-from forecasting.models.base import FloatArray, z_value
+from forecasting.models.base import FloatArray, step_correlation, z_value
 
 # Fewer backtest errors than this and even their median is mostly noise: the model's own
 # (Gaussian) spread is used as it is, and the forecast says so.
 MIN_SCORES = 5
 
 
-# Backtest errors are pooled into buckets of consecutive horizon steps holding at least
-# this many: enough to place an 80% quantile, few enough that the band can widen with the
-# horizon faster than the model's own spread says (ETS and Theta understate it for growth).
-BUCKET_SIZE = 40
 # Two-sided levels at which the paths' distribution is pinned (between them, interpolated).
 _GRID = np.concatenate((np.arange(0.0, 99.0, 1.0), [99.0, 99.5, 99.9]))
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Multipliers of a model's k-step spread that make bands hold their level on backtests.
+    """Band half-widths per step that make bands hold their level on backtests.
 
-    Conformal-style: the scores are the errors (actual - forecast) / spread_k on the
-    calibration scale (log y for positive series) over every backtest origin and step;
-    normalising by the model's own k-step spread pools steps, and steps are pooled in
-    buckets (1-2, 3-5, ...) of at least ``BUCKET_SIZE`` errors so a band can grow with the
-    horizon as the errors do. The band at level L is centre +- q_L * spread_k, with q_L
-    the larger of
+    Conformal-style: the scores are the backtest errors (actual - forecast) on the
+    calibration scale over every origin and step. On the log scale (a positive series)
+    they are taken as they are: a log error is a relative error, comparable from one origin
+    to the next, and the model's own spread at the last origin (one noisy estimate, often
+    flat where the errors grow) does not scale them. On the level scale they are divided
+    by the model's k-step spread at their origin, which carries the series' level.
 
-    - the finite-sample corrected L-quantile of |scores|, and
+    How the errors grow with the horizon is read off the backtest as a power of the step:
+    the median |score| per step, fitted as ``g_k = k**b`` by least squares on the log
+    scale, each step weighted by the errors it holds. So the first step keeps the width of
+    first-step errors, and a band grows as the errors did, not as pooled errors of all
+    steps or a model's flat spread say. Scores divided by ``g_k`` are pooled over all
+    steps, so the level's quantile rests on every error: the half-width at level L and
+    step k is q_L * g_k (times the spread on the level scale), with q_L the larger of
+
+    - the finite-sample corrected L-quantile of |scores / g|, and
     - a normal tail scaled from their median: z_L * median / z_50.
 
     On the log scale the band is symmetric in log(y), so asymmetric in y. A few dozen
     overlapping errors hold too few large ones to place a 95% quantile, and forecast
     errors have heavier tails than the normal: the median is the scale they do pin down.
 
-    Backtests may widen the model's own band (z_L) all the way but narrow it only by two
-    thirds of the gap: backtests are weak evidence that a model overstates its uncertainty,
-    and the future is usually harder than the recent past. On M1, Tourism and M3 (monthly
-    and quarterly) 80% bands then covered 74-85% of holdout actuals; with the quantile
-    alone 66-84%, with full narrowing 71-84%.
+    Backtests may widen the model's own band (z_L * spread_k) all the way but narrow it
+    only by two thirds of the gap: backtests are weak evidence that a model overstates its
+    uncertainty, and the future is usually harder than the recent past.
+
+    ``step_change`` is how much an error moved from one step to the next along one
+    origin's backtest: (e_k - e_{k-1})**2 averaged over origins and steps, over e_1**2
+    averaged over origins (1 for a random walk, 2 for noise around a known line).
+    Sample paths take their step-to-step correlation from it (``correlation``), so a
+    path wanders as the backtest errors did.
     """
 
     NARROWING: ClassVar[float] = 2 / 3
     """Share of the gap to the model's own band that backtests may take off."""
 
     scores: FloatArray
-    """Sorted signed normalised backtest errors, all steps (empty when uncalibrated)."""
-    buckets: tuple[tuple[int, FloatArray], ...] = ()
-    """(first step, sorted scores) per bucket of consecutive steps; none: one bucket."""
+    """Sorted signed backtest scores over all steps, each divided by its step's ``shape``
+    (empty when uncalibrated)."""
+    shape: FloatArray = field(default_factory=lambda: np.ones(1))
+    """g_k per backtest step 1..H (g_1 = 1); steps past H keep g_H."""
+    step_change: float = np.nan
+    """Mean squared change of an error from one step to the next over the mean squared
+    first-step error (NaN: too few backtest steps to say)."""
+    absolute: bool = False
+    """Scores are errors on the calibration scale (log scale), not errors / spread."""
+    origins: int = 0
+    """Backtest origins behind the scores (0: count every score as one)."""
 
     @property
     def calibrated(self) -> bool:
         return len(self.scores) >= MIN_SCORES
 
+    def growth(self, h: int) -> FloatArray:
+        """g_k for steps 1..h (1 everywhere when uncalibrated)."""
+        if not self.calibrated or len(self.shape) == 0:
+            return np.ones(h)
+        k = np.minimum(np.arange(h), len(self.shape) - 1)
+        return np.asarray(self.shape[k], dtype=float)
+
+    def halfwidth(self, level: float, spread: FloatArray) -> FloatArray:
+        """Half-width of the band at ``level`` per step (the last axis of ``spread``, the
+        model's k-step spread on the calibration scale); both tails take the same."""
+        spread = np.asarray(spread, dtype=float)
+        own = z_value(level) * spread if level > 0 else np.zeros_like(spread)
+        if not self.calibrated:
+            return own
+        if level <= 0:
+            return np.zeros_like(spread)
+        q = self.growth(spread.shape[-1]) * _raw_multiplier(self.scores, level, self.origins)
+        if not self.absolute:
+            q = q * spread
+        out: FloatArray = np.where(q >= own, q, own - self.NARROWING * (own - q))
+        return out
+
     def multiplier(self, level: float) -> float:
-        """The wider tail's q over all steps pooled, in units of the model's spread."""
-        lo, hi = self.sides(level, 1)
-        return float(max(lo[0], hi[0]))
+        """The first step's half-width for a unit spread."""
+        return float(self.halfwidth(level, np.ones(1))[0])
 
-    def sides(self, level: float, h: int) -> tuple[FloatArray, FloatArray]:
-        """(q below, q above) per step 1..h; steps past the backtest's take its last bucket's."""
-        lo, hi = np.empty(h), np.empty(h)
-        for start, stop, scores in self._spans(h):
-            lo[start:stop] = hi[start:stop] = _multiplier(scores, level, self.calibrated)
-        return lo, hi
+    def correlation(self, spread: FloatArray) -> FloatArray | None:
+        """Correlation of consecutive steps' errors for a forecast with this spread, from
+        the backtests' step changes (None without that evidence).
 
-    def _spans(self, h: int) -> list[tuple[int, int, FloatArray]]:
-        """(start, stop, scores) of each bucket over steps 0..h-1; the last runs to h."""
-        if len(self.buckets) < 2:
-            return [(0, h, self.scores)]
-        starts = [first - 1 for first, _ in self.buckets]
-        stops = [*starts[1:], h]
-        return [
-            (min(a, h), min(b, h), scores)
-            for a, b, (_, scores) in zip(starts, stops, self.buckets, strict=True)
-        ]
+        The k-step spread's shape is g_k (times the model's spread on the level scale);
+        its first step's size cancels, so only ratios the backtest pins down enter: the
+        step change per first-step error, and how the errors grow.
+        """
+        if not self.calibrated or not np.isfinite(self.step_change) or len(spread) == 0:
+            return None
+        spread = np.asarray(spread, dtype=float)
+        shape = self.growth(len(spread))
+        sd = shape if self.absolute else shape * spread
+        return step_correlation(sd, self.step_change * sd[0] ** 2)
 
-    def standardised(self, gaussian: FloatArray) -> FloatArray:
-        """Standard normal draws (n, h) turned into errors with the calibrated distribution.
+    def standardised(self, gaussian: FloatArray, spread: FloatArray) -> FloatArray:
+        """Standard normal draws (n, h) turned into errors with the calibrated distribution,
+        on the calibration scale, for a forecast with this k-step ``spread``.
 
-        Each draw's two-sided level |2 Phi(g) - 1| maps to the calibrated multiplier of
+        Each draw's two-sided level |2 Phi(g) - 1| maps to the calibrated half-width of
         its tail at that level, so the paths' central L% band at step k is exactly the
         calibrated band for every L at once (bands of any level, and of quarters, come from
         one set of paths and nest whatever the order of the levels asked for).
         """
         g = np.asarray(gaussian, dtype=float)
+        spread = np.asarray(spread, dtype=float)
         if not self.calibrated:
-            return g
+            out0: FloatArray = g * spread
+            return out0
         h = g.shape[1]
         level = np.abs(2 * _normal_cdf(g) - 1) * 100
-        out = np.empty_like(g)
-        for start, stop, scores in self._spans(h):
-            if start >= stop:
-                continue
-            block, lv = g[:, start:stop], level[:, start:stop]
-            grid = np.array([_multiplier(scores, v, True) if v > 0 else 0.0 for v in _GRID])
-            z = np.interp(lv, _GRID, grid)
-            # Past the grid's last level, stretch the normal tail by the same factor.
-            z = np.where(lv > _GRID[-1], np.abs(block) * grid[-1] / z_value(_GRID[-1]), z)
-            out[:, start:stop] = np.sign(block) * z
+        grid = np.column_stack([self.halfwidth(v, spread) for v in _GRID])  # (h, grid)
+        idx = np.clip(np.searchsorted(_GRID, level, side="right") - 1, 0, len(_GRID) - 2)
+        left, right = _GRID[idx], _GRID[idx + 1]
+        weight = np.clip((level - left) / (right - left), 0.0, 1.0)
+        steps = np.broadcast_to(np.arange(h), g.shape)
+        z = grid[steps, idx] * (1 - weight) + grid[steps, idx + 1] * weight
+        # Past the grid's last level, stretch the normal tail by the same factor.
+        z = np.where(level > _GRID[-1], np.abs(g) * grid[steps, -1] / z_value(_GRID[-1]), z)
+        out: FloatArray = np.sign(g) * z
         return out
 
 
@@ -118,30 +155,29 @@ def _normal_cdf(x: FloatArray) -> FloatArray:
     return np.asarray(ndtr(x), dtype=float)
 
 
-def _multiplier(scores: FloatArray, level: float, calibrated: bool) -> float:
-    """q at ``level`` from signed scores: the larger of the corrected L-quantile of their
-    size and the normal tail scaled from its median, narrowed by at most two thirds.
+def _raw_multiplier(scores: FloatArray, level: float, origins: int = 0) -> float:
+    """q at ``level`` from signed scores, before narrowing: the larger of the corrected
+    L-quantile of their size and the normal tail scaled from its median.
 
     Both tails take the same q. Setting each tail from its own errors (a growing series'
     forecasts all ran low: wide above, narrow below) held 69-72% of M1 monthly and
     quarterly holdouts in 80% bands against 78-81% symmetric: a series' backtest errors
     share a sign more often than its future errors do.
     """
-    own = z_value(level)
-    if not calibrated:
-        return own
     size = np.abs(scores)
-    q = max(_quantile(size, level / 100), own * float(np.median(size)) / z_value(50))
-    return q if q >= own else own - Calibration.NARROWING * (own - q)
+    quantile = _quantile(size, level / 100, origins or len(size))
+    return max(quantile, z_value(level) * float(np.median(size)) / z_value(50))
 
 
-def _quantile(values: FloatArray, prob: float) -> float:
-    n = len(values)
+def _quantile(values: FloatArray, prob: float, n: int) -> float:
+    """The ``prob`` quantile of ``values`` with the conformal correction for ``n``
+    independent scores: the steps of one origin's forecast err together (a forecast 10%
+    low at step 3 is about as low at step 4), so ``n`` counts origins, not errors."""
     target = prob * (n + 1) / n
     top = 1 - 1 / n
     if target <= top:
         return float(np.quantile(values, target))
-    # Beyond the largest score: extend the highest quantile the scores resolve.
+    # Beyond what n scores resolve: extend the highest quantile they do.
     edge = float(np.quantile(values, top))
     return edge * _two_sided_z(prob) / _two_sided_z(top * n / (n + 1))
 
@@ -150,31 +186,65 @@ def _two_sided_z(prob: float) -> float:
     return NormalDist().inv_cdf(0.5 + prob / 2)
 
 
-def calibrate(actual: FloatArray, centre: FloatArray, spread: FloatArray) -> Calibration:
+def error_growth(scores: FloatArray) -> FloatArray:
+    """g_k = k**b per step: how the errors' size grows against the model's spread.
+
+    b is fitted to log(median |score| per step) on log(k), each step weighted by its
+    errors, and is never below 0; with fewer than two steps to fit on, g is 1.
+    """
+    h = scores.shape[1]
+    count = np.isfinite(scores).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        typical = np.nanmedian(np.abs(scores), axis=0)
+    use = (count > 0) & np.isfinite(typical) & (typical > 0)
+    if use.sum() < 2:
+        return np.ones(h)
+    x, y, w = np.log(np.arange(1, h + 1))[use], np.log(typical[use]), count[use].astype(float)
+    xm = np.average(x, weights=w)
+    spread = float(np.average(np.square(x - xm), weights=w))
+    if spread <= 0:
+        return np.ones(h)
+    slope = float(np.average((x - xm) * (y - np.average(y, weights=w)), weights=w)) / spread
+    # Errors that outgrow the spread less than it says (far steps a few overlapping
+    # origins reach, by luck) do not make the band grow slower than the model's own.
+    slope = max(slope, 0.0)
+    out: FloatArray = np.exp(slope * np.log(np.arange(1, h + 1)))
+    return out
+
+
+def calibrate(
+    actual: FloatArray, centre: FloatArray, spread: FloatArray, *, absolute: bool = False
+) -> Calibration:
     """Calibration from backtest arrays (origins, steps) on the calibration scale.
 
-    NaN marks steps past the history; scores where the spread is 0 are dropped.
+    ``absolute`` scores the errors themselves (the log scale), else errors / spread. NaN
+    marks steps past the history; scores where the spread is 0 are dropped.
     """
-    err = np.asarray(actual, dtype=float) - centre
+    err = np.atleast_2d(np.asarray(actual, dtype=float) - centre)
+    spread = np.atleast_2d(np.asarray(spread, dtype=float))
+    unit = np.ones_like(spread) if absolute else spread
     with np.errstate(divide="ignore", invalid="ignore"):
-        scores = err / spread
-    scores = np.atleast_2d(scores)
-    keep = np.isfinite(scores)
-    pooled = np.sort(scores[keep])
-    buckets: list[tuple[int, FloatArray]] = []
-    current: list[FloatArray] = []
-    first = 1
-    for k in range(scores.shape[1]):
-        current.append(scores[keep[:, k], k])
-        if sum(len(c) for c in current) >= BUCKET_SIZE:
-            buckets.append((first, np.sort(np.concatenate(current))))
-            current, first = [], k + 2
-    rest = np.concatenate(current) if current else np.empty(0)
-    if buckets and len(rest):
-        # Too few errors left for a bucket of their own: the last bucket takes them.
-        last_first, last = buckets.pop()
-        buckets.append((last_first, np.sort(np.concatenate((last, rest)))))
-    return Calibration(pooled, tuple(buckets) if len(buckets) >= 2 else ())
+        scores = err / unit
+    scores[~np.isfinite(scores)] = np.nan
+    shape = error_growth(scores)
+    normalised = scores / shape
+    pooled = np.sort(normalised[np.isfinite(normalised)])
+    origins = int(np.isfinite(scores).any(axis=1).sum())
+    first = Calibration(pooled, shape, absolute=absolute, origins=origins)
+    if not first.calibrated or scores.shape[1] < 2:
+        return first
+    # Changes from one step to the next per first-step error, both in units of the
+    # origin's first-step spread: each is nearly independent from one origin to the next,
+    # so their ratio is pinned down by a dozen origins.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.square(np.diff(err, axis=1) / unit[:, :1])
+        first_step = np.square(err[:, 0] / unit[:, 0])
+    change, first_step = change[np.isfinite(change)], first_step[np.isfinite(first_step)]
+    if len(change) < MIN_SCORES or not len(first_step) or np.mean(first_step) <= 0:
+        return first
+    ratio = float(np.mean(change) / np.mean(first_step))
+    return Calibration(pooled, shape, ratio, absolute, origins)
 
 
 def bands(
@@ -188,8 +258,8 @@ def bands(
     """Lower and upper band per level; on the log scale they are exp'ed back (asymmetric)."""
     out = {}
     for level in levels:
-        below, above = calibration.sides(level, len(centre))
-        lo, hi = centre - below * spread, centre + above * spread
+        half = calibration.halfwidth(level, spread)
+        lo, hi = centre - half, centre + half
         # Past exp(700) is overflow, not a forecast (the engine caps bands far below it).
         out[float(level)] = (
             (np.exp(np.minimum(lo, 700)), np.exp(np.minimum(hi, 700))) if log else (lo, hi)

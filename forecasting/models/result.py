@@ -44,8 +44,9 @@ class SeriesForecast:
     """Level (percent) -> (lower, upper), calibrated on backtest errors where possible."""
     paths: FloatArray
     """Simulated futures, shape (n_paths, h). At every step their central L% band is the
-    calibrated L% band, for any L; across steps they are correlated as the model's errors
-    are. Deterministic for the seed, and the first k steps do not depend on h."""
+    calibrated L% band, for any L; across steps they are correlated as the backtest errors
+    were (a path that starts low stays low). Deterministic for the seed, and the first k
+    steps do not depend on h."""
     backtest: list[dict[str, object]] = field(default_factory=list)
     excuses: list[Excuse] = field(default_factory=list)
     candidates: dict[str, tuple[FloatArray, FloatArray, FloatArray]] = field(default_factory=dict)

@@ -124,15 +124,24 @@ def bend(
     last: float,
     s: Scenario,
     observed: Mapping[pd.Timestamp, float] | None = None,
+    *,
+    running: bool = False,
 ) -> tuple[FloatArray, FloatArray]:
     """The users paths and point forecast bent by a scenario, by the same factors.
 
     A target is a quarter's average: where ``observed`` months (month start -> users) share
     the quarter, the forecast months make up the rest of it. Every path moves by the factor
     that brings the point there. The base scenario returns both unchanged: the plain forecast.
+    ``running``: the first step is the running month's nowcast (most of it observed); it stays
+    as it is, and the scenario bends the months after it from its level.
     """
     if s.is_base:
         return paths, point
+    if running and len(ds):
+        known = {**(observed or {}), pd.Timestamp(ds[0]): float(point[0])}
+        paths, point = np.asarray(paths, float), np.asarray(point, float)
+        rest, mid = bend(paths[:, 1:], point[1:], ds[1:], float(point[0]), s, known)
+        return np.hstack([paths[:, :1], rest]), np.r_[point[:1], mid]
     out = last + s.growth * (np.asarray(paths, float) - last)
     mid = last + s.growth * (np.asarray(point, float) - last)
     quarters = np.asarray(ds.to_period("Q").astype(str))
@@ -202,7 +211,10 @@ def scenario_forecast(
     u = base.series["users"]
     last = float(users["y"].iloc[-1])
     _, known = quarter_span(users, 1)
-    bent, point = bend(u.paths, u.mean, u.ds, last, chosen, known.get("users"))
+    nowcast_first = running is not None and len(u.ds) > 0 and u.ds[0] == running.start
+    bent, point = bend(
+        u.paths, u.mean, u.ds, last, chosen, known.get("users"), running=nowcast_first
+    )
     model = f"{u.model} users, {chosen.name} scenario"
     result = from_paths({"users": bent}, u.ds, base, level, model, {"users": point})
     assumptions = {

@@ -140,6 +140,23 @@ def test_a_target_is_the_quarters_average_with_its_observed_months() -> None:
     np.testing.assert_allclose(kept, point)
 
 
+def test_a_scenario_leaves_the_running_months_nowcast_as_it_is() -> None:
+    # November runs (its nowcast 160, mostly observed); the high scenario bends December on
+    # from November's level, and a quarter target counts November as one of its months.
+    ds = pd.date_range("2026-11-01", periods=3, freq="MS")
+    point = np.array([160.0, 170.0, 180.0])
+    paths = np.vstack([point * 0.9, point, point * 1.1])
+    paths[:, 0] = [159.0, 160.0, 161.0]
+    high = Scenario("high", growth=1.5)
+    bent, mid = bend(paths, point, ds, 140.0, high, running=True)
+    np.testing.assert_allclose(bent[:, 0], paths[:, 0])
+    assert mid[0] == 160.0 and mid[1] == pytest.approx(160 + 1.5 * 10)
+    plan = Scenario("plan", targets={"2026Q4": 150.0})
+    seen = {pd.Timestamp("2026-10-01"): 140.0}
+    _, mid = bend(paths, point, ds, 140.0, plan, seen, running=True)
+    assert mid[0] == 160.0 and mid[1] == pytest.approx(150.0)  # (140 + 160 + 150) / 3
+
+
 def test_the_plan_of_record_drives_the_plan_scenario(demo_store: Store) -> None:
     plan = load_scenario(demo_store, "plan")
     assert plan.carry and plan.targets == {
