@@ -184,7 +184,8 @@ def runway_table(results: list[Runway], as_of: date) -> pd.DataFrame:
     """
     rows = []
     for r in results:
-        early, pct = round(100 * r.early_quantile), round(100 * r.upper_quantile)
+        # Named as the band labels are (P2.5 at level 95, not a rounded P2).
+        early, pct = f"{100 * r.early_quantile:g}", f"{100 * r.upper_quantile:g}"
         rows.append(
             {
                 "metric": r.metric,

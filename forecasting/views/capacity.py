@@ -271,7 +271,7 @@ def explain_plan(result: PlanResult) -> str:
 
 def explain_runway(result: RunwayResult) -> str:
     early, hi = result.early_label, result.options.band_labels[1]
-    share = round(100 * result.options.quantiles[0])
+    share = f"{100 * result.options.quantiles[0]:g}"
     thresholds = ", ".join(f"{m} {v:g}%" for m, v in result.assumptions.alert_thresholds.items())
     return "\n".join(
         [

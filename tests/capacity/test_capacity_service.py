@@ -129,3 +129,19 @@ def test_the_demand_scenario_moves_users_and_everything_follows(demo_store: Stor
     assert tables["plan"].loc["2026Q4", "users"] == pytest.approx(150_000, rel=0.01)
     with pytest.raises(InputError, match="unknown scenario 'moonshot'"):
         plan(demo_store, CapacityOptions(**FAST, demand="moonshot"))
+
+
+@pytest.mark.parametrize("level", [50.0, 80.0, 90.0, 95.0])
+def test_runway_columns_follow_the_band_labels_at_every_level(
+    demo_store: Store, level: float
+) -> None:
+    # At level 95 the early warning is P2.5: the table named it date_p2 (rounded) while the
+    # page's timeline and columns looked for date_p2.5, and the Capacity page raised KeyError.
+    from forecasting.views.capacity import runway_columns
+
+    result = runway(demo_store, CapacityOptions(**FAST, days=30, level=level))
+    early, hi = result.options.band_labels
+    timeline = result.timeline()
+    assert len(timeline) == len(result.table)
+    wanted = set(runway_columns("USD", early, hi)) - {"headroom_monthly_usd", "cost_group"}
+    assert wanted <= set(result.table.columns), wanted - set(result.table.columns)
