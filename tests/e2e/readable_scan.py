@@ -101,15 +101,21 @@ def read_grid(page: Page, grid: Locator) -> tuple[dict[str, str], dict[str, str]
     shape = grid.evaluate(_SHAPE)
     cells: dict[str, str] = {}
     heads: dict[str, str] = {}
-    for y in _stops(int(shape["maxY"]), int(shape["stepY"])):
-        for x in _stops(int(shape["maxX"]), int(shape["stepX"])):
-            grid.evaluate(_SCROLL, [x, y])
-            page.wait_for_timeout(300)  # the accessible cells follow the scroll a frame later
-            seen = grid.evaluate(_READ_VISIBLE)
-            cells.update(seen["cells"])
-            heads.update(seen["heads"])
+    size = int(shape["rows"]) * int(shape["cols"])
+    # The accessible cells follow a scroll a frame or more later; on a busy machine more
+    # than 300 ms (172 of 176 cells read once): passes with longer waits read what is left.
+    for wait_ms in (300, 1_000, 3_000):
+        for y in _stops(int(shape["maxY"]), int(shape["stepY"])):
+            for x in _stops(int(shape["maxX"]), int(shape["stepX"])):
+                grid.evaluate(_SCROLL, [x, y])
+                page.wait_for_timeout(wait_ms)
+                seen = grid.evaluate(_READ_VISIBLE)
+                cells.update(seen["cells"])
+                heads.update(seen["heads"])
+        if len(cells) >= size:
+            break
     grid.evaluate(_SCROLL, [0, 0])
-    return cells, heads, int(shape["rows"]) * int(shape["cols"])
+    return cells, heads, size
 
 
 def read_page(page: Page) -> Reading:
