@@ -136,3 +136,21 @@ def or_excuse(compute: Callable[[], T]) -> T | Excuse:
         return compute()
     except CapcostError as exc:
         return Excuse(str(exc), {"error": type(exc).__name__})
+
+
+# One backtest row per series and model tried: the engine's table, and the store's copy of it.
+BACKTEST_COLUMNS = (
+    "unique_id",
+    "model",
+    "selected",
+    "horizon",
+    "windows",
+    "errors",
+    "mase",
+    "smape",
+    "mape",
+    "bias",
+    "bias_pct",
+    "level",
+    "coverage",
+)

@@ -6,27 +6,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from forecasting.interface import Excuse
+from forecasting.interface import BACKTEST_COLUMNS, Excuse
 from forecasting.models.base import FloatArray
 from forecasting.models.intervals import aggregate_paths, path_bands
 from forecasting.models.validation import Frequency
 
+__all__ = ["BACKTEST_COLUMNS", "FORECAST_COLUMNS", "ForecastResult", "SeriesForecast"]
+
 FORECAST_COLUMNS = ("unique_id", "ds", "forecast", "lower", "upper", "level", "model")
-BACKTEST_COLUMNS = (
-    "unique_id",
-    "model",
-    "selected",
-    "horizon",
-    "windows",
-    "errors",
-    "mase",
-    "smape",
-    "mape",
-    "bias",
-    "bias_pct",
-    "level",
-    "coverage",
-)
 
 
 @dataclass(frozen=True)

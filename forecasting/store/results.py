@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.interface import BACKTEST_COLUMNS
 from forecasting.store.core import StoreCore
 
 # What one stored series forecast is made of, table by table (forecasting.results assembles
@@ -22,21 +23,8 @@ RESULT_TABLES = (
     "forecast_backtests",
     "forecast_excuses",
 )
-BACKTEST_FIELDS = (
-    "unique_id",
-    "model",
-    "selected",
-    "horizon",
-    "windows",
-    "errors",
-    "mase",
-    "smape",
-    "mape",
-    "bias",
-    "bias_pct",
-    "level",
-    "coverage",
-)
+# The stored backtest rows have the engine's backtest table's columns.
+BACKTEST_FIELDS = BACKTEST_COLUMNS
 
 
 class ResultsMixin(StoreCore):
