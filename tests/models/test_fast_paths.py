@@ -1,0 +1,79 @@
+"""The engine's fast paths give statsforecast's own numbers bit for bit (oracle tests).
+
+ARIMA moves forward and forecasts with statsforecast's functions minus the work whose
+results it ignores; these tests run the library's own ``forward_arima`` and
+``forecast_arima`` beside them on the same fitted models and require equal bytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecasting.models.arima import ARIMA
+
+from .conftest import seasonal_series
+
+
+def _series() -> list[tuple[str, np.ndarray, int]]:
+    rng = np.random.default_rng(11)
+    t = np.arange(60, dtype=float)
+    return [
+        ("seasonal trend", seasonal_series(60, seed=1), 12),
+        ("seasonal short", seasonal_series(30, seed=2), 12),
+        ("random walk", 50 + rng.normal(0, 2, 48).cumsum(), 1),
+        ("walk with drift", 10 + 0.7 * t[:40] + rng.normal(0, 1, 40).cumsum(), 1),
+        ("stationary", 20 + rng.normal(0, 1, 40), 1),
+        ("quarterly growth", 100 * 1.03 ** t[:28] * (1 + 0.1 * (t[:28] % 4 == 3)), 4),
+        ("negative", -30 + rng.normal(0, 5, 36).cumsum(), 12),
+        ("daily", 100 + 10 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 2, 60), 7),
+    ]
+
+
+def _library_forecast(fitted: ARIMA, h: int) -> tuple[np.ndarray, np.ndarray]:
+    from statsforecast.arima import forecast_arima
+
+    out = forecast_arima(fitted.model_, h=h, level=[80])
+    mean = np.asarray(out["mean"], dtype=float)
+    upper = np.asarray(out["upper"], dtype=float).reshape(h, -1)[:, 0]
+    return mean, (upper - mean) / 1.2815515655446004
+
+
+@pytest.mark.parametrize(("label", "y", "m"), _series(), ids=[s[0] for s in _series()])
+def test_arima_forward_and_forecast_are_the_library_s(label: str, y: np.ndarray, m: int) -> None:
+    from statsforecast.arima import forward_arima
+
+    start = max(int(0.6 * len(y)), 12)
+    anchor = ARIMA(m).fit(y[:start])
+    kinds = set(anchor.model_["coef"])
+    for origin in range(start, len(y) + 1, 3):
+        moved = anchor.forward(y[:origin])
+        library = ARIMA(m, orders=anchor.orders_)
+        library.model_ = forward_arima(anchor.model_, y[:origin], method="CSS-ML")
+        library.n_ = origin
+        for h in (1, 7):
+            ours, theirs = moved.forecast(h), _library_forecast(library, h)
+            assert ours.mean.tobytes() == theirs[0].tobytes(), (label, kinds, origin)
+            assert ours.sd.tobytes() == theirs[1].tobytes(), (label, kinds, origin)
+    # The fitted model's own forecast is the library's too.
+    mean, sd = _library_forecast(anchor, 5)
+    assert anchor.forecast(5).mean.tobytes() == mean.tobytes()
+    assert anchor.forecast(5).sd.tobytes() == sd.tobytes()
+
+
+def test_arima_cases_cover_drift_mean_and_neither() -> None:
+    """The oracle above sees every kind of regressor the fast path handles."""
+    kinds = set()
+    for _, y, m in _series():
+        coef = ARIMA(m).fit(y[: max(int(0.6 * len(y)), 12)]).model_["coef"]
+        kinds.add("drift" if "drift" in coef else "intercept" if "intercept" in coef else "none")
+    assert kinds == {"drift", "intercept", "none"}
+
+
+def test_arima_forecast_of_a_constant_stretch() -> None:
+    """A forwarded window that is flat forecasts its value with no spread, as the library."""
+    y = np.r_[np.linspace(1, 5, 20), np.full(20, 5.0)]
+    anchor = ARIMA(1).fit(y[:20])
+    point = anchor.forward(np.full(25, 5.0)).forecast(4)
+    assert point.mean.tolist() == [5.0] * 4
+    assert point.sd.tolist() == [0.0] * 4
