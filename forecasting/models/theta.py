@@ -6,8 +6,6 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.signal import lfilter
 
 from forecasting.models.base import BaseForecaster, FloatArray, ModelFailure, z_value
 
@@ -44,6 +42,10 @@ def classical_seasonal(y: FloatArray, m: int, multiplicative: bool) -> FloatArra
 
 def ses(y: FloatArray, alpha: float) -> tuple[FloatArray, float]:
     """One-step fitted values of simple exponential smoothing from level y[0]; the next level."""
+    # scipy takes about 1.5 s to import: loaded when a model fits, not when a page that reads
+    # stored forecasts imports the registry.
+    from scipy.signal import lfilter
+
     levels, _ = lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1.0 - alpha) * y[0]])
     fitted = np.concatenate(([y[0]], levels[:-1]))
     return fitted, float(levels[-1])
@@ -71,6 +73,8 @@ class Theta(BaseForecaster):
         z = self._deseasonalise(y)
         t = np.arange(n, dtype=float)
         self.b0_ = float(np.polyfit(t, z, 1)[0])
+        from scipy.optimize import minimize_scalar
+
         best = minimize_scalar(
             lambda a: float(np.sum(np.square(z - ses(z, a)[0]))),
             bounds=(0.0, 1.0),
