@@ -77,3 +77,19 @@ def test_arima_forecast_of_a_constant_stretch() -> None:
     point = anchor.forward(np.full(25, 5.0)).forecast(4)
     assert point.mean.tolist() == [5.0] * 4
     assert point.sd.tolist() == [0.0] * 4
+
+
+def test_ses_is_lfilter_bit_for_bit() -> None:
+    from scipy.signal import lfilter
+
+    from forecasting.models.theta import ses
+
+    rng = np.random.default_rng(3)
+    for i in range(400):
+        n = int(rng.integers(2, 250))
+        y = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
+        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
+        levels, _ = lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1.0 - alpha) * y[0]])
+        fitted, last = ses(y, alpha)
+        assert fitted.tobytes() == np.concatenate(([y[0]], levels[:-1])).tobytes()
+        assert last == float(levels[-1])
