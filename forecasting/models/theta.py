@@ -83,8 +83,14 @@ class Theta(BaseForecaster):
         self.b0_ = float(np.polyfit(t, z, 1)[0])
         from scipy.optimize import minimize_scalar
 
+        from forecasting.models.compiled import ses_sse
+
+        # The optimiser's 30-40 evaluations of the squared errors, compiled: the same
+        # number as np.sum(np.square(z - ses(z, a)[0])) in a twentieth of the time
+        # (backtests fit Theta and Theta on log(y) at every origin).
+        contiguous = np.ascontiguousarray(z, dtype=np.float64)
         best = minimize_scalar(
-            lambda a: float(np.sum(np.square(z - ses(z, a)[0]))),
+            lambda a: float(ses_sse(contiguous, a)),
             bounds=(0.0, 1.0),
             method="bounded",
             options={"xatol": 1e-8},

@@ -93,3 +93,27 @@ def test_ses_is_lfilter_bit_for_bit() -> None:
         fitted, last = ses(y, alpha)
         assert fitted.tobytes() == np.concatenate(([y[0]], levels[:-1])).tobytes()
         assert last == float(levels[-1])
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 16, 47, 128, 129, 130, 255, 256, 257, 1000])
+def test_pairwise_sum_is_numpy_s(n: int) -> None:
+    from forecasting.models.compiled import pairwise_sum
+
+    rng = np.random.default_rng(n)
+    for _ in range(50):
+        values = rng.normal(0, 1, n) * 10 ** rng.uniform(-5, 8)
+        assert pairwise_sum(values, 0, n) == float(np.sum(values))
+
+
+def test_ses_squared_errors_are_numpy_s() -> None:
+    from forecasting.models.compiled import ses_sse
+    from forecasting.models.theta import ses
+
+    rng = np.random.default_rng(5)
+    for i in range(500):
+        n = int(rng.integers(2, 400))
+        z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
+        if i % 3 == 0:
+            z = np.log(np.abs(z) + 1)
+        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
+        assert ses_sse(z, alpha) == float(np.sum(np.square(z - ses(z, alpha)[0])))
