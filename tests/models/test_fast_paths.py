@@ -117,3 +117,34 @@ def test_ses_squared_errors_are_numpy_s() -> None:
             z = np.log(np.abs(z) + 1)
         alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
         assert ses_sse(z, alpha) == float(np.sum(np.square(z - ses(z, alpha)[0])))
+
+
+def test_ses_alpha_is_scipy_s_bounded_search() -> None:
+    from scipy.optimize import minimize_scalar
+
+    from forecasting.models.compiled import ses_alpha, ses_sse
+
+    rng = np.random.default_rng(8)
+    for i in range(300):
+        n = int(rng.integers(5, 300))
+        z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
+        if i % 3 == 0:
+            z = np.log(np.abs(z) + 1)
+        if i % 7 == 0:
+            z = rng.normal(0, 1, n) + 5  # noise: alpha near 0
+        scipy = minimize_scalar(
+            lambda a, z=z: float(ses_sse(z, a)),
+            bounds=(0.0, 1.0),
+            method="bounded",
+            options={"xatol": 1e-8},
+        )
+        assert ses_alpha(z, 1e-8, 500) == float(scipy.x)
+    # The iteration cap stops both at the same point.
+    z = rng.normal(0, 1, 50).cumsum()
+    capped = minimize_scalar(
+        lambda a: float(ses_sse(z, a)),
+        bounds=(0.0, 1.0),
+        method="bounded",
+        options={"xatol": 1e-8, "maxiter": 4},
+    )
+    assert ses_alpha(z, 1e-8, 4) == float(capped.x)
