@@ -148,3 +148,28 @@ def test_ses_alpha_is_scipy_s_bounded_search() -> None:
         options={"xatol": 1e-8, "maxiter": 4},
     )
     assert ses_alpha(z, 1e-8, 4) == float(capped.x)
+
+
+def test_column_medians_are_nanmedian_s() -> None:
+    import warnings
+
+    from forecasting.models.intervals import column_medians
+
+    rng = np.random.default_rng(4)
+    for i in range(400):
+        w, h = int(rng.integers(1, 40)), int(rng.integers(1, 30))
+        values = np.abs(rng.normal(0, 1, (w, h)) * 10 ** rng.uniform(-5, 5))
+        if i % 2:
+            values = np.round(values, 1)  # ties
+        if i % 4 == 0:
+            for k in range(h):
+                values[w - k :, k] = np.nan  # a backtest's: later steps, fewer origins
+        elif i % 4 == 1:
+            values[rng.random((w, h)) < 0.3] = np.nan
+        elif i % 4 == 2:
+            values[:, rng.integers(0, h)] = np.nan  # a step no origin reaches
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(values, axis=0)
+        got = column_medians(values, np.isfinite(values).sum(axis=0))
+        assert got.tobytes() == expected.tobytes()
