@@ -174,14 +174,16 @@ def _predictor(history: DemandHistory, users_factor: float) -> Any:
     truth = history.demand["users"]
 
     def predict(frame: pd.DataFrame, h: int) -> Any:
-        uid = str(frame["unique_id"].iloc[0])
-        ds = pd.date_range(frame["ds"].max() + pd.offsets.MonthBegin(1), periods=h, freq="MS")
-        if uid == "users":
-            future = truth.reindex(ds).to_numpy(float) * users_factor
-        else:
-            future = np.full(h, float(frame["y"].iloc[-1]))
-        paths = np.tile(future, (20, 1))
-        return SimpleNamespace(paths={uid: paths}, series={uid: SimpleNamespace(mean=future)})
+        paths, series = {}, {}
+        for uid, part in frame.groupby("unique_id"):
+            ds = pd.date_range(part["ds"].max() + pd.offsets.MonthBegin(1), periods=h, freq="MS")
+            if str(uid).startswith("users"):
+                future = truth.reindex(ds).to_numpy(float) * users_factor
+            else:
+                future = np.full(h, float(part["y"].iloc[-1]))
+            paths[uid] = np.tile(future, (20, 1))
+            series[uid] = SimpleNamespace(mean=future)
+        return SimpleNamespace(paths=paths, series=series)
 
     return predict
 

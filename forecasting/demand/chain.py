@@ -289,23 +289,32 @@ def backtest_cost(
             f"{FIT_MONTHS}",
             parameter="--db",
         )
+    chosen = months[max(FIT_MONTHS // 2, len(months) - origins) :]
+    # Every origin's users and bill in one call: independent series the engine may fit on
+    # its pool, each forecast the full h (a forecast's first k months do not depend on h).
+    frames = [
+        long_frame(series[series.index < origin], f"{name}@{origin:%Y-%m}")
+        for origin in chosen
+        for name, series in ((USERS, users), ("total", total))
+    ]
+    made_all = predict(pd.concat(frames, ignore_index=True), h)
     actual: list[FloatArray] = []
     forecasts: dict[str, list[FloatArray]] = {CHAIN: [], DIRECT: []}
     fits = []
-    for origin in months[max(FIT_MONTHS // 2, len(months) - origins) :]:
+    for origin in chosen:
         after = total[total.index >= origin].iloc[:h]
         ds = pd.DatetimeIndex(after.index)
-        users_fc = predict(long_frame(users[users.index < origin], USERS), len(ds))
-        cost_fc = predict(long_frame(total[total.index < origin], "total"), len(ds))
+        users_paths = np.asarray(made_all.paths[f"{USERS}@{origin:%Y-%m}"])[:, : len(ds)]
+        bill = made_all.series[f"total@{origin:%Y-%m}"]
         chain = fit_chain(
             history.demand[history.demand.index < origin],
             history.cost[history.cost["ds"] < origin],
             a,
         )
-        run = run_chain(chain, np.asarray(users_fc.paths[USERS]), ds, a, seed=seed)
+        run = run_chain(chain, users_paths, ds, a, seed=seed)
         made = {
             CHAIN: run.total_cost.mean(axis=0),
-            DIRECT: np.asarray(cost_fc.series["total"].mean, dtype=float)[: len(ds)],
+            DIRECT: np.asarray(bill.mean, dtype=float)[: len(ds)],
         }
         last = origin - pd.offsets.MonthBegin(1)
         for method, f in made.items():
