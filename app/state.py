@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
@@ -22,7 +23,7 @@ import streamlit as st
 from forecasting import views
 from forecasting.capacity.service import CapacityOptions
 from forecasting.errors import CapcostError
-from forecasting.interface import Excuse, IngestResult
+from forecasting.interface import COST_METRIC, Excuse, IngestResult
 from forecasting.models import options as forecasting_options
 from forecasting.models import stored
 from forecasting.models.options import ForecastOptions
@@ -160,6 +161,14 @@ forecast = cached(ttl=86_400, max_entries=32, spinner="Forecasting with backtest
     views.build_forecast
 )
 review_months = cached()(views.months_with_cost)
+
+
+@cached()
+def cost_data_to(store: Store) -> date | None:
+    """The last day with cost data (a month through it is still running)."""
+    return store.last_day(COST_METRIC)
+
+
 review = cached(max_entries=32, spinner="Building the review...")(views.build_review)
 anomalies = cached(spinner="Looking for anomalous days...")(views.build_anomalies)
 

@@ -7,7 +7,7 @@ import streamlit as st
 from app import charts, state, widgets
 from forecasting.export import zip_csvs
 from forecasting.interface import Excuse
-from forecasting.presentation import format_month
+from forecasting.presentation import format_month, running_label
 from forecasting.variance import PlanVariance
 from forecasting.views.review import ANOMALY_LEVEL, PLAN_COLUMNS
 
@@ -16,11 +16,15 @@ months = state.review_months()
 if widgets.excused(months):
     st.stop()
 
+data_to = state.cost_data_to()
 month = st.selectbox(
     "Month",
     months,
     index=0,
-    format_func=format_month,
+    # The running month reads "Nov 2026 (to 26 Nov)", as in the tables.
+    format_func=lambda m: running_label(
+        m, "month", None if isinstance(data_to, Excuse) else data_to, whole=False
+    ),
     help="Calendar month of ChargePeriodStart (UTC). The running month is compared day for day "
     "with the same days of the month before, and with the plan prorated to those days.",
 )

@@ -16,6 +16,7 @@ from forecasting.savings.service import (
     SavingsOptions,
 )
 from forecasting.scenario.assumptions import canonical, changes
+from forecasting.scenario.catalogue import choice_label
 from forecasting.views import savings as views
 from forecasting.views.assumptions import Choices
 from forecasting.views.display import Column
@@ -41,7 +42,7 @@ def lever_input(spec: LeverInput, value: Any, key: str, choices: list[Any]) -> A
         number = None if value is None else float(value)
         return st.number_input(spec.label, 0.0, None, number, key=key, placeholder="not set")
     index = choices.index(value) if value in choices else 0
-    return st.selectbox(spec.label, choices, index, key=key, format_func=views.choice_label)
+    return st.selectbox(spec.label, choices, index, key=key, format_func=choice_label)
 
 
 def lever_inputs(base: Choices, digest: int) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -23,6 +23,7 @@ from forecasting.savings.commitments import (
     score_hours,
     window,
 )
+from forecasting.scenario.catalogue import commitment_words
 
 if TYPE_CHECKING:
     from forecasting.models.options import ForecastOptions, PathForecaster
@@ -331,9 +332,10 @@ def _label(
         if usage.existing_usd_per_hour
         else "no commitments owned"
     )
+    s = scenario
     return (
-        f"{scenario.commitment_offering} {scenario.commitment_term_years}y "
-        f"{scenario.commitment_payment} ({catalogue.label()}) on {kinds}; usage within the day: "
+        f"{commitment_words(s.commitment_offering, s.commitment_term_years, s.commitment_payment)} "
+        f"({catalogue.label()}) on {kinds}; usage within the day: "
         f"{how}; {existing}"
     )
 

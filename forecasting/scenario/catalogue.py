@@ -96,6 +96,27 @@ class Payment(StrEnum):
     ALL_UPFRONT = "all_upfront"
 
 
+CHOICE_LABELS = {
+    Offering.ON_DEMAND.value: "On demand",
+    Offering.COMPUTE_SP.value: "Compute Savings Plan",
+    Offering.RI_STANDARD.value: "Standard Reserved Instances",
+    Payment.NO_UPFRONT.value: "No upfront",
+    Payment.PARTIAL_UPFRONT.value: "Partial upfront",
+    Payment.ALL_UPFRONT.value: "All upfront",
+}
+"""Offerings and payments as AWS names them on its pages (the stored value stays the code)."""
+
+
+def choice_label(value: object) -> str:
+    return CHOICE_LABELS.get(str(value), str(value))
+
+
+def commitment_words(offering: object, term_years: int, payment: object) -> str:
+    """A commitment in words: "Compute Savings Plan, 1 year, no upfront"."""
+    years = f"{term_years} year" + ("" if term_years == 1 else "s")
+    return f"{choice_label(offering)}, {years}, {choice_label(payment).lower()}"
+
+
 @dataclass(frozen=True)
 class InstanceType:
     name: str

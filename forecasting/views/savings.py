@@ -369,20 +369,6 @@ def flagged_summary(r: ReconcileResult) -> tuple[int, str]:
     )
 
 
-CHOICE_LABELS = {
-    "compute_sp": "Compute Savings Plan",
-    "ri_standard": "Standard Reserved Instances",
-    "no_upfront": "No upfront",
-    "partial_upfront": "Partial upfront",
-    "all_upfront": "All upfront",
-}
-"""Lever choices as AWS names them on its pages (the stored value stays the code)."""
-
-
-def choice_label(value: object) -> str:
-    return CHOICE_LABELS.get(str(value), str(value))
-
-
 def lever_title(lever: object) -> str:
     """A lever as the page's input columns title it: ``cdn`` is "CDN caching"."""
     return LEVER_INPUTS[str(lever)][0] if str(lever) in LEVER_INPUTS else str(lever)

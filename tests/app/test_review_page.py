@@ -15,6 +15,8 @@ def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     assert not at.exception
     assert at.title[0].value == "Cost review"
     assert at.selectbox[0].value == "2026-11"
+    # The picker marks the running month as the tables do; ended months keep their name.
+    assert at.selectbox[0].options[:2] == ["Nov 2026 (to 26 Nov)", "Oct 2026"]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     # The demo stops on 26 Nov: the running month is compared with the same days before.
     assert titles == [
