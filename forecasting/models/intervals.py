@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import ClassVar
 
@@ -17,6 +18,10 @@ from forecasting.models.base import FloatArray, step_correlation, z_value
 # Fewer backtest errors than this and even their median is mostly noise: the model's own
 # (Gaussian) spread is used as it is, and the forecast says so.
 MIN_SCORES = 5
+# The band leans the way the backtest errors do only when their first steps lean beyond
+# chance: the lean is shrunk by 1 - (LEAN_T / t)**2 (positive part), t the first-step
+# errors' mean over its standard error, so nothing below t = 2 and nearly all of it past 6.
+LEAN_T = 2.0
 
 
 # Two-sided levels at which the paths' distribution is pinned (between them, interpolated).
@@ -51,7 +56,18 @@ class Calibration:
 
     Backtests may widen the model's own band (z_L * spread_k) all the way but narrow it
     only by two thirds of the gap: backtests are weak evidence that a model overstates its
-    uncertainty, and the future is usually harder than the recent past.
+    uncertainty, and the future is usually harder than the recent past. Nor does a band
+    grow slower than the model's own spread: far steps hold few, overlapping errors (one
+    or two origins of a 20-year history reach its sixth year), which read the growth low.
+    On the level scale the scores are per spread, so this holds by construction; on the
+    log scale ``g_k`` is at least spread_k / spread_1 (M1 yearly: 98% of backtest errors
+    at step 6 inside their 80% band, 59% of holdout ones, before this floor).
+
+    Where the errors lean one way beyond chance (a growing series whose every forecast ran
+    low), the band moves that way by ``lean`` (see ``lean_of``) at its full width; the
+    forecast itself stays (correcting it by the backtest's bias made sMAPE worse on M1,
+    Tourism and the growth set: a bias that held over the backtest often turns), and the
+    move stops where the forecast reaches the edge of the 50% band.
 
     ``step_change`` is how much an error moved from one step to the next along one
     origin's backtest: (e_k - e_{k-1})**2 averaged over origins and steps, over e_1**2
@@ -75,6 +91,10 @@ class Calibration:
     """Scores are errors on the calibration scale (log scale), not errors / spread."""
     origins: int = 0
     """Backtest origins behind the scores (0: count every score as one)."""
+    lean: float = 0.0
+    """How far the band's middle sits from the forecast, in units of ``shape`` (times the
+    spread on the level scale): the scores' median where they lean one way beyond chance,
+    shrunk toward 0 by that evidence."""
 
     @property
     def calibrated(self) -> bool:
@@ -87,6 +107,20 @@ class Calibration:
         k = np.minimum(np.arange(h), len(self.shape) - 1)
         return np.asarray(self.shape[k], dtype=float)
 
+    def unit(self, spread: FloatArray) -> FloatArray:
+        """What one normalised score is worth per step on the calibration scale: ``g_k``,
+        at least the spread's own growth on the log scale, times the spread on the level
+        scale (the last axis of ``spread`` runs over the steps)."""
+        spread = np.asarray(spread, dtype=float)
+        g = self.growth(spread.shape[-1])
+        if not self.absolute:
+            out: FloatArray = g * spread
+            return out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = spread / spread[..., :1]
+        floor: FloatArray = np.maximum(g, np.where(np.isfinite(own), own, 1.0))
+        return floor
+
     def halfwidth(self, level: float, spread: FloatArray) -> FloatArray:
         """Half-width of the band at ``level`` per step (the last axis of ``spread``, the
         model's k-step spread on the calibration scale); both tails take the same."""
@@ -96,11 +130,28 @@ class Calibration:
             return own
         if level <= 0:
             return np.zeros_like(spread)
-        q = self.growth(spread.shape[-1]) * _raw_multiplier(self.scores, level, self.origins)
-        if not self.absolute:
-            q = q * spread
+        q = self.unit(spread) * _raw_multiplier(self.scores, level, self.origins)
         out: FloatArray = np.where(q >= own, q, own - self.NARROWING * (own - q))
         return out
+
+    def offset(self, spread: FloatArray) -> FloatArray:
+        """How far the band's middle sits from the forecast per step, on the calibration
+        scale: the lean, never past the 50% band's half-width (the forecast stays inside
+        every band, at worst on the 50% band's edge)."""
+        spread = np.asarray(spread, dtype=float)
+        if not self.calibrated or self.lean == 0:
+            return np.zeros_like(spread)
+        half = self.halfwidth(50.0, spread)
+        out: FloatArray = np.clip(self.lean * self.unit(spread), -half, half)
+        return out
+
+    def band(
+        self, level: float, centre: FloatArray, spread: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """Lower and upper edge at ``level`` on the calibration scale."""
+        half = self.halfwidth(level, spread)
+        middle = np.asarray(centre, dtype=float) + self.offset(spread)
+        return middle - half, middle + half
 
     def multiplier(self, level: float) -> float:
         """The first step's half-width for a unit spread."""
@@ -116,9 +167,7 @@ class Calibration:
         """
         if not self.calibrated or not np.isfinite(self.step_change) or len(spread) == 0:
             return None
-        spread = np.asarray(spread, dtype=float)
-        shape = self.growth(len(spread))
-        sd = shape if self.absolute else shape * spread
+        sd = self.unit(np.asarray(spread, dtype=float))
         return step_correlation(sd, self.step_change * sd[0] ** 2)
 
     def standardised(self, gaussian: FloatArray, spread: FloatArray) -> FloatArray:
@@ -128,7 +177,8 @@ class Calibration:
         Each draw's two-sided level |2 Phi(g) - 1| maps to the calibrated half-width of
         its tail at that level, so the paths' central L% band at step k is exactly the
         calibrated band for every L at once (bands of any level, and of quarters, come from
-        one set of paths and nest whatever the order of the levels asked for).
+        one set of paths and nest whatever the order of the levels asked for). The draws
+        are centred on the band's middle (the forecast plus ``offset``).
         """
         g = np.asarray(gaussian, dtype=float)
         spread = np.asarray(spread, dtype=float)
@@ -145,7 +195,7 @@ class Calibration:
         z = grid[steps, idx] * (1 - weight) + grid[steps, idx + 1] * weight
         # Past the grid's last level, stretch the normal tail by the same factor.
         z = np.where(level > _GRID[-1], np.abs(g) * grid[steps, -1] / z_value(_GRID[-1]), z)
-        out: FloatArray = np.sign(g) * z
+        out: FloatArray = np.sign(g) * z + self.offset(spread)
         return out
 
 
@@ -231,7 +281,8 @@ def calibrate(
     normalised = scores / shape
     pooled = np.sort(normalised[np.isfinite(normalised)])
     origins = int(np.isfinite(scores).any(axis=1).sum())
-    first = Calibration(pooled, shape, absolute=absolute, origins=origins)
+    lean = lean_of(scores[:, 0], pooled)
+    first = Calibration(pooled, shape, absolute=absolute, origins=origins, lean=lean)
     if not first.calibrated or scores.shape[1] < 2:
         return first
     # Changes from one step to the next per first-step error, both in units of the
@@ -244,7 +295,36 @@ def calibrate(
     if len(change) < MIN_SCORES or not len(first_step) or np.mean(first_step) <= 0:
         return first
     ratio = float(np.mean(change) / np.mean(first_step))
-    return Calibration(pooled, shape, ratio, absolute, origins)
+    return replace(first, step_change=ratio)
+
+
+def lean_of(first: FloatArray, pooled: FloatArray) -> float:
+    """The band's lean in normalised score units: the median of the ``pooled`` scores
+    (each divided by its step's ``g_k``), shrunk by the evidence of the ``first`` step's.
+
+    Consecutive origins share no actual at the first step, so those scores are close to
+    independent, while later steps of neighbouring origins err together and would count
+    one surprise many times. The first-step mean over its standard error is t; the lean is
+    the median shrunk by 1 - (LEAN_T / t)**2 when that is positive, and 0 when the two
+    disagree in sign.
+
+    Per-tail quantiles of the signed errors (a band that trusts the lean fully) held
+    69-72% of M1 monthly and quarterly holdouts in 80% bands; this keeps M1, Tourism and
+    the growth set where the symmetric band has them while a series whose every
+    backtest forecast ran low (the demo's cost: 10% low at one month, 60% at eleven) no
+    longer gets a lower edge as far below as the errors were above.
+    """
+    first = first[np.isfinite(first)]
+    if len(first) < MIN_SCORES or len(pooled) < MIN_SCORES:
+        return 0.0
+    sd = float(np.std(first, ddof=1))
+    if not sd > 0:
+        return 0.0
+    t = float(np.mean(first)) / (sd / math.sqrt(len(first)))
+    typical = float(np.median(pooled))
+    if typical * t <= 0:
+        return 0.0
+    return typical * max(0.0, 1.0 - (LEAN_T / t) ** 2)
 
 
 def bands(
@@ -258,8 +338,7 @@ def bands(
     """Lower and upper band per level; on the log scale they are exp'ed back (asymmetric)."""
     out = {}
     for level in levels:
-        half = calibration.halfwidth(level, spread)
-        lo, hi = centre - half, centre + half
+        lo, hi = calibration.band(level, centre, spread)
         # Past exp(700) is overflow, not a forecast (the engine caps bands far below it).
         out[float(level)] = (
             (np.exp(np.minimum(lo, 700)), np.exp(np.minimum(hi, 700))) if log else (lo, hi)
