@@ -22,8 +22,6 @@ import streamlit as st
 from forecasting import views
 from forecasting.capacity.service import CapacityOptions
 from forecasting.errors import CapcostError
-from forecasting.excel import ReviewTables
-from forecasting.excel import review_pack as build_review_pack
 from forecasting.interface import Excuse, IngestResult
 from forecasting.models import options as forecasting_options
 from forecasting.models import stored
@@ -37,6 +35,7 @@ from forecasting.views.savings import SavingsView
 if TYPE_CHECKING:
     import pandas as pd
 
+    from forecasting.excel import ReviewTables
     from forecasting.models.result import ForecastResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,7 +143,10 @@ def plans(store: Store) -> pd.DataFrame:
 
 
 def review_pack(review: ReviewTables) -> bytes:
-    """The review's Excel pack, built when its download is clicked (not on every run)."""
+    """The review's Excel pack, built when its download is clicked (not on every run; nor is
+    XlsxWriter imported before)."""
+    from forecasting.excel import review_pack as build_review_pack
+
     pack = with_store(lambda store: build_review_pack(store, review), db_path())
     if isinstance(pack, Excuse):
         raise CapcostError(pack.reason)

@@ -209,6 +209,12 @@ def cost_of_record(
         scores, untested = pd.DataFrame(), str(exc)
     else:
         untested = ""
+    best = DIRECT if untested else str(scores.loc[scores["selected"], "method"].iloc[0])
+    relevel = not scenario.is_base and method is None and best == DIRECT
+    if relevel:
+        base_users = np.asarray(users_result.series[USERS].paths, dtype=float)
+        base, _ = chain_demand(history, base_users, users_ds, start, assumptions, options.seed)
+        demand_paths = _on_direct(demand_paths, base, direct, cost_ds)
     chain_result = _chain_result(demand_paths, cost_ds, direct, running, scenario, levels, scores)
     made = {
         CHAIN: _tables(CHAIN, chain_result, known, levels, store),
@@ -218,6 +224,11 @@ def cost_of_record(
         chosen, why = method, f"as asked; backtest {_scored(scores)}"
     elif not scenario.is_base:
         chosen, why = CHAIN, f"it follows the {scenario.name} scenario; backtest {_scored(scores)}"
+        if relevel:
+            why = (
+                f"it follows the {scenario.name} scenario: the {DIRECT} of record, moved by "
+                f"what the {CHAIN} says the users change costs; backtest {_scored(scores)}"
+            )
     elif untested:
         chosen, why = DIRECT, f"the {CHAIN} cannot be backtested yet: {untested}"
     else:
@@ -337,6 +348,28 @@ def _chain_result(
     ]
     series = SeriesForecast(TOTAL, label, cost_ds, points, bands, paths, backtest)
     return assemble([series], [], direct.freq, levels)
+
+
+def _on_direct(
+    scenario: DemandPaths, base: DemandPaths, direct: ForecastResult, cost_ds: pd.DatetimeIndex
+) -> DemandPaths:
+    """The scenario's cost paths on the level of the direct forecast of record: each of its
+    paths times the scenario's change from the base on the chain's paired path (the same
+    draws, only users differ; at least 1 under a growth above 1, at most under one below).
+
+    Without this a scenario would show the chain's cost beside a base of record from the
+    bill's own history, and a low scenario could cost more than the base.
+    """
+    where = scenario.ds.get_indexer(cost_ds)
+    moved = np.asarray(scenario.paths[COST], dtype=float)
+    paired = np.asarray(base.paths[COST], dtype=float)[:, where]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(paired > 0, moved[:, where] / paired, 1.0)
+    bill = np.asarray(direct.series[TOTAL].paths, dtype=float)
+    rows = np.resize(np.arange(bill.shape[0]), change.shape[0])
+    out = moved.copy()
+    out[:, where] = bill[rows][:, : len(cost_ds)] * change
+    return DemandPaths(scenario.ds, {**scenario.paths, COST: out}, scenario.actuals)
 
 
 def _with_levels(result: ForecastResult, levels: tuple[float, ...]) -> ForecastResult:

@@ -131,17 +131,29 @@ def compare(
     result = forecast(history, h=h, freq=freq, level=level, model=model, n_paths=4000, seed=seed)
     if running is not None:
         result = nowcast(result, running, how, seed=seed)
+    start = running.start if running is not None else None
+    table = beside_actuals(result.forecast, actuals, start)
+    return AsOfForecast(as_of, table, totals(result, table), result)
+
+
+def beside_actuals(
+    forecast_table: pd.DataFrame, actuals: pd.DataFrame, running: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """A forecast's rows (``FORECAST_COLUMNS``) with what happened: ``AS_OF_COLUMNS``;
+    ``running`` is the month the forecast's date fell inside (partial)."""
     known = actuals.rename(columns={"y": "actual"})[["unique_id", "ds", "actual"]]
-    table = result.forecast.merge(known, on=["unique_id", "ds"], how="left")
+    table = forecast_table.merge(known, on=["unique_id", "ds"], how="left")
     table["error"] = table["forecast"] - table["actual"]
     table["error_pct"] = 100 * table["error"] / table["actual"].abs()
     inside = (table["actual"] >= table["lower"]) & (table["actual"] <= table["upper"])
     table["inside"] = inside.astype("boolean").mask(table["actual"].isna())
-    table["partial"] = (table["ds"] == running.start) if running is not None else False
-    return AsOfForecast(as_of, table[list(AS_OF_COLUMNS)], _totals(result, table), result)
+    table["partial"] = (table["ds"] == running) if running is not None else False
+    return table[list(AS_OF_COLUMNS)]
 
 
-def _totals(result: ForecastResult, table: pd.DataFrame) -> pd.DataFrame:
+def totals(result: ForecastResult, table: pd.DataFrame) -> pd.DataFrame:
+    """Per series and level over the periods with actuals: ``TOTAL_COLUMNS``, the band of
+    the total from the sample paths."""
     rows = []
     for (uid, level), part in table.groupby(["unique_id", "level"], sort=True):
         seen = part[part["actual"].notna()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from forecasting.arguments import add_csv, iso_date, level, positive_int
 from forecasting.errors import InputError
@@ -128,9 +128,13 @@ def register(
         type=iso_date,
         metavar="YYYY-MM-DD",
         help="the forecast made from the data up to this date (complete months, or days "
-        "with --freq day) beside what happened after it: per period actual, error and "
-        "whether it fell in the band; the totals over the periods with actuals (forecast, "
-        "band of the total, actual, error) go to stderr",
+        "with --freq day) beside what happened after it. Columns: unique_id, ds, forecast, "
+        "lower, upper, level, model, actual, error (forecast - actual), error_pct, inside "
+        "(actual in the band), partial (the month the date falls inside, nowcast from its "
+        "days). Stored total cost by month with --model auto: the cost forecast of record "
+        "as it stood then (demand chain or direct, by the backtest on the data up to the "
+        "date) and the other method, with columns method and of_record. The totals over "
+        "the periods with actuals (forecast, band of the total, actual, error) go to stderr",
     )
     bt.set_defaults(handler=run_backtest)
 
@@ -350,22 +354,65 @@ def _run_as_of(args: argparse.Namespace) -> int:
         frame = validate_series(read_input(args.input), source=args.input)
         freq = args.freq or "month"
         out = compare(complete_by(frame, args.as_of, freq), frame, args.as_of, freq=freq, **options)
+    elif _record_as_of(args):
+        return _run_cost_as_of(args, levels)
     else:
         with Store(args.db, read_only=True) as store:
             out = forecast_as_of(
                 store, args.metric, args.as_of, freq=args.freq or "month", by=args.by, **options
             )
     _notes(out.result)
-    for row in out.totals.itertuples():
-        print(
-            f"capcost: total of {row.periods} period(s) after {args.as_of:%Y-%m-%d}, "
-            f"{row.unique_id}: forecast {row.forecast:,.0f} ({row.level:g}% band "
-            f"{row.lower:,.0f} to {row.upper:,.0f}), actual {row.actual:,.0f}, error "
-            f"{row.error_pct:+.1f}%; {row.inside} of {row.periods} inside the band",
-            file=sys.stderr,
-        )
+    _print_totals(args, out.totals)
     write_csv(cli_table(out.table, digits=6), args.csv)
     return 0
+
+
+def _record_as_of(args: argparse.Namespace) -> bool:
+    """The stored total cost by month, automatic: the cost forecast of record as of then."""
+    total = args.metric == COST_METRIC and not args.by and args.freq in (None, Freq.MONTH.value)
+    if total and args.model != "auto":
+        print(
+            f"capcost: note: this is the direct cost forecast by {args.model}, as asked; the "
+            "cost forecast of record as of then: --model auto",
+            file=sys.stderr,
+        )
+    return total and args.model == "auto"
+
+
+def _run_cost_as_of(args: argparse.Namespace, levels: tuple[float, ...]) -> int:
+    """The cost forecast of record made on --as-of (chain or direct, as its backtest on the
+    data up to then chose) and the other method, both beside the bill."""
+    from forecasting.demand.asof import cost_of_record_as_of
+    from forecasting.export import write_csv
+    from forecasting.models.service import cli_table
+    from forecasting.store import Store
+
+    with Store(args.db, read_only=True) as store:
+        out = cost_of_record_as_of(store, args.as_of, h=args.horizon, levels=levels, seed=args.seed)
+    for note in out.record.notes:
+        print(f"capcost: note: {note}", file=sys.stderr)
+    print(
+        f"capcost: note: as of {args.as_of:%Y-%m-%d} the cost forecast of record was the "
+        f"{out.record.chosen.method} ({out.record.why})",
+        file=sys.stderr,
+    )
+    _print_totals(args, out.totals)
+    write_csv(cli_table(out.table, digits=6), args.csv)
+    return 0
+
+
+def _print_totals(args: argparse.Namespace, totals: Any) -> None:
+    for row in totals.to_dict("records"):
+        name = str(row["unique_id"])
+        if "method" in row:
+            name += f", {row['method']}" + (" (of record)" if row["of_record"] else "")
+        print(
+            f"capcost: total of {row['periods']} period(s) after {args.as_of:%Y-%m-%d}, "
+            f"{name}: forecast {row['forecast']:,.0f} ({row['level']:g}% band "
+            f"{row['lower']:,.0f} to {row['upper']:,.0f}), actual {row['actual']:,.0f}, error "
+            f"{row['error_pct']:+.1f}%; {row['inside']} of {row['periods']} inside the band",
+            file=sys.stderr,
+        )
 
 
 def run_drivers(args: argparse.Namespace) -> int:

@@ -320,6 +320,9 @@ def sample(
     uncertainty, not draws as wide as the band. Without that evidence the model's own
     spread decides (``correlated_normals``).
     """
+    if n_paths <= 0:
+        # No paths asked for: skip mapping none of them through a hundred calibrated levels.
+        return np.empty((0, len(final.centre)))
     rho = calibration.correlation(final.spread)
     gaussian = (
         correlated_normals(final.spread, n_paths, seed)

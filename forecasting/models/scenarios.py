@@ -40,7 +40,10 @@ class Scenario:
     """How a scenario bends the users forecast.
 
     ``growth`` multiplies the forecast's growth over the last actual month (1 = as
-    forecast, 0 = flat, 1.5 = half as fast again). ``targets`` sets a quarter's average users
+    forecast, 0 = flat, 1.5 = half as fast again); a forecast fall is left as it is. Every
+    path moves by the factor that moves the point, so quantiles keep their order: a
+    scenario with growth above 1 lies at or above the base at every quantile, below 1 at or
+    below it. ``targets`` sets a quarter's average users
     (``{"2027Q1": 200000}``), ``multipliers`` scales a quarter (``{"2027Q2": 1.1}``).
     ``carry`` keeps the last target quarter's factor for the quarters after it (the plan of
     record ends; the forecast's growth from where the plan left users continues).
@@ -142,8 +145,15 @@ def bend(
         paths, point = np.asarray(paths, float), np.asarray(point, float)
         rest, mid = bend(paths[:, 1:], point[1:], ds[1:], float(point[0]), s, known)
         return np.hstack([paths[:, :1], rest]), np.r_[point[:1], mid]
-    out = last + s.growth * (np.asarray(paths, float) - last)
-    mid = last + s.growth * (np.asarray(point, float) - last)
+    # Growth bends the point, and every path moves by the point's factor: stretching each
+    # path's own change (last + growth x (path - last)) would push the paths that fall
+    # below ``last`` further down under ``high``, putting its P10 under the base's. A fall
+    # of the point is left as forecast, so high never lies below the base nor low above it.
+    point = np.asarray(point, float)
+    mid = point + (s.growth - 1.0) * np.maximum(point - last, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = np.where(point > 0, mid / point, 1.0)
+    out = np.asarray(paths, float) * moved
     quarters = np.asarray(ds.to_period("Q").astype(str))
     seen = pd.Series(observed or {}, dtype=float)
     seen_quarters = pd.PeriodIndex(pd.DatetimeIndex(seen.index), freq="Q").astype(str)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import copy
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin, R
     Open it read-only from the app (per query, never cached); writers open read-write and
     wait for the file lock. Nothing is opened at import.
     """
+
+    until: date | None = None
+    """Reads of series and last days stop at the end of this day (``as_it_stood``)."""
 
     def __enter__(self) -> Store:
         return self
@@ -74,6 +78,9 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin, R
         (this month, until it is over), which forecasts must not mistake for a drop.
         """
         freq, by = Freq(freq), None if by is None else GroupBy(by)
+        if self.until is not None:
+            cap = self.until + timedelta(days=1)
+            end = cap if end is None else min(end, cap)
         if freq not in STORED_FREQS:
             raise InputError(
                 f"stored series are summed by {', '.join(STORED_FREQS)}, not {freq}",
@@ -106,7 +113,18 @@ class Store(CostsMixin, MetricsMixin, PlansMixin, QualityMixin, EvidenceMixin, R
             row = self.con.execute(
                 "SELECT max(day) FROM metric_daily WHERE metric = ?", [metric]
             ).fetchone()
-        return None if row is None or row[0] is None else row[0]
+        if row is None or row[0] is None:
+            return None
+        last: date = row[0]
+        return last if self.until is None else min(last, self.until)
+
+    def as_it_stood(self, day: date) -> Store:
+        """This store as it stood at the end of ``day``: ``read_series`` and the last days
+        stop there, so a forecast made on it is the one made that day (the backtest as of a
+        date). It shares this store's connection: close this one, not the view."""
+        view = copy.copy(self)
+        view.until = day if self.until is None else min(day, self.until)
+        return view
 
     def actuals(
         self,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from forecasting.errors import InputError, UnknownNameError
 from forecasting.models.drivers import (
@@ -101,6 +104,48 @@ def test_scenarios_bend_growth_and_hit_targets() -> None:
     target = apply_scenario(paths, ds, 100.0, Scenario("plan", targets={"2027Q2": 500.0}))
     assert target[:, 3:].mean() == pytest.approx(500.0)
     np.testing.assert_allclose(target[:, :3], paths[:, :3])
+
+
+QUANTILES = np.linspace(0.0, 1.0, 21)
+
+
+@given(
+    paths=arrays(float, (40, 6), elements=st.floats(1.0, 1e6)),
+    last=st.floats(1.0, 1e6),
+    growth=st.floats(0.0, 3.0),
+    running=st.booleans(),
+)
+def test_a_faster_growth_never_lowers_a_quantile(
+    paths: np.ndarray, last: float, growth: float, running: bool
+) -> None:
+    # Paths wide enough that some fall below the last month (where stretching each path's
+    # own change pushed high's P10 under the base's), the point their mean.
+    ds = pd.date_range("2027-01-01", periods=6, freq="MS")
+    point = paths.mean(axis=0)
+    base = np.quantile(paths, QUANTILES, axis=0)
+    for name, scenario in (("scenario", Scenario("s", growth=growth)), *BUILT_IN.items()):
+        bent, mid = bend(paths, point, ds, last, scenario, running=running)
+        q = np.quantile(bent, QUANTILES, axis=0)
+        if scenario.growth >= 1:
+            assert (q >= base * (1 - 1e-12)).all(), name
+            assert (mid >= point * (1 - 1e-12)).all(), name
+        if scenario.growth <= 1:
+            assert (q <= base * (1 + 1e-12)).all(), name
+            assert (mid <= point * (1 + 1e-12)).all(), name
+        assert (bent >= 0).all()
+
+
+def test_high_and_low_keep_their_side_where_paths_fall_below_the_last_month() -> None:
+    ds = pd.date_range("2027-01-01", periods=6, freq="MS")
+    growth = 100.0 * 1.05 ** np.arange(1, 7)
+    paths = growth * np.random.default_rng(3).lognormal(0, 0.3, (400, 1))
+    point = paths.mean(axis=0)
+    assert (np.quantile(paths, 0.1, axis=0) < 100).all()  # P10 below the last month
+    p10 = {
+        name: np.quantile(bend(paths, point, ds, 100.0, BUILT_IN[name])[0], 0.1, axis=0)
+        for name in ("low", "base", "high")
+    }
+    assert (p10["low"] < p10["base"]).all() and (p10["base"] < p10["high"]).all()
 
 
 def test_stored_and_unknown_scenarios(fresh_store: Store) -> None:

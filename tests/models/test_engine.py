@@ -163,6 +163,25 @@ def test_many_series_in_parallel_equal_serial() -> None:
         np.testing.assert_array_equal(paths, parallel.paths[uid])
 
 
+def test_pool_started_from_a_threaded_process_equals_serial(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inside the app's server the pool's workers fork from a forkserver that preloaded the
+    model libraries: every model still fits there, to the same numbers as serially."""
+    import threading
+
+    frame = pd.concat(
+        [series_frame(seasonal_series(n=30, seed=s), unique_id=f"s{s}") for s in range(3)]
+    )
+    serial = forecast(frame, h=4, n_paths=20, seed=1, n_jobs=1)
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
+    pooled = forecast(frame, h=4, n_paths=20, seed=1, n_jobs=2)
+    pd.testing.assert_frame_equal(serial.forecast, pooled.forecast)
+    pd.testing.assert_frame_equal(serial.backtest, pooled.backtest)
+    for uid, paths in serial.paths.items():
+        np.testing.assert_array_equal(paths, pooled.paths[uid])
+
+
 def test_wide_frame_uses_model_columns(monthly: np.ndarray) -> None:
     wide = forecast(series_frame(monthly), h=3, model="theta", level=(80, 95)).wide()
     assert list(wide.columns) == [

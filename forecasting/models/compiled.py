@@ -1,0 +1,105 @@
+"""Inner loops compiled with numba (loaded by the models that use them, never at import)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from forecasting.models.base import FloatArray
+
+# numpy's pairwise summation works on blocks of this many values (loops_utils.h.src).
+_PAIRWISE_BLOCK = 128
+
+
+@njit(cache=True)
+def _block_sum(values: FloatArray, start: int, stop: int) -> float:
+    """numpy's sum of at most 128 values: in order below 8, else eight accumulators."""
+    n = stop - start
+    if n < 8:
+        small = 0.0
+        for i in range(start, stop):
+            small += values[i]
+        return small
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
+    i = start + 8
+    whole = stop - n % 8
+    while i < whole:
+        r0 += values[i]
+        r1 += values[i + 1]
+        r2 += values[i + 2]
+        r3 += values[i + 3]
+        r4 += values[i + 4]
+        r5 += values[i + 5]
+        r6 += values[i + 6]
+        r7 += values[i + 7]
+        i += 8
+    out = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < stop:
+        out += values[i]
+        i += 1
+    return float(out)
+
+
+@njit(cache=True)
+def _left_half(n: int) -> int:
+    half = n // 2
+    return half - half % 8
+
+
+@njit(cache=True)
+def pairwise_sum(values: FloatArray, start: int, stop: int) -> float:
+    """``np.sum(values[start:stop])`` of a contiguous float64 array, summed in numpy's order
+    (eight accumulators per block of 128, the left half plus the right half above) so that
+    it is the same number, not one a last bit away.
+
+    numpy recurses on the halves; numba cannot cache a recursive function (loading it
+    aborts the process), so the recursion runs on an explicit stack of ranges: a range is
+    split (stage 1: its left half is being summed, stage 2: its right half) or summed.
+    """
+    lo = np.empty(64, np.int64)
+    hi = np.empty(64, np.int64)
+    stage = np.zeros(64, np.int64)
+    left = np.empty(64)
+    top = 0
+    lo[0], hi[0] = start, stop
+    while True:
+        if hi[top] - lo[top] > _PAIRWISE_BLOCK:
+            stage[top] = 1
+            lo[top + 1], hi[top + 1] = lo[top], lo[top] + _left_half(hi[top] - lo[top])
+            top += 1
+            stage[top] = 0
+            continue
+        result = _block_sum(values, lo[top], hi[top])
+        # Hand the finished range's sum up until a range still needs its right half.
+        while top > 0:
+            top -= 1
+            if stage[top] == 1:
+                left[top] = result
+                stage[top] = 2
+                lo[top + 1], hi[top + 1] = lo[top] + _left_half(hi[top] - lo[top]), hi[top]
+                top += 1
+                stage[top] = 0
+                break
+            result = left[top] + result
+        else:
+            return result
+
+
+@njit(cache=True)
+def ses_sse(z: FloatArray, alpha: float) -> float:
+    """Sum of squared one-step errors of simple exponential smoothing from level z[0]:
+    ``np.sum(np.square(z - ses(z, alpha)[0]))`` in the same floating-point operations
+    (theta.ses's recursion, numpy's summation order), so the same bits."""
+    n = len(z)
+    keep = alpha - 1.0
+    state = (1.0 - alpha) * z[0]
+    previous = z[0]
+    squares = np.empty(n)
+    for i in range(n):
+        error = z[i] - previous
+        squares[i] = error * error
+        level = state + alpha * z[i]
+        state = z[i] * 0.0 - level * keep
+        previous = level
+    return 0.0 + pairwise_sum(squares, 0, n)

@@ -1,0 +1,119 @@
+"""The engine's fast paths give statsforecast's own numbers bit for bit (oracle tests).
+
+ARIMA moves forward and forecasts with statsforecast's functions minus the work whose
+results it ignores; these tests run the library's own ``forward_arima`` and
+``forecast_arima`` beside them on the same fitted models and require equal bytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecasting.models.arima import ARIMA
+
+from .conftest import seasonal_series
+
+
+def _series() -> list[tuple[str, np.ndarray, int]]:
+    rng = np.random.default_rng(11)
+    t = np.arange(60, dtype=float)
+    return [
+        ("seasonal trend", seasonal_series(60, seed=1), 12),
+        ("seasonal short", seasonal_series(30, seed=2), 12),
+        ("random walk", 50 + rng.normal(0, 2, 48).cumsum(), 1),
+        ("walk with drift", 10 + 0.7 * t[:40] + rng.normal(0, 1, 40).cumsum(), 1),
+        ("stationary", 20 + rng.normal(0, 1, 40), 1),
+        ("quarterly growth", 100 * 1.03 ** t[:28] * (1 + 0.1 * (t[:28] % 4 == 3)), 4),
+        ("negative", -30 + rng.normal(0, 5, 36).cumsum(), 12),
+        ("daily", 100 + 10 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 2, 60), 7),
+    ]
+
+
+def _library_forecast(fitted: ARIMA, h: int) -> tuple[np.ndarray, np.ndarray]:
+    from statsforecast.arima import forecast_arima
+
+    out = forecast_arima(fitted.model_, h=h, level=[80])
+    mean = np.asarray(out["mean"], dtype=float)
+    upper = np.asarray(out["upper"], dtype=float).reshape(h, -1)[:, 0]
+    return mean, (upper - mean) / 1.2815515655446004
+
+
+@pytest.mark.parametrize(("label", "y", "m"), _series(), ids=[s[0] for s in _series()])
+def test_arima_forward_and_forecast_are_the_library_s(label: str, y: np.ndarray, m: int) -> None:
+    from statsforecast.arima import forward_arima
+
+    start = max(int(0.6 * len(y)), 12)
+    anchor = ARIMA(m).fit(y[:start])
+    kinds = set(anchor.model_["coef"])
+    for origin in range(start, len(y) + 1, 3):
+        moved = anchor.forward(y[:origin])
+        library = ARIMA(m, orders=anchor.orders_)
+        library.model_ = forward_arima(anchor.model_, y[:origin], method="CSS-ML")
+        library.n_ = origin
+        for h in (1, 7):
+            ours, theirs = moved.forecast(h), _library_forecast(library, h)
+            assert ours.mean.tobytes() == theirs[0].tobytes(), (label, kinds, origin)
+            assert ours.sd.tobytes() == theirs[1].tobytes(), (label, kinds, origin)
+    # The fitted model's own forecast is the library's too.
+    mean, sd = _library_forecast(anchor, 5)
+    assert anchor.forecast(5).mean.tobytes() == mean.tobytes()
+    assert anchor.forecast(5).sd.tobytes() == sd.tobytes()
+
+
+def test_arima_cases_cover_drift_mean_and_neither() -> None:
+    """The oracle above sees every kind of regressor the fast path handles."""
+    kinds = set()
+    for _, y, m in _series():
+        coef = ARIMA(m).fit(y[: max(int(0.6 * len(y)), 12)]).model_["coef"]
+        kinds.add("drift" if "drift" in coef else "intercept" if "intercept" in coef else "none")
+    assert kinds == {"drift", "intercept", "none"}
+
+
+def test_arima_forecast_of_a_constant_stretch() -> None:
+    """A forwarded window that is flat forecasts its value with no spread, as the library."""
+    y = np.r_[np.linspace(1, 5, 20), np.full(20, 5.0)]
+    anchor = ARIMA(1).fit(y[:20])
+    point = anchor.forward(np.full(25, 5.0)).forecast(4)
+    assert point.mean.tolist() == [5.0] * 4
+    assert point.sd.tolist() == [0.0] * 4
+
+
+def test_ses_is_lfilter_bit_for_bit() -> None:
+    from scipy.signal import lfilter
+
+    from forecasting.models.theta import ses
+
+    rng = np.random.default_rng(3)
+    for i in range(400):
+        n = int(rng.integers(2, 250))
+        y = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
+        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
+        levels, _ = lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1.0 - alpha) * y[0]])
+        fitted, last = ses(y, alpha)
+        assert fitted.tobytes() == np.concatenate(([y[0]], levels[:-1])).tobytes()
+        assert last == float(levels[-1])
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 16, 47, 128, 129, 130, 255, 256, 257, 1000])
+def test_pairwise_sum_is_numpy_s(n: int) -> None:
+    from forecasting.models.compiled import pairwise_sum
+
+    rng = np.random.default_rng(n)
+    for _ in range(50):
+        values = rng.normal(0, 1, n) * 10 ** rng.uniform(-5, 8)
+        assert pairwise_sum(values, 0, n) == float(np.sum(values))
+
+
+def test_ses_squared_errors_are_numpy_s() -> None:
+    from forecasting.models.compiled import ses_sse
+    from forecasting.models.theta import ses
+
+    rng = np.random.default_rng(5)
+    for i in range(500):
+        n = int(rng.integers(2, 400))
+        z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
+        if i % 3 == 0:
+            z = np.log(np.abs(z) + 1)
+        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
+        assert ses_sse(z, alpha) == float(np.sum(np.square(z - ses(z, alpha)[0])))
