@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from forecasting.models.api import forecast, series_frame
-from forecasting.models.intervals import LEAN_T, Calibration, calibrate, lean_of
+from forecasting.models.intervals import LEAN_T, SKEW_MAX, Calibration, calibrate, lean_of
 
 
 def _lean_by_loop(scores: list[list[float]]) -> float:
@@ -59,7 +59,7 @@ def test_errors_without_a_lean_leave_the_band_symmetric() -> None:
     np.testing.assert_allclose(-lo, hi)
 
 
-def test_one_signed_errors_move_the_band_not_its_width() -> None:
+def test_one_signed_errors_lean_the_band_not_its_width_nor_its_median() -> None:
     err = _ran_low()
     spread = np.full_like(err, 0.05)
     cal = calibrate(err, np.zeros_like(err), spread, absolute=True)
@@ -70,14 +70,23 @@ def test_one_signed_errors_move_the_band_not_its_width() -> None:
         lo0, hi0 = plain.band(level, np.zeros(6), spread[0])
         np.testing.assert_allclose(hi - lo, hi0 - lo0)
         assert (lo > lo0).all() and (hi > hi0).all()
-        # The forecast stays inside every band, at worst on the 50% band's edge.
-        assert (lo <= 1e-12).all() and (hi > 0).all()
+        assert (lo < 0).all() and (hi > 0).all()  # the forecast stays inside every band
+    # ... and stays the paths' median: paths, quarters and the chain keep its point.
+    gaussian = np.random.default_rng(0).standard_normal((20_000, 6))
+    draws = cal.standardised(gaussian, spread[0])
+    np.testing.assert_allclose(np.mean(draws < 0, axis=0), 0.5, atol=0.01)
+    lo, hi = cal.band(80, np.zeros(6), spread[0])
+    np.testing.assert_allclose(np.quantile(draws, 0.1, axis=0), lo, rtol=0.05)
+    np.testing.assert_allclose(np.quantile(draws, 0.9, axis=0), hi, rtol=0.05)
 
 
-def test_a_lean_too_large_stops_at_the_50_band_edge() -> None:
+def test_a_lean_too_large_keeps_half_the_thin_tail() -> None:
     cal = Calibration(np.sort(np.linspace(0.5, 1.5, 40)), np.ones(1), absolute=True, lean=9.0)
-    lo50, _ = cal.band(50, np.zeros(3), np.full(3, 0.1))
-    np.testing.assert_allclose(lo50, 0.0, atol=1e-12)
+    spread = np.full(3, 0.1)
+    lo, hi = cal.band(80, np.zeros(3), spread)
+    half = cal.halfwidth(80, spread)
+    np.testing.assert_allclose(lo, -(1 - SKEW_MAX) * half)
+    np.testing.assert_allclose(hi, (1 + SKEW_MAX) * half)
 
 
 def test_log_scale_bands_grow_at_least_as_the_spread() -> None:
