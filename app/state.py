@@ -184,16 +184,22 @@ def cached_forecast(
 
 
 @cached(spinner="Sizing the plan...")
-def capacity(store: Store, options: CapacityOptions) -> CapacityView:
-    return views.build_capacity(store, options, cached_forecast)
+def capacity(store: Store, options: CapacityOptions, section: str) -> CapacityView:
+    """The one section the page shows (a widget of the other section changes nothing)."""
+    return views.build_capacity(store, options, cached_forecast, (section,))
 
 
 @cached(spinner="Modelling the savings...")
 def savings(
-    store: Store, options: SavingsOptions, stated: str | bytes | None = None, source: str = ""
+    store: Store,
+    options: SavingsOptions,
+    section: str,
+    stated: str | bytes | None = None,
+    source: str = "",
 ) -> SavingsView:
-    """``stated``: a stored stated plan's name, an uploaded plan's CSV bytes, or None."""
-    return views.build_savings(store, options, stated, cached_forecast, source)
+    """The one section the page shows; ``stated``: a stored stated plan's name, an uploaded
+    plan's CSV bytes, or None."""
+    return views.build_savings(store, options, stated, cached_forecast, source, (section,))
 
 
 def write(fn: Callable[[Store], T]) -> T | Excuse:

@@ -241,3 +241,21 @@ def table(
         data_to=data_to,
         whole=whole,
     )
+
+
+def section(choices: Mapping[str, str], key: str) -> str:
+    """Which of a page's sections to show (code -> title), one at a time: only it is built
+    and drawn. The choice is in the URL by its title (``?<key>=Stated+plan``), so every
+    section can be linked to."""
+    first = next(iter(choices))
+    chosen = st.segmented_control(
+        "Section",
+        list(choices),
+        default=first,
+        required=True,
+        format_func=choices.__getitem__,
+        key=key,
+        bind="query-params",
+        label_visibility="collapsed",
+    )
+    return str(chosen) if chosen in choices else first

@@ -51,3 +51,15 @@ def test_discovery_follows_streamlits_url_rules(tmp_path: Path) -> None:
         ("other page", "other_page"),
         ("X", "custom"),
     ]
+
+
+def test_every_section_of_a_sectioned_page_is_measured() -> None:
+    """Capacity and Savings show one section at a time: each further section is measured as a
+    page of its own, by its link."""
+    bench = bench_pages()
+    pages = bench.with_sections(bench.discover_pages(ROOT / "app" / "streamlit_app.py"))
+    paths = [p.url_path for p in pages]
+    for sectioned in ("capacity?cap_section=Runway", "savings?sv_section=Commitments"):
+        assert sectioned in paths
+    assert "savings?sv_section=Stated+plan" in paths
+    assert not any("Quarterly" in p or "Levers" in p for p in paths)  # defaults: the pages

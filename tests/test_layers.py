@@ -159,13 +159,13 @@ def test_the_parser_loads_no_heavy_library() -> None:
 
 def test_the_app_loads_no_model_library_until_a_model_fits() -> None:
     """A page reading stored forecasts imports the app, the views and the forecasting engine
-    (which serves them): none of that may pay for scipy, statsmodels or statsforecast (1.5 to
-    2.5 s each on a first visit), nor for XlsxWriter before the pack is downloaded."""
+    (which serves them): none of that may pay for scipy, statsmodels, statsforecast or numba
+    (1 to 2.5 s each on a first visit), nor for XlsxWriter before the pack is downloaded."""
     code = (
         "import sys; import app.state, app.widgets, app.charts; "
         "import forecasting.models.engine, forecasting.models.registry; "
-        "print(' '.join(m for m in ('statsmodels', 'scipy', 'statsforecast', 'xlsxwriter', "
-        "'boto3') if m in sys.modules))"
+        "print(' '.join(m for m in ('statsmodels', 'scipy', 'statsforecast', 'numba', "
+        "'xlsxwriter', 'boto3') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT

@@ -77,6 +77,7 @@ c[1].number_input("Quarters ahead", 1, 12, key="cap_quarters")
 widgets.forecast_settings(c[2], c[3], "cap")
 c[4].number_input("Runway days", 7, 1000, key="cap_days")
 widgets.simulation_settings("cap")
+section = widgets.section(views.SECTIONS, "cap_section")
 results = st.container()
 
 st.subheader("Capacity assumptions")
@@ -143,13 +144,15 @@ options = CapacityOptions(
     days=int(st.session_state["cap_days"]),
 )
 with results:
-    view = state.capacity(options)
+    view = state.capacity(options, section)
     if widgets.excused(view):
         st.stop()
     lo, hi = view.band_labels
-    st.subheader("Quarterly plan: demand to instances to dollars")
-    if not widgets.excused(view.plan, "The plan cannot be computed: "):
-        show_plan(view.plan, base.currency, lo, hi, view.data_to)
-    st.subheader("Runway to alert thresholds")
-    if not widgets.excused(view.runway, "The runway cannot be computed: "):
-        show_runway(view.runway, base.currency, lo, hi)
+    if view.plan is not None:
+        st.subheader("Quarterly plan: demand to instances to dollars")
+        if not widgets.excused(view.plan, "The plan cannot be computed: "):
+            show_plan(view.plan, base.currency, lo, hi, view.data_to)
+    if view.runway is not None:
+        st.subheader("Runway to alert thresholds")
+        if not widgets.excused(view.runway, "The runway cannot be computed: "):
+            show_runway(view.runway, base.currency, lo, hi)

@@ -156,27 +156,33 @@ month = c[1].selectbox(
 widgets.forecast_settings(c[2], c[3], "sv")
 (lookback,) = widgets.simulation_settings("sv", extra=1)
 lookback.multiselect("Look-back windows, days", [7, 14, 30, 60, 90], key="sv_lookback")
-top, recon, bottom = st.container(), st.container(), st.container()
+section = widgets.section(views.SECTIONS, "sv_section")
+top, bottom = st.container(), st.container()
 
 with bottom:
     st.subheader("Lever inputs")
-    st.caption(f"Prefilled from **{base.scenario}**; a change recomputes the levers above.")
+    st.caption(f"Prefilled from **{base.scenario}**; a change recomputes the section above.")
     values, found = lever_inputs(base, widgets.digest(base.payload))
     settings = changes(base.savings, values)
     payload = canonical({**base.payload, **dict(settings)})
     widgets.save_row("Save lever inputs to assumption set", selected, payload, "sv", "Savings")
 
-with recon:
-    st.subheader("Stated plan reconciliation")
-    r1, r2, r3 = st.columns([1, 2, 1])
-    source = r1.radio("Plan", ["Stored plan", "Upload a CSV"], key="sv_source")
-    if source == "Stored plan":
-        stated: str | bytes | None = r2.text_input("Stored plan name", "apex-2026", key="sv_plan")
-        label = str(stated)
-    else:
-        upload = r2.file_uploader("CSV: initiative,category,percent,monthly_savings", type=["csv"])
-        stated, label = (upload.getvalue(), upload.name) if upload else (None, "")
-    tolerance = r3.number_input("Tolerance %", 0.0, 99.0, 10.0, 1.0, key="sv_tol")
+stated: str | bytes | None = None
+label, tolerance = "", 10.0
+if section == "stated":
+    with top:
+        st.subheader("Stated plan reconciliation")
+        r1, r2, r3 = st.columns([1, 2, 1])
+        source = r1.radio("Plan", ["Stored plan", "Upload a CSV"], key="sv_source")
+        if source == "Stored plan":
+            stated = r2.text_input("Stored plan name", "apex-2026", key="sv_plan")
+            label = str(stated)
+        else:
+            upload = r2.file_uploader(
+                "CSV: initiative,category,percent,monthly_savings", type=["csv"]
+            )
+            stated, label = (upload.getvalue(), upload.name) if upload else (None, "")
+        tolerance = r3.number_input("Tolerance %", 0.0, 99.0, 10.0, 1.0, key="sv_tol")
 
 options = SavingsOptions(
     scenario=scenario,
@@ -186,25 +192,27 @@ options = SavingsOptions(
     tolerance=tolerance / 100,
     lookback=tuple(sorted(st.session_state["sv_lookback"])),
 )
-view: SavingsView | Excuse = state.savings(options, stated or None, label)
+view: SavingsView | Excuse = state.savings(options, section, stated or None, label)
 with top:
     if widgets.excused(view):
         st.stop()
     lo, hi = view.band_labels
-    st.subheader("Levers, stacked without double counting")
-    if not widgets.excused(view.levers, "The levers cannot be modelled: "):
-        show_levers(view.levers, lo, hi)
-        evidence = view.lever_evidence
-        for lever, result in view.lever_results.items():
-            with found[lever].container():
-                st.caption(f"Result: {result}")
-                if lever in evidence:
-                    st.caption(f"Evidence: {evidence[lever]}")
-    st.subheader("Commitments: the forecast beside AWS's look-back")
-    if not widgets.excused(view.commitments, "No commitment can be sized: "):
-        show_commitments(view.commitments, base.currency, lo, hi)
-with recon:
-    if view.reconciliation is None:
-        widgets.note("Choose a stored plan or upload one to reconcile it.")
-    elif not widgets.excused(view.reconciliation):
-        show_reconciliation(view.reconciliation)
+    if view.levers is not None:
+        st.subheader("Levers, stacked without double counting")
+        if not widgets.excused(view.levers, "The levers cannot be modelled: "):
+            show_levers(view.levers, lo, hi)
+            evidence = view.lever_evidence
+            for lever, result in view.lever_results.items():
+                with found[lever].container():
+                    st.caption(f"Result: {result}")
+                    if lever in evidence:
+                        st.caption(f"Evidence: {evidence[lever]}")
+    if view.commitments is not None:
+        st.subheader("Commitments: the forecast beside AWS's look-back")
+        if not widgets.excused(view.commitments, "No commitment can be sized: "):
+            show_commitments(view.commitments, base.currency, lo, hi)
+    if section == "stated":
+        if view.reconciliation is None:
+            widgets.note("Choose a stored plan or upload one to reconcile it.")
+        elif not widgets.excused(view.reconciliation):
+            show_reconciliation(view.reconciliation)

@@ -103,3 +103,80 @@ def ses_sse(z: FloatArray, alpha: float) -> float:
         state = z[i] * 0.0 - level * keep
         previous = level
     return 0.0 + pairwise_sum(squares, 0, n)
+
+
+# scipy's bounded Brent (optimize._minimize_scalar_bounded) as Theta calls it.
+_SQRT_EPS = float(np.sqrt(2.2e-16))
+_GOLDEN = float(0.5 * (3.0 - np.sqrt(5.0)))
+
+
+@njit(cache=True)
+def ses_alpha(z: FloatArray, xatol: float, maxiter: int) -> float:
+    """The smoothing weight in [0, 1] minimising ``ses_sse(z, alpha)``: scipy's
+    ``minimize_scalar(method="bounded")`` step for step (its golden-section and parabolic
+    steps, tolerances and stopping rule in the same operations), so the same alpha, with
+    the 30-40 evaluations and the search compiled together.
+    """
+    a, b = 0.0, 1.0
+    fulc = a + _GOLDEN * (b - a)
+    nfc, xf = fulc, fulc
+    rat = e = 0.0
+    x = xf
+    fx = ses_sse(z, x)
+    num = 1
+    ffulc = fnfc = fx
+    xm = 0.5 * (a + b)
+    tol1 = _SQRT_EPS * np.abs(xf) + xatol / 3.0
+    tol2 = 2.0 * tol1
+    while np.abs(xf - xm) > (tol2 - 0.5 * (b - a)):
+        golden = True
+        if np.abs(e) > tol1:
+            golden = False
+            r = (xf - nfc) * (fx - ffulc)
+            q = (xf - fulc) * (fx - fnfc)
+            p = (xf - fulc) * q - (xf - nfc) * r
+            q = 2.0 * (q - r)
+            if q > 0.0:
+                p = -p
+            q = np.abs(q)
+            r = e
+            e = rat
+            if (np.abs(p) < np.abs(0.5 * q * r)) and (p > q * (a - xf)) and (p < q * (b - xf)):
+                rat = (p + 0.0) / q
+                x = xf + rat
+                if ((x - a) < tol2) or ((b - x) < tol2):
+                    si = np.sign(xm - xf) + ((xm - xf) == 0)
+                    rat = tol1 * si
+            else:
+                golden = True
+        if golden:
+            e = a - xf if xf >= xm else b - xf
+            rat = _GOLDEN * e
+        si = np.sign(rat) + (rat == 0)
+        x = xf + si * np.maximum(np.abs(rat), tol1)
+        fu = ses_sse(z, x)
+        num += 1
+        if fu <= fx:
+            if x >= xf:
+                a = xf
+            else:
+                b = xf
+            fulc, ffulc = nfc, fnfc
+            nfc, fnfc = xf, fx
+            xf, fx = x, fu
+        else:
+            if x < xf:
+                a = x
+            else:
+                b = x
+            if (fu <= fnfc) or (nfc == xf):
+                fulc, ffulc = nfc, fnfc
+                nfc, fnfc = x, fu
+            elif (fu <= ffulc) or (fulc == xf) or (fulc == nfc):  # noqa: SIM109 (as scipy: NaN)
+                fulc, ffulc = x, fu
+        xm = 0.5 * (a + b)
+        tol1 = _SQRT_EPS * np.abs(xf) + xatol / 3.0
+        tol2 = 2.0 * tol1
+        if num >= maxiter:
+            break
+    return float(xf)

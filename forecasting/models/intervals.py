@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from forecasting.errors import InputError
@@ -247,6 +247,23 @@ def _two_sided_z(prob: float) -> float:
     return NormalDist().inv_cdf(0.5 + prob / 2)
 
 
+def column_medians(values: FloatArray, count: npt.NDArray[np.intp]) -> FloatArray:
+    """``np.nanmedian(values, axis=0)`` for values that are finite or NaN, ``count`` the
+    finite ones per column (NaN where there are none), without the warning.
+
+    The same numbers: the middle value, or the mean (a + b) / 2 of the middle two, of each
+    column's sorted finite values. numpy takes a masked-array path below 600 rows that
+    cost 6% of a forecast here (40 calibrations a series, each its own backtest rows).
+    """
+    ordered = np.sort(values, axis=0)  # NaN sort last
+    high = np.minimum(count // 2, max(len(ordered) - 1, 0))
+    low = np.where(count % 2 == 1, high, high - 1).clip(0)
+    cols = np.arange(values.shape[1])
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = (ordered[low, cols] + ordered[high, cols]) / 2.0
+    return np.where(count > 0, out, np.nan)
+
+
 def error_growth(scores: FloatArray) -> FloatArray:
     """g_k = k**b per step: how the errors' size grows against the model's spread.
 
@@ -255,9 +272,7 @@ def error_growth(scores: FloatArray) -> FloatArray:
     """
     h = scores.shape[1]
     count = np.isfinite(scores).sum(axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        typical = np.nanmedian(np.abs(scores), axis=0)
+    typical = column_medians(np.abs(scores), count)
     use = (count > 0) & np.isfinite(typical) & (typical > 0)
     if use.sum() < 2:
         return np.ones(h)

@@ -290,6 +290,22 @@ CREATE TABLE result_refreshes (
 );
 """
 
+# Sample paths stored once per content: a series forecast at each band level draws the same
+# paths (the level sets the band, not the draws), so the pages' four levels stored each
+# 1,000 x 365 runway four times, most of a refreshed database. ``paths_digest`` names the
+# content (the writer's digest; rows migrated here get an md5 of the text, as unique).
+_V5_SHARED_PATHS = """
+CREATE TABLE forecast_paths (
+    digest  VARCHAR NOT NULL,
+    paths   DOUBLE[] NOT NULL
+);
+ALTER TABLE forecast_results ADD COLUMN paths_digest VARCHAR;
+UPDATE forecast_results SET paths_digest = md5(paths::VARCHAR);
+INSERT INTO forecast_paths
+    SELECT paths_digest, any_value(paths) FROM forecast_results GROUP BY paths_digest;
+ALTER TABLE forecast_results DROP COLUMN paths;
+"""
+
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
 # the range scans the store makes.
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -297,4 +313,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (2, "run detail", _V2_RUN_DETAIL),
     (3, "savings evidence", _V3_EVIDENCE),
     (4, "forecast results", _V4_FORECAST_RESULTS),
+    (5, "forecast paths stored once", _V5_SHARED_PATHS),
 ]

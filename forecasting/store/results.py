@@ -17,7 +17,7 @@ from forecasting.store.core import StoreCore
 # What one stored series forecast is made of, table by table (forecasting.results assembles
 # them into a SeriesForecast; the store knows only rows and arrays).
 RESULT_TABLES = (
-    "forecast_results",
+    "forecast_results",  # its paths by digest in forecast_paths, shared between keys
     "forecast_bands",
     "forecast_candidates",
     "forecast_backtests",
@@ -39,7 +39,8 @@ class ResultsMixin(StoreCore):
         wanted = list(dict.fromkeys(keys))
         main: dict[str, Any] = self.con.execute(
             "SELECT key, horizon, unique_id, model, ds, mean, n_paths, paths "
-            "FROM forecast_results WHERE key IN (SELECT unnest(?::VARCHAR[]))",
+            "FROM forecast_results JOIN forecast_paths ON digest = paths_digest "
+            "WHERE key IN (SELECT unnest(?::VARCHAR[]))",
             [wanted],
         ).fetchnumpy()
         found: dict[str, dict[str, Any]] = {}
@@ -119,9 +120,21 @@ class ResultsMixin(StoreCore):
                 )
             if rows:
                 self._insert_results(rows, refresh_id)
+            self.con.execute(
+                "DELETE FROM forecast_paths WHERE digest NOT IN "
+                "(SELECT paths_digest FROM forecast_results)"
+            )
         return refresh_id
 
     def _insert_results(self, rows: Sequence[dict[str, Any]], refresh_id: int) -> None:
+        paths = [np.ascontiguousarray(r["paths"], dtype=float) for r in rows]
+        digests = [_digest(p) for p in paths]
+        shared = dict(zip(digests, paths, strict=True))  # one row per content
+        self._append(
+            "forecast_paths",
+            pd.DataFrame({"digest": list(shared), "paths": [p.ravel() for p in shared.values()]}),
+            where="digest NOT IN (SELECT digest FROM forecast_paths)",
+        )
         main = pd.DataFrame(
             {
                 "key": [r["key"] for r in rows],
@@ -130,8 +143,8 @@ class ResultsMixin(StoreCore):
                 "model": [r["model"] for r in rows],
                 "ds": [list(pd.DatetimeIndex(r["ds"]).to_pydatetime()) for r in rows],
                 "mean": [np.asarray(r["mean"], dtype=float) for r in rows],
-                "n_paths": [int(np.shape(r["paths"])[0]) for r in rows],
-                "paths": [np.asarray(r["paths"], dtype=float).ravel() for r in rows],
+                "n_paths": [int(np.shape(p)[0]) for p in paths],
+                "paths_digest": digests,
             }
         )
         bands = pd.DataFrame(
@@ -162,7 +175,7 @@ class ResultsMixin(StoreCore):
             ],
             columns=["key", "position", "reason", "context"],
         )
-        self._append("forecast_results", main, extra=(refresh_id,))
+        self._append("forecast_results", main.assign(refresh_id=refresh_id))
         for table, frame in (
             ("forecast_bands", bands),
             ("forecast_candidates", candidates),
@@ -172,14 +185,11 @@ class ResultsMixin(StoreCore):
             if len(frame):
                 self._append(table, frame)
 
-    def _append(self, table: str, frame: pd.DataFrame, extra: tuple[Any, ...] = ()) -> None:
+    def _append(self, table: str, frame: pd.DataFrame, where: str = "TRUE") -> None:
+        """Insert the whole frame at once, its columns matched to the table's by name."""
         self.con.register("_results", frame)
         try:
-            marks = ", ".join("?" for _ in extra)
-            self.con.execute(
-                f"INSERT INTO {table} SELECT *{', ' + marks if extra else ''} FROM _results",
-                list(extra),
-            )
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _results WHERE {where}")
         finally:
             self.con.unregister("_results")
 
@@ -210,6 +220,14 @@ class ResultsMixin(StoreCore):
         for sql in parts:
             digest.update(repr(self.con.execute(sql).fetchall()).encode())
         return digest.hexdigest()[:16]
+
+
+def _digest(paths: np.ndarray) -> str:
+    """Names an n_paths x horizon array by its shape and values (bit for bit); every empty
+    one alike (the reader makes any empty one 0 x 0)."""
+    digest = hashlib.sha256(repr(paths.shape if paths.size else (0, 0)).encode())
+    digest.update(paths.tobytes())
+    return digest.hexdigest()[:32]
 
 
 def _floats(values: Any) -> np.ndarray:

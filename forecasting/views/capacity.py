@@ -32,10 +32,12 @@ class CapacityView:
     """The plan and the runway for one set of options; a part that cannot be computed is an
     Excuse. Money is in the billing currency, per month (730 hours unless the set says)."""
 
-    plan: PlanResult | Excuse
-    """Quarterly demand -> instances -> cost, P50 with the band from ``band_labels``."""
-    runway: RunwayResult | Excuse
-    """Days until each utilisation metric reaches its alert threshold."""
+    plan: PlanResult | Excuse | None
+    """Quarterly demand -> instances -> cost, P50 with the band from ``band_labels``; None
+    when not asked for (the page builds the section it shows)."""
+    runway: RunwayResult | Excuse | None
+    """Days until each utilisation metric reaches its alert threshold; None when not asked
+    for."""
     band_labels: tuple[str, str]
     """The band's lower and upper quantile as labels, ``("P10", "P90")`` at level 80."""
     data_to: date | None = None
@@ -44,21 +46,38 @@ class CapacityView:
     @property
     def plan_notes(self) -> str:
         """How the plan is computed (Markdown; "" without a plan)."""
-        return "" if isinstance(self.plan, Excuse) else explain_plan(self.plan)
+        return explain_plan(self.plan) if isinstance(self.plan, PlanResult) else ""
 
     @property
     def runway_notes(self) -> str:
         """How the runway is computed (Markdown; "" without a runway)."""
-        return "" if isinstance(self.runway, Excuse) else explain_runway(self.runway)
+        return explain_runway(self.runway) if isinstance(self.runway, RunwayResult) else ""
+
+
+SECTIONS = {"plan": "Quarterly plan", "runway": "Runway"}
+"""The page's sections, one shown at a time: code -> title (the link names it by its title:
+``?cap_section=Runway``)."""
 
 
 def build_capacity(
-    store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
+    store: Store,
+    options: CapacityOptions,
+    forecaster: PathForecaster = run_models,
+    sections: tuple[str, ...] = tuple(SECTIONS),
 ) -> CapacityView:
-    """The Capacity page's plan and runway (``forecaster``: the app passes a cached one)."""
+    """The Capacity page's plan and runway, those of ``sections`` only (``forecaster``: the
+    app passes a cached one)."""
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise InputError(
+            f"unknown section {sorted(unknown)[0]!r}; try: {', '.join(SECTIONS)}",
+            parameter="sections",
+        )
     return CapacityView(
-        plan=or_excuse(lambda: plan(store, options, forecaster)),
-        runway=or_excuse(lambda: runway(store, options, forecaster)),
+        plan=or_excuse(lambda: plan(store, options, forecaster)) if "plan" in sections else None,
+        runway=or_excuse(lambda: runway(store, options, forecaster))
+        if "runway" in sections
+        else None,
         band_labels=options.band_labels,
         data_to=store.last_full_day(USERS),
     )

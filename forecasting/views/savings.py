@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
 from forecasting.presentation import format_money, format_month
@@ -110,10 +111,12 @@ class SavingsView:
     """Levers, commitments and a stated plan; a part that cannot be computed is an Excuse.
     Money is in the billing currency, per month."""
 
-    levers: LeverResult | Excuse
-    commitments: CommitmentResult | Excuse
+    levers: LeverResult | Excuse | None
+    """None when not asked for (the page builds the section it shows)."""
+    commitments: CommitmentResult | Excuse | None
+    """None when not asked for."""
     reconciliation: ReconcileResult | Excuse | None
-    """None when no stated plan was given."""
+    """None when no stated plan was given, or not asked for."""
     band_labels: tuple[str, str]
     """The savings band's lower and upper quantile of the paths as labels (the interval
     level's: ``("P10", "P90")`` at 80)."""
@@ -123,17 +126,26 @@ class SavingsView:
     @property
     def lever_results(self) -> dict[str, str]:
         """Per lever: what it assumed and found in the data (empty without levers)."""
-        if isinstance(self.levers, Excuse):
+        if not isinstance(self.levers, LeverResult):
             return {}
         return {str(r.lever): str(r.assumptions) for r in self.levers.table.itertuples()}
 
     @property
     def lever_evidence(self) -> dict[str, str]:
         """Per lever: which data it read, over which period, and the figures it read there."""
-        if isinstance(self.levers, Excuse):
+        if not isinstance(self.levers, LeverResult):
             return {}
         table = self.levers.table
         return {str(r.lever): str(r.evidence) for r in table.itertuples() if r.evidence}
+
+
+SECTIONS = {
+    "levers": "Levers",
+    "commitments": "Commitments",
+    "stated": "Stated plan",
+}
+"""The page's sections, one shown at a time: code -> title (the link names it by its title:
+``?sv_section=Stated+plan``)."""
 
 
 def build_savings(
@@ -142,8 +154,16 @@ def build_savings(
     stated: str | bytes | pd.DataFrame | None = None,
     forecaster: PathForecaster = run_models,
     stated_source: str = "uploaded file",
+    sections: tuple[str, ...] = tuple(SECTIONS),
 ) -> SavingsView:
-    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None."""
+    """``stated``: a stored plan's name, an uploaded CSV's bytes or its lines, or None;
+    ``sections``: the parts to build (the others are None)."""
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise InputError(
+            f"unknown section {sorted(unknown)[0]!r}; try: {', '.join(SECTIONS)}",
+            parameter="sections",
+        )
 
     def reconciliation() -> ReconcileResult:
         # The plan is checked against the month its own figures describe, whichever month
@@ -156,9 +176,15 @@ def build_savings(
         return reconcile_stated(store, plan, lines, stated_source)
 
     return SavingsView(
-        levers=or_excuse(lambda: levers(store, options, forecaster)),
-        commitments=or_excuse(lambda: commitments(store, options, forecaster)),
-        reconciliation=None if stated is None else or_excuse(reconciliation),
+        levers=or_excuse(lambda: levers(store, options, forecaster))
+        if "levers" in sections
+        else None,
+        commitments=or_excuse(lambda: commitments(store, options, forecaster))
+        if "commitments" in sections
+        else None,
+        reconciliation=or_excuse(reconciliation)
+        if stated is not None and "stated" in sections
+        else None,
         band_labels=options.band_labels,
         currency=", ".join(store.currencies()),
     )

@@ -38,6 +38,13 @@ def open_page(at: AppTest, **state: Any) -> AppTest:
     return at
 
 
+def show(at: AppTest, section: str) -> AppTest:
+    """Switch the page to one of its sections (``plan``, the first, or ``runway``)."""
+    at.segmented_control(key="cap_section").set_value(section).run()
+    assert not at.exception, at.exception
+    return at
+
+
 @pytest.fixture
 def capacity(app_at: Callable[[str | None], AppTest]) -> AppTest:
     return open_page(app_at(None))
@@ -79,9 +86,9 @@ def shown_quarters(demo_db: Path, quarters: list[str]) -> list[str]:
 def test_plan_and_runway_render(capacity: AppTest, demo_db: Path) -> None:
     at = capacity
     assert at.title[0].value == "Capacity"
+    assert at.segmented_control(key="cap_section").value == "plan"
     assert [h.value for h in at.subheader] == [
         "Quarterly plan: demand to instances to dollars",
-        "Runway to alert thresholds",
         "Capacity assumptions",
     ]
     assert not at.info
@@ -113,21 +120,27 @@ def test_plan_and_runway_render(capacity: AppTest, demo_db: Path) -> None:
     users = charts["Users (quarterly mean)"]["data"]
     assert users[3]["name"] == "Plan of record"
     assert values(users[3]["y"])[:4] == [50_000, 75_000, 100_000, 150_000]  # the document's
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the plan (CSV)"]
+    explained = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert "ceil(peak req/s / 105)" in explained[0]  # 150 req/s per pod at 70%
+
+    show(at, "runway")  # the other section: only it is built and drawn
+    assert [h.value for h in at.subheader] == ["Runway to alert thresholds", "Capacity assumptions"]
+    charts = specs(at)
+    assert len(charts) == 1
     runway = charts["Runway from 26 Nov 2026 to the horizon (26 Nov 2027)"]["data"]
     rows = {y for t in runway for y in values(t["y"])}
     assert "DB connection pool utilization ≥ 90%" in rows and "CPU utilization ≥ 70%" in rows
-    table = at.dataframe[1].value
+    table = at.dataframe[0].value
     assert set(table["metric"]) == {
         "CPU utilization",
         "Memory utilization",
         "DB connection pool utilization",
         "Disk utilization",
     }
-    buttons = [b.proto.label for b in at.get("download_button")]
-    assert buttons == ["Download the plan (CSV)", "Download the runway (CSV)"]
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the runway (CSV)"]
     explained = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
-    assert "ceil(peak req/s / 105)" in explained[0]  # 150 req/s per pod at 70%
-    assert "Headroom" in explained[1]
+    assert "Headroom" in explained[0]
 
 
 def test_page_numbers_match_the_cli(
@@ -146,7 +159,7 @@ def test_page_numbers_match_the_cli(
     cli_numbers = cli[numbers].replace("", math.nan).astype(float)
     np.testing.assert_allclose(page_numbers, cli_numbers, rtol=5e-3, atol=0.5)
     runway = cli_csv(capsys, "runway", "--db", str(demo_db), *CLI_FAST)
-    shown = capacity.dataframe[1].value
+    shown = show(capacity, "runway").dataframe[0].value
     for column in ("date_p50", "date_p10"):  # ISO in the CSV, "20 Jun 2027" on the page
         dates = [format_date(d) if d[:1].isdigit() else d for d in runway[column]]
         assert shown[column].tolist() == dates
@@ -212,7 +225,8 @@ def test_saving_a_set_selects_it_everywhere(
         saved = store.load_assumptions("cfo-review")
     assert saved["alert_thresholds"]["cpu_utilization"] == 60
     assert saved["target_utilisation"] == 0.7 and "target_cpu_utilisation" not in saved
-    assert at.dataframe[1].value.set_index("metric").loc["CPU utilization", "threshold_pct"] == 60
+    runway = show(at, "runway").dataframe[0].value.set_index("metric")
+    assert runway.loc["CPU utilization", "threshold_pct"] == 60
     for key, value in {"sv_model": "drift", "sv_paths": 200}.items():
         at.session_state[key] = value
     at.switch_page("app_pages/savings.py")
@@ -231,6 +245,7 @@ def test_no_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     open_page(at)
     reasons = [i.value for i in at.info]
     assert any("no users, requests_per_second" in r for r in reasons)
+    reasons = [i.value for i in show(at, "runway").info]
     assert any("none of the metrics with alert thresholds is stored" in r for r in reasons)
     assert at.data_editor  # the assumptions can still be edited and saved
     st.cache_data.clear()
@@ -251,8 +266,9 @@ def test_an_assumption_edit_reuses_the_forecasts(
 
     monkeypatch.setattr(service, "run_models", counting)
     at = open_page(app_at(None))
-    # The runway's; the plan's users and bill, and its cost backtest (3 origins x both).
-    assert sorted(calls) == ["day", *["month"] * 8]
+    # The plan's users and bill, and its cost backtest (3 origins x both); the runway's
+    # section is not shown.
+    assert sorted(calls) == ["month"] * 8
     at.session_state[at.data_editor[0].key] = {
         "edited_rows": {0: {"rps_per_instance": 300}},
         "added_rows": [],
@@ -263,9 +279,11 @@ def test_an_assumption_edit_reuses_the_forecasts(
     assert plan["instances"].iloc[0] == max(
         3, math.ceil(plan["requests_per_second_peak"].iloc[0] / 210) + 1
     )
-    assert len(calls) == 9
+    assert len(calls) == 8
     at.number_input(key="cap_quarters").set_value(2).run()
     # A longer horizon: only the plan's users and bill (the backtest's horizon is its own).
+    assert sorted(calls) == ["month"] * 10
+    show(at, "runway")  # its daily forecast, once
     assert sorted(calls) == ["day", *["month"] * 10]
 
 

@@ -35,6 +35,13 @@ def open_page(at: AppTest, **state: Any) -> AppTest:
     return at
 
 
+def show(at: AppTest, section: str) -> AppTest:
+    """Switch the page to a section: ``levers`` (the first), ``commitments`` or ``stated``."""
+    at.segmented_control(key="sv_section").set_value(section).run()
+    assert not at.exception, at.exception
+    return at
+
+
 @pytest.fixture
 def savings(app_at: Callable[[str | None], AppTest]) -> AppTest:
     return open_page(app_at(None))
@@ -66,31 +73,17 @@ def same_numbers(page: pd.DataFrame, cli: pd.DataFrame, columns: list[str], digi
 def test_savings_page_renders(savings: AppTest) -> None:
     at = savings
     assert at.title[0].value == "Savings"
+    assert at.segmented_control(key="sv_section").value == "levers"
     assert [h.value for h in at.subheader] == [
         "Levers, stacked without double counting",
-        "Commitments: the forecast beside AWS's look-back",
-        "Stated plan reconciliation",
         "Lever inputs",
     ]
     labels = [m.label for m in at.metric]
-    assert labels[:4] == [
+    assert labels == [
         "Spend Oct 2026",
         "Stacked savings / month",
         "Naive sum / month",
         "Effective savings rate today (Compute)",
-    ]
-    assert labels[4:8] == [
-        "Recommended commitment",
-        "Expected savings / month",
-        "Utilisation",
-        "Break-even month",
-    ]
-    # AWS's recommendation in its own terms beside it, on the last 30 days' hourly usage.
-    assert labels[8:12] == [
-        "AWS look-back, 30 days",
-        "Estimated savings / month",
-        "Estimated utilisation",
-        "Break-even month (look-back)",
     ]
     levers = table(at, "lever", "Right-size")
     assert list(levers["lever"]) == LEVERS
@@ -104,25 +97,48 @@ def test_savings_page_renders(savings: AppTest) -> None:
     )
     assert waterfall[1]["name"] == "naive sum"
     assert values(waterfall[1]["y"]) == [pytest.approx(levers["naive_monthly"].sum(), abs=whole)]
+    modelled = [c.value for c in at.caption if c.value.startswith("Result: ")]
+    assert len(modelled) == 4 and "P99.5 CPU" in modelled[0]  # what the rule was
+    texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert len(texts) == 1
+    assert "request hit ratio target 65%" in texts[0]  # each lever's own assumptions
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the levers (CSV)"]
+
+    show(at, "commitments")
+    assert [h.value for h in at.subheader] == [
+        "Commitments: the forecast beside AWS's look-back",
+        "Lever inputs",
+    ]
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == [
+        "Recommended commitment",
+        "Expected savings / month",
+        "Utilisation",
+        "Break-even month",
+    ]
+    # AWS's recommendation in its own terms beside it, on the last 30 days' hourly usage.
+    assert labels[4:8] == [
+        "AWS look-back, 30 days",
+        "Estimated savings / month",
+        "Estimated utilisation",
+        "Break-even month (look-back)",
+    ]
     demand = table(at, "demand", "P10")
     assert list(demand["demand"]) == ["P10", "P50", "P90"]
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the commitments (CSV)"]
+    texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
+    assert "covered = min(usage, c / (1 - d))" in texts[0].replace("**", "")
+
+    show(at, "stated")
+    assert [h.value for h in at.subheader] == ["Stated plan reconciliation", "Lever inputs"]
     stated = table(at, "initiative", "Reserved instances")
     assert stated["initiative"].iloc[-1] == "Total"
     assert "3 of 4 lines flagged" in at.warning[0].value  # against the plan's own month
     assert "same spend as line 2 (Right-sizing pods)" in stated["flags"].iloc[0]
     buttons = [b.proto.label for b in at.get("download_button")]
-    assert buttons == [
-        "Download the levers (CSV)",
-        "Download the commitments (CSV)",
-        "Download the reconciliation (CSV)",
-    ]
-    modelled = [c.value for c in at.caption if c.value.startswith("Result: ")]
-    assert len(modelled) == 4 and "P99.5 CPU" in modelled[0]  # what the rule was
+    assert buttons == ["Download the reconciliation (CSV)"]
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
-    assert len(texts) == 3
-    assert "request hit ratio target 65%" in texts[0]  # each lever's own assumptions
-    assert "covered = min(usage, c / (1 - d))" in texts[1].replace("**", "")
-    assert "implied base" in texts[2].lower()
+    assert "implied base" in texts[0].lower()
 
 
 def test_page_numbers_match_the_cli(
@@ -134,7 +150,7 @@ def test_page_numbers_match_the_cli(
     same_numbers(levers, cli, ["base_monthly", "monthly_savings", "lower", "upper"], 0)
     assert levers["assumptions"].tolist() == cli["assumptions"].tolist()
     cli = cli_csv(capsys, "commitments", "--db", str(demo_db), *CLI_FAST)
-    methods = table(at, "method", "forecast")
+    methods = table(show(at, "commitments"), "method", "forecast")
     columns = ["hourly_commitment_usd", "coverage", "utilisation", "savings_lower_usd"]
     same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 3)
     same_numbers(methods, cli, ["lookback_monthly_savings_usd", "lookback_utilisation"], 3)
@@ -143,7 +159,7 @@ def test_page_numbers_match_the_cli(
         lines = store.stated_savings("apex-2026").drop(columns="currency")
     lines.to_csv(tmp_path / "stated.csv", index=False)
     cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"), "--db", str(demo_db))
-    stated = table(at, "initiative", "Reserved instances")
+    stated = table(show(at, "stated"), "initiative", "Reserved instances")
     same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 0)
     assert stated["flags"].tolist() == cli["flags"].tolist()
 
@@ -172,6 +188,7 @@ def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
     # figures describe: only the CDN line's base is off by more than 10% ($2,000 implied,
     # about $800 spent), and the two Compute lines act on the same spend.
     assert at.metric[0].label == "Spend Oct 2026"
+    show(at, "stated")
     assert "3 of 4 lines flagged" in at.warning[0].value
     assert "base month Feb 2026 (the month the plan's figures describe" in at.warning[0].value
     stated = table(at, "initiative", "Reserved instances").set_index("initiative")
@@ -185,7 +202,7 @@ def test_the_plan_is_checked_against_its_own_month(savings: AppTest) -> None:
 
 
 def test_an_uploaded_plan_is_reconciled_and_a_bad_one_explained(savings: AppTest) -> None:
-    at = savings
+    at = show(savings, "stated")
     at.radio(key="sv_source").set_value("Upload a CSV").run()
     assert "Choose a stored plan or upload one" in at.info[0].value
     plan = b"initiative,category,percent,monthly_savings\nRight-size pods,Compute,10,\n"
@@ -193,13 +210,13 @@ def test_an_uploaded_plan_is_reconciled_and_a_bad_one_explained(savings: AppTest
     at.run()
     stated = table(at, "initiative", "Right-size pods")
     assert list(stated["initiative"]) == ["Right-size pods", "Total"]
-    levers = table(at, "lever", "Right-size").set_index("lever")
-    compute = levers.loc["Right-size", "base_monthly"]
-    assert stated["modelled_monthly"].iloc[0] == pytest.approx(0.10 * compute, abs=0.5)
     at.file_uploader[0].upload("bad.csv", plan.replace(b",10,", b",ten,"), "text/csv")
     at.run()
     assert not at.exception
     assert any("file bad.csv, row 2, column 'percent'" in i.value for i in at.info)
+    levers = table(show(at, "levers"), "lever", "Right-size").set_index("lever")
+    compute = levers.loc["Right-size", "base_monthly"]
+    assert stated["modelled_monthly"].iloc[0] == pytest.approx(0.10 * compute, abs=0.5)
 
 
 def test_no_cost_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,18 @@ from playwright.sync_api import Locator, Page
 
 from tests.readable import code_name_header, machine_label, machine_printed
 
-PAGES = ("", "forecast", "capacity", "savings", "review", "data")
+# Every page, and each further section of a page that shows one section at a time.
+PAGES = (
+    "",
+    "forecast",
+    "capacity",
+    "capacity?cap_section=Runway",
+    "savings",
+    "savings?sv_section=Commitments",
+    "savings?sv_section=Stated+plan",
+    "review",
+    "data",
+)
 GRID = '[data-testid="stDataFrame"]'
 CELLS = f'{GRID} [role="gridcell"]'
 HEADERS = f'{GRID} [role="columnheader"]'

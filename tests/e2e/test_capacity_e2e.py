@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,7 @@ def test_capacity_page_in_a_browser(
     page.set_viewport_size({"width": 1600, "height": 1000})
     page.goto(f"{app_url}/capacity?{FAST}")
     expect(page.get_by_role("heading", name="Capacity", exact=True)).to_be_visible(timeout=60_000)
-    expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=120_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(4, timeout=120_000)  # the plan's
     expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible()
     expect(page.locator(ERRORS)).to_have_count(0)
 
@@ -58,8 +59,6 @@ def test_capacity_page_in_a_browser(
     frame = pd.read_csv(tmp_path / "plan.csv")
     assert list(frame.columns[:5]) == ["quarter", "source", "users", "users_lower", "users_upper"]
     assert {"instances", "cost_per_month", "plan_cost_per_month"} <= set(frame.columns)
-    runway = downloaded(page, "Download the runway (CSV)")
-    assert runway == cli_bytes(tmp_path, "runway", "--db", str(demo_db), *CLI_FAST)
 
     assert page.evaluate(INSTANCES_X) == 8  # 2026Q1 to 2027Q4
     quarters = page.get_by_label("Quarters ahead")
@@ -68,3 +67,17 @@ def test_capacity_page_in_a_browser(
     page.wait_for_function(f"({INSTANCES_X})() === 5", timeout=60_000)
     expect(page.locator(ERRORS)).to_have_count(0)
     full_screenshot(page, artifacts / "capacity.png")
+
+    # The other section, in the link too: only its chart is drawn.
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.get_by_role("radio", name="Runway", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]cap_section=Runway"), timeout=60_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=120_000)
+    runway = downloaded(page, "Download the runway (CSV)")
+    assert runway == cli_bytes(tmp_path, "runway", "--db", str(demo_db), *CLI_FAST)
+    expect(page.locator(ERRORS)).to_have_count(0)
+    full_screenshot(page, artifacts / "capacity_runway.png")
+    page.goto(f"{app_url}/capacity?cap_section=Runway&{FAST}")  # a link opens the section
+    heading = page.get_by_role("heading", name="Runway to alert thresholds")
+    expect(heading).to_be_visible(timeout=120_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=120_000)

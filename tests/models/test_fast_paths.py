@@ -117,3 +117,59 @@ def test_ses_squared_errors_are_numpy_s() -> None:
             z = np.log(np.abs(z) + 1)
         alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
         assert ses_sse(z, alpha) == float(np.sum(np.square(z - ses(z, alpha)[0])))
+
+
+def test_ses_alpha_is_scipy_s_bounded_search() -> None:
+    from scipy.optimize import minimize_scalar
+
+    from forecasting.models.compiled import ses_alpha, ses_sse
+
+    rng = np.random.default_rng(8)
+    for i in range(300):
+        n = int(rng.integers(5, 300))
+        z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
+        if i % 3 == 0:
+            z = np.log(np.abs(z) + 1)
+        if i % 7 == 0:
+            z = rng.normal(0, 1, n) + 5  # noise: alpha near 0
+        scipy = minimize_scalar(
+            lambda a, z=z: float(ses_sse(z, a)),
+            bounds=(0.0, 1.0),
+            method="bounded",
+            options={"xatol": 1e-8},
+        )
+        assert ses_alpha(z, 1e-8, 500) == float(scipy.x)
+    # The iteration cap stops both at the same point.
+    z = rng.normal(0, 1, 50).cumsum()
+    capped = minimize_scalar(
+        lambda a: float(ses_sse(z, a)),
+        bounds=(0.0, 1.0),
+        method="bounded",
+        options={"xatol": 1e-8, "maxiter": 4},
+    )
+    assert ses_alpha(z, 1e-8, 4) == float(capped.x)
+
+
+def test_column_medians_are_nanmedian_s() -> None:
+    import warnings
+
+    from forecasting.models.intervals import column_medians
+
+    rng = np.random.default_rng(4)
+    for i in range(400):
+        w, h = int(rng.integers(1, 40)), int(rng.integers(1, 30))
+        values = np.abs(rng.normal(0, 1, (w, h)) * 10 ** rng.uniform(-5, 5))
+        if i % 2:
+            values = np.round(values, 1)  # ties
+        if i % 4 == 0:
+            for k in range(h):
+                values[w - k :, k] = np.nan  # a backtest's: later steps, fewer origins
+        elif i % 4 == 1:
+            values[rng.random((w, h)) < 0.3] = np.nan
+        elif i % 4 == 2:
+            values[:, rng.integers(0, h)] = np.nan  # a step no origin reaches
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(values, axis=0)
+        got = column_medians(values, np.isfinite(values).sum(axis=0))
+        assert got.tobytes() == expected.tobytes()

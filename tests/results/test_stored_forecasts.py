@@ -67,7 +67,8 @@ def no_fits(monkeypatch: pytest.MonkeyPatch) -> None:
 def stored_rows(path: Path) -> pd.DataFrame:
     with Store.reader(path) as store:
         return store.con.execute(
-            "SELECT key, horizon, unique_id, model, mean, paths FROM forecast_results ORDER BY key"
+            "SELECT key, horizon, unique_id, model, mean, paths FROM forecast_results "
+            "JOIN forecast_paths ON digest = paths_digest ORDER BY key"
         ).df()
 
 
@@ -165,6 +166,34 @@ def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -
     assert after["key"].tolist() == before["key"].tolist()
     for a, b in zip(after["paths"], before["paths"], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_paths_are_stored_once_however_many_levels_share_them(scratch: Path) -> None:
+    """Each band level is a forecast of its own, but the levels draw the same paths: those are
+    stored once (the runway's 1,000 x 365 per metric was most of the file four times over),
+    and a refresh that drops a forecast drops paths no forecast names any more."""
+    with Store.reader(scratch) as store:
+        con = store.con
+        named = con.execute("SELECT count(DISTINCT paths_digest) FROM forecast_results").fetchone()
+        rows = con.execute("SELECT count(*), count(DISTINCT digest) FROM forecast_paths").fetchone()
+        runway = con.execute(
+            "SELECT unique_id, count(*), count(DISTINCT paths_digest) FROM forecast_results "
+            "WHERE unique_id = 'cpu_utilization' AND n_paths > 0 GROUP BY ALL"
+        ).fetchall()
+    assert rows == (named[0], named[0])  # one row per content, none unnamed
+    assert runway == [("cpu_utilization", 4, 1)]  # four levels, one array of paths
+    with Store(scratch) as store:
+        keep = [
+            k
+            for (k,) in store.con.execute(
+                "SELECT key FROM forecast_results WHERE n_paths = 0"
+            ).fetchall()
+        ]
+        store.replace_forecast_results(
+            [], keep, started_at=pd.Timestamp.now(tz="UTC"), inputs_version="x"
+        )
+        left = store.con.execute("SELECT count(*) FROM forecast_paths").fetchone()
+    assert left == (1,)  # the empty array the kept forecasts without paths share
 
 
 def test_a_failed_refresh_leaves_the_stored_results(scratch: Path) -> None:

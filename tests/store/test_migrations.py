@@ -87,3 +87,26 @@ def test_reader_migrates_an_older_file_then_opens_read_only(
         Store(path, read_only=True)
     with Store.reader(path) as store:
         assert store.read_only and store.schema_version() == LATEST
+
+
+def test_stored_paths_move_to_their_shared_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 5 keeps what a refresh stored before it: forecasts whose levels drew the same
+    paths name one stored array, read back as it was."""
+    path = tmp_path / "x.duckdb"
+    monkeypatch.setattr(store_core, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 4])
+    paths = [1.5, 2.25, 3.0, 4.125]
+    with Store(path) as store:
+        for key in ("at-80", "at-95"):
+            store.con.execute(
+                "INSERT INTO forecast_results VALUES (?, 2, 'users', 'ets', "
+                "['2026-12-01'::TIMESTAMP, '2027-01-01'], [1.0, 2.0], 2, ?, 1)",
+                [key, paths],
+            )
+    monkeypatch.setattr(store_core, "MIGRATIONS", MIGRATIONS)
+    with Store(path) as store:
+        assert store.con.execute("SELECT count(*) FROM forecast_paths").fetchone() == (1,)
+        found = store.read_forecast_results(["at-80", "at-95"])
+    for key in ("at-80", "at-95"):
+        assert found[key]["paths"].tolist() == [[1.5, 2.25], [3.0, 4.125]]

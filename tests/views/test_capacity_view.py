@@ -68,6 +68,17 @@ def test_an_invalid_setting_is_a_reason_for_each_part(demo_store: Store) -> None
         assert isinstance(part, Excuse) and "scale_down_utilisation" in part.reason
 
 
+def test_a_section_builds_only_its_part(fresh_store: Store) -> None:
+    """The page shows one section at a time: the other part is not computed (None)."""
+    runway = build_capacity(fresh_store, CapacityOptions(**FAST), sections=("runway",))
+    assert runway.plan is None and isinstance(runway.runway, Excuse)
+    assert runway.plan_notes == ""
+    plan = build_capacity(fresh_store, CapacityOptions(**FAST), sections=("plan",))
+    assert plan.runway is None and isinstance(plan.plan, Excuse)
+    with pytest.raises(InputError, match="unknown section 'costs'; try: plan, runway"):
+        build_capacity(fresh_store, CapacityOptions(**FAST), sections=("costs",))
+
+
 def test_choices_on_the_demo(demo_store: Store) -> None:
     made = build_choices(demo_store, None)
     assert made.sets == ("apex-capacity",) and made.scenario == "apex-capacity"

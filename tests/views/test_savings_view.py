@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from forecasting.errors import InputError
 from forecasting.interface import Excuse
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
@@ -47,3 +50,13 @@ def test_every_lever_input_is_a_scenario_field_with_its_options(demo_store: Stor
         "all_upfront",
     ]
     assert input_options("database_tier", made, {"database_provider": "nobody"}) == []
+
+
+def test_a_section_builds_only_its_part(fresh_store: Store) -> None:
+    """The page shows one section at a time: the other parts are not computed (None)."""
+    options = SavingsOptions(model="drift", paths=200, seed=1)
+    view = build_savings(fresh_store, options, "apex-2026", sections=("commitments",))
+    assert view.levers is None and view.reconciliation is None
+    assert view.commitments is not None and view.lever_results == {}
+    with pytest.raises(InputError, match="unknown section 'plan'; try: levers, commitments"):
+        build_savings(fresh_store, options, sections=("plan",))
