@@ -317,10 +317,13 @@ def forecast_chart(
     running: object | None = None,
     running_name: str = "running month",
     running_note: str = "running",
+    fits_name: str = "backtest forecasts",
+    made_on: object | None = None,
 ) -> go.Figure:
-    """History, earlier forecasts (backtest fits, dotted), the forecast and its band; the
-    forecast's point at ``ds == running`` (the month the data stops inside, nowcast from its
-    observed days) ringed and named.
+    """History, earlier forecasts (backtest fits, dotted, named ``fits_name``: whose they
+    are), the forecast and its band; the forecast's point at ``ds == running`` (the month the
+    data stops inside, nowcast from its observed days) ringed and named. ``made_on``: the
+    forecast was made that day (a forecast as of an earlier date), marked by a line.
 
     ``history`` has ds, y; ``forecast`` ds, forecast, lower, upper; ``fits`` origin, ds, fit.
     """
@@ -342,7 +345,7 @@ def forecast_chart(
                 x=part["ds"],
                 y=part["fit"],
                 mode="lines",
-                name="backtest forecasts",
+                name=fits_name,
                 legendgroup="fits",
                 showlegend=i == 0,
                 hovertext=f"forecast made after {format_month(origin)}",
@@ -380,4 +383,16 @@ def forecast_chart(
         )
     )
     fig = themed(fig, title, y_title)
+    if made_on is not None:
+        # A month's point sits on its first day: the line at the day the forecast was made.
+        fig.add_vline(x=pd.Timestamp(str(made_on)), line={"color": "#888888", "dash": "dash"})
+        fig.add_annotation(
+            x=pd.Timestamp(str(made_on)),
+            y=1,
+            yref="paper",
+            text="forecast made",
+            showarrow=False,
+            xanchor="right",
+            yanchor="top",
+        )
     return _mark_running(fig, forecast, "ds", "forecast", running, running_name, running_note)

@@ -174,40 +174,57 @@ def _predictor(history: DemandHistory, users_factor: float) -> Any:
     truth = history.demand["users"]
 
     def predict(frame: pd.DataFrame, h: int) -> Any:
-        uid = str(frame["unique_id"].iloc[0])
-        ds = pd.date_range(frame["ds"].max() + pd.offsets.MonthBegin(1), periods=h, freq="MS")
-        if uid == "users":
-            future = truth.reindex(ds).to_numpy(float) * users_factor
-        else:
-            future = np.full(h, float(frame["y"].iloc[-1]))
-        paths = np.tile(future, (20, 1))
-        return SimpleNamespace(paths={uid: paths}, series={uid: SimpleNamespace(mean=future)})
+        paths, series = {}, {}
+        for uid, part in frame.groupby("unique_id"):
+            ds = pd.date_range(part["ds"].max() + pd.offsets.MonthBegin(1), periods=h, freq="MS")
+            if str(uid).startswith("users"):
+                future = truth.reindex(ds).to_numpy(float) * users_factor
+            else:
+                future = np.full(h, float(part["y"].iloc[-1]))
+            paths[uid] = np.tile(future, (20, 1))
+            series[uid] = SimpleNamespace(mean=future)
+        return SimpleNamespace(paths=paths, series=series)
 
     return predict
 
 
 def test_backtest_picks_the_chain_when_it_knows_the_users() -> None:
     history = _history_store()
-    scores = backtest_cost(history, DOC, _predictor(history, 1.0), origins=3, h=3).set_index(
-        "method"
-    )
+    tested = backtest_cost(history, DOC, _predictor(history, 1.0), origins=3, h=3)
+    scores = tested.scores.set_index("method")
     assert scores.loc[CHAIN, "selected"] and not scores.loc[DIRECT, "selected"]
-    assert (scores["windows"] == 3).all() and (scores["errors"] == 9).all()
+    # The last three months are origins, scored on what is left of three months after each.
+    assert (scores["windows"] == 3).all() and (scores["errors"] == 3 + 2 + 1).all()
+    assert (scores["horizon"] == 3).all()
     # The bill is linear in its drivers, so knowing the users leaves only the peak's spread.
     assert scores.loc[CHAIN, "smape"] < scores.loc[DIRECT, "smape"]
-    # Oracle: the last bill carried forward over the last 3 origins x 3 months (a plain loop).
+    # Oracle: the last bill carried forward from each of the last 3 origins (a plain loop).
     bill = history.total_cost.to_numpy()
     f, y = [], []
-    for origin in (len(bill) - 5, len(bill) - 4, len(bill) - 3):
-        f += [bill[origin - 1]] * 3
-        y += list(bill[origin : origin + 3])
+    for origin in (len(bill) - 3, len(bill) - 2, len(bill) - 1):
+        seen = bill[origin : origin + 3]
+        f += [bill[origin - 1]] * len(seen)
+        y += list(seen)
     bias = 100 * (sum(f) - sum(y)) / sum(y)
-    assert scores.loc[DIRECT, "bias_pct"] == pytest.approx(bias) and bias < -5
+    assert scores.loc[DIRECT, "bias_pct"] == pytest.approx(bias) and bias < -2
+    # Every forecast scored is kept, by method and origin (the last month it knew).
+    fits = tested.fits.set_index(["method", "origin", "ds"])["fit"]
+    assert len(fits) == 2 * 6
+    last = history.total_cost.index[-4]
+    assert fits[(DIRECT, last, last + pd.offsets.MonthBegin(1))] == pytest.approx(bill[-4])
+
+
+def test_backtest_scores_a_dozen_origins_up_to_a_year_ahead() -> None:
+    history = _history_store(30)
+    scores = backtest_cost(history, DOC, _predictor(history, 1.0)).scores
+    # 12 origins, the earliest 12 months from the end: 12 + 11 + ... + 1 months scored.
+    assert (scores["windows"] == 12).all() and (scores["errors"] == 78).all()
+    assert (scores["horizon"] == 12).all()
 
 
 def test_backtest_picks_the_direct_forecast_when_users_are_forecast_badly() -> None:
     history = _history_store()
-    scores = backtest_cost(history, DOC, _predictor(history, 2.0)).set_index("method")
+    scores = backtest_cost(history, DOC, _predictor(history, 2.0)).scores.set_index("method")
     assert scores.loc[DIRECT, "selected"] and scores.loc[CHAIN, "bias_pct"] > 50
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app import charts, state, widgets
+from forecasting.interface import Excuse
 from forecasting.presentation import format_date, format_month, model_label, series_label
-from forecasting.views.forecast import SERIES_CHOICES, ForecastRequest
+from forecasting.views.forecast import SERIES_CHOICES, ForecastRequest, as_of_dates
 
 st.title("Forecast")
-c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
 choice = c1.selectbox("Series", list(SERIES_CHOICES), index=3)
 model = c2.selectbox(
     "Model",
@@ -19,8 +20,16 @@ model = c2.selectbox(
 )
 horizon = c3.slider("Horizon (months)", 3, 24, 12, step=3)
 level = c4.select_slider("Interval (%)", [50, 80, 95], value=80)
+months = state.review_months()
+ends = [] if isinstance(months, Excuse) else as_of_dates(months)
+as_of = c5.selectbox(
+    "As of",
+    [None, *ends],
+    format_func=lambda d: "Latest data" if d is None else f"End of {format_month(d)}",
+    help="The forecast made from the data up to then, beside what happened after it",
+)
 
-view = state.forecast(ForecastRequest(choice, horizon, float(level), model))
+view = state.forecast(ForecastRequest(choice, horizon, float(level), model, as_of))
 if widgets.excused(view):
     st.stop()
 
@@ -38,17 +47,24 @@ if view.record:
 
 running = view.running_month
 data_to = f"data to {format_date(view.data_to)}" if view.data_to else ""
+title = f"{series_label(shown)}: actuals, backtests and forecast"
+if view.as_of is not None:
+    title = (
+        f"{series_label(shown)}: the forecast made on {format_date(view.as_of)} and what happened"
+    )
 st.plotly_chart(
     charts.forecast_chart(
         one.history,
         one.table,
         one.fits,
-        f"{series_label(shown)}: actuals, backtests and forecast",
+        title,
         view.unit,
         level,
         running=running,
         running_name=f"{format_month(running)}: nowcast",
         running_note=f"running, {data_to}: observed days + forecast",
+        fits_name=view.fits_label,
+        made_on=view.as_of,
     ),
     width="stretch",
 )
@@ -56,26 +72,35 @@ widgets.explained(view.notes)
 for excuse in view.excuses:
     st.caption(f":material/warning: {excuse}")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Per quarter")
-    widgets.readable(one.quarters, currency=money, freq="quarter", data_to=view.data_to, whole=True)
-    widgets.download(
-        "Download quarterly CSV", view.quarters, f"forecast_quarterly_{view.metric}.csv"
-    )
-with right:
-    st.subheader(
-        "Backtest accuracy" + (", the direct forecast's models" if view.methods is not None else "")
-    )
+if view.as_of is None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Per quarter")
+        widgets.readable(
+            one.quarters, currency=money, freq="quarter", data_to=view.data_to, whole=True
+        )
+        widgets.download(
+            "Download quarterly CSV", view.quarters, f"forecast_quarterly_{view.metric}.csv"
+        )
+    with right:
+        st.subheader(
+            "Backtest accuracy"
+            + (", the direct forecast's models" if view.methods is not None else "")
+        )
+        widgets.readable(one.backtest)
+        widgets.download("Download backtest CSV", view.backtest, f"backtest_{view.metric}.csv")
+else:
+    st.subheader(f"Backtest on the data to {format_date(view.as_of)}")
     widgets.readable(one.backtest)
-    widgets.download("Download backtest CSV", view.backtest, f"backtest_{view.metric}.csv")
 if view.methods is not None:
+    per = "quarter" if view.as_of is None else "month"
     st.subheader("Demand chain against the direct forecast")
     st.caption(
-        "Both forecasts of the bill per quarter; *of record* marks the one the Overview, the "
-        "Capacity plan and `capcost forecast cost` show."
+        f"Both forecasts of the bill per {per}; *of record* marks the one the Overview, the "
+        "Capacity plan and `capcost forecast cost` show"
+        + ("." if view.as_of is None else f" (as of {format_date(view.as_of)}), beside the bill.")
     )
-    widgets.readable(view.methods, currency=money, freq="quarter", data_to=view.data_to, whole=True)
+    widgets.readable(view.methods, currency=money, freq=per, data_to=view.data_to, whole=True)
     if view.method_scores is not None:
         widgets.readable(view.method_scores)
 st.subheader("Per month")

@@ -13,6 +13,7 @@ month-to-date bill plus a daily forecast of the remaining days, and marked parti
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ from forecasting.interface import COST_METRIC, Freq
 from forecasting.models.api import assemble
 from forecasting.models.base import FloatArray
 from forecasting.models.intervals import path_bands
-from forecasting.models.nowcast import nowcast, running_month
+from forecasting.models.nowcast import RunningMonth, forecast_running, running_month
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.models.result import ForecastResult, SeriesForecast
 from forecasting.models.scenarios import Scenario, bend, load_scenario
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 TOTAL = "total"
 METHODS = (CHAIN, DIRECT)
+FIT_COLUMNS = ("method", "origin", "ds", "fit")
 # Quarters after the running one that every caller computes by default: the Capacity plan's
 # default, so the Overview's next quarter and the plan's are one computation.
 DEFAULT_QUARTERS = 4
@@ -101,6 +103,11 @@ class CostOfRecord:
     """The users scenario the chain ran on (base: the plain forecast)."""
     start: pd.Timestamp
     """First month of ``demand`` (January of the first forecast month's year)."""
+    fits: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=FIT_COLUMNS)
+    )
+    """The backtest's forecasts of the bill, both methods (``FIT_COLUMNS``: method, origin
+    (the last month each knew), ds, fit)."""
     demand: DemandPaths | None = None
     """The chain's demand and cost paths from ``start`` (None without the chain)."""
     chain: DemandChain | None = None
@@ -199,16 +206,16 @@ def cost_of_record(
         return _direct_only(direct, known, bill, currency, levels, scenario, store, str(exc))
     notes = [*notes_of(users_result), *notes_of(direct)]
     try:
-        scores = backtest_cost(
+        tested = backtest_cost(
             history,
             assumptions,
             lambda f, h: forecaster(f, h, Freq.MONTH.value, options),
             seed=options.seed,
         )
     except InputError as exc:
-        scores, untested = pd.DataFrame(), str(exc)
+        scores, fits, untested = pd.DataFrame(), pd.DataFrame(columns=FIT_COLUMNS), str(exc)
     else:
-        untested = ""
+        scores, fits, untested = tested.scores, tested.fits, ""
     best = DIRECT if untested else str(scores.loc[scores["selected"], "method"].iloc[0])
     relevel = not scenario.is_base and method is None and best == DIRECT
     if relevel:
@@ -245,6 +252,7 @@ def cost_of_record(
         history=bill,
         scenario=scenario,
         start=start,
+        fits=fits,
         demand=demand_paths,
         chain=chain,
         users_model=str(users_result.series[USERS].model),
@@ -276,11 +284,11 @@ def _direct(
 ) -> tuple[ForecastResult, bool]:
     """The bill forecast on its own history; a running month nowcast from its days (True:
     the first month is that nowcast)."""
-    result = forecaster(bill, len(cost_ds), Freq.MONTH.value, options)
     running = running_month(store, COST_METRIC, None)
     if running is None or running.start != cost_ds[0]:
-        return result, False
-    return nowcast(result, running, rollup(store, COST_METRIC), seed=options.seed), True
+        return forecaster(bill, len(cost_ds), Freq.MONTH.value, options), False
+    how = rollup(store, COST_METRIC)
+    return _from_running(bill, len(cost_ds), running, how, options, forecaster), True
 
 
 def _users(
@@ -296,17 +304,41 @@ def _users(
     users = history.demand[USERS].dropna()
     first = users.index.max() + pd.offsets.MonthBegin(1)
     ds = pd.date_range(first, max(cost_ds[-1], first), freq="MS")
-    result = forecaster(long_frame(users, USERS), len(ds), Freq.MONTH.value, options)
+    frame = long_frame(users, USERS)
     running = running_month(store, USERS, None)
     nowcast_first = running is not None and running.start == ds[0]
     if running is not None and nowcast_first:
-        result = nowcast(result, running, rollup(store, USERS), seed=options.seed)
+        how = rollup(store, USERS)
+        result = _from_running(frame, len(ds), running, how, options, forecaster)
+    else:
+        result = forecaster(frame, len(ds), Freq.MONTH.value, options)
     s = result.series[USERS]
     quarter_start = pd.Period(first, freq="Q").start_time
     known = {m: float(users[m]) for m in users.index if m >= quarter_start}
     last = float(users.iloc[-1])
     paths, _ = bend(s.paths, s.mean, ds, last, scenario, known, running=nowcast_first)
     return result, paths, ds
+
+
+def _from_running(
+    history: pd.DataFrame,
+    h: int,
+    running: RunningMonth,
+    how: str,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+) -> ForecastResult:
+    """The running month nowcast from its days, the months after it forecast from it."""
+    return forecast_running(
+        history,
+        h,
+        running,
+        how,
+        lambda frame, steps: forecaster(frame, steps or h, Freq.MONTH.value, options),
+        levels=(options.level,),
+        n_paths=options.paths,
+        seed=options.seed,
+    )
 
 
 def _chain_result(
@@ -318,11 +350,13 @@ def _chain_result(
     levels: tuple[float, ...],
     scores: pd.DataFrame,
 ) -> ForecastResult:
-    """The chain's total cost on the cost months: the median path's month as the point, the
-    paths' quantiles as bands; a running month is the bill's nowcast (its days are known)."""
+    """The chain's total cost on the cost months: the mean of its paths as the point (the
+    expected bill, as the direct forecast's point is: medians of skewed paths run low, and
+    so do their totals), the paths' quantiles as bands; a running month is the bill's
+    nowcast (its days are known)."""
     where = demand.ds.get_indexer(cost_ds)
     paths = np.asarray(demand.paths[COST], dtype=float)[:, where].copy()
-    points = np.median(paths, axis=0)
+    points = paths.mean(axis=0)
     d = _with_levels(direct, levels).series[TOTAL]
     if running:
         paths[:, 0] = np.resize(d.paths[:, 0], paths.shape[0])
@@ -428,14 +462,14 @@ def _direct_only(
 
 
 def _scored(scores: pd.DataFrame) -> str:
-    """``sMAPE 6.2 for the demand chain against 13.2 for the direct cost forecast, 3 origins
-    x 3 months``."""
+    """``sMAPE 6.2 for the demand chain against 13.2 for the direct cost forecast, 78 months
+    forecast from 12 origins, up to 12 ahead``."""
     if scores.empty:
         return "no backtest"
     chosen = scores[scores["selected"]].iloc[0]
     other = scores[~scores["selected"]].iloc[0]
     return (
         f"sMAPE {chosen['smape']:.1f} for the {chosen['method']} against "
-        f"{other['smape']:.1f} for the {other['method']}, {chosen['windows']} origins x "
-        f"{chosen['horizon']} months"
+        f"{other['smape']:.1f} for the {other['method']}, {chosen['errors']} months forecast "
+        f"from {chosen['windows']} origins, up to {chosen['horizon']} ahead"
     )

@@ -40,9 +40,10 @@ scale for positive series) so that about ``level`` percent of actuals fall insid
 ``backtest(frame, h, ...)`` returns only the accuracy table.
 
 Stored series: ``forecasting.models.service.forecast_store(store, metric, freq=...)``
-(quarters rolled up from monthly paths; a running month nowcast from its observed days,
-``nowcast``) and ``freeze(...)`` as a plan of record; ``asof.forecast_as_of(store, metric,
-date)`` is the forecast made from the data up to a date beside what happened after it. Driver
-models (cost = fixed + per-user cost per group, unit economics) are in ``drivers``;
-scenarios on the users (base, low, high, stored) in ``scenarios``.
+(quarters rolled up from monthly paths; a running month nowcast from its observed days and
+the months after it forecast from that nowcast, ``nowcast.forecast_running``) and
+``freeze(...)`` as a plan of record; ``asof.forecast_as_of(store, metric, date)`` is the
+forecast made from the data up to a date beside what happened after it. Driver models
+(cost = fixed + per-user cost per group, unit economics) are in ``drivers``; scenarios on
+the users (base, low, high, stored) in ``scenarios``.
 """

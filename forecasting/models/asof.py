@@ -13,7 +13,7 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.interface import Freq, GroupBy
 from forecasting.models.api import forecast
-from forecasting.models.nowcast import RunningMonth, nowcast
+from forecasting.models.nowcast import RunningMonth, forecast_running
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
 from forecasting.models.service import rollup
@@ -21,6 +21,7 @@ from forecasting.models.service import rollup
 if TYPE_CHECKING:
     from forecasting.store import Store
 
+AS_OF_PATHS = 4000
 AS_OF_COLUMNS = (*FORECAST_COLUMNS, "actual", "error", "error_pct", "inside", "partial")
 TOTAL_COLUMNS = (
     "unique_id",
@@ -128,9 +129,18 @@ def compare(
 ) -> AsOfForecast:
     """Forecast ``history`` and set each period beside ``actuals`` (long frames); a
     ``running`` month (the as-of date inside it) is nowcast from its days, rolled up ``how``."""
-    result = forecast(history, h=h, freq=freq, level=level, model=model, n_paths=4000, seed=seed)
-    if running is not None:
-        result = nowcast(result, running, how, seed=seed)
+
+    def predict(frame: pd.DataFrame, steps: int | None) -> ForecastResult:
+        return forecast(
+            frame, h=steps, freq=freq, level=level, model=model, n_paths=AS_OF_PATHS, seed=seed
+        )
+
+    if running is None:
+        result = predict(history, h)
+    else:
+        result = forecast_running(
+            history, h, running, how, predict, levels=level, n_paths=AS_OF_PATHS, seed=seed
+        )
     start = running.start if running is not None else None
     table = beside_actuals(result.forecast, actuals, start)
     return AsOfForecast(as_of, table, totals(result, table), result)

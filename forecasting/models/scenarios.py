@@ -18,7 +18,7 @@ from forecasting.interface import Freq
 from forecasting.models.api import assemble, forecast
 from forecasting.models.base import FloatArray
 from forecasting.models.intervals import path_bands
-from forecasting.models.nowcast import nowcast, running_month
+from forecasting.models.nowcast import forecast_running, running_month
 from forecasting.models.result import SeriesForecast
 from forecasting.models.service import (
     StoreForecast,
@@ -213,11 +213,22 @@ def scenario_forecast(
         return dataclasses.replace(plain, assumptions={**plain.assumptions, **chosen.payload()})
     users, unit = store.read_series("users", Freq.MONTH, complete_only=True)
     months, _ = quarter_span(users, 4 if h is None else h) if freq == "quarter" else (h or 12, {})
-    base = forecast(users, h=months, freq="month", level=level, n_paths=SCENARIO_PATHS, seed=seed)
+    levels = tuple(float(v) for v in level)
+
+    def predict(frame: pd.DataFrame, steps: int | None) -> Any:
+        return forecast(
+            frame, h=steps, freq="month", level=levels, n_paths=SCENARIO_PATHS, seed=seed
+        )
+
     running = running_month(store, "users", None)
-    if running is not None:
+    if running is None:
+        base = predict(users, months)
+    else:
         # The same running-month nowcast as the plain forecast, so scenarios bend its paths.
-        base = nowcast(base, running, rollup(store, "users"), seed=seed)
+        how = rollup(store, "users")
+        base = forecast_running(
+            users, months, running, how, predict, levels=levels, n_paths=SCENARIO_PATHS, seed=seed
+        )
     u = base.series["users"]
     last = float(users["y"].iloc[-1])
     _, known = quarter_span(users, 1)

@@ -16,8 +16,7 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.interface import COST_METRIC, STORED_FREQS, Freq, GroupBy
 from forecasting.models.api import forecast
-from forecasting.models.nowcast import nowcast as nowcast_running
-from forecasting.models.nowcast import running_month
+from forecasting.models.nowcast import forecast_running, running_month
 from forecasting.models.registry import AUTO
 from forecasting.models.result import FORECAST_COLUMNS, ForecastResult
 from forecasting.periods import complete_column
@@ -108,27 +107,39 @@ def forecast_store(
         "history_through": f"{history['ds'].max():%Y-%m-%d}",
     }
     running = running_month(store, metric, group) if freq is not Freq.DAY else None
-    if freq is not Freq.QUARTER:
-        result = forecast(
-            history, h=h, freq=base.value, level=level, model=model, n_paths=n_paths, seed=seed
+    levels = tuple(float(v) for v in level)
+
+    def predict(frame: pd.DataFrame, steps: int | None, paths: int = n_paths) -> ForecastResult:
+        return forecast(
+            frame, h=steps, freq=base.value, level=levels, model=model, n_paths=paths, seed=seed
         )
-        if running is not None:
-            result = nowcast_running(result, running, rollup(store, metric), seed=seed)
+
+    if freq is not Freq.QUARTER:
+        if running is None:
+            result = predict(history, h)
+        else:
+            how = rollup(store, metric)
+            result = forecast_running(
+                history, h, running, how, predict, levels=levels, n_paths=n_paths, seed=seed
+            )
         table = with_complete(result.forecast, freq, store.last_full_day(metric))
         return StoreForecast(metric, unit, freq, table, result, history, assumptions)
     quarters = 4 if h is None else h
     months, known = quarter_span(history, quarters)
-    result = forecast(
-        history,
-        h=months,
-        freq=Freq.MONTH,
-        level=level,
-        model=model,
-        n_paths=max(n_paths, QUARTER_PATHS),
-        seed=seed,
-    )
-    if running is not None:
-        result = nowcast_running(result, running, rollup(store, metric), seed=seed)
+    paths = max(n_paths, QUARTER_PATHS)
+    if running is None:
+        result = predict(history, months, paths)
+    else:
+        result = forecast_running(
+            history,
+            months,
+            running,
+            rollup(store, metric),
+            lambda frame, steps: predict(frame, steps, paths),
+            levels=levels,
+            n_paths=paths,
+            seed=seed,
+        )
     table = quarterly(result, known, level, how=rollup(store, metric))
     table = with_complete(table, freq, store.last_full_day(metric))
     return StoreForecast(metric, unit, freq, table, result, history, assumptions)

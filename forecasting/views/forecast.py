@@ -9,11 +9,13 @@ from datetime import date
 import pandas as pd
 
 from forecasting.demand.chain import DIRECT
-from forecasting.interface import COST_METRIC, Excuse, Freq
+from forecasting.demand.record import TOTAL
+from forecasting.errors import InputError
+from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models.api import forecast
 from forecasting.models.options import ForecastOptions
 from forecasting.models.service import forecast_store
-from forecasting.presentation import model_label
+from forecasting.presentation import format_date, format_money, format_number, model_label
 from forecasting.store import Store
 from forecasting.views.display import Card
 
@@ -32,6 +34,8 @@ FIT_WINDOWS = 3
 # Months each of those forecasts runs, whatever the page's horizon: one forecast per series
 # and origin, so a horizon change only slices stored forecasts (a year: one season).
 FIT_MONTHS = 12
+# How far back the page offers a forecast as it was made: two years of month ends.
+AS_OF_MONTHS = 24
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class ForecastRequest:
     """Interval level, % (80: the band holds about 80% of actuals)."""
     model: str = "auto"
     """A registered model's name, or "auto" (chosen by rolling-origin backtest)."""
+    as_of: date | None = None
+    """Forecast from the data up to the end of this day, beside what happened after it
+    (None: from all the data)."""
 
     def __post_init__(self) -> None:
         if self.series not in SERIES_CHOICES:
@@ -94,6 +101,14 @@ class ForecastView:
     data_to: date | None = None
     """The last full day of the series' data: a period it stops inside is running (its row
     is a nowcast, observed days plus a forecast of the rest)."""
+    as_of: date | None = None
+    """The forecast was made from the data up to this day; ``table`` then also has
+    ``actual, error, error_pct, inside, partial`` and ``history`` runs past it."""
+    totals: pd.DataFrame | None = None
+    """With ``as_of``: per series (and cost method) the total of the months with actuals,
+    forecast and actual (``models.asof.TOTAL_COLUMNS``, for cost ``method, of_record``)."""
+    fits_label: str = "backtest forecasts"
+    """What the chart's dotted lines are: whose forecasts from earlier origins."""
 
     @property
     def running_month(self) -> pd.Timestamp | None:
@@ -134,18 +149,22 @@ class ForecastView:
         """The model of the first series, and its backtest MASE and band coverage; for total
         cost the forecast of record and both methods' backtest errors."""
         spec = str(self.table["model"].iloc[0])
+        if self.totals is not None and self.as_of is not None:
+            money = self.unit if self.metric == COST_METRIC else None
+            return _as_of_cards(self.totals, self.as_of, self.level, money)
         if self.method_scores is not None and not self.method_scores.empty:
-            scores = self.method_scores.set_index("method")["smape"]
             chosen = str(self.method_scores.loc[self.method_scores["selected"], "method"].iloc[0])
             return [
                 Card("Cost forecast of record", chosen.capitalize(), help=self.record),
                 *[
                     Card(
-                        f"Backtest sMAPE, {m}" + (" (of record)" if m == chosen else ""),
-                        f"{v:.1f}",
-                        help="0-200, on the bill three months ahead from past origins",
+                        f"Backtest sMAPE, {row['method']}"
+                        + (" (of record)" if row["method"] == chosen else ""),
+                        f"{row['smape']:.1f}",
+                        help=f"0-200, on the bill: {row['errors']} months forecast from "
+                        f"{row['windows']} past origins, up to {row['horizon']} months ahead",
                     )
-                    for m, v in scores.items()
+                    for row in self.method_scores.to_dict("records")
                 ],
             ]
         cards = [Card("Model", model_label(spec), help=f"Full spec: {spec}")]
@@ -186,6 +205,8 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
     metric, by = SERIES_CHOICES[request.series]
     if metric != COST_METRIC and metric not in store.stored_metrics():
         return Excuse(f"no {metric} stored: ingest it with `capcost ingest metrics FILE`")
+    if request.as_of is not None:
+        return _as_of(store, request)
     if metric == COST_METRIC and by is None and model == "auto":
         return _cost_of_record(store, request)
     monthly = forecast_store(
@@ -244,6 +265,9 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
     )[["unique_id", "ds", "method", "forecast", "lower", "upper", "level", "of_record", "complete"]]
     direct = record.method(DIRECT) if record.other is not None or chosen.method == DIRECT else None
     engine = direct.result if direct is not None else chosen.result
+    # The dotted lines are the backtests of the forecast shown: the chain's when it is the
+    # one of record (drawing the direct forecast's under it mislabelled them).
+    fits = _record_fits(record.fits, chosen.method) if len(record.fits) else None
     words = f"The cost forecast of record is the {chosen.method} ({record.why})."
     if record.other is not None:
         words += f" The {record.other.method} is beside it."
@@ -256,13 +280,112 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
         table=months,
         quarters=table,
         backtest=engine.backtest,
-        fits=backtest_fits(history, request.model),
+        fits=fits if fits is not None else backtest_fits(history, request.model),
+        fits_label=f"backtest forecasts, {chosen.method}",
         excuses=record.notes,
         methods=methods,
         method_scores=record.backtest if not record.backtest.empty else None,
         record=words,
         data_to=store.last_full_day(COST_METRIC),
     )
+
+
+def as_of_dates(months: list[str], back: int = AS_OF_MONTHS) -> list[date]:
+    """The Forecast page's as-of choices: the last day of each month before the newest of
+    ``months`` (``YYYY-MM``, any order), newest first, ``back`` of them."""
+    ordered = sorted(months, reverse=True)[1 : back + 1]
+    return [pd.Period(m, freq="M").end_time.date() for m in ordered]
+
+
+def _record_fits(fits: pd.DataFrame, method: str) -> pd.DataFrame:
+    """``FIT_WINDOWS`` of the cost backtest's forecasts by ``method``: the earliest origins
+    (the longest forecasts), a third of the origins apart, as the other series' are drawn."""
+    mine = fits[fits["method"] == method]
+    origins = sorted(mine["origin"].unique())
+    step = max(1, len(origins) // FIT_WINDOWS)
+    keep = origins[::step][:FIT_WINDOWS]
+    out = mine[mine["origin"].isin(keep)].assign(unique_id=TOTAL)
+    return out[["unique_id", "origin", "ds", "fit"]].reset_index(drop=True)
+
+
+def _as_of(store: Store, request: ForecastRequest) -> ForecastView | Excuse:
+    """The forecast made from the data up to ``request.as_of`` beside what happened: for
+    total cost the cost forecast of record as it stood then, the other method beside it."""
+    from forecasting.demand.asof import cost_of_record_as_of
+    from forecasting.models.asof import forecast_as_of
+
+    assert request.as_of is not None
+    metric, by = SERIES_CHOICES[request.series]
+    level, as_of = (request.level,), request.as_of
+    group = GroupBy(by) if by else None
+    history, unit = store.read_series(metric, Freq.MONTH, group, complete_only=True)
+    methods, record = None, ""
+    try:
+        if metric == COST_METRIC and by is None and request.model == "auto":
+            cost = cost_of_record_as_of(store, as_of, h=request.horizon, levels=level)
+            table, totals, methods = cost.of_record(cost.table), cost.totals, cost.table
+            history = history.groupby("ds", as_index=False)["y"].sum().assign(unique_id=TOTAL)
+            backtest = cost.record.backtest.assign(unique_id=TOTAL)
+            record = (
+                f"As of {format_date(as_of)} the cost forecast of record was the "
+                f"{cost.record.chosen.method} ({cost.record.why})."
+            )
+        else:
+            out = forecast_as_of(
+                store, metric, as_of, by=by, h=request.horizon, level=level, model=request.model
+            )
+            table, totals, backtest = out.table, out.totals, out.result.backtest
+    except InputError as exc:
+        return Excuse(str(exc))
+    return ForecastView(
+        metric=metric,
+        unit=unit,
+        level=request.level,
+        history=history,
+        table=table.drop(columns=[c for c in ("method", "of_record") if c in table]),
+        quarters=table.iloc[:0],
+        backtest=backtest,
+        fits=pd.DataFrame(columns=["unique_id", "origin", "ds", "fit"]),
+        excuses=(),
+        methods=methods,
+        record=record,
+        data_to=as_of,
+        as_of=as_of,
+        totals=totals,
+    )
+
+
+def _as_of_cards(
+    totals: pd.DataFrame, as_of: date, level: float, currency: str | None
+) -> list[Card]:
+    """The total of the months since ``as_of``: forecast against actual, and how many months
+    fell inside the band; for cost the forecast of record's (the other in the help)."""
+    rows = totals[totals["of_record"].astype(bool)] if "of_record" in totals else totals
+    row = rows.iloc[0]
+    after = f"the {row['periods']} months after {format_date(as_of)}"
+
+    def shown(value: object) -> str:
+        return format_money(value, currency, cents=False) if currency else format_number(value)
+
+    others = "; ".join(
+        f"the {r['method']}: {r['error_pct']:+.1f}%, {r['inside']} of {r['periods']} inside"
+        for r in totals.to_dict("records")
+        if "method" in r and not r["of_record"]
+    )
+    return [
+        Card(
+            "Forecast then, total",
+            shown(row["forecast"]),
+            help=f"{after}; {level:g}% band {shown(row['lower'])} to {shown(row['upper'])}",
+        ),
+        Card("Actual total", shown(row["actual"]), help=after),
+        Card(
+            "Error of the total",
+            f"{row['error_pct']:+.1f}%",
+            help=f"{row['inside']} of {row['periods']} months inside the {level:g}% band"
+            + (f" ({others})" if others else ""),
+        ),
+    ]
 
 
 def _largest(history: pd.DataFrame) -> str:

@@ -266,9 +266,9 @@ def test_an_assumption_edit_reuses_the_forecasts(
 
     monkeypatch.setattr(service, "run_models", counting)
     at = open_page(app_at(None))
-    # The plan's users and bill, and its cost backtest (3 origins x both); the runway's
-    # section is not shown.
-    assert sorted(calls) == ["month"] * 8
+    # The plan's users and bill, and its cost backtest (12 origins x both, in one call);
+    # the runway's section is not shown.
+    assert sorted(calls) == ["month"] * 3
     at.session_state[at.data_editor[0].key] = {
         "edited_rows": {0: {"rps_per_instance": 300}},
         "added_rows": [],
@@ -279,12 +279,12 @@ def test_an_assumption_edit_reuses_the_forecasts(
     assert plan["instances"].iloc[0] == max(
         3, math.ceil(plan["requests_per_second_peak"].iloc[0] / 210) + 1
     )
-    assert len(calls) == 8
+    assert len(calls) == 3
     at.number_input(key="cap_quarters").set_value(2).run()
     # A longer horizon: only the plan's users and bill (the backtest's horizon is its own).
-    assert sorted(calls) == ["month"] * 10
+    assert sorted(calls) == ["month"] * 5
     show(at, "runway")  # its daily forecast, once
-    assert sorted(calls) == ["day", *["month"] * 10]
+    assert sorted(calls) == ["day", *["month"] * 5]
 
 
 def test_in_january_every_quarter_is_a_forecast(

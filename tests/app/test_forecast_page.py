@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from forecasting.presentation import format_date
@@ -22,8 +24,10 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert not at.exception
     assert at.title[0].value == "Forecast"
     names = [trace["name"] for trace in _chart(at)["data"]]  # type: ignore[index]
-    assert names[0] == "actual" and "backtest forecasts" in names and names[-2] == "forecast"
+    assert names[0] == "actual" and names[-2] == "forecast"
     labels = [m.label for m in at.metric]
+    # The dotted lines are the backtests of the forecast of record, and say so.
+    assert f"backtest forecasts, {at.metric[0].value.lower()}" in names
     # Total cost: the forecast of record and both methods' backtest errors, in words.
     assert labels[0] == "Cost forecast of record"
     assert at.metric[0].value in ("Demand chain", "Direct cost forecast")
@@ -82,9 +86,36 @@ def test_changing_the_horizon_and_series_recomputes(
     assert len(at.dataframe[-1].value) == 6
     at.selectbox[0].select("Cost by cost group").run()
     assert not at.exception
-    assert at.selectbox[2].value == "Compute"  # the largest group is shown first
+    assert at.selectbox[3].value == "Compute"  # the largest group is shown first
     traces = {t["name"]: t for t in _chart(at)["data"]}  # type: ignore[index]
     assert len(traces["forecast"]["x"]) == 6
+
+
+def test_the_forecast_as_of_a_month_end_beside_what_happened(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    at = app_at("app_pages/forecast.py")
+    as_of = at.selectbox[2]
+    assert as_of.value is None and "End of Nov 2025" in as_of.options
+    as_of.set_value(date(2025, 11, 30)).run()
+    assert not at.exception
+    assert [m.label for m in at.metric] == [
+        "Forecast then, total",
+        "Actual total",
+        "Error of the total",
+    ]
+    assert any(
+        "As of 30 Nov 2025 the cost forecast of record was the" in c.value for c in at.caption
+    )
+    chart = _chart(at)
+    assert "forecast made" in [a["text"] for a in chart["layout"]["annotations"]]  # type: ignore[index]
+    backtest, methods, monthly = (df.value for df in at.dataframe)
+    assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
+    assert set(backtest["method"]) == set(methods["method"]) and backtest["selected"].sum() == 1
+    assert monthly["ds"].iloc[0] == "Dec 2025" and len(monthly) == 12
+    # The demo stops inside Nov 2026: December 2025 to October 2026 happened.
+    assert monthly["actual"].notna().tolist() == [True] * 11 + [False]
+    np.testing.assert_allclose(monthly["error"], monthly["forecast"] - monthly["actual"])
 
 
 def test_no_data_is_an_info(empty_app_at: Callable[[str], AppTest]) -> None:

@@ -45,8 +45,9 @@ def test_the_forecaster_is_injected_and_called_once_per_part(demo_store: Store) 
 
     options = CapacityOptions(**FAST)
     injected = plan(demo_store, options, counting)
-    # Users and the bill, Nov 2026 to Dec 2027; then the cost backtest, 3 origins x both.
-    assert calls == [(14, "month"), (14, "month"), *[(3, "month")] * 6]
+    # Users and the bill, Nov 2026 to Dec 2027; then the cost backtest, both from each of
+    # the last 12 months as an origin, 12 months ahead, in one call.
+    assert calls == [(14, "month"), (14, "month"), (12, "month")]
     pd.testing.assert_frame_equal(injected.table, plan(demo_store, options).table)
 
 
