@@ -71,8 +71,9 @@ class Calibration:
     on the errors' side is stretched and the other shrunk by the lean over the 50%
     half-width, at most by half (``skew``). The forecast stays, and stays the median:
     moving it by the lean made sMAPE worse on M1 quarterly, Tourism, M3 yearly and the
-    growth set (a bias that held over the backtest often turns). The lean is in the bands
-    of the periods forecast, not in the sample paths (see ``standardised``).
+    growth set (a bias that held over the backtest often turns). Sample paths lean with
+    the band (``standardised``), so quarters, the demand chain and every level drawn from
+    them agree with it.
 
     ``step_change`` is how much an error moved from one step to the next along one
     origin's backtest: (e_k - e_{k-1})**2 averaged over origins and steps, over e_1**2
@@ -185,11 +186,9 @@ class Calibration:
         Each draw's two-sided level |2 Phi(g) - 1| maps to the calibrated half-width of
         its tail at that level, so the paths' central L% band at step k is exactly the
         calibrated band for every L at once (bands of any level, and of quarters, come from
-        one set of paths and nest whatever the order of the levels asked for). The paths
-        do not lean with a leaning band (``skew``): the demand chain and the scenarios set
-        path statistics beside the point forecast, and drawn skew put the low scenario's
-        2027Q1 cost above the base's on the demo (the mean of right-skewed paths above the
-        point); quarters' bands and the chain stay symmetric on the log scale.
+        one set of paths and nest whatever the order of the levels asked for). A leaning
+        band's tails are stretched and shrunk as ``skew`` says, so the paths lean with it
+        and keep the forecast as their median.
         """
         g = np.asarray(gaussian, dtype=float)
         spread = np.asarray(spread, dtype=float)
@@ -206,7 +205,8 @@ class Calibration:
         z = grid[steps, idx] * (1 - weight) + grid[steps, idx + 1] * weight
         # Past the grid's last level, stretch the normal tail by the same factor.
         z = np.where(level > _GRID[-1], np.abs(g) * grid[steps, -1] / z_value(_GRID[-1]), z)
-        out: FloatArray = np.sign(g) * z
+        r = self.skew(spread)
+        out: FloatArray = np.sign(g) * z * np.where(g < 0, 1 - r, 1 + r)
         return out
 
 

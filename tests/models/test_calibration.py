@@ -60,7 +60,7 @@ def test_errors_without_a_lean_leave_the_band_symmetric() -> None:
 
 
 def test_one_signed_errors_lean_the_band_not_its_width_nor_its_median() -> None:
-    """The band leans; its width, its median (the forecast) and the paths do not."""
+    """The band leans, and its paths with it; its width and its median (the forecast) stay."""
     err = _ran_low()
     spread = np.full_like(err, 0.05)
     cal = calibrate(err, np.zeros_like(err), spread, absolute=True)
@@ -72,13 +72,13 @@ def test_one_signed_errors_lean_the_band_not_its_width_nor_its_median() -> None:
         np.testing.assert_allclose(hi - lo, hi0 - lo0)
         assert (lo > lo0).all() and (hi > hi0).all()
         assert (lo < 0).all() and (hi > 0).all()  # the forecast stays inside every band
-    # The paths stay symmetric around the forecast (the chain and scenarios read them).
+    # The paths lean with the band and keep the forecast as their median.
     gaussian = np.random.default_rng(0).standard_normal((20_000, 6))
     draws = cal.standardised(gaussian, spread[0])
     np.testing.assert_allclose(np.mean(draws < 0, axis=0), 0.5, atol=0.01)
-    np.testing.assert_allclose(
-        np.quantile(draws, 0.9, axis=0), -np.quantile(draws, 0.1, axis=0), rtol=0.05
-    )
+    lo, hi = cal.band(80, np.zeros(6), spread[0])
+    np.testing.assert_allclose(np.quantile(draws, 0.1, axis=0), lo, rtol=0.05)
+    np.testing.assert_allclose(np.quantile(draws, 0.9, axis=0), hi, rtol=0.05)
 
 
 def test_a_lean_too_large_keeps_half_the_thin_tail() -> None:
