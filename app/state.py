@@ -74,10 +74,37 @@ def read_noted(fn: Callable[[Store], T], path: Path) -> tuple[T | Excuse, str]:
             Store.reader(path, lock_timeout=LOCK_WAIT_SECONDS) as store,
             stored.reading(store) as found,
         ):
-            value = fn(store)
+            value = fn(sharing(store, path))
             return value, freshness_note(store, found, path)
     except CapcostError as exc:
         return Excuse(str(exc), {"path": str(path)}), ""
+
+
+# Reads that scan the bill (millions of line items on a large one) or the stored sample paths,
+# and that no widget changes: kept per data version, so that a widget change (a level, an
+# assumption set, a base month) and the levers that ask for the same window read them once.
+SHARED_READS = ("compute_usage_items", "resource_costs", "read_forecast_results")
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _shared_read(
+    path: str, version: float, method: str, args: tuple[Any, ...], _store: Store
+) -> Any:
+    return getattr(type(_store), method)(_store, *args)  # the class's: the instance's is this
+
+
+def sharing(store: Store, path: Path) -> Store:
+    """``store`` with its SHARED_READS answered from the cache of this data version."""
+    version = db_version(path)
+    for method in SHARED_READS:
+
+        def read(*args: Any, _method: str = method, **kwargs: Any) -> Any:
+            if kwargs:  # keyword arguments: not shared (none of the callers uses them)
+                return getattr(type(store), _method)(store, *args, **kwargs)
+            return _shared_read(str(path), version, _method, args, store)
+
+        setattr(store, method, read)  # this connection's only: it closes after the read
+    return store
 
 
 class Cached(Generic[P, T]):

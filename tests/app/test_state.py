@@ -61,3 +61,31 @@ def test_a_missing_database_is_an_excuse(tmp_path: Path, monkeypatch: pytest.Mon
     CALLS.clear()
     found = state.cached()(sets)()
     assert isinstance(found, Excuse) and "no database at" in found.reason and not CALLS
+
+
+def test_a_scan_of_the_bill_is_shared_by_builds_of_one_data_version(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The levers ask for the same month's resource costs four times, and every widget change
+    rebuilds them: the scan runs once per data version, and again after a commit."""
+    from datetime import date
+
+    scans: list[tuple[date, date]] = []
+    real = Store.resource_costs
+
+    def counting(self: Store, start: date, end: date) -> object:
+        scans.append((start, end))
+        return real(self, start, end)
+
+    monkeypatch.setattr(Store, "resource_costs", counting)
+    window = (date(2026, 10, 1), date(2026, 11, 1))
+
+    def twice(store: Store) -> list[int]:
+        return [len(store.resource_costs(*window)) for _ in range(2)]
+
+    first, _ = state.read_noted(twice, db)
+    again, _ = state.read_noted(twice, db)
+    assert first == again and first[0] > 0 and scans == [window]
+    with Store(db) as store:
+        store.save_assumptions("cfo-review", {"zones": 2}, "test")
+    assert state.read_noted(twice, db)[0] == first and scans == [window, window]
