@@ -290,9 +290,8 @@ def _finish(
         # A lognormal's mean leaves its central half when the spread is huge (above 1.3 on
         # the log scale), and a level model's trend can run below zero: a forecast outside
         # its own 50% band reads as a mistake, so the point stays inside that band.
-        half = calibration.halfwidth(50.0, final.spread)
-        lowest = np.exp(np.minimum(final.centre - half, 700.0))
-        highest = np.exp(np.minimum(final.centre + half, 700.0))
+        low, high = calibration.band(50.0, final.centre, final.spread)
+        lowest, highest = np.exp(np.minimum(low, 700.0)), np.exp(np.minimum(high, 700.0))
         mean = np.clip(mean, lowest, highest)
     paths = sample(final, calibration, positive, job.n_paths, series_seed(job.seed, job.unique_id))
     table = backtest_rows(job.unique_id, bt, chosen, job.levels) if bt is not None else []
@@ -416,7 +415,7 @@ def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
             else Calibration(np.empty(0))
         )
         a, c, sd = actual[fold], rec.centre[fold], rec.spread[fold]
-        half = cal.halfwidth(level, sd)
+        lo, hi = cal.band(level, c, sd)
         ok = np.isfinite(a) & np.isfinite(c)
-        inside.append(((a >= c - half) & (a <= c + half))[ok])
+        inside.append(((a >= lo) & (a <= hi))[ok])
     return float(100.0 * np.mean(np.concatenate(inside)))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import ClassVar
 
@@ -17,6 +18,13 @@ from forecasting.models.base import FloatArray, step_correlation, z_value
 # Fewer backtest errors than this and even their median is mostly noise: the model's own
 # (Gaussian) spread is used as it is, and the forecast says so.
 MIN_SCORES = 5
+# The band leans the way the backtest errors do only when they lean beyond chance: the
+# lean is shrunk by 1 - (LEAN_T / t)**2 (positive part), t the errors' mean over its
+# standard error (``lean_of``), so nothing below t = 2 and nearly all of it past 6.
+LEAN_T = 2.0
+# A leaning band's thin tail keeps at least half its width: errors of one sign over a
+# backtest do not make a future error of the other sign impossible.
+SKEW_MAX = 0.5
 
 
 # Two-sided levels at which the paths' distribution is pinned (between them, interpolated).
@@ -51,7 +59,21 @@ class Calibration:
 
     Backtests may widen the model's own band (z_L * spread_k) all the way but narrow it
     only by two thirds of the gap: backtests are weak evidence that a model overstates its
-    uncertainty, and the future is usually harder than the recent past.
+    uncertainty, and the future is usually harder than the recent past. Nor does a band
+    grow slower than the model's own spread: far steps hold few, overlapping errors (one
+    or two origins of a 20-year history reach its sixth year), which read the growth low.
+    On the level scale the scores are per spread, so this holds by construction; on the
+    log scale ``g_k`` is at least spread_k / spread_1 (M1 yearly: 98% of backtest errors
+    at step 6 inside their 80% band, 59% of holdout ones, before this floor).
+
+    Where the errors lean one way beyond chance (a growing series whose every forecast ran
+    low), the band leans that way at its full width (``lean``, see ``lean_of``): the tail
+    on the errors' side is stretched and the other shrunk by the lean over the 50%
+    half-width, at most by half (``skew``). The forecast stays, and stays the median:
+    moving it by the lean made sMAPE worse on M1 quarterly, Tourism, M3 yearly and the
+    growth set (a bias that held over the backtest often turns). Sample paths lean with
+    the band (``standardised``), so quarters, the demand chain and every level drawn from
+    them agree with it.
 
     ``step_change`` is how much an error moved from one step to the next along one
     origin's backtest: (e_k - e_{k-1})**2 averaged over origins and steps, over e_1**2
@@ -75,6 +97,10 @@ class Calibration:
     """Scores are errors on the calibration scale (log scale), not errors / spread."""
     origins: int = 0
     """Backtest origins behind the scores (0: count every score as one)."""
+    lean: float = 0.0
+    """How far the band's middle sits from the forecast, in units of ``shape`` (times the
+    spread on the level scale): the scores' median where they lean one way beyond chance,
+    shrunk toward 0 by that evidence."""
 
     @property
     def calibrated(self) -> bool:
@@ -87,6 +113,20 @@ class Calibration:
         k = np.minimum(np.arange(h), len(self.shape) - 1)
         return np.asarray(self.shape[k], dtype=float)
 
+    def unit(self, spread: FloatArray) -> FloatArray:
+        """What one normalised score is worth per step on the calibration scale: ``g_k``,
+        at least the spread's own growth on the log scale, times the spread on the level
+        scale (the last axis of ``spread`` runs over the steps)."""
+        spread = np.asarray(spread, dtype=float)
+        g = self.growth(spread.shape[-1])
+        if not self.absolute:
+            out: FloatArray = g * spread
+            return out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = spread / spread[..., :1]
+        floor: FloatArray = np.maximum(g, np.where(np.isfinite(own), own, 1.0))
+        return floor
+
     def halfwidth(self, level: float, spread: FloatArray) -> FloatArray:
         """Half-width of the band at ``level`` per step (the last axis of ``spread``, the
         model's k-step spread on the calibration scale); both tails take the same."""
@@ -96,11 +136,31 @@ class Calibration:
             return own
         if level <= 0:
             return np.zeros_like(spread)
-        q = self.growth(spread.shape[-1]) * _raw_multiplier(self.scores, level, self.origins)
-        if not self.absolute:
-            q = q * spread
+        q = self.unit(spread) * _raw_multiplier(self.scores, level, self.origins)
         out: FloatArray = np.where(q >= own, q, own - self.NARROWING * (own - q))
         return out
+
+    def skew(self, spread: FloatArray) -> FloatArray:
+        """How far each tail is stretched (+) or shrunk per step: the upper half-width is
+        (1 + r) times the symmetric one and the lower (1 - r) times, r the lean over the
+        50% half-width, at most SKEW_MAX either way. The forecast stays the median of the
+        band at every level."""
+        spread = np.asarray(spread, dtype=float)
+        if not self.calibrated or self.lean == 0:
+            return np.zeros_like(spread)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = self.lean * self.unit(spread) / self.halfwidth(50.0, spread)
+        out: FloatArray = np.clip(np.where(np.isfinite(r), r, 0.0), -SKEW_MAX, SKEW_MAX)
+        return out
+
+    def band(
+        self, level: float, centre: FloatArray, spread: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """Lower and upper edge at ``level`` on the calibration scale."""
+        half = self.halfwidth(level, spread)
+        r = self.skew(spread)
+        centre = np.asarray(centre, dtype=float)
+        return centre - (1 - r) * half, centre + (1 + r) * half
 
     def multiplier(self, level: float) -> float:
         """The first step's half-width for a unit spread."""
@@ -116,9 +176,7 @@ class Calibration:
         """
         if not self.calibrated or not np.isfinite(self.step_change) or len(spread) == 0:
             return None
-        spread = np.asarray(spread, dtype=float)
-        shape = self.growth(len(spread))
-        sd = shape if self.absolute else shape * spread
+        sd = self.unit(np.asarray(spread, dtype=float))
         return step_correlation(sd, self.step_change * sd[0] ** 2)
 
     def standardised(self, gaussian: FloatArray, spread: FloatArray) -> FloatArray:
@@ -128,7 +186,9 @@ class Calibration:
         Each draw's two-sided level |2 Phi(g) - 1| maps to the calibrated half-width of
         its tail at that level, so the paths' central L% band at step k is exactly the
         calibrated band for every L at once (bands of any level, and of quarters, come from
-        one set of paths and nest whatever the order of the levels asked for).
+        one set of paths and nest whatever the order of the levels asked for). A leaning
+        band's tails are stretched and shrunk as ``skew`` says, so the paths lean with it
+        and keep the forecast as their median.
         """
         g = np.asarray(gaussian, dtype=float)
         spread = np.asarray(spread, dtype=float)
@@ -145,7 +205,8 @@ class Calibration:
         z = grid[steps, idx] * (1 - weight) + grid[steps, idx + 1] * weight
         # Past the grid's last level, stretch the normal tail by the same factor.
         z = np.where(level > _GRID[-1], np.abs(g) * grid[steps, -1] / z_value(_GRID[-1]), z)
-        out: FloatArray = np.sign(g) * z
+        r = self.skew(spread)
+        out: FloatArray = np.sign(g) * z * np.where(g < 0, 1 - r, 1 + r)
         return out
 
 
@@ -246,7 +307,8 @@ def calibrate(
     normalised = scores / shape
     pooled = np.sort(normalised[np.isfinite(normalised)])
     origins = int(np.isfinite(scores).any(axis=1).sum())
-    first = Calibration(pooled, shape, absolute=absolute, origins=origins)
+    lean = lean_of(scores, pooled)
+    first = Calibration(pooled, shape, absolute=absolute, origins=origins, lean=lean)
     if not first.calibrated or scores.shape[1] < 2:
         return first
     # Changes from one step to the next per first-step error, both in units of the
@@ -259,7 +321,44 @@ def calibrate(
     if len(change) < MIN_SCORES or not len(first_step) or np.mean(first_step) <= 0:
         return first
     ratio = float(np.mean(change) / np.mean(first_step))
-    return Calibration(pooled, shape, ratio, absolute, origins)
+    return replace(first, step_change=ratio)
+
+
+def lean_of(scores: FloatArray, pooled: FloatArray) -> float:
+    """The band's lean in normalised score units, from the scores (origins, steps) and
+    their ``pooled`` values (each divided by its step's ``g_k``).
+
+    The lean is the pooled scores' median, shrunk by 1 - (LEAN_T / t)**2 (0 when that is
+    negative or t disagrees in sign), with t the evidence that the errors lean at all: the
+    mean over steps of each step's mean score over its standard error. Neighbouring origins'
+    k-step errors share k - 1 actuals, so a step's n errors count as n / k independent
+    ones (the variance of a mean of overlapping k-step errors is about k times the
+    independent one); steps with fewer than two such are left out. A forecast too low by a
+    growth rate is low a little at step 1 and a lot at step 11: every step's evidence
+    counts, not only the first's, which noise can hide.
+
+    Per-tail quantiles of the signed errors (a band trusting the lean fully) held 69-72%
+    of M1 monthly and quarterly holdouts in 80% bands; this keeps M1, Tourism and the
+    growth set where the symmetric band has them, while a series whose every backtest
+    forecast ran low (the demo's cost: 10% at one month, 60% in log at eleven) no longer
+    gets a lower edge as far below the forecast as the errors were above it.
+    """
+    if len(pooled) < MIN_SCORES:
+        return 0.0
+    evidence = []
+    for k in range(scores.shape[1]):
+        step = scores[:, k][np.isfinite(scores[:, k])]
+        independent = len(step) / (k + 1)
+        sd = float(np.std(step, ddof=1)) if len(step) > 2 else 0.0
+        if independent >= 2 and sd > 0:
+            evidence.append(float(np.mean(step)) / (sd / math.sqrt(independent)))
+    if not evidence:
+        return 0.0
+    t = float(np.mean(evidence))
+    typical = float(np.median(pooled))
+    if typical * t <= 0:
+        return 0.0
+    return typical * max(0.0, 1.0 - (LEAN_T / t) ** 2)
 
 
 def bands(
@@ -273,8 +372,7 @@ def bands(
     """Lower and upper band per level; on the log scale they are exp'ed back (asymmetric)."""
     out = {}
     for level in levels:
-        half = calibration.halfwidth(level, spread)
-        lo, hi = centre - half, centre + half
+        lo, hi = calibration.band(level, centre, spread)
         # Past exp(700) is overflow, not a forecast (the engine caps bands far below it).
         out[float(level)] = (
             (np.exp(np.minimum(lo, 700)), np.exp(np.minimum(hi, 700))) if log else (lo, hi)
