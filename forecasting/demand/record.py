@@ -350,13 +350,14 @@ def _chain_result(
     levels: tuple[float, ...],
     scores: pd.DataFrame,
 ) -> ForecastResult:
-    """The chain's total cost on the cost months: the mean of its paths as the point (the
-    expected bill, as the direct forecast's point is: medians of skewed paths run low, and
-    so do their totals), the paths' quantiles as bands; a running month is the bill's
-    nowcast (its days are known)."""
+    """The chain's total cost on the cost months: the median of its paths as the point (the
+    cost of the users forecast: a users point is the median of its paths, and the mean of
+    paths whose upper tail leans long priced 2027 Q4 at $53K beside users whose own cost
+    is $33K), the paths' quantiles as bands; a running month is the bill's nowcast (its
+    days are known)."""
     where = demand.ds.get_indexer(cost_ds)
     paths = np.asarray(demand.paths[COST], dtype=float)[:, where].copy()
-    points = paths.mean(axis=0)
+    points = np.median(paths, axis=0)
     d = _with_levels(direct, levels).series[TOTAL]
     if running:
         paths[:, 0] = np.resize(d.paths[:, 0], paths.shape[0])
