@@ -13,8 +13,12 @@ AutoTheta with their own intervals. ``--quick`` takes every 10th series; ``--no-
 M3 out; ``--only`` runs the groups whose name starts with it (``--only "M1 yearly"``,
 ``--only Tourism``, ``--only growth``) and ``--no-singles`` scores automatic selection beside
 the yardsticks only (each single model not tried by auto costs a run of its own).
+``--no-prior`` calibrates bands on each series' own backtest errors alone, without the
+population prior of far steps' error scales (forecasting/models/prior_table.py), to measure
+what the prior does.
 
     .venv/bin/python benchmarks/bench_accuracy.py [--quick] [--no-m3] [--only GROUP] [--no-singles]
+        [--no-prior]
 """
 
 from __future__ import annotations
@@ -300,7 +304,17 @@ def main() -> None:
         action="store_true",
         help="score auto beside the yardsticks and the naive baselines only",
     )
+    parser.add_argument(
+        "--no-prior",
+        action="store_true",
+        help="bands from each series' own backtest errors alone (no population prior)",
+    )
     args = parser.parse_args()
+    if args.no_prior:
+        # Forecast workers fork from this process, so they see the table emptied too.
+        from forecasting.models import intervals
+
+        intervals.PRIOR.clear()
     step = 10 if args.quick else 1
     singles = not args.no_singles
 

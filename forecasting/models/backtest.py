@@ -12,6 +12,7 @@ import numpy as np
 
 from forecasting.models import metrics
 from forecasting.models.base import FloatArray, Forecaster, ModelFailure, PointForecast
+from forecasting.models.intervals import drift_per_step
 
 # Origins every period over the most recent stretch: this many, or a backtest horizon if
 # more. With 36 months that is every month from the 24th; each origin scores the steps
@@ -122,6 +123,10 @@ class Backtest:
     models: dict[str, ModelBacktest]
     log: bool
     """Whether bands live on the log scale (a strictly positive series)."""
+    season: int | None = None
+    """The history's season length (which population prior its bands shrink toward)."""
+    drift: float = 0.0
+    """How far the history moves per step on the scale bands are calibrated on."""
 
     def working(self, values: FloatArray) -> FloatArray:
         """Values on the scale bands are calibrated on."""
@@ -154,7 +159,10 @@ def run_backtest(
     out = {
         name: _model_backtest(name, model, y, plan, log, floor) for name, model in fitted.items()
     }
-    return Backtest(plan=plan, actual=actual, scale=scale, models=out, log=log)
+    drift = drift_per_step(np.log(y) if log else y, m)
+    return Backtest(
+        plan=plan, actual=actual, scale=scale, models=out, log=log, season=m, drift=drift
+    )
 
 
 def _model_backtest(

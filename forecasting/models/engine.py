@@ -262,7 +262,12 @@ def _absolute(bt: Backtest, rec: ModelBacktest) -> bool:
 def _calibration(bt: Backtest | None, rec: ModelBacktest | None) -> Calibration:
     if bt is None or rec is None:
         return Calibration(np.empty(0))
-    return calibrate(*calibration_errors(bt, rec), absolute=_absolute(bt, rec))
+    return calibrate(
+        *calibration_errors(bt, rec),
+        absolute=_absolute(bt, rec),
+        season=bt.season,
+        drift=bt.drift,
+    )
 
 
 def _finish(
@@ -410,7 +415,12 @@ def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
     for fold in np.array_split(np.arange(w), min(COVERAGE_FOLDS, w)):
         others = np.setdiff1d(np.arange(w), fold).astype(float)
         cal = (
-            calibrate(*calibration_errors(bt, rec, others), absolute=_absolute(bt, rec))
+            calibrate(
+                *calibration_errors(bt, rec, others),
+                absolute=_absolute(bt, rec),
+                season=bt.season,
+                drift=bt.drift,
+            )
             if len(others)
             else Calibration(np.empty(0))
         )

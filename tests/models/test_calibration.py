@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecasting.models.api import forecast, series_frame
-from forecasting.models.intervals import LEAN_T, SKEW_MAX, Calibration, calibrate, lean_of
+from forecasting.models.intervals import (
+    LEAN_T,
+    SKEW_MAX,
+    Calibration,
+    _raw_multiplier,
+    calibrate,
+    drift_per_step,
+    lean_of,
+)
 
 
 def _lean_by_loop(scores: list[list[float]]) -> float:
@@ -123,3 +132,66 @@ def test_accelerating_series_keep_lower_edges_above_half_and_their_level() -> No
         assert (part["lower"] < part["forecast"]).all() and (part["forecast"] < part["upper"]).all()
     coverage = 100 * float(np.mean(np.concatenate(inside)))
     assert 70 <= coverage <= 95, f"{coverage:.1f}% inside the 80% band"
+
+
+def _prior_calibration(origins: int, seed: int = 3) -> tuple[Calibration, np.ndarray]:
+    """Flat log errors of 1% at every step over ``origins`` origins (each reaching all 12
+    steps), for a monthly series moving 5% a month."""
+    err = np.random.default_rng(seed).normal(0, 0.01, (origins, 12))
+    spread = np.full(12, 0.01)
+    cal = calibrate(
+        err, np.zeros_like(err), np.tile(spread, (origins, 1)), absolute=True, season=12, drift=0.05
+    )
+    return cal, spread
+
+
+def _prior_only(cal: Calibration, spread: np.ndarray) -> np.ndarray:
+    """The 80% half-widths the population's k-step scale alone gives this calibration."""
+    assert cal.prior is not None
+    alpha, moving, _ = cal.prior.at(len(spread))
+    typical = float(np.median(np.abs(cal.scores)))
+    scale = np.hypot(alpha * typical, moving)  # the prior's median |k-step error|
+    out: np.ndarray = _raw_multiplier(cal.scores, 80, cal.origins) / typical * scale
+    return out
+
+
+def test_far_steps_of_a_short_backtest_take_the_populations_error_scale() -> None:
+    """Two origins say little about 12-step errors: the band there is mostly the prior's
+    (the population's 12-step scale for a series moving 5% a month), not the flat 1% the
+    two origins happened to show; the first step stays the series' own."""
+    cal, spread = _prior_calibration(2)
+    own = replace(cal, prior=None).halfwidth(80, spread)
+    half = cal.halfwidth(80, spread)
+    prior = _prior_only(cal, spread)
+    assert cal.prior is not None and cal.prior.at(12)[2][-1] < 0.25
+    assert half[-1] > 0.85 * prior[-1] and half[-1] > 10 * own[-1]
+    np.testing.assert_allclose(half[0], own[0], rtol=1e-9)
+    assert (np.diff(half) >= 0).all()
+
+
+def test_a_long_backtest_keeps_its_own_error_scale() -> None:
+    cal, spread = _prior_calibration(3000)
+    own = replace(cal, prior=None).halfwidth(80, spread)
+    half = cal.halfwidth(80, spread)
+    assert cal.prior is not None and cal.prior.at(12)[2][-1] > 0.99
+    # 1% errors of its own against a prior near 30%: the band widens a little, and stays
+    # far nearer its own than the prior's.
+    assert (half >= own - 1e-12).all()
+    assert half[-1] - own[-1] < 0.1 * (_prior_only(cal, spread)[-1] - own[-1])
+
+
+def test_without_a_table_for_the_season_the_band_is_its_own() -> None:
+    err = np.random.default_rng(5).normal(0, 0.01, (6, 14))
+    spread = np.full_like(err, 0.01)
+    cal = calibrate(err, np.zeros_like(err), spread, absolute=True, season=7, drift=0.05)
+    assert cal.prior is None
+
+
+def test_drift_is_the_slope_over_whole_seasons() -> None:
+    t = np.arange(30, dtype=float)
+    season = 0.3 * np.sin(2 * np.pi * t / 12)
+    assert drift_per_step(0.05 * t + season, 12) == pytest.approx(0.05, rel=0.1)
+    assert drift_per_step(0.05 * t, 1) == pytest.approx(0.05)
+    flat = np.random.default_rng(0).normal(0, 0.05, 48)
+    ends = (flat[-1] - flat[0]) / 47
+    assert abs(drift_per_step(flat, 1)) < 0.003 < abs(ends) or abs(ends) < 0.003
