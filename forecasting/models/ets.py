@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,6 +16,37 @@ from forecasting.models.base import BaseForecaster, FloatArray, Forecaster, Mode
 # statsforecast's ETS handles seasonal cycles up to 24 periods; longer ones (weeks in a
 # year) are left to Theta and seasonal naive, which handle any cycle.
 MAX_ETS_SEASON = 24
+
+
+@functools.cache
+def _statsforecast_ets() -> Any:
+    """statsforecast's ETS module, its initial states computed once per distinct input.
+
+    ets_f's search fits every (error, trend, season, damping) combination, and each fit
+    starts from ``initstate(y, m, trend, season)``: a seasonal decomposition (statsmodels,
+    pandas means) and a regression that ignore the error type and the damping, so most of
+    the search recomputed one of a few results (13% of a fit). ``initstate`` is looked up
+    through the module's name by each fit; the replacement returns a copy of the same
+    result for the same values (a pure function of them). Set once, never undone.
+    """
+    import statsforecast.ets as module
+
+    module.initstate = _remembered(module.initstate)
+    return module
+
+
+def _remembered(initstate: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.lru_cache(maxsize=32)
+    def computed(data: bytes, m: int, trendtype: str, seasontype: str) -> Any:
+        return initstate(np.frombuffer(data, dtype=np.float64).copy(), m, trendtype, seasontype)
+
+    @functools.wraps(initstate)
+    def remembered(y: Any, m: Any, trendtype: Any, seasontype: Any) -> Any:
+        if not (isinstance(y, np.ndarray) and y.dtype == np.float64 and y.ndim == 1):
+            return initstate(y, m, trendtype, seasontype)
+        return np.array(computed(y.tobytes(), int(m), str(trendtype), str(seasontype)))
+
+    return remembered
 
 
 def ets_spread(
@@ -69,8 +102,7 @@ class ETS(BaseForecaster):
         return m if m <= MAX_ETS_SEASON else 1
 
     def _fit(self, y: FloatArray) -> None:
-        from statsforecast.ets import ets_f
-
+        ets_f = _statsforecast_ets().ets_f
         model, damped = (
             (self.search, None) if self.spec is None else (self.spec[:3], self.spec[3] == "D")
         )
