@@ -52,6 +52,7 @@ class _Objective:
         self.fun, self.args = fun, args
         self.nfev = self.ngev = 0
         self.x = np.array(x0, dtype=np.float64)
+        self.at = self.x.tolist()
         self.f = self._call(self.x)
         self.g = self._gradient()
         self.f_ok = self.g_ok = True
@@ -64,9 +65,13 @@ class _Objective:
         return fx
 
     def _move(self, x: FloatArray) -> None:
-        # np.array_equal: a NaN anywhere is a new point; -0.0 is the point 0.0.
-        if x.shape != self.x.shape or not bool((x == self.x).all()):
+        # np.array_equal on 1-D points: the lists of two live arrays hold distinct float
+        # objects, so this compares every pair with IEEE ==: a NaN anywhere is a new
+        # point, -0.0 is the point 0.0.
+        at = x.tolist()
+        if x.ndim != 1 or at != self.at:
             self.x = np.array(x, dtype=np.float64)
+            self.at = self.x.tolist()
             self.f_ok = self.g_ok = False
 
     def value(self, x: FloatArray) -> Any:
@@ -88,10 +93,7 @@ class _Objective:
         (f(x + h e_i) - f(x)) / dx_i, dx_i the step as represented, in numpy doubles."""
         self.ngev += 1
         x0 = self.x
-        f0 = np.atleast_1d(self.f)
-        if f0.size != 1:
-            raise ValueError("The user-provided objective function must return a scalar value.")
-        base = f0[0]
+        base = np.atleast_1d(self.f)[0]
         sign = (x0 >= 0).astype(float) * 2 - 1
         dx = (x0 + _STEP) - x0
         h = np.where(dx == 0, _RELATIVE_STEP * sign * np.maximum(1.0, np.abs(x0)), _STEP)
@@ -100,7 +102,8 @@ class _Objective:
         for i in range(h.size):
             x1[i] += h[i]
             step = x1[i] - x0[i]
-            jac[i] = (np.atleast_1d(self._call(x1))[0] - base) / step
+            fx = self._call(x1)
+            jac[i] = ((np.float64(fx) if type(fx) is float else np.atleast_1d(fx)[0]) - base) / step
             x1[i] = x0[i]
         return jac
 

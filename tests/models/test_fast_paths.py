@@ -300,28 +300,42 @@ def test_lean_bfgs_leaves_other_calls_to_scipy() -> None:
 def test_ets_search_with_remembered_initial_states_is_the_library_s(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """ets_f's whole search, the same with the initial states computed once per input."""
+    """ets_f's whole search, the same with the initial states computed once per input
+    within a search; outside one every call computes them afresh."""
     import warnings
 
-    from forecasting.models.ets import _remembered, _statsforecast_ets
+    from forecasting.models.ets import _remembered, _statsforecast_ets, one_search
 
     module = _statsforecast_ets()
     original = module.initstate.__wrapped__
-    remembered = _remembered(original)
+    computed: list[tuple[object, ...]] = []
+
+    def counted(y: np.ndarray, *rest: object) -> object:
+        computed.append((y.tobytes(), *rest))
+        return original(y, *rest)
+
     rng = np.random.default_rng(9)
     for _, y, m in _series():
         for z, model in ((y, "ZZZ"), (np.log(np.abs(y) + 1), "AZZ")):
             z = z * 10 ** rng.uniform(-2, 3)
             fits = []
-            for initstate in (original, remembered, remembered):  # a second call: a hit
+            for initstate, searches in ((original, 1), (_remembered(counted), 2)):
                 monkeypatch.setattr(module, "initstate", initstate)
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                computed.clear()
+                with warnings.catch_warnings(), np.errstate(all="ignore"), one_search():
                     warnings.simplefilter("ignore")
-                    try:
-                        fits.append(module.ets_f(z.copy(), m=min(m, 24), model=model))
-                    except Exception as exc:
-                        fits.append((type(exc), str(exc)))
+                    for _ in range(searches):  # the second: every state remembered
+                        try:
+                            fits.append(module.ets_f(z.copy(), m=min(m, 24), model=model))
+                        except Exception as exc:
+                            fits.append((type(exc), str(exc)))
             assert _same(fits[0], fits[1]) and _same(fits[0], fits[2]), (m, model)
+            assert len(computed) == len(set(computed)), (m, model)
+    computed.clear()
+    remembered = _remembered(counted)
+    remembered(np.arange(1.0, 30.0), 1, "A", "N")
+    remembered(np.arange(1.0, 30.0), 1, "A", "N")
+    assert len(computed) == 2
 
 
 def test_step_evidence_is_numpy_s() -> None:
@@ -353,3 +367,50 @@ def test_step_evidence_is_numpy_s() -> None:
             scores[:, rng.integers(0, h)] = 1.5  # no spread
         expected = np.asarray(loop(scores), dtype=float)
         assert step_evidence(scores).tobytes() == expected.tobytes()
+
+
+def test_sorted_quantile_and_median_are_numpy_s() -> None:
+    from forecasting.models.intervals import sorted_median, sorted_quantile
+
+    rng = np.random.default_rng(13)
+    for i in range(600):
+        n = int(rng.integers(1, 400))
+        values = np.abs(rng.normal(0, 1, n) * 10 ** rng.uniform(-6, 6))
+        if i % 3 == 0:
+            values = np.round(values, 1)  # ties, zeros
+        ordered = np.sort(values)
+        probs = [0.0, 1.0, 0.5, 1 - 1 / n, float(rng.uniform()), 0.8 * (n + 1) / n]
+        for prob in probs:
+            if prob <= 1.0:
+                assert sorted_quantile(ordered, prob) == float(np.quantile(values, prob))
+        assert sorted_median(ordered) == float(np.median(values))
+
+
+def test_error_growth_is_the_weighted_average_fit() -> None:
+    """error_growth's sums in place of np.average give np.average's numbers."""
+    from forecasting.models.intervals import column_medians, error_growth
+
+    def by_average(scores: np.ndarray) -> np.ndarray:
+        h = scores.shape[1]
+        count = np.isfinite(scores).sum(axis=0)
+        typical = column_medians(np.abs(scores), count)
+        use = (count > 0) & np.isfinite(typical) & (typical > 0)
+        if use.sum() < 2:
+            return np.ones(h)
+        x, y = np.log(np.arange(1, h + 1))[use], np.log(typical[use])
+        w = count[use].astype(float)
+        xm = np.average(x, weights=w)
+        spread = float(np.average(np.square(x - xm), weights=w))
+        if spread <= 0:
+            return np.ones(h)
+        slope = float(np.average((x - xm) * (y - np.average(y, weights=w)), weights=w)) / spread
+        return np.asarray(np.exp(max(slope, 0.0) * np.log(np.arange(1, h + 1))))
+
+    rng = np.random.default_rng(14)
+    for i in range(300):
+        w, h = int(rng.integers(1, 50)), int(rng.integers(1, 30))
+        growth = np.arange(1, h + 1) ** rng.uniform(-0.5, 1.5)
+        scores = rng.normal(0, 1, (w, h)) * growth * 10 ** rng.uniform(-4, 4)
+        for k in range(h):
+            scores[w - k :, k] = np.nan
+        assert error_growth(scores).tobytes() == by_average(scores).tobytes()
