@@ -407,7 +407,7 @@ def test_error_growth_is_the_weighted_average_fit() -> None:
         return np.asarray(np.exp(max(slope, 0.0) * np.log(np.arange(1, h + 1))))
 
     rng = np.random.default_rng(14)
-    for i in range(300):
+    for _ in range(300):
         w, h = int(rng.integers(1, 50)), int(rng.integers(1, 30))
         growth = np.arange(1, h + 1) ** rng.uniform(-0.5, 1.5)
         scores = rng.normal(0, 1, (w, h)) * growth * 10 ** rng.uniform(-4, 4)
