@@ -278,7 +278,10 @@ class CostsMixin(StoreCore):
             "AND (ServiceCategory = 'Compute' OR lower(ServiceName) IN "
             "('amazon elastic compute cloud', 'amazon elastic container service', 'aws fargate', "
             "'aws lambda')) AND ChargePeriodStart >= ? AND ChargePeriodStart < ? "
-            "GROUP BY ALL ORDER BY ChargePeriodStart",
+            # A total order: rows sharing a ChargePeriodStart came back in whatever order the
+            # threads finished, and the hourly sums over them (float) then moved in the last bit,
+            # enough to flip a rounded figure between two runs on the same file.
+            "GROUP BY ALL ORDER BY ALL",
             [currency, start, end],
         ).df()
         for column in ("ChargePeriodStart", "ChargePeriodEnd"):
