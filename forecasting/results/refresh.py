@@ -89,7 +89,11 @@ def refresh(
                 build()
     with Store(path, lock_timeout=WRITE_WAIT_SECONDS) as store:
         refresh_id = store.replace_forecast_results(
-            found.rows(), sorted(found.used), started_at=started, inputs_version=version
+            found.rows(),
+            sorted(found.used | found.fits_used),
+            started_at=started,
+            inputs_version=version,
+            fits=found.fit_rows(),
         )
     return RefreshSummary(
         refresh_id, len(found.computed), len(found.used), time.perf_counter() - clock
