@@ -359,6 +359,51 @@ def test_a_level_and_a_horizon_change_read_stored_forecasts(
     assert len(table) == 21 and set(table["level"]) == {95.0}
 
 
+@pytest.mark.parametrize("series", ["Cost, total", "Users", "Cost by cost group"])
+@pytest.mark.parametrize("horizon", [3, 12, 15])
+def test_a_horizon_is_a_slice_of_the_longest_forecast(
+    refreshed: Path, series: str, horizon: int
+) -> None:
+    from forecasting.views.forecast import MAX_HORIZON
+
+    def build(store: Store) -> tuple[Any, Any]:
+        longest = views.build_forecast(store, ForecastRequest(series, MAX_HORIZON))
+        return longest.upto(horizon), views.build_forecast(store, ForecastRequest(series, horizon))
+
+    (sliced, asked), _ = served(refreshed, build)
+    for name in ("table", "quarters", "backtest", "fits", "history", "methods", "method_scores"):
+        a, b = getattr(sliced, name), getattr(asked, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            pd.testing.assert_frame_equal(a, b.reset_index(drop=True), obj=name)
+    assert len(sliced.table) == horizon * len(sliced.series)
+    assert (sliced.record, sliced.excuses, sliced.cards) == (
+        asked.record,
+        asked.excuses,
+        asked.cards,
+    )
+
+
+def test_a_horizon_change_on_the_page_recomputes_nothing(
+    page_on: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.demand import record
+
+    built = []
+    original = record.cost_of_record
+    monkeypatch.setattr(
+        record, "cost_of_record", lambda *a, **k: built.append(1) or original(*a, **k)
+    )
+    at = page_on("app_pages/forecast.py")
+    assert built  # the Overview's and the Forecast page's (at the longest horizon)
+    built.clear()
+    for horizon in (6, 21, 9):
+        at.slider[0].set_value(horizon).run()
+        assert not at.exception, at.exception
+        assert len(at.dataframe[-1].value) == horizon
+    assert not built  # each horizon a slice of the one built on opening
+
+
 def test_a_page_without_stored_forecasts_computes_and_says_so(
     demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
