@@ -59,6 +59,8 @@ class Prior:
     """(alpha_k, beta_k, d0_k) for k = 1, 2, ...; steps past the table take its last."""
     counts: FloatArray
     """Backtest errors per step 1..H (none past H)."""
+    typical: float = 0.0
+    """The median |score| of the calibration (what one score's unit is worth)."""
 
     def at(self, h: int) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(alpha_k, beta_k * k * |drift|, the weight of the step's own errors), steps 1..h."""
@@ -194,7 +196,7 @@ class Calibration:
         own = self._own_unit(spread, self.growth(spread.shape[-1]))
         if self.prior is None or not self.calibrated:
             return own
-        typical = float(np.median(np.abs(self.scores)))
+        typical = self.prior.typical
         if not typical > 0:
             return own
         # In units of one score: the forecast's own one-step unit grown by alpha_k, and the
@@ -216,16 +218,20 @@ class Calibration:
         floor: FloatArray = np.maximum(g, np.where(np.isfinite(own), own, 1.0))
         return floor
 
-    def halfwidth(self, level: float, spread: FloatArray) -> FloatArray:
+    def halfwidth(
+        self, level: float, spread: FloatArray, unit: FloatArray | None = None
+    ) -> FloatArray:
         """Half-width of the band at ``level`` per step (the last axis of ``spread``, the
-        model's k-step spread on the calibration scale); both tails take the same."""
+        model's k-step spread on the calibration scale); both tails take the same.
+        ``unit`` is ``self.unit(spread)`` when the caller has it already."""
         spread = np.asarray(spread, dtype=float)
         own = z_value(level) * spread if level > 0 else np.zeros_like(spread)
         if not self.calibrated:
             return own
         if level <= 0:
             return np.zeros_like(spread)
-        q = self.unit(spread) * _raw_multiplier(self.scores, level, self.origins)
+        unit = self.unit(spread) if unit is None else unit
+        q = unit * _raw_multiplier(self.scores, level, self.origins)
         out: FloatArray = np.where(q >= own, q, own - self.NARROWING * (own - q))
         return out
 
@@ -286,7 +292,8 @@ class Calibration:
             return out0
         h = g.shape[1]
         level = np.abs(2 * _normal_cdf(g) - 1) * 100
-        grid = np.column_stack([self.halfwidth(v, spread) for v in _GRID])  # (h, grid)
+        unit = self.unit(spread)
+        grid = np.column_stack([self.halfwidth(v, spread, unit) for v in _GRID])  # (h, grid)
         idx = np.clip(np.searchsorted(_GRID, level, side="right") - 1, 0, len(_GRID) - 2)
         left, right = _GRID[idx], _GRID[idx + 1]
         weight = np.clip((level - left) / (right - left), 0.0, 1.0)
@@ -435,7 +442,7 @@ def calibrate(
     pooled = np.sort(normalised[np.isfinite(normalised)])
     origins = int(np.isfinite(scores).any(axis=1).sum())
     lean = lean_of(scores, pooled)
-    prior = _prior(scores, season, drift)
+    prior = _prior(scores, pooled, season, drift)
     first = Calibration(pooled, shape, absolute=absolute, origins=origins, lean=lean, prior=prior)
     if not first.calibrated or scores.shape[1] < 2:
         return first
@@ -452,11 +459,14 @@ def calibrate(
     return replace(first, step_change=ratio)
 
 
-def _prior(scores: FloatArray, season: int | None, drift: float) -> Prior | None:
+def _prior(
+    scores: FloatArray, pooled: FloatArray, season: int | None, drift: float
+) -> Prior | None:
     if season is None or season not in PRIOR or scores.shape[1] == 0:
         return None
     counts = np.isfinite(scores).sum(axis=0).astype(float)
-    return Prior(drift if np.isfinite(drift) else 0.0, PRIOR[season], counts)
+    typical = float(np.median(np.abs(pooled))) if len(pooled) else 0.0
+    return Prior(drift if np.isfinite(drift) else 0.0, PRIOR[season], counts, typical)
 
 
 def lean_of(scores: FloatArray, pooled: FloatArray) -> float:
