@@ -204,9 +204,10 @@ class Calibration:
         alpha, moving, weight = self.prior.at(spread.shape[-1])
         prior = np.hypot(alpha * own[..., :1], moving / typical)
         shrunk = np.sqrt(weight * own**2 + (1 - weight) * prior**2)
-        # Nor does the prior make a band grow slower than the model's own spread (the
-        # population's far steps are read off backtests too, which run narrow there).
-        out: FloatArray = np.maximum(shrunk, self._own_unit(spread, np.ones(spread.shape[-1])))
+        # The prior widens a band, never narrows it: a step's own scale is the power law
+        # fitted over every step (strong evidence the per-step count understates), and,
+        # as with the model's own band, backtests are weak evidence of too much width.
+        out: FloatArray = np.maximum(shrunk, own)
         return out
 
     def _own_unit(self, spread: FloatArray, g: FloatArray) -> FloatArray:
