@@ -56,9 +56,11 @@ class RefreshSummary:
 def page_builds(store: Store) -> list[Callable[[], object]]:
     """What each page shows on first visit (its defaults), plus the Forecast page's every
     series at its longest horizon (the single series at each level it offers), Capacity and
-    Savings at each of their levels and Savings on each of the last year's full months."""
+    Savings at each of their levels and on every stored assumption set, and Savings on each
+    of the last year's full months."""
     from forecasting import views
     from forecasting.capacity.service import CapacityOptions
+    from forecasting.interface import DEFAULT_SCENARIO
     from forecasting.savings.service import SavingsOptions
     from forecasting.views.forecast import SERIES_CHOICES, ForecastRequest
 
@@ -73,11 +75,22 @@ def page_builds(store: Store) -> list[Callable[[], object]]:
     for level in PLAN_LEVELS:
         plan = CapacityOptions(level=level, quarters=PLAN_QUARTERS)
         builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
+    # Every other stored assumption set at the defaults: a set sizes instances its own way,
+    # so its demand chain is fitted apart (and a set may cover other usage with commitments).
+    others = [name for name in store.assumption_set_names() if name != DEFAULT_SCENARIO]
+    for name in others:
+        plan = CapacityOptions(scenario=name, quarters=PLAN_QUARTERS)
+        builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
     savings = [
         SavingsOptions(level=level, base_month=months[0], lookback=(7, 30, 60))
         for level in PLAN_LEVELS
         if months
     ] + [SavingsOptions(base_month=month, lookback=(7, 30, 60)) for month in months[1:BASE_MONTHS]]
+    savings += [
+        SavingsOptions(scenario=name, base_month=months[0], lookback=(7, 30, 60))
+        for name in others
+        if months
+    ]
     for options in savings:
         builds.append(lambda o=options: views.build_savings(store, o))  # type: ignore[misc]
     reviewed = views.months_with_cost(store)
