@@ -7,6 +7,8 @@ results it ignores; these tests run the library's own ``forward_arima`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -105,40 +107,55 @@ def test_pairwise_sum_is_numpy_s(n: int) -> None:
         assert pairwise_sum(values, 0, n) == float(np.sum(values))
 
 
-def test_ses_squared_errors_are_numpy_s() -> None:
+def _ses_squared_errors(z: np.ndarray, alpha: float) -> tuple[float, float]:
+    """Compiled SES squared errors, and numpy's sum over theta.ses's errors."""
     from forecasting.models.compiled import ses_sse
     from forecasting.models.theta import ses
 
-    rng = np.random.default_rng(5)
-    for i in range(500):
-        n = int(rng.integers(2, 400))
-        z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
-        if i % 3 == 0:
-            z = np.log(np.abs(z) + 1)
-        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
-        assert ses_sse(z, alpha) == float(np.sum(np.square(z - ses(z, alpha)[0])))
+    return ses_sse(z, alpha), float(np.sum(np.square(z - ses(z, alpha)[0])))
 
 
-def test_ses_alpha_is_scipy_s_bounded_search() -> None:
+def _ses_weight(z: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The compiled search's smoothing weight, and scipy's bounded search over the same
+    errors (``alpha`` unused: the search finds its own)."""
     from scipy.optimize import minimize_scalar
 
     from forecasting.models.compiled import ses_alpha, ses_sse
 
-    rng = np.random.default_rng(8)
-    for i in range(300):
-        n = int(rng.integers(5, 300))
+    scipy = minimize_scalar(
+        lambda a: float(ses_sse(z, a)), bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-8}
+    )
+    return ses_alpha(z, 1e-8, 500), float(scipy.x)
+
+
+@pytest.mark.parametrize(
+    ("pair", "seed", "count", "shortest"),
+    [(_ses_squared_errors, 5, 500, 2), (_ses_weight, 8, 300, 5)],
+    ids=["squared errors are numpy's", "smoothing weight is scipy's bounded search"],
+)
+def test_compiled_ses_is_bit_for_bit(
+    pair: Callable[[np.ndarray, float], tuple[float, float]], seed: int, count: int, shortest: int
+) -> None:
+    """Levels spanning nine decades, logs, noise (alpha near 0) and the edge weights."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        n = int(rng.integers(shortest, 400))
         z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
         if i % 3 == 0:
             z = np.log(np.abs(z) + 1)
         if i % 7 == 0:
             z = rng.normal(0, 1, n) + 5  # noise: alpha near 0
-        scipy = minimize_scalar(
-            lambda a, z=z: float(ses_sse(z, a)),
-            bounds=(0.0, 1.0),
-            method="bounded",
-            options={"xatol": 1e-8},
-        )
-        assert ses_alpha(z, 1e-8, 500) == float(scipy.x)
+        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
+        ours, reference = pair(z, alpha)
+        assert ours == reference, (i, n, alpha)
+
+
+def test_ses_alpha_stops_where_scipy_s_iteration_cap_does() -> None:
+    from scipy.optimize import minimize_scalar
+
+    from forecasting.models.compiled import ses_alpha, ses_sse
+
+    rng = np.random.default_rng(8)
     # The iteration cap stops both at the same point.
     z = rng.normal(0, 1, 50).cumsum()
     capped = minimize_scalar(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import warnings
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,8 @@ from forecasting.models.asof import AS_OF_COLUMNS, forecast_as_of
 from forecasting.models.service import forecast_store
 from forecasting.store import Store
 from tests.conftest import DEMO_SEED
+
+from .conftest import AsOfTable
 
 
 @pytest.fixture(scope="module")
@@ -158,38 +159,30 @@ def test_the_cost_forecast_a_year_ago_is_the_forecast_of_record_then(later_demo:
     assert record["lower"] < record["forecast"] < record["upper"]
 
 
-def test_backtest_as_of_prints_the_comparison(
-    later_demo: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["backtest", "users", "--db", str(later_demo), "--as-of", "2026-05-31"]
-    assert main([*argv, "--horizon", "9"]) == 0
-    out = capsys.readouterr()
-    table = pd.read_csv(io.StringIO(out.out))
+def test_backtest_as_of_prints_the_comparison(later_demo: Path, as_of_table: AsOfTable) -> None:
+    table, err = as_of_table(later_demo, "users", "2026-05-31", 9)
     assert list(table.columns) == list(AS_OF_COLUMNS)
     assert table["ds"].iloc[0] == "2026-06-01" and len(table) == 9
     assert table["actual"].notna().sum() == 6  # June to November happened
     np.testing.assert_allclose(table["error"], table["forecast"] - table["actual"], atol=1e-5)
-    assert "total of 6 period(s) after 2026-05-31" in out.err
+    assert "total of 6 period(s) after 2026-05-31" in err
 
 
 def test_backtest_as_of_cost_is_the_forecast_of_record_then(
-    later_demo: Path, capsys: pytest.CaptureFixture[str]
+    later_demo: Path, as_of_table: AsOfTable
 ) -> None:
-    argv = ["backtest", "cost", "--db", str(later_demo), "--as-of", "2026-05-31"]
-    assert main([*argv, "--horizon", "9"]) == 0
-    out = capsys.readouterr()
-    table = pd.read_csv(io.StringIO(out.out))
+    table, err = as_of_table(later_demo, "cost", "2026-05-31", 9)
     assert list(table.columns) == list(RECORD_AS_OF_COLUMNS)
     # Both methods, nine months each, the one of record first; the same months and bill.
     assert table.groupby("method").size().to_dict() == {CHAIN: 9, DIRECT: 9}
     assert table["of_record"].sum() == 9 and bool(table["of_record"].iloc[0])
     chosen = table.loc[table["of_record"], "method"].iloc[0]
-    assert f"as of 2026-05-31 the cost forecast of record was the {chosen}" in out.err
+    assert f"as of 2026-05-31 the cost forecast of record was the {chosen}" in err
     by = {m: part.set_index("ds") for m, part in table.groupby("method")}
     pd.testing.assert_series_equal(by[CHAIN]["actual"], by[DIRECT]["actual"])
     assert table["actual"].notna().sum() == 12  # June to November happened, for each
     np.testing.assert_allclose(table["error"], table["forecast"] - table["actual"], atol=1e-5)
-    assert f"total, {chosen} (of record)" in out.err and "total of 6 period(s)" in out.err
+    assert f"total, {chosen} (of record)" in err and "total of 6 period(s)" in err
 
 
 def test_backtest_as_of_refuses_a_date_before_the_data(
