@@ -317,14 +317,16 @@ def test_lean_bfgs_leaves_other_calls_to_scipy() -> None:
 def test_ets_search_with_remembered_initial_states_is_the_library_s(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """ets_f's whole search, the same with the initial states computed once per input
-    within a search; outside one every call computes them afresh."""
+    """ets_f's whole search, the same with the initial states and seasonal decompositions
+    computed once per input within a search; outside one every call computes them afresh."""
     import warnings
 
     from forecasting.models.ets import _remembered, _statsforecast_ets, one_search
 
     module = _statsforecast_ets()
     original = module.initstate.__wrapped__
+    remembered_decompose = module.seasonal_decompose
+    decompose = remembered_decompose.__wrapped__
     computed: list[tuple[object, ...]] = []
 
     def counted(y: np.ndarray, *rest: object) -> object:
@@ -336,8 +338,11 @@ def test_ets_search_with_remembered_initial_states_is_the_library_s(
         for z, model in ((y, "ZZZ"), (np.log(np.abs(y) + 1), "AZZ")):
             z = z * 10 ** rng.uniform(-2, 3)
             fits = []
-            for initstate, searches in ((original, 1), (_remembered(counted), 2)):
+            plain = (original, decompose, 1)
+            within = (_remembered(counted), remembered_decompose, 2)
+            for initstate, decomposition, searches in (plain, within):
                 monkeypatch.setattr(module, "initstate", initstate)
+                monkeypatch.setattr(module, "seasonal_decompose", decomposition)
                 computed.clear()
                 with warnings.catch_warnings(), np.errstate(all="ignore"), one_search():
                     warnings.simplefilter("ignore")
