@@ -436,3 +436,26 @@ def test_error_growth_is_the_weighted_average_fit() -> None:
         for k in range(h):
             scores[w - k :, k] = np.nan
         assert error_growth(scores).tobytes() == by_average(scores).tobytes()
+
+
+def test_phase_means_are_nanmean_s() -> None:
+    """Theta's compiled seasonal means are np.nanmean per phase, NaN ends and all."""
+    import warnings
+
+    from forecasting.models.compiled import phase_means
+
+    rng = np.random.default_rng(15)
+    for i in range(400):
+        m = int(rng.choice([2, 4, 7, 12, 24, 52]))
+        n = int(rng.integers(m, 30 * m))
+        values = rng.normal(1, 0.2, n) * 10 ** rng.uniform(-3, 5)
+        half = m // 2
+        values[:half] = values[n - half :] = np.nan  # a centred moving average's ends
+        if i % 4 == 0:
+            values[rng.random(n) < 0.2] = np.nan
+        if i % 9 == 0:
+            values[rng.integers(0, m) :: m] = np.nan  # a phase with no number
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.array([np.nanmean(values[k::m]) for k in range(m)])
+        assert phase_means(values, m).tobytes() == expected.tobytes(), (m, n)
