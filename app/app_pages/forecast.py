@@ -7,7 +7,7 @@ import streamlit as st
 from app import charts, state, widgets
 from forecasting.interface import Excuse
 from forecasting.presentation import format_date, format_month, model_label, series_label
-from forecasting.views.forecast import SERIES_CHOICES, ForecastRequest, as_of_dates
+from forecasting.views.forecast import MAX_HORIZON, SERIES_CHOICES, ForecastRequest, as_of_dates
 
 st.title("Forecast")
 c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
@@ -18,7 +18,7 @@ model = c2.selectbox(
     format_func=model_label,
     help="Automatic: chosen by rolling-origin backtest",
 )
-horizon = c3.slider("Horizon (months)", 3, 24, 12, step=3)
+horizon = c3.slider("Horizon (months)", 3, MAX_HORIZON, 12, step=3)
 level = c4.select_slider("Interval (%)", [50, 80, 95], value=80)
 months = state.review_months()
 ends = [] if isinstance(months, Excuse) else as_of_dates(months)
@@ -29,9 +29,14 @@ as_of = c5.selectbox(
     help="The forecast made from the data up to then, beside what happened after it",
 )
 
-view = state.forecast(ForecastRequest(choice, horizon, float(level), model, as_of))
+# Built at the longest horizon and sliced: a horizon change recomputes nothing. A forecast
+# as of a past day is built as far as asked (its table holds what happened after it).
+asked = ForecastRequest(choice, horizon if as_of else MAX_HORIZON, float(level), model, as_of)
+view = state.forecast(asked)
 if widgets.excused(view):
     st.stop()
+if as_of is None:
+    view = view.upto(horizon)
 
 shown = view.largest if len(view.series) > 1 else view.series[0]
 if len(view.series) > 1:

@@ -18,6 +18,7 @@ from forecasting.demand.paths import DemandPaths
 from forecasting.demand.sizing import instances_needed
 from forecasting.errors import InputError
 from forecasting.models.drivers import DriverFit, cost_paths, fit_driver
+from forecasting.models.stored_fits import fitted
 from forecasting.scenario.assumptions import CapacityAssumptions
 
 FloatArray = np.ndarray
@@ -94,6 +95,8 @@ def sized_instances(peak: pd.Series, a: CapacityAssumptions) -> pd.Series:
     return pd.Series(instances_needed(peak.to_numpy(float), a), index=peak.index, dtype=float)
 
 
+# Stored by `capcost refresh` and read by the pages (the cost backtest refits it per origin).
+@fitted("demand chain", fit_driver, instances_needed)
 def fit_chain(
     demand: pd.DataFrame,
     cost: pd.DataFrame,

@@ -45,10 +45,22 @@ class Memo:
     """Stored keys that served a job."""
     misses: int = 0
     """Series forecasts that had to be fitted."""
+    fits: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Model fits made in the block (``stored_fits``): key -> (kind, the fit as JSON)."""
+    fits_used: set[str] = field(default_factory=set)
+    """Stored fit keys that served a fit."""
+    fits_read: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Stored fits read so far, per kind (each kind is read once per block)."""
+    fit_misses: int = 0
+    """Model fits that had to be made."""
 
     def rows(self) -> list[dict[str, Any]]:
         """What was computed, as the store's rows."""
         return [to_row(key, job.h, result) for key, (job, result) in self.computed.items()]
+
+    def fit_rows(self) -> list[tuple[str, str, str]]:
+        """The fits made, as the store's rows: (key, kind, value)."""
+        return [(key, kind, value) for key, (kind, value) in self.fits.items()]
 
 
 _ACTIVE: ContextVar[Memo | None] = ContextVar("capcost_results_memo", default=None)
@@ -74,6 +86,11 @@ def recording(store: ResultsMixin | None) -> Iterator[Memo]:
         yield memo
     finally:
         _ACTIVE.reset(token)
+
+
+def active() -> Memo | None:
+    """The memo of the enclosing :func:`reading` or :func:`recording` block (None outside)."""
+    return _ACTIVE.get()
 
 
 def run(
@@ -204,6 +221,7 @@ AFTER_THE_ENGINE = frozenset(
         "scenarios.py",
         "service.py",
         "stored.py",
+        "stored_fits.py",
     }
 )
 

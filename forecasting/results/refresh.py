@@ -15,9 +15,10 @@ from pathlib import Path
 
 from forecasting.models import stored
 from forecasting.store import Store
+from forecasting.views.forecast import MAX_HORIZON
 
-# The Forecast page's longest horizon: every shorter one is a slice of it.
-FORECAST_MONTHS = 24
+# The Forecast page's longest horizon, which it builds and slices: what it opens on.
+FORECAST_MONTHS = MAX_HORIZON
 # The Forecast page's levels (a forecast's backtest coverage is scored at its level, so each
 # is a forecast of its own): all of them for the single series, the default for the splits
 # (by group, category, service: dozens of series, each level minutes on a large bill).
@@ -89,7 +90,11 @@ def refresh(
                 build()
     with Store(path, lock_timeout=WRITE_WAIT_SECONDS) as store:
         refresh_id = store.replace_forecast_results(
-            found.rows(), sorted(found.used), started_at=started, inputs_version=version
+            found.rows(),
+            sorted(found.used | found.fits_used),
+            started_at=started,
+            inputs_version=version,
+            fits=found.fit_rows(),
         )
     return RefreshSummary(
         refresh_id, len(found.computed), len(found.used), time.perf_counter() - clock

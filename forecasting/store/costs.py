@@ -73,6 +73,24 @@ GROUP BY ALL
 """
 
 
+# Compute usage per charge period (hour or day) and SKU, for the days in _affected_days: what
+# commitments read (eligible and covered usage), without scanning the line items each time.
+_COMPUTE_USAGE_SQL = """
+INSERT INTO compute_usage
+SELECT ChargePeriodStart, ChargePeriodEnd, BillingCurrency, ServiceName, RegionId, SkuId,
+       ChargeDescription, PricingCategory, CommitmentDiscountType,
+       sum(coalesce(ListCost, EffectiveCost, BilledCost)),
+       sum(coalesce(EffectiveCost, BilledCost)),
+       sum(ConsumedQuantity)
+FROM cost_line_items
+WHERE CAST(ChargePeriodStart AS DATE) IN (SELECT day FROM _affected_days)
+  AND ChargeCategory = 'Usage' AND (ServiceCategory = 'Compute' OR lower(ServiceName) IN
+      ('amazon elastic compute cloud', 'amazon elastic container service', 'aws fargate',
+       'aws lambda'))
+GROUP BY ALL
+"""
+
+
 def period_start_sql(freq: Freq, column: str) -> str:
     """SQL for the first day of the period holding ``column`` (a DATE)."""
     unit = {Freq.DAY: "day", Freq.MONTH: "month", Freq.QUARTER: "quarter"}[freq]
@@ -145,9 +163,15 @@ class CostsMixin(StoreCore):
         return inserted
 
     def _refresh_cost_rollup(self) -> None:
-        """Recompute cost_daily for the days in the temp table _affected_days."""
+        """Recompute cost_daily and compute_usage for the days in the temp table
+        _affected_days."""
         self.con.execute("DELETE FROM cost_daily WHERE day IN (SELECT day FROM _affected_days)")
         self.con.execute(_ROLLUP_SQL, [UNALLOCATED])
+        self.con.execute(
+            "DELETE FROM compute_usage "
+            "WHERE CAST(ChargePeriodStart AS DATE) IN (SELECT day FROM _affected_days)"
+        )
+        self.con.execute(_COMPUTE_USAGE_SQL)
 
     def rebuild_cost_rollup(self) -> None:
         """Recompute the whole rollup (after the cost group rules change)."""
@@ -268,17 +292,13 @@ class CostsMixin(StoreCore):
         commitments need to tell eligible usage and covered usage apart. ``list_cost`` is
         on-demand-equivalent (FOCUS ListCost), ``cost`` EffectiveCost."""
         currency = self._one_currency(currency)
+        # From the rollup the ingests keep (its rows are this read's groups, per currency).
         frame = self.con.execute(
             "SELECT ChargePeriodStart, ChargePeriodEnd, ServiceName, RegionId, SkuId, "
             "ChargeDescription, PricingCategory, CommitmentDiscountType, "
-            "CAST(sum(coalesce(ListCost, EffectiveCost, BilledCost)) AS DOUBLE) AS ListCost, "
-            "CAST(sum(coalesce(EffectiveCost, BilledCost)) AS DOUBLE) AS cost, "
-            "sum(ConsumedQuantity) AS ConsumedQuantity "
-            "FROM cost_line_items WHERE BillingCurrency = ? AND ChargeCategory = 'Usage' "
-            "AND (ServiceCategory = 'Compute' OR lower(ServiceName) IN "
-            "('amazon elastic compute cloud', 'amazon elastic container service', 'aws fargate', "
-            "'aws lambda')) AND ChargePeriodStart >= ? AND ChargePeriodStart < ? "
-            "GROUP BY ALL ORDER BY ChargePeriodStart",
+            "CAST(ListCost AS DOUBLE) AS ListCost, CAST(cost AS DOUBLE) AS cost, "
+            "ConsumedQuantity FROM compute_usage WHERE BillingCurrency = ? "
+            "AND ChargePeriodStart >= ? AND ChargePeriodStart < ? ORDER BY ChargePeriodStart",
             [currency, start, end],
         ).df()
         for column in ("ChargePeriodStart", "ChargePeriodEnd"):

@@ -306,6 +306,51 @@ INSERT INTO forecast_paths
 ALTER TABLE forecast_results DROP COLUMN paths;
 """
 
+# Model fits the refresh made beside its forecasts (``models.stored_fits``): the demand chain's
+# ratios and per-group cost lines at each backtest origin, which the pages' cost forecast of
+# record reads instead of running a dozen robust regressions. ``value`` is the fit as JSON text
+# (VARCHAR: a fit may hold NaN, which the JSON type refuses); ``key`` digests its inputs.
+_V6_FIT_RESULTS = """
+CREATE TABLE fit_results (
+    key         VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL,
+    value       VARCHAR NOT NULL,
+    refresh_id  BIGINT NOT NULL
+);
+"""
+
+# Compute usage at its own granularity (an hourly CUR's hours), rolled up from the line items
+# as cost_daily is, so that commitments read it instead of scanning the bill: 3 s a read on
+# ten million line items. Filled here from the line items stored so far; each ingest keeps it
+# up to date for the days it touches (``store.costs``).
+_V7_COMPUTE_USAGE = f"""
+CREATE TABLE compute_usage (
+    ChargePeriodStart       TIMESTAMP NOT NULL,
+    ChargePeriodEnd         TIMESTAMP NOT NULL,
+    BillingCurrency         VARCHAR NOT NULL,
+    ServiceName             VARCHAR,
+    RegionId                VARCHAR,
+    SkuId                   VARCHAR,
+    ChargeDescription       VARCHAR,
+    PricingCategory         VARCHAR,
+    CommitmentDiscountType  VARCHAR,
+    ListCost                {MONEY},
+    cost                    {MONEY},
+    ConsumedQuantity        DOUBLE
+);
+INSERT INTO compute_usage
+SELECT ChargePeriodStart, ChargePeriodEnd, BillingCurrency, ServiceName, RegionId, SkuId,
+       ChargeDescription, PricingCategory, CommitmentDiscountType,
+       sum(coalesce(ListCost, EffectiveCost, BilledCost)),
+       sum(coalesce(EffectiveCost, BilledCost)),
+       sum(ConsumedQuantity)
+FROM cost_line_items
+WHERE ChargeCategory = 'Usage' AND (ServiceCategory = 'Compute' OR lower(ServiceName) IN
+      ('amazon elastic compute cloud', 'amazon elastic container service', 'aws fargate',
+       'aws lambda'))
+GROUP BY ALL;
+"""
+
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
 # the range scans the store makes.
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -314,4 +359,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (3, "savings evidence", _V3_EVIDENCE),
     (4, "forecast results", _V4_FORECAST_RESULTS),
     (5, "forecast paths stored once", _V5_SHARED_PATHS),
+    (6, "model fits stored", _V6_FIT_RESULTS),
+    (7, "compute usage rollup", _V7_COMPUTE_USAGE),
 ]

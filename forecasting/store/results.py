@@ -90,6 +90,13 @@ class ResultsMixin(StoreCore):
             found[key]["excuses"].append((reason, json.loads(context)))
         return found
 
+    def read_fit_results(self, kind: str) -> dict[str, str]:
+        """Every stored model fit of ``kind``: key -> the fit as JSON text."""
+        found = self.con.execute(
+            "SELECT key, value FROM fit_results WHERE kind = ?", [kind]
+        ).fetchall()
+        return {str(key): str(value) for key, value in found}
+
     def replace_forecast_results(
         self,
         rows: Sequence[dict[str, Any]],
@@ -97,11 +104,13 @@ class ResultsMixin(StoreCore):
         *,
         started_at: datetime,
         inputs_version: str,
+        fits: Sequence[tuple[str, str, str]] = (),
     ) -> int:
         """One refresh, all or nothing: store ``rows`` (new forecasts, keyed as the reader
-        expects), keep the stored ``keep`` keys, drop every other stored forecast, and log the
-        refresh. Returns the refresh id."""
-        new_keys = [str(r["key"]) for r in rows]
+        expects) and ``fits`` (new model fits: key, kind, value), keep the stored ``keep``
+        keys (forecasts and fits), drop every other stored one, and log the refresh. Returns
+        the refresh id."""
+        new_keys = [str(r["key"]) for r in rows] + [key for key, _, _ in fits]
         with self.transaction():
             row = self.con.execute(
                 "INSERT INTO result_refreshes (started_at, finished_at, inputs_version, computed, "
@@ -111,7 +120,7 @@ class ResultsMixin(StoreCore):
             assert row is not None
             refresh_id = int(row[0])
             kept = list(dict.fromkeys([*keep, *new_keys]))
-            for table in RESULT_TABLES:
+            for table in (*RESULT_TABLES, "fit_results"):
                 # Replaced keys go too: a key computed again replaces its row.
                 self.con.execute(
                     f"DELETE FROM {table} WHERE key NOT IN (SELECT unnest(?::VARCHAR[])) "
@@ -120,6 +129,9 @@ class ResultsMixin(StoreCore):
                 )
             if rows:
                 self._insert_results(rows, refresh_id)
+            if fits:
+                frame = pd.DataFrame(list(fits), columns=["key", "kind", "value"])
+                self._append("fit_results", frame.assign(refresh_id=refresh_id))
             self.con.execute(
                 "DELETE FROM forecast_paths WHERE digest NOT IN "
                 "(SELECT paths_digest FROM forecast_results)"

@@ -36,6 +36,10 @@ FIT_WINDOWS = 3
 FIT_MONTHS = 12
 # How far back the page offers a forecast as it was made: two years of month ends.
 AS_OF_MONTHS = 24
+# The page's longest horizon. A forecast's month k does not depend on how far it runs (its
+# paths are drawn step by step, its models chosen one season ahead), so the page builds this
+# once and shows a slice of it: a horizon change recomputes nothing (``ForecastView.upto``).
+MAX_HORIZON = 24
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,20 @@ class ForecastView:
             fits=_rows(self.fits, unique_id),
         )
 
+    def upto(self, horizon: int) -> ForecastView:
+        """The first ``horizon`` months of this forecast (and the quarters they reach), as a
+        forecast made ``horizon`` months ahead shows them. Not for a forecast as of a past
+        day, whose table runs as far as it was asked."""
+        if self.as_of is not None:
+            raise ValueError("a forecast as of a past day is built at its own horizon")
+        quarters = _first(self.quarters, max(1, -(-horizon // 3)))
+        methods = self.methods
+        if methods is not None:
+            methods = methods[methods["ds"].isin(quarters["ds"])].reset_index(drop=True)
+        return dataclasses.replace(
+            self, table=_first(self.table, horizon), quarters=quarters, methods=methods
+        )
+
     @property
     def chosen(self) -> pd.DataFrame:
         """The backtest rows of the models the forecast uses."""
@@ -197,6 +215,12 @@ class ForecastView:
 
 def _rows(frame: pd.DataFrame, unique_id: str) -> pd.DataFrame:
     return frame[frame["unique_id"] == unique_id]
+
+
+def _first(frame: pd.DataFrame, periods: int) -> pd.DataFrame:
+    """Each series' first ``periods`` periods (by ``ds``)."""
+    rank = frame.groupby("unique_id")["ds"].rank(method="dense")
+    return frame[rank <= periods].reset_index(drop=True)
 
 
 def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Excuse:

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from forecasting import views
 from forecasting.capacity.service import CapacityOptions
 from forecasting.cli import main
+from forecasting.demand import chain
 from forecasting.models import api, stored
 from forecasting.results.commands import REFRESH_ENV, writes_data
 from forecasting.results.refresh import refresh
@@ -57,11 +58,17 @@ def computed(path: Path, build: Callable[[Store], Any]) -> Any:
 
 
 def no_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No series forecast fitted, and no demand chain (its robust regressions) either."""
+
     def refuse(jobs: Any, n_jobs: Any = None) -> Any:
         asked = [(j.unique_id, j.h, len(j.y), str(j.last), j.levels, j.n_paths) for j in jobs]
         raise AssertionError(f"fitted {asked} although they are stored")
 
+    def refuse_driver(group: str, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"fitted the chain's {group} cost line although it is stored")
+
     monkeypatch.setattr(api, "run_jobs", refuse)
+    monkeypatch.setattr(chain, "fit_driver", refuse_driver)
 
 
 def stored_rows(path: Path) -> pd.DataFrame:
@@ -164,6 +171,9 @@ def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -
     assert summary.computed == 0 and summary.reused == len(before)
     after = stored_rows(scratch)
     assert after["key"].tolist() == before["key"].tolist()
+    with Store.reader(scratch) as store:  # the chain fits are kept as they were
+        fits = store.con.execute("SELECT count(*) FROM fit_results").fetchone()
+    assert fits == (1 + chain.COST_ORIGINS,)
     for a, b in zip(after["paths"], before["paths"], strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -194,6 +204,36 @@ def test_paths_are_stored_once_however_many_levels_share_them(scratch: Path) -> 
         )
         left = store.con.execute("SELECT count(*) FROM forecast_paths").fetchone()
     assert left == (1,)  # the empty array the kept forecasts without paths share
+
+
+def test_the_chain_fits_are_stored_and_serve_the_same_record(refreshed: Path) -> None:
+    from forecasting.demand.record import cost_of_record
+
+    with Store.reader(refreshed) as store:
+        kinds = store.con.execute("SELECT kind, count(*) FROM fit_results GROUP BY 1").fetchall()
+    # The chain of record and one per backtest origin (the pages' levels share them).
+    assert kinds == [("demand chain", 1 + chain.COST_ORIGINS)]
+    fresh = computed(refreshed, cost_of_record)
+    record, found = served(refreshed, cost_of_record)
+    assert found.fit_misses == 0 and len(found.fits_used) == 1 + chain.COST_ORIGINS
+    assert record.chain == fresh.chain
+    pd.testing.assert_frame_equal(record.backtest, fresh.backtest)
+    pd.testing.assert_frame_equal(record.chosen.quarters, fresh.chosen.quarters)
+
+
+def test_an_edited_assumption_fits_its_own_chain(refreshed: Path) -> None:
+    import dataclasses
+
+    from forecasting.demand.record import cost_of_record
+    from forecasting.scenario import load_capacity
+
+    def build(store: Store) -> Any:
+        a = load_capacity(store, None)
+        return cost_of_record(store, assumptions=dataclasses.replace(a, rps_per_instance=90.0))
+
+    record, found = served(refreshed, build)
+    assert found.fit_misses == 1 + chain.COST_ORIGINS and not found.fits_used
+    assert record.chain == computed(refreshed, build).chain
 
 
 def test_a_failed_refresh_leaves_the_stored_results(scratch: Path) -> None:
@@ -317,6 +357,51 @@ def test_a_level_and_a_horizon_change_read_stored_forecasts(
     assert not at.exception, at.exception
     table = at.dataframe[-1].value
     assert len(table) == 21 and set(table["level"]) == {95.0}
+
+
+@pytest.mark.parametrize("series", ["Cost, total", "Users", "Cost by cost group"])
+@pytest.mark.parametrize("horizon", [3, 12, 15])
+def test_a_horizon_is_a_slice_of_the_longest_forecast(
+    refreshed: Path, series: str, horizon: int
+) -> None:
+    from forecasting.views.forecast import MAX_HORIZON
+
+    def build(store: Store) -> tuple[Any, Any]:
+        longest = views.build_forecast(store, ForecastRequest(series, MAX_HORIZON))
+        return longest.upto(horizon), views.build_forecast(store, ForecastRequest(series, horizon))
+
+    (sliced, asked), _ = served(refreshed, build)
+    for name in ("table", "quarters", "backtest", "fits", "history", "methods", "method_scores"):
+        a, b = getattr(sliced, name), getattr(asked, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            pd.testing.assert_frame_equal(a, b.reset_index(drop=True), obj=name)
+    assert len(sliced.table) == horizon * len(sliced.series)
+    assert (sliced.record, sliced.excuses, sliced.cards) == (
+        asked.record,
+        asked.excuses,
+        asked.cards,
+    )
+
+
+def test_a_horizon_change_on_the_page_recomputes_nothing(
+    page_on: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.demand import record
+
+    built = []
+    original = record.cost_of_record
+    monkeypatch.setattr(
+        record, "cost_of_record", lambda *a, **k: built.append(1) or original(*a, **k)
+    )
+    at = page_on("app_pages/forecast.py")
+    assert built  # the Overview's and the Forecast page's (at the longest horizon)
+    built.clear()
+    for horizon in (6, 21, 9):
+        at.slider[0].set_value(horizon).run()
+        assert not at.exception, at.exception
+        assert len(at.dataframe[-1].value) == horizon
+    assert not built  # each horizon a slice of the one built on opening
 
 
 def test_a_page_without_stored_forecasts_computes_and_says_so(

@@ -1,0 +1,88 @@
+"""Model fits stored as JSON and served by key (models.stored_fits): the same fit back, a key
+that ignores summation noise but not a change, and the plain call outside a reading block."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.demand.chain import DemandChain, RatioFit
+from forecasting.models import stored, stored_fits
+from forecasting.models.drivers import DriverFit
+
+
+def a_chain(log_sd: float = 0.05) -> DemandChain:
+    cost = DriverFit(
+        "Compute",
+        "instance_hours",
+        1200.5,
+        0.1234567890123,
+        ((1.5, -0.01), (-0.01, 2e-9)),
+        33.3,
+        12,
+    )
+    flat = DriverFit("Support", "users", 99.0, 0.0, ((0.0, 0.0), (0.0, 0.0)), 0.0, 12)
+    return DemandChain(
+        RatioFit("req/s per user", -6.123456789, log_sd, 12),
+        RatioFit("peak / average req/s", 0.9, 0.02, 11),
+        (cost, flat),
+        0.8123,
+        "Compute",
+    )
+
+
+def test_a_fit_reads_back_as_it_was_made() -> None:
+    chain = a_chain()
+    back = stored_fits.decode(DemandChain, json.loads(stored_fits.encode(chain)))
+    assert back == chain
+    assert isinstance(back.costs, tuple) and isinstance(back.costs[0].cov[0], tuple)
+    assert isinstance(back.costs[0].months, int)
+
+
+def test_a_nan_reads_back_as_nan() -> None:
+    back = stored_fits.decode(DemandChain, json.loads(stored_fits.encode(a_chain(math.nan))))
+    assert math.isnan(back.requests_per_user.log_sd)
+
+
+def test_only_dataclasses_of_numbers_are_stored() -> None:
+    with pytest.raises(TypeError, match="cannot be stored"):
+        stored_fits.decode(dict[str, float], {"a": 1.0})
+
+
+def test_a_key_ignores_summation_noise_but_not_a_change() -> None:
+    months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    demand = pd.DataFrame({"users": np.linspace(1e4, 2e4, 12)}, index=months)
+    cost = pd.DataFrame({"unique_id": "Compute", "ds": months, "y": np.linspace(5e3, 6e3, 12)})
+
+    def key(demand: pd.DataFrame = demand, cost: pd.DataFrame = cost, **kwargs: Any) -> str:
+        return stored_fits.fit_key("v1", (demand, cost), kwargs)
+
+    noisy = cost.assign(y=cost["y"] * (1 + 2e-16))
+    assert key(cost=noisy) == key()
+    moved = cost.assign(y=cost["y"] + np.eye(12)[-1])
+    renamed = cost.assign(unique_id="Storage")
+    later = demand.set_axis(months + pd.DateOffset(months=1))
+    keys = {key(), key(cost=moved), key(cost=renamed), key(demand=later), key(months=6)}
+    assert len(keys) == 5
+    assert stored_fits.fit_key("v2", (demand, cost), {}) != key()
+
+
+def test_outside_a_reading_block_the_fit_is_the_plain_call() -> None:
+    calls = []
+
+    @stored_fits.fitted("test ratio")
+    def fit(x: float) -> RatioFit:
+        calls.append(x)
+        return RatioFit("r", x, 0.1, 3)
+
+    assert fit(1.0) == fit(1.0) == RatioFit("r", 1.0, 0.1, 3)
+    assert calls == [1.0, 1.0]
+    with stored.recording(None) as memo:
+        assert fit(2.0) == fit(2.0)  # the second served from what the block made
+    assert calls == [1.0, 1.0, 2.0]
+    assert memo.fit_misses == 1 and [kind for _, kind, _ in memo.fit_rows()] == ["test ratio"]
