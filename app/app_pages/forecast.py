@@ -78,22 +78,18 @@ for excuse in view.excuses:
     st.caption(f":material/warning: {excuse}")
 
 if view.as_of is None:
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Per quarter")
-        widgets.readable(
-            one.quarters, currency=money, freq="quarter", data_to=view.data_to, whole=True
-        )
-        widgets.download(
-            "Download quarterly CSV", view.quarters, f"forecast_quarterly_{view.metric}.csv"
-        )
-    with right:
-        st.subheader(
-            "Backtest accuracy"
-            + (", the direct forecast's models" if view.methods is not None else "")
-        )
-        widgets.readable(one.backtest)
-        widgets.download("Download backtest CSV", view.backtest, f"backtest_{view.metric}.csv")
+    # One table per row: side by side, the bands and the backtest's windows and errors were
+    # cut off at the right edge of each half.
+    st.subheader("Per quarter")
+    widgets.readable(one.quarters, currency=money, freq="quarter", data_to=view.data_to, whole=True)
+    widgets.download(
+        "Download quarterly CSV", view.quarters, f"forecast_quarterly_{view.metric}.csv"
+    )
+    st.subheader(
+        "Backtest accuracy" + (", the direct forecast's models" if view.methods is not None else "")
+    )
+    widgets.readable(one.backtest)
+    widgets.download("Download backtest CSV", view.backtest, f"backtest_{view.metric}.csv")
 else:
     st.subheader(f"Backtest on the data to {format_date(view.as_of)}")
     widgets.readable(one.backtest)

@@ -42,15 +42,16 @@ st.subheader("Month-over-month variance")
 left, right = st.columns(2)
 with left:
     widgets.readable(review.by_group, currency=cur, labels=compared)
+with right:
     st.plotly_chart(
         charts.bars(review.by_group, "group", "change", f"Change by group, {changed}", cur),
         width="stretch",
     )
-with right:
-    st.caption("Top movers by service")
-    widgets.readable(review.movers, currency=cur, labels=compared)
-    with st.expander("All services"):
-        widgets.readable(review.by_service, currency=cur, labels=compared)
+# Full width: service names are long, and the change columns are what the meeting reads.
+st.caption("Top movers by service")
+widgets.readable(review.movers, currency=cur, labels=compared)
+with st.expander("All services"):
+    widgets.readable(review.by_service, currency=cur, labels=compared)
 
 st.subheader("Actual vs plan of record")
 if isinstance(review.plan, PlanVariance):

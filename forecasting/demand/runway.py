@@ -137,7 +137,10 @@ def estimate_runway(
 
     Each path's first crossing is the day an alert on that future would first fire; the
     P50 date is when half the futures have fired, the early warning when one in ten has.
-    Headroom keeps the ``upper_quantile`` curve under the threshold.
+    Headroom is on the paths too: the ``upper_quantile`` of each path's highest day, over the
+    threshold, so that that share of the futures stays under it throughout (the pointwise
+    upper curve of noisy daily paths stays lower than most paths' peaks: it would buy no
+    headroom for an alert most futures fire).
     """
     values = np.asarray(paths, dtype=float)
     if values.ndim != 2 or values.shape[1] != len(ds) or values.shape[0] == 0:
@@ -149,7 +152,7 @@ def estimate_runway(
     if not 0.5 < upper_quantile < 1:
         raise InputError("upper_quantile must be in (0.5, 1)", parameter="upper_quantile")
     steps = crossing_steps(values, threshold_pct)
-    max_upper = float(np.quantile(values, upper_quantile, axis=0).max())
+    max_upper = float(np.quantile(values.max(axis=1), upper_quantile))
     factor = max(1.0, max_upper / threshold_pct)
     units, monthly = headroom(factor, price)
     return Runway(

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -127,6 +128,12 @@ class Backtest:
         """Values on the scale bands are calibrated on."""
         return np.log(values) if self.log else values
 
+    @cached_property
+    def working_actual(self) -> FloatArray:
+        """The actuals on the calibration scale (every calibration of every model reads
+        them: taken once)."""
+        return self.working(self.actual)
+
     @property
     def errors(self) -> int:
         """How many (origin, step) errors each model is scored on."""
@@ -199,7 +206,7 @@ def calibration_errors(
     """(actual, centre, spread) on the calibration scale that ``rec``'s band is set from:
     its own backtest, a combination's included (the median of exactly its members)."""
     pick = slice(None) if rows is None else rows.astype(int)
-    return backtest.working(backtest.actual)[pick], rec.centre[pick], rec.spread[pick]
+    return backtest.working_actual[pick], rec.centre[pick], rec.spread[pick]
 
 
 def step_mase(backtest: Backtest, rec: ModelBacktest) -> FloatArray:

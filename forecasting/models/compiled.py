@@ -180,3 +180,36 @@ def ses_alpha(z: FloatArray, xatol: float, maxiter: int) -> float:
         if num >= maxiter:
             break
     return float(xf)
+
+
+@njit(cache=True)
+def step_evidence(scores: FloatArray) -> FloatArray:
+    """intervals.lean_of's evidence per step of backtest scores (origins, steps), each
+    step's finite scores taken in order: mean / (sd / sqrt(n / k)) for the steps with at
+    least two independent errors (n / k >= 2) and a spread, sd numpy's ``std(ddof=1)``
+    and both it and the mean summed in numpy's order (``pairwise_sum``), so the same bits
+    as ``np.mean`` and ``np.std`` on the selected values."""
+    w, h = scores.shape
+    out = np.empty(h)
+    found = 0
+    step = np.empty(max(w, 1))
+    squares = np.empty(max(w, 1))
+    for k in range(h):
+        n = 0
+        for i in range(w):
+            value = scores[i, k]
+            if np.isfinite(value):
+                step[n] = value
+                n += 1
+        independent = n / (k + 1)
+        sd = 0.0
+        if n > 2:
+            centre = pairwise_sum(step, 0, n) / n
+            for i in range(n):
+                deviation = step[i] - centre
+                squares[i] = deviation * deviation
+            sd = np.sqrt(pairwise_sum(squares, 0, n) / (n - 1))
+        if independent >= 2 and sd > 0:
+            out[found] = (pairwise_sum(step, 0, n) / n) / (sd / np.sqrt(independent))
+            found += 1
+    return out[:found]

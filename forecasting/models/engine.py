@@ -5,8 +5,10 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from forecasting.interface import Excuse
@@ -397,6 +399,17 @@ def backtest_rows(
     return rows
 
 
+@cache
+def coverage_folds(w: int) -> tuple[tuple[npt.NDArray[np.intp], FloatArray], ...]:
+    """Blocks of consecutive origins and, for each, the other origins (as calibration rows)."""
+    out = []
+    for fold in np.array_split(np.arange(w), min(COVERAGE_FOLDS, w)):
+        others = np.setdiff1d(np.arange(w), fold).astype(float)
+        fold.flags.writeable = others.flags.writeable = False  # shared by every call
+        out.append((fold, others))
+    return tuple(out)
+
+
 def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
     """Coverage of the calibrated band, each block of origins scored with a calibration
     from the other blocks.
@@ -404,11 +417,9 @@ def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
     Scoring an origin with a calibration that saw it would report the level back to us.
     With a single origin, the model's own band is what is scored.
     """
-    w = len(bt.plan.origins)
-    actual = bt.working(bt.actual)
+    actual = bt.working_actual
     inside = []
-    for fold in np.array_split(np.arange(w), min(COVERAGE_FOLDS, w)):
-        others = np.setdiff1d(np.arange(w), fold).astype(float)
+    for fold, others in coverage_folds(len(bt.plan.origins)):
         cal = (
             calibrate(*calibration_errors(bt, rec, others), absolute=_absolute(bt, rec))
             if len(others)

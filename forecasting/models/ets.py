@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import math
+import threading
 import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,6 +18,53 @@ from forecasting.models.base import BaseForecaster, FloatArray, Forecaster, Mode
 # statsforecast's ETS handles seasonal cycles up to 24 periods; longer ones (weeks in a
 # year) are left to Theta and seasonal naive, which handle any cycle.
 MAX_ETS_SEASON = 24
+
+
+@functools.cache
+def _statsforecast_ets() -> Any:
+    """statsforecast's ETS module, its initial states computed once per input in a search.
+
+    ets_f's search fits every (error, trend, season, damping) combination, and each fit
+    starts from ``initstate(y, m, trend, season)``: a seasonal decomposition (statsmodels,
+    pandas means) and a regression that ignore the error type and the damping, so most of
+    the search recomputed one of a few results (13% of a fit). ``initstate`` is looked up
+    through the module's name by each fit; the replacement hands out copies of the result
+    for the same inputs within one search (``one_search``) and computes it otherwise.
+    Only within a search: its regression's last bits depend on the BLAS threads of the
+    moment, so a result kept from another call could differ from a fresh one. Set once,
+    never undone.
+    """
+    import statsforecast.ets as module
+
+    module.initstate = _remembered(module.initstate)
+    return module
+
+
+_SEARCH = threading.local()
+
+
+@contextlib.contextmanager
+def one_search() -> Iterator[None]:
+    """Initial states computed once per input inside this block (this thread only)."""
+    _SEARCH.states = {}
+    try:
+        yield
+    finally:
+        _SEARCH.states = None
+
+
+def _remembered(initstate: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(initstate)
+    def remembered(y: Any, m: Any, trendtype: Any, seasontype: Any) -> Any:
+        states: dict[tuple[Any, ...], Any] | None = getattr(_SEARCH, "states", None)
+        if states is None or not (isinstance(y, np.ndarray) and y.dtype == np.float64):
+            return initstate(y, m, trendtype, seasontype)
+        key = (y.shape, y.tobytes(), m, trendtype, seasontype)
+        if key not in states:
+            states[key] = initstate(y, m, trendtype, seasontype)
+        return np.array(states[key])
+
+    return remembered
 
 
 def ets_spread(
@@ -69,13 +120,12 @@ class ETS(BaseForecaster):
         return m if m <= MAX_ETS_SEASON else 1
 
     def _fit(self, y: FloatArray) -> None:
-        from statsforecast.ets import ets_f
-
+        ets_f = _statsforecast_ets().ets_f
         model, damped = (
             (self.search, None) if self.spec is None else (self.spec[:3], self.spec[3] == "D")
         )
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
+            with warnings.catch_warnings(), np.errstate(all="ignore"), one_search():
                 warnings.simplefilter("ignore")
                 self.model_: dict[str, Any] = ets_f(
                     y, m=self._engine_season(), model=model, damped=damped

@@ -225,22 +225,50 @@ def _raw_multiplier(scores: FloatArray, level: float, origins: int = 0) -> float
     quarterly holdouts in 80% bands against 78-81% symmetric: a series' backtest errors
     share a sign more often than its future errors do.
     """
-    size = np.abs(scores)
+    size = np.sort(np.abs(scores))
     quantile = _quantile(size, level / 100, origins or len(size))
-    return max(quantile, z_value(level) * float(np.median(size)) / z_value(50))
+    return max(quantile, z_value(level) * sorted_median(size) / z_value(50))
 
 
 def _quantile(values: FloatArray, prob: float, n: int) -> float:
-    """The ``prob`` quantile of ``values`` with the conformal correction for ``n``
-    independent scores: the steps of one origin's forecast err together (a forecast 10%
-    low at step 3 is about as low at step 4), so ``n`` counts origins, not errors."""
+    """The ``prob`` quantile of the sorted ``values`` with the conformal correction for
+    ``n`` independent scores: the steps of one origin's forecast err together (a forecast
+    10% low at step 3 is about as low at step 4), so ``n`` counts origins, not errors."""
     target = prob * (n + 1) / n
     top = 1 - 1 / n
     if target <= top:
-        return float(np.quantile(values, target))
+        return sorted_quantile(values, target)
     # Beyond what n scores resolve: extend the highest quantile they do.
-    edge = float(np.quantile(values, top))
+    edge = sorted_quantile(values, top)
     return edge * _two_sided_z(prob) / _two_sided_z(top * n / (n + 1))
+
+
+def sorted_quantile(ordered: FloatArray, prob: float) -> float:
+    """``np.quantile(ordered, prob)`` (linear) of sorted finite values, in numpy's
+    operations: virtual index (n - 1) * prob, then a + (b - a) * t, or b - (b - a) * (1 - t)
+    from t = 0.5 on. A bands' hot path: np.quantile's generality took 25 us a call."""
+    n = len(ordered)
+    if n == 0 or not math.isfinite(ordered[-1]) or not 0.0 <= prob <= 1.0:
+        return float(np.quantile(ordered, prob))
+    virtual = (n - 1) * prob
+    if virtual >= n - 1:
+        return float(ordered[-1])
+    below = math.floor(virtual)
+    a, b = float(ordered[below]), float(ordered[below + 1])
+    t = virtual - below
+    gap = b - a
+    return b - gap * (1 - t) if t >= 0.5 else a + gap * t
+
+
+def sorted_median(ordered: FloatArray) -> float:
+    """``np.median`` of sorted finite values: the middle one, or the mean of the middle two."""
+    n = len(ordered)
+    if n == 0 or not math.isfinite(ordered[-1]):
+        return float(np.median(ordered))
+    half = n // 2
+    if n % 2:
+        return float(ordered[half])
+    return (float(ordered[half - 1]) + float(ordered[half])) / 2
 
 
 def _two_sided_z(prob: float) -> float:
@@ -277,11 +305,13 @@ def error_growth(scores: FloatArray) -> FloatArray:
     if use.sum() < 2:
         return np.ones(h)
     x, y, w = np.log(np.arange(1, h + 1))[use], np.log(typical[use]), count[use].astype(float)
-    xm = np.average(x, weights=w)
-    spread = float(np.average(np.square(x - xm), weights=w))
+    # np.average's own operations, its weights' sum taken once: sum(a * w) / sum(w).
+    total = w.sum()
+    xm = (x * w).sum() / total
+    spread = float((np.square(x - xm) * w).sum() / total)
     if spread <= 0:
         return np.ones(h)
-    slope = float(np.average((x - xm) * (y - np.average(y, weights=w)), weights=w)) / spread
+    slope = float(((x - xm) * (y - (y * w).sum() / total) * w).sum() / total) / spread
     # Errors that outgrow the spread less than it says (far steps a few overlapping
     # origins reach, by luck) do not make the band grow slower than the model's own.
     slope = max(slope, 0.0)
@@ -345,14 +375,12 @@ def lean_of(scores: FloatArray, pooled: FloatArray) -> float:
     """
     if len(pooled) < MIN_SCORES:
         return 0.0
-    evidence = []
-    for k in range(scores.shape[1]):
-        step = scores[:, k][np.isfinite(scores[:, k])]
-        independent = len(step) / (k + 1)
-        sd = float(np.std(step, ddof=1)) if len(step) > 2 else 0.0
-        if independent >= 2 and sd > 0:
-            evidence.append(float(np.mean(step)) / (sd / math.sqrt(independent)))
-    if not evidence:
+    from forecasting.models.compiled import step_evidence
+
+    # Per step: mean / (sd / sqrt(n / k)) of its finite scores where n / k >= 2 and sd > 0
+    # (np.mean, np.std(ddof=1) to the bit, compiled: 6% of a forecast as a Python loop).
+    evidence = step_evidence(np.ascontiguousarray(scores, dtype=np.float64))
+    if not len(evidence):
         return 0.0
     t = float(np.mean(evidence))
     typical = float(np.median(pooled))

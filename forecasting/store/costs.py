@@ -298,7 +298,10 @@ class CostsMixin(StoreCore):
             "ChargeDescription, PricingCategory, CommitmentDiscountType, "
             "CAST(ListCost AS DOUBLE) AS ListCost, CAST(cost AS DOUBLE) AS cost, "
             "ConsumedQuantity FROM compute_usage WHERE BillingCurrency = ? "
-            "AND ChargePeriodStart >= ? AND ChargePeriodStart < ? ORDER BY ChargePeriodStart",
+            # A total order: rows sharing a ChargePeriodStart came back in whatever order the
+            # threads finished, and the hourly sums over them (float) then moved in the last bit,
+            # enough to flip a rounded figure between two runs on the same file.
+            "AND ChargePeriodStart >= ? AND ChargePeriodStart < ? ORDER BY ALL",
             [currency, start, end],
         ).df()
         for column in ("ChargePeriodStart", "ChargePeriodEnd"):

@@ -206,7 +206,7 @@ def runway_columns(cur: str, early: str, hi: str) -> dict[str, Column]:
         f"date_{early.lower()}": Column(f"Early warning ({early})"),
         "date_p50": Column("Half the paths (P50)"),
         "probability_within_horizon": Column("Chance within horizon"),
-        f"max_{hi.lower()}_pct": Column(f"Max {hi} %"),
+        f"max_{hi.lower()}_pct": Column(f"Peak {hi} %"),
         "headroom_factor": Column("Headroom x"),
         "headroom_monthly_usd": Column(f"Headroom {cur}/month"),
         "cost_group": Column("Paid by"),
@@ -304,8 +304,9 @@ def explain_runway(result: RunwayResult) -> str:
             "before it. Otherwise *not within the horizon*.",
             "- **Probability within the horizon**: the share of paths that reach the threshold "
             "on any day.",
-            f"- **Headroom** = highest {hi} within the horizon / threshold: the capacity "
-            f"multiplier that keeps the {hi} under the threshold. **Its cost per month**: CPU and "
+            f"- **Peak {hi}**: the {hi} of the paths' highest days within the horizon. "
+            f"**Headroom** = peak {hi} / threshold: the capacity multiplier that keeps that share "
+            "of the paths under the threshold on every day. **Its cost per month**: CPU and "
             "memory add whole pods at today's Compute cost per pod (last full month's Compute "
             "spend / pods); the connection pool moves to the cheapest database tier with enough "
             "pooled connections; disk is priced per GB (needs `database_disk_gb`).",

@@ -205,8 +205,10 @@ def lever_cards(r: LeverResult) -> list[Card]:
             f"{r.naive_total - r.stacked_total:+,.0f} counted twice",
         ),
         Card(
-            "Effective savings rate today (Compute)",
+            "Compute savings rate today",
             f"{esr:.1%}" if isinstance(esr, float) else str(esr or "n/a"),
+            help="Effective savings rate of Compute usage: 1 - effective cost / list cost,"
+            " over the base month (commitments and discounts already in the bill).",
         ),
     ]
 

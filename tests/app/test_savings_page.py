@@ -83,7 +83,7 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Spend Oct 2026",
         "Stacked savings / month",
         "Naive sum / month",
-        "Effective savings rate today (Compute)",
+        "Compute savings rate today",
     ]
     levers = table(at, "lever", "Right-size")
     assert list(levers["lever"]) == LEVERS

@@ -74,6 +74,11 @@ def test_runway_is_each_paths_first_crossing_not_the_median_curve() -> None:
     assert isinstance(first_crossing(DS, np.median(paths, axis=0), 90), Excuse)
     assert r.p50 == DS[20].date() and r.early == DS[0].date()
     assert r.probability_within_horizon == 1.0
+    # Headroom too: every path peaks at 95%, so keeping 9 in 10 under 90% takes 95/90, where
+    # the pointwise P90 (54.5% on each day: one path in ten at 95%) would buy none.
+    assert np.quantile(paths, 0.9, axis=0).max() == pytest.approx(54.5)
+    assert r.max_upper_pct == pytest.approx(95.0)
+    assert r.headroom_factor == pytest.approx(95 / 90)
 
 
 def test_runway_p50_needs_half_the_paths_to_cross() -> None:

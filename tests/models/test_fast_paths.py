@@ -173,3 +173,244 @@ def test_column_medians_are_nanmedian_s() -> None:
             expected = np.nanmedian(values, axis=0)
         got = column_medians(values, np.isfinite(values).sum(axis=0))
         assert got.tobytes() == expected.tobytes()
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal to the bit: arrays by bytes (NaN and the sign of zero included), containers
+    item by item."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, float) and isinstance(b, float):
+        return np.float64(a).tobytes() == np.float64(b).tobytes()
+    return type(a) is type(b) and bool(a == b)
+
+
+def _arima_cases() -> list[tuple[np.ndarray, int, tuple[int, int, int], tuple[int, int, int]]]:
+    """Every start model of the engine's search with each differencing, on the oracle
+    series above cut to a few lengths (only models the data can carry)."""
+    from forecasting.models.arima import _START, enough_data
+
+    cases = []
+    for _, y, m in _series():
+        for n in (len(y), max(len(y) * 2 // 3, 14)):
+            for (p, q), (sp, sq) in _START:
+                for d, sd in ((0, 0), (1, 0), (0, 1), (1, 1), (2, 0)):
+                    seasonal = (sp, sd, sq) if m > 1 else (0, 0, 0)
+                    period = m if seasonal != (0, 0, 0) else 1
+                    if enough_data(n, (p, d, q), seasonal, period):
+                        cases.append((y[:n], m, (p, d, q), seasonal))
+    return list({(c[0].tobytes(), *c[1:]): c for c in cases}.values())
+
+
+def test_arima_fits_with_the_lean_bfgs_are_scipy_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """statsforecast's ARIMA fitted through bfgs.minimize returns what it returns through
+    scipy.optimize.minimize: coefficients, covariance, likelihood, residuals, every byte."""
+    import warnings
+
+    import scipy.optimize
+
+    from forecasting.models import bfgs
+    from forecasting.models.arima import _statsforecast_arima
+
+    module = _statsforecast_arima()
+    cases = _arima_cases()
+    assert len(cases) > 150
+    for y, m, order, seasonal in cases:
+        d = order[1] + seasonal[1]
+        kwargs = {
+            "order": order,
+            "seasonal": {"order": seasonal, "period": m if seasonal != (0, 0, 0) else 1},
+            "include_mean": d == 0,
+            "include_drift": d == 1,
+            "method": "CSS-ML",
+        }
+        fits = []
+        for minimize in (scipy.optimize.minimize, bfgs.minimize):
+            monkeypatch.setattr(module, "minimize", minimize)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                try:
+                    fits.append(module.Arima(y.copy(), **kwargs))
+                except Exception as exc:  # the same failure both ways
+                    fits.append((type(exc), str(exc)))
+        assert _same(fits[0], fits[1]), (len(y), m, order, seasonal)
+
+
+def test_lean_bfgs_matches_scipy_on_hard_objectives() -> None:
+    """Every field of the result on objectives that stop for each reason: converged,
+    iteration cap, precision loss on a kink, a NaN, and one whose value depends on the
+    order of the calls (statsforecast's objective updates its model in place)."""
+    import scipy.optimize
+
+    from forecasting.models import bfgs
+
+    def rosen(x: np.ndarray) -> float:
+        return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+    def kink(x: np.ndarray) -> float:
+        return float(np.sum(np.abs(x - 0.3)))
+
+    def nan_beyond(x: np.ndarray) -> float:
+        return float("nan") if x[0] > 0.5 else float((x[0] - 2) ** 2 + x[1] ** 2)
+
+    def stateful() -> object:
+        calls = [0]
+
+        def f(x: np.ndarray) -> float:
+            calls[0] += 1
+            return float(np.sum((x - 1) ** 2) + 1e-9 * (calls[0] % 7))
+
+        return f
+
+    cases = [
+        (rosen, np.array([-1.2, 1.0, 0.5]), 1e-8, {"maxiter": 100}),
+        (rosen, np.array([-1.2, 1.0]), 1e-8, {"maxiter": 3}),
+        (kink, np.array([2.0, -1.0]), 1e-8, {"maxiter": 100}),
+        (nan_beyond, np.array([0.0, 1.0]), 1e-8, {"maxiter": 100}),
+        (stateful(), np.array([3.0, 0.0, -2.0]), 1e-8, {"maxiter": 100}),
+        (rosen, np.array([1e9, 2.0]), None, {}),
+    ]
+    fields = ("x", "fun", "jac", "hess_inv", "nfev", "njev", "status", "success", "message", "nit")
+    for fun, x0, tol, options in cases:
+        results = []
+        for minimize in (scipy.optimize.minimize, bfgs.minimize):
+            f = stateful() if fun.__name__ == "f" else fun
+            with np.errstate(all="ignore"):
+                res = minimize(f, x0.copy(), method="BFGS", tol=tol, options=options)
+            results.append([res[k] for k in fields])
+        assert _same(*results), (fun.__name__, x0)
+
+
+def test_lean_bfgs_leaves_other_calls_to_scipy() -> None:
+    from forecasting.models import bfgs
+
+    def bowl(x: np.ndarray) -> float:
+        return float(np.sum((x - 0.25) ** 2))
+
+    res = bfgs.minimize(bowl, np.array([1.0]), method="L-BFGS-B", bounds=[(0.5, 2.0)])
+    assert res.x[0] == 0.5  # bounds are scipy's business
+    res = bfgs.minimize(bowl, [1, 2], method="BFGS")  # integers: scipy converts them
+    assert np.allclose(res.x, 0.25)
+
+
+def test_ets_search_with_remembered_initial_states_is_the_library_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ets_f's whole search, the same with the initial states computed once per input
+    within a search; outside one every call computes them afresh."""
+    import warnings
+
+    from forecasting.models.ets import _remembered, _statsforecast_ets, one_search
+
+    module = _statsforecast_ets()
+    original = module.initstate.__wrapped__
+    computed: list[tuple[object, ...]] = []
+
+    def counted(y: np.ndarray, *rest: object) -> object:
+        computed.append((y.tobytes(), *rest))
+        return original(y, *rest)
+
+    rng = np.random.default_rng(9)
+    for _, y, m in _series():
+        for z, model in ((y, "ZZZ"), (np.log(np.abs(y) + 1), "AZZ")):
+            z = z * 10 ** rng.uniform(-2, 3)
+            fits = []
+            for initstate, searches in ((original, 1), (_remembered(counted), 2)):
+                monkeypatch.setattr(module, "initstate", initstate)
+                computed.clear()
+                with warnings.catch_warnings(), np.errstate(all="ignore"), one_search():
+                    warnings.simplefilter("ignore")
+                    for _ in range(searches):  # the second: every state remembered
+                        try:
+                            fits.append(module.ets_f(z.copy(), m=min(m, 24), model=model))
+                        except Exception as exc:
+                            fits.append((type(exc), str(exc)))
+            assert _same(fits[0], fits[1]) and _same(fits[0], fits[2]), (m, model)
+            assert len(computed) == len(set(computed)), (m, model)
+    computed.clear()
+    remembered = _remembered(counted)
+    remembered(np.arange(1.0, 30.0), 1, "A", "N")
+    remembered(np.arange(1.0, 30.0), 1, "A", "N")
+    assert len(computed) == 2
+
+
+def test_step_evidence_is_numpy_s() -> None:
+    """lean_of's compiled evidence per step is its loop over numpy's mean and std."""
+    import math
+
+    from forecasting.models.compiled import step_evidence
+
+    def loop(scores: np.ndarray) -> list[float]:
+        evidence = []
+        for k in range(scores.shape[1]):
+            step = scores[:, k][np.isfinite(scores[:, k])]
+            independent = len(step) / (k + 1)
+            sd = float(np.std(step, ddof=1)) if len(step) > 2 else 0.0
+            if independent >= 2 and sd > 0:
+                evidence.append(float(np.mean(step)) / (sd / math.sqrt(independent)))
+        return evidence
+
+    rng = np.random.default_rng(12)
+    for i in range(400):
+        w, h = int(rng.integers(1, 60)), int(rng.integers(1, 30))
+        scores = rng.normal(rng.normal(0, 1), 1, (w, h)) * 10 ** rng.uniform(-4, 4)
+        if i % 3 == 0:
+            for k in range(h):
+                scores[w - k :, k] = np.nan  # later steps, fewer origins
+        elif i % 3 == 1:
+            scores[rng.random((w, h)) < 0.3] = np.nan
+        if i % 5 == 0:
+            scores[:, rng.integers(0, h)] = 1.5  # no spread
+        expected = np.asarray(loop(scores), dtype=float)
+        assert step_evidence(scores).tobytes() == expected.tobytes()
+
+
+def test_sorted_quantile_and_median_are_numpy_s() -> None:
+    from forecasting.models.intervals import sorted_median, sorted_quantile
+
+    rng = np.random.default_rng(13)
+    for i in range(600):
+        n = int(rng.integers(1, 400))
+        values = np.abs(rng.normal(0, 1, n) * 10 ** rng.uniform(-6, 6))
+        if i % 3 == 0:
+            values = np.round(values, 1)  # ties, zeros
+        ordered = np.sort(values)
+        probs = [0.0, 1.0, 0.5, 1 - 1 / n, float(rng.uniform()), 0.8 * (n + 1) / n]
+        for prob in probs:
+            if prob <= 1.0:
+                assert sorted_quantile(ordered, prob) == float(np.quantile(values, prob))
+        assert sorted_median(ordered) == float(np.median(values))
+
+
+def test_error_growth_is_the_weighted_average_fit() -> None:
+    """error_growth's sums in place of np.average give np.average's numbers."""
+    from forecasting.models.intervals import column_medians, error_growth
+
+    def by_average(scores: np.ndarray) -> np.ndarray:
+        h = scores.shape[1]
+        count = np.isfinite(scores).sum(axis=0)
+        typical = column_medians(np.abs(scores), count)
+        use = (count > 0) & np.isfinite(typical) & (typical > 0)
+        if use.sum() < 2:
+            return np.ones(h)
+        x, y = np.log(np.arange(1, h + 1))[use], np.log(typical[use])
+        w = count[use].astype(float)
+        xm = np.average(x, weights=w)
+        spread = float(np.average(np.square(x - xm), weights=w))
+        if spread <= 0:
+            return np.ones(h)
+        slope = float(np.average((x - xm) * (y - np.average(y, weights=w)), weights=w)) / spread
+        return np.asarray(np.exp(max(slope, 0.0) * np.log(np.arange(1, h + 1))))
+
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        w, h = int(rng.integers(1, 50)), int(rng.integers(1, 30))
+        growth = np.arange(1, h + 1) ** rng.uniform(-0.5, 1.5)
+        scores = rng.normal(0, 1, (w, h)) * growth * 10 ** rng.uniform(-4, 4)
+        for k in range(h):
+            scores[w - k :, k] = np.nan
+        assert error_growth(scores).tobytes() == by_average(scores).tobytes()
