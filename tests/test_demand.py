@@ -23,6 +23,7 @@ from forecasting.demand.chain import (
     fit_chain,
     fit_ratio,
     run_chain,
+    running_line,
 )
 from forecasting.errors import InputError
 from forecasting.models.drivers import DriverFit
@@ -110,6 +111,42 @@ def test_without_running_instances_the_fleet_runs_its_sized_count() -> None:
     chain = fit_chain(demand.drop(columns="instances"), cost, DOC)
     assert chain.running_share == 1.0
     assert {f.group: f.driver for f in chain.costs}["Compute"] == "instance_hours"
+
+
+def test_the_running_share_grows_with_the_fleet_as_the_history_shows() -> None:
+    """An autoscaler that never runs the N+1 spare: running = 0.7 x sized - 1. Held at its
+    mean share (0.63 over 10-21 sized instances), a fleet of 81 would be priced 8% short of
+    the hours it runs; the line through the history prices it as it runs."""
+    ds = pd.date_range("2025-01-01", periods=12, freq="MS")
+    sized = pd.Series(np.linspace(10, 21, 12).round(), ds)
+    running = 0.7 * sized - 1
+    share, offset = running_line(running, sized)
+    assert (share, offset) == (pytest.approx(0.7), pytest.approx(-1.0))
+    chain = DemandChain(
+        requests_per_user=RatioFit("rpu", math.log(0.03), 0.0, 12),
+        peak_to_average=RatioFit("peak", math.log(2.0), 0.0, 12),
+        costs=(DriverFit("Compute", "instance_hours", 0.0, 1.0, ZERO, 0.0, 12),),
+        running_share=share,
+        compute_group="Compute",
+        running_offset=offset,
+    )
+    # 140,000 users: 4,200 req/s, peak 8,400, ceil(80) + 1 = 81 sized, 55.7 running.
+    run = run_chain(chain, np.array([[140_000.0]]), MONTHS[:1], DOC)
+    assert run.instances[0, 0] == 81
+    np.testing.assert_allclose(run.instance_hours, [[(0.7 * 81 - 1) * 730]])
+    mean_share = float((running / sized).mean())
+    assert mean_share * 81 < 0.93 * (0.7 * 81 - 1)
+
+
+def test_a_fleet_that_never_changed_size_keeps_its_mean_share() -> None:
+    ds = pd.date_range("2025-01-01", periods=6, freq="MS")
+    sized = pd.Series([12.0, 12, 12, 13, 12, 13], ds)
+    share, offset = running_line(0.6 * sized, sized)
+    assert (share, offset) == (pytest.approx(0.6), 0.0)
+    # A line that falls (noise on a flat fleet) is no evidence of how size moves the share.
+    grown, falling = sized + np.arange(6), pd.Series([9.0, 8, 8, 7, 6, 6], ds)
+    share, offset = running_line(falling, grown)
+    assert offset == 0.0 and share == pytest.approx(float((falling / grown).mean()))
 
 
 def test_ratio_needs_three_positive_months() -> None:

@@ -144,30 +144,28 @@ def test_no_import_cycle() -> None:
         visit(module, [])
 
 
-def test_the_parser_loads_no_heavy_library() -> None:
-    """`capcost --help` builds every command's parser: it must not pay for pandas or models."""
-    code = (
-        "import sys; from forecasting.cli import build_parser; build_parser(); "
-        "print(' '.join(m for m in ('pandas', 'numpy', 'duckdb', 'statsmodels', 'scipy', "
-        "'statsforecast', 'boto3') if m in sys.modules))"
-    )
+def loaded_after(statement: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``statement``."""
+    code = f"import sys; {statement}; print(' '.join(m for m in {modules!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    assert out.stdout.strip() == ""
+    return out.stdout.split()
+
+
+def test_the_parser_loads_no_heavy_library() -> None:
+    """`capcost --help` builds every command's parser: it must not pay for pandas or models."""
+    heavy = ("pandas", "numpy", "duckdb", "statsmodels", "scipy", "statsforecast", "boto3")
+    assert loaded_after("from forecasting.cli import build_parser; build_parser()", heavy) == []
 
 
 def test_the_app_loads_no_model_library_until_a_model_fits() -> None:
     """A page reading stored forecasts imports the app, the views and the forecasting engine
     (which serves them): none of that may pay for scipy, statsmodels, statsforecast or numba
     (1 to 2.5 s each on a first visit), nor for XlsxWriter before the pack is downloaded."""
-    code = (
-        "import sys; import app.state, app.widgets, app.charts; "
-        "import forecasting.models.engine, forecasting.models.registry; "
-        "print(' '.join(m for m in ('statsmodels', 'scipy', 'statsforecast', 'numba', "
-        "'xlsxwriter', 'boto3') if m in sys.modules))"
+    statement = (
+        "import app.state, app.widgets, app.charts; "
+        "import forecasting.models.engine, forecasting.models.registry"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert out.stdout.strip() == ""
+    heavy = ("statsmodels", "scipy", "statsforecast", "numba", "xlsxwriter", "boto3")
+    assert loaded_after(statement, heavy) == []

@@ -79,6 +79,12 @@ class DemandChain:
     """Instance-hours that run per sized instance-hour: the autoscaler runs the peak's count
     only at the peak (1 when no running-instance count is stored: the fleet runs sized)."""
     compute_group: str
+    running_offset: float = 0.0
+    """Running instances beside the share: ``running = running_offset + running_share x
+    sized``. The sized count carries a fixed redundancy (N+1, a zone's worth) and a floor
+    that the autoscaler does not run off-peak, so the running share of a fleet grows with
+    it (the demo's 0.64 at 10-21 sized instances was 0.68 a year later at 23-82): a share
+    held at its mean ran a year's compute hours 3-5% low on the actual users."""
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -113,9 +119,10 @@ def fit_chain(
         )
     demand = demand.sort_index().tail(months)
     sized = sized_instances(demand[PEAK].dropna(), a)
+    offset = 0.0
     if RUNNING in demand and demand[RUNNING].notna().sum() >= MIN_RATIO_MONTHS:
         running = demand[RUNNING].dropna()
-        share = float((running / sized).dropna().mean())
+        share, offset = running_line(running, sized)
     else:
         running, share = sized, 1.0
     wide = cost.pivot_table(index="ds", columns="unique_id", values="y", aggfunc="sum")
@@ -134,7 +141,27 @@ def fit_chain(
         costs=tuple(fits),
         running_share=share,
         compute_group=compute_group,
+        running_offset=offset,
     )
+
+
+def running_line(running: pd.Series, sized: pd.Series) -> tuple[float, float]:
+    """``(share, offset)`` of ``running = offset + share x sized`` over the months of both.
+
+    A least-squares line where the sized count moved over at least three values and the
+    line rises; otherwise the mean share with no offset (a fleet that never changed size
+    says nothing of how its running share moves with size).
+    """
+    joined = pd.concat({"r": running, "s": sized}, axis=1, join="inner").dropna()
+    joined = joined[joined["s"] > 0]
+    r, s = joined["r"].to_numpy(float), joined["s"].to_numpy(float)
+    mean_share = float(np.mean(r / s)) if len(s) else 1.0
+    if len(np.unique(s)) < MIN_RATIO_MONTHS:
+        return mean_share, 0.0
+    slope, offset = np.polyfit(s, r, 1)
+    if not slope > 0:
+        return mean_share, 0.0
+    return float(slope), float(offset)
 
 
 @dataclass(frozen=True)
@@ -180,7 +207,8 @@ def run_chain(
     rps = users * chain.requests_per_user.draw(level_rng, (n, 1))
     peak = rps * chain.peak_to_average.draw(peak_rng, (h, n)).T
     sized = instances_needed(peak, a).astype(float)
-    hours = sized * chain.running_share * a.hours_per_month
+    running = np.maximum(chain.running_offset + chain.running_share * sized, 0.0)
+    hours = running * a.hours_per_month
     drivers = {USERS: users, INSTANCE_HOURS: hours}
     seeds = cost_rng.integers(0, 2**32, len(chain.costs))
     cost = {

@@ -90,7 +90,9 @@ class _Objective:
 
     def _gradient(self) -> FloatArray:
         """approx_derivative's dense two-point differences from ``self.f`` at ``self.x``:
-        (f(x + h e_i) - f(x)) / dx_i, dx_i the step as represented, in numpy doubles."""
+        (f(x + h e_i) - f(x)) / dx_i, dx_i the step as represented. Python floats are the
+        same IEEE doubles as numpy's scalars, minus the boxing; a zero or non-finite step
+        or value takes numpy's arithmetic (no ZeroDivisionError, the same NaN or inf)."""
         self.ngev += 1
         x0 = self.x
         base = np.atleast_1d(self.f)[0]
@@ -99,12 +101,19 @@ class _Objective:
         h = np.where(dx == 0, _RELATIVE_STEP * sign * np.maximum(1.0, np.abs(x0)), _STEP)
         jac = np.empty(x0.size)
         x1 = x0.copy()
-        for i in range(h.size):
-            x1[i] += h[i]
-            step = x1[i] - x0[i]
+        start, steps = x0.tolist(), h.tolist()
+        plain = type(base) is np.float64 and math.isfinite(base)
+        for i, (xi, hi) in enumerate(zip(start, steps, strict=True)):
+            moved = xi + hi
+            x1[i] = moved
+            step = moved - xi
             fx = self._call(x1)
-            jac[i] = ((np.float64(fx) if type(fx) is float else np.atleast_1d(fx)[0]) - base) / step
-            x1[i] = x0[i]
+            if plain and type(fx) is float and step != 0 and math.isfinite(fx):
+                jac[i] = (fx - float(base)) / step
+            else:
+                value = np.float64(fx) if type(fx) is float else np.atleast_1d(fx)[0]
+                jac[i] = (value - base) / np.float64(step)
+            x1[i] = xi
         return jac
 
 

@@ -213,3 +213,26 @@ def step_evidence(scores: FloatArray) -> FloatArray:
             out[found] = (pairwise_sum(step, 0, n) / n) / (sd / np.sqrt(independent))
             found += 1
     return out[:found]
+
+
+@njit(cache=True, error_model="numpy")
+def phase_means(values: FloatArray, m: int) -> FloatArray:
+    """``np.nanmean(values[i::m])`` for each phase i < m: NaN counted out and summed as 0
+    in numpy's order (``pairwise_sum``), so the same bits; a phase with no number is
+    0 / 0 as in numpy (numpy's error model: the processor's NaN, not an exception)."""
+    n = len(values)
+    out = np.empty(m)
+    taken = np.empty(n // m + 1)
+    for i in range(m):
+        k = 0
+        count = 0
+        for j in range(i, n, m):
+            value = values[j]
+            if np.isnan(value):
+                taken[k] = 0.0
+            else:
+                taken[k] = value
+                count += 1
+            k += 1
+        out[i] = pairwise_sum(taken, 0, k) / count
+    return out

@@ -26,17 +26,18 @@ def _statsforecast_ets() -> Any:
 
     ets_f's search fits every (error, trend, season, damping) combination, and each fit
     starts from ``initstate(y, m, trend, season)``: a seasonal decomposition (statsmodels,
-    pandas means) and a regression that ignore the error type and the damping, so most of
-    the search recomputed one of a few results (13% of a fit). ``initstate`` is looked up
-    through the module's name by each fit; the replacement hands out copies of the result
-    for the same inputs within one search (``one_search``) and computes it otherwise.
-    Only within a search: its regression's last bits depend on the BLAS threads of the
-    moment, so a result kept from another call could differ from a fresh one. Set once,
-    never undone.
+    pandas means) and a regression that ignore the error type and the damping, and the
+    decomposition ignores the trend too, so most of the search recomputed one of a few
+    results (13% of a fit). Both are looked up through the module's names by each fit;
+    the replacements hand out the result for the same inputs within one search
+    (``one_search``) and compute it otherwise. Only within a search: the regression's last
+    bits depend on the BLAS threads of the moment, so a result kept from another call could
+    differ from a fresh one. Set once, never undone.
     """
     import statsforecast.ets as module
 
     module.initstate = _remembered(module.initstate)
+    module.seasonal_decompose = _within_search(module.seasonal_decompose, lambda out: out)
     return module
 
 
@@ -53,18 +54,29 @@ def one_search() -> Iterator[None]:
         _SEARCH.states = None
 
 
-def _remembered(initstate: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(initstate)
-    def remembered(y: Any, m: Any, trendtype: Any, seasontype: Any) -> Any:
-        states: dict[tuple[Any, ...], Any] | None = getattr(_SEARCH, "states", None)
-        if states is None or not (isinstance(y, np.ndarray) and y.dtype == np.float64):
-            return initstate(y, m, trendtype, seasontype)
-        key = (y.shape, y.tobytes(), m, trendtype, seasontype)
-        if key not in states:
-            states[key] = initstate(y, m, trendtype, seasontype)
-        return np.array(states[key])
+def _within_search(
+    compute: Callable[..., Any], handout: Callable[[Any], Any]
+) -> Callable[..., Any]:
+    """``compute`` of a float array and plain arguments, computed once per distinct input
+    inside ``one_search`` and handed out by ``handout`` (a copy where callers could write
+    into the result; statsforecast's initstate only reads a decomposition's ``seasonal``)."""
+
+    @functools.wraps(compute)
+    def remembered(x: Any, *args: Any, **kwargs: Any) -> Any:
+        results: dict[tuple[Any, ...], Any] | None = getattr(_SEARCH, "states", None)
+        if results is None or not (isinstance(x, np.ndarray) and x.dtype == np.float64):
+            return compute(x, *args, **kwargs)
+        key = (compute, x.shape, x.tobytes(), args, tuple(sorted(kwargs.items())))
+        if key not in results:
+            results[key] = compute(x, *args, **kwargs)
+        return handout(results[key])
 
     return remembered
+
+
+def _remembered(initstate: Callable[..., Any]) -> Callable[..., Any]:
+    """statsforecast's initstate(y, m, trend, season) within a search, a copy each time."""
+    return _within_search(initstate, np.array)
 
 
 def ets_spread(

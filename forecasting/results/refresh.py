@@ -28,6 +28,10 @@ FORECAST_LEVELS = (80.0, 50.0, 95.0)
 PLAN_LEVELS = (80.0, 50.0, 90.0, 95.0)
 # Capacity's longest plan: the plan's default (4 quarters) and any up to it are slices.
 PLAN_QUARTERS = 12
+# Savings' base months stored at the default level: the last year's full months (a lever's
+# commitment is forecast from its base month, so each month is a forecast of its own); a
+# review looks back a year, an older month is computed when asked.
+BASE_MONTHS = 12
 # How long a refresh waits for another writer before giving up (an ingest may be running).
 WRITE_WAIT_SECONDS = 120.0
 REFRESH_COMMAND = "capcost refresh"
@@ -51,10 +55,12 @@ class RefreshSummary:
 
 def page_builds(store: Store) -> list[Callable[[], object]]:
     """What each page shows on first visit (its defaults), plus the Forecast page's every
-    series at its longest horizon (the single series at each level it offers) and Capacity
-    and Savings at each of their levels."""
+    series at its longest horizon (the single series at each level it offers), Capacity and
+    Savings at each of their levels and on every stored assumption set, and Savings on each
+    of the last year's full months."""
     from forecasting import views
     from forecasting.capacity.service import CapacityOptions
+    from forecasting.interface import DEFAULT_SCENARIO
     from forecasting.savings.service import SavingsOptions
     from forecasting.views.forecast import SERIES_CHOICES, ForecastRequest
 
@@ -69,9 +75,24 @@ def page_builds(store: Store) -> list[Callable[[], object]]:
     for level in PLAN_LEVELS:
         plan = CapacityOptions(level=level, quarters=PLAN_QUARTERS)
         builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
-        if months:
-            options = SavingsOptions(level=level, base_month=months[0], lookback=(7, 30, 60))
-            builds.append(lambda o=options: views.build_savings(store, o))  # type: ignore[misc]
+    # Every other stored assumption set at the defaults: a set sizes instances its own way,
+    # so its demand chain is fitted apart (and a set may cover other usage with commitments).
+    others = [name for name in store.assumption_set_names() if name != DEFAULT_SCENARIO]
+    for name in others:
+        plan = CapacityOptions(scenario=name, quarters=PLAN_QUARTERS)
+        builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
+    savings = [
+        SavingsOptions(level=level, base_month=months[0], lookback=(7, 30, 60))
+        for level in PLAN_LEVELS
+        if months
+    ] + [SavingsOptions(base_month=month, lookback=(7, 30, 60)) for month in months[1:BASE_MONTHS]]
+    savings += [
+        SavingsOptions(scenario=name, base_month=months[0], lookback=(7, 30, 60))
+        for name in others
+        if months
+    ]
+    for options in savings:
+        builds.append(lambda o=options: views.build_savings(store, o))  # type: ignore[misc]
     reviewed = views.months_with_cost(store)
     if reviewed:
         builds.append(lambda: views.build_anomalies(store, reviewed[0]))

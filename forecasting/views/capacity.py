@@ -247,8 +247,9 @@ def chain_text(result: PlanResult) -> str:
         f"per month (median {peak.median:.2f}, spread {peak.log_sd:.1%} over {peak.months} "
         f"months). **Cost per month** = sum over cost groups of fixed + per-unit x driver, "
         f"fitted (Huber) on the last {FIT_MONTHS} months of the bill: {groups}. Compute is "
-        f"priced by the instance-hours it sizes: instances x {chain.running_share:.0%} (the "
-        f"share of sized instance-hours that ran, from the running-instance count) x "
+        f"priced by the instance-hours it sizes: instances x {chain.running_share:.0%}"
+        f"{f' {chain.running_offset:+.1f}' if chain.running_offset else ''} (the running "
+        f"instances per sized one, from the running-instance count) x "
         f"{a.hours_per_month:g} hours."
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -11,14 +10,13 @@ import pytest
 from forecasting.cli import main
 from forecasting.store import Store
 
+from .conftest import AsOfTable
+
 
 def test_as_of_mid_month_nowcasts_that_month_from_its_days(
-    demo_db: Path, capsys: pytest.CaptureFixture[str]
+    demo_db: Path, as_of_table: AsOfTable
 ) -> None:
-    argv = ["backtest", "cost", "--db", str(demo_db), "--horizon", "3"]
-    assert main([*argv, "--as-of", "2026-05-15"]) == 0
-    out = capsys.readouterr()
-    both = pd.read_csv(io.StringIO(out.out))
+    both, err = as_of_table(demo_db, "cost", "2026-05-15", 3)
     # The cost forecast of record as it stood then, the other method beside it: both
     # nowcast May from the same days.
     mid = both[both["of_record"]]
@@ -26,14 +24,13 @@ def test_as_of_mid_month_nowcasts_that_month_from_its_days(
     assert other["forecast"].iloc[0] == pytest.approx(mid["forecast"].iloc[0])
     assert mid["ds"].tolist() == ["2026-05-01", "2026-06-01", "2026-07-01"]
     assert mid["partial"].tolist() == [True, False, False]
-    assert "May 2026 is running (15 of 31 days observed)" in out.err
+    assert "May 2026 is running (15 of 31 days observed)" in err
     with Store.reader(demo_db) as store:
         days, _ = store.read_series("cost", "day", start=pd.Timestamp("2026-05-01").date())
     seen = days[days["ds"] <= "2026-05-15"]["y"].sum()
     assert mid["lower"].iloc[0] > seen  # the 15 known days are in it, 16 are forecast
     assert abs(mid["error_pct"].iloc[0]) < 5  # half the month known: close to what happened
-    assert main([*argv, "--as-of", "2026-05-31"]) == 0
-    end = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    end, _ = as_of_table(demo_db, "cost", "2026-05-31", 3)
     assert (end.groupby("method")["ds"].first() == "2026-06-01").all()
     assert not end["partial"].any()
 

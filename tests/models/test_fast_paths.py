@@ -7,6 +7,8 @@ results it ignores; these tests run the library's own ``forward_arima`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -105,40 +107,55 @@ def test_pairwise_sum_is_numpy_s(n: int) -> None:
         assert pairwise_sum(values, 0, n) == float(np.sum(values))
 
 
-def test_ses_squared_errors_are_numpy_s() -> None:
+def _ses_squared_errors(z: np.ndarray, alpha: float) -> tuple[float, float]:
+    """Compiled SES squared errors, and numpy's sum over theta.ses's errors."""
     from forecasting.models.compiled import ses_sse
     from forecasting.models.theta import ses
 
-    rng = np.random.default_rng(5)
-    for i in range(500):
-        n = int(rng.integers(2, 400))
-        z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
-        if i % 3 == 0:
-            z = np.log(np.abs(z) + 1)
-        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
-        assert ses_sse(z, alpha) == float(np.sum(np.square(z - ses(z, alpha)[0])))
+    return ses_sse(z, alpha), float(np.sum(np.square(z - ses(z, alpha)[0])))
 
 
-def test_ses_alpha_is_scipy_s_bounded_search() -> None:
+def _ses_weight(z: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The compiled search's smoothing weight, and scipy's bounded search over the same
+    errors (``alpha`` unused: the search finds its own)."""
     from scipy.optimize import minimize_scalar
 
     from forecasting.models.compiled import ses_alpha, ses_sse
 
-    rng = np.random.default_rng(8)
-    for i in range(300):
-        n = int(rng.integers(5, 300))
+    scipy = minimize_scalar(
+        lambda a: float(ses_sse(z, a)), bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-8}
+    )
+    return ses_alpha(z, 1e-8, 500), float(scipy.x)
+
+
+@pytest.mark.parametrize(
+    ("pair", "seed", "count", "shortest"),
+    [(_ses_squared_errors, 5, 500, 2), (_ses_weight, 8, 300, 5)],
+    ids=["squared errors are numpy's", "smoothing weight is scipy's bounded search"],
+)
+def test_compiled_ses_is_bit_for_bit(
+    pair: Callable[[np.ndarray, float], tuple[float, float]], seed: int, count: int, shortest: int
+) -> None:
+    """Levels spanning nine decades, logs, noise (alpha near 0) and the edge weights."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        n = int(rng.integers(shortest, 400))
         z = rng.normal(0, 1, n).cumsum() * 10 ** rng.uniform(-3, 6) + rng.uniform(-50, 50)
         if i % 3 == 0:
             z = np.log(np.abs(z) + 1)
         if i % 7 == 0:
             z = rng.normal(0, 1, n) + 5  # noise: alpha near 0
-        scipy = minimize_scalar(
-            lambda a, z=z: float(ses_sse(z, a)),
-            bounds=(0.0, 1.0),
-            method="bounded",
-            options={"xatol": 1e-8},
-        )
-        assert ses_alpha(z, 1e-8, 500) == float(scipy.x)
+        alpha = float(rng.uniform(0, 1)) if i % 5 else (0.0, 1.0, 1e-9, 1 - 1e-12)[i % 4]
+        ours, reference = pair(z, alpha)
+        assert ours == reference, (i, n, alpha)
+
+
+def test_ses_alpha_stops_where_scipy_s_iteration_cap_does() -> None:
+    from scipy.optimize import minimize_scalar
+
+    from forecasting.models.compiled import ses_alpha, ses_sse
+
+    rng = np.random.default_rng(8)
     # The iteration cap stops both at the same point.
     z = rng.normal(0, 1, 50).cumsum()
     capped = minimize_scalar(
@@ -300,14 +317,16 @@ def test_lean_bfgs_leaves_other_calls_to_scipy() -> None:
 def test_ets_search_with_remembered_initial_states_is_the_library_s(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """ets_f's whole search, the same with the initial states computed once per input
-    within a search; outside one every call computes them afresh."""
+    """ets_f's whole search, the same with the initial states and seasonal decompositions
+    computed once per input within a search; outside one every call computes them afresh."""
     import warnings
 
     from forecasting.models.ets import _remembered, _statsforecast_ets, one_search
 
     module = _statsforecast_ets()
     original = module.initstate.__wrapped__
+    remembered_decompose = module.seasonal_decompose
+    decompose = remembered_decompose.__wrapped__
     computed: list[tuple[object, ...]] = []
 
     def counted(y: np.ndarray, *rest: object) -> object:
@@ -319,8 +338,11 @@ def test_ets_search_with_remembered_initial_states_is_the_library_s(
         for z, model in ((y, "ZZZ"), (np.log(np.abs(y) + 1), "AZZ")):
             z = z * 10 ** rng.uniform(-2, 3)
             fits = []
-            for initstate, searches in ((original, 1), (_remembered(counted), 2)):
+            plain = (original, decompose, 1)
+            within = (_remembered(counted), remembered_decompose, 2)
+            for initstate, decomposition, searches in (plain, within):
                 monkeypatch.setattr(module, "initstate", initstate)
+                monkeypatch.setattr(module, "seasonal_decompose", decomposition)
                 computed.clear()
                 with warnings.catch_warnings(), np.errstate(all="ignore"), one_search():
                     warnings.simplefilter("ignore")
@@ -414,3 +436,26 @@ def test_error_growth_is_the_weighted_average_fit() -> None:
         for k in range(h):
             scores[w - k :, k] = np.nan
         assert error_growth(scores).tobytes() == by_average(scores).tobytes()
+
+
+def test_phase_means_are_nanmean_s() -> None:
+    """Theta's compiled seasonal means are np.nanmean per phase, NaN ends and all."""
+    import warnings
+
+    from forecasting.models.compiled import phase_means
+
+    rng = np.random.default_rng(15)
+    for i in range(400):
+        m = int(rng.choice([2, 4, 7, 12, 24, 52]))
+        n = int(rng.integers(m, 30 * m))
+        values = rng.normal(1, 0.2, n) * 10 ** rng.uniform(-3, 5)
+        half = m // 2
+        values[:half] = values[n - half :] = np.nan  # a centred moving average's ends
+        if i % 4 == 0:
+            values[rng.random(n) < 0.2] = np.nan
+        if i % 9 == 0:
+            values[rng.integers(0, m) :: m] = np.nan  # a phase with no number
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.array([np.nanmean(values[k::m]) for k in range(m)])
+        assert phase_means(values, m).tobytes() == expected.tobytes(), (m, n)

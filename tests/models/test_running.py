@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import warnings
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,8 @@ from forecasting.models.asof import AS_OF_COLUMNS, forecast_as_of
 from forecasting.models.service import forecast_store
 from forecasting.store import Store
 from tests.conftest import DEMO_SEED
+
+from .conftest import AsOfTable
 
 
 @pytest.fixture(scope="module")
@@ -100,15 +101,30 @@ def test_lower_edges_stay_above_half_the_last_month(demo_db: Path, metric: str) 
     assert (fc.table["lower"] > 0.5 * fc.history["y"].iloc[-1]).all()
 
 
-def test_the_forecast_a_year_ago_beside_what_happened(later_demo: Path) -> None:
-    """The demo's year-ago users forecast: far closer than AutoETS on the same history.
+def _growth_continued(y: np.ndarray, h: int = 12) -> np.ndarray:
+    """The last year's compounding growth run on: log-linear on the last 13 months."""
+    t = np.arange(13.0)
+    slope, level = np.polyfit(t, np.log(y[-13:]), 1)
+    return np.exp(level + slope * (12 + np.arange(1, h + 1)))
 
-    Measured with seeds 1, 2, 3, 7: the year's total 17-30% under (AutoETS 40-49% under):
-    the demo's 2026 plan grows users faster than any stretch of its history (50% a quarter
-    against 30%), which no model of that history foresees. The 15% goal is not met.
+
+def test_the_forecast_a_year_ago_beside_what_happened(later_demo: Path) -> None:
+    """The demo's year-ago users forecast carries the growth its history shows: near that
+    growth continued, far closer than AutoETS and AutoTheta on the same history.
+
+    Measured with seeds 1, 2, 3, 7 (benchmarks/bench_year_ago.py): the year's total 19.5,
+    17.3, 29.6 and 21.3% under; the last year's compounding growth continued 23.5, 17.9,
+    26.7 and 20.6% under; AutoETS 40-49% and AutoTheta 43-47% under. The demo's 2026 plan
+    grows users faster than any stretch of its history (50% a quarter against 30%), which
+    no model of that history foresees: the 15% goal is not met, nor can an honest forecast
+    of this history meet it. Seed 3's combination keeps ARIMA and log Theta beside the
+    growth models because its second year grew slower than its first (6-11% a month
+    against 8-18%) and its backtest says so; on real growth series cut to 23 months
+    (bench_accuracy's growth set), leaning harder on compounding growth was worse (sMAPE
+    18.4 -> 18.5-18.7; their year totals already run 4.7% high).
     """
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
+    from statsforecast.models import AutoETS, AutoTheta
 
     with Store(later_demo, read_only=True) as store:
         out = forecast_as_of(store, "users", date(2025, 11, 30), h=12)
@@ -118,10 +134,13 @@ def test_the_forecast_a_year_ago_beside_what_happened(later_demo: Path) -> None:
     history = history[history["ds"] <= "2025-11-01"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sf = StatsForecast(models=[AutoETS(season_length=12)], freq="MS")
-        theirs = sf.forecast(df=history, h=12)["AutoETS"].sum() / total["actual"] - 1
+        models = [AutoETS(season_length=12), AutoTheta(season_length=12)]
+        theirs = StatsForecast(models=models, freq="MS").forecast(df=history, h=12)
+    errors = [abs(theirs[m].sum() / total["actual"] - 1) * 100 for m in ("AutoETS", "AutoTheta")]
+    continued = _growth_continued(history["y"].to_numpy(float)).sum() / total["actual"] - 1
     assert abs(total["error_pct"]) < 25
-    assert abs(total["error_pct"]) < 100 * abs(theirs) - 10
+    assert abs(total["error_pct"] - 100 * continued) < 5
+    assert abs(total["error_pct"]) < min(errors) - 10
     assert total["lower"] < total["forecast"] < total["upper"]
 
 
@@ -129,11 +148,14 @@ def test_the_cost_forecast_a_year_ago_is_the_forecast_of_record_then(later_demo:
     """The demo's year-ago cost forecast: the backtest on the data to then chose the demand
     chain, whose year is far closer than the direct forecast, AutoETS and AutoTheta.
 
-    Measured with seeds 1, 2, 3, 7: the chain 13-20% under the year's bill (the direct
-    forecast 28-31% under, AutoETS 29-37%, AutoTheta 28-30%). Cost is 4,000 + 0.08 x users a
-    month, so the chain's error is the users forecast's (17-30% under, see above) diluted by
-    the fixed part; its 80% band, the users paths' spread, holds 0-3 of the 12 months: the
-    coverage goal is not met.
+    Measured with seeds 1, 2, 3, 7 (benchmarks/bench_year_ago.py): the chain 12.7, 12.1,
+    19.8 and 13.4% under the year's bill (the direct forecast 28-31% under, AutoETS 29-37%,
+    AutoTheta 28-30%): within 15% on three seeds of four. Cost is 4,000 + 0.08 x users a
+    month, so the chain's error is the users forecast's (17-30% under, see above) diluted
+    by the fixed part: seed 3's users, 29.6% under, are what keep its cost outside 15%. On
+    the users that happened the chain prices the year 0.2-1.6% under (2-2.5% before its
+    running instances followed the fleet's size). Its 80% band, the users paths' spread,
+    holds 1-4 of the 12 months: the coverage goal is not met.
     """
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, AutoTheta
@@ -152,44 +174,55 @@ def test_the_cost_forecast_a_year_ago_is_the_forecast_of_record_then(later_demo:
         models = [AutoETS(season_length=12), AutoTheta(season_length=12)]
         theirs = StatsForecast(models=models, freq="MS").forecast(df=history, h=12)
     errors = [abs(theirs[m].sum() / record["actual"] - 1) * 100 for m in ("AutoETS", "AutoTheta")]
-    assert abs(record["error_pct"]) < 17
+    assert abs(record["error_pct"]) < 15
     assert abs(record["error_pct"]) < min(errors) - 10
     assert abs(record["error_pct"]) < abs(totals.loc[DIRECT, "error_pct"]) - 10
     assert record["lower"] < record["forecast"] < record["upper"]
 
 
-def test_backtest_as_of_prints_the_comparison(
-    later_demo: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["backtest", "users", "--db", str(later_demo), "--as-of", "2026-05-31"]
-    assert main([*argv, "--horizon", "9"]) == 0
-    out = capsys.readouterr()
-    table = pd.read_csv(io.StringIO(out.out))
+def test_the_chain_prices_the_users_that_happened_within_two_percent(later_demo: Path) -> None:
+    """The chain fitted on the data to 2025-11-30 and run on the users of the year after it:
+    what is left of its cost error once the users forecast is taken out (the demo's seeds
+    1, 2, 3, 7: 0.2-1.6% under; 1.7-2.5% under when the running share was held at its mean)."""
+    from forecasting.demand.chain import fit_chain, read_history, run_chain
+    from forecasting.scenario import load_capacity
+
+    with Store(later_demo, read_only=True) as store:
+        full = read_history(store)
+        then = read_history(store.as_it_stood(date(2025, 11, 30)))
+        a = load_capacity(store, None, ())
+    chain = fit_chain(then.demand, then.cost, a)
+    after = full.demand.index[full.demand.index > pd.Timestamp("2025-11-01")][:12]
+    users = full.demand.loc[after, "users"].to_numpy(float)
+    run = run_chain(chain, np.tile(users, (500, 1)), pd.DatetimeIndex(after), a, seed=0)
+    priced = float(np.median(run.total_cost, axis=0).sum())
+    assert abs(priced / full.total_cost.loc[after].sum() - 1) < 0.02
+
+
+def test_backtest_as_of_prints_the_comparison(later_demo: Path, as_of_table: AsOfTable) -> None:
+    table, err = as_of_table(later_demo, "users", "2026-05-31", 9)
     assert list(table.columns) == list(AS_OF_COLUMNS)
     assert table["ds"].iloc[0] == "2026-06-01" and len(table) == 9
     assert table["actual"].notna().sum() == 6  # June to November happened
     np.testing.assert_allclose(table["error"], table["forecast"] - table["actual"], atol=1e-5)
-    assert "total of 6 period(s) after 2026-05-31" in out.err
+    assert "total of 6 period(s) after 2026-05-31" in err
 
 
 def test_backtest_as_of_cost_is_the_forecast_of_record_then(
-    later_demo: Path, capsys: pytest.CaptureFixture[str]
+    later_demo: Path, as_of_table: AsOfTable
 ) -> None:
-    argv = ["backtest", "cost", "--db", str(later_demo), "--as-of", "2026-05-31"]
-    assert main([*argv, "--horizon", "9"]) == 0
-    out = capsys.readouterr()
-    table = pd.read_csv(io.StringIO(out.out))
+    table, err = as_of_table(later_demo, "cost", "2026-05-31", 9)
     assert list(table.columns) == list(RECORD_AS_OF_COLUMNS)
     # Both methods, nine months each, the one of record first; the same months and bill.
     assert table.groupby("method").size().to_dict() == {CHAIN: 9, DIRECT: 9}
     assert table["of_record"].sum() == 9 and bool(table["of_record"].iloc[0])
     chosen = table.loc[table["of_record"], "method"].iloc[0]
-    assert f"as of 2026-05-31 the cost forecast of record was the {chosen}" in out.err
+    assert f"as of 2026-05-31 the cost forecast of record was the {chosen}" in err
     by = {m: part.set_index("ds") for m, part in table.groupby("method")}
     pd.testing.assert_series_equal(by[CHAIN]["actual"], by[DIRECT]["actual"])
     assert table["actual"].notna().sum() == 12  # June to November happened, for each
     np.testing.assert_allclose(table["error"], table["forecast"] - table["actual"], atol=1e-5)
-    assert f"total, {chosen} (of record)" in out.err and "total of 6 period(s)" in out.err
+    assert f"total, {chosen} (of record)" in err and "total of 6 period(s)" in err
 
 
 def test_backtest_as_of_refuses_a_date_before_the_data(

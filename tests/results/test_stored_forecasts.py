@@ -123,6 +123,37 @@ def test_stored_capacity_and_savings_equal_computed_ones(
     pd.testing.assert_frame_equal(sav.commitments.table, fresh_savings.commitments.table)
 
 
+def test_savings_on_each_month_of_the_last_year_is_stored(
+    refreshed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.results.refresh import BASE_MONTHS
+
+    months = computed(refreshed, lambda s: views.build_choices(s, None).full_months)
+    assert len(months) > BASE_MONTHS
+    no_fits(monkeypatch)
+    for month in (months[1], months[BASE_MONTHS - 1]):
+        options = SavingsOptions(base_month=month, lookback=(7, 30, 60))
+        view, found = served(refreshed, lambda s, o=options: views.build_savings(s, o))
+        assert found.misses == 0 and view.levers.base_month == month
+    older = SavingsOptions(base_month=months[BASE_MONTHS], lookback=(7, 30, 60))
+    with pytest.raises(AssertionError, match="although they are stored"):
+        served(refreshed, lambda s: views.build_savings(s, older))  # computed when asked
+
+
+def test_every_stored_assumption_set_opens_without_fitting(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(scratch) as store:  # a set that sizes pods differently: a chain of its own
+        base = store.load_assumptions("apex-capacity")
+        store.save_assumptions("lean", {**base, "target_cpu_utilisation": 0.8}, "test")
+    refresh(scratch)
+    no_fits(monkeypatch)
+    options = CapacityOptions(scenario="lean")
+    view, found = served(scratch, lambda s: views.build_capacity(s, options))
+    assert found.misses == 0 and found.fit_misses == 0
+    assert view.plan.assumptions.target_utilisation == 0.8
+
+
 # -- never stale -----------------------------------------------------------------------------------
 def test_new_data_is_forecast_afresh_and_the_page_says_why(scratch: Path, tmp_path: Path) -> None:
     request = ForecastRequest("Users", 12, 80.0)
