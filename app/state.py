@@ -27,7 +27,7 @@ from forecasting.interface import COST_METRIC, Excuse, IngestResult
 from forecasting.models import options as forecasting_options
 from forecasting.models import stored
 from forecasting.models.options import ForecastOptions
-from forecasting.results.refresh import freshness_note
+from forecasting.results.refresh import SHARED_READS, freshness_note
 from forecasting.savings.service import SavingsOptions
 from forecasting.store import Store
 from forecasting.views.capacity import CapacityView
@@ -81,29 +81,6 @@ def read_noted(fn: Callable[[Store], T], path: Path) -> tuple[T | Excuse, str]:
         return Excuse(str(exc), {"path": str(path)}), ""
 
 
-# Reads that scan the bill (millions of line items on a large one) or the stored sample paths,
-# and that no widget changes: kept per data version, so that a widget change (a level, an
-# assumption set, a base month) and the levers that ask for the same window read them once.
-# Then the small reads a build repeats dozens of times (a query each, some milliseconds on a
-# busy machine): the Overview's year to date looked up every plan of record for each month,
-# 45 times which metrics are stored and 48 plans read, 2.4 s on the 10M-line-item bench.
-SHARED_READS = (
-    "compute_usage_items",
-    "resource_costs",
-    "read_forecast_results",
-    "read_fit_results",
-    "stored_metrics",
-    "currencies",
-    "last_day",
-    "last_full_day",
-    "plans",
-    "read_plan",
-    "latest_plan",
-    "inputs_version",
-    "latest_refresh",
-)
-
-
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _shared_read(
     path: str, version: float, method: str, args: tuple[Any, ...], _store: Store
@@ -112,7 +89,8 @@ def _shared_read(
 
 
 def sharing(store: Store, path: Path) -> Store:
-    """``store`` with its SHARED_READS answered from the cache of this data version."""
+    """``store`` with its SHARED_READS (those a refresh shares too) answered from the cache
+    of this data version."""
     version = db_version(path)
     for method in SHARED_READS:
 
@@ -228,6 +206,7 @@ def _forecast(
     return forecasting_options.run_models(frame, h, freq, options)
 
 
+@stored.engine_forecaster
 def cached_forecast(
     frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions
 ) -> ForecastResult:

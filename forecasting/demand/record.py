@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from forecasting.demand import sizing
 from forecasting.demand.chain import (
     CHAIN,
     COST,
     DIRECT,
     USERS,
+    CostBacktest,
     DemandChain,
     DemandHistory,
     backtest_cost,
@@ -36,6 +38,7 @@ from forecasting.demand.chain import (
 from forecasting.demand.paths import DemandPaths
 from forecasting.errors import CapcostError, InputError
 from forecasting.interface import COST_METRIC, Freq
+from forecasting.models import drivers
 from forecasting.models.api import assemble
 from forecasting.models.base import FloatArray
 from forecasting.models.intervals import path_bands
@@ -44,6 +47,8 @@ from forecasting.models.options import ForecastOptions, PathForecaster, notes_of
 from forecasting.models.result import ForecastResult, SeriesForecast
 from forecasting.models.scenarios import Scenario, bend, load_scenario
 from forecasting.models.service import StoreForecast, quarter_span, quarterly, rollup, with_complete
+from forecasting.models.stored import is_engine
+from forecasting.models.stored_fits import fitted, forecast_part
 from forecasting.scenario import load_capacity
 from forecasting.scenario.assumptions import CapacityAssumptions
 
@@ -206,12 +211,7 @@ def cost_of_record(
         return _direct_only(direct, known, bill, currency, levels, scenario, store, str(exc))
     notes = [*notes_of(users_result), *notes_of(direct)]
     try:
-        tested = backtest_cost(
-            history,
-            assumptions,
-            lambda f, h: forecaster(f, h, Freq.MONTH.value, options),
-            seed=options.seed,
-        )
+        tested = stored_backtest(history, assumptions, forecast_part(options), forecaster)
     except InputError as exc:
         scores, fits, untested = pd.DataFrame(), pd.DataFrame(columns=FIT_COLUMNS), str(exc)
     else:
@@ -266,6 +266,38 @@ def record_note(record: CostOfRecord) -> str:
 
 
 # -- the parts --------------------------------------------------------------------------------
+def _backtest_key(
+    history: DemandHistory,
+    assumptions: CapacityAssumptions,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+) -> tuple[object, ...] | None:
+    # The engine's forecasts, cached by the app or not, are one result; a stand-in's are not
+    # stored.
+    if not is_engine(forecaster):
+        return None
+    return (history.demand, history.cost, history.currency, assumptions, options)
+
+
+@fitted(
+    "cost backtest", backtest_cost, drivers.fit_driver, sizing, keyed=_backtest_key, engine=True
+)
+def stored_backtest(
+    history: DemandHistory,
+    assumptions: CapacityAssumptions,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+) -> CostBacktest:
+    """``backtest_cost`` on ``options``' forecasts, stored by the refresh and read by pages
+    (``stored_fits``): a level change or a plan's other quarters rebuild no backtest."""
+    return backtest_cost(
+        history,
+        assumptions,
+        lambda f, h: forecaster(f, h, Freq.MONTH.value, options),
+        seed=options.seed,
+    )
+
+
 def _bill(store: Store) -> tuple[pd.DataFrame, str]:
     """Complete months of the total bill as a long frame (``total``)."""
     monthly, currency = store.read_series(COST_METRIC, Freq.MONTH, complete_only=True)

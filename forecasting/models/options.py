@@ -15,6 +15,7 @@ from forecasting.errors import InputError
 from forecasting.interface import check_level
 from forecasting.models.api import forecast
 from forecasting.models.result import ForecastResult
+from forecasting.models.stored import engine_forecaster
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class PathForecaster(Protocol):
     ) -> ForecastResult: ...
 
 
+@engine_forecaster
 def run_models(frame: pd.DataFrame, h: int, freq: str, options: ForecastOptions) -> ForecastResult:
     """The models' forecast at the options' level, model, paths and seed."""
     return forecast(

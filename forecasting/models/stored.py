@@ -14,13 +14,14 @@ horizon is stored and sliced.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -53,6 +54,9 @@ class Memo:
     """Stored fits read so far, per kind (each kind is read once per block)."""
     fit_misses: int = 0
     """Model fits that had to be made."""
+    rows_read: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    """Stored forecasts read so far by key (None: not stored): each read once per block (a
+    refresh asks for the same series from page after page)."""
 
     def rows(self) -> list[dict[str, Any]]:
         """What was computed, as the store's rows."""
@@ -62,6 +66,8 @@ class Memo:
         """The fits made, as the store's rows: (key, kind, value)."""
         return [(key, kind, value) for key, (kind, value) in self.fits.items()]
 
+
+F = TypeVar("F")
 
 _ACTIVE: ContextVar[Memo | None] = ContextVar("capcost_results_memo", default=None)
 
@@ -88,6 +94,19 @@ def recording(store: ResultsMixin | None) -> Iterator[Memo]:
         _ACTIVE.reset(token)
 
 
+def engine_forecaster(fn: F) -> F:
+    """Mark ``fn`` as a forecaster whose forecasts are the engine's (``run_models``, or a
+    cache of it): a result made with it is the one a refresh stores."""
+    setattr(fn, "capcost_engine", True)  # noqa: B010 (a function's attribute)
+    return fn
+
+
+def is_engine(forecaster: Any) -> bool:
+    """Whether ``forecaster`` makes the engine's forecasts (a stand-in, e.g. an oracle in a
+    benchmark or a test's, makes its own: those are never stored nor served)."""
+    return bool(getattr(forecaster, "capcost_engine", False))
+
+
 def active() -> Memo | None:
     """The memo of the enclosing :func:`reading` or :func:`recording` block (None outside)."""
     return _ACTIVE.get()
@@ -101,7 +120,7 @@ def run(
     if memo is None:
         return compute(list(jobs))
     keys = [job_key(job) for job in jobs]
-    stored = memo.store.read_forecast_results(keys) if memo.store is not None else {}
+    stored = _read(memo, keys)
     out: list[SeriesForecast | None] = []
     todo: list[int] = []
     for i, (job, key) in enumerate(zip(jobs, keys, strict=True)):
@@ -117,6 +136,17 @@ def run(
             if memo.record:
                 memo.computed[keys[i]] = (jobs[i], result)
     return [r for r in out if r is not None]
+
+
+def _read(memo: Memo, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored forecasts of ``keys`` (those stored), read from the store once per block;
+    each caller gets its own copy (a caller may change its arrays in place)."""
+    missing = [key for key in dict.fromkeys(keys) if key not in memo.rows_read]
+    if missing and memo.store is not None:
+        found = memo.store.read_forecast_results(missing)
+        memo.rows_read.update({key: found.get(key) for key in missing})
+    rows = {key: memo.rows_read.get(key) for key in keys}
+    return {key: copy.deepcopy(row) for key, row in rows.items() if row is not None}
 
 
 def _serve(

@@ -19,27 +19,41 @@ import inspect
 import json
 import typing
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from forecasting.models import stored
+from forecasting.models.options import ForecastOptions
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def fitted(kind: str, *depends: Callable[..., Any]) -> Callable[[Callable[P, T]], Callable[P, T]]:
+def fitted(
+    kind: str,
+    *depends: Callable[..., Any] | ModuleType,
+    keyed: Callable[..., tuple[Any, ...] | None] | None = None,
+    engine: bool = False,
+) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """Serve ``fn``'s fits from the store within a reading block; ``kind`` names them in the
     store; the code of ``fn``'s module and of the modules of ``depends`` (what ``fn`` calls
-    to fit) is in the key."""
+    to fit, or those modules) is in the key, and the forecasting engine's
+    (``stored.engine_version``) when ``engine`` (``fn`` forecasts). ``keyed`` (called with
+    ``fn``'s arguments) names what the result depends on when the arguments are not all
+    digestable: a Store by :func:`store_part`, a catalogue by its tables, never a callable
+    that cannot change it; None when this call's result is not one to store (see
+    :func:`stored.is_engine`)."""
 
     def decorate(fn: Callable[P, T]) -> Callable[P, T]:
         @functools.cache
         def version() -> str:
             modules = [inspect.getmodule(f) for f in (fn, *depends)]
             digest = hashlib.sha256(kind.encode())
+            if engine:
+                digest.update(stored.engine_version().encode())
             for module in modules:
                 assert module is not None
                 digest.update(inspect.getsource(module).encode())
@@ -50,7 +64,13 @@ def fitted(kind: str, *depends: Callable[..., Any]) -> Callable[[Callable[P, T]]
             memo = stored.active()
             if memo is None:
                 return fn(*args, **kwargs)
-            key = fit_key(version(), args, kwargs)
+            if keyed is None:
+                key = fit_key(version(), args, kwargs)
+            else:
+                parts = keyed(*args, **kwargs)
+                if parts is None:  # not a result to store (a stand-in forecaster)
+                    return fn(*args, **kwargs)
+                key = fit_key(version(), parts, {})
             value = _found(memo, kind, key)
             if value is not None:
                 out: T = decode(typing.get_type_hints(fn)["return"], json.loads(value))
@@ -87,6 +107,21 @@ def fit_key(version: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return digest.hexdigest()[:32]
 
 
+def store_part(store: Any) -> tuple[str, str]:
+    """What a result read from ``store`` depends on: the version of its inputs (every
+    committed ingest run, the cost group rules, the assumption sets, the plans) and the day
+    its reads stop at (``Store.as_it_stood``)."""
+    return str(store.inputs_version()), str(getattr(store, "until", None))
+
+
+def forecast_part(options: ForecastOptions) -> ForecastOptions:
+    """The forecast's own options (and the assumption set's) of a page's wider options, so
+    that the page's other settings (quarters, base month, look-back windows) share a result
+    that does not read them."""
+    fields = dataclasses.fields(ForecastOptions)
+    return ForecastOptions(**{f.name: getattr(options, f.name) for f in fields})
+
+
 def _part(value: Any) -> bytes:
     """A stable digestable form: frames by their labels and values (floats at single
     precision), anything else by its repr (dataclasses, enums, numbers, strings)."""
@@ -110,7 +145,29 @@ def _hashed(column: pd.Series) -> bytes:
 # -- the codec: frozen dataclasses of numbers, strings and tuples of them, as JSON -------------
 def encode(value: Any) -> str:
     """``value`` (a dataclass) as JSON; NaN and infinities as Python's json writes them."""
-    return json.dumps(dataclasses.asdict(value), sort_keys=True)
+    return json.dumps(_plain(value), sort_keys=True)
+
+
+def _plain(value: Any) -> Any:
+    """Fields by name, tuples as lists, a frame as its columns' dtypes and values (dates as
+    ISO text, numbers as they are: Python's json writes a float's shortest exact repr)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        columns = {}
+        for name in value.columns:
+            column = value[name]
+            if pd.api.types.is_datetime64_any_dtype(column):
+                values: list[Any] = [None if pd.isna(v) else v.isoformat() for v in column]
+            else:
+                values = column.tolist()
+            columns[str(name)] = {"dtype": str(column.dtype), "values": values}
+        return {"columns": list(map(str, value.columns)), "data": columns}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def decode(kind: Any, value: Any) -> Any:
@@ -124,6 +181,18 @@ def decode(kind: Any, value: Any) -> Any:
         if len(items) == 2 and items[1] is Ellipsis:
             return tuple(decode(items[0], v) for v in value)
         return tuple(decode(k, v) for k, v in zip(items, value, strict=True))
+    if kind is pd.DataFrame:
+        data = value["data"]
+        frame = pd.DataFrame({c: data[c]["values"] for c in value["columns"]})
+        for c in value["columns"]:
+            dtype = data[c]["dtype"]
+            if dtype.startswith("datetime64"):
+                frame[c] = pd.to_datetime(frame[c]).astype(dtype)
+            elif dtype != "object":
+                frame[c] = frame[c].astype(dtype)
+        return frame.reindex(columns=value["columns"])
     if kind in (float, int, str, bool):
         return kind(value)
-    raise TypeError(f"a fit of {kind!r} cannot be stored: only dataclasses of numbers")
+    raise TypeError(
+        f"a fit of {kind!r} cannot be stored: only dataclasses of numbers, text and frames"
+    )

@@ -72,8 +72,11 @@ def eligible_rows(rows: pd.DataFrame, offering: str) -> pd.DataFrame:
             f"unknown offering {offering!r}. Try: {', '.join(COVERS)}", parameter="offering"
         )
     # Classified once per distinct (service, SKU, description): an hourly CUR repeats them.
+    # As numpy object arrays: zipping pyarrow-backed columns steps through them in Python
+    # (0.24 s on a 10M-line-item bill, 34 times a refresh).
     service, sku, description = (
-        rows[c].fillna("").astype(str) for c in ("ServiceName", "SkuId", "ChargeDescription")
+        rows[c].fillna("").astype(str).to_numpy(dtype=object)
+        for c in ("ServiceName", "SkuId", "ChargeDescription")
     )
     keys = list(zip(service, sku, description, strict=True))
     found = {k: (usage_kind(*k), instance_family(k[1], k[2])) for k in set(keys)}

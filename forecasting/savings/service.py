@@ -13,8 +13,25 @@ import pandas as pd
 
 from forecasting.errors import InputError, UnknownNameError
 from forecasting.interface import LOOKBACK_DAYS, Excuse
+from forecasting.models import stored, stored_fits
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.models.result import ForecastResult
+from forecasting.savings import (
+    cdn,
+    commitment_inputs,
+    database,
+    eligibility,
+    evidence_inputs,
+    rightsizing,
+    stacking,
+    store_inputs,
+)
+from forecasting.savings import (
+    commitments as commitment_maths,
+)
+from forecasting.savings import (
+    levers as lever_maths,
+)
 from forecasting.savings.commitment_inputs import (
     COMMITMENT_COLUMNS,
     commitment_lever_from,
@@ -23,7 +40,7 @@ from forecasting.savings.commitment_inputs import (
 from forecasting.savings.commitments import Terms, under_demand
 from forecasting.savings.evidence_inputs import commitment_evidence
 from forecasting.savings.reconcile import plan_month, reconcile, validate_stated
-from forecasting.savings.stacking import LEVER_COLUMNS, stack
+from forecasting.savings.stacking import LEVER_COLUMNS, Lever, stack
 from forecasting.savings.store_inputs import (
     base_month,
     cdn_lever_from,
@@ -33,9 +50,10 @@ from forecasting.savings.store_inputs import (
     rightsize_lever_from,
     savings_rate_text,
 )
+from forecasting.scenario import catalogue as catalogue_maths
 from forecasting.scenario import load_savings, scenario_label
 from forecasting.scenario.assumptions import SavingsScenario
-from forecasting.scenario.catalogue import load_catalogue
+from forecasting.scenario.catalogue import Catalogue, load_catalogue
 from forecasting.store import Store
 
 
@@ -127,28 +145,27 @@ def levers(
 ) -> LeverResult:
     """Model each lever on the base month, then stack them in order on that month's spend."""
 
-    noting = _Noting(forecaster)
     start, end = base_month(store, options.base_month)
     spend = cost_rows(store, start, end)
     scenario = load_savings(store, options.scenario, options.settings)
-    catalogue = load_catalogue()
     bases = {str(k): float(v) for k, v in spend.groupby("cost_group")["cost"].sum().items()}
-    found, esr = [], None
-    compute_group, database_group = scenario.compute_group, scenario.database_group
-    if compute_group in bases:
-        compute = bases[compute_group]
-        found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
-        found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
-        lever = commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
-        found.append(dataclasses.replace(lever, evidence=commitment_evidence(spend, start, end)))
-        esr = compute_savings_rate(spend, compute_group)
-    if database_group in bases:
-        found.append(
-            database_lever_from(
-                store, scenario, catalogue, bases[database_group], start, end, options, noting
-            )
-        )
-    stacked = stack(found, bases)
+    found = evidence_levers(
+        store,
+        scenario,
+        load_catalogue(),
+        bases,
+        start,
+        end,
+        stored_fits.forecast_part(options),
+        forecaster,
+    )
+    made, esr = list(found.levers), None
+    if scenario.compute_group in bases:
+        # The commitment's evidence is the base month's bill, read for the stack anyway.
+        i = next(i for i, lever in enumerate(made) if lever.name == "commitments")
+        made[i] = dataclasses.replace(made[i], evidence=commitment_evidence(spend, start, end))
+        esr = compute_savings_rate(spend, scenario.compute_group)
+    stacked = stack(made, bases)
     return LeverResult(
         stacked,
         bases,
@@ -158,8 +175,84 @@ def levers(
         scenario,
         scenario_label(store, options.scenario),
         options,
-        tuple(noting.notes),
+        found.notes,
     )
+
+
+@dataclass(frozen=True)
+class EvidenceLevers:
+    """The levers modelled on the evidence in the data, in stacking order, and what the
+    forecasts behind them had to adjust."""
+
+    levers: tuple[Lever, ...]
+    notes: tuple[str, ...]
+
+
+def _levers_key(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    bases: dict[str, float],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+) -> tuple[object, ...] | None:
+    if not stored.is_engine(forecaster):
+        return None  # a stand-in forecaster's levers are its own: not stored
+    # ``bases`` are the base month's spend per group: the data's (in the store's version)
+    # over [start, end), grouped by the scenario's groups, so they key nothing more (and a
+    # parallel sum's last bits would key noise); the engine's forecasts, cached or not, are one.
+    tables = (catalogue.compute, catalogue.database, catalogue.metered)
+    return (stored_fits.store_part(store), scenario, *tables, start, end, options)
+
+
+@stored_fits.fitted(
+    "savings levers",
+    catalogue_maths,
+    cdn,
+    commitment_inputs,
+    commitment_maths,
+    database,
+    eligibility,
+    evidence_inputs,
+    lever_maths,
+    rightsizing,
+    stacking,
+    store_inputs,
+    keyed=_levers_key,
+    engine=True,
+)
+def evidence_levers(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    bases: dict[str, float],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+) -> EvidenceLevers:
+    """Right-size, CDN, database and commitments on the base month ``[start, end)``: what
+    no widget but the assumption set, the forecast's options and the base month changes,
+    stored by the refresh (``stored_fits``) and read by the page."""
+    noting = _Noting(forecaster)
+    found = []
+    compute_group, database_group = scenario.compute_group, scenario.database_group
+    if compute_group in bases:
+        compute = bases[compute_group]
+        found.append(rightsize_lever_from(store, scenario, catalogue, compute, start, end))
+        found.append(cdn_lever_from(store, scenario, catalogue, compute, start, end, options))
+        found.append(
+            commitment_lever_from(store, scenario, catalogue, compute, end, options, noting)
+        )
+    if database_group in bases:
+        found.append(
+            database_lever_from(
+                store, scenario, catalogue, bases[database_group], start, end, options, noting
+            )
+        )
+    return EvidenceLevers(tuple(found), tuple(noting.notes))
 
 
 # -- commitments ------------------------------------------------------------------------------

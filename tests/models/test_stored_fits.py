@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from forecasting.demand.chain import DemandChain, RatioFit
 from forecasting.models import stored, stored_fits
 from forecasting.models.drivers import DriverFit
+from forecasting.store import Store
 
 
 def a_chain(log_sd: float = 0.05) -> DemandChain:
@@ -86,3 +88,48 @@ def test_outside_a_reading_block_the_fit_is_the_plain_call() -> None:
         assert fit(2.0) == fit(2.0)  # the second served from what the block made
     assert calls == [1.0, 1.0, 2.0]
     assert memo.fit_misses == 1 and [kind for _, kind, _ in memo.fit_rows()] == ["test ratio"]
+
+
+def test_a_frame_reads_back_with_its_types() -> None:
+    """What a stored backtest is made of: text, whole numbers, floats (NaN too), flags,
+    months; each column as it was, bit for bit."""
+    from forecasting.demand.chain import CostBacktest
+
+    months = pd.date_range("2025-01-01", periods=3, freq="MS")
+    scores = pd.DataFrame(
+        {
+            "method": ["demand chain", "direct cost forecast", "x"],
+            "windows": [12, 12, 3],
+            "smape": [6.123456789012345, math.nan, 1e-300],
+            "selected": [True, False, False],
+        }
+    )
+    fits = pd.DataFrame({"method": "demand chain", "origin": months, "ds": months, "fit": 0.1})
+    made = CostBacktest(scores, fits)
+    back = stored_fits.decode(CostBacktest, json.loads(stored_fits.encode(made)))
+    pd.testing.assert_frame_equal(back.scores, scores)
+    pd.testing.assert_frame_equal(back.fits, fits)
+
+
+def test_a_keyed_result_is_found_only_for_what_its_key_names(tmp_path: Any) -> None:
+    """``keyed`` names what a result depends on: a callable it ignores, a store by the
+    version of its inputs and the day its reads stop (``as_it_stood``)."""
+    calls = []
+
+    def key(store: Store, x: float, forecaster: Any) -> tuple[Any, ...]:
+        return (stored_fits.store_part(store), x)
+
+    @stored_fits.fitted("test keyed", keyed=key)
+    def fit(store: Store, x: float, forecaster: Any) -> RatioFit:
+        calls.append(x)
+        return RatioFit("r", forecaster(x), 0.1, 3)
+
+    with Store(tmp_path / "k.duckdb") as store, stored.recording(store) as memo:
+        assert fit(store, 1.0, lambda v: v) == fit(store, 1.0, lambda v: 2 * v)
+        assert calls == [1.0]  # the second callable keys nothing: served
+        fit(store, 2.0, lambda v: v)
+        fit(store.as_it_stood(date(2025, 1, 31)), 1.0, lambda v: v)
+        assert calls == [1.0, 2.0, 1.0]
+        store.save_assumptions("other", {"users_growth": 0.1}, "")  # the inputs moved on
+        fit(store, 1.0, lambda v: v)
+    assert calls == [1.0, 2.0, 1.0, 1.0] and memo.fit_misses == 4

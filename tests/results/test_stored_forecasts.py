@@ -18,6 +18,7 @@ from forecasting import views
 from forecasting.capacity.service import CapacityOptions
 from forecasting.cli import main
 from forecasting.demand import chain
+from forecasting.interface import Excuse
 from forecasting.models import api, stored
 from forecasting.results.commands import REFRESH_ENV, writes_data
 from forecasting.results.refresh import refresh
@@ -116,11 +117,34 @@ def test_stored_capacity_and_savings_equal_computed_ones(
     fresh_capacity, fresh_savings = computed(refreshed, build)
     no_fits(monkeypatch)
     (cap, sav), found = served(refreshed, build)
-    assert found.misses == 0
+    # The cost backtest and the evidence levers are served too: nothing fitted, read or
+    # scanned again for them.
+    assert found.misses == 0 and found.fit_misses == 0
+    assert {"cost backtest", "savings levers"} <= set(found.fits_read)
     pd.testing.assert_frame_equal(cap.plan.table, fresh_capacity.plan.table)
+    pd.testing.assert_frame_equal(cap.plan.cost_backtest, fresh_capacity.plan.cost_backtest)
     pd.testing.assert_frame_equal(cap.runway.table, fresh_capacity.runway.table)
     pd.testing.assert_frame_equal(sav.levers.table, fresh_savings.levers.table)
+    assert sav.levers.notes == fresh_savings.levers.notes
+    assert sav.levers.effective_savings_rate == fresh_savings.levers.effective_savings_rate
     pd.testing.assert_frame_equal(sav.commitments.table, fresh_savings.commitments.table)
+
+
+def test_the_levers_of_another_month_or_set_are_not_served_for_this_one(
+    refreshed: Path,
+) -> None:
+    """A stored lever is found only for its own base month, assumption set and level: the
+    levers of the month before on the page read as the month before's."""
+    months = computed(refreshed, lambda s: views.build_choices(s, None).full_months)
+    for options in (
+        SavingsOptions(base_month=months[1], lookback=(7, 30, 60)),
+        SavingsOptions(level=50.0, base_month=months[0], lookback=(7, 30, 60)),
+        SavingsOptions(base_month=months[0], settings=(("cpu_headroom", 0.05),)),
+    ):
+        view, found = served(refreshed, lambda s, o=options: views.build_savings(s, o))
+        fresh = computed(refreshed, lambda s, o=options: views.build_savings(s, o))
+        pd.testing.assert_frame_equal(view.levers.table, fresh.levers.table)
+    assert found.fit_misses == 1  # the edited headroom: not stored, computed
 
 
 def test_savings_on_each_month_of_the_last_year_is_stored(
@@ -180,6 +204,43 @@ def test_new_data_is_forecast_afresh_and_the_page_says_why(scratch: Path, tmp_pa
     assert "the data changed since they were stored" in note and "capcost refresh --db" in note
 
 
+def test_new_data_models_the_levers_and_the_backtest_afresh(scratch: Path, tmp_path: Path) -> None:
+    """A stored lever or backtest is keyed on the data's version: after an ingest the page
+    computes them again (and equals a page built from scratch), never the old ones."""
+
+    def build(store: Store) -> tuple[Any, Any]:
+        savings = SavingsOptions(lookback=(7, 30, 60))
+        return views.build_capacity(store, CapacityOptions()), views.build_savings(store, savings)
+
+    _, found = served(scratch, build)
+    assert found.fit_misses == 0
+    days = pd.date_range("2026-11-27", "2026-11-30", freq="D")
+    csv = tmp_path / "users.csv"
+    pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "value": 25_000.0}).to_csv(csv, index=False)
+    assert main(["ingest", "metrics", str(csv), "--metric", "users", "--db", str(scratch)]) == 0
+    (cap, sav), found = served(scratch, build)
+    made = {kind for kind, _ in found.fits.values()} if found.fits else set()
+    assert found.fit_misses >= 2 and not made  # computed, not recorded: a page's read
+    fresh_cap, fresh_sav = computed(scratch, build)
+    pd.testing.assert_frame_equal(cap.plan.cost_backtest, fresh_cap.plan.cost_backtest)
+    pd.testing.assert_frame_equal(sav.levers.table, fresh_sav.levers.table)
+    assert cap.plan.table["users"].notna().all()
+
+
+def test_capacity_and_savings_open_on_a_database_never_refreshed(demo_db: Path) -> None:
+    """Nothing stored (the plain demo, as an ingest leaves a database with CAPCOST_REFRESH=0):
+    the levers and the backtest are computed, as they were before they were stored."""
+
+    def build(store: Store) -> tuple[Any, Any]:
+        savings = SavingsOptions(lookback=(7, 30, 60))
+        return views.build_capacity(store, CapacityOptions()), views.build_savings(store, savings)
+
+    (cap, sav), found = served(demo_db, build)
+    assert found.misses > 0 and found.fit_misses > 0 and not found.fits_used
+    assert not isinstance(cap.plan, Excuse) and not isinstance(sav.levers, Excuse)
+    assert len(cap.plan.cost_backtest) == 2 and len(sav.levers.table) == 4
+
+
 def test_a_cost_group_rule_change_is_forecast_afresh(scratch: Path) -> None:
     request = ForecastRequest("Cost by cost group", 12, 80.0)
     with Store(scratch) as store:
@@ -196,15 +257,27 @@ def test_a_cost_group_rule_change_is_forecast_afresh(scratch: Path) -> None:
 
 
 # -- refresh: idempotent, all or nothing, one-line errors -------------------------------
+def fit_rows(path: Path) -> list[tuple[str, str, str]]:
+    with Store.reader(path) as store:
+        return store.con.execute("SELECT kind, key, value FROM fit_results ORDER BY key").fetchall()
+
+
 def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -> None:
-    before = stored_rows(scratch)
+    """The first refresh also stored what the stored results were made from (the cost
+    backtest's forecasts and chains, the levers' forecasts); the pages never read those, so
+    the second keeps only what pages read, and a third changes nothing."""
+    first = stored_rows(scratch)
+    second = refresh(scratch)
+    assert second.computed == 0 and 0 < second.reused < len(first)
+    before, fits = stored_rows(scratch), fit_rows(scratch)
+    assert set(before["key"]) < set(first["key"])
     summary = refresh(scratch)
     assert summary.computed == 0 and summary.reused == len(before)
     after = stored_rows(scratch)
     assert after["key"].tolist() == before["key"].tolist()
-    with Store.reader(scratch) as store:  # the chain fits are kept as they were
-        fits = store.con.execute("SELECT count(*) FROM fit_results").fetchone()
-    assert fits == (1 + chain.COST_ORIGINS,)
+    assert fit_rows(scratch) == fits  # kept as they were
+    kinds = sorted({kind for kind, _, _ in fits})
+    assert kinds == ["cost backtest", "demand chain", "savings levers"]
     for a, b in zip(after["paths"], before["paths"], strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -241,12 +314,15 @@ def test_the_chain_fits_are_stored_and_serve_the_same_record(refreshed: Path) ->
     from forecasting.demand.record import cost_of_record
 
     with Store.reader(refreshed) as store:
-        kinds = store.con.execute("SELECT kind, count(*) FROM fit_results GROUP BY 1").fetchall()
+        kinds = store.con.execute(
+            "SELECT kind, count(*) FROM fit_results WHERE kind = 'demand chain' GROUP BY 1"
+        ).fetchall()
     # The chain of record and one per backtest origin (the pages' levels share them).
     assert kinds == [("demand chain", 1 + chain.COST_ORIGINS)]
     fresh = computed(refreshed, cost_of_record)
     record, found = served(refreshed, cost_of_record)
-    assert found.fit_misses == 0 and len(found.fits_used) == 1 + chain.COST_ORIGINS
+    # The chain of record and the stored backtest (its origins' chains are not asked for).
+    assert found.fit_misses == 0 and len(found.fits_used) == 2
     assert record.chain == fresh.chain
     pd.testing.assert_frame_equal(record.backtest, fresh.backtest)
     pd.testing.assert_frame_equal(record.chosen.quarters, fresh.chosen.quarters)
@@ -263,7 +339,8 @@ def test_an_edited_assumption_fits_its_own_chain(refreshed: Path) -> None:
         return cost_of_record(store, assumptions=dataclasses.replace(a, rps_per_instance=90.0))
 
     record, found = served(refreshed, build)
-    assert found.fit_misses == 1 + chain.COST_ORIGINS and not found.fits_used
+    # Its chain, one per backtest origin and the backtest itself.
+    assert found.fit_misses == 2 + chain.COST_ORIGINS and not found.fits_used
     assert record.chain == computed(refreshed, build).chain
 
 
