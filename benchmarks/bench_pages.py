@@ -26,6 +26,7 @@ import argparse
 import ast
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -210,8 +211,13 @@ def capcost(*args: object) -> None:
         raise RuntimeError(f"{' '.join(cmd[2:])} failed:\n{done.stdout}{done.stderr}")
 
 
-def demo_database(tmp: Path) -> Path:
+def demo_database(tmp: Path, built: Path | None = None) -> Path:
+    """The demo to UNTIL: built here, or a copy of ``built`` (--demo-db: one built before to
+    UNTIL), refreshed either way."""
     path = tmp / "demo.duckdb"
+    if built is not None:
+        shutil.copyfile(built, path)
+        return prepared(path)
     capcost("demo", "--db", path, "--until", UNTIL)  # refreshes the stored forecasts after
     return prepared(path)
 
@@ -645,6 +651,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=180, help="seconds one load may take")
     parser.add_argument("--budget", type=float, help="minutes of measuring (default 15, quick 8)")
     parser.add_argument(
+        "--demo-db",
+        type=Path,
+        help="a demo database built to the bench's day (capcost demo --until 2026-11-26) to "
+        "copy instead of building one (it is refreshed on the copy)",
+    )
+    parser.add_argument(
         "--no-refresh",
         action="store_true",
         help="no stored forecasts: the pages compute on first visit (as before capcost refresh)",
@@ -672,7 +684,7 @@ def main() -> int:
         log.unlink()
     with tempfile.TemporaryDirectory(prefix="capcost-bench-pages-") as tmp:
         dbs = {
-            "demo": demo_database(Path(tmp)),
+            "demo": demo_database(Path(tmp), args.demo_db),
             f"{args.big_rows / 1e6:g}M rows": big_database(args.big_rows),
         }
         started, load = time.monotonic(), os.getloadavg()
