@@ -121,11 +121,14 @@ def horizon(cli: Cli) -> list[Figure]:
     out = []
     for metric in METRICS:
         runs = [cli.forecast(metric, "--horizon", str(h)) for h in HORIZONS]
-        wide = pd.concat([r.set_index("ds")["forecast"] for r in runs], axis=1)
-        moves = (wide.max(axis=1) - wide.min(axis=1)) / wide.min(axis=1)
-        moves = moves[wide.notna().sum(axis=1) > 1]
-        m = 100 * worst(moves.to_numpy())
-        out.append(Figure(f"horizon 3/6/12/24: {metric} moves", m, f"{m:.2f}%", m < 2.0))
+        moved = {}
+        for col in ("forecast", "lower", "upper"):
+            wide = pd.concat([r.set_index("ds")[col] for r in runs], axis=1)
+            moves = (wide.max(axis=1) - wide.min(axis=1)) / wide.min(axis=1)
+            moved[col] = 100 * worst(moves[wide.notna().sum(axis=1) > 1].to_numpy())
+        m, edges = moved["forecast"], max(moved["lower"], moved["upper"])
+        text = f"{m:.2f}% (band {edges:.2f}%)"
+        out.append(Figure(f"horizon 3/6/12/24: {metric} moves", m, text, m < 2.0))
     return out
 
 
