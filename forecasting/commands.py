@@ -225,4 +225,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "--server.address",
         args.address,
     ]
-    return subprocess.call(cmd, env=env)
+    # Streamlit reads .streamlit/config.toml from its working directory: run from the
+    # project so the theme, the viewer toolbar and the error details apply wherever
+    # `capcost serve` was typed (the address is passed above as well).
+    return subprocess.call(cmd, env=env, cwd=APP_ENTRY.parent.parent)

@@ -61,7 +61,7 @@ def test_capcost_serve_listens_on_loopback_only(demo_db: Path) -> None:
 
 def test_serving_wider_is_an_explicit_option(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr(commands.subprocess, "call", lambda cmd, env: seen.append(cmd) or 0)
+    monkeypatch.setattr(commands.subprocess, "call", lambda cmd, env, cwd: seen.append(cmd) or 0)
     for extra, address in (([], "127.0.0.1"), (["--address", "0.0.0.0"], "0.0.0.0")):
         args = build_parser().parse_args(["serve", *extra])
         assert args.handler(args) == 0
@@ -79,3 +79,20 @@ def test_make_run_and_the_streamlit_config_bind_loopback() -> None:
         check=False,
     )
     assert "--server.address 127.0.0.1" in dry.stdout, dry.stdout + dry.stderr
+
+
+def test_serve_applies_the_projects_streamlit_config_from_any_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Typed outside the checkout, `capcost serve` kept the address (a flag) but lost the
+    theme, the viewer toolbar (a Deploy button) and the error details of the config."""
+    seen: list[Path] = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        commands.subprocess, "call", lambda cmd, env, cwd: seen.append(Path(cwd)) or 0
+    )
+    args = build_parser().parse_args(["serve"])
+    assert args.handler(args) == 0
+    config = tomllib.loads((seen[0] / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"
+    assert config["server"]["address"] == "127.0.0.1"

@@ -99,6 +99,26 @@ def test_partly_observed_quarter_combines_actuals_with_each_path() -> None:
     assert "cost_per_month" not in q2.index
 
 
+def test_a_peak_point_is_not_the_luckiest_month_of_wobbling_paths() -> None:
+    """Paths whose months wobble around a flat median, each month's peak 2x its average: the
+    plan's peak point over its average point is 2 (the median of the paths' quarter maxima
+    picks each path's highest month: 2.46 here); those maxima stay the band."""
+    ds = pd.date_range("2026-04-01", periods=3, freq="MS")
+    rng = np.random.default_rng(0)
+    users = 100_000 * np.exp(rng.normal(0.0, 0.3, (401, 3)))
+    rps = users * 0.03
+    paths = {"users": users, "requests_per_second": rps, "requests_per_second_peak": 2 * rps}
+    empty = pd.DataFrame(columns=list(paths), index=pd.DatetimeIndex([]), dtype=float)
+    q = quarterly_plan(DemandPaths(ds, paths, empty), DOC).set_index("quarter").loc["2026Q2"]
+    ratio = q["requests_per_second_peak"] / q["requests_per_second"]
+    assert q["peak_to_average"] == pytest.approx(ratio)
+    assert ratio == pytest.approx(2.0, rel=0.05)
+    maxima = np.quantile((2 * rps).max(axis=1), [0.1, 0.9])
+    assert [q["requests_per_second_peak_lower"], q["requests_per_second_peak_upper"]] == (
+        pytest.approx(list(maxima))
+    )
+
+
 def test_plan_of_record_sits_beside_the_forecast() -> None:
     stated = pd.DataFrame(
         {
