@@ -126,7 +126,7 @@ def show_reconciliation(r: ReconcileResult) -> None:
     widgets.cards(views.reconciliation_cards(r))
     flagged, summary = views.flagged_summary(r)
     (st.warning if flagged else st.success)(summary)
-    widgets.table(r.table, {"flags": Column("Flags", "wide")})
+    widgets.table(r.table, {"flags": Column("Flags", "wide")}, currency=r.currency)
     ordered, unit = r.lines.sort_values("order"), f"{r.currency}/month"
     title = f"The stated plan stacked ({format_month(r.base_month)})"
     stacked = charts.waterfall(
