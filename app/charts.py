@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.subplots import make_subplots
 
 from forecasting.presentation import format_date, format_month
 
@@ -41,6 +44,10 @@ def themed(fig: go.Figure, title: str, y_title: str = "") -> go.Figure:
     return fig
 
 
+DASHES = ("solid", "dash", "dot", "dashdot")
+"""One per line of a chart: lines that coincide (P50 = P90) stay told apart."""
+
+
 def lines(
     frame: pd.DataFrame,
     x: str,
@@ -48,16 +55,28 @@ def lines(
     title: str,
     y_title: str = "",
     names: Mapping[str, str] | None = None,
+    x_title: str = "",
 ) -> go.Figure:
     """One line per column in ``ys`` (gaps stay gaps: a missing day is not a zero), named in
-    the legend by ``names`` (default: the column's name)."""
+    the legend by ``names`` (default: the column's name). A series that is never negative
+    is drawn from zero: an axis starting near its lowest value makes a fall look steeper."""
     fig = go.Figure()
-    for y in ys:
+    for i, y in enumerate(ys):
         name = (names or {}).get(y, y)
+        dash = DASHES[i % len(DASHES)] if len(ys) > 1 else "solid"
         fig.add_trace(
-            go.Scatter(x=frame[x], y=frame[y], mode="lines", name=name, connectgaps=False)
+            go.Scatter(
+                x=frame[x],
+                y=frame[y],
+                mode="lines",
+                name=name,
+                connectgaps=False,
+                line={"dash": dash, "width": 2.5},
+            )
         )
-    return themed(fig, title, y_title)
+    if len(frame) and (frame[list(ys)].min(skipna=True) >= 0).all():
+        fig.update_yaxes(rangemode="tozero")
+    return themed(fig, title, y_title).update_xaxes(title_text=x_title or None)
 
 
 PARTIAL_PATTERN = "/"
@@ -128,11 +147,126 @@ def _mark_running(
     hit = frame[frame[x] == at] if at is not None else frame.iloc[:0]
     if hit.empty:
         return fig
+    dated = pd.api.types.is_datetime64_any_dtype(frame[x])
+    text = note.replace(": ", ":<br>", 1) if len(note) > NOTE_LINE_CHARS else note
+    spot = free_spot(fig, hit[x].iloc[0], float(hit[y].iloc[0]), text, dated)
     fig.add_trace(go.Scatter(x=hit[x], y=hit[y], mode="markers", name=name, marker=RUNNING_MARKER))
     fig.add_annotation(
-        x=hit[x].iloc[0], y=hit[y].iloc[0], text=note, showarrow=True, arrowhead=0, ay=-40
+        x=hit[x].iloc[0],
+        y=hit[y].iloc[0],
+        text=text,
+        showarrow=True,
+        arrowhead=0,
+        bgcolor="rgba(255,255,255,0.85)",  # legible where it lies over a band's fill
+        **spot,
     )
     return fig
+
+
+# Where a note beside a point goes is judged on the plot area as a chart is usually drawn: half
+# a 1440 px page's width and the default height, less margins, title, legend and axes (px).
+# The plotted values are placed as plotly's autorange places them, the note's box is sized
+# from its text, and the spot chosen is the one crossing the fewest drawn lines and the least
+# band, inside the plot. A narrower window scales both alike; only the text's size does not.
+PLOT_PX = (420.0, 300.0)
+CHAR_PX, LINE_PX = 7.6, 19.0
+"""Width of a character and height of a line of the 14 px annotation font, px."""
+NOTE_LINE_CHARS = 32
+"""A note longer than this breaks after its first colon: a narrower box is easier to place."""
+_ARMS = (30.0, 60.0, 95.0, 130.0)
+_SIDES = ((0, 1), (-1, 1), (1, 1), (0, -1), (-1, -1), (1, -1))
+"""(horizontal, vertical) directions of the note from its point, in order of preference:
+above, above left, above right, then below."""
+
+
+def _placed(fig: go.Figure, dated: bool) -> list[tuple[np.ndarray, np.ndarray, Any]]:
+    """Each scatter trace as (x in 0..1 of the x range, y, the trace): dates by time,
+    categories in the order they first appear, as plotly lays them out."""
+    traces = [t for t in fig.data if t.type == "scatter" and t.x is not None and t.y is not None]
+    if dated:
+        numbers = [pd.to_datetime(pd.Series(t.x)).astype("int64").to_numpy(float) for t in traces]
+    else:
+        order: dict[object, int] = {}
+        for t in traces:
+            for value in t.x:
+                order.setdefault(value, len(order))
+        numbers = [np.array([order[v] for v in t.x], dtype=float) for t in traces]
+    low = min((n.min() for n in numbers if n.size), default=0.0)
+    span = max((n.max() for n in numbers if n.size), default=1.0) - low or 1.0
+    return [
+        ((n - low) / span, np.asarray(t.y, dtype=float), t)
+        for n, t in zip(numbers, traces, strict=True)
+    ]
+
+
+def _drawn(placed: list[tuple[np.ndarray, np.ndarray, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Points sampled along every drawn line (and markers), and inside every band, as
+    (x 0..1, y) rows: what a note must not cover, and what it had better not."""
+    lines, fills = [np.empty((0, 2))], [np.empty((0, 2))]
+    steps = np.linspace(0, 1, 40)[:-1, None]
+    previous: np.ndarray | None = None
+    for u, y, trace in placed:
+        ok = np.isfinite(y)
+        mode = trace.mode or "lines"
+        if "lines" in mode and trace.line.width != 0 and ok.sum() > 1:
+            uu, yy = u[ok], y[ok]
+            along = [uu[:-1] + (uu[1:] - uu[:-1]) * steps, yy[:-1] + (yy[1:] - yy[:-1]) * steps]
+            lines.append(np.column_stack([a.ravel() for a in along]))
+        if "markers" in mode:
+            lines.append(np.column_stack([u[ok], y[ok]]))
+        if trace.fill == "tonexty" and previous is not None and len(previous) == len(y):
+            lo, hi = np.minimum(y, previous), np.maximum(y, previous)
+            grid = np.linspace(0, 1, 12)[:, None]
+            fills.append(np.column_stack([np.tile(u, len(grid)), (lo + (hi - lo) * grid).ravel()]))
+        previous = y
+    return np.concatenate(lines), np.concatenate(fills)
+
+
+def free_spot(
+    fig: go.Figure, at_x: object, at_y: float, text: str, dated: bool
+) -> dict[str, object]:
+    """Arrow offset and anchors (``ax``, ``ay``, ``xanchor``, ``yanchor``) that put a note
+    on the point (``at_x``, ``at_y``) where its box covers the fewest points of a drawn line,
+    then the least band fill, inside the plot area, near the point."""
+    width, height = PLOT_PX
+    placed = _placed(fig, dated)
+    lines, fills = _drawn(placed)
+    values = np.concatenate([lines[:, 1], fills[:, 1], [at_y]])
+    values = values[np.isfinite(values)]
+    pad = 0.05 * (float(np.ptp(values)) or 1.0)  # about plotly's autorange margin
+    bottom, top = float(values.min()) - pad, float(values.max()) + pad
+
+    def to_px(points: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            [points[:, 0] * width, (points[:, 1] - bottom) / (top - bottom) * height]
+        )
+
+    lines, fills = to_px(lines), to_px(fills)
+    u = next((float(n[i]) for n, _, t in placed for i, v in enumerate(t.x) if v == at_x), 0.0)
+    ((pu, pv),) = to_px(np.array([[u, at_y]]))
+    rows = text.split("<br>")
+    box_w, box_h = CHAR_PX * max(map(len, rows)) + 8, LINE_PX * len(rows) + 6
+
+    def cost(side: tuple[int, int], arm: float) -> float:
+        h, v = side
+        left = {0: pu - box_w / 2, -1: pu - arm / 2 - box_w, 1: pu + arm / 2}[h]
+        low = pv + arm if v > 0 else pv - arm - box_h
+        x0, y0, x1, y1 = left - 4, low - 4, left + box_w + 4, low + box_h + 4
+        outside = max(0.0, -x0) + max(0.0, x1 - width) + max(0.0, -y0) + max(0.0, y1 - height)
+
+        def covered(pts: np.ndarray) -> int:
+            x, y = pts[:, 0], pts[:, 1]
+            return int(((x > x0) & (x < x1) & (y > y0) & (y < y1)).sum())
+
+        return 10.0 * covered(lines) + 0.2 * covered(fills) + 5.0 * outside + arm / 30
+
+    (h, v), arm = min(((side, arm) for arm in _ARMS for side in _SIDES), key=lambda c: cost(*c))
+    return {
+        "ax": h * arm / 2,
+        "ay": -v * arm,  # plotly's pixel offsets grow downwards
+        "xanchor": {0: "center", -1: "right", 1: "left"}[h],
+        "yanchor": "bottom" if v > 0 else "top",
+    }
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -297,12 +431,19 @@ def timeline(
 
 
 def grouped_bars(
-    frame: pd.DataFrame, x: str, ys: dict[str, str], title: str, y_title: str = ""
+    frame: pd.DataFrame,
+    x: str,
+    ys: dict[str, str],
+    title: str,
+    y_title: str = "",
+    first_colour: int = 0,
 ) -> go.Figure:
-    """Bars side by side per ``x``, one colour per column in ``ys`` (column -> legend name)."""
+    """Bars side by side per ``x``, one colour per column in ``ys`` (column -> legend name),
+    from the palette's ``first_colour`` on (beside lines in one figure: colours not theirs)."""
     fig = go.Figure()
     for i, (column, name) in enumerate(ys.items()):
-        fig.add_trace(go.Bar(x=frame[x], y=frame[column], name=name, marker_color=PALETTE[i]))
+        colour = PALETTE[(first_colour + i) % len(PALETTE)]
+        fig.add_trace(go.Bar(x=frame[x], y=frame[column], name=name, marker_color=colour))
     fig.update_layout(barmode="group")
     return themed(fig, title, y_title)
 
@@ -396,3 +537,53 @@ def forecast_chart(
             yanchor="top",
         )
     return _mark_running(fig, forecast, "ds", "forecast", running, running_name, running_note)
+
+
+PANEL_HEIGHT = 420
+"""Height of one row of panels, px (a single chart is 450 with its title and legend)."""
+
+
+def panels(figures: Sequence[go.Figure], columns: int = 2, title: str = "") -> go.Figure:
+    """The figures as panels of one figure, ``columns`` to a row, each under its own title,
+    with one legend (an entry named alike in several panels is one entry: one colour, one
+    meaning). One figure draws faster than several: the browser sets up, lays out and
+    measures the text of each figure it draws, which costs more than its few traces."""
+    if len(figures) == 1:
+        return figures[0]
+    rows = -(-len(figures) // columns)
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[f.layout.title.text or "" for f in figures],
+        horizontal_spacing=0.1,
+        vertical_spacing=0.32 / rows,
+    )
+    named: set[str] = set()
+    for i, part in enumerate(figures):
+        row, col = divmod(i, columns)
+        for trace in part.data:
+            shown = trace.showlegend is not False and trace.name not in named
+            if shown:
+                named.add(trace.name)
+            trace.update(legendgroup=trace.name, showlegend=shown)
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+        axis = "" if i == 0 else str(i + 1)
+        fig.update_yaxes(part.layout.yaxis, row=row + 1, col=col + 1)
+        fig.update_xaxes(part.layout.xaxis, row=row + 1, col=col + 1)
+        for note in part.layout.annotations:
+            paper = note.yref == "paper"
+            fig.add_annotation(
+                note.update(xref=f"x{axis}", yref=f"y{axis} domain" if paper else f"y{axis}")
+            )
+    modes = {p.layout.barmode for p in figures if p.layout.barmode}
+    fig.update_layout(barmode=modes.pop() if len(modes) == 1 else "group")
+    height = PANEL_HEIGHT * rows + 60
+    plot_px = height - THEME["margin"]["t"] - THEME["margin"]["b"]  # type: ignore[index]
+    fig.update_layout(**{k: v for k, v in THEME.items() if k != "legend"}, height=height)
+    # The legend over the top row's titles, clear of them: 40 px above the plots.
+    fig.update_layout(legend={**THEME["legend"], "y": 1 + 40 / plot_px})  # type: ignore[dict-item]
+    if title:
+        fig.update_layout(title={"text": title, "y": 0.99, "yanchor": "top"})
+    if pio.templates.default != "capcost":
+        fig.layout.template = TEMPLATE
+    return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import zlib
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -159,7 +160,7 @@ def card(item: Card, where: Any = st) -> None:
     )
 
 
-def _config(fmt: ColumnFormat, wide: bool | str) -> Any:
+def _config(fmt: ColumnFormat, wide: bool | str | int) -> Any:
     spec = fmt.streamlit()
     if spec["type"] == "number":
         return st.column_config.NumberColumn(fmt.label, format=spec["format"], help=spec["help"])
@@ -167,7 +168,10 @@ def _config(fmt: ColumnFormat, wide: bool | str) -> Any:
         return st.column_config.DateColumn(fmt.label, format=spec["format"], help=spec["help"])
     if spec["type"] == "checkbox":
         return st.column_config.CheckboxColumn(fmt.label, help=spec["help"])
-    width = wide if isinstance(wide, str) else "large" if wide else None
+    if isinstance(wide, bool):
+        width: str | int | None = "large" if wide else None
+    else:
+        width = wide
     return st.column_config.TextColumn(fmt.label, help=spec["help"], width=width)
 
 
@@ -203,20 +207,88 @@ def readable(
     )
     formats = list(shown.columns.values())
     data = shown.frame.set_axis([fmt.name for fmt in formats], axis=1)
+    labels = {fmt.name: fmt.label for fmt in formats}
     # A period marked as running ("2026 Q4 (running, data to 26 Nov)") needs room to be read.
-    marked = "medium" if data_to is not None else False
-    config = {
-        fmt.name: _config(fmt, fmt.name in wide or (fmt.name in PERIOD_LABELS and marked))
-        for fmt in formats
+    marked = {
+        c: int(_width(data[c], labels[c]))
+        for c in PERIOD_LABELS
+        if c in data and data_to is not None
     }
-    shown_order = [c for c in order if c in config] if order is not None else None
-    where.dataframe(
-        data,
-        hide_index=True,
-        column_config=config,
-        column_order=shown_order,
-        placeholder=MISSING,  # a missing cell reads "—", not "None"
-    )
+    config = {
+        fmt.name: _config(fmt, fmt.name in wide or marked.get(fmt.name, False)) for fmt in formats
+    }
+    names = [c for c in order if c in config] if order is not None else list(config)
+    # Long text (assumptions, evidence, flags) never fits a cell: read below the grid, in
+    # full. The grid keeps it in its data (a copy or a selection still has it).
+    kinds = {fmt.name: fmt.kind for fmt in formats}
+    notes = [c for c in names if c in wide and kinds[c] == "text"]
+    for columns in fitted([c for c in names if c not in notes], data, labels):
+        where.dataframe(
+            data,
+            hide_index=True,
+            column_config=config,
+            column_order=columns,
+            placeholder=MISSING,  # a missing cell reads "—", not "None"
+        )
+    if notes:
+        # What each row is: its first text column (a lever's name, not its order).
+        texts = [c for c in names if c not in notes and kinds[c] in ("text", "series", "model")]
+        key = next(iter(texts), next((c for c in names if c not in notes), None))
+        where.markdown("\n".join(_note_lines(data, key, notes, labels)))
+
+
+GRID_PX = 970
+"""The width a table has on a 1440 px screen, less the sidebar: what fits without a scroll."""
+
+
+def _width(cells: pd.Series, label: str) -> float:
+    """About the px a grid column takes: its widest cell or header at the grid's font."""
+    texts = cells.map(lambda v: f"{v:,}" if isinstance(v, float | int) else str(v))
+    return 7.2 * max(len(label), int(texts.str.len().max()) if len(texts) else 0) + 16
+
+
+def fitted(columns: list[str], data: pd.DataFrame, labels: Mapping[str, str]) -> list[list[str]]:
+    """``columns`` cut into grids that each fit ``GRID_PX`` across, the first column (what a
+    row is: a quarter, a metric) repeated in each: a column scrolled out of sight at the
+    right is a column a reader never sees."""
+    if not columns:
+        return []
+    first = columns[0]
+    grids: list[list[str]] = [[first]]
+    used = _width(data[first], labels[first])
+    for column in columns[1:]:
+        need = _width(data[column], labels[column])
+        if used + need > GRID_PX and len(grids[-1]) > 1:
+            grids.append([first])
+            used = _width(data[first], labels[first])
+        grids[-1].append(column)
+        used += need
+    return grids
+
+
+def _note_lines(
+    data: pd.DataFrame, key: str | None, notes: list[str], labels: Mapping[str, str]
+) -> list[str]:
+    """One bullet per row: what it is (its ``key`` cell) and each long-text cell, headed."""
+    lines = []
+    for _, row in data.iterrows():
+        parts = [
+            f"*{labels[c]}*: {_plain(row[c])}"
+            for c in notes
+            if isinstance(row[c], str) and row[c].strip()
+        ]
+        if parts:
+            lead = f"**{_plain(row[key])}**: " if key is not None else ""
+            lines.append(f"- {lead}" + "; ".join(parts))
+    return lines
+
+
+_MARKDOWN = re.compile(r"([\\`*_~#$|<>\[\]])")
+
+
+def _plain(value: object) -> str:
+    """Text as it is, not as markdown: "$1,119 ... $2,000" must not read as a formula."""
+    return _MARKDOWN.sub(r"\\\1", str(value))
 
 
 def table(

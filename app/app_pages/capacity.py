@@ -20,11 +20,10 @@ Num = st.column_config.NumberColumn
 
 def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None) -> None:
     widgets.cards(views.plan_cards(plan, cur))
-    left, right = st.columns(2)
     frame, running, made = views.plan_chart_frame(plan, data_to)
     to = f", data to {format_date(data_to)}" if data_to else ""
-    for i, (col, title, unit, ref) in enumerate(views.PLAN_CHARTS):
-        chart = charts.band(
+    figures = [
+        charts.band(
             frame,
             "quarter",
             col,
@@ -38,7 +37,9 @@ def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None
             running_name=f"{running}: running",
             running_note=f"running{to}: {made}",
         )
-        (left if i % 2 == 0 else right).plotly_chart(chart, width="stretch")
+        for col, title, unit, ref in views.PLAN_CHARTS
+    ]
+    st.plotly_chart(charts.panels(figures), width="stretch")
     columns = views.plan_columns(cur, lo, hi)
     widgets.table(views.plan_table(plan), columns, only=True, data_to=data_to, whole=True)
     widgets.download("Download the plan (CSV)", plan.export(), "capacity_plan.csv")

@@ -11,6 +11,7 @@ from app import state, widgets
 from forecasting.errors import CapcostError
 from forecasting.ingest.metrics.helpers import parse_dimensions
 from forecasting.interface import Excuse
+from forecasting.presentation import header
 
 
 def refreshing() -> str:
@@ -33,9 +34,10 @@ if not widgets.excused(status):
     if not status.warnings:
         st.success("No gaps, doubled days, mixed currencies, negative usage or uncategorised cost.")
     for warning in status.warnings:
-        st.warning(f"**{warning.check}**: {warning.message}", icon=":material/warning:")
+        check = header(warning.check)  # "gaps" -> "Gaps": the check in words
+        st.warning(f"**{check}**: {warning.message}", icon=":material/warning:")
         if not warning.examples.empty:
-            with st.expander(f"Where ({warning.check})"):
+            with st.expander(f"Where: {check.lower()}"):
                 widgets.readable(warning.examples)
 
 st.subheader("Ingest a file")

@@ -77,6 +77,7 @@ widgets.explained(view.notes)
 for excuse in view.excuses:
     st.caption(f":material/warning: {excuse}")
 
+bias = {"bias": f"Bias, mean error ({view.unit})"}  # in the series' unit, not a %
 if view.as_of is None:
     # One table per row: side by side, the bands and the backtest's windows and errors were
     # cut off at the right edge of each half.
@@ -88,11 +89,11 @@ if view.as_of is None:
     st.subheader(
         "Backtest accuracy" + (", the direct forecast's models" if view.methods is not None else "")
     )
-    widgets.readable(one.backtest)
+    widgets.readable(one.backtest, labels=bias)
     widgets.download("Download backtest CSV", view.backtest, f"backtest_{view.metric}.csv")
 else:
     st.subheader(f"Backtest on the data to {format_date(view.as_of)}")
-    widgets.readable(one.backtest)
+    widgets.readable(one.backtest, labels=bias)
 if view.methods is not None:
     per = "quarter" if view.as_of is None else "month"
     st.subheader("Demand chain against the direct forecast")

@@ -40,7 +40,8 @@ with right:
 
 if not view.trends.empty:
     a, b = st.columns(2)
-    a.plotly_chart(charts.lines(view.trends, "ds", ["users"], "Users (daily)"), width="stretch")
+    users = charts.lines(view.trends, "ds", ["users"], "Users (daily)", "users")
+    a.plotly_chart(users, width="stretch")
     b.plotly_chart(
         charts.lines(
             view.trends,

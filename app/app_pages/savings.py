@@ -39,8 +39,12 @@ def lever_input(spec: LeverInput, value: Any, key: str, choices: list[Any]) -> A
         out = st.number_input(spec.label, 0.0, 100.0, shown, 5.0, "%g", key, placeholder="not set")
         return None if out is None else out / 100
     if spec.kind is InputKind.NUMBER:
+        if isinstance(value, int) and not isinstance(value, bool):  # days, a count: whole
+            return st.number_input(spec.label, 0, None, value, 1, key=key, placeholder="not set")
         number = None if value is None else float(value)
-        return st.number_input(spec.label, 0.0, None, number, key=key, placeholder="not set")
+        return st.number_input(
+            spec.label, 0.0, None, number, format="%g", key=key, placeholder="not set"
+        )
     index = choices.index(value) if value in choices else 0
     return st.selectbox(spec.label, choices, index, key=key, format_func=choice_label)
 
@@ -90,18 +94,23 @@ def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
         st.caption("**AWS's look-back**: the past window's own hourly usage, assumed to repeat")
         widgets.cards(aws)
     st.caption(r.label)
-    left, right = st.columns(2)
+    figures = []
     if not isinstance(r.cumulative, Excuse):
         demand = [c for c in r.cumulative.columns if c != "month"]
         title = f"Cumulative cash savings if demand follows {' / '.join(demand)}"
-        left.plotly_chart(charts.lines(r.cumulative, "month", demand, title, cur), width="stretch")
+        cumulative = charts.lines(
+            r.cumulative, "month", demand, title, cur, x_title="Month of the term"
+        )
+        figures.append(cumulative)
     pairs = {
         "lookback_monthly_savings_usd": "on its look-back window",
         "expected_monthly_savings_usd": "on the forecast",
     }
     title = "Commitment savings / month: past window vs forecast"
     frame = views.commitment_chart_frame(r)
-    right.plotly_chart(charts.grouped_bars(frame, "label", pairs, title, cur), width="stretch")
+    bars = charts.grouped_bars(frame, "label", pairs, title, f"{cur}/month", first_colour=4)
+    figures.append(bars)
+    st.plotly_chart(charts.panels(figures), width="stretch")
     if not isinstance(r.by_demand, Excuse):
         st.caption("The recommendation if demand follows each quantile of the forecast")
         widgets.table(r.by_demand, views.demand_columns(cur))
@@ -117,17 +126,17 @@ def show_reconciliation(r: ReconcileResult) -> None:
     widgets.cards(views.reconciliation_cards(r))
     flagged, summary = views.flagged_summary(r)
     (st.warning if flagged else st.success)(summary)
-    widgets.table(r.table, {"flags": Column("Flags", "wide")})
-    left, right = st.columns(2)
+    widgets.table(r.table, {"flags": Column("Flags", "wide")}, currency=r.currency)
     ordered, unit = r.lines.sort_values("order"), f"{r.currency}/month"
     title = f"The stated plan stacked ({format_month(r.base_month)})"
-    chart = charts.waterfall(
+    stacked = charts.waterfall(
         ordered, "initiative", "modelled_monthly", "naive_monthly", title, unit
     )
-    left.plotly_chart(chart, width="stretch")
     pairs = {"stated_monthly": "stated", "modelled_monthly": "modelled (stacked)"}
-    chart = charts.grouped_bars(ordered, "initiative", pairs, "Stated vs modelled, per line", unit)
-    right.plotly_chart(chart, width="stretch")
+    per_line = charts.grouped_bars(
+        ordered, "initiative", pairs, "Stated vs modelled, per line", unit
+    )
+    st.plotly_chart(charts.panels([stacked, per_line]), width="stretch")
     name = f"stated_plan_{r.base_month}.csv"
     widgets.download("Download the reconciliation (CSV)", r.export(), name)
     widgets.explained(views.explain_reconciliation(r))

@@ -139,7 +139,7 @@ def plan(
         quarters=quarters,
         plan_of_record=plan_of_record(store),
     )
-    table = record_costs(table, record, options.level)
+    table = record_users(record_costs(table, record, options.level), record, options.level)
     table["complete"] = complete_column(table["ds"], Freq.QUARTER, _data_to(store))
     return PlanResult(
         table=table.drop(columns="ds"),
@@ -173,6 +173,29 @@ def record_costs(table: pd.DataFrame, record: CostOfRecord, level: float) -> pd.
             if not prefix:
                 out.loc[i, f"{COST}_lower"] = float(q["lower"]) / MONTHS_PER_QUARTER
                 out.loc[i, f"{COST}_upper"] = float(q["upper"]) / MONTHS_PER_QUARTER
+    return out
+
+
+def record_users(table: pd.DataFrame, record: CostOfRecord, level: float) -> pd.DataFrame:
+    """The plan's users per quarter from the users forecast the chain ran on, by quarter (the
+    figure ``capcost forecast users --freq quarter`` shows, band and all): a quarter's point
+    is the mean of its months' points, where the median of the paths' quarter means sat
+    1-2% away on the demo's skewed paths. A quarter that happened keeps what happened."""
+    quarters = record.users_quarters
+    if quarters is None or quarters.empty:
+        return table
+    out = table.copy()
+    at_level = quarters[quarters["level"] == level]
+    rows = {pd.Timestamp(r["ds"]): r for r in at_level.to_dict("records")}
+    for i, row in out.iterrows():
+        q = rows.get(pd.Period(str(row["quarter"]), freq="Q").start_time)
+        if row["source"] == "actual" or q is None:
+            continue
+        out.loc[i, [USERS, f"{USERS}_lower", f"{USERS}_upper"]] = [
+            float(q["forecast"]),
+            float(q["lower"]),
+            float(q["upper"]),
+        ]
     return out
 
 

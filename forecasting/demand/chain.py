@@ -304,10 +304,10 @@ def backtest_cost(
 
     The origins are the last ``origins`` months with at least half a fit window before them
     and a bill after them; each is scored on up to ``h`` months. At each the chain is
-    refitted on the history up to it and run on that origin's users forecast (the mean of
-    its paths' cost: totals of medians run low), and the bill is forecast on its own (its
-    point). Scores pool every (origin, month) error; ``selected`` marks the lower sMAPE (the
-    chain on a tie: it is the one that explains its number).
+    refitted on the history up to it and run on that origin's users forecast (the median of
+    its paths' cost, the point the forecast of record states), and the bill is forecast on
+    its own (its point). Scores pool every (origin, month) error; ``selected`` marks the
+    lower sMAPE (the chain on a tie: it is the one that explains its number).
     """
     from forecasting.models.metrics import mape, smape
 

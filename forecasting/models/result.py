@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from forecasting.interface import BACKTEST_COLUMNS, Excuse
@@ -113,7 +114,8 @@ class ForecastResult:
         unless the months move in lockstep. ``how`` is sum (spend), mean (users), max or
         last; ``known`` adds observed values of a period the forecast completes (per
         unique_id, ds -> value). The point is the roll-up of the point forecasts (exact for
-        sum and mean), else the mean of the rolled-up paths. Needs ``n_paths`` > 0.
+        sum and mean: a quarter always equals its months), else (max, last) the median of
+        the rolled-up paths, as every point of paths is. Needs ``n_paths`` > 0.
         """
         level = self.levels[0] if level is None else level
         per_period = _steps_per(self.freq, to)
@@ -135,7 +137,7 @@ class ForecastResult:
                     s.mean[None, :], s.ds, to, per_period=per_period, known=observed, how=how
                 )[1][0]
             else:
-                points = rolled.mean(axis=0)
+                points = np.median(rolled, axis=0)
             for i, start in enumerate(starts):
                 rows.append((uid, start, points[i], lower[i], upper[i], level, s.model))
         return pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))

@@ -178,8 +178,10 @@ def bend(
 
 
 def apply_scenario(paths: FloatArray, ds: pd.DatetimeIndex, last: float, s: Scenario) -> FloatArray:
-    """The users paths bent by a scenario (never below zero), targets met on the paths' mean."""
-    bent, _ = bend(paths, np.asarray(paths, float).mean(axis=0), ds, last, s)
+    """The users paths bent by a scenario (never below zero), targets met on the paths'
+    median: the point a forecast of those paths states (their mean leans with the long
+    upper tail, and a target met on it would leave the median, the figure shown, short)."""
+    bent, _ = bend(paths, np.median(np.asarray(paths, float), axis=0), ds, last, s)
     return bent
 
 
@@ -263,10 +265,11 @@ def from_paths(
     points: Mapping[str, FloatArray] | None = None,
 ) -> Any:
     """A ForecastResult whose bands are path quantiles and whose points are ``points`` (the
-    path means where not given)."""
+    paths' median where not given: a point is the middle of its futures, never their mean,
+    which a long upper tail drags above most of them)."""
     results = []
     for uid, p in paths.items():
         bands = {float(lv): path_bands(p, float(lv)) for lv in level}
-        mean = (points or {}).get(uid, p.mean(axis=0))
+        mean = (points or {}).get(uid, np.median(p, axis=0))
         results.append(SeriesForecast(uid, model, ds, mean, bands, p))
     return assemble(results, list(base.excuses), base.freq, base.levels)

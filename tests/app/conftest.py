@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -54,3 +55,14 @@ def empty_app_at(
 
     yield open_page
     st.cache_data.clear()
+
+
+def tables(at: AppTest) -> list[pd.DataFrame]:
+    """Each table the page shows, once: a table wider than the screen is drawn as several
+    grids of one frame (each showing some of its columns), which AppTest lists one by one."""
+    out: list[pd.DataFrame] = []
+    for grid in at.dataframe:
+        frame = grid.value
+        if not (out and out[-1].shape == frame.shape and out[-1].equals(frame)):
+            out.append(frame)
+    return out

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from forecasting.presentation import format_date
 from forecasting.store import Store
+from tests.app.conftest import tables
 
 
 def _chart(at: AppTest) -> dict[str, object]:
@@ -33,7 +34,7 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert at.metric[0].value in ("Demand chain", "Direct cost forecast")
     assert sum(label.endswith("(of record)") for label in labels) == 1
     assert any("The cost forecast of record is the" in c.value for c in at.caption)
-    quarterly, backtest, methods, scores, monthly = (df.value for df in at.dataframe)
+    quarterly, backtest, methods, scores, monthly = tables(at)
     assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
     assert methods["of_record"].sum() == len(quarterly)
     assert scores["selected"].sum() == 1
@@ -66,9 +67,9 @@ def test_the_running_month_and_quarter_are_marked(
     assert running["name"] == "Nov 2026: nowcast"
     assert running["marker"]["symbol"] == "circle-open"
     assert [x[:10] for x in running["x"]] == ["2026-11-01"]
-    notes = [a["text"] for a in chart["layout"]["annotations"]]  # type: ignore[index]
+    notes = [a["text"].replace("<br>", " ") for a in chart["layout"]["annotations"]]  # type: ignore[index]
     assert notes == [f"running, data to {format_date(to)}: observed days + forecast"]
-    quarterly, _, methods, _, monthly = (df.value for df in at.dataframe)
+    quarterly, _, methods, _, monthly = tables(at)
     mark = f" (running, data to {to.day} {to:%b})"
     assert monthly["ds"].tolist()[:2] == ["Nov 2026" + mark, "Dec 2026"]
     assert quarterly["ds"].tolist()[:2] == ["2026 Q4" + mark, "2027 Q1"]
@@ -83,7 +84,7 @@ def test_changing_the_horizon_and_series_recomputes(
     at = app_at("app_pages/forecast.py")
     at.slider[0].set_value(6).run()
     assert not at.exception
-    assert len(at.dataframe[-1].value) == 6
+    assert len(tables(at)[-1]) == 6
     at.selectbox[0].select("Cost by cost group").run()
     assert not at.exception
     assert at.selectbox[3].value == "Compute"  # the largest group is shown first
@@ -109,7 +110,7 @@ def test_the_forecast_as_of_a_month_end_beside_what_happened(
     )
     chart = _chart(at)
     assert "forecast made" in [a["text"] for a in chart["layout"]["annotations"]]  # type: ignore[index]
-    backtest, methods, monthly = (df.value for df in at.dataframe)
+    backtest, methods, monthly = tables(at)
     assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
     assert set(backtest["method"]) == set(methods["method"]) and backtest["selected"].sum() == 1
     assert monthly["ds"].iloc[0] == "Dec 2025" and len(monthly) == 12

@@ -9,6 +9,8 @@ from pathlib import Path
 from pytest import MonkeyPatch
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import tables
+
 
 def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     at = app_at("app_pages/review.py")
@@ -28,7 +30,7 @@ def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     assert variance["previous"]["label"] == "Oct 2026 1–26 (USD)"
     assert variance["current"]["label"] == "Nov 2026 1–26 (USD)"
     assert "Spend Nov 2026 (month to date)" in [m.label for m in at.metric]
-    plan = at.dataframe[3].value  # one unit per row, never USD and users in one column
+    plan = tables(at)[3]  # one unit per row, never USD and users in one column
     assert plan["Measure"].tolist() == ["Cost", "Users", "Cost per user"]
     assert plan["Planned"].str.endswith((" USD", " users", " USD/user")).all()
 
@@ -61,11 +63,11 @@ def test_freezing_a_plan_makes_the_review_compare_with_it(
     db.write_bytes(demo_db.read_bytes())
     monkeypatch.setenv("CAPCOST_DB", str(db))
     at = app_at("app_pages/review.py")
-    plans_before = len(at.dataframe[-1].value)
+    plans_before = len(tables(at)[-1])
     at.button[0].click().run()
     assert not at.exception
     assert any("Frozen as plans" in s.value for s in at.success)
-    assert len(at.dataframe[-1].value) == plans_before + 2
+    assert len(tables(at)[-1]) == plans_before + 2
     at.run()  # the next run's review reads the new plan
     plan = next(m for m in at.metric if m.label == "Plan of record")
     assert plan.value != "13,867 USD"  # no longer the document's plan prorated to 26 days

@@ -49,8 +49,11 @@ def test_the_running_period_is_marked_in_tables_and_charts(
     reading, _ = scan(page, app_url, path)
     for mark in marked:
         assert any(cell.startswith(mark) for cell in reading.cells), (mark, path)
-    # SVG text has no innerText: read its text content.
-    notes = page.locator(".js-plotly-plot .annotation-text").all_text_contents()
+    # SVG text has no innerText: read its text content. A note points at its point (an
+    # arrow); a panel's title, also an annotation, does not.
+    notes = page.locator(
+        ".js-plotly-plot .annotation:has(.annotation-arrow-g) .annotation-text"
+    ).all_text_contents()
     assert notes and all(n.startswith("running, data to ") for n in notes), notes
     legends = page.locator(".js-plotly-plot .legendtext").all_text_contents()
     assert any(t.endswith(("running", "nowcast")) for t in legends), legends

@@ -65,7 +65,7 @@ def test_savings_page_in_a_browser(
     settle(page)
     page.get_by_role("radio", name="Commitments", exact=True).click()
     expect(page).to_have_url(re.compile(r"[?&]sv_section=Commitments"), timeout=60_000)
-    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=120_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=120_000)  # one figure
     settle(page)
     commitments = downloaded(page, "Download the commitments (CSV)")
     assert commitments == cli_bytes(tmp_path, "commitments", *db, *CLI_FAST)
@@ -74,7 +74,7 @@ def test_savings_page_in_a_browser(
     page.set_viewport_size({"width": 1600, "height": 1000})
     page.get_by_role("radio", name="Stated plan", exact=True).click()
     expect(page).to_have_url(re.compile(r"[?&]sv_section=Stated\+plan"), timeout=60_000)
-    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=120_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=120_000)  # one figure
     settle(page)
     with Store(demo_db, read_only=True) as store:
         stated = store.stated_savings("apex-2026").drop(columns="currency")
