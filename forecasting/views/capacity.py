@@ -139,12 +139,16 @@ def plan_chart_frame(
 
 def plan_table(result: PlanResult) -> pd.DataFrame:
     """The plan with each band as one "low–high" cell too, which keeps the document's shape
-    within a projector's width."""
+    within a projector's width. A quarter that happened has no band: its cell is the figure
+    alone (it read "34–34")."""
     t = result.table
 
     def cells(column: str) -> list[str]:
         lows, highs = t[f"{column}_lower"], t[f"{column}_upper"]
-        return [f"{a:,.0f}–{b:,.0f}" for a, b in zip(lows, highs, strict=True)]
+        return [
+            f"{a:,.0f}" if f"{a:,.0f}" == f"{b:,.0f}" else f"{a:,.0f}–{b:,.0f}"
+            for a, b in zip(lows, highs, strict=True)
+        ]
 
     return t.assign(instances_band=cells("instances"), cost_band=cells("cost_per_month"))
 

@@ -178,8 +178,8 @@ class ForecastView:
                     Card(
                         f"Backtest sMAPE, {row['method']}"
                         + (" (of record)" if row["method"] == chosen else ""),
-                        f"{row['smape']:.1f}",
-                        help=f"0-200, on the bill: {row['errors']} months forecast from "
+                        f"{row['smape']:.1f}%",
+                        help=f"0-200%, on the bill: {row['errors']} months forecast from "
                         f"{row['windows']} past origins, up to {row['horizon']} months ahead",
                     )
                     for row in self.method_scores.to_dict("records")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from forecasting.capacity.service import CapacityOptions
@@ -15,6 +17,7 @@ from forecasting.views.assumptions import build_choices
 from forecasting.views.capacity import (
     build_capacity,
     edited_settings,
+    plan_table,
     sizing_frame,
     thresholds_frame,
 )
@@ -90,3 +93,17 @@ def test_choices_on_the_demo(demo_store: Store) -> None:
     assert made.cdn_providers == ("CloudFront", "Cloudflare")
     assert made.currency == "USD"
     assert "target_cpu_utilisation" not in made.payload  # saved back under field names
+
+
+def test_a_quarter_that_happened_shows_its_figure_without_a_band() -> None:
+    table = pd.DataFrame(
+        {
+            "instances_lower": [34, 83],
+            "instances_upper": [34, 178],
+            "cost_per_month_lower": [8174.41, 15566.85],
+            "cost_per_month_upper": [8174.41, 25934.68],
+        }
+    )
+    out = plan_table(SimpleNamespace(table=table))  # type: ignore[arg-type]
+    assert out["instances_band"].tolist() == ["34", "83–178"]
+    assert out["cost_band"].tolist() == ["8,174", "15,567–25,935"]
