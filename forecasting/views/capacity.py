@@ -281,7 +281,7 @@ def explain_plan(result: PlanResult) -> str:
             "- A quarter is each path's mean of its months (the peak: their maximum; "
             f"instances: sized for that peak); {lo} and {hi} are the paths' quantiles, and "
             "instances are sized from the peak's quantiles, so those rows check by hand. "
-            "**Peak/average** is the median path's quarter peak over its quarter average.",
+            "**Peak/average** is the quarter's peak over its average, as shown.",
             "- **Cost per month** shows whichever of the demand chain's cost and the direct "
             f"forecast of the bill scored better on past origins ({backtest_text(result)}); "
             "under a users scenario the chain's, which follows it. Both P50s are in the table.",
