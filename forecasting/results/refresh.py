@@ -51,6 +51,7 @@ SHARED_READS = (
     "resource_costs",
     "daily_cost_detail",
     "read_forecast_results",
+    "read_forecast_paths",
     "read_fit_results",
     "stored_metrics",
     "currencies",
