@@ -24,6 +24,7 @@ PAGES = (
     "savings?sv_section=Commitments",
     "savings?sv_section=Stated+plan",
     "review",
+    "review?month=2026-11",  # the running month (the page opens on the month just ended)
     "data",
 )
 GRID = '[data-testid="stDataFrame"]'
