@@ -270,6 +270,14 @@ def compute_headroom_price(store: Store, group: str) -> HeadroomPrice | None:
     return HeadroomPrice(group, spend[group], units=instances)
 
 
+# Said where the cell is read (the Runway table, `capcost runway`): what to enter and where.
+DISK_SIZE_UNKNOWN = (
+    "not priced: the database's disk size is not in the assumption set; enter it as "
+    "Database, Disk size (GB) on the Savings page and save the set (CLI: --set "
+    "database_disk_gb=<GB>)"
+)
+
+
 def price_database_headroom(r: Runway, scenario: SavingsScenario, catalogue: Catalogue) -> Runway:
     """The pool grows by moving up the provider's tier ladder; the disk by the GB."""
     group = scenario.database_group
@@ -282,7 +290,7 @@ def price_database_headroom(r: Runway, scenario: SavingsScenario, catalogue: Cat
         found = connection_upgrade(tiers, current, r.headroom_factor, scenario.hours_per_month)
         cost = found if isinstance(found, Excuse) else found[1]
     elif scenario.database_disk_gb is None:
-        cost = Excuse("disk size unknown: set database_disk_gb in the scenario", {})
+        cost = Excuse(DISK_SIZE_UNKNOWN, {})
     else:
         item = DISK_ITEMS.get(scenario.database_provider)
         if item is None:

@@ -76,6 +76,8 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
             LeverInput("database_tier", "Tier (when the bill names none)", InputKind.CHOICE),
             LeverInput("top_queries_optimised", "Slowest queries optimised", InputKind.NUMBER),
             LeverInput("query_time_reduction", "Each faster by %", InputKind.PERCENT),
+            # Prices the Capacity runway's disk headroom (the bill does not say the size).
+            LeverInput("database_disk_gb", "Disk size (GB)", InputKind.NUMBER),
         ),
     ),
     "commitments": (
