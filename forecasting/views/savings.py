@@ -13,7 +13,7 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
-from forecasting.presentation import format_money, format_month
+from forecasting.presentation import format_money, format_month, format_number
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -232,14 +232,30 @@ def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
     }
 
 
+def _rate_decimals(a: float, b: float | None) -> int:
+    """Cents, or as many more decimals (up to 4) as tell two hourly commitments apart: 6.723
+    and 6.716 USD/h both print as 6.72 at cents, and two cards would show one figure."""
+    for decimals in (2, 3, 4):
+        if b is None or round(a, decimals) != round(b, decimals):
+            return decimals
+    return 2
+
+
+def _hourly(value: float, cur: str, decimals: int) -> str:
+    return f"{format_number(value, decimals)} {cur}/h"
+
+
 def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
     """The forecast method's commitment: size, expected saving with its P10 downside,
     utilisation, break-even."""
     best = r.table.iloc[0]
+    aws = aws_row(r)
+    other = None if aws is None else float(aws["hourly_commitment_usd"])
+    decimals = _rate_decimals(float(best["hourly_commitment_usd"]), other)
     return [
         Card(
             "Recommended commitment",
-            f"{format_money(best['hourly_commitment_usd'], cur, cents=True)}/h",
+            _hourly(best["hourly_commitment_usd"], cur, decimals),
             str(best["scope"]),
         ),
         Card(
@@ -269,12 +285,27 @@ def aws_cards(r: CommitmentResult, cur: str) -> list[Card]:
     if row is None:
         return []
     days = int(row["lookback_days"])
+    # Beside the forecast method's recommendation, the look-back's commitment says how far
+    # from it it is: printed to the decimals that tell the two apart, the gap as the note.
+    mine, theirs = (
+        float(r.table.iloc[0]["hourly_commitment_usd"]),
+        float(row["hourly_commitment_usd"]),
+    )
+    decimals = _rate_decimals(mine, theirs)
+    gap = theirs - mine
+    note = "the same as the forecast method's"
+    if round(gap, 4) != 0:
+        share = f" ({gap / mine:+.1%})" if mine > 0 else ""
+        sign = "+" if gap > 0 else "-"
+        note = f"{sign}{_hourly(abs(gap), cur, decimals)}{share} vs the forecast method"
+    on_demand = format_money(row["lookback_on_demand_usd_per_hour"], cur, cents=True)
     return [
         Card(
             f"AWS look-back, {days} days",
-            f"{format_money(row['hourly_commitment_usd'], cur, cents=True)}/h",
-            f"on {format_money(row['lookback_on_demand_usd_per_hour'], cur, cents=True)}/h "
-            "on-demand",
+            _hourly(theirs, cur, decimals),
+            note,
+            help=f"Sized on the window's own hourly usage, {on_demand}/h on-demand, "
+            "assumed to repeat.",
         ),
         Card(
             "Estimated savings / month",
