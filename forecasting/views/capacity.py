@@ -313,7 +313,8 @@ def explain_runway(result: RunwayResult) -> str:
             "of the paths under the threshold on every day. **Its cost per month**: CPU and "
             "memory add whole pods at today's Compute cost per pod (last full month's Compute "
             "spend / pods); the connection pool moves to the cheapest database tier with enough "
-            "pooled connections; disk is priced per GB once the assumption set says the disk's size (Savings page, Database, Disk size).",
+            "pooled connections; disk is priced per GB once the assumption set says the disk's "
+            "size (Savings page, Database, Disk size).",
             f"- {settings_text(result.scenario, result.options)}.",
         ]
     )

@@ -245,6 +245,22 @@ def _hourly(value: float, cur: str, decimals: int) -> str:
     return f"{format_number(value, decimals)} {cur}/h"
 
 
+def lever_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The levers as the page shows them: titled, and a band only where the lever has one.
+
+    Right-size, CDN and database are measured on the base month's spend and their evidence
+    (CPU percentiles, hit ratios, query time): given it, each is one figure, and printing it
+    three times as P10 = P50 = P90 would claim a band of certainty that was never computed.
+    Commitments are sized on the forecast's paths over the term: theirs is a real band."""
+    point = table["monthly_savings"]
+    flat = (table["lower"] - point).abs().le(0.005) & (table["upper"] - point).abs().le(0.005)
+    return table.assign(
+        lever=table["lever"].map(lever_title),
+        lower=table["lower"].mask(flat),
+        upper=table["upper"].mask(flat),
+    )
+
+
 def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
     """The forecast method's commitment: size, expected saving with its P10 downside,
     utilisation, break-even."""
@@ -411,6 +427,7 @@ def lever_title(lever: object) -> str:
 
 def explain_levers(result: LeverResult) -> str:
     s, cur = result.scenario, result.currency
+    lo, hi = result.options.band_labels
     return "\n".join(
         [
             f"- **Base**: spend per cost group in {result.base_month} (FOCUS EffectiveCost), "
@@ -440,6 +457,9 @@ def explain_levers(result: LeverResult) -> str:
             "- **Commitments**: see the commitment section; the expected monthly saving "
             f"({'-'.join(result.options.band_labels)} across paths) as a share of Compute, "
             "applied to what is left.",
+            f"- **{lo} and {hi}**: only a lever sized on the forecast's paths has a band (the "
+            "commitment, over its term); the others are measured on the base month's spend and "
+            "their evidence, one figure each (— in the band's columns).",
             f"- {settings_text(result.scenario_name, result.options)}.",
             "",
             "**What each lever assumed here**",

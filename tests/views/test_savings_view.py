@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from forecasting.errors import InputError
@@ -19,6 +20,7 @@ from forecasting.views.savings import (
     build_savings,
     commitment_cards,
     input_options,
+    lever_rows,
 )
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
@@ -98,3 +100,18 @@ def test_the_two_methods_commitments_never_read_as_one_figure(
     assert (mine.value, theirs.value) == shown
     assert theirs.note.startswith(note)
     assert "on-demand" in theirs.help
+
+
+def test_a_lever_without_a_band_shows_one_figure() -> None:
+    table = pd.DataFrame(
+        {
+            "lever": ["right-size", "commitments"],
+            "monthly_savings": [984.33, 1346.91],
+            "lower": [984.33, 675.24],
+            "upper": [984.33, 1578.18],
+        }
+    )
+    shown = lever_rows(table)
+    assert shown["lever"].tolist() == ["Right-size", "Commitments"]
+    assert shown.loc[0, ["lower", "upper"]].isna().all()  # not 984 = 984 = 984
+    assert shown.loc[1, ["lower", "upper"]].tolist() == [675.24, 1578.18]
