@@ -105,6 +105,8 @@ if view.methods is not None:
     widgets.readable(view.methods, currency=money, freq=per, data_to=view.data_to, whole=True)
     if view.method_scores is not None:
         widgets.readable(view.method_scores)
+    if gap := view.method_gap:
+        st.caption(gap)
 st.subheader("Per month")
 widgets.readable(one.table, currency=money, freq="month", data_to=view.data_to, whole=True)
 widgets.download("Download monthly CSV", view.table, f"forecast_monthly_{view.metric}.csv")

@@ -17,6 +17,7 @@ from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
 from forecasting.presentation import format_date, format_number, format_quarter, header
+from forecasting.presentation.gap import explain_gap
 from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, changes
 from forecasting.store import Store
 from forecasting.views.assumptions import forecast_text, settings_text
@@ -266,6 +267,22 @@ def backtest_text(result: PlanResult) -> str:
         for r in rows
     )
     return f"{scores}; {rows[0]['windows']} origins x {rows[0]['horizon']} months"
+
+
+def plan_gap(result: PlanResult, currency: str) -> str:
+    """Why the table's two cost columns part ways by its last quarter ("" if they do not)."""
+    t = result.table
+    if not {"chain_cost_per_month", "direct_cost_per_month"} <= set(t):
+        return ""
+    rows = pd.DataFrame(
+        {
+            "ds": pd.PeriodIndex(t["quarter"], freq="Q").start_time,
+            "chain": t["chain_cost_per_month"],
+            "direct": t["direct_cost_per_month"],
+            "users": t["users"],
+        }
+    )
+    return explain_gap(rows, result.cost_backtest, currency)
 
 
 def explain_plan(result: PlanResult) -> str:

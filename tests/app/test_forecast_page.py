@@ -38,6 +38,12 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
     assert methods["of_record"].sum() == len(quarterly)
     assert scores["selected"].sum() == 1
+    # Beside the two forecasts: why they part ways by the last quarter shown, from its rows.
+    last = methods[methods["ds"] == methods["ds"].max()].set_index("method")["forecast"]
+    gap = next(c.value for c in at.caption if c.value.startswith("**Why the two differ by"))
+    high, low = sorted(last, reverse=True)
+    assert f"{round(high):,} USD/quarter is {high / low:.2f}x" in gap
+    assert "the chain follows users, forecast to grow" in gap and "sMAPE" in gap
     # `complete` is written into the period's label on the page (the CSV keeps the column).
     assert list(monthly.columns) == [
         "unique_id",

@@ -10,6 +10,7 @@ from pytest import MonkeyPatch
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import tables
+from tests.app.test_capacity_page import specs
 
 
 def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
@@ -19,9 +20,10 @@ def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     assert at.selectbox[0].value == "2026-11"
     # The picker marks the running month as the tables do; ended months keep their name.
     assert at.selectbox[0].options[:2] == ["Nov 2026 (to 26 Nov)", "Oct 2026"]
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     # The demo stops on 26 Nov: the running month is compared with the same days before.
-    assert titles == [
+    # The two unit-economics charts side by side are one figure of two panels.
+    assert len(at.get("plotly_chart")) == 2
+    assert list(specs(at)) == [
         "Change by group, Nov 2026 1–26 vs Oct 2026 1–26",
         "Cost per user",
         "Cost per million requests",
