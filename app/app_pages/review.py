@@ -83,9 +83,10 @@ if not widgets.excused(review.unit_economics):
     unit = review.unit_economics
     per_million = ["cost_per_million_requests"]
     st.caption("Complete months only: a running month's part cost over its users would dip.")
-    per_user = charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user")
+    names = {"cost_per_user": "Cost per user", "cost_per_million_requests": "Per M requests"}
+    per_user = charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user", names)
     per_requests = charts.lines(
-        unit, "ds", per_million, "Cost per million requests", f"{cur}/M requests"
+        unit, "ds", per_million, "Cost per million requests", f"{cur}/M requests", names
     )
     st.plotly_chart(charts.panels([per_user, per_requests]), width="stretch")
 

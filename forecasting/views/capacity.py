@@ -90,6 +90,11 @@ def plan_cards(result: PlanResult, cur: str) -> list[Card]:
     t, (lo, hi) = result.table, result.options.band_labels
     observed = t[t["source"] != "forecast"]  # empty when the year's first month is forecast
     last, now = t.iloc[-1], observed.iloc[-1] if len(observed) else t.iloc[0]
+    # A running quarter is its observed months plus a forecast of the rest (a whole
+    # quarter's figure per month, not a part), and the note says so.
+    since = format_quarter(now["quarter"])
+    if now["source"] not in ("actual", "forecast"):
+        since += " (observed + forecast)"
     cards = []
     for label, name, fmt in [
         ("Instances", "instances", "{:,.0f}"),
@@ -97,11 +102,12 @@ def plan_cards(result: PlanResult, cur: str) -> list[Card]:
         ("Peak req/s", "requests_per_second_peak", "{:,.0f}"),
     ]:
         band = f"{fmt.format(last[f'{name}_lower'])} to {fmt.format(last[f'{name}_upper'])}"
+        change = fmt.format(last[name] - now[name])
         cards.append(
             Card(
                 f"{label}, {format_quarter(last['quarter'])} (P50)",
                 fmt.format(last[name]),
-                f"{last[name] - now[name]:+,.0f} vs {format_quarter(now['quarter'])}",
+                f"{'' if change.startswith('-') else '+'}{change} vs {since}",
                 Tone.CHANGE,
                 help=f"{lo}–{hi}: {band}",
             )

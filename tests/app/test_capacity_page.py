@@ -118,6 +118,9 @@ def test_plan_and_runway_render(capacity: AppTest, demo_db: Path) -> None:
         "Infrastructure cost / month, 2027 Q4 (P50)",
         "Peak req/s, 2027 Q4 (P50)",
     ]
+    # The change is in the figure's unit, against a running quarter said to be one.
+    assert [m.delta.split(" vs ")[1] for m in at.metric] == ["2026 Q4 (observed + forecast)"] * 3
+    assert at.metric[1].delta.endswith(" USD vs 2026 Q4 (observed + forecast)")
     plan = at.dataframe[0].value
     assert list(plan["quarter"]) == shown_quarters(demo_db, QUARTERS)
     assert "2026 Q4 (running, data to " in plan["quarter"].iloc[3]

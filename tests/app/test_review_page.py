@@ -23,11 +23,16 @@ def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     # The demo stops on 26 Nov: the running month is compared with the same days before.
     # The two unit-economics charts side by side are one figure of two panels.
     assert len(at.get("plotly_chart")) == 2
-    assert list(specs(at)) == [
+    charts = specs(at)
+    assert list(charts) == [
         "Change by group, Nov 2026 1–26 vs Oct 2026 1–26",
         "Cost per user",
         "Cost per million requests",
     ]
+    # One legend for both panels: its entries in words, not the columns' code names.
+    legend = [t["name"] for t in charts["Cost per user"]["data"]]
+    legend += [t["name"] for t in charts["Cost per million requests"]["data"]]
+    assert legend == ["Cost per user", "Per M requests"]
     variance = json.loads(at.dataframe[0].proto.columns)
     assert variance["previous"]["label"] == "Oct 2026 1–26 (USD)"
     assert variance["current"]["label"] == "Nov 2026 1–26 (USD)"
