@@ -334,11 +334,18 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
     )
 
 
-def as_of_dates(months: list[str], back: int = AS_OF_MONTHS) -> list[date]:
+def as_of_dates(
+    months: list[str], back: int = AS_OF_MONTHS, data_to: date | None = None
+) -> list[date]:
     """The Forecast page's as-of choices: the last day of each month before the newest of
-    ``months`` (``YYYY-MM``, any order), newest first, ``back`` of them."""
-    ordered = sorted(months, reverse=True)[1 : back + 1]
-    return [pd.Period(m, freq="M").end_time.date() for m in ordered]
+    ``months`` (``YYYY-MM``, any order), newest first, ``back`` of them; with ``data_to``
+    (the last day with data) only those followed by a month that has ended by then: a
+    forecast beside what happened needs a whole month to have happened."""
+    ordered = sorted(months, reverse=True)[1:]
+    ends = [pd.Period(m, freq="M") for m in ordered]
+    if data_to is not None:
+        ends = [m for m in ends if (m + 1).end_time.date() <= data_to]
+    return [m.end_time.date() for m in ends[:back]]
 
 
 def _record_fits(fits: pd.DataFrame, method: str) -> pd.DataFrame:
