@@ -270,12 +270,9 @@ def compute_headroom_price(store: Store, group: str) -> HeadroomPrice | None:
     return HeadroomPrice(group, spend[group], units=instances)
 
 
-# Said where the cell is read (the Runway table, `capcost runway`): what to enter and where.
-DISK_SIZE_UNKNOWN = (
-    "not priced: the database's disk size is not in the assumption set; enter it as "
-    "Database, Disk size (GB) on the Savings page and save the set (CLI: --set "
-    "database_disk_gb=<GB>)"
-)
+# Said in the Runway table's cell (and `capcost runway`'s): what to enter and where, short
+# enough to read in the cell; the CLI's --set names the field, database_disk_gb.
+DISK_SIZE_UNKNOWN = "not priced: enter the disk's size in GB (Savings page, Database, Disk size)"
 
 
 def price_database_headroom(r: Runway, scenario: SavingsScenario, catalogue: Catalogue) -> Runway:

@@ -167,8 +167,7 @@ def test_disk_headroom_without_a_disk_size_says_what_to_enter_and_where() -> Non
     priced = price_database_headroom(_disk_runway(1.2), SavingsScenario(), load_catalogue())
     assert isinstance(priced.headroom_monthly, Excuse)
     reason = priced.headroom_monthly.reason
-    assert reason.startswith("not priced: the database's disk size is not in the assumption set")
-    assert "Disk size (GB) on the Savings page" in reason
+    assert reason == "not priced: enter the disk's size in GB (Savings page, Database, Disk size)"
     # The input it names exists: the Savings page's Database lever offers it.
     inputs = {spec.label: spec.field for spec in LEVER_INPUTS["database"][1]}
     assert inputs["Disk size (GB)"] == "database_disk_gb"

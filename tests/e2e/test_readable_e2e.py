@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from forecasting.excel import COVER
-from tests.e2e.readable_scan import PAGES, scan, settle
+from tests.e2e.readable_scan import PAGES, VARIANTS, scan, settle
 from tests.e2e.test_capacity_e2e import downloaded
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +29,20 @@ def test_no_table_shows_a_machine_printed_figure(page: Page, app_url: str, path:
     page.set_viewport_size({"width": 1600, "height": 1200})
     reading, offences = scan(page, app_url, path)
     assert reading.cells, f"no table cells read on /{path}"
+    assert len(reading.cells) == reading.expected_cells, f"cells left unread on /{path}"
+    assert offences == [], "\n".join(f"{o.what}: {o.text!r}" for o in offences)
+
+
+@pytest.mark.parametrize(("path", "choices"), VARIANTS, ids=lambda v: str(v))
+def test_no_table_a_widget_brings_up_shows_one_either(
+    page: Page, app_url: str, path: str, choices: tuple[tuple[str, str | int], ...]
+) -> None:
+    """The same on the tables a choice brings up (another series, a forecast as of a past
+    month beside what happened, a month that has ended): no error, every cell read."""
+    page.set_viewport_size({"width": 1600, "height": 1200})
+    reading, offences = scan(page, app_url, path, choices)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert reading.cells, f"no table cells read on /{path} after {choices}"
     assert len(reading.cells) == reading.expected_cells, f"cells left unread on /{path}"
     assert offences == [], "\n".join(f"{o.what}: {o.text!r}" for o in offences)
 
