@@ -51,7 +51,7 @@ def test_the_gap_is_explained_from_the_figures() -> None:
         "the direct forecast came out 23.5% over the bill on average and the chain 10.1% short"
         in text
     )
-    assert "(sMAPE 25.7% against 9.9%): the demand chain is of record." in text
+    assert "(sMAPE 25.7% against 10.0%): the demand chain is of record." in text
 
 
 def test_the_other_way_round_and_without_users() -> None:

@@ -9,7 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from forecasting.presentation.figures import format_money, format_number, format_quarter
+from forecasting.presentation.figures import (
+    format_money,
+    format_number,
+    format_percent,
+    format_quarter,
+)
 
 CHAIN, DIRECT = "demand chain", "direct cost forecast"
 # Two cost forecasts within this share of each other are the same figure: the quarters the
@@ -40,13 +45,13 @@ def _scores(scores: pd.DataFrame | None) -> str:
         b = float(r["bias_pct"])
         if math.isnan(b):
             return "no bias measured"
-        return f"{abs(b):.1f}% {'short of' if b < 0 else 'over'} the bill"
+        return f"{format_percent(abs(b))} {'short of' if b < 0 else 'over'} the bill"
 
     chosen = next((m for m, r in rows.items() if r.get("selected")), CHAIN)
     return (
         f" On {origins} the direct forecast came out {bias(direct)} on average and the chain "
-        f"{bias(chain)} (sMAPE {float(direct['smape']):.1f}% against "
-        f"{float(chain['smape']):.1f}%): the {chosen} is of record."
+        f"{bias(chain)} (sMAPE {format_percent(direct['smape'])} against "
+        f"{format_percent(chain['smape'])}): the {chosen} is of record."
     )
 
 
