@@ -57,7 +57,7 @@ def test_the_running_month_is_marked_partial(page: Page, app_url: str) -> None:
 # Per figure of panels: its legend's box and each panel title's box as chromium laid them
 # out (a title is an annotation without an arrow), and whether any two of them overlap.
 PANEL_BOXES = """() => [...document.querySelectorAll('.js-plotly-plot')]
-  .filter(gd => gd.querySelectorAll('.xy').length > 1)
+  .filter(gd => gd.querySelectorAll('.draglayer .nsewdrag').length > 1)
   .map(gd => {
     const box = e => { const r = e.getBoundingClientRect();
       return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
@@ -65,7 +65,7 @@ PANEL_BOXES = """() => [...document.querySelectorAll('.js-plotly-plot')]
       .filter(a => !a.querySelector('.annotation-arrow-g'))
       .map(a => ({text: a.textContent, ...box(a.querySelector('.annotation-text-g'))}));
     const legend = gd.querySelector('.legend');
-    const plots = [...gd.querySelectorAll('.xy .bg')].map(box);
+    const plots = [...gd.querySelectorAll('.draglayer .nsewdrag')].map(box);
     return {titles, legend: legend ? box(legend) : null, plots};
   })"""
 
