@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from forecasting.excel import COVER
+from forecasting.excel import COVER, sheet_names
 from tests.e2e.readable_scan import PAGES, VARIANTS, scan, settle
 from tests.e2e.test_capacity_e2e import downloaded
 
@@ -81,11 +81,15 @@ def test_the_excel_pack_downloads_with_the_zips_numbers(page: Page, app_url: str
     book = openpyxl.load_workbook(io.BytesIO(downloaded(page, "Download the review pack (Excel)")))
     archive = zipfile.ZipFile(io.BytesIO(downloaded(page, "Download the review (zip of CSVs)")))
     assert book.sheetnames[0] == COVER
-    assert len(book.sheetnames) == len(archive.namelist()) + 1
+    # One sheet per CSV, named after it, in the zip's order; each as many columns and rows.
+    names = sheet_names([n.removesuffix(".csv") for n in archive.namelist()])
+    assert book.sheetnames[1:] == list(names.values())
     for sheet_name, csv_name in zip(book.sheetnames[1:], archive.namelist(), strict=True):
         csv = pd.read_csv(archive.open(csv_name))
         rows = list(book[sheet_name].iter_rows(values_only=True))
         assert len(rows) == len(csv) + 1, sheet_name
+        assert len(rows[0]) == len(csv.columns), sheet_name
+        assert not csv.select_dtypes("number").empty, csv_name  # numbers were compared
         numbers = csv.select_dtypes("number")
         for col in numbers.columns:
             # The sheet's columns follow the CSV's, headed in words.
