@@ -47,8 +47,7 @@ def test_a_whole_month_is_compared_with_the_whole_month_before(
 ) -> None:
     at = app_at("app_pages/review.py")
     at.selectbox[0].select("2026-10").run()
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-    assert titles[0] == "Change by group, Oct 2026 vs Sep 2026"
+    assert next(iter(specs(at))) == "Change by group, Oct 2026 vs Sep 2026"
     assert json.loads(at.dataframe[0].proto.columns)["current"]["label"] == "Oct 2026 (USD)"
 
 
