@@ -13,7 +13,7 @@ from typing import Any, TypeGuard
 import pandas as pd
 import streamlit as st
 
-from app import state
+from app import memo, state
 from forecasting.export import to_csv_bytes
 from forecasting.interface import Excuse
 from forecasting.presentation import MISSING, ColumnFormat, display_table, model_label
@@ -195,13 +195,49 @@ def readable(
     The data keeps its code-name columns (headers are the column_config labels), so tests
     and selections address columns as the library names them.
     """
+    data, config, grids, notes = memo.made(
+        prepared,
+        frame,
+        currency=currency,
+        freq=freq,
+        labels=dict(labels or {}),
+        wide=tuple(wide),
+        order=None if order is None else tuple(order),
+        data_to=data_to,
+        whole=whole,
+    )
+    for columns in grids:
+        where.dataframe(
+            data,
+            hide_index=True,
+            column_config=config,
+            column_order=columns,
+            placeholder=MISSING,  # a missing cell reads "—", not "None"
+        )
+    if notes:
+        where.markdown(notes)
+
+
+def prepared(
+    frame: pd.DataFrame,
+    *,
+    currency: str | None,
+    freq: str | None,
+    labels: dict[str, str],
+    wide: tuple[str, ...],
+    order: tuple[str, ...] | None,
+    data_to: date | None,
+    whole: bool,
+) -> tuple[pd.DataFrame, dict[str, Any], list[list[str]], str]:
+    """What ``readable`` draws: the data, its column configs, the grids' columns and the
+    long text below them (Markdown, "" for none). Made once per frame (``memo``)."""
     # Numbers are rounded to what is shown, not only formatted: a grid's copied cell and its
     # accessible text carry the value itself, which would otherwise keep every machine digit.
     shown = display_table(
         frame,
         currency=currency,
         freq=freq,
-        labels=dict(labels or {}),
+        labels=labels,
         data_to=data_to,
         whole=whole,
     )
@@ -222,19 +258,13 @@ def readable(
     # full. The grid keeps it in its data (a copy or a selection still has it).
     kinds = {fmt.name: fmt.kind for fmt in formats}
     notes = [c for c in names if c in wide and kinds[c] == "text"]
-    for columns in fitted([c for c in names if c not in notes], data, labels):
-        where.dataframe(
-            data,
-            hide_index=True,
-            column_config=config,
-            column_order=columns,
-            placeholder=MISSING,  # a missing cell reads "—", not "None"
-        )
-    if notes:
-        # What each row is: its first text column (a lever's name, not its order).
-        texts = [c for c in names if c not in notes and kinds[c] in ("text", "series", "model")]
-        key = next(iter(texts), next((c for c in names if c not in notes), None))
-        where.markdown("\n".join(_note_lines(data, key, notes, labels)))
+    grids = fitted([c for c in names if c not in notes], data, labels)
+    if not notes:
+        return data, config, grids, ""
+    # What each row is: its first text column (a lever's name, not its order).
+    texts = [c for c in names if c not in notes and kinds[c] in ("text", "series", "model")]
+    key = next(iter(texts), next((c for c in names if c not in notes), None))
+    return data, config, grids, "\n".join(_note_lines(data, key, notes, labels))
 
 
 GRID_PX = 970

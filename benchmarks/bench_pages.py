@@ -644,7 +644,11 @@ def skipped(row: Row) -> Row:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 1M-row database")
-    parser.add_argument("--big-rows", type=int, help="line items in the big database (default 10M)")
+    parser.add_argument(
+        "--big-rows",
+        type=int,
+        help="line items in the big database (default 10M; 0: the demo alone)",
+    )
     parser.add_argument("--repeat", type=int, help="warm loads per page (default 3, quick 1)")
     parser.add_argument("--changes", type=int, help="widget changes each way (default 5, quick 2)")
     parser.add_argument("--only", help="comma-separated URL paths, e.g. review,capacity ('' is /)")
@@ -663,7 +667,8 @@ def parse_args() -> argparse.Namespace:
     )
     args = parser.parse_args()
     quick = args.quick
-    args.big_rows = args.big_rows or (1_000_000 if quick else 10_000_000)
+    if args.big_rows is None:
+        args.big_rows = 1_000_000 if quick else 10_000_000
     args.repeat = args.repeat or (1 if quick else 3)
     args.changes = args.changes or (2 if quick else 5)
     args.budget = args.budget or (8 if quick else 15)
@@ -683,10 +688,9 @@ def main() -> int:
     for log in logs.glob("*.log"):  # this run's server output only
         log.unlink()
     with tempfile.TemporaryDirectory(prefix="capcost-bench-pages-") as tmp:
-        dbs = {
-            "demo": demo_database(Path(tmp), args.demo_db),
-            f"{args.big_rows / 1e6:g}M rows": big_database(args.big_rows),
-        }
+        dbs = {"demo": demo_database(Path(tmp), args.demo_db)}
+        if args.big_rows:
+            dbs[f"{args.big_rows / 1e6:g}M rows"] = big_database(args.big_rows)
         started, load = time.monotonic(), os.getloadavg()
         print(f"{len(pages)} pages: " + ", ".join(f"{p.title} /{p.url_path}" for p in pages))
         print(f"load average before: {load[0]:.1f} on {os.cpu_count()} cores")

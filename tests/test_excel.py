@@ -18,14 +18,14 @@ from forecasting.views.review import ReviewView as Review
 from forecasting.views.review import build_review
 
 
-def _review(store: Store) -> Review:
-    review = build_review(store)
+def _review(store: Store, month: str | None = None) -> Review:
+    review = build_review(store, month)
     assert isinstance(review, Review)
     return review
 
 
-def _pack(store: Store) -> tuple[Review, bytes]:
-    review = _review(store)
+def _pack(store: Store, month: str | None = None) -> tuple[Review, bytes]:
+    review = _review(store, month)
     return review, review_pack(store, review)
 
 
@@ -90,7 +90,7 @@ def test_cells_are_typed_and_formatted_with_a_frozen_header(demo_store: Store) -
 
 
 def test_the_cover_says_as_of_and_how_fresh_the_data_is(demo_store: Store) -> None:
-    review, pack = _pack(demo_store)
+    review, pack = _pack(demo_store, "2026-11")
     cover = openpyxl.load_workbook(io.BytesIO(pack))[COVER]
     cells = {row[0]: row[1] for row in cover.iter_rows(values_only=True) if row[0]}
     assert cells["As of"] == datetime(2026, 11, 26)

@@ -27,6 +27,7 @@ from forecasting.presentation import (
     format_rate,
     header,
     model_label,
+    readable_note,
     running_label,
 )
 from tests.readable import code_name_header, machine_label, machine_printed
@@ -338,3 +339,19 @@ def test_series_and_metric_columns_read_in_words() -> None:
     shown = display_table(frame).frame
     assert shown["Metric"].tolist() == ["DB connection pool utilization", "Users"]
     assert shown["Series"].tolist() == ["Total", "CDN"]
+
+
+def test_a_library_note_names_its_series_in_words() -> None:
+    running = "series 'users': Dec 2026 is running (1 of 31 days observed): its figure is ..."
+    assert (
+        readable_note(running)
+        == "Users: Dec 2026 is running (1 of 31 days observed): its figure is ..."
+    )
+    assert readable_note("series 'requests_per_second' is constant: forecast is that constant") == (
+        "Requests/s is constant: forecast is that constant"
+    )
+    # A cost group keeps its own name; a note about no series, or a quote later on, is kept.
+    assert readable_note("series 'Amazon CloudFront': level shift of +40%").startswith(
+        "Amazon CloudFront: level shift"
+    )
+    assert readable_note("no series 'x' here") == "no series 'x' here"

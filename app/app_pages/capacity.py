@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts, state, widgets
+from app import charts, memo, state, widgets
 from forecasting.capacity.service import CapacityOptions, PlanResult, RunwayResult
 from forecasting.errors import CapcostError
 from forecasting.interface import DEFAULT_SCENARIO
@@ -18,10 +21,9 @@ widgets.forecast_defaults("cap", DEFAULT_SCENARIO, quarters=4, days=365)
 Num = st.column_config.NumberColumn
 
 
-def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None) -> None:
-    widgets.cards(views.plan_cards(plan, cur))
-    frame, running, made = views.plan_chart_frame(plan, data_to)
-    to = f", data to {format_date(data_to)}" if data_to else ""
+def plan_figure(
+    frame: pd.DataFrame, running: Any, made: str, to: str, cur: str, lo: str, hi: str
+) -> go.Figure:
     figures = [
         charts.band(
             frame,
@@ -39,7 +41,15 @@ def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None
         )
         for col, title, unit, ref in views.PLAN_CHARTS
     ]
-    st.plotly_chart(charts.panels(figures), width="stretch")
+    return charts.panels(figures)
+
+
+def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None) -> None:
+    widgets.cards(views.plan_cards(plan, cur))
+    frame, running, made = views.plan_chart_frame(plan, data_to)
+    to = f", data to {format_date(data_to)}" if data_to else ""
+    figure = memo.made(plan_figure, frame, running, made, to, cur, lo, hi)
+    st.plotly_chart(figure, width="stretch")
     columns = views.plan_columns(cur, lo, hi)
     widgets.table(views.plan_table(plan), columns, only=True, data_to=data_to, whole=True)
     if gap := views.plan_gap(plan, cur):
@@ -58,7 +68,7 @@ def show_runway(runway: RunwayResult, cur: str, lo: str, hi: str) -> None:
         f"({format_date(runway.horizon_end)})"
     )
     frame = views.runway_chart_frame(runway)
-    chart = charts.timeline(frame, "label", "start", "end", legend, title)
+    chart = memo.made(charts.timeline, frame, "label", "start", "end", legend, title)
     st.plotly_chart(chart, width="stretch")
     widgets.table(views.runway_table(runway), views.runway_columns(cur, lo, hi), only=True)
     widgets.download("Download the runway (CSV)", runway.export(), "runway.csv")

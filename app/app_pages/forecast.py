@@ -8,7 +8,13 @@ import streamlit as st
 
 from app import charts, state, widgets
 from forecasting.interface import Excuse
-from forecasting.presentation import format_date, format_month, model_label, series_label
+from forecasting.presentation import (
+    format_date,
+    format_month,
+    model_label,
+    readable_note,
+    series_label,
+)
 from forecasting.views.forecast import MAX_HORIZON, SERIES_CHOICES, ForecastRequest, as_of_dates
 
 st.title("Forecast")
@@ -79,7 +85,7 @@ st.plotly_chart(
 )
 widgets.explained(view.notes)
 for excuse in view.excuses:
-    st.caption(f":material/warning: {excuse}")
+    st.caption(f":material/warning: {readable_note(excuse)}")
 
 bias = {"bias": f"Bias, mean error ({view.unit})"}  # in the series' unit, not a %
 if view.as_of is None:

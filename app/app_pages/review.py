@@ -9,7 +9,7 @@ from forecasting.export import zip_csvs
 from forecasting.interface import Excuse
 from forecasting.presentation import format_month, running_label
 from forecasting.variance import PlanVariance
-from forecasting.views.review import ANOMALY_LEVEL, PLAN_COLUMNS
+from forecasting.views.review import ANOMALY_LEVEL, PLAN_COLUMNS, reviewed_month
 
 st.title("Cost review")
 months = state.review_months()
@@ -17,16 +17,26 @@ if widgets.excused(months):
     st.stop()
 
 data_to = state.cost_data_to()
+if st.session_state.get("review_month") not in months:
+    # Opens on the month just ended, as the meeting reviews it (the running month is first on
+    # the list), or on the month a link names: /review?month=2026-11.
+    asked = st.query_params.get("month")
+    st.session_state["review_month"] = (
+        asked
+        if asked in months
+        else reviewed_month(months, None if isinstance(data_to, Excuse) else data_to)
+    )
 month = st.selectbox(
     "Month",
     months,
-    index=0,
+    key="review_month",
     # The running month reads "Nov 2026 (to 26 Nov)", as in the tables.
     format_func=lambda m: running_label(
         m, "month", None if isinstance(data_to, Excuse) else data_to, whole=False
     ),
-    help="Calendar month of ChargePeriodStart (UTC). The running month is compared day for day "
-    "with the same days of the month before, and with the plan prorated to those days.",
+    help="Calendar month of ChargePeriodStart (UTC). The page opens on the month just ended. "
+    "The running month (first on the list) is compared day for day with the same days of the "
+    "month before, and with the plan prorated to those days.",
 )
 review = state.review(month)
 if widgets.excused(review):

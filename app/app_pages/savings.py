@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts, state, widgets
+from app import charts, memo, state, widgets
 from forecasting.interface import DEFAULT_SCENARIO, Excuse
 from forecasting.presentation import format_month
 from forecasting.savings.service import (
@@ -77,11 +79,31 @@ def show_levers(r: LeverResult, lo: str, hi: str) -> None:
     month, unit = format_month(r.base_month), f"{r.currency}/month"
     named = views.lever_rows(r.table)
     title = f"Savings per month, stacked in order ({month})"
-    chart = charts.waterfall(named, "lever", "monthly_savings", "naive_monthly", title, unit)
+    chart = memo.made(
+        charts.waterfall, named, "lever", "monthly_savings", "naive_monthly", title, unit
+    )
     st.plotly_chart(chart, width="stretch")
     widgets.table(named, views.lever_columns(r.currency, lo, hi), only=True)
     widgets.download("Download the levers (CSV)", r.export(), f"savings_levers_{r.base_month}.csv")
     widgets.explained(views.explain_levers(r))
+
+
+def commitment_figure(cumulative: pd.DataFrame | None, frame: pd.DataFrame, cur: str) -> go.Figure:
+    figures = []
+    if cumulative is not None:
+        demand = [c for c in cumulative.columns if c != "month"]
+        title = f"Cumulative cash savings if demand follows {' / '.join(demand)}"
+        figures.append(
+            charts.lines(cumulative, "month", demand, title, cur, x_title="Month of the term")
+        )
+    pairs = {
+        "lookback_monthly_savings_usd": "on its look-back window",
+        "expected_monthly_savings_usd": "on the forecast",
+    }
+    title = "Commitment savings / month: past window vs forecast"
+    bars = charts.grouped_bars(frame, "label", pairs, title, f"{cur}/month", first_colour=4)
+    figures.append(bars)
+    return charts.panels(figures)
 
 
 def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
@@ -94,23 +116,9 @@ def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
         st.caption("**AWS's look-back**: the past window's own hourly usage, assumed to repeat")
         widgets.cards(aws)
     st.caption(r.label)
-    figures = []
-    if not isinstance(r.cumulative, Excuse):
-        demand = [c for c in r.cumulative.columns if c != "month"]
-        title = f"Cumulative cash savings if demand follows {' / '.join(demand)}"
-        cumulative = charts.lines(
-            r.cumulative, "month", demand, title, cur, x_title="Month of the term"
-        )
-        figures.append(cumulative)
-    pairs = {
-        "lookback_monthly_savings_usd": "on its look-back window",
-        "expected_monthly_savings_usd": "on the forecast",
-    }
-    title = "Commitment savings / month: past window vs forecast"
+    cumulative = None if isinstance(r.cumulative, Excuse) else r.cumulative
     frame = views.commitment_chart_frame(r)
-    bars = charts.grouped_bars(frame, "label", pairs, title, f"{cur}/month", first_colour=4)
-    figures.append(bars)
-    st.plotly_chart(charts.panels(figures), width="stretch")
+    st.plotly_chart(memo.made(commitment_figure, cumulative, frame, cur), width="stretch")
     if not isinstance(r.by_demand, Excuse):
         st.caption("The recommendation if demand follows each quantile of the forecast")
         widgets.table(r.by_demand, views.demand_columns(cur))
@@ -122,13 +130,7 @@ def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
     widgets.explained(views.explain_commitments(r))
 
 
-def show_reconciliation(r: ReconcileResult) -> None:
-    widgets.cards(views.reconciliation_cards(r))
-    flagged, summary = views.flagged_summary(r)
-    (st.warning if flagged else st.success)(summary)
-    widgets.table(r.table, {"flags": Column("Flags", "wide")}, currency=r.currency)
-    ordered, unit = r.lines.sort_values("order"), f"{r.currency}/month"
-    title = f"The stated plan stacked ({format_month(r.base_month)})"
+def stated_figure(ordered: pd.DataFrame, title: str, unit: str) -> go.Figure:
     stacked = charts.waterfall(
         ordered, "initiative", "modelled_monthly", "naive_monthly", title, unit
     )
@@ -136,7 +138,17 @@ def show_reconciliation(r: ReconcileResult) -> None:
     per_line = charts.grouped_bars(
         ordered, "initiative", pairs, "Stated vs modelled, per line", unit
     )
-    st.plotly_chart(charts.panels([stacked, per_line]), width="stretch")
+    return charts.panels([stacked, per_line])
+
+
+def show_reconciliation(r: ReconcileResult) -> None:
+    widgets.cards(views.reconciliation_cards(r))
+    flagged, summary = views.flagged_summary(r)
+    (st.warning if flagged else st.success)(summary)
+    widgets.table(r.table, {"flags": Column("Flags", "wide")}, currency=r.currency)
+    ordered, unit = r.lines.sort_values("order"), f"{r.currency}/month"
+    title = f"The stated plan stacked ({format_month(r.base_month)})"
+    st.plotly_chart(memo.made(stated_figure, ordered, title, unit), width="stretch")
     name = f"stated_plan_{r.base_month}.csv"
     widgets.download("Download the reconciliation (CSV)", r.export(), name)
     widgets.explained(views.explain_reconciliation(r))

@@ -38,6 +38,11 @@ class ForecastOptions:
         if self.paths < 1:
             raise InputError(f"paths must be at least 1, got {self.paths}", parameter="paths")
         object.__setattr__(self, "settings", tuple((str(k), v) for k, v in self.settings))
+        # One value, one form: a widget's 80 and the refresh's 80.0 are the same options, and
+        # a stored result keyed on them (``stored_fits``) must be found for either.
+        object.__setattr__(self, "level", float(self.level))
+        object.__setattr__(self, "paths", int(self.paths))
+        object.__setattr__(self, "seed", int(self.seed))
 
     @property
     def quantiles(self) -> tuple[float, float]:

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import inspect
 import json
+import types
 import typing
 from collections.abc import Callable
 from types import ModuleType
@@ -25,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 import pandas as pd
 
+from forecasting.interface import Excuse
 from forecasting.models import stored
 from forecasting.models.options import ForecastOptions
 
@@ -143,6 +145,8 @@ def _hashed(column: pd.Series) -> bytes:
 
 
 # -- the codec: frozen dataclasses of numbers, strings and tuples of them, as JSON -------------
+# A field may also be ``X | Excuse`` (an answer or why there is none): an Excuse is written as
+# its reason and its context (numbers and text), marked so it never reads as an ``X``.
 def encode(value: Any) -> str:
     """``value`` (a dataclass) as JSON; NaN and infinities as Python's json writes them."""
     return json.dumps(_plain(value), sort_keys=True)
@@ -151,8 +155,12 @@ def encode(value: Any) -> str:
 def _plain(value: Any) -> Any:
     """Fields by name, tuples as lists, a frame as its columns' dtypes and values (dates as
     ISO text, numbers as they are: Python's json writes a float's shortest exact repr)."""
+    if isinstance(value, Excuse):
+        return {"excuse": value.reason, "context": _plain(value.context)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if isinstance(value, pd.DataFrame):
@@ -172,6 +180,12 @@ def _plain(value: Any) -> Any:
 
 def decode(kind: Any, value: Any) -> Any:
     """``value`` (parsed JSON) as ``kind``, the type it was encoded from."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        members = [k for k in typing.get_args(kind) if k is not Excuse]
+        if len(members) == 1 and len(typing.get_args(kind)) == 2:
+            if isinstance(value, dict) and set(value) == {"excuse", "context"}:
+                return Excuse(value["excuse"], value["context"])
+            return decode(members[0], value)
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         hints = typing.get_type_hints(kind)
         fields = [f for f in dataclasses.fields(kind) if f.init]

@@ -18,6 +18,7 @@ from forecasting.presentation.figures import (
     format_rate,
     header,
     model_label,
+    readable_note,
     running_label,
     series_label,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "format_rate",
     "header",
     "model_label",
+    "readable_note",
     "running_label",
     "series_label",
 ]

@@ -242,6 +242,15 @@ def series_label(unique_id: object) -> str:
     return header(text) if _CODE.fullmatch(text) else text
 
 
+_SERIES_NOTE = re.compile(r"^series '([^']*)'(:? )")
+
+
+def readable_note(text: str) -> str:
+    """A library note as a page shows it: "series 'users': Dec 2026 is running ..." reads
+    "Users: Dec 2026 is running ..." (the CLI keeps the quoted id, which a script can match)."""
+    return _SERIES_NOTE.sub(lambda m: f"{series_label(m.group(1))}{m.group(2)}", text, count=1)
+
+
 # Headers of the library's frames in words. Names not listed read as their words
 # (``monthly_savings`` -> "Monthly savings"), with the abbreviations below spelled out.
 HEADERS = {

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from forecasting.interface import COST_METRIC
 from forecasting.models import stored
 from forecasting.store import Store
 from forecasting.views.forecast import MAX_HORIZON
@@ -51,6 +52,7 @@ SHARED_READS = (
     "resource_costs",
     "daily_cost_detail",
     "read_forecast_results",
+    "read_forecast_paths",
     "read_fit_results",
     "stored_metrics",
     "currencies",
@@ -139,9 +141,11 @@ def page_builds(store: Store) -> list[Callable[[], object]]:
     ]
     for options in savings:
         builds.append(lambda o=options: views.build_savings(store, o))  # type: ignore[misc]
+    # The review opens on the month just ended; the running month is the next most asked for.
     reviewed = views.months_with_cost(store)
-    if reviewed:
-        builds.append(lambda: views.build_anomalies(store, reviewed[0]))
+    opened = views.reviewed_month(reviewed, store.last_day(COST_METRIC))
+    for month in dict.fromkeys(m for m in (opened, *reviewed[:1]) if m):
+        builds.append(lambda m=month: views.build_anomalies(store, m))  # type: ignore[misc]
     return builds
 
 

@@ -281,20 +281,58 @@ class CommitmentResult:
         return self.table.round(4)
 
 
-def commitments(
-    store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
-) -> CommitmentResult:
-    """AWS's look-back on past hourly usage and the forecast method on sample paths of total
-    eligible usage less what commitments owned cover; each scored on both."""
+@dataclass(frozen=True)
+class CommitmentSizing:
+    """What the forecast sizes for the Commitments section: stored by the refresh and read
+    by the page (``stored_fits``), so opening it scans no hourly usage and fits nothing."""
 
+    table: pd.DataFrame
+    by_demand: pd.DataFrame | Excuse
+    cumulative: pd.DataFrame | Excuse
+    label: str
+    terms: Terms
+    notes: tuple[str, ...]
+
+
+def _commitments_key(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    end: pd.Timestamp,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+    lookback: tuple[int, ...],
+) -> tuple[object, ...] | None:
+    if not stored.is_engine(forecaster):
+        return None  # a stand-in forecaster's commitments are its own: not stored
+    tables = (catalogue.compute, catalogue.database, catalogue.metered)
+    return (stored_fits.store_part(store), scenario, *tables, end, options, lookback)
+
+
+@stored_fits.fitted(
+    "commitments",
+    catalogue_maths,
+    commitment_inputs,
+    commitment_maths,
+    eligibility,
+    keyed=_commitments_key,
+    engine=True,
+)
+def sized_commitments(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    end: pd.Timestamp,
+    options: ForecastOptions,
+    forecaster: PathForecaster,
+    lookback: tuple[int, ...],
+) -> CommitmentSizing:
+    """The forecast's commitment and each look-back window's, scored on the paths up to
+    ``end`` (the base month's end), and the recommendation under P10/P50/P90 demand: what
+    only the assumption set, the commitment's terms, the forecast's options, the base month
+    and the windows change."""
     noting = _Noting(forecaster)
-    scenario = _commitment_scenario(
-        load_savings(store, options.scenario, options.settings), options
-    )
-    start, end = base_month(store, options.base_month)
-    found = commitment_rows(
-        store, scenario, load_catalogue(), end, options, noting, options.lookback
-    )
+    found = commitment_rows(store, scenario, catalogue, end, options, noting, lookback)
     best, paths = found.best, found.paths
     demand: tuple[pd.DataFrame, pd.DataFrame] | Excuse = (
         best
@@ -303,10 +341,39 @@ def commitments(
         if isinstance(paths, Excuse)
         else under_demand(paths, best.hourly_commitment_usd, found.terms)
     )
-    return CommitmentResult(
+    return CommitmentSizing(
         table=found.table,
         by_demand=demand if isinstance(demand, Excuse) else demand[0],
         cumulative=demand if isinstance(demand, Excuse) else demand[1],
+        label=found.label,
+        terms=found.terms,
+        notes=tuple(noting.notes),
+    )
+
+
+def commitments(
+    store: Store, options: SavingsOptions, forecaster: PathForecaster = run_models
+) -> CommitmentResult:
+    """AWS's look-back on past hourly usage and the forecast method on sample paths of total
+    eligible usage less what commitments owned cover; each scored on both."""
+
+    scenario = _commitment_scenario(
+        load_savings(store, options.scenario, options.settings), options
+    )
+    start, end = base_month(store, options.base_month)
+    found = sized_commitments(
+        store,
+        scenario,
+        load_catalogue(),
+        end,
+        stored_fits.forecast_part(options),
+        forecaster,
+        options.lookback,
+    )
+    return CommitmentResult(
+        table=found.table,
+        by_demand=found.by_demand,
+        cumulative=found.cumulative,
         label=found.label,
         terms=found.terms,
         effective_savings_rate=compute_savings_rate(
@@ -314,7 +381,7 @@ def commitments(
         ),
         cost_group=scenario.compute_group,
         options=options,
-        notes=tuple(noting.notes),
+        notes=found.notes,
     )
 
 

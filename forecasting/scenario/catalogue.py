@@ -383,9 +383,30 @@ def read_tables(base: Path | None = None) -> dict[str, pd.DataFrame]:
     return tables
 
 
+_LOADED: dict[tuple[object, ...], Catalogue] = {}
+
+
 def load_catalogue(base: Path | None = None) -> Catalogue:
-    """The catalogue in ``base`` (default: $CAPCOST_PRICES or data/prices)."""
-    return Catalogue(**read_tables(base))
+    """The catalogue in ``base`` (default: $CAPCOST_PRICES or data/prices), read and checked
+    once per version of its files (their modification times and sizes): a page build asks
+    for it several times, and reading and checking the three tables took 0.3-1.2 s on a busy
+    machine. The catalogue is shared: read it, never change its tables."""
+    base = base or folder()
+    stamps: list[object] = [str(base.resolve())]
+    for name in FILES.values():
+        path = base / name
+        if not path.is_file():
+            raise InputError("price catalogue file not found", file=str(path))
+        stat = path.stat()
+        stamps += [name, stat.st_mtime_ns, stat.st_size]
+    key = tuple(stamps)
+    found = _LOADED.get(key)
+    if found is None:
+        found = Catalogue(**read_tables(base))
+        if len(_LOADED) > 8:  # a few folders at most (tests point at their own)
+            _LOADED.clear()
+        _LOADED[key] = found
+    return found
 
 
 def connection_upgrade(

@@ -38,21 +38,26 @@ class ResultsMixin(StoreCore):
             return {}
         wanted = list(dict.fromkeys(keys))
         main: dict[str, Any] = self.con.execute(
-            "SELECT key, horizon, unique_id, model, ds, mean, n_paths, paths "
+            "SELECT key, horizon, unique_id, model, ds, mean, n_paths, paths_digest "
             "FROM forecast_results JOIN forecast_paths ON digest = paths_digest "
             "WHERE key IN (SELECT unnest(?::VARCHAR[]))",
             [wanted],
         ).fetchnumpy()
+        # The paths through ``self.read_forecast_paths``: each band level is a key of its
+        # own but draws the same paths, so a reader that keeps that read (the app, a refresh)
+        # reads a level's paths once for all the levels.
+        paths = self.read_forecast_paths(sorted({str(d) for d in main["paths_digest"]}))
         found: dict[str, dict[str, Any]] = {}
         for i, key in enumerate(main["key"]):
             h, n = int(main["horizon"][i]), int(main["n_paths"][i])
+            drawn = paths[str(main["paths_digest"][i])]
             found[str(key)] = {
                 "horizon": h,
                 "unique_id": str(main["unique_id"][i]),
                 "model": str(main["model"][i]),
                 "ds": pd.DatetimeIndex(main["ds"][i]),
                 "mean": np.asarray(main["mean"][i], dtype=float),
-                "paths": np.asarray(main["paths"][i], dtype=float).reshape(n, -1 if n else 0),
+                "paths": np.array(drawn, dtype=float).reshape(n, -1 if n else 0),
                 "bands": {},
                 "candidates": {},
                 "backtest": [],
@@ -89,6 +94,21 @@ class ResultsMixin(StoreCore):
         ).fetchall():
             found[key]["excuses"].append((reason, json.loads(context)))
         return found
+
+    def read_forecast_paths(self, digests: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored sample paths by digest, each flat (a forecast's ``n_paths`` rows of its
+        horizon, row after row)."""
+        if not digests:
+            return {}
+        found = self.con.execute(
+            "SELECT digest, paths FROM forecast_paths "
+            "WHERE digest IN (SELECT unnest(?::VARCHAR[]))",
+            [list(digests)],
+        ).fetchnumpy()
+        return {
+            str(d): np.asarray(p, dtype=float)
+            for d, p in zip(found["digest"], found["paths"], strict=True)
+        }
 
     def read_fit_results(self, kind: str) -> dict[str, str]:
         """Every stored model fit of ``kind``: key -> the fit as JSON text."""

@@ -12,6 +12,7 @@ from forecasting.views.review import (
     build_review,
     freeze_plan_of_record,
     months_with_cost,
+    reviewed_month,
 )
 from forecasting.views.savings import SavingsView, build_savings
 
@@ -36,4 +37,5 @@ __all__ = [
     "build_savings",
     "freeze_plan_of_record",
     "months_with_cost",
+    "reviewed_month",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -39,6 +39,7 @@ __all__ = [
     "build_review",
     "freeze_plan_of_record",
     "months_with_cost",
+    "reviewed_month",
 ]
 
 
@@ -204,13 +205,26 @@ class ReviewView:
 """
 
 
+def reviewed_month(months: list[str], last: date | None) -> str | None:
+    """The month a review opens on: the newest that has ended, as the monthly meeting reviews
+    the month just closed (on 2 December, November, not December's first day). The running
+    month stays on the list, compared day for day; with no ended month it is the one there is.
+    ``months`` are newest first, ``last`` the last day with cost data."""
+    if not months:
+        return None
+    if last is None:
+        return months[0]
+    ended = [m for m in months if month_bounds(m)[1] - timedelta(days=1) <= last]
+    return ended[0] if ended else months[0]
+
+
 def build_review(store: Store, month: str | None = None) -> ReviewView | Excuse:
-    """The review of ``month`` (default: the newest month with cost data)."""
+    """The review of ``month`` (default: ``reviewed_month``, the newest month that has ended)."""
     last = store.last_day(COST_METRIC)
     if last is None:
         return Excuse("no cost data yet: run `capcost demo` or `capcost ingest focus FILE`")
     months = months_with_cost(store)
-    month = month or months[0]
+    month = month or reviewed_month(months, last) or months[0]
     if month not in months:
         return Excuse(f"no cost data for {month}; months with data: {months[-1]} to {months[0]}")
     start, end, _ = month_bounds(month)

@@ -82,7 +82,9 @@ def test_the_running_month_and_quarter_are_marked(
     assert quarterly["ds"].tolist()[:2] == ["2026 Q4" + mark, "2027 Q1"]
     # Both cost methods' quarters: the running one marked, no bare "complete" checkboxes.
     assert (methods["ds"] == "2026 Q4" + mark).sum() == 2 and "complete" not in methods
-    assert [s.proto.body for s in at.caption if "Nov 2026 is running" in s.proto.body]
+    running_notes = [s.proto.body for s in at.caption if "Nov 2026 is running" in s.proto.body]
+    # Each note names its series as the page does ("Total: ..."), never by its quoted id.
+    assert running_notes and not [n for n in running_notes if "series '" in n], running_notes
 
 
 def test_changing_the_horizon_and_series_recomputes(

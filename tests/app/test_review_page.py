@@ -6,10 +6,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+import streamlit as st
 from pytest import MonkeyPatch
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import tables
+from tests.app.conftest import APP, tables
 from tests.app.test_capacity_page import specs
 
 
@@ -17,9 +19,13 @@ def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     at = app_at("app_pages/review.py")
     assert not at.exception
     assert at.title[0].value == "Cost review"
-    assert at.selectbox[0].value == "2026-11"
-    # The picker marks the running month as the tables do; ended months keep their name.
+    # The review opens on the month just ended; the picker lists the running month first,
+    # marked as the tables mark it; ended months keep their name.
+    assert at.selectbox[0].value == "2026-10"
     assert at.selectbox[0].options[:2] == ["Nov 2026 (to 26 Nov)", "Oct 2026"]
+    assert "Spend Oct 2026" in [m.label for m in at.metric]
+    at.selectbox[0].select("2026-11").run()
+    assert not at.exception
     # The demo stops on 26 Nov: the running month is compared with the same days before.
     # The two unit-economics charts side by side are one figure of two panels.
     assert len(at.get("plotly_chart")) == 2
@@ -83,3 +89,27 @@ def test_no_cost_data_is_an_info(empty_app_at: Callable[[str], AppTest]) -> None
     at = empty_app_at("app_pages/review.py")
     assert "no cost data stored yet" in at.info[0].value
     assert not at.metric and not at.dataframe and not at.button
+
+
+@pytest.mark.parametrize(
+    ("link", "opened", "spend"),
+    [
+        ("2026-09", "2026-09", "Spend Sep 2026"),
+        # A month with no data is no link: the review opens on the month just ended.
+        ("1999-01", "2026-10", "Spend Oct 2026"),
+    ],
+)
+def test_a_link_opens_the_review_on_the_month_it_names(
+    demo_db: Path, monkeypatch: MonkeyPatch, link: str, opened: str, spend: str
+) -> None:
+    monkeypatch.setenv("CAPCOST_DB", str(demo_db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["month"] = link
+    at.run()
+    at.switch_page("app_pages/review.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox[0].value == opened
+    assert spend in [m.label for m in at.metric]
+    st.cache_data.clear()

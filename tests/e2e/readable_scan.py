@@ -31,6 +31,7 @@ PAGES = (
     *_sections("capacity", "cap_section", list(capacity_view.SECTIONS.values())),
     *_sections("savings", "sv_section", list(savings_view.SECTIONS.values())),
     "review",
+    "review?month=2026-11",  # the running month (the page opens on the month just ended)
     "data",
 )
 # Tables a widget brings up rather than a link: (page, the choices made, by the widget's
@@ -39,7 +40,7 @@ VARIANTS: tuple[tuple[str, tuple[tuple[str, str | int], ...]], ...] = (
     ("forecast", (("Series", "Users"),)),
     ("forecast", (("Series", "Cost by service"),)),
     ("forecast", (("As of", 1),)),  # the newest month end: actuals beside the forecast
-    ("review", (("Month", 1),)),  # a month that has ended, against the whole month before
+    ("review", (("Month", 0),)),  # the running month, day for day (it opens on the last ended)
 )
 GRID = '[data-testid="stDataFrame"]'
 CELLS = f'{GRID} [role="gridcell"]'

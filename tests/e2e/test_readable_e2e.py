@@ -105,7 +105,7 @@ def test_the_running_month_is_compared_day_for_day_on_the_review(page: Page, app
     """The review of Nov 2026 (data to 26 Nov) heads its variance tables with the days both
     months hold, and titles its chart the same way."""
     page.set_viewport_size({"width": 1600, "height": 1200})
-    reading, _ = scan(page, app_url, "review")
+    reading, _ = scan(page, app_url, "review?month=2026-11")
     assert "Oct 2026 1–26 (USD)" in reading.headers
     assert "Nov 2026 1–26 (USD)" in reading.headers
     titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()

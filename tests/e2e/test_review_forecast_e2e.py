@@ -76,7 +76,7 @@ def test_freeze_writes_a_plan_the_review_then_shows(
     page: Page, writable_app: tuple[str, Path], artifacts: Path
 ) -> None:
     url, db = writable_app
-    page.goto(f"{url}/review")
+    page.goto(f"{url}/review?month=2026-11")  # the running month, which the new plan covers
     expect(page.get_by_role("heading", name="Cost review")).to_be_visible(timeout=120_000)
     expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=120_000)
     expect(page.locator(ERRORS)).to_have_count(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from forecasting.demand.chain import DemandChain, RatioFit
+from forecasting.interface import Excuse
 from forecasting.models import stored, stored_fits
 from forecasting.models.drivers import DriverFit
 from forecasting.store import Store
@@ -133,3 +135,36 @@ def test_a_keyed_result_is_found_only_for_what_its_key_names(tmp_path: Any) -> N
         store.save_assumptions("other", {"users_growth": 0.1}, "")  # the inputs moved on
         fit(store, 1.0, lambda v: v)
     assert calls == [1.0, 2.0, 1.0, 1.0] and memo.fit_misses == 4
+
+
+@dataclass(frozen=True)
+class Sized:
+    table: pd.DataFrame
+    demand: pd.DataFrame | Excuse
+    label: str
+
+
+def test_an_answer_or_its_excuse_reads_back_as_it_was() -> None:
+    frame = pd.DataFrame({"month": [1, 2], "P10": [-5.5, 1.25], "when": ["Jan", None]})
+    for demand in (frame, Excuse("no usage to cover", {"full_months": 2, "scope": "x"})):
+        made = Sized(frame, demand, "a")
+        back = stored_fits.decode(Sized, json.loads(stored_fits.encode(made)))
+        pd.testing.assert_frame_equal(back.table, frame)
+        if isinstance(demand, Excuse):
+            assert back.demand == demand
+        else:
+            pd.testing.assert_frame_equal(back.demand, frame)
+
+
+def test_options_a_widget_gives_as_whole_numbers_key_as_the_refreshs() -> None:
+    """A select slider's 80 and the refresh's 80.0 are one level: a result stored for one
+    is found for the other."""
+    from forecasting.capacity.service import CapacityOptions
+    from forecasting.models.options import ForecastOptions
+    from forecasting.savings.service import SavingsOptions
+
+    for kind in (ForecastOptions, CapacityOptions, SavingsOptions):
+        widget, refresh = kind(level=80, paths=1000), kind(level=80.0, paths=1000)
+        assert isinstance(widget.level, float) and widget == refresh
+        key = stored_fits.fit_key("v1", (stored_fits.forecast_part(widget),), {})
+        assert key == stored_fits.fit_key("v1", (stored_fits.forecast_part(refresh),), {})

@@ -117,17 +117,68 @@ def test_stored_capacity_and_savings_equal_computed_ones(
     fresh_capacity, fresh_savings = computed(refreshed, build)
     no_fits(monkeypatch)
     (cap, sav), found = served(refreshed, build)
-    # The cost backtest and the evidence levers are served too: nothing fitted, read or
-    # scanned again for them.
+    # The cost backtest, the evidence levers and the commitments are served too: nothing
+    # fitted, read or scanned again for them.
     assert found.misses == 0 and found.fit_misses == 0
-    assert {"cost backtest", "savings levers"} <= set(found.fits_read)
+    assert {"cost backtest", "savings levers", "commitments"} <= set(found.fits_read)
     pd.testing.assert_frame_equal(cap.plan.table, fresh_capacity.plan.table)
     pd.testing.assert_frame_equal(cap.plan.cost_backtest, fresh_capacity.plan.cost_backtest)
     pd.testing.assert_frame_equal(cap.runway.table, fresh_capacity.runway.table)
     pd.testing.assert_frame_equal(sav.levers.table, fresh_savings.levers.table)
     assert sav.levers.notes == fresh_savings.levers.notes
     assert sav.levers.effective_savings_rate == fresh_savings.levers.effective_savings_rate
-    pd.testing.assert_frame_equal(sav.commitments.table, fresh_savings.commitments.table)
+    got, fresh = sav.commitments, fresh_savings.commitments
+    pd.testing.assert_frame_equal(got.table, fresh.table)
+    pd.testing.assert_frame_equal(got.by_demand, fresh.by_demand)
+    pd.testing.assert_frame_equal(got.cumulative, fresh.cumulative)
+    assert (got.label, got.terms, got.notes) == (fresh.label, fresh.terms, fresh.notes)
+    assert got.effective_savings_rate == fresh.effective_savings_rate
+
+
+def test_commitments_of_other_terms_or_windows_are_not_served_for_these(
+    refreshed: Path,
+) -> None:
+    """Stored commitments are found only for their own terms, windows, month and set: each
+    of these is computed (and equals a fresh one), never another's served."""
+    months = computed(refreshed, lambda s: views.build_choices(s, None).full_months)
+    base = SavingsOptions(base_month=months[0], lookback=(7, 30, 60))
+    import dataclasses
+
+    for options in (
+        dataclasses.replace(base, term_years=3),
+        dataclasses.replace(base, lookback=(7, 30)),
+        dataclasses.replace(base, offering="ri_standard"),
+        dataclasses.replace(base, settings=(("hours_per_month", 720.0),)),
+    ):
+
+        def build(s: Store, o: SavingsOptions = options) -> Any:
+            return views.build_savings(s, o, sections=("commitments",))
+
+        view, found = served(refreshed, build)
+        assert found.fit_misses == 1 and not found.fits_used, options
+        fresh = computed(refreshed, build)
+        if isinstance(fresh.commitments, Excuse):
+            assert view.commitments == fresh.commitments
+        else:
+            pd.testing.assert_frame_equal(view.commitments.table, fresh.commitments.table)
+
+
+def test_a_stand_in_forecasters_commitments_are_never_stored(refreshed: Path) -> None:
+    from forecasting.models.options import run_models
+    from forecasting.savings.service import commitments
+
+    calls: list[int] = []
+
+    def stand_in(frame: pd.DataFrame, h: int, freq: str, options: Any) -> Any:
+        calls.append(h)
+        return run_models(frame, h, freq, options)
+
+    options = SavingsOptions(lookback=(7, 30, 60))
+    with Store.reader(refreshed) as store, stored.recording(store) as found:
+        commitments(store, options, stand_in)
+    # Neither served the stored (engine's) commitments nor kept its own for a refresh.
+    assert calls and not found.fits_used
+    assert "commitments" not in {kind for kind, _ in found.fits.values()}
 
 
 def test_the_levers_of_another_month_or_set_are_not_served_for_this_one(
@@ -144,7 +195,9 @@ def test_the_levers_of_another_month_or_set_are_not_served_for_this_one(
         view, found = served(refreshed, lambda s, o=options: views.build_savings(s, o))
         fresh = computed(refreshed, lambda s, o=options: views.build_savings(s, o))
         pd.testing.assert_frame_equal(view.levers.table, fresh.levers.table)
-    assert found.fit_misses == 1  # the edited headroom: not stored, computed
+    # The edited headroom: a set of its own, so its levers and its commitments are not
+    # stored: computed.
+    assert found.fit_misses == 2
 
 
 def test_savings_on_each_month_of_the_last_year_is_stored(
@@ -277,7 +330,7 @@ def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -
     assert after["key"].tolist() == before["key"].tolist()
     assert fit_rows(scratch) == fits  # kept as they were
     kinds = sorted({kind for kind, _, _ in fits})
-    assert kinds == ["cost backtest", "demand chain", "savings levers"]
+    assert kinds == ["commitments", "cost backtest", "demand chain", "savings levers"]
     for a, b in zip(after["paths"], before["paths"], strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -436,23 +489,78 @@ def page_on(
     st.cache_data.clear()
 
 
+def no_stored_rebuilt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``no_fits``, and neither the cost backtest nor the commitments made again: a stored
+    result a page asks for with other-looking but equal options (a widget's 80 for the
+    refresh's 80.0) is still found."""
+    from forecasting.demand import record
+    from forecasting.savings import service
+
+    no_fits(monkeypatch)
+
+    def refuse(what: str) -> Callable[..., Any]:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError(f"{what} again although it is stored")
+
+        return refused
+
+    monkeypatch.setattr(record, "backtest_cost", refuse("backtested the cost"))
+    # Sizing a commitment scans three years of hourly usage and scores every window on the
+    # paths: stored, it is neither fitted nor scanned.
+    monkeypatch.setattr(service, "commitment_rows", refuse("sized the commitments"))
+
+
 @pytest.mark.parametrize(
-    "page",
+    ("page", "section"),
     [
-        None,
-        "app_pages/forecast.py",
-        "app_pages/capacity.py",
-        "app_pages/savings.py",
-        "app_pages/review.py",
+        (None, None),
+        ("app_pages/forecast.py", None),
+        ("app_pages/capacity.py", None),
+        ("app_pages/capacity.py", ("cap_section", "runway")),
+        ("app_pages/savings.py", None),
+        ("app_pages/savings.py", ("sv_section", "commitments")),
+        ("app_pages/review.py", None),
     ],
 )
 def test_pages_open_on_stored_forecasts_without_fitting(
-    page_on: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch, page: str | None
+    page_on: Callable[[str | None], AppTest],
+    monkeypatch: pytest.MonkeyPatch,
+    page: str | None,
+    section: tuple[str, str] | None,
 ) -> None:
-    no_fits(monkeypatch)
+    no_stored_rebuilt(monkeypatch)
     at = page_on(page)
+    if section is not None:
+        at.segmented_control(key=section[0]).set_value(section[1]).run()
+        assert not at.exception, at.exception
     assert not [c.value for c in at.caption if "computed now" in c.value]
     assert at.get("plotly_chart") or at.metric
+    if section == ("sv_section", "commitments"):
+        assert not at.error and any("Recommended commitment" in m.label for m in at.metric)
+
+
+@pytest.mark.parametrize(
+    ("page", "section"),
+    [
+        ("app_pages/capacity.py", ("cap_section", "plan")),
+        ("app_pages/savings.py", ("sv_section", "levers")),
+        ("app_pages/savings.py", ("sv_section", "commitments")),
+    ],
+)
+def test_a_level_change_on_capacity_and_savings_reads_what_is_stored(
+    page_on: Callable[[str | None], AppTest],
+    monkeypatch: pytest.MonkeyPatch,
+    page: str,
+    section: tuple[str, str],
+) -> None:
+    no_stored_rebuilt(monkeypatch)
+    at = page_on(page)
+    at.segmented_control(key=section[0]).set_value(section[1]).run()
+    for level in (90, 50, 95):
+        at.select_slider[0].set_value(level).run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+    assert not [c.value for c in at.caption if "computed now" in c.value]
 
 
 def test_a_level_and_a_horizon_change_read_stored_forecasts(

@@ -116,3 +116,22 @@ def test_duplicate_and_missing_columns_are_rejected() -> None:
 def test_missing_catalogue_folder_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"compute\.csv"):
         load_catalogue(tmp_path)
+
+
+def test_the_catalogue_is_read_once_per_version_of_its_files(tmp_path: Path) -> None:
+    from forecasting.scenario.catalogue import FILES, folder
+
+    for name in FILES.values():
+        (tmp_path / name).write_bytes((folder() / name).read_bytes())
+    first = load_catalogue(tmp_path)
+    assert load_catalogue(tmp_path) is first  # unchanged files: not read again
+    metered = tmp_path / FILES["metered"]
+    text = metered.read_text()
+    rows = text.splitlines()
+    header, row = rows[0], rows[1].split(",")
+    column = header.split(",").index("price_usd")
+    row[column] = "123.456"
+    metered.write_text("\n".join([header, ",".join(row), *rows[2:]]) + "\n")
+    again = load_catalogue(tmp_path)  # a refreshed price list is read afresh
+    assert again is not first
+    assert 123.456 in set(again.metered["price_usd"].astype(float))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,23 @@ def test_a_frozen_plan_of_record_is_what_the_review_compares_with(
         # The running month is compared with the plan prorated to the 26 days with data.
         assert against.planned_cost == pytest.approx(values["forecast"].iloc[0] * 26 / 30)
         assert store.read_plan(users_plan)[0]["metric"] == "users"
+
+
+def test_the_review_opens_on_the_month_just_ended() -> None:
+    months = ["2026-12", "2026-11", "2026-10"]
+    # On 1 December the month to review is November, not one day of December.
+    assert review.reviewed_month(months, date(2026, 12, 1)) == "2026-11"
+    # November's last day is in: November has ended and is the newest month.
+    assert review.reviewed_month(months[1:], date(2026, 11, 30)) == "2026-11"
+    # Part of November only: October is the month just ended.
+    assert review.reviewed_month(months[1:], date(2026, 11, 29)) == "2026-10"
+    # No month has ended yet (a first partial month): the one there is.
+    assert review.reviewed_month(["2026-11"], date(2026, 11, 3)) == "2026-11"
+    assert review.reviewed_month([], date(2026, 11, 3)) is None
+
+
+def test_build_review_defaults_to_the_month_just_ended(demo_store: Store) -> None:
+    # The demo's data stops on 26 November.
+    result = review.build_review(demo_store)
+    assert isinstance(result, review.ReviewView)
+    assert result.month == "2026-10" and result.complete
