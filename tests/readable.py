@@ -13,7 +13,8 @@ _MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]00:00(?::00)?")
 _CODE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # A cell that is a code name with an underscore (``db_connection_pool_utilization``,
 # ``no_upfront``) or a month or quarter as the machine keys it (``2026-11``, ``2026Q4``).
-_CODE_CELL = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|\d{4}-\d{2}|\d{4}Q[1-4]")
+# ... or a JSON object or list as the store keeps it (``{"database":"apex-prod-db"}``, ``{}``).
+_CODE_CELL = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|\d{4}-\d{2}|\d{4}Q[1-4]|\{.*\}|\[.*\]")
 
 
 def machine_printed(cell: str) -> bool:

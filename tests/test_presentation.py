@@ -316,10 +316,20 @@ def test_cents_follow_a_columns_typical_amount() -> None:
 
 
 def test_machine_label_check_catches_code_names_and_machine_periods() -> None:
-    for cell in ("db_connection_pool_utilization", "no_upfront", "2026-11", "2026Q4"):
+    for cell in ("db_connection_pool_utilization", "no_upfront", "2026-11", "2026Q4", "{}"):
         assert machine_label(cell), cell
+    assert machine_label('{"database":"apex-prod-db"}')
     for cell in ("Nov 2026", "2026 Q4", "forecast", "look-back 7 days", "m6i.xlarge", "n+1"):
         assert not machine_label(cell), cell
+
+
+def test_dimensions_stored_as_json_read_as_words() -> None:
+    """The Data page's gaps name each series' dimensions as the store keeps them (JSON)."""
+    frame = pd.DataFrame(
+        {"dimensions": ['{"database":"apex-prod-db"}', "{}", '{"a":"x","b":"y"}', "{not json}"]}
+    )
+    shown = display_table(frame).frame.iloc[:, 0].tolist()
+    assert shown == ["database: apex-prod-db", MISSING, "a: x, b: y", "{not json}"]
 
 
 def test_series_and_metric_columns_read_in_words() -> None:

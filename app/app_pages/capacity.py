@@ -52,6 +52,8 @@ def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None
     st.plotly_chart(figure, width="stretch")
     columns = views.plan_columns(cur, lo, hi)
     widgets.table(views.plan_table(plan), columns, only=True, data_to=data_to, whole=True)
+    if gap := views.plan_gap(plan, cur):
+        st.caption(gap)
     widgets.download("Download the plan (CSV)", plan.export(), "capacity_plan.csv")
     widgets.explained(views.explain_plan(plan))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from app import charts, state, widgets
@@ -27,7 +29,9 @@ model = c2.selectbox(
 horizon = c3.slider("Horizon (months)", 3, MAX_HORIZON, 12, step=3)
 level = c4.select_slider("Interval (%)", [50, 80, 95], value=80)
 months = state.review_months()
-ends = [] if isinstance(months, Excuse) else as_of_dates(months)
+last_day = state.cost_data_to()  # an as-of choice needs a whole month after it to compare
+last_day = last_day if isinstance(last_day, date) else None
+ends = [] if isinstance(months, Excuse) else as_of_dates(months, data_to=last_day)
 as_of = c5.selectbox(
     "As of",
     [None, *ends],
@@ -111,6 +115,8 @@ if view.methods is not None:
     widgets.readable(view.methods, currency=money, freq=per, data_to=view.data_to, whole=True)
     if view.method_scores is not None:
         widgets.readable(view.method_scores)
+    if gap := view.method_gap:
+        st.caption(gap)
 st.subheader("Per month")
 widgets.readable(one.table, currency=money, freq="month", data_to=view.data_to, whole=True)
 widgets.download("Download monthly CSV", view.table, f"forecast_monthly_{view.metric}.csv")

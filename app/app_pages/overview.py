@@ -39,20 +39,16 @@ with right:
     )
 
 if not view.trends.empty:
-    a, b = st.columns(2)
-    users = charts.lines(view.trends, "ds", ["users"], "Users (daily)", "users")
-    a.plotly_chart(users, width="stretch")
-    b.plotly_chart(
-        charts.lines(
-            view.trends,
-            "ds",
-            view.traffic_columns,
-            "Requests/s (daily)",
-            "req/s",
-            {c: header(c) for c in view.traffic_columns},
-        ),
-        width="stretch",
+    users = charts.lines(view.trends, "ds", ["users"], "Users (daily)", "users", {"users": "Users"})
+    traffic = charts.lines(
+        view.trends,
+        "ds",
+        view.traffic_columns,
+        "Requests/s (daily)",
+        "req/s",
+        {c: header(c) for c in view.traffic_columns},
     )
+    st.plotly_chart(charts.panels([users, traffic]), width="stretch")
 
 st.subheader("Data freshness")
 widgets.readable(view.freshness)

@@ -92,15 +92,13 @@ st.subheader("Unit economics")
 if not widgets.excused(review.unit_economics):
     unit = review.unit_economics
     per_million = ["cost_per_million_requests"]
-    u1, u2 = st.columns(2)
     st.caption("Complete months only: a running month's part cost over its users would dip.")
-    u1.plotly_chart(
-        charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user"), width="stretch"
+    names = {"cost_per_user": "Cost per user", "cost_per_million_requests": "Per M requests"}
+    per_user = charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user", names)
+    per_requests = charts.lines(
+        unit, "ds", per_million, "Cost per million requests", f"{cur}/M requests", names
     )
-    u2.plotly_chart(
-        charts.lines(unit, "ds", per_million, "Cost per million requests", f"{cur}/M requests"),
-        width="stretch",
-    )
+    st.plotly_chart(charts.panels([per_user, per_requests]), width="stretch")
 
 st.subheader("Plans of record")
 if st.button(

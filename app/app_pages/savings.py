@@ -77,7 +77,7 @@ def lever_inputs(base: Choices, digest: int) -> tuple[dict[str, Any], dict[str, 
 def show_levers(r: LeverResult, lo: str, hi: str) -> None:
     widgets.cards(views.lever_cards(r))
     month, unit = format_month(r.base_month), f"{r.currency}/month"
-    named = r.table.assign(lever=r.table["lever"].map(views.lever_title))
+    named = views.lever_rows(r.table)
     title = f"Savings per month, stacked in order ({month})"
     chart = memo.made(
         charts.waterfall, named, "lever", "monthly_savings", "naive_monthly", title, unit

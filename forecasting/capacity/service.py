@@ -270,6 +270,11 @@ def compute_headroom_price(store: Store, group: str) -> HeadroomPrice | None:
     return HeadroomPrice(group, spend[group], units=instances)
 
 
+# Said in the Runway table's cell (and `capcost runway`'s): what to enter and where, short
+# enough to read in the cell; the CLI's --set names the field, database_disk_gb.
+DISK_SIZE_UNKNOWN = "not priced: enter the disk's size in GB (Savings page, Database, Disk size)"
+
+
 def price_database_headroom(r: Runway, scenario: SavingsScenario, catalogue: Catalogue) -> Runway:
     """The pool grows by moving up the provider's tier ladder; the disk by the GB."""
     group = scenario.database_group
@@ -282,7 +287,7 @@ def price_database_headroom(r: Runway, scenario: SavingsScenario, catalogue: Cat
         found = connection_upgrade(tiers, current, r.headroom_factor, scenario.hours_per_month)
         cost = found if isinstance(found, Excuse) else found[1]
     elif scenario.database_disk_gb is None:
-        cost = Excuse("disk size unknown: set database_disk_gb in the scenario", {})
+        cost = Excuse(DISK_SIZE_UNKNOWN, {})
     else:
         item = DISK_ITEMS.get(scenario.database_provider)
         if item is None:

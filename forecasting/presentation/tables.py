@@ -3,6 +3,7 @@ plain-data formats that app/ turns into st.column_config and the Excel pack into
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -202,7 +203,23 @@ class ColumnFormat:
             "model": model_label,
             "series": series_label,
         }
-        return formatters[self.kind](value) if self.kind in formatters else str(value)
+        if self.kind in formatters:
+            return formatters[self.kind](value)
+        return _mapping_text(value) if isinstance(value, str) else str(value)
+
+
+def _mapping_text(value: str) -> str:
+    """A JSON object as the store keeps dimensions (``{"database":"apex-prod-db"}``) reads
+    ``database: apex-prod-db``; none (``{}``) is missing. Any other text is itself."""
+    if not (value.startswith("{") and value.endswith("}")):
+        return value
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(parsed, dict):
+        return value
+    return ", ".join(f"{k}: {v}" for k, v in parsed.items()) if parsed else MISSING
 
 
 def _decimals(kind: Kind, values: pd.Series, currency: str | None) -> int:

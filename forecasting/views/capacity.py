@@ -17,6 +17,7 @@ from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
 from forecasting.presentation import format_date, format_number, format_quarter, header
+from forecasting.presentation.gap import explain_gap
 from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, changes
 from forecasting.store import Store
 from forecasting.views.assumptions import forecast_text, settings_text
@@ -89,6 +90,11 @@ def plan_cards(result: PlanResult, cur: str) -> list[Card]:
     t, (lo, hi) = result.table, result.options.band_labels
     observed = t[t["source"] != "forecast"]  # empty when the year's first month is forecast
     last, now = t.iloc[-1], observed.iloc[-1] if len(observed) else t.iloc[0]
+    # A running quarter is its observed months plus a forecast of the rest (a whole
+    # quarter's figure per month, not a part), and the note says so.
+    since = format_quarter(now["quarter"])
+    if now["source"] not in ("actual", "forecast"):
+        since += " (observed + forecast)"
     cards = []
     for label, name, fmt in [
         ("Instances", "instances", "{:,.0f}"),
@@ -96,11 +102,12 @@ def plan_cards(result: PlanResult, cur: str) -> list[Card]:
         ("Peak req/s", "requests_per_second_peak", "{:,.0f}"),
     ]:
         band = f"{fmt.format(last[f'{name}_lower'])} to {fmt.format(last[f'{name}_upper'])}"
+        change = fmt.format(last[name] - now[name])
         cards.append(
             Card(
                 f"{label}, {format_quarter(last['quarter'])} (P50)",
                 fmt.format(last[name]),
-                f"{last[name] - now[name]:+,.0f} vs {format_quarter(now['quarter'])}",
+                f"{'' if change.startswith('-') else '+'}{change} vs {since}",
                 Tone.CHANGE,
                 help=f"{lo}–{hi}: {band}",
             )
@@ -268,6 +275,22 @@ def backtest_text(result: PlanResult) -> str:
     return f"{scores}; {rows[0]['windows']} origins x {rows[0]['horizon']} months"
 
 
+def plan_gap(result: PlanResult, currency: str) -> str:
+    """Why the table's two cost columns part ways by its last quarter ("" if they do not)."""
+    t = result.table
+    if not {"chain_cost_per_month", "direct_cost_per_month"} <= set(t):
+        return ""
+    rows = pd.DataFrame(
+        {
+            "ds": pd.PeriodIndex(t["quarter"], freq="Q").start_time,
+            "chain": t["chain_cost_per_month"],
+            "direct": t["direct_cost_per_month"],
+            "users": t["users"],
+        }
+    )
+    return explain_gap(rows, result.cost_backtest, currency)
+
+
 def explain_plan(result: PlanResult) -> str:
     lo, hi = result.options.band_labels
     scenario = "" if result.demand == "base" else f" under the **{result.demand}** scenario"
@@ -313,7 +336,8 @@ def explain_runway(result: RunwayResult) -> str:
             "of the paths under the threshold on every day. **Its cost per month**: CPU and "
             "memory add whole pods at today's Compute cost per pod (last full month's Compute "
             "spend / pods); the connection pool moves to the cheapest database tier with enough "
-            "pooled connections; disk is priced per GB (needs `database_disk_gb`).",
+            "pooled connections; disk is priced per GB once the assumption set says the disk's "
+            "size (Savings page, Database, Disk size).",
             f"- {settings_text(result.scenario, result.options)}.",
         ]
     )

@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 
-from forecasting.demand.chain import DIRECT
+from forecasting.demand.chain import CHAIN, DIRECT
 from forecasting.demand.record import TOTAL
 from forecasting.errors import InputError
 from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
@@ -16,6 +16,7 @@ from forecasting.models.api import forecast
 from forecasting.models.options import ForecastOptions
 from forecasting.models.service import forecast_store
 from forecasting.presentation import format_date, format_money, format_number, model_label
+from forecasting.presentation.gap import explain_gap
 from forecasting.store import Store
 from forecasting.views.display import Card
 
@@ -113,6 +114,8 @@ class ForecastView:
     forecast and actual (``models.asof.TOTAL_COLUMNS``, for cost ``method, of_record``)."""
     fits_label: str = "backtest forecasts"
     """What the chart's dotted lines are: whose forecasts from earlier origins."""
+    users_quarters: pd.DataFrame | None = None
+    """Total cost by the chain: the users forecast it ran on per quarter (``ds, forecast``)."""
 
     @property
     def running_month(self) -> pd.Timestamp | None:
@@ -155,6 +158,22 @@ class ForecastView:
             methods = methods[methods["ds"].isin(quarters["ds"])].reset_index(drop=True)
         return dataclasses.replace(
             self, table=_first(self.table, horizon), quarters=quarters, methods=methods
+        )
+
+    @property
+    def method_gap(self) -> str:
+        """Why the two cost forecasts beside each other part ways by the last quarter shown."""
+        if self.methods is None or self.as_of is not None:
+            return ""
+        point = self.methods.pivot_table(index="ds", columns="method", values="forecast")
+        if not {CHAIN, DIRECT} <= set(point.columns):
+            return ""
+        rows = pd.DataFrame({"chain": point[CHAIN], "direct": point[DIRECT]})
+        if self.users_quarters is not None:
+            users = self.users_quarters.drop_duplicates("ds").set_index("ds")["forecast"]
+            rows["users"] = users.reindex(rows.index)
+        return explain_gap(
+            rows.rename_axis("ds").reset_index(), self.method_scores, self.unit, "quarter"
         )
 
     @property
@@ -311,14 +330,22 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
         method_scores=record.backtest if not record.backtest.empty else None,
         record=words,
         data_to=store.last_full_day(COST_METRIC),
+        users_quarters=record.users_quarters,
     )
 
 
-def as_of_dates(months: list[str], back: int = AS_OF_MONTHS) -> list[date]:
+def as_of_dates(
+    months: list[str], back: int = AS_OF_MONTHS, data_to: date | None = None
+) -> list[date]:
     """The Forecast page's as-of choices: the last day of each month before the newest of
-    ``months`` (``YYYY-MM``, any order), newest first, ``back`` of them."""
-    ordered = sorted(months, reverse=True)[1 : back + 1]
-    return [pd.Period(m, freq="M").end_time.date() for m in ordered]
+    ``months`` (``YYYY-MM``, any order), newest first, ``back`` of them; with ``data_to``
+    (the last day with data) only those followed by a month that has ended by then: a
+    forecast beside what happened needs a whole month to have happened."""
+    ordered = sorted(months, reverse=True)[1:]
+    ends = [pd.Period(m, freq="M") for m in ordered]
+    if data_to is not None:
+        ends = [m for m in ends if (m + 1).end_time.date() <= data_to]
+    return [m.end_time.date() for m in ends[:back]]
 
 
 def _record_fits(fits: pd.DataFrame, method: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
-from forecasting.presentation import format_money, format_month
+from forecasting.presentation import format_money, format_month, format_number
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -76,6 +76,8 @@ LEVER_INPUTS: dict[str, tuple[str, tuple[LeverInput, ...]]] = {
             LeverInput("database_tier", "Tier (when the bill names none)", InputKind.CHOICE),
             LeverInput("top_queries_optimised", "Slowest queries optimised", InputKind.NUMBER),
             LeverInput("query_time_reduction", "Each faster by %", InputKind.PERCENT),
+            # Prices the Capacity runway's disk headroom (the bill does not say the size).
+            LeverInput("database_disk_gb", "Disk size (GB)", InputKind.NUMBER),
         ),
     ),
     "commitments": (
@@ -230,14 +232,46 @@ def lever_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
     }
 
 
+def _rate_decimals(a: float, b: float | None) -> int:
+    """Cents, or as many more decimals (up to 4) as tell two hourly commitments apart: 6.723
+    and 6.716 USD/h both print as 6.72 at cents, and two cards would show one figure."""
+    for decimals in (2, 3, 4):
+        if b is None or round(a, decimals) != round(b, decimals):
+            return decimals
+    return 2
+
+
+def _hourly(value: float, cur: str, decimals: int) -> str:
+    return f"{format_number(value, decimals)} {cur}/h"
+
+
+def lever_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The levers as the page shows them: titled, and a band only where the lever has one.
+
+    Right-size, CDN and database are measured on the base month's spend and their evidence
+    (CPU percentiles, hit ratios, query time): given it, each is one figure, and printing it
+    three times as P10 = P50 = P90 would claim a band of certainty that was never computed.
+    Commitments are sized on the forecast's paths over the term: theirs is a real band."""
+    point = table["monthly_savings"]
+    flat = (table["lower"] - point).abs().le(0.005) & (table["upper"] - point).abs().le(0.005)
+    return table.assign(
+        lever=table["lever"].map(lever_title),
+        lower=table["lower"].mask(flat),
+        upper=table["upper"].mask(flat),
+    )
+
+
 def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
     """The forecast method's commitment: size, expected saving with its P10 downside,
     utilisation, break-even."""
     best = r.table.iloc[0]
+    aws = aws_row(r)
+    other = None if aws is None else float(aws["hourly_commitment_usd"])
+    decimals = _rate_decimals(float(best["hourly_commitment_usd"]), other)
     return [
         Card(
             "Recommended commitment",
-            f"{format_money(best['hourly_commitment_usd'], cur, cents=True)}/h",
+            _hourly(best["hourly_commitment_usd"], cur, decimals),
             str(best["scope"]),
         ),
         Card(
@@ -267,12 +301,27 @@ def aws_cards(r: CommitmentResult, cur: str) -> list[Card]:
     if row is None:
         return []
     days = int(row["lookback_days"])
+    # Beside the forecast method's recommendation, the look-back's commitment says how far
+    # from it it is: printed to the decimals that tell the two apart, the gap as the note.
+    mine, theirs = (
+        float(r.table.iloc[0]["hourly_commitment_usd"]),
+        float(row["hourly_commitment_usd"]),
+    )
+    decimals = _rate_decimals(mine, theirs)
+    gap = theirs - mine
+    note = "the same as the forecast method's"
+    if round(gap, 4) != 0:
+        share = f" ({gap / mine:+.1%})" if mine > 0 else ""
+        sign = "+" if gap > 0 else "-"
+        note = f"{sign}{_hourly(abs(gap), cur, decimals)}{share} vs the forecast method"
+    on_demand = format_money(row["lookback_on_demand_usd_per_hour"], cur, cents=True)
     return [
         Card(
             f"AWS look-back, {days} days",
-            f"{format_money(row['hourly_commitment_usd'], cur, cents=True)}/h",
-            f"on {format_money(row['lookback_on_demand_usd_per_hour'], cur, cents=True)}/h "
-            "on-demand",
+            _hourly(theirs, cur, decimals),
+            note,
+            help=f"Sized on the window's own hourly usage, {on_demand}/h on-demand, "
+            "assumed to repeat.",
         ),
         Card(
             "Estimated savings / month",
@@ -378,6 +427,7 @@ def lever_title(lever: object) -> str:
 
 def explain_levers(result: LeverResult) -> str:
     s, cur = result.scenario, result.currency
+    lo, hi = result.options.band_labels
     return "\n".join(
         [
             f"- **Base**: spend per cost group in {result.base_month} (FOCUS EffectiveCost), "
@@ -407,6 +457,9 @@ def explain_levers(result: LeverResult) -> str:
             "- **Commitments**: see the commitment section; the expected monthly saving "
             f"({'-'.join(result.options.band_labels)} across paths) as a share of Compute, "
             "applied to what is left.",
+            f"- **{lo} and {hi}**: only a lever sized on the forecast's paths has a band (the "
+            "commitment, over its term); the others are measured on the base month's spend and "
+            "their evidence, one figure each (— in the band's columns).",
             f"- {settings_text(result.scenario_name, result.options)}.",
             "",
             "**What each lever assumed here**",

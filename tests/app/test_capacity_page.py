@@ -118,9 +118,24 @@ def test_plan_and_runway_render(capacity: AppTest, demo_db: Path) -> None:
         "Infrastructure cost / month, 2027 Q4 (P50)",
         "Peak req/s, 2027 Q4 (P50)",
     ]
+    # The change is in the figure's unit, against a running quarter said to be one.
+    assert [m.delta.split(" vs ")[1] for m in at.metric] == ["2026 Q4 (observed + forecast)"] * 3
+    assert at.metric[1].delta.endswith(" USD vs 2026 Q4 (observed + forecast)")
     plan = at.dataframe[0].value
     assert list(plan["quarter"]) == shown_quarters(demo_db, QUARTERS)
     assert "2026 Q4 (running, data to " in plan["quarter"].iloc[3]
+    # The table's two cost columns, and why they part ways by its last quarter (here the
+    # drift model's two forecasts may agree: then it says so).
+    chain, direct = (plan[c].iloc[-1] for c in ("chain_cost_per_month", "direct_cost_per_month"))
+    gap = next(c.value for c in at.caption if " the demand chain" in c.value)
+    if abs(chain / direct - 1) <= 0.005:
+        assert gap.startswith(
+            f"By 2027 Q4 the demand chain and the direct forecast agree ({round(chain):,} USD"
+        )
+    else:
+        assert gap.startswith("**Why the two differ by 2027 Q4**")
+        assert f"{max(chain, direct) / min(chain, direct):.2f}x" in gap
+        assert f"{round(chain):,} USD" in gap and "users, forecast to grow" in gap
     charts = specs(at)
     instances = charts["Instances (from the quarter's peak req/s)"]["data"]
     # The running quarter is ringed, named in the legend and over its point.

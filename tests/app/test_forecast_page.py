@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from forecasting.presentation import format_date
 from forecasting.store import Store
+from forecasting.views.forecast import as_of_dates
 from tests.app.conftest import tables
 
 
@@ -38,6 +39,12 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
     assert methods["of_record"].sum() == len(quarterly)
     assert scores["selected"].sum() == 1
+    # Beside the two forecasts: why they part ways by the last quarter shown, from its rows.
+    last = methods[methods["ds"] == methods["ds"].max()].set_index("method")["forecast"]
+    gap = next(c.value for c in at.caption if c.value.startswith("**Why the two differ by"))
+    high, low = sorted(last, reverse=True)
+    assert f"{round(high):,} USD/quarter is {high / low:.2f}x" in gap
+    assert "the chain follows users, forecast to grow" in gap and "sMAPE" in gap
     # `complete` is written into the period's label on the page (the CSV keeps the column).
     assert list(monthly.columns) == [
         "unique_id",
@@ -129,3 +136,24 @@ def test_no_data_is_an_info(empty_app_at: Callable[[str], AppTest]) -> None:
     at.selectbox[0].select("Users").run()
     assert not at.exception
     assert "no users stored: ingest it with `capcost ingest metrics FILE`" in at.info[0].value
+
+
+def test_each_as_of_choice_has_a_whole_month_after_it(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    """The demo stops inside Nov 2026: the end of Oct 2026 has no whole month after it
+    (nothing to set beside the forecast) and is not offered; every choice renders."""
+    at = app_at("app_pages/forecast.py")
+    options = at.selectbox[2].options
+    assert options[:2] == ["Latest data", "End of Sep 2026"], options
+    at.selectbox[2].set_value(date(2026, 9, 30)).run()
+    assert not at.exception
+    assert [m.value for m in at.metric][1].endswith(" USD")  # the actual total of October
+
+
+def test_as_of_dates_need_an_ended_month_after_them() -> None:
+    months = ["2026-09", "2026-10", "2026-11", "2026-12"]
+    assert as_of_dates(months) == [date(2026, 11, 30), date(2026, 10, 31), date(2026, 9, 30)]
+    assert as_of_dates(months, data_to=date(2026, 12, 1)) == [date(2026, 10, 31), date(2026, 9, 30)]
+    assert as_of_dates(months, data_to=date(2026, 12, 31)) == as_of_dates(months)
+    assert as_of_dates(months, back=1, data_to=date(2026, 11, 30)) == [date(2026, 10, 31)]

@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP
+from tests.app.test_capacity_page import specs
 
 
 def test_overview_renders_without_exception(app_at: Callable[[str | None], AppTest]) -> None:
@@ -42,11 +43,16 @@ def test_overview_table_has_the_documents_groups(app_at: Callable[[str | None], 
 
 def test_overview_charts_carry_the_data(app_at: Callable[[str | None], AppTest]) -> None:
     at = app_at(None)
-    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    titles = [spec["layout"]["title"]["text"] for spec in specs]
-    assert titles == ["Monthly cost by group", "Users (daily)", "Requests/s (daily)"]
-    assert [t["name"] for t in specs[2]["data"]] == ["Requests/s", "Peak requests/s"]
-    bar_names = {trace["name"] for trace in specs[0]["data"]}
+    # Users and requests/s side by side are one figure of two panels, not two figures.
+    assert len(at.get("plotly_chart")) == 2
+    charts = specs(at)
+    assert list(charts) == ["Monthly cost by group", "Users (daily)", "Requests/s (daily)"]
+    assert [t["name"] for t in charts["Requests/s (daily)"]["data"]] == [
+        "Requests/s",
+        "Peak requests/s",
+    ]
+    assert [t["name"] for t in charts["Users (daily)"]["data"]] == ["Users"]
+    bar_names = {trace["name"] for trace in charts["Monthly cost by group"]["data"]}
     assert bar_names == {"Compute", "Database", "CDN", "Monitoring", "Misc"}
 
 

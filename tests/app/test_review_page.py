@@ -12,6 +12,7 @@ from pytest import MonkeyPatch
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, tables
+from tests.app.test_capacity_page import specs
 
 
 def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
@@ -25,13 +26,19 @@ def test_review_page_renders(app_at: Callable[[str | None], AppTest]) -> None:
     assert "Spend Oct 2026" in [m.label for m in at.metric]
     at.selectbox[0].select("2026-11").run()
     assert not at.exception
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     # The demo stops on 26 Nov: the running month is compared with the same days before.
-    assert titles == [
+    # The two unit-economics charts side by side are one figure of two panels.
+    assert len(at.get("plotly_chart")) == 2
+    charts = specs(at)
+    assert list(charts) == [
         "Change by group, Nov 2026 1–26 vs Oct 2026 1–26",
         "Cost per user",
         "Cost per million requests",
     ]
+    # One legend for both panels: its entries in words, not the columns' code names.
+    legend = [t["name"] for t in charts["Cost per user"]["data"]]
+    legend += [t["name"] for t in charts["Cost per million requests"]["data"]]
+    assert legend == ["Cost per user", "Per M requests"]
     variance = json.loads(at.dataframe[0].proto.columns)
     assert variance["previous"]["label"] == "Oct 2026 1–26 (USD)"
     assert variance["current"]["label"] == "Nov 2026 1–26 (USD)"
@@ -46,8 +53,7 @@ def test_a_whole_month_is_compared_with_the_whole_month_before(
 ) -> None:
     at = app_at("app_pages/review.py")
     at.selectbox[0].select("2026-10").run()
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-    assert titles[0] == "Change by group, Oct 2026 vs Sep 2026"
+    assert next(iter(specs(at))) == "Change by group, Oct 2026 vs Sep 2026"
     assert json.loads(at.dataframe[0].proto.columns)["current"]["label"] == "Oct 2026 (USD)"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.capacity.service import CapacityOptions, plan, runway
+from forecasting.capacity.service import CapacityOptions, plan, price_database_headroom, runway
+from forecasting.demand.runway import Runway
 from forecasting.errors import InputError
+from forecasting.interface import Excuse
 from forecasting.models.options import ForecastOptions, run_models
+from forecasting.scenario.assumptions import SavingsScenario
+from forecasting.scenario.catalogue import load_catalogue
 from forecasting.store import Store
+from forecasting.views.savings import LEVER_INPUTS
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
 
@@ -146,3 +152,25 @@ def test_runway_columns_follow_the_band_labels_at_every_level(
     assert len(timeline) == len(result.table)
     wanted = set(runway_columns("USD", early, hi)) - {"headroom_monthly_usd", "cost_group"}
     assert wanted <= set(result.table.columns), wanted - set(result.table.columns)
+
+
+def _disk_runway(factor: float) -> Runway:
+    return Runway(
+        "disk_utilization", 75.0, 70.0, date(2027, 3, 1), date(2027, 1, 1), 0.1, 0.9, 0.9, 90.0,
+        factor, 0.0, 0.0, None,
+    )  # fmt: skip
+
+
+def test_disk_headroom_without_a_disk_size_says_what_to_enter_and_where() -> None:
+    """A finance lead reads the cell: it names the input in words and the page it is on,
+    not a code setting (the CLI's --set is named after it, for the shell)."""
+    priced = price_database_headroom(_disk_runway(1.2), SavingsScenario(), load_catalogue())
+    assert isinstance(priced.headroom_monthly, Excuse)
+    reason = priced.headroom_monthly.reason
+    assert reason == "not priced: enter the disk's size in GB (Savings page, Database, Disk size)"
+    # The input it names exists: the Savings page's Database lever offers it.
+    inputs = {spec.label: spec.field for spec in LEVER_INPUTS["database"][1]}
+    assert inputs["Disk size (GB)"] == "database_disk_gb"
+    sized = SavingsScenario(database_disk_gb=500.0)
+    cost = price_database_headroom(_disk_runway(1.2), sized, load_catalogue()).headroom_monthly
+    assert isinstance(cost, float) and cost > 0

@@ -9,23 +9,38 @@ count of cells read is checked against the grid's own row and column counts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote_plus
 
 from playwright.sync_api import Locator, Page
 
+from forecasting.views import capacity as capacity_view
+from forecasting.views import savings as savings_view
 from tests.readable import code_name_header, machine_label, machine_printed
 
-# Every page, and each further section of a page that shows one section at a time.
+
+def _sections(page: str, key: str, titles: list[str]) -> list[str]:
+    """The page (its first section) and a link to each further section, by its title."""
+    return [page] + [f"{page}?{key}={quote_plus(t)}" for t in titles[1:]]
+
+
+# Every page, and each further section of a page that shows one section at a time (taken
+# from the views' own lists: a section added later is scanned without editing this).
 PAGES = (
     "",
     "forecast",
-    "capacity",
-    "capacity?cap_section=Runway",
-    "savings",
-    "savings?sv_section=Commitments",
-    "savings?sv_section=Stated+plan",
+    *_sections("capacity", "cap_section", list(capacity_view.SECTIONS.values())),
+    *_sections("savings", "sv_section", list(savings_view.SECTIONS.values())),
     "review",
     "review?month=2026-11",  # the running month (the page opens on the month just ended)
     "data",
+)
+# Tables a widget brings up rather than a link: (page, the choices made, by the widget's
+# label and the option's text, or its place in the list counting from 0).
+VARIANTS: tuple[tuple[str, tuple[tuple[str, str | int], ...]], ...] = (
+    ("forecast", (("Series", "Users"),)),
+    ("forecast", (("Series", "Cost by service"),)),
+    ("forecast", (("As of", 1),)),  # the newest month end: actuals beside the forecast
+    ("review", (("Month", 0),)),  # the running month, day for day (it opens on the last ended)
 )
 GRID = '[data-testid="stDataFrame"]'
 CELLS = f'{GRID} [role="gridcell"]'
@@ -76,6 +91,8 @@ class Reading:
     headers: list[str] = field(default_factory=list)
     expected_cells: int = 0
     """Rows x columns the grids say they hold (HTML tables: their cells)."""
+    cards: list[str] = field(default_factory=list)
+    """Each metric card's text: label, figure and note."""
 
 
 def settle(page: Page, timeout_ms: int = 180_000) -> None:
@@ -143,6 +160,7 @@ def read_page(page: Page) -> Reading:
     reading.cells += html_cells
     reading.expected_cells += len(html_cells)
     reading.headers += page.locator(HTML_HEADERS).all_inner_texts()
+    reading.cards = page.locator('[data-testid="stMetric"]').all_inner_texts()
     return reading
 
 
@@ -150,13 +168,28 @@ def offences(name: str, reading: Reading) -> list[Offence]:
     found = [Offence(name, "cell", c) for c in reading.cells if machine_printed(c)]
     found += [Offence(name, "label", c) for c in reading.cells if machine_label(c)]
     found += [Offence(name, "header", h) for h in reading.headers if code_name_header(h)]
+    found += [Offence(name, "card", c) for c in reading.cards if machine_printed(c)]
     return found
 
 
-def scan(page: Page, base_url: str, path: str) -> tuple[Reading, list[Offence]]:
-    """What one page's tables show, with every expander open, and what offends in it."""
+def choose(page: Page, label: str, option: str | int) -> None:
+    """Pick ``option`` in the select box labelled ``label`` and wait for the rerun."""
+    page.get_by_role("combobox", name=label).first.click()
+    options = page.get_by_role("option")
+    chosen = options.nth(option) if isinstance(option, int) else options.filter(has_text=option)
+    chosen.first.click()
+    settle(page)
+
+
+def scan(
+    page: Page, base_url: str, path: str, choices: tuple[tuple[str, str | int], ...] = ()
+) -> tuple[Reading, list[Offence]]:
+    """What one page's tables and cards show, with ``choices`` made (see VARIANTS) and
+    every expander open, and what offends in it."""
     page.goto(f"{base_url}/{path}")
     settle(page)
+    for label, option in choices:
+        choose(page, label, option)
     open_expanders(page)
     settle(page)
     reading = read_page(page)

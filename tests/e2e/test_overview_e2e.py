@@ -16,7 +16,8 @@ def test_overview_draws_its_charts(page: Page, app_url: str, artifacts: Path) ->
     page.goto(app_url)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60_000)
     charts = page.locator(".js-plotly-plot")
-    expect(charts).to_have_count(3, timeout=60_000)
+    # Cost by group, then users and requests/s as one figure of two panels.
+    expect(charts).to_have_count(2, timeout=60_000)
     expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.screenshot(path=str(artifacts / "overview.png"), full_page=True)
@@ -51,3 +52,49 @@ def test_the_running_month_is_marked_partial(page: Page, app_url: str) -> None:
     expect(chart).to_be_visible(timeout=60_000)
     expect(chart.locator(".annotation-text", has_text="partial")).to_have_count(1)
     expect(chart.locator("pattern").first).to_be_attached()
+
+
+# Per figure of panels: its legend's box and each panel title's box as chromium laid them
+# out (a title is an annotation without an arrow), and whether any two of them overlap.
+PANEL_BOXES = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(gd => gd.querySelectorAll('.draglayer .nsewdrag').length > 1)
+  .map(gd => {
+    const box = e => { const r = e.getBoundingClientRect();
+      return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
+    const titles = [...gd.querySelectorAll('.annotation')]
+      .filter(a => !a.querySelector('.annotation-arrow-g'))
+      .map(a => ({text: a.textContent, ...box(a.querySelector('.annotation-text-g'))}));
+    const legend = gd.querySelector('.legend');
+    const plots = [...gd.querySelectorAll('.draglayer .nsewdrag')].map(box);
+    return {titles, legend: legend ? box(legend) : null, plots};
+  })"""
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["l"] < b["r"] and b["l"] < a["r"] and a["t"] < b["b"] and b["t"] < a["b"]
+
+
+@pytest.mark.parametrize("path", ["", "review"])
+@pytest.mark.parametrize("width", [1600, 1024])
+def test_side_by_side_charts_are_one_figure_of_panels(
+    page: Page, app_url: str, artifacts: Path, path: str, width: int
+) -> None:
+    """Users beside requests/s (Overview), cost per user beside cost per million requests
+    (Cost review): one figure of two panels, each under its own title, their legend clear
+    of the titles and the panels clear of each other, at a wide and a laptop window."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"{app_url}/{path}")
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=120_000)
+    page.wait_for_timeout(1500)  # plotly redraws to the column's width
+    figures = page.evaluate(PANEL_BOXES)
+    assert len(figures) == 1, figures
+    (figure,) = figures
+    expected = {"": ["Users (daily)", "Requests/s (daily)"]}.get(
+        path, ["Cost per user", "Cost per million requests"]
+    )
+    assert [t["text"] for t in figure["titles"]] == expected
+    assert len(figure["plots"]) == 2 and not _overlap(*figure["plots"])
+    for title in figure["titles"]:
+        assert figure["legend"] is None or not _overlap(title, figure["legend"]), figure
+        assert not any(_overlap(title, plot) for plot in figure["plots"]), figure
+    page.screenshot(path=str(artifacts / f"panels_{path or 'overview'}_{width}.png"))

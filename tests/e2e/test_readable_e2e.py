@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from forecasting.excel import COVER
-from tests.e2e.readable_scan import PAGES, scan, settle
+from forecasting.excel import COVER, sheet_names
+from tests.e2e.readable_scan import PAGES, VARIANTS, scan, settle
 from tests.e2e.test_capacity_e2e import downloaded
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +29,20 @@ def test_no_table_shows_a_machine_printed_figure(page: Page, app_url: str, path:
     page.set_viewport_size({"width": 1600, "height": 1200})
     reading, offences = scan(page, app_url, path)
     assert reading.cells, f"no table cells read on /{path}"
+    assert len(reading.cells) == reading.expected_cells, f"cells left unread on /{path}"
+    assert offences == [], "\n".join(f"{o.what}: {o.text!r}" for o in offences)
+
+
+@pytest.mark.parametrize(("path", "choices"), VARIANTS, ids=lambda v: str(v))
+def test_no_table_a_widget_brings_up_shows_one_either(
+    page: Page, app_url: str, path: str, choices: tuple[tuple[str, str | int], ...]
+) -> None:
+    """The same on the tables a choice brings up (another series, a forecast as of a past
+    month beside what happened, a month that has ended): no error, every cell read."""
+    page.set_viewport_size({"width": 1600, "height": 1200})
+    reading, offences = scan(page, app_url, path, choices)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert reading.cells, f"no table cells read on /{path} after {choices}"
     assert len(reading.cells) == reading.expected_cells, f"cells left unread on /{path}"
     assert offences == [], "\n".join(f"{o.what}: {o.text!r}" for o in offences)
 
@@ -67,11 +81,15 @@ def test_the_excel_pack_downloads_with_the_zips_numbers(page: Page, app_url: str
     book = openpyxl.load_workbook(io.BytesIO(downloaded(page, "Download the review pack (Excel)")))
     archive = zipfile.ZipFile(io.BytesIO(downloaded(page, "Download the review (zip of CSVs)")))
     assert book.sheetnames[0] == COVER
-    assert len(book.sheetnames) == len(archive.namelist()) + 1
+    # One sheet per CSV, named after it, in the zip's order; each as many columns and rows.
+    names = sheet_names([n.removesuffix(".csv") for n in archive.namelist()])
+    assert book.sheetnames[1:] == list(names.values())
     for sheet_name, csv_name in zip(book.sheetnames[1:], archive.namelist(), strict=True):
         csv = pd.read_csv(archive.open(csv_name))
         rows = list(book[sheet_name].iter_rows(values_only=True))
         assert len(rows) == len(csv) + 1, sheet_name
+        assert len(rows[0]) == len(csv.columns), sheet_name
+        assert not csv.select_dtypes("number").empty, csv_name  # numbers were compared
         numbers = csv.select_dtypes("number")
         for col in numbers.columns:
             # The sheet's columns follow the CSV's, headed in words.

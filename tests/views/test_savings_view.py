@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pandas as pd
 import pytest
 
 from forecasting.errors import InputError
 from forecasting.interface import Excuse
-from forecasting.savings.service import SavingsOptions
+from forecasting.savings.service import CommitmentResult, SavingsOptions
 from forecasting.store import Store
 from forecasting.views.assumptions import build_choices
-from forecasting.views.savings import LEVER_INPUTS, InputKind, build_savings, input_options
+from forecasting.views.savings import (
+    LEVER_INPUTS,
+    InputKind,
+    aws_cards,
+    aws_row,
+    build_savings,
+    commitment_cards,
+    input_options,
+    lever_rows,
+)
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
 HEADER = b"initiative,category,percent,monthly_savings\n"
@@ -60,3 +72,46 @@ def test_a_section_builds_only_its_part(fresh_store: Store) -> None:
     assert view.commitments is not None and view.lever_results == {}
     with pytest.raises(InputError, match="unknown section 'plan'; try: levers, commitments"):
         build_savings(fresh_store, options, sections=("plan",))
+
+
+@pytest.mark.parametrize(
+    ("forecast", "lookback", "shown", "note"),
+    [
+        # The demo's: one figure at cents; the decimals that tell them apart, and the gap.
+        (6.7231, 6.7164, ("6.723 USD/h", "6.716 USD/h"), "-0.007 USD/h (-0.1%) vs the forecast"),
+        (6.72, 4.10, ("6.72 USD/h", "4.10 USD/h"), "-2.62 USD/h (-39.0%) vs the forecast method"),
+        (5.0, 7.5, ("5.00 USD/h", "7.50 USD/h"), "+2.50 USD/h (+50.0%) vs the forecast method"),
+        (6.72, 6.72, ("6.72 USD/h", "6.72 USD/h"), "the same as the forecast method's"),
+    ],
+)
+def test_the_two_methods_commitments_never_read_as_one_figure(
+    demo_store: Store, forecast: float, lookback: float, shown: tuple[str, str], note: str
+) -> None:
+    view = build_savings(demo_store, SavingsOptions(**FAST), sections=("commitments",))
+    result = view.commitments
+    assert isinstance(result, CommitmentResult)
+    table = result.table.copy()
+    row = aws_row(result)
+    assert row is not None
+    table.loc[0, "hourly_commitment_usd"] = forecast
+    table.loc[row.name, "hourly_commitment_usd"] = lookback
+    crafted = dataclasses.replace(result, table=table)
+    mine, theirs = commitment_cards(crafted, "USD")[0], aws_cards(crafted, "USD")[0]
+    assert (mine.value, theirs.value) == shown
+    assert theirs.note.startswith(note)
+    assert "on-demand" in theirs.help
+
+
+def test_a_lever_without_a_band_shows_one_figure() -> None:
+    table = pd.DataFrame(
+        {
+            "lever": ["right-size", "commitments"],
+            "monthly_savings": [984.33, 1346.91],
+            "lower": [984.33, 675.24],
+            "upper": [984.33, 1578.18],
+        }
+    )
+    shown = lever_rows(table)
+    assert shown["lever"].tolist() == ["Right-size", "Commitments"]
+    assert shown.loc[0, ["lower", "upper"]].isna().all()  # not 984 = 984 = 984
+    assert shown.loc[1, ["lower", "upper"]].tolist() == [675.24, 1578.18]
