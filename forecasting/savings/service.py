@@ -198,13 +198,25 @@ def _levers_key(
     options: ForecastOptions,
     forecaster: PathForecaster,
 ) -> tuple[object, ...] | None:
-    if not stored.is_engine(forecaster):
-        return None  # a stand-in forecaster's levers are its own: not stored
     # ``bases`` are the base month's spend per group: the data's (in the store's version)
     # over [start, end), grouped by the scenario's groups, so they key nothing more (and a
     # parallel sum's last bits would key noise); the engine's forecasts, cached or not, are one.
+    return _sized_key(store, scenario, catalogue, forecaster, start, end, options)
+
+
+def _sized_key(
+    store: Store,
+    scenario: SavingsScenario,
+    catalogue: Catalogue,
+    forecaster: PathForecaster,
+    *rest: object,
+) -> tuple[object, ...] | None:
+    """A stored savings result's key: the store's data, the assumption set, the catalogue's
+    tables and ``rest``; None (not stored) for a stand-in forecaster, whose results are its own."""
+    if not stored.is_engine(forecaster):
+        return None
     tables = (catalogue.compute, catalogue.database, catalogue.metered)
-    return (stored_fits.store_part(store), scenario, *tables, start, end, options)
+    return (stored_fits.store_part(store), scenario, *tables, *rest)
 
 
 @stored_fits.fitted(
@@ -303,10 +315,7 @@ def _commitments_key(
     forecaster: PathForecaster,
     lookback: tuple[int, ...],
 ) -> tuple[object, ...] | None:
-    if not stored.is_engine(forecaster):
-        return None  # a stand-in forecaster's commitments are its own: not stored
-    tables = (catalogue.compute, catalogue.database, catalogue.metered)
-    return (stored_fits.store_part(store), scenario, *tables, end, options, lookback)
+    return _sized_key(store, scenario, catalogue, forecaster, end, options, lookback)
 
 
 @stored_fits.fitted(
