@@ -30,3 +30,17 @@ def code_name_header(text: str) -> bool:
 def machine_label(cell: str) -> bool:
     """True for a cell that names a thing or a period as the code does, not as people do."""
     return bool(_CODE_CELL.fullmatch(cell.strip()))
+
+
+# A date, month or quarter as the machine keys it inside a sentence ("data runs to
+# 2026-12-01", "base month 2026-02", "2026Q4"); not inside a path or a name ("/x/2026-11.csv").
+_PROSE_DATE = re.compile(
+    r"(?<![\w/.:-])\d{4}-(?:0[1-9]|1[0-2])(?:-\d{2})?(?![\w-])|\b\d{4}Q[1-4]\b"
+)
+# An accuracy figure without its unit: "sMAPE 10.0" (it is a percentage, 0-200%).
+_BARE_ACCURACY = re.compile(r"\b(?:s?MAPE|bias)\s+[-+]?\d+(?:\.\d+)?(?![\d.]*\s?%)", re.IGNORECASE)
+
+
+def machine_prose(text: str) -> list[str]:
+    """What in a sentence a person should not read: machine dates and unitless accuracy."""
+    return _PROSE_DATE.findall(text) + _BARE_ACCURACY.findall(text)

@@ -20,6 +20,7 @@ from forecasting.presentation import (
     format_datetime,
     format_money,
     format_month,
+    format_month_days,
     format_number,
     format_percent,
     format_period,
@@ -28,9 +29,10 @@ from forecasting.presentation import (
     header,
     model_label,
     readable_note,
+    readable_text,
     running_label,
 )
-from tests.readable import code_name_header, machine_label, machine_printed
+from tests.readable import code_name_header, machine_label, machine_printed, machine_prose
 
 CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "INR"]
 
@@ -355,3 +357,55 @@ def test_a_library_note_names_its_series_in_words() -> None:
         "Amazon CloudFront: level shift"
     )
     assert readable_note("no series 'x' here") == "no series 'x' here"
+
+
+def test_dates_inside_a_sentence_read_as_people_write_them() -> None:
+    """The library's evidence and reasons keep ISO dates (the CLI's, a script's); a page
+    reads them as "18 Nov 2026", "Nov 2026", "2026 Q4", never inside a path or a name."""
+    text = (
+        "14 days (2026-11-18 to 2026-12-01); the bill ($1,781 in 2026-11); base month "
+        "2026-02 (the month the plan describes); 2026Q4; see /data/2026-11-01.csv and v1.2026-11"
+    )
+    assert readable_text(text) == (
+        "14 days (18 Nov 2026 to 1 Dec 2026); the bill ($1,781 in Nov 2026); base month "
+        "Feb 2026 (the month the plan describes); 2026 Q4; see /data/2026-11-01.csv and v1.2026-11"
+    )
+    assert machine_prose(readable_text(text)) == []
+    assert machine_prose(text) == ["2026-11-18", "2026-12-01", "2026-11", "2026-02", "2026Q4"]
+    # A library note on a page goes through the same words.
+    assert readable_note("series 'users': runs to 2026-11-26") == "Users: runs to 26 Nov 2026"
+
+
+def test_accuracy_figures_carry_their_unit_in_sentences_and_tables() -> None:
+    """sMAPE and MAPE are percentages: "sMAPE 10.0" is refused, "sMAPE 10.0%" is read."""
+    assert machine_prose("sMAPE 10.0 for the chain against 25.7") == ["sMAPE 10.0"]
+    assert machine_prose("sMAPE 10.0% for the chain against 25.7%; bias -10.1%") == []
+    scores = pd.DataFrame({"method": ["demand chain"], "smape": [9.95], "mape": [9.2381]})
+    kinds = {f.name: (f.kind, f.label) for f in column_formats(scores)}
+    assert kinds["smape"] == ("percent", "sMAPE %") and kinds["mape"] == ("percent", "MAPE %")
+    shown = display_table(scores).frame
+    assert list(shown["sMAPE %"]) == [10.0] and list(shown["MAPE %"]) == [9.2]
+
+
+def test_a_quarter_per_month_is_money_with_its_currency() -> None:
+    """A quarter's forecast / 3 (and its band) is money: headed with its currency."""
+    frame = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(["2027-01-01", "2027-04-01"]),
+            "forecast": [53749.2, 62304.1],
+            "forecast_per_month": [17916.4, 20768.03],
+            "lower_per_month": [16104.2, 16635.7],
+            "upper_per_month": [22002.9, 33154.4],
+            "unit": ["USD", "USD"],
+        }
+    )
+    labels = {f.name: (f.kind, f.label) for f in column_formats(frame)}
+    assert labels["forecast_per_month"] == ("money", "Forecast per month (USD)")
+    assert labels["lower_per_month"] == ("money", "Lower per month (USD)")
+    assert labels["upper_per_month"] == ("money", "Upper per month (USD)")
+
+
+def test_a_running_month_compared_day_for_day_names_its_days() -> None:
+    assert format_month_days("2026-11", 26) == "Nov 2026 1–26"
+    assert format_month_days("2026-12-01", 1) == "1 Dec 2026"  # not "Dec 2026 1–1"
+    assert format_month_days("2026-11", None) == "Nov 2026"

@@ -11,6 +11,7 @@ from forecasting.presentation.figures import (
     format_datetime,
     format_money,
     format_month,
+    format_month_days,
     format_number,
     format_percent,
     format_period,
@@ -19,8 +20,10 @@ from forecasting.presentation.figures import (
     header,
     model_label,
     readable_note,
+    readable_text,
     running_label,
     series_label,
+    shown_parts,
 )
 from forecasting.presentation.tables import (
     ColumnFormat,
@@ -39,6 +42,7 @@ __all__ = [
     "format_datetime",
     "format_money",
     "format_month",
+    "format_month_days",
     "format_number",
     "format_percent",
     "format_period",
@@ -47,6 +51,8 @@ __all__ = [
     "header",
     "model_label",
     "readable_note",
+    "readable_text",
     "running_label",
     "series_label",
+    "shown_parts",
 ]

@@ -106,6 +106,25 @@ def format_money(
     return f"{text} {currency}"
 
 
+def shown_parts(parts: list[float], total: float, decimals: int = 0) -> list[float]:
+    """``parts`` rounded to ``decimals`` so that they add up to ``total`` rounded: a person
+    adds the figures shown (-230 + 59 must read -171 beside a -171 total, not -172).
+
+    Each part is rounded half up; the rounding's shortfall goes, one unit at a time, to the
+    parts that lost most to it (largest remainder), so no part moves by a unit or more."""
+    unit = 10.0**-decimals
+    target = float(round_half_up(total, decimals))
+    shown = [float(round_half_up(p, decimals)) for p in parts]
+    steps = round((target - sum(shown)) / unit)
+    if steps:
+        order = sorted(
+            range(len(parts)), key=lambda i: (parts[i] - shown[i]) * (1 if steps > 0 else -1)
+        )
+        for i in order[::-1][: abs(steps)]:
+            shown[i] += unit if steps > 0 else -unit
+    return [round(p, decimals) + 0.0 for p in shown]
+
+
 def format_rate(value: object, currency: str | None = None, unit: str | None = None) -> str:
     """A unit price or rate keeps its precision: ``0.0416 USD/hour``, ``0.6322 USD``."""
     if is_missing(value):
@@ -164,6 +183,33 @@ def format_datetime(value: object) -> str:
     if ts == ts.normalize():
         return format_date(ts)
     return f"{format_date(ts)} {ts:%H:%M} UTC"
+
+
+def format_month_days(value: object, days: int | None) -> str:
+    """The first ``days`` days of a month, as a running month is compared day for day:
+    "Nov 2026 1–26", a single day "1 Nov 2026"; the whole month (``days`` None) "Nov 2026"."""
+    if not days:
+        return format_month(value)
+    if isinstance(value, str) and MONTH_TEXT.match(value):
+        value = value + "-01"
+    if days == 1:
+        return format_date(value)
+    return f"{format_month(value)} 1–{days}"
+
+
+# Dates, months and quarters as the machine writes them inside a sentence: "2026-11-18",
+# "2026-11", "2026Q4". Not inside a path, a version or an identifier (the look-arounds).
+_PROSE_DATE = re.compile(r"(?<![\w/.:-])(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?![\w-])")
+_PROSE_MONTH = re.compile(r"(?<![\w/.:-])(\d{4})-(0[1-9]|1[0-2])(?![\w-])")
+_PROSE_QUARTER = re.compile(r"(?<![\w/.:-])(\d{4})-?Q([1-4])(?![\w-])")
+
+
+def readable_text(text: str) -> str:
+    """A sentence from the library as a person reads it: "2026-11-18 to 2026-12-01" is "18 Nov
+    2026 to 1 Dec 2026", "in 2026-11" "in Nov 2026", "2026Q4" "2026 Q4"."""
+    text = _PROSE_DATE.sub(lambda m: format_date(m.group(0)), text)
+    text = _PROSE_MONTH.sub(lambda m: format_month(m.group(0)), text)
+    return _PROSE_QUARTER.sub(lambda m: f"{m.group(1)} Q{m.group(2)}", text)
 
 
 def format_period(value: object, freq: str) -> str:
@@ -247,8 +293,10 @@ _SERIES_NOTE = re.compile(r"^series '([^']*)'(:? )")
 
 def readable_note(text: str) -> str:
     """A library note as a page shows it: "series 'users': Dec 2026 is running ..." reads
-    "Users: Dec 2026 is running ..." (the CLI keeps the quoted id, which a script can match)."""
-    return _SERIES_NOTE.sub(lambda m: f"{series_label(m.group(1))}{m.group(2)}", text, count=1)
+    "Users: Dec 2026 is running ..." (the CLI keeps the quoted id, which a script can match);
+    its dates read as ``readable_text`` writes them."""
+    named = _SERIES_NOTE.sub(lambda m: f"{series_label(m.group(1))}{m.group(2)}", text, count=1)
+    return readable_text(named)
 
 
 # Headers of the library's frames in words. Names not listed read as their words

@@ -27,6 +27,7 @@ from forecasting.presentation.figures import (
     is_missing,
     model_label,
     money_decimals,
+    readable_text,
     rounded,
     running_label,
     series_label,
@@ -52,11 +53,16 @@ Kind = Literal[
 ]
 
 
-_PERCENT_NAME = re.compile(r"(^|_)(pct|percent)($|_)")
+# sMAPE and MAPE are errors in % (sMAPE 0-200): their headers say %, so must their cells.
+_PERCENT_NAME = re.compile(r"(^|_)(pct|percent|s?mape)($|_)")
 _SHARE_NAME = re.compile(r"(coverage|utili[sz]ation|share|ratio|probability|^level$)")
 _RATE_NAME = re.compile(r"(price|hourly|(^|_)per_(?!month|quarter|year|day|second)|(^|_)rate$)")
 # Columns that hold the series' own value: money when the frame's unit is a currency.
 _VALUE_NAMES = {"y", "value", "forecast", "fit", "expected", "actual", "planned"}
+# A value or its band per month of a longer period (a quarter's cost / 3): the same money.
+_PER_MONTH = re.compile(
+    r"^(y|value|forecast|fit|expected|actual|planned|lower|upper|lo|hi)_per_month$"
+)
 _BOUND_NAMES = {"lower", "upper", "lo", "hi"}
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _MONEY_NAME = re.compile(
@@ -205,7 +211,7 @@ class ColumnFormat:
         }
         if self.kind in formatters:
             return formatters[self.kind](value)
-        return _mapping_text(value) if isinstance(value, str) else str(value)
+        return readable_text(_mapping_text(value)) if isinstance(value, str) else str(value)
 
 
 def _mapping_text(value: str) -> str:
@@ -285,7 +291,7 @@ def column_formats(
         kind = _classify(name, frame[name], freq)
         if base != name and base in kinds and kinds[base] not in ("text", "bool"):
             kind = kinds[base]
-        elif kind == "number" and currency and name in _VALUE_NAMES:
+        elif kind == "number" and currency and (name in _VALUE_NAMES or _PER_MONTH.match(name)):
             kind = "money"
         kinds[name] = kind
     out: list[ColumnFormat] = []
