@@ -56,6 +56,7 @@ from forecasting.models.service import (
 )
 from forecasting.models.stored import is_engine
 from forecasting.models.stored_fits import fitted, forecast_part
+from forecasting.presentation import format_percent
 from forecasting.scenario import load_capacity
 from forecasting.scenario.assumptions import CapacityAssumptions
 
@@ -521,14 +522,14 @@ def _direct_only(
 
 
 def _scored(scores: pd.DataFrame) -> str:
-    """``sMAPE 6.2 for the demand chain against 13.2 for the direct cost forecast, 78 months
-    forecast from 12 origins, up to 12 ahead``."""
+    """``sMAPE 6.2% for the demand chain against 13.2% for the direct cost forecast, 78
+    months forecast from 12 origins, up to 12 ahead`` (sMAPE is a percentage, 0-200%)."""
     if scores.empty:
         return "no backtest"
     chosen = scores[scores["selected"]].iloc[0]
     other = scores[~scores["selected"]].iloc[0]
     return (
-        f"sMAPE {chosen['smape']:.1f} for the {chosen['method']} against "
-        f"{other['smape']:.1f} for the {other['method']}, {chosen['errors']} months forecast "
-        f"from {chosen['windows']} origins, up to {chosen['horizon']} ahead"
+        f"sMAPE {format_percent(chosen['smape'])} for the {chosen['method']} against "
+        f"{format_percent(other['smape'])} for the {other['method']}, {chosen['errors']} "
+        f"months forecast from {chosen['windows']} origins, up to {chosen['horizon']} ahead"
     )

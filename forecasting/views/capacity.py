@@ -16,7 +16,13 @@ from forecasting.demand.chain import FIT_MONTHS, USERS
 from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
-from forecasting.presentation import format_date, format_number, format_quarter, header
+from forecasting.presentation import (
+    format_date,
+    format_number,
+    format_percent,
+    format_quarter,
+    header,
+)
 from forecasting.presentation.gap import explain_gap
 from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, changes
 from forecasting.store import Store
@@ -268,7 +274,7 @@ def chain_text(result: PlanResult) -> str:
 def backtest_text(result: PlanResult) -> str:
     rows = result.cost_backtest.to_dict("records")
     scores = "; ".join(
-        f"{r['method']} sMAPE {r['smape']:.1f}, bias {r['bias_pct']:+.1f}%"
+        f"{r['method']} sMAPE {format_percent(r['smape'])}, bias {r['bias_pct']:+.1f}%"
         + (" (chosen)" if r["selected"] else "")
         for r in rows
     )
@@ -323,8 +329,8 @@ def explain_runway(result: RunwayResult) -> str:
     return "\n".join(
         [
             f"- {forecast_text(result.options, 'Each utilisation metric')}, day by day on its "
-            f"daily peaks for {result.options.days} days after {result.as_of} (to "
-            f"{result.horizon_end}): alerts fire on minutes, not on daily means.",
+            f"daily peaks for {result.options.days} days after {format_date(result.as_of)} "
+            f"(to {format_date(result.horizon_end)}): alerts fire on minutes, not on daily means.",
             "- Each path's **first crossing** is the first day it reaches the threshold "
             f"({thresholds}). **Half the paths (P50)**: the day by which half the paths have "
             f"crossed. **Early warning ({early})**: the day by which {share} in 100 have: act "

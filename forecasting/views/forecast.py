@@ -15,7 +15,13 @@ from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models.api import forecast
 from forecasting.models.options import ForecastOptions
 from forecasting.models.service import forecast_store
-from forecasting.presentation import format_date, format_money, format_number, model_label
+from forecasting.presentation import (
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+    model_label,
+)
 from forecasting.presentation.gap import explain_gap
 from forecasting.store import Store
 from forecasting.views.display import Card
@@ -197,7 +203,7 @@ class ForecastView:
                     Card(
                         f"Backtest sMAPE, {row['method']}"
                         + (" (of record)" if row["method"] == chosen else ""),
-                        f"{row['smape']:.1f}%",
+                        format_percent(row["smape"]),
                         help=f"0-200%, on the bill: {row['errors']} months forecast from "
                         f"{row['windows']} past origins, up to {row['horizon']} months ahead",
                     )
@@ -223,9 +229,9 @@ class ForecastView:
   rolling-origin backtests at this horizon, and takes the median of those that backtest well
   (or a single model when it is clearly better).
 - The **{level}% band** is calibrated on the backtest errors, so about {level}% of actuals
-  should fall inside; the coverage above is what the backtests measured.
-- **MASE** is the mean absolute error over that of a seasonal naive forecast in-sample; **sMAPE**
-  is the M-competition definition (0-200).
+  should fall inside; the backtest's *coverage* is the share that did.
+- **MASE** is the mean absolute error over that of a seasonal naive forecast in-sample (under 1
+  beats it); **sMAPE** is the M-competition definition, a percentage from 0% to 200%.
 - Dotted lines: what the same pipeline forecast from earlier months, beside what happened.
 - Quarters sum monthly sample paths, so a quarter's band is the band of its total (narrower
   than adding three monthly bands); the running quarter includes its observed months.
