@@ -98,8 +98,17 @@ def _mark_partial(fig: go.Figure, frame: pd.DataFrame, x: str, note: str) -> go.
     part-month bar must not read as a drop."""
     if "complete" in frame:
         for at in frame.loc[~frame["complete"].astype(bool), x].unique():
+            # Inside the plot's top edge, ending at its bar: above the plot it ran into the
+            # legend there ("partial: to 1 Dec 2026" over "CDN").
             fig.add_annotation(
-                x=at, y=1, yref="paper", text=note, showarrow=False, yanchor="bottom"
+                x=at,
+                y=1,
+                yref="paper",
+                text=note,
+                showarrow=False,
+                yanchor="top",
+                xanchor="right",
+                bgcolor="rgba(255,255,255,0.8)",
             )
     return fig
 

@@ -16,7 +16,13 @@ import streamlit as st
 from app import memo, state
 from forecasting.export import to_csv_bytes
 from forecasting.interface import Excuse
-from forecasting.presentation import MISSING, ColumnFormat, display_table, model_label
+from forecasting.presentation import (
+    MISSING,
+    ColumnFormat,
+    display_table,
+    model_label,
+    readable_text,
+)
 from forecasting.presentation.tables import PERIOD_LABELS
 from forecasting.views.display import Card, Column, Tone
 
@@ -49,7 +55,7 @@ def notice(prefix: str) -> None:
 
 
 def note(text: str) -> None:
-    st.info(text, icon=":material/info:")
+    st.info(readable_text(text), icon=":material/info:")
 
 
 def excused(value: object, lead: str = "") -> TypeGuard[Excuse]:
@@ -138,8 +144,10 @@ def download(label: str, frame: pd.DataFrame, name: str, where: Any = st) -> Non
 
 
 def explained(text: str) -> None:
+    """How a section's figures are computed; the library's own sentences in it (assumptions,
+    evidence) read their dates as people write them ("18 Nov 2026", "Nov 2026")."""
     with st.expander("How is this computed", icon=":material/help:"):
-        st.markdown(text)
+        st.markdown(readable_text(text))
 
 
 def cards(items: Sequence[Card], columns: int | None = None) -> None:
@@ -186,6 +194,7 @@ def readable(
     where: Any = st,
     data_to: date | None = None,
     whole: bool = False,
+    budget: float = 0,
 ) -> None:
     """A library frame as a person reads it (forecasting.presentation): headers in words,
     money with separators, periods as "Nov 2026" or "2026 Q4", dates without a time; with
@@ -193,19 +202,21 @@ def readable(
     26 Nov)" (``whole``: "(running, data to 26 Nov)", for a whole-period estimate).
 
     The data keeps its code-name columns (headers are the column_config labels), so tests
-    and selections address columns as the library names them.
+    and selections address columns as the library names them. Columns that do not fit
+    ``budget`` px across (default: the page's width, ``GRID_PX``) go on to a further grid.
     """
-    data, config, grids, notes = memo.made(
-        prepared,
-        frame,
-        currency=currency,
-        freq=freq,
-        labels=dict(labels or {}),
-        wide=tuple(wide),
-        order=None if order is None else tuple(order),
-        data_to=data_to,
-        whole=whole,
+    options = _options(
+        {
+            "currency": currency,
+            "freq": freq,
+            "labels": labels,
+            "wide": wide,
+            "order": order,
+            "data_to": data_to,
+            "whole": whole,
+        }
     )
+    data, config, grids, notes = memo.made(prepared, frame, **options, budget=budget)
     for columns in grids:
         where.dataframe(
             data,
@@ -218,6 +229,20 @@ def readable(
         where.markdown(notes)
 
 
+def _options(kw: Mapping[str, Any]) -> dict[str, Any]:
+    """``readable``'s options as ``prepared`` takes them (hashable, for ``memo``)."""
+    order = kw.get("order")
+    return {
+        "currency": kw.get("currency"),
+        "freq": kw.get("freq"),
+        "labels": dict(kw.get("labels") or {}),
+        "wide": tuple(kw.get("wide", ())),
+        "order": None if order is None else tuple(order),
+        "data_to": kw.get("data_to"),
+        "whole": bool(kw.get("whole", False)),
+    }
+
+
 def prepared(
     frame: pd.DataFrame,
     *,
@@ -228,6 +253,7 @@ def prepared(
     order: tuple[str, ...] | None,
     data_to: date | None,
     whole: bool,
+    budget: float = 0,
 ) -> tuple[pd.DataFrame, dict[str, Any], list[list[str]], str]:
     """What ``readable`` draws: the data, its column configs, the grids' columns and the
     long text below them (Markdown, "" for none). Made once per frame (``memo``)."""
@@ -258,7 +284,7 @@ def prepared(
     # full. The grid keeps it in its data (a copy or a selection still has it).
     kinds = {fmt.name: fmt.kind for fmt in formats}
     notes = [c for c in names if c in wide and kinds[c] == "text"]
-    grids = fitted([c for c in names if c not in notes], data, labels)
+    grids = fitted([c for c in names if c not in notes], data, labels, budget)
     if not notes:
         return data, config, grids, ""
     # What each row is: its first text column (a lever's name, not its order).
@@ -267,33 +293,61 @@ def prepared(
     return data, config, grids, "\n".join(_note_lines(data, key, notes, labels))
 
 
-GRID_PX = 970
-"""The width a table has on a 1440 px screen, less the sidebar: what fits without a scroll."""
+GRID_PX = 940
+"""The width a table has on a 1400 px screen, less the sidebar: what fits without a scroll."""
+HALF_PX = (GRID_PX - 16) / 2
+"""A table's width in one of two columns (``st.columns(2)``, a 1 rem gap between)."""
 
 
 def _width(cells: pd.Series, label: str) -> float:
-    """About the px a grid column takes: its widest cell or header at the grid's font."""
+    """About the px a grid column takes: its widest cell or header at the grid's font (a
+    header's letters are narrower than a figure's digits)."""
     texts = cells.map(lambda v: f"{v:,}" if isinstance(v, float | int) else str(v))
-    return 7.2 * max(len(label), int(texts.str.len().max()) if len(texts) else 0) + 16
+    longest = int(texts.str.len().max()) if len(texts) else 0
+    return max(6.2 * len(label) + 24, 7.2 * longest + 16)
 
 
-def fitted(columns: list[str], data: pd.DataFrame, labels: Mapping[str, str]) -> list[list[str]]:
-    """``columns`` cut into grids that each fit ``GRID_PX`` across, the first column (what a
-    row is: a quarter, a metric) repeated in each: a column scrolled out of sight at the
-    right is a column a reader never sees."""
+def _key_columns(columns: list[str], data: pd.DataFrame, most: int = 3) -> list[str]:
+    """The leading columns that tell the rows apart (a quarter; a series and its period):
+    the first alone unless its values repeat ("Total" on every row of one series)."""
+    keys = columns[:1]
+    while (
+        len(keys) < min(most, len(columns) - 1)
+        and len(data) > 1
+        and data[keys].astype(str).duplicated().any()
+    ):
+        keys = columns[: len(keys) + 1]
+    return keys
+
+
+def fitted(
+    columns: list[str], data: pd.DataFrame, labels: Mapping[str, str], budget: float = 0
+) -> list[list[str]]:
+    """``columns`` cut into grids that each fit ``budget`` px across (default ``GRID_PX``),
+    the columns that say what a row is (a quarter, a metric) repeated in each: a column
+    scrolled out of sight at the right is a column a reader never sees."""
     if not columns:
         return []
-    first = columns[0]
-    grids: list[list[str]] = [[first]]
-    used = _width(data[first], labels[first])
-    for column in columns[1:]:
+    budget = budget or GRID_PX
+    keys = _key_columns(columns, data)
+    key_px = sum(_width(data[k], labels[k]) for k in keys)
+    grids: list[list[str]] = [list(keys)]
+    used = key_px
+    for column in columns[len(keys) :]:
         need = _width(data[column], labels[column])
-        if used + need > GRID_PX and len(grids[-1]) > 1:
-            grids.append([first])
-            used = _width(data[first], labels[first])
+        if used + need > budget and len(grids[-1]) > len(keys):
+            grids.append(list(keys))
+            used = key_px
         grids[-1].append(column)
         used += need
     return grids
+
+
+def fits(frame: pd.DataFrame, budget: float, **kw: Any) -> bool:
+    """Whether ``readable(frame, **kw)`` shows every column in one grid ``budget`` px across
+    (a page lays a table beside a chart only when it does)."""
+    _data, _config, grids, _notes = memo.made(prepared, frame, **_options(kw), budget=budget)
+    return len(grids) <= 1
 
 
 def _note_lines(

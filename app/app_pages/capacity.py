@@ -119,8 +119,10 @@ sizing = st.data_editor(
         "redundancy": st.column_config.SelectboxColumn(
             "Redundancy", options=views.REDUNDANCY_OPTIONS
         ),
-        "zones": Num("Zones", min_value=1, step=1),
-        "min_instances": Num("Min pods", min_value=0, step=1),
+        # Small: at 1400 px the eight columns and their edit marks scrolled the last out of
+        # sight (Hours/month read "73").
+        "zones": Num("Zones", min_value=1, step=1, width="small"),
+        "min_instances": Num("Min pods", min_value=0, step=1, width="small"),
         "instance_type": st.column_config.SelectboxColumn(
             "Instance type", options=list(base.instance_types)
         ),

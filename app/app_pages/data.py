@@ -93,9 +93,9 @@ st.caption(
 p1, p2, p3 = st.columns([2, 2, 1], vertical_alignment="bottom")
 source = p1.selectbox("Source", list(state.PULLS), format_func=state.PULLS.__getitem__)
 since = p2.date_input("From", value=date.today() - timedelta(days=14), max_value=date.today())
-st.code(state.cron_line(source), language="bash")
+st.code(state.cron_line(source), language="bash", wrap_lines=True)  # read whole, not scrolled
 st.caption("The cron line that keeps this source fresh (daily at 06:30 UTC).")
-st.code(state.refresh_cron_line(), language="bash")
+st.code(state.refresh_cron_line(), language="bash", wrap_lines=True)
 st.caption(
     "The cron line that refreshes the stored forecasts the pages open on (each pull and upload "
     "refreshes them too; this one catches a new day and files loaded by other means)."

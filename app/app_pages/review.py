@@ -49,7 +49,10 @@ widgets.cards(review.cards, columns=3)
 widgets.explained(review.notes)
 
 st.subheader("Month-over-month variance")
-left, right = st.columns(2)
+# Beside its chart only when every column fits half the page (a running month's cents and
+# day-for-day headers do not): a column scrolled out of sight is a figure nobody reads.
+beside = widgets.fits(review.by_group, widgets.HALF_PX, currency=cur, labels=compared)
+left, right = st.columns(2) if beside else (st.container(), st.container())
 with left:
     widgets.readable(review.by_group, currency=cur, labels=compared)
 with right:

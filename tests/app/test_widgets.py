@@ -32,3 +32,43 @@ def test_long_text_is_listed_below_as_text_not_markdown() -> None:
     data = pd.DataFrame({"lever": ["Right-size"], "flags": ["acts on $1,119 of *spend*"]})
     lines = widgets._note_lines(data, "lever", ["flags"], {"flags": "Flags"})
     assert lines == [r"- **Right-size**: *Flags*: acts on \$1,119 of \*spend\*"]
+
+
+def test_a_split_table_repeats_the_columns_that_tell_its_rows_apart() -> None:
+    """One series' quarters: "Series" reads "Total" on every row, so a further grid led by it
+    alone would not say which quarter a row is; the period is repeated with it."""
+    columns = ["unique_id", "ds"] + [f"figure_{i}" for i in range(10)]
+    data = pd.DataFrame(
+        {
+            "unique_id": ["Total"] * 3,
+            "ds": ["2027 Q1", "2027 Q2", "2027 Q3"],
+            **{f"figure_{i}": [12345.0, 23456.0, 34567.0] for i in range(10)},
+        }
+    )
+    labels = {c: f"A long header for {c}" for c in columns}
+    grids = widgets.fitted(columns, data, labels)
+    assert len(grids) > 1 and all(g[:2] == ["unique_id", "ds"] for g in grids)
+    assert [c for g in grids for c in g[2:]] == columns[2:]
+    # A first column that tells the rows apart leads alone.
+    assert all(
+        g[0] == "ds" and g[1] != "unique_id" for g in widgets.fitted(columns[1:], data, labels)
+    )
+
+
+def test_a_table_fits_beside_a_chart_only_when_all_its_columns_do() -> None:
+    """The Cost review's variance of a running month (day-for-day headers, cents) no longer
+    fits half the page: it was drawn there with its last column scrolled out of sight."""
+    whole = pd.DataFrame(
+        {
+            "group": ["Compute", "Database"],
+            "previous": [8001.2, 3598.4],
+            "current": [8884.3, 3963.1],
+            "change": [883.1, 364.7],
+            "change_percent": [11.0, 10.1],
+        }
+    )
+    running = {"previous": "1 Nov 2026 (USD)", "current": "1 Dec 2026 (USD)"}
+    cents = whole.assign(previous=[264.88, 147.46], current=[304.6, 161.58])
+    assert widgets.fits(whole.iloc[:, :3], widgets.HALF_PX, currency="USD")
+    assert not widgets.fits(cents, widgets.HALF_PX, currency="USD", labels=running)
+    assert widgets.fits(cents, widgets.GRID_PX, currency="USD", labels=running)
