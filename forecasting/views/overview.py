@@ -15,6 +15,7 @@ from forecasting.presentation import (
     format_date,
     format_money,
     format_month,
+    format_month_days,
     format_number,
     format_quarter,
     model_label,
@@ -115,12 +116,15 @@ class OverviewView:
             )
         change = self.running_cost - self.running_before_cost
         before = format_month(self.last_month)
+        # The days compared, as the Cost review heads them ("Nov 2026 1–26", "1 Nov 2026"):
+        # short enough for a card's one-line note, which cuts a longer one off.
+        same_days = format_month_days(self.last_month, days)
         return Card(
             f"{month} so far ({days} {'day' if days == 1 else 'days'})",
             _money(self.running_cost, cur),
-            f"{_money(change, cur, True)} vs the same days of {before}",
+            f"{_money(change, cur, True)} vs {same_days}",
             Tone.RISE_IS_BAD,
-            f"First {days} days of {before}: {_money(self.running_before_cost, cur)}",
+            f"The same days of {before} ({same_days}): {_money(self.running_before_cost, cur)}",
         )
 
     @property
@@ -133,7 +137,8 @@ class OverviewView:
         """How the figures are computed (Markdown)."""
         return f"""
 - Cost is FOCUS **{cost_basis_note()}**, summed per calendar month of ChargePeriodStart (UTC),
-  in {self.currency}. Data runs to **{self.as_of}** (today, still running, is left out).
+  in {self.currency}. Data runs to **{format_date(self.as_of)}** (today, still running, is left
+  out).
 - **{format_month(self.running_month)}** has not ended: it is marked *partial* in charts and
   tables and compared with the **same days** of the month before, never with a whole month.
   Its **nowcast** is the forecast of the whole month from the days observed so far.

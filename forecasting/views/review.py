@@ -17,9 +17,12 @@ from forecasting.presentation import (
     MISSING,
     format_money,
     format_month,
+    format_month_days,
     format_number,
     format_rate,
+    shown_parts,
 )
+from forecasting.presentation.figures import round_half_up
 from forecasting.store import Store
 from forecasting.variance import (
     PlanVariance,
@@ -72,19 +75,13 @@ class ReviewView:
     """Days of the month with cost data, which the variance compares day for day."""
 
     @property
-    def compared_days(self) -> str:
-        """Which days ``previous`` and ``current`` hold: "" for a whole month, else " 1–26"."""
-        if self.complete or not self.days:
-            return ""
-        return f" 1–{self.days}"
-
-    @property
     def compared_months(self) -> tuple[str, str]:
         """The month before and this month as compared: "Oct 2026 1–26", "Nov 2026 1–26"
-        while this one runs (day for day), "Sep 2026", "Oct 2026" once it has ended."""
+        while this one runs (day for day; one day: "1 Oct 2026", "1 Nov 2026"), "Sep 2026",
+        "Oct 2026" once it has ended."""
         start, _, before = month_bounds(self.month)
-        days = self.compared_days
-        return f"{format_month(before)}{days}", f"{format_month(start)}{days}"
+        days = None if self.complete else self.days
+        return format_month_days(before, days), format_month_days(start, days)
 
     def variance_labels(self) -> dict[str, str]:
         """Headers of the variance tables: "Oct 2026 1–26 (USD)", "Nov 2026 1–26 (USD)"."""
@@ -113,7 +110,13 @@ class ReviewView:
             Card(
                 "Previous month" + (", same days" if running else ""),
                 format_money(self.previous_total, cur, cents=False),
-                format_money(self.total - self.previous_total, cur, cents=False, signed=True),
+                # The change between the two figures shown, as a reader subtracts them.
+                format_money(
+                    float(round_half_up(self.total, 0) - round_half_up(self.previous_total, 0)),
+                    cur,
+                    cents=False,
+                    signed=True,
+                ),
                 Tone.RISE_IS_BAD,
             ),
         ]
@@ -138,12 +141,17 @@ class ReviewView:
         if plan.volume_variance is None or plan.rate_variance is None:
             return []
         split = {"volume (users)": plan.volume_variance, "rate (cost per user)": plan.rate_variance}
+        # The two add up to the variance exactly; shown whole, they must still add up to the
+        # variance shown beside them (-230 and +59 beside -172 read as an error).
+        shown = shown_parts(list(split.values()), plan.variance)
+        total = format_money(plan.variance, self.currency, cents=False, signed=True)
         return [
             Card(
                 f"Variance from {label}",
                 format_money(value, self.currency, cents=False, signed=True),
+                help=f"Volume and rate add up to the cost variance, {total} actual vs plan.",
             )
-            for label, value in split.items()
+            for label, value in zip(split, shown, strict=True)
         ]
 
     def plan_rows(self) -> pd.DataFrame:
@@ -226,7 +234,10 @@ def build_review(store: Store, month: str | None = None) -> ReviewView | Excuse:
     months = months_with_cost(store)
     month = month or reviewed_month(months, last) or months[0]
     if month not in months:
-        return Excuse(f"no cost data for {month}; months with data: {months[-1]} to {months[0]}")
+        return Excuse(
+            f"no cost data for {format_month(month)}; months with data: "
+            f"{format_month(months[-1])} to {format_month(months[0])}"
+        )
     start, end, _ = month_bounds(month)
     by_service = month_over_month(store, month, GroupBy.SERVICE)
     _, currency = store.read_series(COST_METRIC, Freq.MONTH, start=start, end=end)

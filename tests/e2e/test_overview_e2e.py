@@ -41,7 +41,7 @@ def test_overview_cards_answer_the_first_questions(page: Page, app_url: str) -> 
     texts = metrics.all_inner_texts()
     assert any(t.startswith("Nowcast Nov 2026") for t in texts), texts
     assert any("80% band" in t for t in texts)
-    assert any("vs the same days of Oct 2026" in t for t in texts)
+    assert any("USD vs Oct 2026 1–26" in t for t in texts)
     values = [page.locator('[data-testid="stMetricValue"]').nth(i).inner_text() for i in range(7)]
     assert len(set(values)) == 7, values
 
@@ -52,6 +52,15 @@ def test_the_running_month_is_marked_partial(page: Page, app_url: str) -> None:
     expect(chart).to_be_visible(timeout=60_000)
     expect(chart.locator(".annotation-text", has_text="partial")).to_have_count(1)
     expect(chart.locator("pattern").first).to_be_attached()
+    # The note is read clear of the legend (above the plot it was written over "CDN").
+    note = chart.locator(".annotation", has_text="partial").bounding_box()
+    legend = chart.locator(".legend").bounding_box()
+    assert note is not None and legend is not None
+    boxes = [
+        {"l": b["x"], "r": b["x"] + b["width"], "t": b["y"], "b": b["y"] + b["height"]}
+        for b in (note, legend)
+    ]
+    assert not _overlap(*boxes), boxes
 
 
 # Per figure of panels: its legend's box and each panel title's box as chromium laid them

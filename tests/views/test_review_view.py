@@ -66,3 +66,38 @@ def test_build_review_defaults_to_the_month_just_ended(demo_store: Store) -> Non
     result = review.build_review(demo_store)
     assert isinstance(result, review.ReviewView)
     assert result.month == "2026-10" and result.complete
+
+
+def _whole(text: str) -> int:
+    """A card's whole-currency figure: "-1,234 USD" -> -1234."""
+    return int(text.split()[0].replace(",", "").replace("+", ""))
+
+
+@pytest.mark.parametrize("month", ["2026-10", "2026-11"])
+def test_the_cards_add_up_as_a_reader_adds_them(demo_store: Store, month: str) -> None:
+    """A change beside two figures is their difference as shown (574 - 514 read "+61"), and
+    the volume and rate variances add up to the variance shown beside them (-230 + 59 beside
+    -172); the running month (2026-11 here) the same, day for day."""
+    result = review.build_review(demo_store, month)
+    assert isinstance(result, review.ReviewView)
+    spend, previous = result.cards[0], result.cards[1]
+    assert _whole(previous.note) == _whole(spend.value) - _whole(previous.value)
+    assert isinstance(result.plan, variance.PlanVariance)
+    split = result.split_cards
+    assert len(split) == 2
+    total = result.plan_rows().set_index("Measure").loc["Cost", "Actual - plan"]
+    assert sum(_whole(c.value) for c in split) == _whole(total)
+    assert all(total in c.help for c in split)
+
+
+@pytest.mark.parametrize(
+    ("parts", "total"),
+    [([-230.4, 58.9], -171.5), ([0.4, 0.4, 0.4], 1.2), ([10.5, -3.5], 7.0), ([1e6 + 0.5], 1e6)],
+)
+def test_shown_parts_add_up_to_the_shown_total(parts: list[float], total: float) -> None:
+    from forecasting.presentation import shown_parts
+    from forecasting.presentation.figures import round_half_up
+
+    shown = shown_parts(parts, total)
+    assert sum(shown) == float(round_half_up(total, 0))
+    assert all(abs(s - p) < 1 for s, p in zip(shown, parts, strict=True))
