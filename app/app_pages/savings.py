@@ -10,7 +10,7 @@ import streamlit as st
 
 from app import charts, memo, state, widgets
 from forecasting.interface import DEFAULT_SCENARIO, Excuse
-from forecasting.presentation import format_month
+from forecasting.presentation import format_month, readable_text
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -115,16 +115,21 @@ def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
     if aws := views.aws_cards(r, cur):
         st.caption("**AWS's look-back**: the past window's own hourly usage, assumed to repeat")
         widgets.cards(aws)
-    st.caption(r.label)
+    st.caption(readable_text(r.label))
     cumulative = None if isinstance(r.cumulative, Excuse) else r.cumulative
     frame = views.commitment_chart_frame(r)
     st.plotly_chart(memo.made(commitment_figure, cumulative, frame, cur), width="stretch")
     if not isinstance(r.by_demand, Excuse):
-        st.caption("The recommendation if demand follows each quantile of the forecast")
+        st.caption(views.demand_story(r, cur))
         widgets.table(r.by_demand, views.demand_columns(cur))
     st.caption("Each commitment as AWS reports it: on its look-back window's hourly usage")
     widgets.table(r.table, views.lookback_columns(cur), only=True)
-    st.caption("The same commitments on the forecast's sample paths over the term")
+    st.caption(
+        "The same commitments on the forecast's sample paths over the term: the expected "
+        "saving is the mean over the paths, and the band the spread of the paths' savings. "
+        "*At P10 demand* is the saving if demand stayed at its P10 every month, usually lower "
+        "than the paths' P10, as few paths stay that low all term."
+    )
     widgets.table(r.table, views.commitment_columns(cur, lo, hi), only=True)
     widgets.download("Download the commitments (CSV)", r.export(), "commitments.csv")
     widgets.explained(views.explain_commitments(r))
@@ -226,9 +231,9 @@ with top:
             evidence = view.lever_evidence
             for lever, result in view.lever_results.items():
                 with found[lever].container():
-                    st.caption(f"Result: {result}")
+                    st.caption(f"Result: {readable_text(result)}")
                     if lever in evidence:
-                        st.caption(f"Evidence: {evidence[lever]}")
+                        st.caption(f"Evidence: {readable_text(evidence[lever])}")
     if view.commitments is not None:
         st.subheader("Commitments: the forecast beside AWS's look-back")
         if not widgets.excused(view.commitments, "No commitment can be sized: "):

@@ -13,7 +13,13 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
-from forecasting.presentation import format_money, format_month, format_number
+from forecasting.presentation import (
+    format_money,
+    format_month,
+    format_number,
+    format_rate,
+    readable_text,
+)
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -278,6 +284,8 @@ def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
             "Expected savings / month",
             format_money(best["expected_monthly_savings_usd"], cur, cents=False),
             f"{format_money(best['downside_monthly_savings_usd'], cur, cents=False)} at P10 demand",
+            help="The mean over the forecast's paths: the saving a buyer can expect. The table "
+            "below says why it differs from the saving at P50 demand.",
         ),
         Card("Utilisation", f"{best['utilisation']:.0%}"),
         Card("Break-even month", str(best["break_even_month"])),
@@ -309,11 +317,14 @@ def aws_cards(r: CommitmentResult, cur: str) -> list[Card]:
     )
     decimals = _rate_decimals(mine, theirs)
     gap = theirs - mine
-    note = "the same as the forecast method's"
+    # A card's note is one short line (a longer one is cut off at "vs the foreca..."): the
+    # gap and whom it is against; its share of the forecast method's is in the help.
+    note, share = "same as the forecast", ""
     if round(gap, 4) != 0:
-        share = f" ({gap / mine:+.1%})" if mine > 0 else ""
         sign = "+" if gap > 0 else "-"
-        note = f"{sign}{_hourly(abs(gap), cur, decimals)}{share} vs the forecast method"
+        note = f"{sign}{_hourly(abs(gap), cur, decimals)} vs the forecast"
+        if mine > 0:
+            share = f" It is {gap / mine:+.1%} against the forecast method's commitment."
     on_demand = format_money(row["lookback_on_demand_usd_per_hour"], cur, cents=True)
     return [
         Card(
@@ -321,7 +332,7 @@ def aws_cards(r: CommitmentResult, cur: str) -> list[Card]:
             _hourly(theirs, cur, decimals),
             note,
             help=f"Sized on the window's own hourly usage, {on_demand}/h on-demand, "
-            "assumed to repeat.",
+            f"assumed to repeat.{share}",
         ),
         Card(
             "Estimated savings / month",
@@ -339,6 +350,46 @@ def commitment_chart_frame(r: CommitmentResult) -> pd.DataFrame:
     several = r.table["scope"].nunique() > 1
     label = r.table["method"] + (" · " + r.table["scope"] if several else "")
     return r.table.assign(label=label)
+
+
+def demand_story(r: CommitmentResult, cur: str) -> str:
+    """Why the expected saving (the cards') and the saving at P50 demand (the table's) are two
+    figures, in the figures the page shows.
+
+    The expected saving is the mean over the paths. A commitment's saving is capped by what
+    it covers: on a path at or above that level every hour it saves its most, and no more
+    however high demand goes; on a path that dips below it part of the commitment goes
+    unused. So the median path (P50) often saves the cap while the mean, pulled down by the
+    paths that dip, is lower; P50 and P90 then read the same figure.
+    """
+    if isinstance(r.by_demand, Excuse):
+        return ""
+    best = r.table.iloc[0]
+    commit = _hourly(best["hourly_commitment_usd"], cur, 3)
+    expected = float(best["expected_monthly_savings_usd"])
+    rows = r.by_demand.set_index("demand")["monthly_savings_usd"]
+    lead = (
+        f"The same {commit} commitment if demand followed one quantile of the forecast every hour."
+    )
+    if "P50" not in rows:
+        return lead
+    median = float(rows["P50"])
+    shown = {k: format_money(v, cur, cents=False) for k, v in {"e": expected, "m": median}.items()}
+    covers = format_rate(best["covered_usd_per_hour"], cur, "h")
+    if shown["e"] == shown["m"]:
+        return f"{lead} At P50 it saves {shown['m']}/month, the expected saving."
+    if median > expected:
+        return (
+            f"{lead} At P50 it is used in full and saves {shown['m']}/month, the most it can "
+            f"(it covers {covers}; more demand saves no more). The expected "
+            f"{shown['e']}/month is the mean over every path: lower, because on the paths "
+            "where demand dips below what it covers part of the commitment goes unused."
+        )
+    return (
+        f"{lead} At P50 it saves {shown['m']}/month; the expected {shown['e']}/month is the "
+        "mean over every path, above it because the paths above the median save more than "
+        "those below it lose."
+    )
 
 
 def lookback_columns(cur: str) -> dict[str, Column]:
@@ -377,9 +428,11 @@ def commitment_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
         "hourly_commitment_usd": Column(f"Commit {cur}/h"),
         "coverage": Column("Coverage"),
         "utilisation": Column("Utilisation"),
-        "expected_monthly_savings_usd": Column(f"Savings {cur}/month"),
-        "savings_lower_usd": Column(lo),
-        "savings_upper_usd": Column(hi),
+        # The mean over the paths (the cards' expected saving) and the spread of the paths'
+        # savings: not the saving at P10 or P90 demand (the table above, and the downside).
+        "expected_monthly_savings_usd": Column(f"Expected savings {cur}/month"),
+        "savings_lower_usd": Column(f"Savings, {lo} of paths"),
+        "savings_upper_usd": Column(f"Savings, {hi} of paths"),
         "break_even_month": Column("Break-even month"),
         # The downside is the P10 of demand whatever the band's level.
         "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month"),
@@ -416,7 +469,9 @@ def flagged_summary(r: ReconcileResult) -> tuple[int, str]:
     base = f"base month {format_month(r.base_month)} ({r.base_month_reason})"
     return (
         flagged,
-        f"{flagged} of {len(r.lines)} lines flagged; {base}; {r.table.iloc[-1]['flags']}",
+        readable_text(
+            f"{flagged} of {len(r.lines)} lines flagged; {base}; {r.table.iloc[-1]['flags']}"
+        ),
     )
 
 
@@ -430,8 +485,8 @@ def explain_levers(result: LeverResult) -> str:
     lo, hi = result.options.band_labels
     return "\n".join(
         [
-            f"- **Base**: spend per cost group in {result.base_month} (FOCUS EffectiveCost), "
-            f"{result.spend:,.0f} {cur} in all.",
+            f"- **Base**: spend per cost group in {format_month(result.base_month)} (FOCUS "
+            f"EffectiveCost), {result.spend:,.0f} {cur} in all.",
             "- **Stacking**: levers act in this order, each on what the levers before it left "
             "of its cost group: right-size, CDN, database, then commitments (a commitment bought "
             "first would cover capacity the others remove). Saving = lever rate x remaining base.",
@@ -512,8 +567,9 @@ def explain_commitments(result: CommitmentResult) -> str:
 def explain_reconciliation(result: ReconcileResult) -> str:
     return "\n".join(
         [
-            f"- **Base in the data**: {result.base_month} spend (EffectiveCost) of the line's "
-            "category, matched as a cost group, then a FOCUS ServiceCategory, then a service.",
+            f"- **Base in the data**: {format_month(result.base_month)} spend (EffectiveCost) of "
+            "the line's category, matched as a cost group, then a FOCUS ServiceCategory, then a "
+            "service.",
             "- **Implied base** = stated dollars / stated percent; flagged when it differs from "
             f"the base in the data by more than {result.tolerance:.0%}.",
             "- **Same spend**: flagged when two lines act on any of the same spend.",
@@ -522,7 +578,8 @@ def explain_reconciliation(result: ReconcileResult) -> str:
             "service by service so a service inside a group is not saved twice. A commitment "
             "line acts only on on-demand usage it can cover (RIs: EC2; Savings Plans: EC2, "
             "Fargate, Lambda), never on spend a commitment already covers.",
-            f"- **Base month** {result.base_month}: {result.base_month_reason}.",
+            f"- **Base month** {format_month(result.base_month)}: "
+            f"{readable_text(result.base_month_reason)}.",
             "- A line with only a percent states percent x its base in dollars; every total "
             "counts it like a line with dollars.",
             f"- **Totals**: stacked {result.stacked_total:,.0f} vs stated "

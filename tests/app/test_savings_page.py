@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from forecasting.cli import main
+from forecasting.presentation import readable_text
 from forecasting.store import Store
 from tests.app.conftest import APP
 from tests.app.test_capacity_page import specs, values
@@ -125,6 +126,10 @@ def test_savings_page_renders(savings: AppTest) -> None:
     ]
     demand = table(at, "demand", "P10")
     assert list(demand["demand"]) == ["P10", "P50", "P90"]
+    # The expected saving (a card) and the P50 row are two figures: the caption says why.
+    expected = next(m.value for m in at.metric if m.label == "Expected savings / month")
+    story = next(c.value for c in at.caption if c.value.startswith("The same "))
+    assert f"{expected}/month is the mean over every path" in story, story
     assert [b.proto.label for b in at.get("download_button")] == ["Download the commitments (CSV)"]
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
     assert "covered = min(usage, c / (1 - d))" in texts[0].replace("**", "")
@@ -139,6 +144,9 @@ def test_savings_page_renders(savings: AppTest) -> None:
     assert buttons == ["Download the reconciliation (CSV)"]
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
     assert "implied base" in texts[0].lower()
+    # The plan's month as people write it, not as the machine keys it (was "2026-02").
+    assert "**Base month** Feb 2026:" in texts[0] and "2026-02" not in texts[0]
+    assert "base month Feb 2026" in at.warning[0].value
 
 
 def same_bands(page: pd.DataFrame, cli: pd.DataFrame) -> None:
@@ -161,7 +169,8 @@ def test_page_numbers_match_the_cli(
     same_numbers(levers, cli, ["base_monthly", "monthly_savings"], 0)
     same_bands(levers, cli)
     assert levers["lever"].iloc[-1] == "Commitments" and not math.isnan(levers["lower"].iloc[-1])
-    assert levers["assumptions"].tolist() == cli["assumptions"].tolist()
+    # The CLI's words, with its dates as a page writes them ("2027-04-21" reads "21 Apr 2027").
+    assert levers["assumptions"].tolist() == [readable_text(a) for a in cli["assumptions"]]
     cli = cli_csv(capsys, "commitments", "--db", str(demo_db), *CLI_FAST)
     methods = table(show(at, "commitments"), "method", "forecast")
     columns = ["hourly_commitment_usd", "coverage", "utilisation", "savings_lower_usd"]
@@ -174,7 +183,7 @@ def test_page_numbers_match_the_cli(
     cli = cli_csv(capsys, "savings", "--stated", str(tmp_path / "stated.csv"), "--db", str(demo_db))
     stated = table(show(at, "stated"), "initiative", "Reserved instances")
     same_numbers(stated, cli, ["base_monthly", "implied_base", "modelled_monthly"], 0)
-    assert stated["flags"].tolist() == cli["flags"].tolist()
+    assert stated["flags"].tolist() == [readable_text(f) for f in cli["flags"]]
 
 
 def test_a_lever_input_acts_like_set_on_the_cli(
