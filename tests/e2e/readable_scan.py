@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page
 
 from forecasting.views import capacity as capacity_view
 from forecasting.views import savings as savings_view
-from tests.readable import code_name_header, machine_label, machine_printed
+from tests.readable import code_name_header, machine_label, machine_printed, machine_prose
 
 
 def _sections(page: str, key: str, titles: list[str]) -> list[str]:
@@ -68,6 +68,25 @@ _SHAPE = """grid => {
           stepY: Math.max(1, Math.floor(s.clientHeight * 0.6)),
           stepX: Math.max(1, Math.floor(s.clientWidth * 0.6))};
 }"""
+# Text cut short with an ellipsis: an element that clips its own text (a card's note or
+# figure, a caption) and is narrower than the text it holds.
+_TRUNCATED = """() => [...document.querySelectorAll('[data-testid="stMain"] *')].filter(el => {
+  const style = getComputedStyle(el);
+  return style.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1
+    && el.innerText.trim().length > 0;
+}).map(el => el.innerText.trim())"""
+# A code block (a cron line to copy) that scrolls sideways: its end is out of sight.
+_SCROLLED_CODE = """() => [...document.querySelectorAll('[data-testid="stMain"] pre')]
+  .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText.trim())"""
+# Sentences a person reads (captions, notes, alerts, explainers), code blocks left out.
+_PROSE = """() => [...document.querySelectorAll(
+    '[data-testid="stMain"] [data-testid="stMarkdownContainer"], '
+    + '[data-testid="stMain"] [data-testid="stCaptionContainer"]')]
+  .filter(el => !el.closest('[data-testid="stDataFrame"]') && !el.parentElement.closest(
+    '[data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"]'))
+  .map(el => { const c = el.cloneNode(true);
+               c.querySelectorAll('code, pre').forEach(x => x.remove());
+               return c.textContent; })"""
 _SCROLL = """(grid, at) => {
   const s = grid.querySelector('.dvn-scroller');
   s.scrollTo(at[0], at[1]);
@@ -79,7 +98,8 @@ class Offence:
     page: str
     what: str
     """``cell`` (a machine-printed figure), ``label`` (a code name or machine period in a
-    cell) or ``header``."""
+    cell), ``header``, ``card``, ``clipped`` (a grid that scrolls sideways), ``truncated``
+    (text cut short) or ``prose`` (a machine date or a unitless accuracy in a sentence)."""
     text: str
 
 
@@ -93,6 +113,13 @@ class Reading:
     """Rows x columns the grids say they hold (HTML tables: their cells)."""
     cards: list[str] = field(default_factory=list)
     """Each metric card's text: label, figure and note."""
+    clipped: list[str] = field(default_factory=list)
+    """The headers of each grid wider than its place (a scroll hides columns at the right),
+    and each code block that scrolls sideways."""
+    truncated: list[str] = field(default_factory=list)
+    """Text cut short with an ellipsis."""
+    prose: list[str] = field(default_factory=list)
+    """Every caption, note, alert and explainer's text (code left out)."""
 
 
 def settle(page: Page, timeout_ms: int = 180_000) -> None:
@@ -123,8 +150,9 @@ def _stops(most: int, step: int) -> list[int]:
     return sorted({*range(0, max(most, 0), step), max(most, 0)})
 
 
-def read_grid(page: Page, grid: Locator) -> tuple[dict[str, str], dict[str, str], int]:
-    """(cells by id, headers by column, rows x columns) of one grid, scrolled through."""
+def read_grid(page: Page, grid: Locator) -> tuple[dict[str, str], dict[str, str], int, bool]:
+    """(cells by id, headers by column, rows x columns, whether it scrolls sideways) of one
+    grid, scrolled through."""
     grid.scroll_into_view_if_needed()
     page.wait_for_timeout(300)  # a grid draws its accessible cells after layout
     shape = grid.evaluate(_SHAPE)
@@ -144,7 +172,7 @@ def read_grid(page: Page, grid: Locator) -> tuple[dict[str, str], dict[str, str]
         if len(cells) >= size:
             break
     grid.evaluate(_SCROLL, [0, 0])
-    return cells, heads, size
+    return cells, heads, size, int(shape["maxX"]) > 1
 
 
 def read_page(page: Page) -> Reading:
@@ -152,15 +180,20 @@ def read_page(page: Page) -> Reading:
     reading = Reading()
     grids = page.locator(GRID)
     for i in range(grids.count()):
-        cells, heads, size = read_grid(page, grids.nth(i))
+        cells, heads, size, sideways = read_grid(page, grids.nth(i))
         reading.cells += cells.values()
         reading.headers += heads.values()
         reading.expected_cells += size
+        if sideways:
+            reading.clipped.append(" | ".join(heads[k] for k in sorted(heads, key=int)))
     html_cells = page.locator(HTML_CELLS).all_inner_texts()
     reading.cells += html_cells
     reading.expected_cells += len(html_cells)
     reading.headers += page.locator(HTML_HEADERS).all_inner_texts()
     reading.cards = page.locator('[data-testid="stMetric"]').all_inner_texts()
+    reading.truncated = page.evaluate(_TRUNCATED)
+    reading.clipped += page.evaluate(_SCROLLED_CODE)
+    reading.prose = page.evaluate(_PROSE)
     return reading
 
 
@@ -169,6 +202,9 @@ def offences(name: str, reading: Reading) -> list[Offence]:
     found += [Offence(name, "label", c) for c in reading.cells if machine_label(c)]
     found += [Offence(name, "header", h) for h in reading.headers if code_name_header(h)]
     found += [Offence(name, "card", c) for c in reading.cards if machine_printed(c)]
+    found += [Offence(name, "clipped", c) for c in reading.clipped]
+    found += [Offence(name, "truncated", t) for t in reading.truncated]
+    found += [Offence(name, "prose", hit) for text in reading.prose for hit in machine_prose(text)]
     return found
 
 

@@ -26,7 +26,7 @@ def test_no_table_shows_a_machine_printed_figure(page: Page, app_url: str, path:
 
     The grid draws only the rows and columns in view: each grid is scrolled through, and
     every cell it holds must have been read, not only the first screenful."""
-    page.set_viewport_size({"width": 1600, "height": 1200})
+    page.set_viewport_size({"width": 1400, "height": 1200})
     reading, offences = scan(page, app_url, path)
     assert reading.cells, f"no table cells read on /{path}"
     assert len(reading.cells) == reading.expected_cells, f"cells left unread on /{path}"
@@ -39,7 +39,7 @@ def test_no_table_a_widget_brings_up_shows_one_either(
 ) -> None:
     """The same on the tables a choice brings up (another series, a forecast as of a past
     month beside what happened, a month that has ended): no error, every cell read."""
-    page.set_viewport_size({"width": 1600, "height": 1200})
+    page.set_viewport_size({"width": 1400, "height": 1200})
     reading, offences = scan(page, app_url, path, choices)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     assert reading.cells, f"no table cells read on /{path} after {choices}"
