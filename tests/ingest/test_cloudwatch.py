@@ -84,6 +84,13 @@ def put(
         cw.put_metric_data(Namespace=namespace, MetricData=data[lo : lo + 1000])
 
 
+def put_a_day_of_requests(cw: Any, day: date) -> None:
+    """A day of the ALB's request counts, 5-minute sums of 600 (2 req/s)."""
+    midnight = datetime.combine(day, datetime.min.time())
+    points = [(midnight + timedelta(minutes=5 * i), 600.0) for i in range(288)]
+    put(cw, "AWS/ApplicationELB", "RequestCount", ALB, points)
+
+
 def alb_traffic() -> list[tuple[datetime, float]]:
     """Two days of request counts: two puts per 5-minute slot, a midday burst, idle slots."""
     points = []
@@ -438,14 +445,7 @@ def test_cli_ingests_recent_days(
     cw: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     start = datetime.now(UTC).date() - timedelta(days=2)
-    midnight = datetime.combine(start, datetime.min.time())
-    put(
-        cw,
-        "AWS/ApplicationELB",
-        "RequestCount",
-        ALB,
-        [(midnight + timedelta(minutes=5 * i), 600.0) for i in range(288)],
-    )
+    put_a_day_of_requests(cw, start)
     db = tmp_path / "c.duckdb"
     code = main(
         [
