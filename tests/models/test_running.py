@@ -109,19 +109,17 @@ def _growth_continued(y: np.ndarray, h: int = 12) -> np.ndarray:
 
 
 def test_the_forecast_a_year_ago_beside_what_happened(later_demo: Path) -> None:
-    """The demo's year-ago users forecast carries the growth its history shows: near that
-    growth continued, far closer than AutoETS and AutoTheta on the same history.
+    """The demo's year-ago users forecast carries the growth its history shows: within 15%
+    of the year that happened (issue 10's target), near that growth continued, far closer
+    than AutoETS and AutoTheta on the same history, its 80% band holding at least 8 months.
 
-    Measured with seeds 1, 2, 3, 7 (benchmarks/bench_year_ago.py): the year's total 19.5,
-    17.3, 29.6 and 21.3% under; the last year's compounding growth continued 23.5, 17.9,
-    26.7 and 20.6% under; AutoETS 40-49% and AutoTheta 43-47% under. The demo's 2026 plan
-    grows users faster than any stretch of its history (50% a quarter against 30%), which
-    no model of that history foresees: the 15% goal is not met, nor can an honest forecast
-    of this history meet it. Seed 3's combination keeps ARIMA and log Theta beside the
-    growth models because its second year grew slower than its first (6-11% a month
-    against 8-18%) and its backtest says so; on real growth series cut to 23 months
-    (bench_accuracy's growth set), leaning harder on compounding growth was worse (sMAPE
-    18.4 -> 18.5-18.7; their year totals already run 4.7% high).
+    Measured with seeds 1, 2, 3, 7 (benchmarks/bench_year_ago.py): the year's total 6.5,
+    3.8, 10.2 and 8.3% under; the last year's compounding growth continued 10.1, 3.2, 13.9
+    and 6.5% under; AutoETS 41-55% and AutoTheta 48-52% under; 12 of 12 months inside the
+    band on every seed. The demo's past grows at its 2026 plan's pace (44% a quarter); when
+    it grew 30% a quarter into that plan, the forecast (17-30% under) was as near the year as
+    the growth continued (18-27% under), and no honest forecast of that history could be
+    within 15%.
     """
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, AutoTheta
@@ -138,9 +136,10 @@ def test_the_forecast_a_year_ago_beside_what_happened(later_demo: Path) -> None:
         theirs = StatsForecast(models=models, freq="MS").forecast(df=history, h=12)
     errors = [abs(theirs[m].sum() / total["actual"] - 1) * 100 for m in ("AutoETS", "AutoTheta")]
     continued = _growth_continued(history["y"].to_numpy(float)).sum() / total["actual"] - 1
-    assert abs(total["error_pct"]) < 25
+    assert abs(total["error_pct"]) < 15
     assert abs(total["error_pct"] - 100 * continued) < 5
     assert abs(total["error_pct"]) < min(errors) - 10
+    assert total["inside"] >= 8
     assert total["lower"] < total["forecast"] < total["upper"]
 
 
@@ -148,14 +147,13 @@ def test_the_cost_forecast_a_year_ago_is_the_forecast_of_record_then(later_demo:
     """The demo's year-ago cost forecast: the backtest on the data to then chose the demand
     chain, whose year is far closer than the direct forecast, AutoETS and AutoTheta.
 
-    Measured with seeds 1, 2, 3, 7 (benchmarks/bench_year_ago.py): the chain 12.7, 12.1,
-    19.8 and 13.4% under the year's bill (the direct forecast 28-31% under, AutoETS 29-37%,
-    AutoTheta 28-30%): within 15% on three seeds of four. Cost is 4,000 + 0.08 x users a
-    month, so the chain's error is the users forecast's (17-30% under, see above) diluted
-    by the fixed part: seed 3's users, 29.6% under, are what keep its cost outside 15%. On
-    the users that happened the chain prices the year 0.2-1.6% under (2-2.5% before its
-    running instances followed the fleet's size). Its 80% band, the users paths' spread,
-    holds 1-4 of the 12 months: the coverage goal is not met.
+    Measured with seeds 1, 2, 3, 7 (benchmarks/bench_year_ago.py): the chain 4.7, 3.9, 7.2
+    and 6.7% under the year's bill (the direct forecast 33-35% under, AutoETS 38-40%,
+    AutoTheta 31-33%), its 80% band holding 11-12 of the 12 months. Cost is 4,000 + 0.08 x
+    users a month, so the chain's error is the users forecast's (4-10% under, see above)
+    diluted by the fixed part; the bill's own history mixes the fixed part with the per-user
+    growth, which is why the direct forecast runs so far under. On the users that happened
+    the chain prices the year 0.5-1.7% under.
     """
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, AutoTheta
@@ -177,13 +175,14 @@ def test_the_cost_forecast_a_year_ago_is_the_forecast_of_record_then(later_demo:
     assert abs(record["error_pct"]) < 15
     assert abs(record["error_pct"]) < min(errors) - 10
     assert abs(record["error_pct"]) < abs(totals.loc[DIRECT, "error_pct"]) - 10
+    assert record["inside"] >= 8
     assert record["lower"] < record["forecast"] < record["upper"]
 
 
 def test_the_chain_prices_the_users_that_happened_within_two_percent(later_demo: Path) -> None:
     """The chain fitted on the data to 2025-11-30 and run on the users of the year after it:
     what is left of its cost error once the users forecast is taken out (the demo's seeds
-    1, 2, 3, 7: 0.2-1.6% under; 1.7-2.5% under when the running share was held at its mean)."""
+    1, 2, 3, 7: 0.5-1.7% under)."""
     from forecasting.demand.chain import fit_chain, read_history, run_chain
     from forecasting.scenario import load_capacity
 
