@@ -54,7 +54,9 @@ st.subheader("Month-over-month variance")
 beside = widgets.fits(review.by_group, widgets.HALF_PX, currency=cur, labels=compared)
 left, right = st.columns(2) if beside else (st.container(), st.container())
 with left:
-    widgets.readable(review.by_group, currency=cur, labels=compared)
+    # The same budget as the check above, so the table is prepared once (memo), not twice.
+    budget = widgets.HALF_PX if beside else 0
+    widgets.readable(review.by_group, currency=cur, labels=compared, budget=budget)
 with right:
     st.plotly_chart(
         charts.bars(review.by_group, "group", "change", f"Change by group, {changed}", cur),
