@@ -174,9 +174,10 @@ def test_display_table_of_a_forecast_frame() -> None:
     assert table.frame["Forecast (EUR)"].tolist() == [49695.0, 1035.0, 17035.0]
     config = table.column_config()
     assert config["Forecast (EUR)"] == {"type": "number", "format": "%,.0f", "help": None}
-    assert config["Coverage"]["format"] == "percent"
+    assert config["Coverage"]["format"] == "%.1f%%"
     assert config["Level"]["format"] == "%.0f%%"
-    assert table.frame["Coverage"].tolist() == [0.244, 0.5, 1.0]
+    # One precision down the column: 24.4%, 50.0%, 100.0% (never "100%" beside "24.4%").
+    assert table.frame["Coverage"].tolist() == [24.4, 50.0, 100.0]
     raw = display_table(_demo_like(), currency="EUR", round_numbers=False)
     assert raw.frame["Forecast (EUR)"].iloc[0] == 49694.555949156944
     assert config["Per user (EUR)"]["format"] == "%,.4f"

@@ -164,10 +164,10 @@ class ColumnFormat:
             spec.update(type="number", format=f"%,.{self.decimals}f")
         elif self.kind == "id":
             spec.update(type="number", format="%d")
-        elif self.kind == "percent":
+        elif self.kind in ("percent", "fraction"):
+            # A fraction is shown scaled to % (display_table) so the column keeps one
+            # precision: streamlit's "percent" format drops zeros ("100%" beside "48.9%").
             spec.update(type="number", format=f"%.{self.decimals}f%%")
-        elif self.kind == "fraction":
-            spec.update(type="number", format="percent")
         elif self.kind == "date":
             spec.update(type="date", format="D MMM YYYY")
         elif self.kind == "bool":
@@ -377,7 +377,7 @@ def display_table(
 
     Numbers stay numbers (rounded to what is shown unless ``round_numbers`` is False, when
     the formats alone round them on screen and a copied cell keeps every digit); fractions
-    stay fractions (their format shows them in %); dates become
+    become percentages (0.244 reads 24.4%, at the column's one precision); dates become
     ``date`` objects; months, quarters, timestamps and model names become their labels. The
     ``currency`` (or currency ``unit``) column is dropped once its currency is in the money
     headers, and ``ds`` where a ``period`` label says the same.
@@ -409,8 +409,11 @@ def display_table(
 def _display_values(fmt: ColumnFormat, column: pd.Series, round_numbers: bool) -> pd.Series:
     if fmt.kind in ("money", "rate", "number", "integer", "percent", "fraction"):
         if not round_numbers:
-            return pd.to_numeric(column, errors="coerce").astype(float) + 0.0
-        return rounded(column, fmt.decimals + (2 if fmt.kind == "fraction" else 0))
+            scale = 100.0 if fmt.kind == "fraction" else 1.0
+            return pd.to_numeric(column, errors="coerce").astype(float) * scale + 0.0
+        if fmt.kind == "fraction":
+            return rounded(column, fmt.decimals, 100)
+        return rounded(column, fmt.decimals)
     if fmt.kind == "id":
         return pd.to_numeric(column, errors="coerce").astype("Int64")
     if fmt.kind == "date":
