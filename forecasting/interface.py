@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -127,6 +127,13 @@ def check_level(level: float, parameter: str = "level") -> float:
             f"interval level {level!r} must be between 0 and 100 (percent)", parameter=parameter
         )
     return float(level)
+
+
+def reference_level(levels: Iterable[float]) -> float:
+    """The level of a set a forecaster calibrates on when it runs at one: the one nearest
+    80 (the lower of two as near). It depends on the set of levels asked for, never on
+    their order; the others are read from the same forecast's paths."""
+    return min((float(lv) for lv in levels), key=lambda lv: (abs(lv - 80.0), lv))
 
 
 def or_excuse(compute: Callable[[], T]) -> T | Excuse:

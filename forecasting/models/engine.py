@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from forecasting.interface import Excuse
+from forecasting.interface import Excuse, reference_level
 from forecasting.models import metrics
 from forecasting.models.backtest import (
     Backtest,
@@ -376,7 +376,7 @@ def backtest_rows(
 ) -> list[dict[str, object]]:
     """One accuracy row per model, each scoring exactly that model's (or combination's)
     forecasts from every origin: errors over origins and steps, honest coverage."""
-    level = min(levels, key=lambda lv: (abs(lv - 80.0), lv))
+    level = reference_level(levels)
     rows = []
     for name, rec in bt.models.items():
         if not rec.ok:

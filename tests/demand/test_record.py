@@ -122,6 +122,29 @@ def test_bands_nest_across_levels_and_sit_above_zero(demo_store: Store) -> None:
         assert (f.months["lower"] > 0).all()
 
 
+def test_bands_ignore_the_order_of_the_levels(demo_store: Store) -> None:
+    """Both methods, months (the running one too) and quarters: the same bands whichever
+    level comes first (the CLI ran at the first: 0.14% on the demo's running month)."""
+    tables = []
+    for levels in ((95.0, 50.0, 80.0), (50.0, 80.0, 95.0), (80.0, 95.0, 50.0)):
+        options = ForecastOptions(level=levels[0])
+        r = cost_of_record(demo_store, options, quarters=2, levels=levels)
+        tables.append(
+            {
+                (f.method, part): getattr(f, part).sort_values(["ds", "level"], ignore_index=True)
+                for f in (r.chosen, r.other)
+                if f is not None
+                for part in ("months", "quarters")
+            }
+        )
+    first = tables[0]
+    assert len(first) == 4
+    for other in tables[1:]:
+        assert other.keys() == first.keys()
+        for key, frame in first.items():
+            pd.testing.assert_frame_equal(other[key], frame)
+
+
 def test_scenario_base_is_the_plain_cost_forecast_of_record(
     demo_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
