@@ -353,8 +353,10 @@ def fits(frame: pd.DataFrame, budget: float, **kw: Any) -> bool:
 def _note_lines(
     data: pd.DataFrame, key: str | None, notes: list[str], labels: Mapping[str, str]
 ) -> list[str]:
-    """One bullet per row: what it is (its ``key`` cell) and each long-text cell, headed."""
-    lines = []
+    """One bullet per row: what it is (its ``key`` cell) and each long-text cell, headed.
+    Rows whose notes say the same thing share one bullet, their keys joined: four methods
+    with one note read it once, not four times."""
+    bodies: dict[str, list[str]] = {}
     for _, row in data.iterrows():
         parts = [
             f"*{labels[c]}*: {_plain(row[c])}"
@@ -362,9 +364,13 @@ def _note_lines(
             if isinstance(row[c], str) and row[c].strip()
         ]
         if parts:
-            lead = f"**{_plain(row[key])}**: " if key is not None else ""
-            lines.append(f"- {lead}" + "; ".join(parts))
-    return lines
+            body = "; ".join(parts)
+            keys = bodies.setdefault(body, [])
+            if key is not None and _plain(row[key]) not in keys:
+                keys.append(_plain(row[key]))
+    return [
+        f"- **{', '.join(keys)}**: {body}" if keys else f"- {body}" for body, keys in bodies.items()
+    ]
 
 
 _MARKDOWN = re.compile(r"([\\`*_~#$|<>\[\]])")

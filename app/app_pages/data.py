@@ -92,7 +92,10 @@ st.caption(
 )
 p1, p2, p3 = st.columns([2, 2, 1], vertical_alignment="bottom")
 source = p1.selectbox("Source", list(state.PULLS), format_func=state.PULLS.__getitem__)
-since = p2.date_input("From", value=date.today() - timedelta(days=14), max_value=date.today())
+# ISO order: unambiguous for every reader (streamlit's default reads "2026/11/18").
+since = p2.date_input(
+    "From", value=date.today() - timedelta(days=14), max_value=date.today(), format="YYYY-MM-DD"
+)
 st.code(state.cron_line(source), language="bash", wrap_lines=True)  # read whole, not scrolled
 st.caption("The cron line that keeps this source fresh (daily at 06:30 UTC).")
 st.code(state.refresh_cron_line(), language="bash", wrap_lines=True)

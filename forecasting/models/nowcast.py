@@ -14,6 +14,7 @@ import pandas as pd
 from forecasting.interface import Excuse, Freq, GroupBy
 from forecasting.models.api import assemble, forecast
 from forecasting.models.base import FloatArray
+from forecasting.models.guards import is_constant
 from forecasting.models.intervals import path_bands
 from forecasting.models.result import ForecastResult, SeriesForecast
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 
 # Paths of the remaining days: enough that the month's 80% band moves under 1% of its width.
 NOWCAST_PATHS = 2000
+# A series flat over its complete months stays flat in the running month when its figure
+# lies inside this central share of the month's nowcast paths (``_flat``): 95%.
+FLAT_TAILS = 0.025
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,10 @@ def forecast_running(
             continue
         rest = d.paths[:, :remaining] if remaining else np.empty((d.paths.shape[0], 0))
         values = _roll(seen, rest, month.days, how)
+        fee = _flat(history, uid, values)
+        if fee is not None:
+            firsts[uid] = (fee, np.full(len(values), fee))
+            continue
         firsts[uid] = (float(_roll(seen, d.mean[None, :remaining], month.days, how)[0]), values)
     known = pd.DataFrame(
         {"unique_id": list(firsts), "ds": month.start, "y": [p for p, _ in firsts.values()]}
@@ -125,6 +133,26 @@ def forecast_running(
         notes.append(Excuse(why, {"unique_id": uid, "observed_days": seen_days}))
     out = assemble(series, [], later.freq, later.levels)
     return replace(out, excuses=tuple(notes))
+
+
+def _flat(history: pd.DataFrame, uid: str, values: FloatArray) -> float | None:
+    """The figure of a series whose complete months are all one figure (a fixed fee), if
+    its running month's nowcast paths leave room for that figure, else None.
+
+    A daily model cannot know that a month adds up to a fixed fee: the demo's Monitoring,
+    800 USD a month (a fee billed by the day, its tax on the 1st), was nowcast at 799.25
+    with a band of 797-803 from daily rates of months of other lengths, and that one
+    figure made its history look unsteady to every monthly model after it (January's band
+    750-823). A fee that held every month, where the month's observed days are consistent
+    with it (the figure inside the central 95% of the nowcast's paths), is that fee with no
+    spread. A month whose days say otherwise (the fee changed) is nowcast as usual.
+    """
+    months = history.loc[history["unique_id"].astype(str) == uid, "y"].to_numpy(float)
+    if len(months) < 3 or not is_constant(months) or not len(values):
+        return None
+    figure = float(months[-1])
+    low, high = np.quantile(values, [FLAT_TAILS, 1.0 - FLAT_TAILS])
+    return figure if low <= figure <= high else None
 
 
 def _with_first(

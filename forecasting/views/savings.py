@@ -17,6 +17,7 @@ from forecasting.presentation import (
     format_money,
     format_month,
     format_number,
+    format_percent,
     format_rate,
     readable_text,
 )
@@ -287,7 +288,7 @@ def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
             help="The mean over the forecast's paths: the saving a buyer can expect. The table "
             "below says why it differs from the saving at P50 demand.",
         ),
-        Card("Utilisation", f"{best['utilisation']:.0%}"),
+        Card("Utilisation", format_percent(best["utilisation"], 1, fraction=True)),
         Card("Break-even month", str(best["break_even_month"])),
     ]
 
@@ -340,7 +341,9 @@ def aws_cards(r: CommitmentResult, cur: str) -> list[Card]:
             f"{format_money(row['expected_monthly_savings_usd'], cur, cents=False)} on the "
             "forecast",
         ),
-        Card("Estimated utilisation", f"{row['lookback_utilisation']:.0%}"),
+        Card(
+            "Estimated utilisation", format_percent(row["lookback_utilisation"], 1, fraction=True)
+        ),
         Card("Break-even month (look-back)", str(row["lookback_break_even_month"])),
     ]
 

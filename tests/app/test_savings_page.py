@@ -124,6 +124,10 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Estimated utilisation",
         "Break-even month (look-back)",
     ]
+    # A card reads the figure its table shows, at the table's precision (not 96% beside 95.5%).
+    paths = next(d.value for d in at.dataframe if "expected_monthly_savings_usd" in d.value)
+    shown = next(m.value for m in at.metric if m.label == "Utilisation")
+    assert shown == f"{paths['utilisation'].iloc[0]:.1f}%", shown
     demand = table(at, "demand", "P10")
     assert list(demand["demand"]) == ["P10", "P50", "P90"]
     # The expected saving (a card) and the P50 row are two figures: the caption says why.
@@ -173,6 +177,9 @@ def test_page_numbers_match_the_cli(
     assert levers["assumptions"].tolist() == [readable_text(a) for a in cli["assumptions"]]
     cli = cli_csv(capsys, "commitments", "--db", str(demo_db), *CLI_FAST)
     methods = table(show(at, "commitments"), "method", "forecast")
+    # The CLI writes fractions for machines; the page reads them in % (0.777 is 77.7%).
+    for share in ("coverage", "utilisation", "lookback_utilisation"):
+        cli[share] = cli[share].astype(float) * 100
     columns = ["hourly_commitment_usd", "coverage", "utilisation", "savings_lower_usd"]
     same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 3)
     same_numbers(methods, cli, ["lookback_monthly_savings_usd", "lookback_utilisation"], 3)

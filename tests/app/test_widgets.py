@@ -34,6 +34,27 @@ def test_long_text_is_listed_below_as_text_not_markdown() -> None:
     assert lines == [r"- **Right-size**: *Flags*: acts on \$1,119 of \*spend\*"]
 
 
+def test_rows_with_one_note_share_its_bullet() -> None:
+    """Four commitment methods with one note read it once, their names joined; a row with a
+    note of its own keeps its bullet, in the order the rows come."""
+    data = pd.DataFrame(
+        {
+            "method": ["forecast", "look-back 7 days", "look-back 30 days", "look-back 60 days"],
+            "note": [
+                "1 year, no upfront",
+                "1 year, no upfront",
+                "window short",
+                "1 year, no upfront",
+            ],
+        }
+    )
+    lines = widgets._note_lines(data, "method", ["note"], {"note": "Note"})
+    assert lines == [
+        "- **forecast, look-back 7 days, look-back 60 days**: *Note*: 1 year, no upfront",
+        "- **look-back 30 days**: *Note*: window short",
+    ]
+
+
 def test_a_split_table_repeats_the_columns_that_tell_its_rows_apart() -> None:
     """One series' quarters: "Series" reads "Total" on every row, so a further grid led by it
     alone would not say which quarter a row is; the period is repeated with it."""
