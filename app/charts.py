@@ -58,22 +58,31 @@ def lines(
     y_title: str = "",
     names: Mapping[str, str] | None = None,
     x_title: str = "",
+    on_top: str | None = None,
 ) -> go.Figure:
     """One line per column in ``ys`` (gaps stay gaps: a missing day is not a zero), named in
     the legend by ``names`` (default: the column's name). A series that is never negative
-    is drawn from zero: an axis starting near its lowest value makes a fall look steeper."""
+    is drawn from zero: an axis starting near its lowest value makes a fall look steeper.
+    ``on_top`` (one of ``ys``, the one a reader looks for: a P50) is drawn last, over the
+    others, with markers, so that where another line equals it (P50 = P90) it is not hidden
+    under that line; the legend keeps the order of ``ys``."""
     fig = go.Figure()
-    for i, y in enumerate(ys):
+    drawn = sorted(range(len(ys)), key=lambda i: ys[i] == on_top)
+    for i in drawn:
+        y = ys[i]
         name = (names or {}).get(y, y)
         dash = DASHES[i % len(DASHES)] if len(ys) > 1 else "solid"
+        top = y == on_top and len(ys) > 1
         fig.add_trace(
             go.Scatter(
                 x=frame[x],
                 y=frame[y],
-                mode="lines",
+                mode="lines+markers" if top else "lines",
                 name=name,
                 connectgaps=False,
                 line={"dash": dash, "width": 2.5},
+                marker={"size": 7} if top else None,
+                legendrank=1000 - len(ys) + i,  # before later traces, in ys order
             )
         )
     if len(frame) and (frame[list(ys)].min(skipna=True) >= 0).all():

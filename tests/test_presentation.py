@@ -410,3 +410,32 @@ def test_a_running_month_compared_day_for_day_names_its_days() -> None:
     assert format_month_days("2026-11", 26) == "Nov 2026 1–26"
     assert format_month_days("2026-12-01", 1) == "1 Dec 2026"  # not "Dec 2026 1–1"
     assert format_month_days("2026-11", None) == "Nov 2026"
+
+
+def test_a_variance_reads_as_the_difference_of_its_shown_figures() -> None:
+    """A reader subtracts the two figures shown: 1,781 - 1,594 is 187, though the exact change
+    (187.5) rounds to 188 on its own. The change shares their precision, even where the
+    changes alone are small enough for cents; the CSV keeps the exact figure."""
+    frame = pd.DataFrame(
+        {
+            "group": ["Compute", "CDN", "Misc"],
+            "previous": [8000.6, 1593.6, 400.0],
+            "current": [8884.2, 1781.1, 400.2],
+            "change": [883.6, 187.5, 0.2],
+            "change_percent": [11.04, 11.77, 0.05],
+        }
+    )
+    shown = display_table(frame, currency="USD").frame
+    assert shown["Previous (USD)"].tolist() == [8001.0, 1594.0, 400.0]
+    assert shown["Current (USD)"].tolist() == [8884.0, 1781.0, 400.0]
+    assert shown["Change (USD)"].tolist() == [883.0, 187.0, 0.0]
+    steady = frame.assign(current=frame["previous"] + [9.7, 4.2, 0.0])
+    steady["change"] = steady["current"] - steady["previous"]
+    shown = display_table(steady, currency="USD")
+    assert shown.columns["Change (USD)"].decimals == 0  # alone, 9.7 and 4.2 would show cents
+    assert shown.frame["Change (USD)"].tolist() == [9.0, 4.0, 0.0]  # 8,010 - 8,001
+    small = frame.assign(previous=[10.0, 20.0, 30.0], current=[10.5, 21.25, 30.0])
+    small["change"] = small["current"] - small["previous"]
+    assert display_table(small, currency="USD").frame["Change (USD)"].tolist() == [0.5, 1.25, 0.0]
+    exact = display_table(frame, currency="USD", round_numbers=False)
+    assert exact.frame["Change (USD)"].tolist() == [883.6, 187.5, 0.2]

@@ -94,7 +94,15 @@ def commitment_figure(cumulative: pd.DataFrame | None, frame: pd.DataFrame, cur:
         demand = [c for c in cumulative.columns if c != "month"]
         title = f"Cumulative cash savings if demand follows {' / '.join(demand)}"
         figures.append(
-            charts.lines(cumulative, "month", demand, title, cur, x_title="Month of the term")
+            charts.lines(
+                cumulative,
+                "month",
+                demand,
+                title,
+                cur,
+                x_title="Month of the term",
+                on_top="P50" if "P50" in demand else None,
+            )
         )
     pairs = {
         "lookback_monthly_savings_usd": "on its look-back window",

@@ -104,3 +104,26 @@ def test_a_never_negative_line_chart_starts_at_zero() -> None:
     assert [t.line.dash for t in fig.data] == ["solid", "dash"]  # equal lines stay apart
     below = charts.lines(frame.assign(a=[-1.0, 0.0, 1.0]), "month", ["a"], "Change")
     assert below.layout.yaxis.rangemode is None
+
+
+def test_the_line_on_top_is_drawn_last_and_marked_where_another_equals_it() -> None:
+    # Commitments: where the P50 and P90 demand curves are equal, the P50 (the one read) was
+    # drawn first and hidden under the P90's dots.
+    frame = pd.DataFrame(
+        {
+            "month": [1, 2, 3],
+            "P10": [-5.0, 0.0, 5.0],
+            "P50": [0.0, 4.0, 8.0],
+            "P90": [0.0, 4.0, 8.0],
+        }
+    )
+    fig = charts.lines(frame, "month", ["P10", "P50", "P90"], "Cumulative", on_top="P50")
+    assert [t.name for t in fig.data] == ["P10", "P90", "P50"]  # P50 over the others
+    assert fig.data[-1].mode == "lines+markers" and fig.data[0].mode == "lines"
+    assert [t.line.dash for t in fig.data] == ["solid", "dot", "dash"]  # each keeps its dash
+    ranked = sorted(fig.data, key=lambda t: t.legendrank)
+    assert [t.name for t in ranked] == ["P10", "P50", "P90"]  # the legend reads in order
+    bars = charts.grouped_bars(frame, "month", {"P10": "bars"}, "Bars")
+    merged = charts.panels([fig, bars])
+    # plotly ranks a trace without one at 1000: after the lines
+    assert sorted(merged.data, key=lambda t: t.legendrank or 1000)[-1].name == "bars"
