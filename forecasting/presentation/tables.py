@@ -66,7 +66,7 @@ _PER_MONTH = re.compile(
 _BOUND_NAMES = {"lower", "upper", "lo", "hi"}
 # A variance frame's two figures and their difference: the difference shares their
 # precision and, on screen, is the difference of the figures shown (8,001 -> 8,884 reads
-# +883, and 1,594 -> 1,781 reads +187, never the exact change rounded apart to 188).
+# 883, and 1,594 -> 1,781 reads 187, never the exact change rounded apart to 188).
 _COMPARED = ("previous", "current", "change")
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _MONEY_NAME = re.compile(
