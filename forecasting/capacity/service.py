@@ -127,6 +127,7 @@ def plan(
         quarters=options.quarters,
         demand=options.demand,
         assumptions=assumptions,
+        history=history,
     )
     if record.demand is None or record.chain is None:
         raise InputError(f"no demand chain to plan on: {record.why}", parameter="--db")
