@@ -319,6 +319,13 @@ def column_formats(
     return out
 
 
+def cell_text(frame: pd.DataFrame, column: str, value: object) -> str:
+    """``value`` as ``frame``'s ``column`` prints it (its kind and precision): a card that
+    repeats a table's figure reads as the table does, whatever decimals the column needs."""
+    (fmt,) = [f for f in column_formats(frame) if f.name == column]
+    return fmt.text(value)
+
+
 def _tip(kind: Kind, column: pd.Series) -> str | None:
     if kind != "model":
         return None
