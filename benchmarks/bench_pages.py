@@ -286,10 +286,25 @@ def shift_export(src: Path, dest: Path, until: date) -> None:
 
 
 # -- servers and browser ---------------------------------------------------------------------
+PORTS: range | None = None
+"""--ports: the loopback ports the servers may take (None: any free one)."""
+_TAKEN: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port; with PORTS (agents sharing a machine each keep to a range of
+    their own) the next free one after the last handed out, since a server started a moment
+    ago may not have bound its port yet."""
+    after = [p for p in PORTS or [] if p > (_TAKEN[-1] if _TAKEN else -1)]
+    for port in [*after, *(p for p in PORTS or [] if p not in after)] if PORTS else [0]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _TAKEN.append(int(sock.getsockname()[1]))
+            return _TAKEN[-1]
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}" if PORTS else "no port")
 
 
 @contextlib.contextmanager
@@ -661,6 +676,10 @@ def parse_args() -> argparse.Namespace:
         "copy instead of building one (it is refreshed on the copy)",
     )
     parser.add_argument(
+        "--ports",
+        help="loopback ports the servers may take, LOW-HIGH (default: any free one)",
+    )
+    parser.add_argument(
         "--no-refresh",
         action="store_true",
         help="no stored forecasts: the pages compute on first visit (as before capcost refresh)",
@@ -676,9 +695,12 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
-    global REFRESH
+    global REFRESH, PORTS
     args = parse_args()
     REFRESH = not args.no_refresh
+    if args.ports:
+        low, high = (int(p) for p in args.ports.split("-"))
+        PORTS = range(low, high + 1)
     pages = with_sections(discover_pages())
     if args.only is not None:
         wanted = args.only.split(",")

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from forecasting.presentation import (
     MISSING,
+    cell_text,
     column_formats,
     display_table,
     format_date,
@@ -29,6 +30,7 @@ from forecasting.presentation import (
     header,
     model_label,
     readable_note,
+    readable_notes,
     readable_text,
     running_label,
 )
@@ -439,3 +441,34 @@ def test_a_variance_reads_as_the_difference_of_its_shown_figures() -> None:
     assert display_table(small, currency="USD").frame["Change (USD)"].tolist() == [0.5, 1.25, 0.0]
     exact = display_table(frame, currency="USD", round_numbers=False)
     assert exact.frame["Change (USD)"].tolist() == [883.6, 187.5, 0.2]
+
+
+def test_a_card_reads_a_tables_figure_at_the_columns_precision() -> None:
+    # A column of whole shares prints no decimals, one with a tenth prints one: a card
+    # repeating the table's figure follows the column, not a fixed precision.
+    whole = pd.DataFrame({"utilisation": [1.0, 0.98]})
+    tenths = pd.DataFrame({"utilisation": [1.0, 0.768]})
+    assert cell_text(whole, "utilisation", 1.0) == "100%"
+    assert cell_text(tenths, "utilisation", 1.0) == "100.0%"
+    assert cell_text(tenths, "utilisation", 0.768) == "76.8%"
+    money = pd.DataFrame({"monthly_savings_usd": [1234.5, 20.25], "currency": ["USD", "USD"]})
+    (fmt,) = [f for f in column_formats(money) if f.name == "monthly_savings_usd"]
+    assert fmt.kind == "money"
+    assert cell_text(money, "monthly_savings_usd", 1234.5) == "1,235"
+
+
+def test_notes_saying_the_same_of_several_series_are_one_line() -> None:
+    running = "Dec 2026 is running (2 of 31 days observed): its figure is partial"
+    notes = [
+        f"series 'users': {running}",
+        f"series 'total': {running}",
+        "series 'users' is constant: forecast is that constant",
+        f"series 'total': {running}",
+        "series 'cdn': runs to 2026-11-26",
+    ]
+    assert readable_notes(notes) == [
+        f"Users and Total: {running}",
+        "Users is constant: forecast is that constant",
+        "CDN: runs to 26 Nov 2026",
+    ]
+    assert readable_notes([]) == []

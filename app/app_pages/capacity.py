@@ -119,10 +119,11 @@ sizing = st.data_editor(
         "redundancy": st.column_config.SelectboxColumn(
             "Redundancy", options=views.REDUNDANCY_OPTIONS
         ),
-        # Small: at 1400 px the eight columns and their edit marks scrolled the last out of
-        # sight (Hours/month read "73").
+        # Narrow: at 1400 px the eight columns and their edit marks scrolled the last out of
+        # sight (Hours/month read "73"); "small" cut "Min pods" to "Min poc", so that one is
+        # given the pixels its header and edit mark need.
         "zones": Num("Zones", min_value=1, step=1, width="small"),
-        "min_instances": Num("Min pods", min_value=0, step=1, width="small"),
+        "min_instances": Num("Min pods", min_value=0, step=1, width=96),
         "instance_type": st.column_config.SelectboxColumn(
             "Instance type", options=list(base.instance_types)
         ),

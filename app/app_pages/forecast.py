@@ -12,7 +12,7 @@ from forecasting.presentation import (
     format_date,
     format_month,
     model_label,
-    readable_note,
+    readable_notes,
     series_label,
 )
 from forecasting.views.forecast import MAX_HORIZON, SERIES_CHOICES, ForecastRequest, as_of_dates
@@ -84,8 +84,8 @@ st.plotly_chart(
     width="stretch",
 )
 widgets.explained(view.notes)
-for excuse in view.excuses:
-    st.caption(f":material/warning: {readable_note(excuse)}")
+for excuse in readable_notes(view.excuses):
+    st.caption(f":material/warning: {excuse}")
 
 bias = {"bias": f"Bias, mean error ({view.unit})"}  # in the series' unit, not a %
 if view.as_of is None:

@@ -10,13 +10,17 @@ from typing import Any
 import pandas as pd
 
 from forecasting.capacity.plan import quarterly_plan
+from forecasting.demand import paths, sizing
 from forecasting.demand.chain import CHAIN, COST, USERS, DemandChain, read_history
 from forecasting.demand.record import CostOfRecord, cost_of_record
 from forecasting.demand.runway import HeadroomPrice, Runway, estimate_runway, runway_table
 from forecasting.errors import CapcostError, InputError
 from forecasting.interface import COST_METRIC, Aggregation, Excuse, Freq
+from forecasting.models import drivers, nowcast, scenarios, stored, stored_fits
+from forecasting.models import service as forecast_service
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.periods import complete_column
+from forecasting.presentation import figures
 from forecasting.scenario import load_capacity, load_savings, scenario_label
 from forecasting.scenario.assumptions import CapacityAssumptions, SavingsScenario
 from forecasting.scenario.catalogue import (
@@ -25,7 +29,7 @@ from forecasting.scenario.catalogue import (
     load_catalogue,
     tiered_cost,
 )
-from forecasting.store import Store
+from forecasting.store import Store, costs, metrics, plans
 
 MONTHS_PER_QUARTER = 3
 
@@ -37,17 +41,22 @@ DATABASE_METRICS = ("db_connection_pool_utilization", "disk_utilization")
 DISK_ITEMS = {"Supabase": "disk_gb_month", "AWS": "rds_gp3_gb_month"}
 
 
+DEFAULT_QUARTERS, DEFAULT_DAYS, DEFAULT_DEMAND = 4, 365, "base"
+"""CapacityOptions' defaults: what a stored plan or runway is keyed on for the options that
+are no part of it."""
+
+
 MAX_QUARTERS = 300  # 900 months and the running quarter stay within the forecast's 1000
 MAX_DAYS = 365 * 80
 
 
 @dataclass(frozen=True)
 class CapacityOptions(ForecastOptions):
-    quarters: int = 4
+    quarters: int = DEFAULT_QUARTERS
     """Quarters to plan after the current one."""
-    days: int = 365
+    days: int = DEFAULT_DAYS
     """Runway horizon, days."""
-    demand: str = "base"
+    demand: str = DEFAULT_DEMAND
     """Users scenario the plan runs on: base (the forecast), low, high, plan (users per
     quarter from the plan of record) or a stored set with users_growth/users_by_quarter."""
 
@@ -112,12 +121,62 @@ def plan_of_record(store: Store) -> pd.DataFrame | None:
     return pd.concat(parts, axis=1).rename_axis("quarter").reset_index()
 
 
+# -- stored whole ------------------------------------------------------------------------------
+# A plan or a runway is made by refresh and read by the page (``stored_fits``): a level or an
+# assumption set the refresh stored is read, not rebuilt (0.6-0.9 s of the cost of record,
+# the chain and the tables on every change). Its key: the store's data, the options it reads,
+# the price catalogue's tables, the engine's source and these modules' (what turns forecasts
+# into the plan after the engine: the chain, the cost of record, nowcasts, scenarios,
+# quarters, the assumptions and the catalogue, the store's reads).
+MADE_BY = (
+    quarterly_plan,
+    read_history,
+    cost_of_record,
+    estimate_runway,
+    load_capacity,
+    CapacityAssumptions,
+    load_catalogue,
+    run_models,
+    complete_column,
+    paths,
+    sizing,
+    drivers,
+    nowcast,
+    scenarios,
+    forecast_service,
+    figures,
+    costs,
+    metrics,
+    plans,
+    Store,
+)
+
+
+def _capacity_key(
+    store: Store, options: CapacityOptions, forecaster: PathForecaster
+) -> tuple[object, ...] | None:
+    # The engine's forecasts, cached by the app or not, are one result; a stand-in's are its own.
+    if not stored.is_engine(forecaster):
+        return None
+    catalogue = load_catalogue()
+    tables = (catalogue.compute, catalogue.database, catalogue.metered)
+    return (stored_fits.store_part(store), options, *tables)
+
+
 def plan(
     store: Store, options: CapacityOptions, forecaster: PathForecaster = run_models
 ) -> PlanResult:
     """Forecast users per month, run the demand chain on their paths, size and price quarters.
     Cost per month is the cost forecast of record (``demand.record``): the chain's cost or the
     direct forecast of the bill, whichever backtests better, the other beside it."""
+    # The runway's days are no part of a plan: the one stored at the default days serves all.
+    made = stored_plan(store, dataclasses.replace(options, days=DEFAULT_DAYS), forecaster)
+    return dataclasses.replace(made, options=options)
+
+
+@stored_fits.fitted("capacity plan", *MADE_BY, keyed=_capacity_key, engine=True, keeps_inputs=True)
+def stored_plan(store: Store, options: CapacityOptions, forecaster: PathForecaster) -> PlanResult:
+    """:func:`plan`, stored by the refresh and read by the page."""
     assumptions = load_capacity(store, options.scenario, options.settings)
     history = read_history(store)
     record = cost_of_record(
@@ -127,6 +186,7 @@ def plan(
         quarters=options.quarters,
         demand=options.demand,
         assumptions=assumptions,
+        history=history,
     )
     if record.demand is None or record.chain is None:
         raise InputError(f"no demand chain to plan on: {record.why}", parameter="--db")
@@ -305,6 +365,17 @@ def runway(
     """When each metric with a threshold reaches it on its paths (the median first crossing
     and the early warning, one path in ten), and headroom's cost. Forecast on daily peaks:
     alerts fire on minutes, and a daily mean hides the busy hour."""
+    # The plan's quarters and users scenario are no part of a runway (it forecasts the
+    # utilisation metrics themselves): the one stored at the defaults serves them all.
+    plain = dataclasses.replace(options, quarters=DEFAULT_QUARTERS, demand=DEFAULT_DEMAND)
+    return dataclasses.replace(stored_runway(store, plain, forecaster), options=options)
+
+
+@stored_fits.fitted("runway", *MADE_BY, keyed=_capacity_key, engine=True, keeps_inputs=True)
+def stored_runway(
+    store: Store, options: CapacityOptions, forecaster: PathForecaster
+) -> RunwayResult:
+    """:func:`runway`, stored by the refresh and read by the page."""
     assumptions = load_capacity(store, options.scenario, options.settings)
     stored = set(store.stored_metrics())
     metrics = [m for m in assumptions.alert_thresholds if m in stored]

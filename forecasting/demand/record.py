@@ -171,6 +171,7 @@ def cost_of_record(
     demand: str = "base",
     method: str | None = None,
     assumptions: CapacityAssumptions | None = None,
+    history: DemandHistory | None = None,
 ) -> CostOfRecord:
     """The total cost forecast of record per month and quarter to ``quarters`` quarters after
     the running one, the other method beside it, both backtest scores.
@@ -179,6 +180,8 @@ def cost_of_record(
     forces ``demand chain`` or ``direct cost forecast`` to be the one of record. ``levels``
     (default: the options' level) are the bands of the tables; ``options.model`` is the model
     of the series each method forecasts (users for the chain, the bill for the direct one).
+    ``history`` is ``read_history(store)`` when the caller has read it already (the plan
+    reads it for its quarters); None reads it here.
     """
     options = options or ForecastOptions()
     levels = tuple(float(v) for v in (levels or (options.level,)))
@@ -200,10 +203,12 @@ def cost_of_record(
         raise InputError("quarters must be at least 0", parameter="quarters")
     bill, currency = _bill(store)
     first = bill["ds"].max() + pd.offsets.MonthBegin(1)
-    try:
-        history: DemandHistory | None = read_history(store)
-    except CapcostError as exc:
-        history, unavailable = None, str(exc)
+    unavailable = ""
+    if history is None:
+        try:
+            history = read_history(store)
+        except CapcostError as exc:
+            unavailable = str(exc)
     if history is not None:
         first = max(first, history.demand[USERS].dropna().index.max() + pd.offsets.MonthBegin(1))
     # The running quarter (of the later of the two series), then ``quarters`` more.

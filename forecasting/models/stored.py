@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,6 +57,14 @@ class Memo:
     rows_read: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     """Stored forecasts read so far by key (None: not stored): each read once per block (a
     refresh asks for the same series from page after page)."""
+    touched: list[set[str]] = field(default_factory=list)
+    """The forecasts and fits asked for by each stored result being made, innermost last
+    (``stored_fits.fitted(..., keeps_inputs=True)``)."""
+
+    def touch(self, keys: Iterable[str]) -> None:
+        """Note ``keys`` as asked for by the stored result being made (if any)."""
+        if self.touched:
+            self.touched[-1].update(keys)
 
     def rows(self) -> list[dict[str, Any]]:
         """What was computed, as the store's rows."""
@@ -120,6 +128,7 @@ def run(
     if memo is None:
         return compute(list(jobs))
     keys = [job_key(job) for job in jobs]
+    memo.touch(keys)
     stored = _read(memo, keys)
     out: list[SeriesForecast | None] = []
     todo: list[int] = []

@@ -13,6 +13,7 @@ the fitting modules, so a fit is found only for exactly the inputs and code it w
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import hashlib
 import inspect
@@ -20,6 +21,7 @@ import json
 import types
 import typing
 from collections.abc import Callable
+from datetime import date
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar
 
@@ -39,6 +41,7 @@ def fitted(
     *depends: Callable[..., Any] | ModuleType,
     keyed: Callable[..., tuple[Any, ...] | None] | None = None,
     engine: bool = False,
+    keeps_inputs: bool = False,
 ) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """Serve ``fn``'s fits from the store within a reading block; ``kind`` names them in the
     store; the code of ``fn``'s module and of the modules of ``depends`` (what ``fn`` calls
@@ -47,7 +50,12 @@ def fitted(
     ``fn``'s arguments) names what the result depends on when the arguments are not all
     digestable: a Store by :func:`store_part`, a catalogue by its tables, never a callable
     that cannot change it; None when this call's result is not one to store (see
-    :func:`stored.is_engine`)."""
+    :func:`stored.is_engine`).
+
+    ``keeps_inputs``: a refresh that serves this result keeps what it was made from (the
+    forecasts and fits it asked for, stored beside it as ``<kind> inputs``), where it would
+    drop them unread: a plan's forecasts also serve the page's other horizons, which are
+    not stored whole. Without it (a backtest) they go; what made them is not read again."""
 
     def decorate(fn: Callable[P, T]) -> Callable[P, T]:
         @functools.cache
@@ -74,13 +82,27 @@ def fitted(
                     return fn(*args, **kwargs)
                 key = fit_key(version(), parts, {})
             value = _found(memo, kind, key)
+            memo.touch([key])
+            inputs = (f"{kind} inputs", f"{key} inputs")
             if value is not None:
+                if keeps_inputs and memo.record:  # what made it stays stored with it
+                    kept = json.loads(_found(memo, *inputs) or "[]")
+                    memo.fits_used.update(kept)
+                    memo.touch(kept)
                 out: T = decode(typing.get_type_hints(fn)["return"], json.loads(value))
                 return out
-            made = fn(*args, **kwargs)
+            memo.touched.append(set())
+            try:
+                made = fn(*args, **kwargs)
+            finally:
+                asked = memo.touched.pop()
             memo.fit_misses += 1
+            if keeps_inputs:
+                memo.touch(asked)
             if memo.record:
                 memo.fits[key] = (kind, encode(made))
+                if keeps_inputs:
+                    memo.fits[inputs[1]] = (inputs[0], json.dumps(sorted(asked)))
             return made
 
         return serve
@@ -146,7 +168,9 @@ def _hashed(column: pd.Series) -> bytes:
 
 # -- the codec: frozen dataclasses of numbers, strings and tuples of them, as JSON -------------
 # A field may also be ``X | Excuse`` (an answer or why there is none): an Excuse is written as
-# its reason and its context (numbers and text), marked so it never reads as an ``X``.
+# its reason and its context (numbers and text), marked so it never reads as an ``X``; or
+# ``X | None`` (None is JSON's null, which no ``X`` is written as). Enums are their values,
+# dates and timestamps ISO text, dicts their items (keys as text, read back as the key type).
 def encode(value: Any) -> str:
     """``value`` (a dataclass) as JSON; NaN and infinities as Python's json writes them."""
     return json.dumps(_plain(value), sort_keys=True)
@@ -157,6 +181,10 @@ def _plain(value: Any) -> Any:
     ISO text, numbers as they are: Python's json writes a float's shortest exact repr)."""
     if isinstance(value, Excuse):
         return {"excuse": value.reason, "context": _plain(value.context)}
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    if isinstance(value, date):  # a Timestamp or a datetime too
+        return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -169,6 +197,8 @@ def _plain(value: Any) -> Any:
             column = value[name]
             if pd.api.types.is_datetime64_any_dtype(column):
                 values: list[Any] = [None if pd.isna(v) else v.isoformat() for v in column]
+            elif column.dtype == object:  # e.g. a runway's dates beside "not within the horizon"
+                values = [{"date": v.isoformat()} if _is_day(v) else v for v in column]
             else:
                 values = column.tolist()
             columns[str(name)] = {"dtype": str(column.dtype), "values": values}
@@ -180,16 +210,31 @@ def _plain(value: Any) -> Any:
 
 def decode(kind: Any, value: Any) -> Any:
     """``value`` (parsed JSON) as ``kind``, the type it was encoded from."""
+    if kind is Any:  # e.g. a setting's value: numbers and text, as JSON has them
+        return value
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
-        members = [k for k in typing.get_args(kind) if k is not Excuse]
-        if len(members) == 1 and len(typing.get_args(kind)) == 2:
-            if isinstance(value, dict) and set(value) == {"excuse", "context"}:
+        options = typing.get_args(kind)
+        members = [k for k in options if k not in (Excuse, types.NoneType)]
+        if len(members) == 1:
+            if value is None and types.NoneType in options:
+                return None
+            excused = isinstance(value, dict) and set(value) == {"excuse", "context"}
+            if excused and Excuse in options:
                 return Excuse(value["excuse"], value["context"])
             return decode(members[0], value)
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         hints = typing.get_type_hints(kind)
         fields = [f for f in dataclasses.fields(kind) if f.init]
         return kind(**{f.name: decode(hints[f.name], value[f.name]) for f in fields})
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(value)
+    if kind is pd.Timestamp:
+        return pd.Timestamp(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if typing.get_origin(kind) is dict:
+        keys, values = typing.get_args(kind)
+        return {decode(keys, k): decode(values, v) for k, v in value.items()}
     if typing.get_origin(kind) is tuple:
         items = typing.get_args(kind)
         if len(items) == 2 and items[1] is Ellipsis:
@@ -202,11 +247,26 @@ def decode(kind: Any, value: Any) -> Any:
             dtype = data[c]["dtype"]
             if dtype.startswith("datetime64"):
                 frame[c] = pd.to_datetime(frame[c]).astype(dtype)
-            elif dtype != "object":
+            elif dtype == "object":
+                frame[c] = pd.Series(
+                    [date.fromisoformat(v["date"]) if _day_cell(v) else v for v in frame[c]],
+                    dtype=object,
+                )
+            else:
                 frame[c] = frame[c].astype(dtype)
         return frame.reindex(columns=value["columns"])
     if kind in (float, int, str, bool):
         return kind(value)
     raise TypeError(
-        f"a fit of {kind!r} cannot be stored: only dataclasses of numbers, text and frames"
+        f"a fit of {kind!r} cannot be stored: only dataclasses of numbers, text, dates, enums "
+        "and frames"
     )
+
+
+def _is_day(value: Any) -> bool:
+    """A calendar day in a text column (not a timestamp: those are datetime columns)."""
+    return type(value) is date
+
+
+def _day_cell(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"date"}

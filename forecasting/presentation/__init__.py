@@ -20,6 +20,7 @@ from forecasting.presentation.figures import (
     header,
     model_label,
     readable_note,
+    readable_notes,
     readable_text,
     running_label,
     series_label,
@@ -28,6 +29,7 @@ from forecasting.presentation.figures import (
 from forecasting.presentation.tables import (
     ColumnFormat,
     DisplayTable,
+    cell_text,
     column_formats,
     display_table,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "MISSING",
     "ColumnFormat",
     "DisplayTable",
+    "cell_text",
     "column_formats",
     "display_table",
     "format_date",
@@ -51,6 +54,7 @@ __all__ = [
     "header",
     "model_label",
     "readable_note",
+    "readable_notes",
     "readable_text",
     "running_label",
     "series_label",

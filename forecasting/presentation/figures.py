@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -297,6 +298,27 @@ def readable_note(text: str) -> str:
     its dates read as ``readable_text`` writes them."""
     named = _SERIES_NOTE.sub(lambda m: f"{series_label(m.group(1))}{m.group(2)}", text, count=1)
     return readable_text(named)
+
+
+def readable_notes(texts: Sequence[str]) -> list[str]:
+    """Library notes as a page lists them (``readable_note``), where notes that say the same
+    of several series are one line naming them all: "Users and Total: Dec 2026 is running
+    (2 of 31 days observed) ...", not the sentence twice."""
+    named: dict[str, list[str]] = {}
+    for text in texts:
+        match = _SERIES_NOTE.match(text)
+        if match is None or match.group(2) != ": ":
+            named.setdefault(readable_note(text), [])
+            continue
+        body = readable_text(text[match.end() :])
+        names = named.setdefault(body, [])
+        if (label := series_label(match.group(1))) not in names:
+            names.append(label)
+    return [f"{_joined(names)}: {body}" if names else body for body, names in named.items()]
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # Headers of the library's frames in words. Names not listed read as their words

@@ -232,6 +232,10 @@ def _mapping_text(value: str) -> str:
     return ", ".join(f"{k}: {v}" for k, v in parsed.items()) if parsed else MISSING
 
 
+# The kinds whose precision their values decide (``_decimals``); any other kind prints none.
+_MEASURED = {"money", "rate", "number", "percent", "fraction"}
+
+
 def _decimals(kind: Kind, values: pd.Series, currency: str | None) -> int:
     if kind == "money":
         return money_decimals(values, currency)
@@ -313,10 +317,19 @@ def column_formats(
         seen.add(label)
         # A band shares its centre's precision: "17,203 (12,745 to 21,661)", never mixed.
         band = [n for n, b in zip(names, bases, strict=True) if b == base and kinds[n] == kind]
-        values = frame[band].apply(pd.to_numeric, errors="coerce") if kind != "bool" else None
-        decimals = 0 if values is None else _decimals(kind, values.stack(), col_currency)
+        decimals = 0
+        if kind in _MEASURED:
+            values = [pd.to_numeric(frame[n], errors="coerce").to_numpy(float) for n in band]
+            decimals = _decimals(kind, pd.Series(np.concatenate(values)), col_currency)
         out.append(ColumnFormat(name, label, kind, decimals, col_currency, _tip(kind, frame[name])))
     return out
+
+
+def cell_text(frame: pd.DataFrame, column: str, value: object) -> str:
+    """``value`` as ``frame``'s ``column`` prints it (its kind and precision): a card that
+    repeats a table's figure reads as the table does, whatever decimals the column needs."""
+    (fmt,) = [f for f in column_formats(frame) if f.name == column]
+    return fmt.text(value)
 
 
 def _tip(kind: Kind, column: pd.Series) -> str | None:

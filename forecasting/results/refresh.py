@@ -8,6 +8,7 @@ transaction; a refresh that fails leaves the stored results as they were.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ FORECAST_LEVELS = (80.0, 50.0, 95.0)
 # Capacity's and Savings' band levels (app.widgets.LEVELS): a quarter's band is capped by its
 # months' bands at the level asked for, so each level is a forecast of its own.
 PLAN_LEVELS = (80.0, 50.0, 90.0, 95.0)
-# Capacity's longest plan: the plan's default (4 quarters) and any up to it are slices.
+# Capacity's longest plan: its forecasts serve any plan up to it (slices of them); the plan
+# and the runway themselves are stored whole for the page's defaults (4 quarters, 365 days)
+# at each level and on each set, the ones its level and set pickers open.
 PLAN_QUARTERS = 12
 # Savings' base months stored at the default level: the last year's full months (a lever's
 # commitment is forecast from its base month, so each month is a forecast of its own); a
@@ -120,15 +123,15 @@ def page_builds(store: Store) -> list[Callable[[], object]]:
             request = ForecastRequest(series, FORECAST_MONTHS, level)
             builds.append(lambda r=request: views.build_forecast(store, r))  # type: ignore[misc]
     months = views.build_choices(store, None).full_months
-    for level in PLAN_LEVELS:
-        plan = CapacityOptions(level=level, quarters=PLAN_QUARTERS)
-        builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
     # Every other stored assumption set at the defaults: a set sizes instances its own way,
     # so its demand chain is fitted apart (and a set may cover other usage with commitments).
     others = [name for name in store.assumption_set_names() if name != DEFAULT_SCENARIO]
-    for name in others:
-        plan = CapacityOptions(scenario=name, quarters=PLAN_QUARTERS)
-        builds.append(lambda p=plan: views.build_capacity(store, p))  # type: ignore[misc]
+    plans = [CapacityOptions(level=level) for level in PLAN_LEVELS]
+    plans += [CapacityOptions(scenario=name) for name in others]
+    for plan in plans:
+        longest = dataclasses.replace(plan, quarters=PLAN_QUARTERS)
+        for made in (longest, plan):  # the longest first: the default's are its slices
+            builds.append(lambda p=made: views.build_capacity(store, p))  # type: ignore[misc]
     savings = [
         SavingsOptions(level=level, base_month=months[0], lookback=(7, 30, 60))
         for level in PLAN_LEVELS

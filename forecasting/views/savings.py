@@ -14,10 +14,10 @@ from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
 from forecasting.presentation import (
+    cell_text,
     format_money,
     format_month,
     format_number,
-    format_percent,
     format_rate,
     readable_text,
 )
@@ -288,7 +288,7 @@ def commitment_cards(r: CommitmentResult, cur: str) -> list[Card]:
             help="The mean over the forecast's paths: the saving a buyer can expect. The table "
             "below says why it differs from the saving at P50 demand.",
         ),
-        Card("Utilisation", format_percent(best["utilisation"], 1, fraction=True)),
+        Card("Utilisation", cell_text(r.table, "utilisation", best["utilisation"])),
         Card("Break-even month", str(best["break_even_month"])),
     ]
 
@@ -342,7 +342,8 @@ def aws_cards(r: CommitmentResult, cur: str) -> list[Card]:
             "forecast",
         ),
         Card(
-            "Estimated utilisation", format_percent(row["lookback_utilisation"], 1, fraction=True)
+            "Estimated utilisation",
+            cell_text(r.table, "lookback_utilisation", row["lookback_utilisation"]),
         ),
         Card("Break-even month (look-back)", str(row["lookback_break_even_month"])),
     ]

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from forecasting.capacity.service import CapacityOptions, plan, price_database_headroom, runway
+from forecasting.demand.chain import read_history
+from forecasting.demand.record import cost_of_record
 from forecasting.demand.runway import Runway
 from forecasting.errors import InputError
-from forecasting.interface import Excuse
+from forecasting.interface import Excuse, Freq, GroupBy
 from forecasting.models.options import ForecastOptions, run_models
 from forecasting.scenario.assumptions import SavingsScenario
 from forecasting.scenario.catalogue import load_catalogue
@@ -174,3 +176,37 @@ def test_disk_headroom_without_a_disk_size_says_what_to_enter_and_where() -> Non
     sized = SavingsScenario(database_disk_gb=500.0)
     cost = price_database_headroom(_disk_runway(1.2), sized, load_catalogue()).headroom_monthly
     assert isinstance(cost, float) and cost > 0
+
+
+class CountingStore(Store):
+    """The demo's file, read-only, counting which series each read asks for."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, read_only=True)
+        self.series_read: list[tuple[Any, ...]] = []
+
+    def read_series(self, metric: str, *args: Any, **kwargs: Any) -> tuple[pd.DataFrame, str]:
+        self.series_read.append((metric, *args, *sorted(kwargs.items())))
+        return super().read_series(metric, *args, **kwargs)
+
+
+def test_a_plan_reads_the_demand_history_once(demo_db: Path) -> None:
+    """The plan reads the chain's history for its quarters and hands it to the cost of
+    record, which read it a second time."""
+    with CountingStore(demo_db) as store:
+        plan(store, CapacityOptions(**FAST))
+        reads = store.series_read
+    for metric in ("users", "requests_per_second", "requests_per_second_peak"):
+        assert reads.count((metric, Freq.MONTH, ("complete_only", True))) == 1, reads
+    assert reads.count(("cost", Freq.MONTH, GroupBy.GROUP, ("complete_only", True))) == 1
+
+
+def test_the_cost_of_record_on_a_history_read_before_is_the_one_it_reads(
+    demo_store: Store,
+) -> None:
+    options = ForecastOptions(**FAST)
+    given = cost_of_record(demo_store, options, history=read_history(demo_store))
+    read = cost_of_record(demo_store, options)
+    pd.testing.assert_frame_equal(given.chosen.quarters, read.chosen.quarters)
+    pd.testing.assert_frame_equal(given.backtest, read.backtest)
+    assert given.chain == read.chain and given.why == read.why

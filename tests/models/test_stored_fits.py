@@ -3,6 +3,7 @@ that ignores summation noise but not a change, and the plain call outside a read
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from forecasting.demand.chain import DemandChain, RatioFit
 from forecasting.interface import Excuse
 from forecasting.models import stored, stored_fits
 from forecasting.models.drivers import DriverFit
+from forecasting.scenario.assumptions import Redundancy
 from forecasting.store import Store
 
 
@@ -55,7 +57,9 @@ def test_a_nan_reads_back_as_nan() -> None:
 
 def test_only_dataclasses_of_numbers_are_stored() -> None:
     with pytest.raises(TypeError, match="cannot be stored"):
-        stored_fits.decode(dict[str, float], {"a": 1.0})
+        stored_fits.decode(set[float], [1.0])
+    with pytest.raises(TypeError, match="cannot be stored"):  # which of the two is it?
+        stored_fits.decode(float | str, 1.0)
 
 
 def test_a_key_ignores_summation_noise_but_not_a_change() -> None:
@@ -168,3 +172,54 @@ def test_options_a_widget_gives_as_whole_numbers_key_as_the_refreshs() -> None:
         assert isinstance(widget.level, float) and widget == refresh
         key = stored_fits.fit_key("v1", (stored_fits.forecast_part(widget),), {})
         assert key == stored_fits.fit_key("v1", (stored_fits.forecast_part(refresh),), {})
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A result with every kind of field the Capacity page's stored plan and runway hold."""
+
+    redundancy: Redundancy
+    scenario: str | None
+    when: date | Excuse
+    cost: float | Excuse | None
+    thresholds: dict[str, float]
+    settings: tuple[tuple[str, Any], ...]
+    start: pd.Timestamp
+    cells: pd.DataFrame
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"scenario": None, "when": date(2027, 3, 25), "cost": None},
+        {"scenario": "bench-tight", "when": Excuse("fewer than 1 path in 10 crossed", {"n": 3})},
+        {"cost": Excuse("not priced", {}), "settings": (("zones", 2), ("instance_type", "c6i"))},
+    ],
+)
+def test_enums_nones_excuses_dates_and_dicts_read_back_as_they_were(
+    fields: dict[str, Any],
+) -> None:
+    cells = pd.DataFrame(
+        {
+            "date_p50": [date(2027, 3, 25), "not within the horizon"],  # a runway's column
+            "days_p50": [119.0, math.nan],
+            "cost_group": ["Compute", None],
+        }
+    )
+    made = Planned(
+        **{
+            "redundancy": Redundancy.PER_ZONE,
+            "scenario": "apex-capacity",
+            "when": date(2026, 12, 1),
+            "cost": 12.5,
+            "thresholds": {"cpu_utilization": 70.0, "disk_utilization": 80.0},
+            "settings": (),
+            "start": pd.Timestamp("2026-01-01"),
+            "cells": cells,
+            **fields,
+        }
+    )
+    back = stored_fits.decode(Planned, json.loads(stored_fits.encode(made)))
+    pd.testing.assert_frame_equal(back.cells, made.cells)
+    assert dataclasses.replace(back, cells=made.cells) == made
+    assert type(back.redundancy) is Redundancy and type(back.cells["date_p50"][0]) is date

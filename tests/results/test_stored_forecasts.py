@@ -3,6 +3,7 @@ written all or nothing by `capcost refresh`, and read by the pages without fitti
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -117,13 +118,12 @@ def test_stored_capacity_and_savings_equal_computed_ones(
     fresh_capacity, fresh_savings = computed(refreshed, build)
     no_fits(monkeypatch)
     (cap, sav), found = served(refreshed, build)
-    # The cost backtest, the evidence levers and the commitments are served too: nothing
-    # fitted, read or scanned again for them.
+    # The plan and the runway whole, the evidence levers and the commitments are served
+    # too: nothing fitted, read or scanned again for them.
     assert found.misses == 0 and found.fit_misses == 0
-    assert {"cost backtest", "savings levers", "commitments"} <= set(found.fits_read)
-    pd.testing.assert_frame_equal(cap.plan.table, fresh_capacity.plan.table)
-    pd.testing.assert_frame_equal(cap.plan.cost_backtest, fresh_capacity.plan.cost_backtest)
-    pd.testing.assert_frame_equal(cap.runway.table, fresh_capacity.runway.table)
+    assert {"capacity plan", "runway", "savings levers", "commitments"} <= set(found.fits_read)
+    assert_same_result(cap.plan, fresh_capacity.plan)
+    assert_same_result(cap.runway, fresh_capacity.runway)
     pd.testing.assert_frame_equal(sav.levers.table, fresh_savings.levers.table)
     assert sav.levers.notes == fresh_savings.levers.notes
     assert sav.levers.effective_savings_rate == fresh_savings.levers.effective_savings_rate
@@ -133,6 +133,39 @@ def test_stored_capacity_and_savings_equal_computed_ones(
     pd.testing.assert_frame_equal(got.cumulative, fresh.cumulative)
     assert (got.label, got.terms, got.notes) == (fresh.label, fresh.terms, fresh.notes)
     assert got.effective_savings_rate == fresh.effective_savings_rate
+
+
+def assert_same_result(got: Any, fresh: Any) -> None:
+    """Every field of a plan or a runway, frames exactly."""
+    for field in dataclasses.fields(fresh):
+        a, b = getattr(got, field.name), getattr(fresh, field.name)
+        if isinstance(b, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True, obj=field.name)
+        else:
+            assert a == b, field.name
+
+
+def served_whole(found: stored.Memo, kind: str) -> bool:
+    return bool(found.fits_used & set(found.fits_read.get(kind, {})))
+
+
+def test_the_capacity_page_reads_its_plan_and_runway_whole(refreshed: Path) -> None:
+    """Another runway horizon is the same plan, another plan horizon or users scenario the
+    same runway: each is read whole, so no cost of record or chain is even looked up."""
+    options = CapacityOptions(level=50.0, days=30)
+    fresh = computed(refreshed, lambda s: views.build_capacity(s, options, sections=("plan",)))
+    view, found = served(refreshed, lambda s: views.build_capacity(s, options, sections=("plan",)))
+    assert served_whole(found, "capacity plan") and "cost backtest" not in found.fits_read
+    assert view.plan.options == options
+    assert_same_result(view.plan, fresh.plan)
+    options = CapacityOptions(quarters=2, demand="high")
+    fresh = computed(refreshed, lambda s: views.build_capacity(s, options, sections=("runway",)))
+    view, found = served(
+        refreshed, lambda s: views.build_capacity(s, options, sections=("runway",))
+    )
+    assert served_whole(found, "runway") and found.misses == 0 and not found.used
+    assert view.runway.options == options
+    assert_same_result(view.runway, fresh.runway)
 
 
 def test_commitments_of_other_terms_or_windows_are_not_served_for_these(
@@ -318,21 +351,46 @@ def fit_rows(path: Path) -> list[tuple[str, str, str]]:
 def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -> None:
     """The first refresh also stored what the stored results were made from (the cost
     backtest's forecasts and chains, the levers' forecasts); the pages never read those, so
-    the second keeps only what pages read, and a third changes nothing."""
+    the second keeps only what pages read (and what the plans and runways they read whole
+    were made from, which serve other horizons), and a third changes nothing."""
     first = stored_rows(scratch)
     second = refresh(scratch)
     assert second.computed == 0 and 0 < second.reused < len(first)
     before, fits = stored_rows(scratch), fit_rows(scratch)
     assert set(before["key"]) < set(first["key"])
     summary = refresh(scratch)
-    assert summary.computed == 0 and summary.reused == len(before)
+    # Read: all but the forecasts kept for the plans' other horizons.
+    assert summary.computed == 0 and summary.reused == second.reused <= len(before)
     after = stored_rows(scratch)
     assert after["key"].tolist() == before["key"].tolist()
     assert fit_rows(scratch) == fits  # kept as they were
     kinds = sorted({kind for kind, _, _ in fits})
-    assert kinds == ["commitments", "cost backtest", "demand chain", "savings levers"]
+    assert kinds == [
+        "capacity plan",
+        "capacity plan inputs",
+        "commitments",
+        "cost backtest",
+        "demand chain",
+        "runway",
+        "runway inputs",
+        "savings levers",
+    ]
     for a, b in zip(after["paths"], before["paths"], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_refresh_that_reads_the_plans_keeps_what_they_were_made_from(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second refresh reads the plans and runways whole; the forecasts and fits they
+    were made from stay stored, for the horizons the page offers but does not store whole."""
+    again = refresh(scratch)
+    assert again.computed == 0
+    no_fits(monkeypatch)
+    options = CapacityOptions(level=95.0, quarters=7, days=200)
+    view, found = served(scratch, lambda s: views.build_capacity(s, options))
+    assert found.misses == 0 and found.fit_misses == 2  # the plan and the runway, made now
+    assert not isinstance(view.plan, Excuse) and not isinstance(view.runway, Excuse)
 
 
 def test_paths_are_stored_once_however_many_levels_share_them(scratch: Path) -> None:
