@@ -8,10 +8,12 @@ from datetime import date
 
 import pandas as pd
 
+from forecasting.capacity.service import MADE_BY
 from forecasting.demand.chain import CHAIN, DIRECT
 from forecasting.demand.record import TOTAL
 from forecasting.errors import InputError
 from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
+from forecasting.models import stored_fits
 from forecasting.models.api import forecast
 from forecasting.models.options import ForecastOptions
 from forecasting.models.service import forecast_store
@@ -290,6 +292,17 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
     )
 
 
+def _view_key(store: Store, request: ForecastRequest) -> tuple[object, ...]:
+    return (stored_fits.store_part(store), request)
+
+
+# The page's view of the total cost is stored whole by the refresh (at each level it offers,
+# the longest horizon, sliced by the page): its cost of record, the chain and the tables are
+# 1 s a first visit or a level change, read from the store in milliseconds. Keyed on the
+# store's data, the request, the engine and what makes the cost of record (MADE_BY).
+@stored_fits.fitted(
+    "forecast page total", *MADE_BY, keyed=_view_key, engine=True, keeps_inputs=True
+)
 def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
     """Total cost: the cost forecast of record (the Capacity plan's, the Overview's and the
     CLI's), with the other method's quarters and both backtests beside it."""

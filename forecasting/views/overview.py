@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from forecasting import periods
+from forecasting.capacity.service import MADE_BY
 from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
+from forecasting.models import stored_fits
 from forecasting.presentation import (
     format_date,
     format_money,
@@ -341,6 +343,15 @@ class OutlookView:
         ]
 
 
+def _outlook_key(store: Store, level: float = 80.0) -> tuple[object, ...]:
+    return (stored_fits.store_part(store), float(level))
+
+
+# Stored whole by the refresh, read by the page: its cost of record is most of a first
+# visit's second (the Forecast page's total is stored alike).
+@stored_fits.fitted(
+    "overview outlook", *MADE_BY, keyed=_outlook_key, engine=True, keeps_inputs=True
+)
 def build_outlook(store: Store, level: float = 80.0) -> OutlookView | Excuse:
     """The running month's nowcast and next quarter's forecast of total cost (the cost forecast
     of record), or why not."""

@@ -265,15 +265,20 @@ def test_every_stored_assumption_set_opens_without_fitting(
 
 
 # -- never stale -----------------------------------------------------------------------------------
+def ingest_more_users(path: Path, tmp_path: Path) -> None:
+    """The rest of November's users: the month completes, so the data's version changes."""
+    days = pd.date_range("2026-11-27", "2026-11-30", freq="D")
+    csv = tmp_path / "users.csv"
+    pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "value": 25_000.0}).to_csv(csv, index=False)
+    assert main(["ingest", "metrics", str(csv), "--metric", "users", "--db", str(path)]) == 0
+
+
 def test_new_data_is_forecast_afresh_and_the_page_says_why(scratch: Path, tmp_path: Path) -> None:
     request = ForecastRequest("Users", 12, 80.0)
     before, found = served(scratch, lambda s: views.build_forecast(s, request))
     assert found.misses == 0
     # The rest of November: the month completes, so the users history gains a month.
-    days = pd.date_range("2026-11-27", "2026-11-30", freq="D")
-    csv = tmp_path / "users.csv"
-    pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "value": 25_000.0}).to_csv(csv, index=False)
-    assert main(["ingest", "metrics", str(csv), "--metric", "users", "--db", str(scratch)]) == 0
+    ingest_more_users(scratch, tmp_path)
 
     def build(store: Store) -> tuple[Any, str]:
         from forecasting.results.refresh import freshness_note
@@ -300,10 +305,7 @@ def test_new_data_models_the_levers_and_the_backtest_afresh(scratch: Path, tmp_p
 
     _, found = served(scratch, build)
     assert found.fit_misses == 0
-    days = pd.date_range("2026-11-27", "2026-11-30", freq="D")
-    csv = tmp_path / "users.csv"
-    pd.DataFrame({"ts": days.strftime("%Y-%m-%d"), "value": 25_000.0}).to_csv(csv, index=False)
-    assert main(["ingest", "metrics", str(csv), "--metric", "users", "--db", str(scratch)]) == 0
+    ingest_more_users(scratch, tmp_path)
     (cap, sav), found = served(scratch, build)
     made = {kind for kind, _ in found.fits.values()} if found.fits else set()
     assert found.fit_misses >= 2 and not made  # computed, not recorded: a page's read
@@ -371,6 +373,10 @@ def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -
         "commitments",
         "cost backtest",
         "demand chain",
+        "forecast page total",
+        "forecast page total inputs",
+        "overview outlook",
+        "overview outlook inputs",
         "runway",
         "runway inputs",
         "savings levers",
@@ -669,13 +675,14 @@ def test_a_horizon_change_on_the_page_recomputes_nothing(
         record, "cost_of_record", lambda *a, **k: built.append(1) or original(*a, **k)
     )
     at = page_on("app_pages/forecast.py")
-    assert built  # the Overview's and the Forecast page's (at the longest horizon)
-    built.clear()
+    # The Overview's outlook and the Forecast page's total (at the longest horizon) are read
+    # whole from the store: neither builds its cost of record, on opening or after.
+    assert not built
     for horizon in (6, 21, 9):
         at.slider[0].set_value(horizon).run()
         assert not at.exception, at.exception
         assert len(at.dataframe[-1].value) == horizon
-    assert not built  # each horizon a slice of the one built on opening
+    assert not built  # each horizon a slice of the one read on opening
 
 
 def test_a_page_without_stored_forecasts_computes_and_says_so(
@@ -730,3 +737,80 @@ def test_a_key_ignores_summation_noise_but_not_a_change() -> None:
     changed = y.copy()
     changed[-1] += 1.0
     assert len({key(), key(y=changed), key(levels=(95.0,)), key(seed=1), key(model="ets")}) == 5
+
+
+# -- the Overview's outlook and the Forecast page's total, stored whole ---------------------------
+def no_cost_of_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forecasting.demand import record
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("built the cost of record although the view is stored")
+
+    monkeypatch.setattr(record, "cost_of_record", refuse)
+
+
+def assert_same_view(got: Any, fresh: Any) -> None:
+    """Two views field by field: frames by their values (a stored frame's index is a range)."""
+    for name, value in vars(fresh).items():
+        other = getattr(got, name)
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(
+                other, value.reset_index(drop=True), obj=name, check_index_type=False
+            )
+        else:
+            assert other == value, name
+
+
+@pytest.mark.parametrize("level", [80.0, 50.0, 95.0])
+def test_the_forecast_pages_total_is_served_whole_at_each_level(
+    refreshed: Path, level: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.views.forecast import MAX_HORIZON
+
+    request_ = ForecastRequest("Cost, total", MAX_HORIZON, level)
+    fresh = computed(refreshed, lambda s: views.build_forecast(s, request_))
+    no_cost_of_record(monkeypatch)
+    no_fits(monkeypatch)
+    view, found = served(refreshed, lambda s: views.build_forecast(s, request_))
+    assert found.misses == 0 and found.fit_misses == 0
+    assert "forecast page total" in found.fits_read
+    assert_same_view(view, fresh)
+
+
+def test_the_overviews_outlook_is_served_whole(
+    refreshed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = computed(refreshed, views.build_outlook)
+    assert not isinstance(fresh, Excuse)
+    no_cost_of_record(monkeypatch)
+    no_fits(monkeypatch)
+    outlook, found = served(refreshed, views.build_outlook)
+    assert found.fit_misses == 0 and outlook == fresh
+    assert [c.value for c in outlook.cards] == [c.value for c in fresh.cards]
+
+
+def test_a_stored_view_is_not_served_for_another_request_or_new_data(
+    scratch: Path, tmp_path: Path
+) -> None:
+    from forecasting.views.forecast import MAX_HORIZON
+
+    # A horizon the page does not build is computed, and right.
+    shorter = ForecastRequest("Cost, total", 6, 80.0)
+    fresh = computed(scratch, lambda s: views.build_forecast(s, shorter))
+    view, found = served(scratch, lambda s: views.build_forecast(s, shorter))
+    assert found.fit_misses >= 1
+    assert_same_view(view, fresh)
+    # New data: both are computed again, never the old ones served.
+    longest = ForecastRequest("Cost, total", MAX_HORIZON, 80.0)
+
+    def build(store: Store) -> tuple[Any, Any]:
+        return views.build_forecast(store, longest), views.build_outlook(store)
+
+    _, found = served(scratch, build)
+    assert found.fit_misses == 0
+    ingest_more_users(scratch, tmp_path)
+    (total, outlook), found = served(scratch, build)
+    assert found.fit_misses >= 2
+    fresh_total, fresh_outlook = computed(scratch, build)
+    assert_same_view(total, fresh_total)
+    assert outlook == fresh_outlook
