@@ -160,4 +160,5 @@ BACKTEST_COLUMNS = (
     "bias_pct",
     "level",
     "coverage",
+    "coverage_no_prior",
 )

@@ -56,7 +56,8 @@ if len(view.series) > 1:
 one = view.only(shown)
 money = view.unit if view.metric == "cost" else None  # a cost series' unit is its currency
 
-widgets.cards(one.cards, columns=3)
+# At least three columns, so a row of fewer cards keeps its width; every card shown.
+widgets.cards(one.cards, columns=max(3, len(one.cards)))
 if view.record:
     st.caption(view.record)
 

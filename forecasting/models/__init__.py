@@ -19,7 +19,8 @@ The ``ForecastResult`` carries:
 - ``.backtest``: per series and model tried, rolling-origin accuracy from every recent
   period up to two seasonal cycles ahead (whatever ``h`` is): ``windows`` and ``errors``
   behind each row, ``mase`` (averaged over steps), ``smape`` (0-200), ``mape, bias,
-  bias_pct`` and the ``coverage`` of the calibrated band; ``selected`` marks the model
+  bias_pct``, the ``coverage`` of the calibrated band and ``coverage_no_prior`` (the same
+  without the population prior, which only widens it); ``selected`` marks the model
   used, and a combination's row scores exactly its members' median;
 - ``.paths``: ``{unique_id: array (n_paths, h)}`` simulated futures: at every step their
   central L% band is the calibrated L% band for any L, the first k steps do not depend on

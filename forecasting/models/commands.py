@@ -119,7 +119,8 @@ def register(
         "up to two seasonal cycles ahead and score each row's own forecasts: how many "
         "windows (origins) and errors stand behind it, MASE (averaged over steps), sMAPE "
         "(0-200), MAPE, bias and the coverage of the calibrated band (each block of origins "
-        "scored with a calibration from the others). A combination's row scores the median "
+        "scored with a calibration from the others), and beside it coverage_no_prior, the "
+        "same band without the population prior, which only widens it. A combination's row scores the median "
         "of exactly the members it names; selected marks what capcost forecast uses.",
     )
     _add_inputs(bt)

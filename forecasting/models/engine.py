@@ -399,6 +399,7 @@ def backtest_rows(
                 "bias_pct": metrics.bias_pct(a, f),
                 "level": level,
                 "coverage": cross_coverage(bt, rec, level),
+                "coverage_no_prior": cross_coverage(bt, rec, level, prior=False),
             }
         )
     return rows
@@ -415,9 +416,11 @@ def coverage_folds(w: int) -> tuple[tuple[npt.NDArray[np.intp], FloatArray], ...
     return tuple(out)
 
 
-def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
+def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float, *, prior: bool = True) -> float:
     """Coverage of the calibrated band, each block of origins scored with a calibration
-    from the other blocks.
+    from the other blocks; ``prior=False`` scores bands from the backtest errors alone,
+    without the population prior (which only widens them), so a page can show how much
+    of the coverage is the prior's.
 
     Scoring an origin with a calibration that saw it would report the level back to us.
     With a single origin, the model's own band is what is scored.
@@ -429,7 +432,7 @@ def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float) -> float:
             calibrate(
                 *calibration_errors(bt, rec, others),
                 absolute=_absolute(bt, rec),
-                season=bt.season,
+                season=bt.season if prior else None,
                 drift=bt.drift,
             )
             if len(others)

@@ -51,7 +51,8 @@ class ForecastResult:
     combination used): how many origins (``windows``) and (origin, step) ``errors`` stand
     behind it, MASE (averaged over steps), sMAPE (0-200), MAPE and bias over those errors,
     and the coverage (percent) of the calibrated band at the level nearest 80, each block of
-    origins scored with a calibration from the others. ``paths`` maps unique_id to an
+    origins scored with a calibration from the others (``coverage_no_prior``: the same
+    without the population prior). ``paths`` maps unique_id to an
     (n_paths, h) array of simulated futures (the demand chain, scenarios and runway read
     these). ``excuses`` say what was adjusted, skipped or could not be done, and why.
     """

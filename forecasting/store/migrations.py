@@ -351,6 +351,13 @@ WHERE ChargeCategory = 'Usage' AND (ServiceCategory = 'Compute' OR lower(Service
 GROUP BY ALL;
 """
 
+# A stored backtest row also says what its band's coverage is without the population prior
+# (the Forecast page shows both: the prior only widens a band). Rows stored before have
+# another engine's key, so they are never served; they keep NULL.
+_V8_COVERAGE_NO_PRIOR = """
+ALTER TABLE forecast_backtests ADD COLUMN coverage_no_prior DOUBLE;
+"""
+
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
 # the range scans the store makes.
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -361,4 +368,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (5, "forecast paths stored once", _V5_SHARED_PATHS),
     (6, "model fits stored", _V6_FIT_RESULTS),
     (7, "compute usage rollup", _V7_COMPUTE_USAGE),
+    (8, "backtest coverage without the prior", _V8_COVERAGE_NO_PRIOR),
 ]

@@ -217,7 +217,19 @@ class ForecastView:
             row = self.chosen.iloc[0]
             cards += [
                 Card("Backtest MASE", f"{row['mase']:.2f}", help="< 1 beats the seasonal naive"),
-                Card(f"Backtest coverage of the {self.level:g}% band", f"{row['coverage']:.0f}%"),
+                Card(
+                    f"Backtest coverage of the {self.level:g}% band",
+                    f"{row['coverage']:.0f}%",
+                    help="Share of backtest actuals inside the band, each block of origins "
+                    "scored with a band calibrated on the others",
+                ),
+                Card(
+                    "Without the population prior",
+                    f"{row['coverage_no_prior']:.0f}%",
+                    help="The same backtest with bands from its own errors alone. The band "
+                    "shown is widened toward how far series like this one erred (the "
+                    "population prior), never narrowed, so its coverage usually reads higher",
+                ),
             ]
         return cards
 
@@ -231,7 +243,10 @@ class ForecastView:
   rolling-origin backtests at this horizon, and takes the median of those that backtest well
   (or a single model when it is clearly better).
 - The **{level}% band** is calibrated on the backtest errors, so about {level}% of actuals
-  should fall inside; the backtest's *coverage* is the share that did.
+  should fall inside; the backtest's *coverage* is the share that did. Where the backtest
+  holds few errors per step, the band is widened toward the population's error scale (never
+  narrowed), so its coverage reads above {level}%; *without the population prior* is the
+  coverage the backtest's own errors alone would give.
 - **MASE** is the mean absolute error over that of a seasonal naive forecast in-sample (under 1
   beats it); **sMAPE** is the M-competition definition, a percentage from 0% to 200%.
 - Dotted lines: what the same pipeline forecast from earlier months, beside what happened.

@@ -101,6 +101,23 @@ def test_changing_the_horizon_and_series_recomputes(
     assert len(traces["forecast"]["x"]) == 6
 
 
+def test_users_band_coverage_is_shown_with_and_without_the_prior(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    """The prior widens the band beyond the backtest's own errors: the page shows the
+    coverage they alone would give beside the band's, both from the backtest table shown."""
+    at = app_at("app_pages/forecast.py")
+    at.selectbox[0].select("Users").run()
+    assert not at.exception
+    cards = {m.label: m.value for m in at.metric}
+    backtest = tables(at)[1]
+    row = backtest[backtest["selected"]].iloc[0]
+    assert cards["Backtest coverage of the 80% band"] == f"{row['coverage']:.0f}%"
+    assert cards["Without the population prior"] == f"{row['coverage_no_prior']:.0f}%"
+    assert row["coverage_no_prior"] <= row["coverage"]
+    assert any("*without the population prior*" in m.value for m in at.markdown)
+
+
 def test_the_forecast_as_of_a_month_end_beside_what_happened(
     app_at: Callable[[str | None], AppTest],
 ) -> None:

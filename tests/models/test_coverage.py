@@ -87,3 +87,27 @@ def test_short_growing_histories_hold_their_band() -> None:
     ]
     coverage = 100 * float(np.mean(np.concatenate(inside)))
     assert 75 <= coverage <= 85, f"{coverage:.1f}% inside the 80% band"
+
+
+def test_backtest_coverage_is_also_scored_without_the_prior() -> None:
+    """Three years of steady 3%-a-month growth: the backtest's far steps hold few errors,
+    so the prior widens their band (its drift term) and the backtest's coverage reads
+    higher with it; ``coverage_no_prior`` scores the same origins with bands from the
+    backtest errors alone, as the Forecast page shows beside it."""
+    rng = np.random.default_rng(3)
+    y = 1000 * 1.03 ** np.arange(36) * np.exp(rng.normal(0, 0.05, 36))
+    result = forecast(series_frame(y), h=12, level=(80,), n_jobs=1)
+    bt = result.backtest
+    assert bt[["coverage", "coverage_no_prior"]].notna().all().all()
+    assert (bt["coverage_no_prior"] <= bt["coverage"]).all()
+    assert (bt["coverage_no_prior"] < bt["coverage"]).any()
+
+
+def test_without_a_prior_for_the_season_both_coverages_agree() -> None:
+    """Weekly data (season 52) has no population prior: the two coverages are the same."""
+    rng = np.random.default_rng(5)
+    y = 100 + np.cumsum(rng.normal(1, 3, 160))
+    frame = series_frame(y, freq="W")
+    result = forecast(frame, h=8, level=(80,), n_jobs=1)
+    bt = result.backtest
+    assert len(bt) and (bt["coverage_no_prior"] == bt["coverage"]).all()

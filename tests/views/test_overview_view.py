@@ -89,7 +89,13 @@ def test_forecast_cards_name_the_level(demo_store: Store) -> None:
         "Model",
         "Backtest MASE",
         "Backtest coverage of the 95% band",
+        "Without the population prior",
     ]
+    # Both coverages are the chosen backtest row's, as the backtest CSV has them.
+    row = one.chosen.iloc[0]
+    assert one.cards[2].value == f"{row['coverage']:.0f}%"
+    assert one.cards[3].value == f"{row['coverage_no_prior']:.0f}%"
+    assert 0 <= row["coverage_no_prior"] <= row["coverage"] <= 100
     assert one.cards[0].value == "Drift"
     assert one.cards[0].help == "Full spec: drift"
     assert set(one.table["unique_id"]) == {view.largest}
