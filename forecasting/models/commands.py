@@ -120,8 +120,9 @@ def register(
         "windows (origins) and errors stand behind it, MASE (averaged over steps), sMAPE "
         "(0-200), MAPE, bias and the coverage of the calibrated band (each block of origins "
         "scored with a calibration from the others), and beside it coverage_no_prior, the "
-        "same band without the population prior, which only widens it. A combination's row scores the median "
-        "of exactly the members it names; selected marks what capcost forecast uses.",
+        "same band without the population prior, which only widens it. A combination's row "
+        "scores the median of exactly the members it names; selected marks what capcost "
+        "forecast uses.",
     )
     _add_inputs(bt)
     bt.add_argument(

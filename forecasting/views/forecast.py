@@ -218,7 +218,7 @@ class ForecastView:
             cards += [
                 Card("Backtest MASE", f"{row['mase']:.2f}", help="< 1 beats the seasonal naive"),
                 Card(
-                    f"Backtest coverage of the {self.level:g}% band",
+                    f"Backtest coverage, {self.level:g}% band",
                     f"{row['coverage']:.0f}%",
                     help="Share of backtest actuals inside the band, each block of origins "
                     "scored with a band calibrated on the others",

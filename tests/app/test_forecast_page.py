@@ -112,7 +112,7 @@ def test_users_band_coverage_is_shown_with_and_without_the_prior(
     cards = {m.label: m.value for m in at.metric}
     backtest = tables(at)[1]
     row = backtest[backtest["selected"]].iloc[0]
-    assert cards["Backtest coverage of the 80% band"] == f"{row['coverage']:.0f}%"
+    assert cards["Backtest coverage, 80% band"] == f"{row['coverage']:.0f}%"
     assert cards["Without the population prior"] == f"{row['coverage_no_prior']:.0f}%"
     assert row["coverage_no_prior"] <= row["coverage"]
     assert any("*without the population prior*" in m.value for m in at.markdown)

@@ -88,7 +88,7 @@ def test_forecast_cards_name_the_level(demo_store: Store) -> None:
     assert [c.label for c in one.cards] == [
         "Model",
         "Backtest MASE",
-        "Backtest coverage of the 95% band",
+        "Backtest coverage, 95% band",
         "Without the population prior",
     ]
     # Both coverages are the chosen backtest row's, as the backtest CSV has them.
