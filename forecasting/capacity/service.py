@@ -141,8 +141,7 @@ def _capacity_key(
     # The engine's forecasts, cached by the app or not, are one result; a stand-in's are its own.
     if not stored.is_engine(forecaster):
         return None
-    catalogue = load_catalogue()
-    tables = (catalogue.compute, catalogue.database, catalogue.metered)
+    tables = stored_fits.catalogue_part(load_catalogue())
     return (stored_fits.store_part(store), options, *tables)
 
 
