@@ -24,24 +24,16 @@ Num = st.column_config.NumberColumn
 def plan_figure(
     frame: pd.DataFrame, running: Any, made: str, to: str, cur: str, lo: str, hi: str
 ) -> go.Figure:
-    figures = [
-        charts.band(
-            frame,
-            "quarter",
-            col,
-            f"{col}_lower",
-            f"{col}_upper",
-            title,
-            unit or cur,
-            labels=(lo, "P50", hi),
-            reference=ref,
-            running=running,
-            running_name=f"{running}: running",
-            running_note=f"running{to}: {made}",
-        )
-        for col, title, unit, ref in views.PLAN_CHARTS
-    ]
-    return charts.panels(figures)
+    return charts.band_panels(
+        frame,
+        "quarter",
+        views.PLAN_CHARTS,
+        cur,
+        labels=(lo, "P50", hi),
+        running=running,
+        running_name=f"{running}: running",
+        running_note=f"running{to}: {made}",
+    )
 
 
 def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None) -> None:

@@ -10,14 +10,13 @@ from typing import Any
 import pandas as pd
 
 from forecasting.capacity.plan import quarterly_plan
-from forecasting.demand import paths, sizing
+from forecasting.demand import record
 from forecasting.demand.chain import CHAIN, COST, USERS, DemandChain, read_history
-from forecasting.demand.record import CostOfRecord, cost_of_record
+from forecasting.demand.record import DEFAULT_QUARTERS, CostOfRecord, cost_of_record
 from forecasting.demand.runway import HeadroomPrice, Runway, estimate_runway, runway_table
 from forecasting.errors import CapcostError, InputError
 from forecasting.interface import COST_METRIC, Aggregation, Excuse, Freq
-from forecasting.models import drivers, nowcast, scenarios, stored, stored_fits
-from forecasting.models import service as forecast_service
+from forecasting.models import stored, stored_fits
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.periods import complete_column
 from forecasting.presentation import figures
@@ -29,7 +28,7 @@ from forecasting.scenario.catalogue import (
     load_catalogue,
     tiered_cost,
 )
-from forecasting.store import Store, costs, metrics, plans
+from forecasting.store import Store
 
 MONTHS_PER_QUARTER = 3
 
@@ -41,9 +40,9 @@ DATABASE_METRICS = ("db_connection_pool_utilization", "disk_utilization")
 DISK_ITEMS = {"Supabase": "disk_gb_month", "AWS": "rds_gp3_gb_month"}
 
 
-DEFAULT_QUARTERS, DEFAULT_DAYS, DEFAULT_DEMAND = 4, 365, "base"
-"""CapacityOptions' defaults: what a stored plan or runway is keyed on for the options that
-are no part of it."""
+DEFAULT_DAYS, DEFAULT_DEMAND = 365, "base"
+"""CapacityOptions' defaults (with the cost of record's ``DEFAULT_QUARTERS``): what a stored
+plan or runway is keyed on for the options that are no part of it."""
 
 
 MAX_QUARTERS = 300  # 900 months and the running quarter stay within the forecast's 1000
@@ -125,30 +124,14 @@ def plan_of_record(store: Store) -> pd.DataFrame | None:
 # A plan or a runway is made by refresh and read by the page (``stored_fits``): a level or an
 # assumption set the refresh stored is read, not rebuilt (0.6-0.9 s of the cost of record,
 # the chain and the tables on every change). Its key: the store's data, the options it reads,
-# the price catalogue's tables, the engine's source and these modules' (what turns forecasts
-# into the plan after the engine: the chain, the cost of record, nowcasts, scenarios,
-# quarters, the assumptions and the catalogue, the store's reads).
+# the price catalogue's tables, the engine's source and these modules': what makes the cost
+# of record (``record.MADE_BY``), then the quarters, the runway, the catalogue and the figures.
 MADE_BY = (
+    *record.MADE_BY,
     quarterly_plan,
-    read_history,
-    cost_of_record,
     estimate_runway,
-    load_capacity,
-    CapacityAssumptions,
     load_catalogue,
-    run_models,
-    complete_column,
-    paths,
-    sizing,
-    drivers,
-    nowcast,
-    scenarios,
-    forecast_service,
     figures,
-    costs,
-    metrics,
-    plans,
-    Store,
 )
 
 
@@ -158,8 +141,7 @@ def _capacity_key(
     # The engine's forecasts, cached by the app or not, are one result; a stand-in's are its own.
     if not stored.is_engine(forecaster):
         return None
-    catalogue = load_catalogue()
-    tables = (catalogue.compute, catalogue.database, catalogue.metered)
+    tables = stored_fits.catalogue_part(load_catalogue())
     return (stored_fits.store_part(store), options, *tables)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,7 +37,8 @@ from forecasting.demand.chain import (
 from forecasting.demand.paths import DemandPaths
 from forecasting.errors import CapcostError, InputError
 from forecasting.interface import COST_METRIC, Freq, reference_level
-from forecasting.models import drivers
+from forecasting.models import drivers, nowcast, scenarios
+from forecasting.models import service as forecast_service
 from forecasting.models.api import assemble
 from forecasting.models.base import FloatArray
 from forecasting.models.intervals import path_bands
@@ -56,12 +56,11 @@ from forecasting.models.service import (
 )
 from forecasting.models.stored import is_engine
 from forecasting.models.stored_fits import fitted, forecast_part
+from forecasting.periods import complete_column
 from forecasting.presentation import format_percent
 from forecasting.scenario import load_capacity
 from forecasting.scenario.assumptions import CapacityAssumptions
-
-if TYPE_CHECKING:
-    from forecasting.store import Store
+from forecasting.store import Store, costs, metrics, plans
 
 TOTAL = "total"
 METHODS = (CHAIN, DIRECT)
@@ -543,3 +542,28 @@ def _scored(scores: pd.DataFrame) -> str:
         f"{format_percent(other['smape'])} for the {other['method']}, {chosen['errors']} "
         f"months forecast from {chosen['windows']} origins, up to {chosen['horizon']} ahead"
     )
+
+
+# What turns the engine's stored forecasts into the cost of record, for the keys of results
+# stored whole that hold one (``stored_fits``; the Overview's outlook, the Forecast page's
+# total; the capacity plan extends it): this module, the chain and its history, the paths, the
+# sizing, the drivers, nowcasts, scenarios, the forecast service, the capacity assumptions,
+# periods and the store's reads. A change to any of their sources is a miss, not a stale read.
+MADE_BY = (
+    cost_of_record,
+    read_history,
+    load_capacity,
+    CapacityAssumptions,
+    run_models,
+    complete_column,
+    DemandPaths,
+    sizing,
+    drivers,
+    nowcast,
+    scenarios,
+    forecast_service,
+    costs,
+    metrics,
+    plans,
+    Store,
+)

@@ -20,6 +20,7 @@ import inspect
 import json
 import types
 import typing
+import weakref
 from collections.abc import Callable
 from datetime import date
 from types import ModuleType
@@ -48,8 +49,8 @@ def fitted(
     to fit, or those modules) is in the key, and the forecasting engine's
     (``stored.engine_version``) when ``engine`` (``fn`` forecasts). ``keyed`` (called with
     ``fn``'s arguments) names what the result depends on when the arguments are not all
-    digestable: a Store by :func:`store_part`, a catalogue by its tables, never a callable
-    that cannot change it; None when this call's result is not one to store (see
+    digestable: a Store by :func:`store_part`, a catalogue by :func:`catalogue_part`, never
+    a callable that cannot change it; None when this call's result is not one to store (see
     :func:`stored.is_engine`).
 
     ``keeps_inputs``: a refresh that serves this result keeps what it was made from (the
@@ -146,9 +147,35 @@ def forecast_part(options: ForecastOptions) -> ForecastOptions:
     return ForecastOptions(**{f.name: getattr(options, f.name) for f in fields})
 
 
+@dataclasses.dataclass(frozen=True)
+class Digested:
+    """A key's part already in its digestable form (:func:`_part`'s bytes), made once."""
+
+    data: bytes
+
+
+_CATALOGUES: weakref.WeakKeyDictionary[Any, tuple[Digested, ...]] = weakref.WeakKeyDictionary()
+
+
+def catalogue_part(catalogue: Any) -> tuple[Digested, ...]:
+    """What a result priced from ``catalogue`` depends on: its three tables (compute,
+    database, metered), as :func:`fit_key` reads them (the same key as the frames give),
+    made once per catalogue. ``load_catalogue`` reads one per version of its files and its
+    tables are never changed; digesting them took 16 ms of each plan's and levers' key, and
+    a page asks for several keys a run."""
+    found = _CATALOGUES.get(catalogue)
+    if found is None:
+        tables = (catalogue.compute, catalogue.database, catalogue.metered)
+        found = tuple(Digested(_part(t)) for t in tables)
+        _CATALOGUES[catalogue] = found
+    return found
+
+
 def _part(value: Any) -> bytes:
     """A stable digestable form: frames by their labels and values (floats at single
     precision), anything else by its repr (dataclasses, enums, numbers, strings)."""
+    if isinstance(value, Digested):
+        return value.data
     if isinstance(value, pd.Series):
         value = value.to_frame()
     if isinstance(value, pd.DataFrame):

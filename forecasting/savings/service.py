@@ -215,7 +215,7 @@ def _sized_key(
     tables and ``rest``; None (not stored) for a stand-in forecaster, whose results are its own."""
     if not stored.is_engine(forecaster):
         return None
-    tables = (catalogue.compute, catalogue.database, catalogue.metered)
+    tables = stored_fits.catalogue_part(catalogue)
     return (stored_fits.store_part(store), scenario, *tables, *rest)
 
 

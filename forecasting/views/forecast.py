@@ -8,9 +8,8 @@ from datetime import date
 
 import pandas as pd
 
-from forecasting.capacity.service import MADE_BY
 from forecasting.demand.chain import CHAIN, DIRECT
-from forecasting.demand.record import TOTAL
+from forecasting.demand.record import MADE_BY, TOTAL
 from forecasting.errors import InputError
 from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models import stored_fits

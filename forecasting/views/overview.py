@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from forecasting import periods
-from forecasting.capacity.service import MADE_BY
+from forecasting.demand.record import MADE_BY
 from forecasting.interface import COST_METRIC, CostBasis, Excuse, Freq, GroupBy
 from forecasting.models import stored_fits
 from forecasting.presentation import (

@@ -1,0 +1,124 @@
+"""The band charts' figures as data: the same JSON spec as the ``go.Figure`` code made.
+
+``figures/*.json`` were written by the code before ``band_spec`` (each band built with
+``add_trace`` and ``update_layout``, validated trace by trace) on the inputs below; a changed
+trace, style, axis, note or legend entry makes these fail. Regenerate them only for a change
+meant to be seen: ``python -m tests.app.test_chart_specs``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app import charts
+from forecasting.views import capacity as views
+
+FIGURES = Path(__file__).resolve().parent / "figures"
+RUNNING = "2026 Q1"
+
+
+def plan_frame() -> pd.DataFrame:
+    """Nine quarters of a plan as ``views.plan_chart_frame`` gives them, with a plan of
+    record only for the quarters after the fourth, as for a plan stated mid-year."""
+    quarters = [f"{2025 + q // 4} Q{q % 4 + 1}" for q in range(9)]
+    steps = np.arange(len(quarters), dtype=float)
+    columns: dict[str, Any] = {"quarter": quarters}
+    for col, base in views_bases().items():
+        mid = base * (1.045**steps) + 0.37 * base * np.sin(steps)
+        columns[col] = mid
+        columns[f"{col}_lower"] = mid * (0.93 - 0.01 * steps)
+        columns[f"{col}_upper"] = mid * (1.06 + 0.02 * steps)
+        columns[f"plan_{col}"] = np.where(steps >= 4, mid * 1.03, np.nan)
+    return pd.DataFrame(columns)
+
+
+def views_bases() -> dict[str, float]:
+    bases = (1234.5, 56.75, 4.0, 12890.25)
+    return {col: b for (col, *_), b in zip(views.PLAN_CHARTS, bases, strict=True)}
+
+
+def plan_panels(make: Callable[..., Any] | None = None) -> Any:
+    """Capacity's plan figure (``plan_figure`` on the page); with ``make``, one band a figure
+    from it, composed by ``panels`` (how the code before ``band_panels`` made it)."""
+    frame = plan_frame()
+    options: dict[str, Any] = {
+        "labels": ("P10", "P50", "P90"),
+        "running": RUNNING,
+        "running_name": f"{RUNNING}: running",
+        "running_note": "running, data to 12 Feb 2026: observed months + forecast",
+    }
+    if make is None:
+        return charts.band_panels(frame, "quarter", views.PLAN_CHARTS, "USD", **options)
+    parts = [
+        make(frame, "quarter", c, f"{c}_lower", f"{c}_upper", t, u or "USD", reference=r, **options)
+        for c, t, u, r in views.PLAN_CHARTS
+    ]
+    return charts.panels(parts)
+
+
+def dated_band() -> Any:
+    """One band on calendar months, no reference, a short running note."""
+    months = pd.date_range("2026-01-01", periods=8, freq="MS")
+    mid = 100.0 + 7.5 * np.arange(8)
+    frame = pd.DataFrame({"ds": months, "m": mid, "lo": mid - 9.0, "hi": mid + 11.0})
+    return charts.band(
+        frame, "ds", "m", "lo", "hi", "Cost", "USD", running=months[5], running_note="running"
+    )
+
+
+def spec(fig: charts.go.Figure) -> dict[str, Any]:
+    plain: dict[str, Any] = json.loads(fig.to_json())
+    return plain
+
+
+def expected(name: str) -> dict[str, Any]:
+    plain: dict[str, Any] = json.loads((FIGURES / f"{name}.json").read_text())
+    return plain
+
+
+def test_the_capacity_plan_panels_are_the_spec_the_figure_code_made() -> None:
+    fig = plan_panels()
+    assert isinstance(fig, charts.go.Figure)
+    got, want = spec(fig), expected("plan_panels")
+    assert [t["name"] for t in got["data"]] == [t["name"] for t in want["data"]]
+    assert got == want
+    assert spec(plan_panels(charts.band)) == want  # the bands as figures, composed alike
+
+
+def test_a_band_of_its_own_is_the_spec_the_figure_code_made() -> None:
+    assert spec(dated_band()) == expected("band_dated")
+
+
+def test_one_panel_given_as_data_is_validated_into_a_figure() -> None:
+    frame = plan_frame()
+    part = charts.band_spec(frame, "quarter", "users", "users_lower", "users_upper", "Users")
+    alone = charts.panels([part])
+    assert isinstance(alone, charts.go.Figure)
+    made = charts.band(frame, "quarter", "users", "users_lower", "users_upper", "Users")
+    assert spec(alone) == spec(made)
+
+
+def test_a_changed_style_is_told_apart() -> None:
+    """The comparison can fail: the same figure with the band's fill a shade off differs."""
+    fig = plan_panels()
+    fig.data[1].fillcolor = "rgba(0,114,178,0.2)"
+    assert spec(fig) != expected("plan_panels")
+
+
+def regenerate(make: Callable[..., Any] | None = None) -> None:
+    """Write the figures; the code before ``band_panels`` wrote them with ``charts.band``."""
+    FIGURES.mkdir(exist_ok=True)
+    made = plan_panels(make) if make else plan_panels()
+    for name, fig in (("plan_panels", made), ("band_dated", dated_band())):
+        text = json.dumps(spec(fig), indent=1, sort_keys=True)
+        (FIGURES / f"{name}.json").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    regenerate()
