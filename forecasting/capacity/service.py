@@ -19,7 +19,6 @@ from forecasting.interface import COST_METRIC, Aggregation, Excuse, Freq
 from forecasting.models import stored, stored_fits
 from forecasting.models.options import ForecastOptions, PathForecaster, notes_of, run_models
 from forecasting.periods import complete_column
-from forecasting.presentation import figures
 from forecasting.scenario import load_capacity, load_savings, scenario_label
 from forecasting.scenario.assumptions import CapacityAssumptions, SavingsScenario
 from forecasting.scenario.catalogue import (
@@ -125,13 +124,13 @@ def plan_of_record(store: Store) -> pd.DataFrame | None:
 # assumption set the refresh stored is read, not rebuilt (0.6-0.9 s of the cost of record,
 # the chain and the tables on every change). Its key: the store's data, the options it reads,
 # the price catalogue's tables, the engine's source and these modules': what makes the cost
-# of record (``record.MADE_BY``), then the quarters, the runway, the catalogue and the figures.
+# of record (``record.MADE_BY``, the figures included), then the quarters, the runway and the
+# catalogue.
 MADE_BY = (
     *record.MADE_BY,
     quarterly_plan,
     estimate_runway,
     load_catalogue,
-    figures,
 )
 
 

@@ -548,9 +548,11 @@ def _scored(scores: pd.DataFrame) -> str:
 # stored whole that hold one (``stored_fits``; the Overview's outlook, the Forecast page's
 # total; the capacity plan extends it): this module, the chain and its history, the paths, the
 # sizing, the drivers, nowcasts, scenarios, the forecast service, the capacity assumptions,
-# periods and the store's reads. A change to any of their sources is a miss, not a stale read.
+# periods, the figures that write its ``why`` and the store's reads. A change to any of their
+# sources is a miss, not a stale read.
 MADE_BY = (
     cost_of_record,
+    format_percent,
     read_history,
     load_capacity,
     CapacityAssumptions,
