@@ -151,9 +151,13 @@ def explained(text: str) -> None:
 
 
 def cards(items: Sequence[Card], columns: int | None = None) -> None:
-    """One metric per column (``columns`` to keep a row's width when it has fewer cards)."""
-    for column, item in zip(st.columns(columns or len(items)), items, strict=False):
-        card(item, column)
+    """One metric per column, in rows of ``columns`` (default: all in one row); a row of
+    fewer cards keeps the row's width, and no card is dropped."""
+    width = columns or len(items) or 1
+    for start in range(0, len(items), width):
+        row = items[start : start + width]
+        for column, item in zip(st.columns(width), row, strict=False):
+            card(item, column)
 
 
 def card(item: Card, where: Any = st) -> None:

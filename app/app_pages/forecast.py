@@ -56,8 +56,8 @@ if len(view.series) > 1:
 one = view.only(shown)
 money = view.unit if view.metric == "cost" else None  # a cost series' unit is its currency
 
-# At least three columns, so a row of fewer cards keeps its width; every card shown.
-widgets.cards(one.cards, columns=max(3, len(one.cards)))
+# Rows of three: a fourth card in the same row cut the Model card's label short.
+widgets.cards(one.cards, columns=3)
 if view.record:
     st.caption(view.record)
 

@@ -355,7 +355,7 @@ GROUP BY ALL;
 # (the Forecast page shows both: the prior only widens a band). Rows stored before have
 # another engine's key, so they are never served; they keep NULL.
 _V8_COVERAGE_NO_PRIOR = """
-ALTER TABLE forecast_backtests ADD COLUMN coverage_no_prior DOUBLE;
+ALTER TABLE forecast_backtests ADD COLUMN IF NOT EXISTS coverage_no_prior DOUBLE;
 """
 
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
