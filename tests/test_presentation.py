@@ -472,3 +472,20 @@ def test_notes_saying_the_same_of_several_series_are_one_line() -> None:
         "CDN: runs to 26 Nov 2026",
     ]
     assert readable_notes([]) == []
+
+
+def test_amounts_in_running_text_keep_their_currency() -> None:
+    from forecasting.presentation.figures import format_amount
+
+    assert format_amount(1026.67, "USD") == "$1,027"
+    assert format_amount(-1026.67, "USD") == "-$1,027"
+    assert format_amount(-0.2, "USD") == "$0"
+    assert format_amount(1026.67, "EUR") == "1,027 EUR"
+    assert format_amount(float("nan"), "EUR") == "—"
+
+
+def test_numbers_longer_than_decimals_default_precision_still_print() -> None:
+    from decimal import Decimal
+
+    assert format_number(8.280397574032637e45, 0) == f"{Decimal('8.280397574032637e45'):,.0f}"
+    assert format_number(1.5e30, 2).endswith(".00")

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 import numpy as np
@@ -66,7 +66,10 @@ def round_half_up(value: float, decimals: int, scale: int = 1) -> Decimal:
     that prints as the float is what people mean, so that is what is rounded.
     """
     exact = Decimal(repr(float(value))) * scale
-    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    # Enough digits for the whole number: quantize refuses a result longer than the context's
+    # precision (28), and an amount of 1e45 is still a number to print.
+    digits = Context(prec=max(28, exact.adjusted() + decimals + 2))
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=digits)
 
 
 def rounded(values: pd.Series, decimals: int, scale: int = 1) -> pd.Series:
@@ -105,6 +108,17 @@ def format_money(
     if signed and not text.startswith("-") and re.search(r"[1-9]", text):
         text = "+" + text
     return f"{text} {currency}"
+
+
+def format_amount(value: object, currency: str) -> str:
+    """An amount in running text, whole units: ``$1,027`` in USD (the savings and capacity
+    notes' style), ``1,027 EUR`` in any other currency, so a non-USD bill never reads as $."""
+    if is_missing(value):
+        return MISSING
+    text = format_number(value, 0)
+    if currency.upper() != "USD":
+        return f"{text} {currency}"
+    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
 
 
 def shown_parts(parts: list[float], total: float, decimals: int = 0) -> list[float]:
