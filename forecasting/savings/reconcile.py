@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputError
+from forecasting.presentation.figures import format_amount
 from forecasting.savings.stacking import LEVER_ORDER
 
 STATED_COLUMNS = ("initiative", "category", "percent", "monthly_savings")
@@ -122,10 +123,16 @@ class Reconciliation:
     stacked_total: float
     naive_total: float
     """Each line's percent of its whole base, summed: what a spreadsheet would add up."""
+    currency: str = "USD"
+    """The spend's currency, which every amount in the flags is written in."""
 
     def table(self) -> pd.DataFrame:
         """The lines then a total row, in the CLI's columns."""
         pct = 100 / self.total_spend if self.total_spend else math.nan
+
+        def money(value: float) -> str:
+            return format_amount(value, self.currency)
+
         total = {
             "initiative": "Total",
             "category": "all spend",
@@ -135,9 +142,9 @@ class Reconciliation:
             "implied_base": math.nan,
             "modelled_monthly": self.stacked_total,
             "flags": (
-                f"stacked ${self.stacked_total:,.0f} ({self.stacked_total * pct:.1f}%) vs stated "
-                f"${self.stated_total:,.0f} ({self.stated_total * pct:.1f}%); naive sum "
-                f"${self.naive_total:,.0f}"
+                f"stacked {money(self.stacked_total)} ({self.stacked_total * pct:.1f}%) vs "
+                f"stated {money(self.stated_total)} ({self.stated_total * pct:.1f}%); naive sum "
+                f"{money(self.naive_total)}"
             ),
         }
         body = self.lines[list(OUTPUT_COLUMNS)]
@@ -166,20 +173,28 @@ def _implied_base(dollars: float, percent: float) -> float:
 
 
 def _line_flags(
-    stated: pd.Series, base: float, implied: float, matched: str | None, tolerance: float
+    stated: pd.Series,
+    base: float,
+    implied: float,
+    matched: str | None,
+    tolerance: float,
+    currency: str,
 ) -> list[str]:
+    def money(value: float) -> str:
+        return format_amount(value, currency)
+
     flags = []
     if matched is None:
         flags.append(f"no spend found for category {stated['category']!r}")
     elif not math.isnan(implied) and abs(implied - base) > tolerance * base:
         flags.append(
-            f"implied base ${implied:,.0f} vs ${base:,.0f} spend "
+            f"implied base {money(implied)} vs {money(base)} spend "
             f"({implied / base - 1:+.0%}, tolerance {tolerance:.0%})"
             if base
-            else f"implied base ${implied:,.0f} vs no spend"
+            else f"implied base {money(implied)} vs no spend"
         )
     if not math.isnan(stated["monthly_savings"]) and stated["monthly_savings"] > base:
-        flags.append(f"stated saving exceeds the ${base:,.0f} it acts on")
+        flags.append(f"stated saving exceeds the {money(base)} it acts on")
     return flags
 
 
@@ -225,7 +240,7 @@ def plan_month(
 
 
 def reconcile(
-    stated: pd.DataFrame, spend: pd.DataFrame, *, tolerance: float = 0.10
+    stated: pd.DataFrame, spend: pd.DataFrame, *, tolerance: float = 0.10, currency: str = "USD"
 ) -> Reconciliation:
     """Check a stated plan against one month's spend and stack it without double counting.
 
@@ -255,15 +270,16 @@ def reconcile(
             else (100 * line["monthly_savings"] / base if base else 0.0)
         )
         implied = _implied_base(line["monthly_savings"], line["percent"])
-        acts, flags = mask, _line_flags(line, base, implied, matched, tolerance)
+        acts, flags = mask, _line_flags(line, base, implied, matched, tolerance, currency)
         if lever_of(names[i]) == "commitments" and matched is not None:
             # A commitment discounts only on-demand usage it is eligible for: spend already
             # under a Savings Plan or RI (and its fee) cannot be discounted again.
             eligible, reach = _committable(spend, names[i])
             acts = mask & eligible
             flags.append(
-                f"acts on ${remaining[acts].sum():,.0f} of on-demand {reach} usage left "
-                f"(not the ${base - cost[acts].sum():,.0f} already committed or not eligible)"
+                f"acts on {format_amount(remaining[acts].sum(), currency)} of on-demand {reach} "
+                f"usage left (not the {format_amount(base - cost[acts].sum(), currency)} "
+                "already committed or not eligible)"
             )
         modelled = float(remaining[acts].sum()) * min(pct, 100) / 100
         remaining[acts] *= 1 - min(pct, 100) / 100
@@ -303,4 +319,5 @@ def reconcile(
         stated_total=float(frame["stated_dollars"].sum()) if len(frame) else 0.0,
         stacked_total=float(frame["modelled_monthly"].sum()) if len(frame) else 0.0,
         naive_total=float(frame["naive_monthly"].sum()) if len(frame) else 0.0,
+        currency=currency,
     )

@@ -370,6 +370,7 @@ def commitments(
         load_savings(store, options.scenario, options.settings), options
     )
     start, end = base_month(store, options.base_month)
+    spend = cost_rows(store, start, end)  # first: refuses a bill the catalogue cannot price
     found = sized_commitments(
         store,
         scenario,
@@ -385,9 +386,7 @@ def commitments(
         cumulative=found.cumulative,
         label=found.label,
         terms=found.terms,
-        effective_savings_rate=compute_savings_rate(
-            cost_rows(store, start, end), scenario.compute_group
-        ),
+        effective_savings_rate=compute_savings_rate(spend, scenario.compute_group),
         cost_group=scenario.compute_group,
         options=options,
         notes=found.notes,
@@ -491,7 +490,9 @@ def reconcile_stated(
     reason = "asked for"
     if options.base_month is None:
         last, _ = base_month(store, None)
-        rows = cost_rows(store, pd.Timestamp("1900-01-01"), last + pd.offsets.MonthBegin(1))
+        rows = cost_rows(
+            store, pd.Timestamp("1900-01-01"), last + pd.offsets.MonthBegin(1), priced=False
+        )
         months = rows["day"].dt.strftime("%Y-%m")
         by_month = {
             str(m): part.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
@@ -501,9 +502,9 @@ def reconcile_stated(
         month, reason = found or (f"{last:%Y-%m}", "the last full month")
         options = dataclasses.replace(options, base_month=month)
     start, end = base_month(store, options.base_month)
-    spend = cost_rows(store, start, end)
+    spend = cost_rows(store, start, end, priced=False)
     by_row = spend.groupby(_SPEND_KEYS, dropna=False, as_index=False)[["cost"]].sum()
-    result = reconcile(stated, by_row, tolerance=options.tolerance)
+    result = reconcile(stated, by_row, tolerance=options.tolerance, currency=store.currencies()[0])
     return ReconcileResult(
         result.table(),
         result.lines,

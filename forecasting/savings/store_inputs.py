@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from forecasting.errors import InputError
 from forecasting.interface import Freq
 from forecasting.scenario import load_capacity
+from forecasting.scenario.catalogue import CURRENCY
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,16 +22,27 @@ if TYPE_CHECKING:
     from forecasting.store import Store
 
 
-def cost_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def cost_rows(
+    store: Store, start: pd.Timestamp, end: pd.Timestamp, *, priced: bool = True
+) -> pd.DataFrame:
     """Daily spend by cost group, FOCUS category, service and pricing category in [start, end).
 
     The Store's series API groups by one dimension at a time; reconciling nested categories
-    and separating committed from on-demand usage needs them together.
+    and separating committed from on-demand usage needs them together. ``priced``: the rows
+    meet the catalogue's prices (levers, commitments), so the bill must be in the catalogue's
+    currency; a stated plan's reconciliation (``priced=False``) works in any one currency.
     """
     currencies = store.currencies()
     if len(currencies) != 1:
         raise InputError(
             f"savings need one billing currency, found {', '.join(currencies) or 'none'}",
+            parameter="--db",
+        )
+    if priced and currencies[0] != CURRENCY:
+        raise InputError(
+            f"the bill is in {currencies[0]} but the savings levers and commitments are priced "
+            f"from the catalogue in {CURRENCY}, and no exchange rate is kept; a stated plan "
+            f"(--stated) is still checked against the bill in {currencies[0]}",
             parameter="--db",
         )
     frame, _ = store.daily_cost_detail(start.date(), end.date())

@@ -15,6 +15,8 @@ from forecasting.errors import InputError, UnknownNameError
 from forecasting.interface import Excuse
 
 DEFAULT_HOURS_PER_MONTH = 730.0
+CURRENCY = "USD"
+"""What every price in the catalogue is in (the ``*_usd`` columns); no exchange rate is kept."""
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "prices"
 FILES = {"compute": "compute.csv", "database": "database.csv", "metered": "metered.csv"}
 

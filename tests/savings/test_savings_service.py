@@ -82,3 +82,56 @@ def test_the_exports_are_the_cli_csv_byte_for_byte(
     assert main(["savings", *cli, "--stated", str(tmp_path / "stated.csv"), "--csv", str(out)]) == 0
     reconciled = reconcile_stated(demo_store, options, stated, "apex-2026")
     assert to_csv_bytes(reconciled.export()) == out.read_bytes()
+
+
+def _euro_bill(store: Store) -> Store:
+    """Three months of an EC2 bill in EUR: 100 EUR a day, on demand."""
+    days = pd.date_range("2026-08-01", "2026-10-31", freq="D")
+    frame = pd.DataFrame(
+        {
+            "ChargePeriodStart": days,
+            "ChargePeriodEnd": days + pd.Timedelta(days=1),
+            "BillingPeriodStart": days.to_period("M").start_time,
+            "BillingCurrency": "EUR",
+            "BilledCost": 100.0,
+            "EffectiveCost": 100.0,
+            "ListCost": 100.0,
+            "ProviderName": "AWS",
+            "BillingAccountId": "012345678901",
+            "ServiceName": "Amazon Elastic Compute Cloud",
+            "ServiceCategory": "Compute",
+            "RegionId": "eu-west-1",
+            "SkuId": "BoxUsage:m6i.xlarge",
+            "ChargeDescription": "EC2 m6i.xlarge",
+            "ChargeCategory": "Usage",
+            "PricingCategory": "Standard",
+        }
+    )
+    with store.ingest_run("test", {}) as run:
+        store.replace_cost_periods(run, frame)
+    return store
+
+
+def test_levers_and_commitments_refuse_a_bill_the_catalogue_cannot_price(
+    fresh_store: Store,
+) -> None:
+    """The catalogue's prices are USD and no exchange rate is kept: a EUR bill priced with
+    them would mix units and print as dollars, so both refuse it, naming the currencies."""
+    from forecasting.savings.service import commitments, levers
+
+    store = _euro_bill(fresh_store)
+    for run in (levers, commitments):
+        with pytest.raises(InputError, match=r"parameter --db: the bill is in EUR .* in USD"):
+            run(store, SavingsOptions(**FAST))
+
+
+def test_a_stated_plan_is_reconciled_in_the_bills_currency(fresh_store: Store) -> None:
+    from forecasting.savings.service import reconcile_stated
+
+    store = _euro_bill(fresh_store)
+    stated = read_stated(HEADER + b"Rightsize EC2,Compute,10,\nRI,Compute,,500\n", "plan.csv")
+    result = reconcile_stated(store, SavingsOptions(**FAST, base_month="2026-10"), stated, "p")
+    assert result.currency == "EUR" and result.total_spend == pytest.approx(3100.0)
+    flags = " ".join(result.table["flags"].astype(str))
+    assert "$" not in flags and "stacked" in flags and "EUR" in flags
+    assert "acts on 2,790 EUR of on-demand" in flags  # what right-sizing left, in EUR
