@@ -94,13 +94,17 @@ class RefreshSummary:
     computed: int
     """Series forecasts fitted by this refresh."""
     reused: int
-    """Stored series forecasts that were still current."""
+    """Stored series forecasts that were still current and read."""
     seconds: float
+    kept: int = 0
+    """Stored forecasts and fits kept as they were: those read, and those a stored result
+    read whole was made from (what the refresh log's ``reused`` counts)."""
 
     def line(self, path: Path) -> str:
         return (
-            f"refreshed {path}: {self.computed} series forecasts computed, {self.reused} "
-            f"still current, in {self.seconds:.0f} s"
+            f"refreshed {path}: {self.computed:,} series forecasts computed, {self.reused:,} "
+            f"read from the store; {self.kept:,} stored forecasts and fits kept, in "
+            f"{self.seconds:.0f} s"
         )
 
 
@@ -162,16 +166,21 @@ def refresh(
         with stored.recording(store) as found:
             for build in builds(sharing(store)):
                 build()
+    kept = sorted(found.used | found.fits_used)
     with Store(path, lock_timeout=WRITE_WAIT_SECONDS) as store:
         refresh_id = store.replace_forecast_results(
             found.rows(),
-            sorted(found.used | found.fits_used),
+            kept,
             started_at=started,
             inputs_version=version,
             fits=found.fit_rows(),
         )
     return RefreshSummary(
-        refresh_id, len(found.computed), len(found.used), time.perf_counter() - clock
+        refresh_id,
+        len(found.computed),
+        len(found.used),
+        time.perf_counter() - clock,
+        kept=len(kept),
     )
 
 

@@ -360,6 +360,9 @@ def test_a_second_refresh_reuses_everything_and_stores_the_same(scratch: Path) -
     assert second.computed == 0 and 0 < second.reused < len(first)
     before, fits = stored_rows(scratch), fit_rows(scratch)
     assert set(before["key"]) < set(first["key"])
+    # Nothing new was made, so what it kept is what is stored: every forecast and fit.
+    assert second.kept == len(set(before["key"]) | {key for _, key, _ in fits})
+    assert f"{second.kept:,} stored forecasts and fits kept" in second.line(scratch)
     summary = refresh(scratch)
     # Read: all but the forecasts kept for the plans' other horizons.
     assert summary.computed == 0 and summary.reused == second.reused <= len(before)
