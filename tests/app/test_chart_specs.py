@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from app import charts
 from forecasting.views import capacity as views
@@ -157,6 +158,19 @@ def test_the_forecast_chart_is_the_spec_the_figure_code_made() -> None:
         got, want = spec(fig), expected(name)
         assert [t["name"] for t in got["data"]] == [t["name"] for t in want["data"]]
         assert got == want, name
+
+
+def test_the_figures_keep_the_theme_after_streamlit_sets_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streamlit, imported after app.charts, makes its template plotly's default: the figures
+    made from plain data are still in capcost's template, not in streamlit's."""
+    import plotly.io as pio
+
+    monkeypatch.setattr(pio.templates, "default", "streamlit")
+    assert spec(plan_panels()) == expected("plan_panels")
+    assert spec(dated_band()) == expected("band_dated")
+    assert spec(forecast_figure("running")) == expected("forecast_running")
 
 
 def test_a_changed_style_is_told_apart() -> None:
