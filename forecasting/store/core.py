@@ -19,6 +19,35 @@ from forecasting.store.migrations import MIGRATIONS
 
 MEMORY = ":memory:"
 
+# Bumped whenever this process opens or closes a read-write store: a read-only reader's
+# cached inputs_version (ResultsMixin) holds only while no write was made in this process
+# since, besides the file's own stamp (which a write from another process changes).
+_writes = 0
+
+
+def write_generation() -> int:
+    """How many read-write opens and closes this process has made (see ``_writes``)."""
+    return _writes
+
+
+def _wrote() -> None:
+    global _writes
+    _writes += 1
+
+
+def file_stamp(path: str) -> tuple[Any, ...]:
+    """What a commit to the DuckDB file at ``path`` changes: the file's and its WAL's inode,
+    size, mtime and ctime (None for one that is not there)."""
+    stamps: list[Any] = []
+    for name in (path, f"{path}.wal"):
+        try:
+            st = os.stat(name)
+        except FileNotFoundError:
+            stamps.append(None)
+            continue
+        stamps.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(stamps)
+
 
 def _pid_alive(pid: int | None) -> bool:
     if pid is None:
@@ -122,6 +151,8 @@ class StoreCore:
                 )
             if not read_only:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            _wrote()
         self.con = _connect(self.path, read_only, lock_timeout)
         self.con.execute("SET TimeZone = 'UTC'")
         if read_only:
@@ -133,6 +164,8 @@ class StoreCore:
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         self.con.close()
+        if not self.read_only:
+            _wrote()
 
     def __enter__(self) -> StoreCore:
         return self

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from app import charts
 from forecasting.views import capacity as views
@@ -72,6 +73,52 @@ def dated_band() -> Any:
     )
 
 
+def forecast_figure(case: str) -> Any:
+    """The Forecast page's chart: twelve months of history, three backtest origins, a
+    six-month forecast whose first month is still running ("running"); or the forecast as
+    made on an earlier day, with no backtests ("as_of")."""
+    months = pd.date_range("2025-01-01", periods=18, freq="MS")
+    y = 1000.0 + 35.5 * np.arange(18) + 80.25 * np.sin(np.arange(18))
+    history = pd.DataFrame({"ds": months[:12], "y": y[:12]})
+    mid = y[12:] * 1.01
+    forecast = pd.DataFrame(
+        {"ds": months[12:], "forecast": mid, "lower": mid * 0.9, "upper": mid * 1.12}
+    )
+    fits = pd.DataFrame(
+        [
+            (months[o], months[o + k], y[o + k] * (1.0 + 0.02 * k))
+            for o in (5, 7, 9)
+            for k in (1, 2)
+        ],
+        columns=["origin", "ds", "fit"],
+    )
+    if case == "as_of":
+        return charts.forecast_chart(
+            history,
+            forecast,
+            fits.iloc[:0],
+            "Users: the forecast made on 3 Jan 2026",
+            "users",
+            90,
+            made_on=pd.Timestamp("2026-01-03").date(),
+        )
+    return charts.forecast_chart(
+        history,
+        forecast,
+        fits,
+        "Cost: actuals, backtests and forecast",
+        "USD",
+        80,
+        running=months[12],
+        running_name="Jan 2026: nowcast",
+        running_note="running, data to 12 Jan 2026: observed days + forecast",
+        fits_name="backtest forecasts (median of 2 models)",
+    )
+
+
+FORECASTS = ("forecast_running", "forecast_as_of")
+
+
 def spec(fig: charts.go.Figure) -> dict[str, Any]:
     plain: dict[str, Any] = json.loads(fig.to_json())
     return plain
@@ -104,6 +151,28 @@ def test_one_panel_given_as_data_is_validated_into_a_figure() -> None:
     assert spec(alone) == spec(made)
 
 
+def test_the_forecast_chart_is_the_spec_the_figure_code_made() -> None:
+    for name in FORECASTS:
+        fig = forecast_figure(name.removeprefix("forecast_"))
+        assert isinstance(fig, charts.go.Figure)
+        got, want = spec(fig), expected(name)
+        assert [t["name"] for t in got["data"]] == [t["name"] for t in want["data"]]
+        assert got == want, name
+
+
+def test_the_figures_keep_the_theme_after_streamlit_sets_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streamlit, imported after app.charts, makes its template plotly's default: the figures
+    made from plain data are still in capcost's template, not in streamlit's."""
+    import plotly.io as pio
+
+    monkeypatch.setattr(pio.templates, "default", "streamlit")
+    assert spec(plan_panels()) == expected("plan_panels")
+    assert spec(dated_band()) == expected("band_dated")
+    assert spec(forecast_figure("running")) == expected("forecast_running")
+
+
 def test_a_changed_style_is_told_apart() -> None:
     """The comparison can fail: the same figure with the band's fill a shade off differs."""
     fig = plan_panels()
@@ -115,7 +184,8 @@ def regenerate(make: Callable[..., Any] | None = None) -> None:
     """Write the figures; the code before ``band_panels`` wrote them with ``charts.band``."""
     FIGURES.mkdir(exist_ok=True)
     made = plan_panels(make) if make else plan_panels()
-    for name, fig in (("plan_panels", made), ("band_dated", dated_band())):
+    made_forecasts = [(n, forecast_figure(n.removeprefix("forecast_"))) for n in FORECASTS]
+    for name, fig in (("plan_panels", made), ("band_dated", dated_band()), *made_forecasts):
         text = json.dumps(spec(fig), indent=1, sort_keys=True)
         (FIGURES / f"{name}.json").write_text(text + "\n")
 
