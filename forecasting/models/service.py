@@ -212,6 +212,21 @@ def _capped(table: pd.DataFrame, result: ForecastResult, level: float, how: str)
     return out
 
 
+# What a plan of record keeps of the backtest of the models it froze.
+FROZEN_BACKTEST = (
+    "unique_id",
+    "model",
+    "horizon",
+    "windows",
+    "errors",
+    "mase",
+    "smape",
+    "level",
+    "coverage",
+    "coverage_no_prior",
+)
+
+
 def freeze(
     store: Store, name: str, fc: StoreForecast, level: float, extra: dict[str, Any] | None = None
 ) -> int:
@@ -220,7 +235,11 @@ def freeze(
     if values.empty:
         raise InputError("nothing to freeze: the forecast has no rows", parameter="--freeze")
     selected = fc.result.backtest[fc.result.backtest["selected"]]
-    accuracy = selected[["unique_id", "model", "mase", "smape", "coverage"]].round(4)
+    # The scores the page and `capcost backtest` show beside the forecast, with the evidence
+    # behind them; a figure the backtest lacks (NULL) is kept as null, not as NaN text.
+    kept = [c for c in FROZEN_BACKTEST if c in selected.columns]
+    accuracy = selected[kept].round(4).astype(object)
+    accuracy = accuracy.where(accuracy.notna(), None)
     assumptions = {
         **fc.assumptions,
         **(extra or {}),

@@ -215,16 +215,20 @@ class ForecastView:
         if not self.chosen.empty:
             row = self.chosen.iloc[0]
             cards += [
-                Card("Backtest MASE", f"{row['mase']:.2f}", help="< 1 beats the seasonal naive"),
+                Card(
+                    "Backtest MASE",
+                    format_number(row["mase"], 2),
+                    help="< 1 beats the seasonal naive",
+                ),
                 Card(
                     f"Backtest coverage, {self.level:g}% band",
-                    f"{row['coverage']:.0f}%",
+                    format_percent(row["coverage"], 0),
                     help="Share of backtest actuals inside the band, each block of origins "
                     "scored with a band calibrated on the others",
                 ),
                 Card(
                     "Without the population prior",
-                    f"{row['coverage_no_prior']:.0f}%",
+                    format_percent(row["coverage_no_prior"], 0),
                     help="The same backtest with bands from its own errors alone. The band "
                     "shown is widened toward how far series like this one erred (the "
                     "population prior), never narrowed, so its coverage usually reads higher",

@@ -180,9 +180,36 @@ def test_freeze_reads_back_unchanged(
         meta, values = store.read_plan(plan_id)
     assert meta["freq"] == "quarter" and meta["level"] == 80
     assert meta["assumptions"]["metric"] == "cost" and meta["assumptions"]["backtest"]
+    # The cost of record is the demand chain, scored on the bill by sMAPE alone: what it
+    # lacks is kept as null, with the evidence behind the score.
     assert values["ds"].dt.strftime("%Y-%m-%d").tolist() == printed["ds"].tolist()
+    [chain] = meta["assumptions"]["backtest"]
+    assert chain["model"] == "demand chain" and chain["smape"] > 0
+    assert chain["coverage"] is None and chain["windows"] > 1 and chain["errors"] > 1
     for col in ("forecast", "lower", "upper"):
         np.testing.assert_allclose(values[col], printed[col], rtol=1e-9, atol=1e-6)
+
+
+def test_a_frozen_plan_keeps_the_backtest_as_capcost_backtest_scores_it(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, db)
+    code, _, err = _run(capsys, "forecast", "users", "--db", str(db), "--freeze", "FY27 users")
+    assert code == 0, err
+    with Store(db, read_only=True) as store:
+        plan_id = store.latest_plan("users", "FY27 users")
+        assert plan_id is not None
+        meta, _ = store.read_plan(plan_id)
+    code, out, err = _run(capsys, "backtest", "users", "--db", str(db))
+    assert code == 0, err
+    scored = _csv(out)
+    scored = scored[scored["selected"]]
+    kept = pd.DataFrame(meta["assumptions"]["backtest"])
+    merged = kept.merge(scored, on=["unique_id", "model"], suffixes=("", "_cli"))
+    assert len(merged) == len(kept) == len(scored) > 0
+    for col in ("mase", "smape", "coverage", "coverage_no_prior", "windows", "errors"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_cli"], atol=1e-4)
 
 
 def test_scenarios_order_users_and_cost(demo_store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from forecasting.demo import build_demo
 from forecasting.interface import Excuse, Freq
+from forecasting.presentation import MISSING, format_number, format_percent
 from forecasting.store import Store
 from forecasting.views import ForecastRequest, build_forecast, build_outlook, build_overview
 from forecasting.views.display import Tone
@@ -93,9 +95,26 @@ def test_forecast_cards_name_the_level(demo_store: Store) -> None:
     ]
     # Both coverages are the chosen backtest row's, as the backtest CSV has them.
     row = one.chosen.iloc[0]
-    assert one.cards[2].value == f"{row['coverage']:.0f}%"
-    assert one.cards[3].value == f"{row['coverage_no_prior']:.0f}%"
+    assert one.cards[1].value == format_number(row["mase"], 2)
+    assert one.cards[2].value == format_percent(row["coverage"], 0)
+    assert one.cards[3].value == format_percent(row["coverage_no_prior"], 0)
     assert 0 <= row["coverage_no_prior"] <= row["coverage"] <= 100
     assert one.cards[0].value == "Drift"
     assert one.cards[0].help == "Full spec: drift"
     assert set(one.table["unique_id"]) == {view.largest}
+
+
+def test_forecast_cards_show_a_missing_backtest_figure_as_missing(demo_store: Store) -> None:
+    """A backtest row stored before a figure existed (migration 8 added coverage_no_prior)
+    reads back as NULL: its card says the figure is missing rather than printing nan%."""
+    view = build_forecast(demo_store, ForecastRequest("Users", 6, 80.0, "drift"))
+    assert not isinstance(view, Excuse)
+    one = view.only(view.largest)
+    backtest = one.backtest.copy()
+    backtest["coverage_no_prior"] = float("nan")
+    backtest["mase"] = float("nan")
+    cards = {c.label: c.value for c in dataclasses.replace(one, backtest=backtest).cards}
+    assert cards["Without the population prior"] == MISSING
+    assert cards["Backtest MASE"] == MISSING
+    assert cards["Backtest coverage, 80% band"].endswith("%")
+    assert "nan" not in " ".join(cards.values())
