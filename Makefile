@@ -7,6 +7,9 @@ PORT ?= 8501
 # Loopback only: the app has no login and uploads into the database. `make run ADDRESS=0.0.0.0`
 # serves every interface (see README, "Serving beyond this machine").
 ADDRESS ?= 127.0.0.1
+# pytest-xdist workers for `make test`: the suite is ~45 min on one core; `make test JOBS=1` runs it
+# in one process (each worker builds its own session fixtures, such as the demo database).
+JOBS ?= 2
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
@@ -17,7 +20,7 @@ run: $(RUN_STAMP) $(DB)
 		--server.address $(ADDRESS)
 
 test: $(DEV_STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS))
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
