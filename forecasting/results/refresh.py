@@ -166,7 +166,9 @@ def refresh(
         with stored.recording(store) as found:
             for build in builds(sharing(store)):
                 build()
-    kept = sorted(found.used | found.fits_used)
+    # What was stored before and still serves; a whole result made in this refresh and served
+    # again names its inputs as used, but those are new here, not kept.
+    kept = sorted((found.used | found.fits_used) - found.computed.keys() - found.fits.keys())
     with Store(path, lock_timeout=WRITE_WAIT_SECONDS) as store:
         refresh_id = store.replace_forecast_results(
             found.rows(),

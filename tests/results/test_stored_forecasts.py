@@ -41,6 +41,10 @@ def refreshed(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = copy_db(demo_db, tmp_path_factory.mktemp("refreshed") / "capcost.duckdb")
     summary = refresh(path)
     assert summary.computed > 0 and summary.reused == 0
+    # Nothing was stored before it, so nothing was kept, although the plans and outlooks it
+    # made were served again from what it had just made (and name their inputs as used).
+    assert summary.kept == 0
+    assert "0 read from the store; 0 stored forecasts and fits kept" in summary.line(path)
     return path
 
 
