@@ -250,6 +250,21 @@ def test_savings_on_each_month_of_the_last_year_is_stored(
         served(refreshed, lambda s: views.build_savings(s, older))  # computed when asked
 
 
+def test_the_reviews_anomalies_of_the_last_year_are_stored(
+    refreshed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.results.refresh import REVIEW_MONTHS
+
+    months = computed(refreshed, views.months_with_cost)  # newest (running) first
+    assert len(months) > REVIEW_MONTHS
+    no_fits(monkeypatch)
+    for month in (months[0], months[2], months[REVIEW_MONTHS - 1]):
+        found, memo = served(refreshed, lambda s, m=month: views.build_anomalies(s, m))
+        assert memo.misses == 0 and isinstance(found, pd.DataFrame), (month, found)
+    with pytest.raises(AssertionError, match="although they are stored"):
+        served(refreshed, lambda s: views.build_anomalies(s, months[REVIEW_MONTHS]))
+
+
 def test_every_stored_assumption_set_opens_without_fitting(
     scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -627,6 +642,19 @@ def test_a_level_change_on_capacity_and_savings_reads_what_is_stored(
         at.select_slider[0].set_value(level).run()
         assert not at.exception, at.exception
         assert not at.error, [e.value for e in at.error]
+    assert not [c.value for c in at.caption if "computed now" in c.value]
+
+
+def test_stepping_back_through_the_reviews_months_reads_what_is_stored(
+    refreshed: Path, page_on: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    months = computed(refreshed, views.months_with_cost)
+    no_fits(monkeypatch)
+    at = page_on("app_pages/review.py")
+    for month in months[2:6]:
+        at.selectbox(key="review_month").set_value(month).run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="review_month").value == month
     assert not [c.value for c in at.caption if "computed now" in c.value]
 
 
