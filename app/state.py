@@ -148,7 +148,7 @@ def cached(
 overview = cached()(views.build_overview)
 # Forecasts: cached apart so the Overview draws its other figures first (a day's ttl: the
 # key holds the data version, so new data recomputes them on the next visit).
-outlook = cached(ttl=86_400, max_entries=8)(views.build_outlook)
+outlook = cached(ttl=86_400, max_entries=8, spinner="Forecasting...")(views.build_outlook)
 data = cached(ttl=600, max_entries=8)(views.build_data)
 choices = cached()(views.build_choices)
 """Stored assumption sets, the chosen set's values, full months and catalogue names."""

@@ -6,7 +6,7 @@ import contextlib
 import json
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeGuard
 
@@ -137,9 +137,22 @@ def save_row(label: str, value: str, payload: dict[str, Any], prefix: str, page:
     )
 
 
-def download(label: str, frame: pd.DataFrame, name: str, where: Any = st) -> None:
+def download(
+    label: str,
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
+    name: str,
+    where: Any = st,
+) -> None:
+    """A CSV download of ``frame``, or of what ``frame()`` returns (a result's ``export``),
+    written when the button is clicked: a run that is not a download writes no CSV (a
+    page's every run wrote and hashed each of its CSVs, 1-6 ms a table)."""
+    made = frame if callable(frame) else (lambda: frame)
     where.download_button(
-        label, to_csv_bytes(frame), file_name=name, mime="text/csv", icon=":material/download:"
+        label,
+        lambda: to_csv_bytes(made()),
+        file_name=name,
+        mime="text/csv",
+        icon=":material/download:",
     )
 
 

@@ -46,7 +46,7 @@ def show_plan(plan: PlanResult, cur: str, lo: str, hi: str, data_to: date | None
     widgets.table(views.plan_table(plan), columns, only=True, data_to=data_to, whole=True)
     if gap := views.plan_gap(plan, cur):
         st.caption(gap)
-    widgets.download("Download the plan (CSV)", plan.export(), "capacity_plan.csv")
+    widgets.download("Download the plan (CSV)", plan.export, "capacity_plan.csv")
     widgets.explained(views.explain_plan(plan))
 
 
@@ -63,7 +63,7 @@ def show_runway(runway: RunwayResult, cur: str, lo: str, hi: str) -> None:
     chart = memo.made(charts.timeline, frame, "label", "start", "end", legend, title)
     st.plotly_chart(chart, width="stretch")
     widgets.table(views.runway_table(runway), views.runway_columns(cur, lo, hi), only=True)
-    widgets.download("Download the runway (CSV)", runway.export(), "runway.csv")
+    widgets.download("Download the runway (CSV)", runway.export, "runway.csv")
     widgets.explained(views.explain_runway(runway))
 
 

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts, state, widgets
+from app import charts, memo, state, widgets
 from forecasting.export import zip_csvs
 from forecasting.interface import Excuse
 from forecasting.presentation import format_month, running_label
 from forecasting.variance import PlanVariance
 from forecasting.views.review import ANOMALY_LEVEL, PLAN_COLUMNS, reviewed_month
+
+
+def unit_figure(unit: pd.DataFrame, cur: str) -> go.Figure:
+    """Cost per user and per million requests, a panel each."""
+    names = {"cost_per_user": "Cost per user", "cost_per_million_requests": "Per M requests"}
+    per_user = charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user", names)
+    per_million = ["cost_per_million_requests"]
+    per_requests = charts.lines(
+        unit, "ds", per_million, "Cost per million requests", f"{cur}/M requests", names
+    )
+    return charts.panels([per_user, per_requests])
+
 
 st.title("Cost review")
 months = state.review_months()
@@ -58,10 +72,9 @@ with left:
     budget = widgets.HALF_PX if beside else 0
     widgets.readable(review.by_group, currency=cur, labels=compared, budget=budget)
 with right:
-    st.plotly_chart(
-        charts.bars(review.by_group, "group", "change", f"Change by group, {changed}", cur),
-        width="stretch",
-    )
+    title = f"Change by group, {changed}"
+    bars = memo.made(charts.bars, review.by_group, "group", "change", title, cur)
+    st.plotly_chart(bars, width="stretch")
 # Full width: service names are long, and the change columns are what the meeting reads.
 st.caption("Top movers by service")
 widgets.readable(review.movers, currency=cur, labels=compared)
@@ -95,15 +108,8 @@ else:
 
 st.subheader("Unit economics")
 if not widgets.excused(review.unit_economics):
-    unit = review.unit_economics
-    per_million = ["cost_per_million_requests"]
     st.caption("Complete months only: a running month's part cost over its users would dip.")
-    names = {"cost_per_user": "Cost per user", "cost_per_million_requests": "Per M requests"}
-    per_user = charts.lines(unit, "ds", ["cost_per_user"], "Cost per user", f"{cur}/user", names)
-    per_requests = charts.lines(
-        unit, "ds", per_million, "Cost per million requests", f"{cur}/M requests", names
-    )
-    st.plotly_chart(charts.panels([per_user, per_requests]), width="stretch")
+    st.plotly_chart(memo.made(unit_figure, review.unit_economics, cur), width="stretch")
 
 st.subheader("Plans of record")
 if st.button(
@@ -128,7 +134,7 @@ if not widgets.excused(stored_plans):
 z, x = st.columns(2)
 z.download_button(
     "Download the review (zip of CSVs)",
-    zip_csvs(review.tables()),
+    lambda: zip_csvs(review.tables()),  # written when clicked, not on every run
     file_name=f"cost_review_{month}.zip",
     mime="application/zip",
     icon=":material/download:",

@@ -84,7 +84,7 @@ def show_levers(r: LeverResult, lo: str, hi: str) -> None:
     )
     st.plotly_chart(chart, width="stretch")
     widgets.table(named, views.lever_columns(r.currency, lo, hi), only=True)
-    widgets.download("Download the levers (CSV)", r.export(), f"savings_levers_{r.base_month}.csv")
+    widgets.download("Download the levers (CSV)", r.export, f"savings_levers_{r.base_month}.csv")
     widgets.explained(views.explain_levers(r))
 
 
@@ -139,7 +139,7 @@ def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
         "than the paths' P10, as few paths stay that low all term."
     )
     widgets.table(r.table, views.commitment_columns(cur, lo, hi), only=True)
-    widgets.download("Download the commitments (CSV)", r.export(), "commitments.csv")
+    widgets.download("Download the commitments (CSV)", r.export, "commitments.csv")
     widgets.explained(views.explain_commitments(r))
 
 
@@ -163,7 +163,7 @@ def show_reconciliation(r: ReconcileResult) -> None:
     title = f"The stated plan stacked ({format_month(r.base_month)})"
     st.plotly_chart(memo.made(stated_figure, ordered, title, unit), width="stretch")
     name = f"stated_plan_{r.base_month}.csv"
-    widgets.download("Download the reconciliation (CSV)", r.export(), name)
+    widgets.download("Download the reconciliation (CSV)", r.export, name)
     widgets.explained(views.explain_reconciliation(r))
 
 

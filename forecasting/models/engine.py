@@ -398,10 +398,9 @@ def backtest_rows(
                 "bias": metrics.bias(a, f),
                 "bias_pct": metrics.bias_pct(a, f),
                 "level": level,
-                "coverage": cross_coverage(bt, rec, level),
-                "coverage_no_prior": cross_coverage(bt, rec, level, prior=False),
             }
         )
+        rows[-1]["coverage"], rows[-1]["coverage_no_prior"] = cross_coverages(bt, rec, level)
     return rows
 
 
@@ -416,30 +415,38 @@ def coverage_folds(w: int) -> tuple[tuple[npt.NDArray[np.intp], FloatArray], ...
     return tuple(out)
 
 
-def cross_coverage(bt: Backtest, rec: ModelBacktest, level: float, *, prior: bool = True) -> float:
-    """Coverage of the calibrated band, each block of origins scored with a calibration
-    from the other blocks; ``prior=False`` scores bands from the backtest errors alone,
-    without the population prior (which only widens them), so a page can show how much
-    of the coverage is the prior's.
+def cross_coverages(bt: Backtest, rec: ModelBacktest, level: float) -> tuple[float, float]:
+    """Coverage of the calibrated band with and without the population prior, each block
+    of origins scored with a calibration from the other blocks. Without the prior, bands
+    come from the backtest errors alone (the prior only widens them), so a page can show
+    how much of the coverage is the prior's.
 
     Scoring an origin with a calibration that saw it would report the level back to us.
     With a single origin, the model's own band is what is scored.
+
+    The prior is the one thing the two calibrations differ in (``calibrate`` with
+    ``season=None`` is the same calibration with ``prior=None``: the scores, their growth,
+    lean and step change do not read it), so the fold's calibration is made once and the
+    bands without the prior are its copy without it.
     """
     actual = bt.working_actual
-    inside = []
+    inside: tuple[list[npt.NDArray[np.bool_]], list[npt.NDArray[np.bool_]]] = ([], [])
+    absolute = _absolute(bt, rec)
     for fold, others in coverage_folds(len(bt.plan.origins)):
         cal = (
             calibrate(
                 *calibration_errors(bt, rec, others),
-                absolute=_absolute(bt, rec),
-                season=bt.season if prior else None,
+                absolute=absolute,
+                season=bt.season,
                 drift=bt.drift,
             )
             if len(others)
             else Calibration(np.empty(0))
         )
         a, c, sd = actual[fold], rec.centre[fold], rec.spread[fold]
-        lo, hi = cal.band(level, c, sd)
         ok = np.isfinite(a) & np.isfinite(c)
-        inside.append(((a >= lo) & (a <= hi))[ok])
-    return float(100.0 * np.mean(np.concatenate(inside)))
+        for kept, each in zip(inside, (cal, replace(cal, prior=None)), strict=True):
+            lo, hi = each.band(level, c, sd)
+            kept.append(((a >= lo) & (a <= hi))[ok])
+    with_prior, without = (float(100.0 * np.mean(np.concatenate(k))) for k in inside)
+    return with_prior, without

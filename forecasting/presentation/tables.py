@@ -283,19 +283,27 @@ def column_formats(
     currency: str | None = None,
     freq: str | None = None,
     labels: dict[str, str] | None = None,
+    band_of: str | None = None,
 ) -> list[ColumnFormat]:
     """How each column of one of the library's frames reads, from its name, type and values.
 
     ``currency`` names the money columns' currency (default: a single-valued ``currency``
     column); ``freq`` says what ``ds`` labels (day, month or quarter) where the dates alone
     cannot (a single row); ``labels`` overrides headers by code name (taken as they are,
-    currency included).
+    currency included). ``band_of``: only that column and the band it belongs to (which
+    share its kind and precision), each formatted as in the whole frame's list (their
+    labels may not be told apart from the other columns'): a card's one figure reads the
+    columns it needs, not every column of the table.
     """
     currency = _currency_of(frame, currency)
     names = [str(c) for c in frame.columns]
     bases = [_band_base(names, i) for i in range(len(names))]
     if all(c in names for c in _COMPARED):
         bases = [_COMPARED[1] if n in _COMPARED else b for n, b in zip(names, bases, strict=True)]
+    if band_of is not None:
+        wanted = bases[names.index(band_of)]
+        kept = [i for i, b in enumerate(bases) if b == wanted]
+        names, bases = [names[i] for i in kept], [bases[i] for i in kept]
     kinds: dict[str, Kind] = {}
     for name, base in zip(names, bases, strict=True):
         kind = _classify(name, frame[name], freq)
@@ -328,7 +336,7 @@ def column_formats(
 def cell_text(frame: pd.DataFrame, column: str, value: object) -> str:
     """``value`` as ``frame``'s ``column`` prints it (its kind and precision): a card that
     repeats a table's figure reads as the table does, whatever decimals the column needs."""
-    (fmt,) = [f for f in column_formats(frame) if f.name == column]
+    (fmt,) = [f for f in column_formats(frame, band_of=column) if f.name == column]
     return fmt.text(value)
 
 

@@ -38,6 +38,11 @@ PLAN_QUARTERS = 12
 # commitment is forecast from its base month, so each month is a forecast of its own); a
 # review looks back a year, an older month is computed when asked.
 BASE_MONTHS = 12
+# The review's months whose anomalous days are stored: the running month and the last year's
+# (each month's band is forecast from the half year before it, so each is a forecast of its
+# own, 1-2 s to fit); the meeting steps back through them with the month picker, and an
+# older month is computed when asked.
+REVIEW_MONTHS = 13
 # How long a refresh waits for another writer before giving up (an ingest may be running).
 WRITE_WAIT_SECONDS = 120.0
 REFRESH_COMMAND = "capcost refresh"
@@ -111,8 +116,9 @@ class RefreshSummary:
 def page_builds(store: Store) -> list[Callable[[], object]]:
     """What each page shows on first visit (its defaults), plus the Forecast page's every
     series at its longest horizon (the single series at each level it offers), Capacity and
-    Savings at each of their levels and on every stored assumption set, and Savings on each
-    of the last year's full months."""
+    Savings at each of their levels and on every stored assumption set, Savings on each of
+    the last year's full months, and the review's anomalous days of the running month and
+    each of the last year's."""
     from forecasting import views
     from forecasting.capacity.service import CapacityOptions
     from forecasting.interface import DEFAULT_SCENARIO
@@ -148,10 +154,11 @@ def page_builds(store: Store) -> list[Callable[[], object]]:
     ]
     for options in savings:
         builds.append(lambda o=options: views.build_savings(store, o))  # type: ignore[misc]
-    # The review opens on the month just ended; the running month is the next most asked for.
+    # The review opens on the month just ended; the running month is the next most asked for,
+    # then the months before, as the meeting steps back through the year.
     reviewed = views.months_with_cost(store)
     opened = views.reviewed_month(reviewed, store.last_day(COST_METRIC))
-    for month in dict.fromkeys(m for m in (opened, *reviewed[:1]) if m):
+    for month in dict.fromkeys(m for m in (opened, *reviewed[:REVIEW_MONTHS]) if m):
         builds.append(lambda m=month: views.build_anomalies(store, m))  # type: ignore[misc]
     return builds
 

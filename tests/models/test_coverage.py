@@ -111,3 +111,20 @@ def test_without_a_prior_for_the_season_both_coverages_agree() -> None:
     result = forecast(frame, h=8, level=(80,), n_jobs=1)
     bt = result.backtest
     assert len(bt) and (bt["coverage_no_prior"] == bt["coverage"]).all()
+
+
+def test_coverage_without_the_prior_is_the_coverage_of_bands_made_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The backtest table makes one calibration per block of origins and scores the bands
+    with and without the prior from it: its ``coverage_no_prior`` is exactly the coverage
+    an engine with no prior table reports, model by model."""
+    rng = np.random.default_rng(3)
+    y = 1000 * 1.03 ** np.arange(36) * np.exp(rng.normal(0, 0.05, 36))
+    with_prior = forecast(series_frame(y), h=12, level=(80,), n_jobs=1).backtest
+    monkeypatch.setattr(intervals, "PRIOR", {})
+    alone = forecast(series_frame(y), h=12, level=(80,), n_jobs=1).backtest
+    assert list(with_prior["model"]) == list(alone["model"])
+    assert (with_prior["coverage_no_prior"] < with_prior["coverage"]).any()
+    assert with_prior["coverage_no_prior"].tolist() == alone["coverage"].tolist()
+    assert alone["coverage_no_prior"].tolist() == alone["coverage"].tolist()

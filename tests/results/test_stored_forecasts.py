@@ -254,6 +254,21 @@ def test_savings_on_each_month_of_the_last_year_is_stored(
         served(refreshed, lambda s: views.build_savings(s, older))  # computed when asked
 
 
+def test_the_reviews_anomalies_of_the_last_year_are_stored(
+    refreshed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.results.refresh import REVIEW_MONTHS
+
+    months = computed(refreshed, views.months_with_cost)  # newest (running) first
+    assert len(months) > REVIEW_MONTHS
+    no_fits(monkeypatch)
+    for month in (months[0], months[2], months[REVIEW_MONTHS - 1]):
+        found, memo = served(refreshed, lambda s, m=month: views.build_anomalies(s, m))
+        assert memo.misses == 0 and isinstance(found, pd.DataFrame), (month, found)
+    with pytest.raises(AssertionError, match="although they are stored"):
+        served(refreshed, lambda s: views.build_anomalies(s, months[REVIEW_MONTHS]))
+
+
 def test_every_stored_assumption_set_opens_without_fitting(
     scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -631,6 +646,70 @@ def test_a_level_change_on_capacity_and_savings_reads_what_is_stored(
         at.select_slider[0].set_value(level).run()
         assert not at.exception, at.exception
         assert not at.error, [e.value for e in at.error]
+    assert not [c.value for c in at.caption if "computed now" in c.value]
+
+
+@pytest.fixture(scope="module")
+def two_sets(refreshed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The refreshed demo with a second assumption set (pods sized at 80% CPU), refreshed."""
+    path = copy_db(refreshed, tmp_path_factory.mktemp("two-sets") / "capcost.duckdb")
+    with Store(path) as store:
+        base = store.load_assumptions("apex-capacity")
+        store.save_assumptions("lean", {**base, "target_cpu_utilisation": 0.8}, "test")
+    refresh(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("page", "prefix"), [("app_pages/capacity.py", "cap"), ("app_pages/savings.py", "sv")]
+)
+def test_a_set_change_reads_what_is_stored_and_a_revisit_opens_no_store(
+    two_sets: Path, monkeypatch: pytest.MonkeyPatch, page: str, prefix: str
+) -> None:
+    """The set picker: each set's plan, levers and choices served whole from the store, and
+    a set seen before read from the app's cache without opening the database at all."""
+    monkeypatch.setenv("CAPCOST_DB", str(two_sets))
+    st.cache_data.clear()
+    no_stored_rebuilt(monkeypatch)
+    opened: list[object] = []
+    reader = Store.reader.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Store], *args: Any, **kwargs: Any) -> Store:
+        opened.append(args)
+        return reader(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Store, "reader", classmethod(counted))
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.run()
+    at.switch_page(page).run()
+
+    def pick(name: str) -> None:
+        at.selectbox(key=f"{prefix}_set").set_value(name).run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+        assert at.session_state["assumption_set"] == name
+
+    for name in ("lean", "apex-capacity"):
+        pick(name)
+    assert opened, "the first visit of a set reads the database"
+    seen = len(opened)
+    for name in ("lean", "apex-capacity", "lean"):
+        pick(name)
+    assert len(opened) == seen, "a set seen before opened the database again"
+    assert not [c.value for c in at.caption if "computed now" in c.value]
+    st.cache_data.clear()
+
+
+def test_stepping_back_through_the_reviews_months_reads_what_is_stored(
+    refreshed: Path, page_on: Callable[[str | None], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    months = computed(refreshed, views.months_with_cost)
+    no_fits(monkeypatch)
+    at = page_on("app_pages/review.py")
+    for month in months[2:6]:
+        at.selectbox(key="review_month").set_value(month).run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="review_month").value == month
     assert not [c.value for c in at.caption if "computed now" in c.value]
 
 

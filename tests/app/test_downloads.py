@@ -1,0 +1,67 @@
+"""Downloads are written when clicked: a page's run writes none of its CSVs (nor the review's
+zip), and what a click writes is the table the page shows (tests/e2e download them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import widgets
+from forecasting import export
+
+
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    written: list[str] = []
+
+    def csv(frame: pd.DataFrame) -> bytes:
+        written.append("csv")
+        return b""
+
+    def zipped(tables: Any) -> bytes:
+        written.append("zip")
+        return b""
+
+    monkeypatch.setattr(widgets, "to_csv_bytes", csv)
+    monkeypatch.setattr(export, "zip_csvs", zipped)
+    return written
+
+
+@pytest.mark.parametrize(
+    ("page", "buttons"),
+    [
+        ("app_pages/review.py", 2),
+        ("app_pages/overview.py", 1),
+    ],
+)
+def test_a_page_run_writes_no_download(
+    app_at: Callable[[str | None], AppTest],
+    monkeypatch: pytest.MonkeyPatch,
+    page: str,
+    buttons: int,
+) -> None:
+    written = counting(monkeypatch)
+    at = app_at(page)
+    assert not at.exception, at.exception
+    assert len(at.get("download_button")) >= buttons
+    at.run()  # a rerun (a widget elsewhere) writes none either
+    assert written == []
+
+
+def test_a_clicked_download_writes_the_frame_or_what_its_export_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[Any] = []
+
+    class Where:
+        def download_button(self, label: str, data: Any, **kwargs: Any) -> None:
+            made.append(data)
+
+    frame = pd.DataFrame({"quarter": ["2026Q4"], "cost": [1234.5]})
+    widgets.download("CSV", frame, "a.csv", where=Where())
+    widgets.download("CSV", lambda: frame, "b.csv", where=Where())
+    assert all(callable(d) for d in made)
+    assert [d() for d in made] == [export.to_csv_bytes(frame)] * 2
