@@ -206,7 +206,14 @@ class ForecastView:
                         + (" (of record)" if row["method"] == chosen else ""),
                         format_percent(row["smape"]),
                         help=f"0-200%, on the bill: {row['errors']} months forecast from "
-                        f"{row['windows']} past origins, up to {row['horizon']} months ahead",
+                        f"{row['windows']} past origins, up to {row['horizon']} months ahead"
+                        + (
+                            ", each origin choosing its models from the history before it, "
+                            "as the forecast does (the backtest table below scores today's "
+                            "choice at those origins, so its figure differs)"
+                            if row["method"] == DIRECT
+                            else ""
+                        ),
                     )
                     for row in self.method_scores.to_dict("records")
                 ],

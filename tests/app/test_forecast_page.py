@@ -34,6 +34,13 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert labels[0] == "Cost forecast of record"
     assert at.metric[0].value in ("Demand chain", "Direct cost forecast")
     assert sum(label.endswith("(of record)") for label in labels) == 1
+    # The direct forecast's card scores the forecast as made at each origin (its models
+    # chosen there), not the backtest table's row of today's choice, and says so.
+    helps = {m.label: m.help for m in at.metric}
+    direct = next(v for k, v in helps.items() if "direct cost forecast" in k)
+    chain = next(v for k, v in helps.items() if "demand chain" in k)
+    assert "choosing its models from the history before it" in direct
+    assert "choosing its models" not in chain
     assert any("The cost forecast of record is the" in c.value for c in at.caption)
     quarterly, backtest, methods, scores, monthly = tables(at)
     assert set(methods["method"]) == {"demand chain", "direct cost forecast"}
