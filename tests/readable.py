@@ -44,3 +44,12 @@ _BARE_ACCURACY = re.compile(r"\b(?:s?MAPE|bias)\s+[-+]?\d+(?:\.\d+)?(?![\d.]*\s?
 def machine_prose(text: str) -> list[str]:
     """What in a sentence a person should not read: machine dates and unitless accuracy."""
     return _PROSE_DATE.findall(text) + _BARE_ACCURACY.findall(text)
+
+
+def rounded_text(value: float, decimals: int, suffix: str = "") -> str:
+    """``value`` rounded half up to ``decimals`` as a person writes it (``96%``, ``0.34``):
+    an oracle written apart from forecasting.presentation, for the cards that use it."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    step = Decimal(1).scaleb(-decimals)
+    return f"{Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP):,}{suffix}"

@@ -210,7 +210,7 @@ class ForecastView:
                         + (
                             ", each origin choosing its models from the history before it, "
                             "as the forecast does (the backtest table below scores today's "
-                            "choice at those origins, so its figure differs)"
+                            "choice at those origins, so its figure can differ)"
                             if row["method"] == DIRECT
                             else ""
                         ),

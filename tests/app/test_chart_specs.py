@@ -142,7 +142,12 @@ def _decoded(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) >= {"dtype", "bdata"}:
             flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-            return flat.reshape(value["shape"]) if "shape" in value else flat
+            if "shape" not in value:
+                return flat
+            shape = value["shape"]  # plotly writes it as text, "3, 2"
+            if isinstance(shape, str):
+                shape = [int(n) for n in shape.split(",")]
+            return flat.reshape(tuple(shape))
         return {k: _decoded(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decoded(v) for v in value]
@@ -170,7 +175,7 @@ def _differences(got: Any, want: Any, where: str = "") -> list[str]:
         else:
             same = got == want
         return [] if bool(np.all(same)) else [f"{where}: {got.tolist()} != {want.tolist()}"]
-    if isinstance(want, float) and isinstance(got, float | int) and not isinstance(got, bool):
+    if isinstance(want, float) and isinstance(got, float):
         return [] if math.isclose(got, want, rel_tol=RELATIVE) else [f"{where}: {got} != {want}"]
     return [] if type(got) is type(want) and got == want else [f"{where}: {got!r} != {want!r}"]
 
@@ -223,6 +228,23 @@ def test_the_figures_keep_the_theme_after_streamlit_sets_its_own(
     assert_same(spec(plan_panels()), expected("plan_panels"))
     assert_same(spec(dated_band()), expected("band_dated"))
     assert_same(spec(forecast_figure("running")), expected("forecast_running"))
+
+
+def test_two_dimensional_arrays_and_number_types_are_compared() -> None:
+    """plotly writes a 2-D array's shape as text; a float where an int was is a change."""
+    grid = charts.go.Figure(
+        charts.go.Scatter(x=[1.0, 2.0, 3.0], y=[4.0, 5.0, 6.0], customdata=np.ones((3, 2)))
+    )
+    plain = spec(grid)
+    assert isinstance(plain["data"][0]["customdata"]["shape"], str)
+    assert _decoded(plain)["data"][0]["customdata"].shape == (3, 2)
+    assert not _differences(_decoded(plain), _decoded(spec(grid)))
+    moved = charts.go.Figure(grid)
+    moved.data[0].customdata = np.ones((3, 2)) * (1 + 1e-9)
+    assert _differences(_decoded(spec(moved)), _decoded(plain))
+    assert _differences({"size": 14.0}, {"size": 14})
+    assert _differences({"size": 14}, {"size": 14.0})
+    assert not _differences({"size": 14.0 * (1 + 1e-15)}, {"size": 14.0})
 
 
 def test_a_changed_style_is_told_apart() -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from forecasting.presentation import format_date, format_percent
+from forecasting.presentation import format_date
 from forecasting.store import Store
 from forecasting.views.forecast import as_of_dates
 from tests.app.conftest import tables
+from tests.readable import rounded_text
 
 
 def _chart(at: AppTest) -> dict[str, object]:
@@ -119,8 +120,8 @@ def test_users_band_coverage_is_shown_with_and_without_the_prior(
     cards = {m.label: m.value for m in at.metric}
     backtest = tables(at)[1]
     row = backtest[backtest["selected"]].iloc[0]
-    assert cards["Backtest coverage, 80% band"] == format_percent(row["coverage"], 0)
-    assert cards["Without the population prior"] == format_percent(row["coverage_no_prior"], 0)
+    assert cards["Backtest coverage, 80% band"] == rounded_text(row["coverage"], 0, "%")
+    assert cards["Without the population prior"] == rounded_text(row["coverage_no_prior"], 0, "%")
     assert row["coverage_no_prior"] <= row["coverage"]
     assert any("*without the population prior*" in m.value for m in at.markdown)
 

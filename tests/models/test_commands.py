@@ -12,6 +12,7 @@ import pytest
 
 from forecasting.cli import main
 from forecasting.models.result import BACKTEST_COLUMNS, FORECAST_COLUMNS
+from forecasting.models.service import FROZEN_BACKTEST
 from forecasting.store import Store
 from tests.models.conftest import seasonal_series
 
@@ -208,8 +209,9 @@ def test_a_frozen_plan_keeps_the_backtest_as_capcost_backtest_scores_it(
     kept = pd.DataFrame(meta["assumptions"]["backtest"])
     merged = kept.merge(scored, on=["unique_id", "model"], suffixes=("", "_cli"))
     assert len(merged) == len(kept) == len(scored) > 0
-    for col in ("mase", "smape", "coverage", "coverage_no_prior", "windows", "errors"):
-        np.testing.assert_allclose(merged[col], merged[f"{col}_cli"], atol=1e-4)
+    assert set(kept.columns) == set(FROZEN_BACKTEST)
+    for col in set(FROZEN_BACKTEST) - {"unique_id", "model"}:
+        np.testing.assert_allclose(merged[col], merged[f"{col}_cli"], atol=1e-4, err_msg=col)
 
 
 def test_scenarios_order_users_and_cost(demo_store: Store) -> None:

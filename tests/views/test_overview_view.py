@@ -11,10 +11,11 @@ import pytest
 
 from forecasting.demo import build_demo
 from forecasting.interface import Excuse, Freq
-from forecasting.presentation import MISSING, format_number, format_percent
+from forecasting.presentation import MISSING
 from forecasting.store import Store
 from forecasting.views import ForecastRequest, build_forecast, build_outlook, build_overview
 from forecasting.views.display import Tone
+from tests.readable import rounded_text
 
 
 def test_overview_cards_on_the_demo(demo_store: Store) -> None:
@@ -95,9 +96,9 @@ def test_forecast_cards_name_the_level(demo_store: Store) -> None:
     ]
     # Both coverages are the chosen backtest row's, as the backtest CSV has them.
     row = one.chosen.iloc[0]
-    assert one.cards[1].value == format_number(row["mase"], 2)
-    assert one.cards[2].value == format_percent(row["coverage"], 0)
-    assert one.cards[3].value == format_percent(row["coverage_no_prior"], 0)
+    assert one.cards[1].value == rounded_text(row["mase"], 2)
+    assert one.cards[2].value == rounded_text(row["coverage"], 0, "%")
+    assert one.cards[3].value == rounded_text(row["coverage_no_prior"], 0, "%")
     assert 0 <= row["coverage_no_prior"] <= row["coverage"] <= 100
     assert one.cards[0].value == "Drift"
     assert one.cards[0].help == "Full spec: drift"
