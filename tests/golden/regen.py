@@ -1,7 +1,8 @@
 """Rewrites tests/golden/out from the current code: `python -m tests.golden.regen` (make golden).
 
 Run it only when a change deliberately alters a command's output, then read `git diff tests/golden`.
-Alternates in ``other_cpus/`` that the rewrite leaves stale (their file changed) are removed.
+A file this machine prints as its ``other_cpus/`` alternate (this is the other CPU) keeps its
+stored content; an alternate whose file really changed (it matches neither) is removed.
 
 `python -m tests.golden.regen --other-cpu` writes, into ``tests/golden/other_cpus``, the files that
 this machine prints differently from ``out`` with the same code (a model choice that float noise
@@ -41,16 +42,22 @@ def main(argv: list[str] | None = None) -> None:
                 wrote.append(name)
         print(f"wrote {len(wrote)} files to {OTHER_CPUS}: {', '.join(wrote) or 'none'}")
         return
+    from tests.golden.test_golden import same_but_noise
+
     old = {p.name: p.read_bytes() for p in GOLDEN.iterdir()} if GOLDEN.is_dir() else {}
+    alternates = {p.name: p.read_bytes() for p in OTHER_CPUS.glob("*")}
+    for name, alternate in alternates.items():
+        data = files.get(name)
+        if name in old and data is not None and same_but_noise(alternate, data):
+            files[name] = old[name]  # printed as the other CPU prints it: unchanged
+        elif name not in old or data is None or not same_but_noise(old[name], data):
+            (OTHER_CPUS / name).unlink()  # the output it was an alternate of has changed
+            print(f"removed {OTHER_CPUS / name}: its golden file changed")
     shutil.rmtree(GOLDEN, ignore_errors=True)
     GOLDEN.mkdir()
     for name, data in files.items():
         (GOLDEN / name).write_bytes(data)
     print(f"wrote {len(files)} files to {GOLDEN}")
-    stale = [p for p in OTHER_CPUS.glob("*") if old.get(p.name) != files.get(p.name)]
-    for path in stale:  # the output it was an alternate of has changed
-        path.unlink()
-        print(f"removed {path}: its golden file changed")
 
 
 if __name__ == "__main__":
