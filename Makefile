@@ -8,7 +8,8 @@ PORT ?= 8501
 # serves every interface (see README, "Serving beyond this machine").
 ADDRESS ?= 127.0.0.1
 # pytest-xdist workers for `make test`: the suite is ~45 min on one core; `make test JOBS=1` runs it
-# in one process (each worker builds its own session fixtures, such as the demo database).
+# in one process. A file's tests stay on one worker (--dist loadfile), so a module's fixture (the
+# goldens' CLI run, a full refresh) is built once, not once per worker.
 JOBS ?= 2
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
@@ -20,7 +21,7 @@ run: $(RUN_STAMP) $(DB)
 		--server.address $(ADDRESS)
 
 test: $(DEV_STAMP) lint
-	$(BIN)/pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS))
+	$(BIN)/pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
