@@ -5,9 +5,9 @@ A file this machine prints as its ``other_cpus/`` alternate (this is the other C
 stored content; an alternate whose file really changed (it matches neither) is removed.
 
 `python -m tests.golden.regen --other-cpu` writes, into ``tests/golden/other_cpus``, the files that
-this machine prints differently from ``out`` with the same code (a model choice that float noise
-tips, see test_golden): run it on an unchanged checkout only, and say in the commit which CPU and
-which figures.
+this machine prints differently from ``out`` with the same code (float noise past the test's
+tolerance, see test_golden): run it on an unchanged checkout only, and say in the commit which
+CPU and which figures.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tests.golden.runner import GOLDEN, OTHER_CPUS, run_all
+from tests.golden.test_golden import same_but_noise
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,8 +32,6 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="capcost-golden-") as tmp:
         files = run_all(Path(tmp))
     if args.other_cpu:
-        from tests.golden.test_golden import same_but_noise
-
         OTHER_CPUS.mkdir(exist_ok=True)
         wrote = []
         for name, data in files.items():
@@ -42,8 +41,6 @@ def main(argv: list[str] | None = None) -> None:
                 wrote.append(name)
         print(f"wrote {len(wrote)} files to {OTHER_CPUS}: {', '.join(wrote) or 'none'}")
         return
-    from tests.golden.test_golden import same_but_noise
-
     old = {p.name: p.read_bytes() for p in GOLDEN.iterdir()} if GOLDEN.is_dir() else {}
     alternates = {p.name: p.read_bytes() for p in OTHER_CPUS.glob("*")}
     for name, alternate in alternates.items():

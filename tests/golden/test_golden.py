@@ -8,11 +8,12 @@ matches when it is within 1e-7 of the stored one relative to its size, or, for a
 with decimals, within one unit of its last printed digit (a rounding that noise tipped over).
 Text around the numbers, integers (instances, counts) and the number of lines match exactly.
 
-Noise can also tip a discrete choice: a candidate model scored at the edge of the combination's
-threshold is in on one CPU and out on another, and the figures sized on it move by percents
-(seen on two machines here with the same code: the RI commitment sized on c6i's forecast).
-For such a file ``other_cpus/`` holds what the other CPU prints, and either passes; a changed
-output matches neither."""
+Noise can go further than that: an ARIMA fit's bias, a mean of errors that nearly cancel, moves
+in its 7th digit; and a candidate model scored at the edge of the combination's threshold is in
+on one CPU and out on another, so the figures sized on it move by percents (both seen on two
+machines here with the same code: backtest_cost_by_group_quarter, and the RI commitment sized on
+c6i's forecast in commitments_ri). For such a file ``other_cpus/`` holds what the other CPU
+prints, and either passes; a changed output matches neither."""
 
 from __future__ import annotations
 
