@@ -84,6 +84,8 @@ st.plotly_chart(
     ),
     width="stretch",
 )
+if note := one.band_note:
+    st.caption(note)
 widgets.explained(view.notes)
 for excuse in readable_notes(view.excuses):
     st.caption(f":material/warning: {excuse}")
