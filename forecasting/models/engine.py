@@ -110,7 +110,9 @@ def forecast_series(job: SeriesJob) -> SeriesForecast:
         return _too_short(job, ds)
     if is_constant(y):
         return _constant(job, ds)
-    y_fit, excuses = adjust_history(uid, y[-recent_length(m) :], m)
+    recent = y[-recent_length(m) :]
+    dates = pd.date_range(end=job.last, periods=len(recent), freq=job.freq.alias)
+    y_fit, excuses = adjust_history(uid, recent, m, dates)
     positive, _ = log_scale(y_fit)
     names = auto_candidates(m, positive) if job.model == AUTO else [job.model]
     fitted, points, failures = fit_candidates(names, y_fit, job.h, m)
