@@ -480,7 +480,8 @@ def _with_levels(result: ForecastResult, levels: tuple[float, ...]) -> ForecastR
     its paths' quantiles (the same band, drawn) elsewhere."""
     s = result.series[TOTAL]
     bands = {lv: s.bands.get(lv) or path_bands(s.paths, lv) for lv in levels}
-    series = SeriesForecast(TOTAL, s.model, s.ds, s.mean, bands, s.paths, s.backtest)
+    own = {lv: s.own_bands[lv] for lv in levels if lv in s.own_bands}
+    series = SeriesForecast(TOTAL, s.model, s.ds, s.mean, bands, s.paths, s.backtest, own_bands=own)
     out = assemble([series], list(result.excuses), result.freq, levels)
     return ForecastResult(
         out.forecast, result.backtest, out.paths, out.excuses, out.freq, levels, out.series

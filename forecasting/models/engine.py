@@ -110,7 +110,9 @@ def forecast_series(job: SeriesJob) -> SeriesForecast:
         return _too_short(job, ds)
     if is_constant(y):
         return _constant(job, ds)
-    y_fit, excuses = adjust_history(uid, y[-recent_length(m) :], m)
+    recent = y[-recent_length(m) :]
+    dates = pd.date_range(end=job.last, periods=len(recent), freq=job.freq.alias)
+    y_fit, excuses = adjust_history(uid, recent, m, dates)
     positive, _ = log_scale(y_fit)
     names = auto_candidates(m, positive) if job.model == AUTO else [job.model]
     fitted, points, failures = fit_candidates(names, y_fit, job.h, m)
@@ -285,13 +287,21 @@ def _finish(
 ) -> SeriesForecast:
     floor = 0.0 if bool((y >= 0).all()) else -np.inf
     top = ceiling(y, len(ds))
-    # Spend and usage cannot go below zero; the band and paths say so too.
-    out_bands = {
-        level: (np.clip(lo, floor, top), np.clip(hi, floor, top))
-        for level, (lo, hi) in bands(
-            final.centre, final.spread, calibration, job.levels, log=positive
-        ).items()
-    }
+
+    def clipped(cal: Calibration) -> dict[float, tuple[FloatArray, FloatArray]]:
+        # Spend and usage cannot go below zero; the band and paths say so too.
+        return {
+            level: (np.clip(lo, floor, top), np.clip(hi, floor, top))
+            for level, (lo, hi) in bands(
+                final.centre, final.spread, cal, job.levels, log=positive
+            ).items()
+        }
+
+    out_bands = clipped(calibration)
+    # The same band from the backtest's own errors alone: the prior is the one difference.
+    own_bands = (
+        clipped(replace(calibration, prior=None)) if calibration.prior is not None else out_bands
+    )
     mean = final.mean
     if positive:
         # A lognormal's mean leaves its central half when the spread is huge (above 1.3 on
@@ -311,6 +321,7 @@ def _finish(
         np.clip(paths, floor, top),
         table,
         excuses,
+        own_bands=own_bands,
     )
 
 
@@ -368,6 +379,7 @@ def _constant(job: SeriesJob, ds: pd.DatetimeIndex, why: str | None = None) -> S
         np.tile(mean, (max(job.n_paths, 0), 1)),
         [],
         [Excuse(why, {"unique_id": job.unique_id})],
+        own_bands=flat,
     )
 
 

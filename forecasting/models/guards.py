@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from forecasting.interface import Excuse
 from forecasting.models.base import FloatArray, PointForecast
@@ -11,6 +12,15 @@ from forecasting.models.base import FloatArray, PointForecast
 # period-to-period changes and the new level holds until the end of the series.
 SHIFT_THRESHOLD = 8.0
 
+
+# A one-period outlier stands this many robust standard deviations of the series' own
+# residuals from its neighbours (``one_offs``), on series at least this long, of a month or
+# longer per period (a day's spike is often the calendar's: a monthly fee billed on the
+# 1st, which a weekly season cannot see), and at most one period in this many.
+ONE_OFF_THRESHOLD = 6.0
+ONE_OFF_MIN = 12
+ONE_OFF_SEASONS = frozenset({1, 4, 12})
+ONE_OFF_SHARE = 12
 
 # A series whose range is within this share of its level is flat: a fixed fee billed by the
 # day sums to its monthly figure give or take float noise (the demo's Monitoring: 799.999988
@@ -55,10 +65,90 @@ def level_shift(y: FloatArray, m: int) -> tuple[int, float] | None:
     return j + 1, after - before
 
 
-def adjust_history(uid: str, y: FloatArray, m: int) -> tuple[FloatArray, list[Excuse]]:
+def one_offs(y: FloatArray, m: int) -> list[tuple[int, float]]:
+    """One-period outliers of a strictly positive series: (index, the value's log ratio to
+    what its neighbours say it would be), oldest first; [] when there are none or the
+    series is not one to judge.
+
+    A one-off (a credit, a refund, a burst of a few days, an upfront fee) stands out from
+    the periods on both sides, which agree with each other: on the log scale its residual
+    r_i = z_i - (z_{i-1} + z_{i+1}) / 2 exceeds ``ONE_OFF_THRESHOLD`` robust standard
+    deviations of every period's residual, and both neighbours' residuals lean the other
+    way by at least a quarter of it (they see it as their neighbour). A turn of the trend
+    moves one residual alone, a lasting step two of opposite signs, neither both
+    neighbours. A seasonal peak recurs: a candidate whose same phase a cycle before or
+    after stands out the same way is the season, not a one-off. The first two and last two
+    periods are never judged: their outer neighbour has no residual (and the last may be
+    the start of a new level). A series with more candidates than one period in ``ONE_OFF_SHARE`` is
+    spiky by nature, and its spikes are its pattern, not one-offs.
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    if n < ONE_OFF_MIN or m not in ONE_OFF_SEASONS or not bool((y > 0).all()):
+        return []
+    z = np.log(y)
+    r = np.full(n, np.nan)
+    r[1:-1] = z[1:-1] - (z[:-2] + z[2:]) / 2
+    inner = r[1:-1]
+    sd = 1.4826 * float(np.median(np.abs(inner - np.median(inner))))
+    if not sd > 0:
+        return []
+    found = []
+    for i in range(2, n - 2):
+        size = r[i]
+        if abs(size) < ONE_OFF_THRESHOLD * sd:
+            continue
+        if not all(-r[j] * np.sign(size) >= 0.25 * abs(size) for j in (i - 1, i + 1)):
+            continue
+        same = [r[j] for j in (i - m, i + m) if m > 1 and 0 < j < n - 1]
+        if any(v * np.sign(size) >= 0.5 * abs(size) for v in same):
+            continue
+        found.append((i, float(size)))
+    if len(found) * ONE_OFF_SHARE > n:
+        return []
+    return found
+
+
+def set_aside(y: FloatArray, found: list[tuple[int, float]]) -> FloatArray:
+    """``y`` with each one-off replaced by what its neighbours say (their geometric mean)."""
+    out = np.asarray(y, dtype=float).copy()
+    for i, size in found:
+        out[i] = y[i] * np.exp(-size)
+    return out
+
+
+def adjust_history(
+    uid: str, y: FloatArray, m: int, dates: pd.DatetimeIndex | None = None
+) -> tuple[FloatArray, list[Excuse]]:
     """Move history before a lasting level shift to the new level, so models learn the
     pattern of the old data without averaging in the old level. Positive series are
-    rescaled (a 30% step stays 30% of every season); others are shifted."""
+    rescaled (a 30% step stays 30% of every season); others are shifted. Then set
+    one-period outliers aside (``one_offs``): the models are fitted, backtested and
+    calibrated on the history without them, so a one-month credit or spike does not read
+    as noise that hides the trend (the demo's bill: a $500 credit and a 3-day spike made
+    every model's trend sluggish, and the direct forecast ran 23% short on its backtest;
+    without them 7%). ``dates`` (of ``y``) name the periods set aside in the excuse."""
+    y, excuses = _level_shifted(uid, y, m)
+    found = one_offs(y, m)
+    if not found:
+        return y, excuses
+    where = [
+        f"{dates[i]:%b %Y}" if dates is not None else f"period {i + 1} of {len(y)}"
+        for i, _ in found
+    ]
+    sizes = ", ".join(
+        f"{w} ({(np.exp(size) - 1) * 100:+.0f}%)" for w, (_, size) in zip(where, found, strict=True)
+    )
+    why = (
+        f"series {uid!r}: {sizes} stand{'s' if len(found) == 1 else ''} out from the periods "
+        "on both sides (a one-off: a credit, a refund, a spike); models are fitted and "
+        "backtested with the neighbours' level there instead"
+    )
+    excuses.append(Excuse(why, {"unique_id": uid, "one_offs": [i for i, _ in found]}))
+    return set_aside(y, found), excuses
+
+
+def _level_shifted(uid: str, y: FloatArray, m: int) -> tuple[FloatArray, list[Excuse]]:
     found = level_shift(y, m)
     if found is None:
         return y, []

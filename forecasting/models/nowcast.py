@@ -161,10 +161,14 @@ def _with_first(
     """``s`` (forecast from the month after ``start``) one step shorter, behind the running
     month's nowcast: its point, its band from its own paths and those paths."""
     keep = max(len(s.ds) - 1, 0)
-    bands = {}
+    bands, own = {}, {}
     for level, (lo, hi) in s.bands.items():
         low, high = path_bands(values[:, None], level)
         bands[level] = (np.r_[low[0], lo[:keep]], np.r_[high[0], hi[:keep]])
+        if level in s.own_bands:
+            # The month's band is its days' own (a daily forecast has no population prior).
+            own_lo, own_hi = s.own_bands[level]
+            own[level] = (np.r_[low[0], own_lo[:keep]], np.r_[high[0], own_hi[:keep]])
     n = s.paths.shape[0]
     # The month's own paths beside the later months': both are independent draws.
     paths = np.hstack([np.resize(values, (n, 1)), s.paths[:, :keep]]) if n else s.paths
@@ -182,6 +186,7 @@ def _with_first(
         bands=bands,
         paths=paths,
         candidates=candidates,
+        own_bands=own,
     )
 
 

@@ -40,6 +40,11 @@ class SeriesForecast:
     candidates: dict[str, tuple[FloatArray, FloatArray, FloatArray]] = field(default_factory=dict)
     """Every model tried, as if it had been named alone: (forecast, lower, upper) at the
     first level, its band calibrated on its own backtest."""
+    own_bands: dict[float, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    """Level -> (lower, upper) as the series' own backtest errors alone set them, without
+    the population prior (``bands`` widen these toward it, never narrow them): what a page
+    shows to say how much of a band is the series' evidence and how much the prior's.
+    Empty where not made (a scenario's or the demand chain's band)."""
 
 
 @dataclass(frozen=True)

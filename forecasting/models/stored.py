@@ -193,6 +193,11 @@ def sliced(result: SeriesForecast, job: SeriesJob) -> SeriesForecast:
         candidates={
             name: (cut(f), cut(lo), cut(hi)) for name, (f, lo, hi) in result.candidates.items()
         },
+        own_bands={
+            lv: (cut(result.own_bands[lv][0]), cut(result.own_bands[lv][1]))
+            for lv in job.levels
+            if lv in result.own_bands
+        },
     )
 
 
@@ -206,6 +211,7 @@ def to_row(key: str, horizon: int, result: SeriesForecast) -> dict[str, Any]:
         "mean": result.mean,
         "paths": result.paths if result.paths.ndim == 2 else result.paths.reshape(0, 0),
         "bands": result.bands,
+        "own_bands": result.own_bands,
         "candidates": result.candidates,
         "backtest": result.backtest,
         "excuses": [(e.reason, e.context) for e in result.excuses],
@@ -223,6 +229,7 @@ def from_row(row: dict[str, Any]) -> SeriesForecast:
         backtest=row["backtest"],
         excuses=[Excuse(reason, context) for reason, context in row["excuses"]],
         candidates=row["candidates"],
+        own_bands=row.get("own_bands", {}),
     )
 
 

@@ -358,6 +358,14 @@ _V8_COVERAGE_NO_PRIOR = """
 ALTER TABLE forecast_backtests ADD COLUMN IF NOT EXISTS coverage_no_prior DOUBLE;
 """
 
+# A stored band also keeps the band the series' own backtest errors alone would give (the
+# Forecast page says how much of a band's width is the population prior's). Rows stored
+# before have another engine's key, so they are never served; they keep NULL.
+_V9_OWN_BANDS = """
+ALTER TABLE forecast_bands ADD COLUMN IF NOT EXISTS own_lower DOUBLE[];
+ALTER TABLE forecast_bands ADD COLUMN IF NOT EXISTS own_upper DOUBLE[];
+"""
+
 # No ART indexes: they slow DuckDB's bulk inserts and deletes, and zone maps already prune
 # the range scans the store makes.
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -369,4 +377,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (6, "model fits stored", _V6_FIT_RESULTS),
     (7, "compute usage rollup", _V7_COMPUTE_USAGE),
     (8, "backtest coverage without the prior", _V8_COVERAGE_NO_PRIOR),
+    (9, "bands without the prior", _V9_OWN_BANDS),
 ]

@@ -37,7 +37,8 @@ class ResultsMixin(StoreCore):
 
     def read_forecast_results(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Per key found: ``horizon, unique_id, model, ds, mean, paths`` (n_paths x horizon),
-        ``bands`` {level: (lower, upper)}, ``candidates`` {model: (forecast, lower, upper)},
+        ``bands`` {level: (lower, upper)}, ``own_bands`` (the same without the population
+        prior, where stored), ``candidates`` {model: (forecast, lower, upper)},
         ``backtest`` (list of rows) and ``excuses`` (list of (reason, context))."""
         if not keys:
             return {}
@@ -64,6 +65,7 @@ class ResultsMixin(StoreCore):
                 "mean": np.asarray(main["mean"][i], dtype=float),
                 "paths": np.array(drawn, dtype=float).reshape(n, -1 if n else 0),
                 "bands": {},
+                "own_bands": {},
                 "candidates": {},
                 "backtest": [],
                 "excuses": [],
@@ -71,12 +73,14 @@ class ResultsMixin(StoreCore):
         if not found:
             return found
         hit = list(found)
-        for key, level, lower, upper in self.con.execute(
-            "SELECT key, level, lower, upper FROM forecast_bands "
+        for key, level, lower, upper, own_lower, own_upper in self.con.execute(
+            "SELECT key, level, lower, upper, own_lower, own_upper FROM forecast_bands "
             "WHERE key IN (SELECT unnest(?::VARCHAR[])) ORDER BY key, level",
             [hit],
         ).fetchall():
             found[key]["bands"][float(level)] = (_floats(lower), _floats(upper))
+            if own_lower is not None and own_upper is not None:
+                found[key]["own_bands"][float(level)] = (_floats(own_lower), _floats(own_upper))
         for key, model, forecast, lower, upper in self.con.execute(
             "SELECT key, model, forecast, lower, upper FROM forecast_candidates "
             "WHERE key IN (SELECT unnest(?::VARCHAR[])) ORDER BY key, rowid",
@@ -186,11 +190,11 @@ class ResultsMixin(StoreCore):
         )
         bands = pd.DataFrame(
             [
-                (r["key"], float(level), _floats(lo), _floats(hi))
+                (r["key"], float(level), _floats(lo), _floats(hi), *_own(r, level))
                 for r in rows
                 for level, (lo, hi) in r["bands"].items()
             ],
-            columns=["key", "level", "lower", "upper"],
+            columns=["key", "level", "lower", "upper", "own_lower", "own_upper"],
         )
         candidates = pd.DataFrame(
             [
@@ -284,6 +288,12 @@ def _digest(paths: np.ndarray) -> str:
     digest = hashlib.sha256(repr(paths.shape if paths.size else (0, 0)).encode())
     digest.update(paths.tobytes())
     return digest.hexdigest()[:32]
+
+
+def _own(row: dict[str, Any], level: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A stored row's band at ``level`` without the population prior (None: not made)."""
+    own = row.get("own_bands", {}).get(level)
+    return (None, None) if own is None else (_floats(own[0]), _floats(own[1]))
 
 
 def _floats(values: Any) -> np.ndarray:

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from forecasting.demand.chain import CHAIN, DIRECT
@@ -15,14 +17,17 @@ from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models import stored_fits
 from forecasting.models.api import forecast
 from forecasting.models.options import ForecastOptions
+from forecasting.models.result import ForecastResult
 from forecasting.models.service import forecast_store
 from forecasting.presentation import (
     format_date,
     format_money,
+    format_month,
     format_number,
     format_percent,
     model_label,
 )
+from forecasting.presentation.figures import format_amount
 from forecasting.presentation.gap import explain_gap
 from forecasting.store import Store
 from forecasting.views.display import Card
@@ -123,6 +128,11 @@ class ForecastView:
     """What the chart's dotted lines are: whose forecasts from earlier origins."""
     users_quarters: pd.DataFrame | None = None
     """Total cost by the chain: the users forecast it ran on per quarter (``ds, forecast``)."""
+    own_band: pd.DataFrame | None = None
+    """Per month, the band as the series' own backtest errors alone set it, without the
+    population prior (``unique_id, ds, lower, upper``, at ``level``): ``table``'s band is
+    this one widened toward the prior. None where the band is not one series' (the demand
+    chain's) or not made."""
 
     @property
     def running_month(self) -> pd.Timestamp | None:
@@ -151,6 +161,7 @@ class ForecastView:
             quarters=_rows(self.quarters, unique_id),
             backtest=_rows(self.backtest, unique_id),
             fits=_rows(self.fits, unique_id),
+            own_band=None if self.own_band is None else _rows(self.own_band, unique_id),
         )
 
     def upto(self, horizon: int) -> ForecastView:
@@ -163,8 +174,13 @@ class ForecastView:
         methods = self.methods
         if methods is not None:
             methods = methods[methods["ds"].isin(quarters["ds"])].reset_index(drop=True)
+        own = None if self.own_band is None else _first(self.own_band, horizon)
         return dataclasses.replace(
-            self, table=_first(self.table, horizon), quarters=quarters, methods=methods
+            self,
+            table=_first(self.table, horizon),
+            quarters=quarters,
+            methods=methods,
+            own_band=own,
         )
 
     @property
@@ -182,6 +198,39 @@ class ForecastView:
         return explain_gap(
             rows.rename_axis("ds").reset_index(), self.method_scores, self.unit, "quarter"
         )
+
+    @property
+    def band_note(self) -> str:
+        """Why the band of the first series is as wide as it is at the last month shown, in
+        words: how far its edges sit from the forecast, how much of its width the series'
+        own backtest errors set and how much the population prior, and the month past
+        which no backtest reaches ("" for a forecast as of a past day, or without a band)."""
+        if self.as_of is not None or self.table.empty:
+            return ""
+        uid = self.series[0]
+        table = _rows(self.table, uid).sort_values("ds")
+        table = table[table["level"] == self.level]
+        if table.empty:
+            return ""
+        last = table.iloc[-1]
+        money = self.unit if self.metric == COST_METRIC else None
+        edges = _edges(last, self.level, money, self.unit)
+        if self.method_scores is not None and self.own_band is None:
+            # The demand chain's band: users paths carried through the chain to the bill.
+            return (
+                f"{edges} The band is the demand chain's: the users forecast's band (the Users "
+                "series says why it is as wide as it is) and the month-to-month spread of "
+                "requests per user and of each cost group's cost, carried through to the bill."
+            )
+        chosen = self.chosen[self.chosen["unique_id"] == uid]
+        if chosen.empty or self.own_band is None:
+            return edges
+        row = chosen.iloc[0]
+        own = _rows(self.own_band, uid).set_index("ds").reindex(table["ds"])
+        running = self.running_month
+        ahead = table["ds"] != running if running is not None else table["ds"].notna()
+        words = _width_words(table, own, ahead.to_numpy(), row, money)
+        return f"{edges} {words}" if words else edges
 
     @property
     def chosen(self) -> pd.DataFrame:
@@ -249,6 +298,9 @@ class ForecastView:
         level = f"{self.level:g}"
         return f"""
 - Fitted on complete months only (the running month would look like a drop), in {self.unit}.
+- A month that stands out from the months on both sides (a credit, a refund, a burst of a few
+  days) is a one-off: the models are fitted and backtested with its neighbours' level there
+  (a note below names it), so it does not read as noise that hides the trend.
 - **auto** fits seasonal naive, naive, drift, Theta, ETS and ARIMA, scores each on
   rolling-origin backtests at this horizon, and takes the median of those that backtest well
   (or a single model when it is clearly better).
@@ -263,6 +315,88 @@ class ForecastView:
 - Quarters sum monthly sample paths, so a quarter's band is the band of its total (narrower
   than adding three monthly bands); the running quarter includes its observed months.
 """
+
+
+def _shown(value: float, money: str | None) -> str:
+    """A figure in running text: ``$1,549`` for money (``format_amount``), else whole."""
+    return format_amount(value, money) if money else format_number(value, 0)
+
+
+def _edges(row: pd.Series, level: float, money: str | None, unit: str) -> str:
+    """The band at one month in words: its edges and how far each sits from the forecast."""
+    point, low, high = float(row["forecast"]), float(row["lower"]), float(row["upper"])
+    units = "" if money else f" {unit}"
+    words = (
+        f"**Why the band is this wide.** In {format_month(row['ds'])} the {level:g}% band "
+        f"runs from {_shown(low, money)} to {_shown(high, money)}{units} around a forecast "
+        f"of {_shown(point, money)}"
+    )
+    if point <= 0:
+        return words + "."
+    return (
+        f"{words}: its top is {format_number(high / point, 1)}x the forecast, its bottom "
+        f"{format_number(low / point, 2)}x."
+    )
+
+
+def _width_words(
+    table: pd.DataFrame,
+    own: pd.DataFrame,
+    ahead: npt.NDArray[np.bool_],
+    row: pd.Series,
+    money: str | None,
+) -> str:
+    """How much of the last month's band the series' own backtest errors set, how many of
+    them stand behind it, and where the backtests stop (past there only the prior speaks).
+
+    The backtest scores ``horizon`` steps from ``windows`` consecutive origins, the last
+    one a step before the data ends, so step k is scored from ``windows - k + 1`` of them;
+    steps count from the first month forecast after the data (a running month is nowcast
+    from its own days, not a step).
+    """
+    width = (table["upper"] - table["lower"]).to_numpy(float)
+    own_width = (own["upper"] - own["lower"]).to_numpy(float)
+    if not (np.isfinite(own_width[-1]) and width[-1] > 0):
+        return ""
+    horizon, windows = int(row["horizon"]), int(row["windows"])
+    steps = np.cumsum(ahead)  # the step each month forecast ahead is (0: the nowcast)
+    k = int(steps[-1])
+    reached = windows - k + 1 if 1 <= k <= horizon else 0
+    evidence = (
+        f"The series' own backtest errors ({format_number(row['errors'], 0)}, from {windows} "
+        f"origins up to "
+        f"{horizon} months ahead)"
+    )
+    share = min(1.0, own_width[-1] / width[-1])
+    if share >= 1 - 1e-9:
+        out = f"{evidence} set all of it: the population prior adds nothing here."
+    else:
+        far = (
+            "none of them reaches this far"
+            if reached <= 0
+            else f"only {reached} of the {windows} {'reaches' if reached == 1 else 'reach'} "
+            "this far"
+            if reached < windows
+            else f"all {windows} reach this far"
+        )
+        out = (
+            f"{evidence} would alone give {_shown(float(own['lower'].iloc[-1]), money)} to "
+            f"{_shown(float(own['upper'].iloc[-1]), money)}, {format_percent(100 * share, 0)} "
+            f"of that width: {far}. The other {format_percent(100 * (1 - share), 0)} is the "
+            "population prior: how far series like this one, moving as fast, erred that far "
+            "ahead in the M1, M3 and Tourism backtests."
+        )
+    beyond = (steps > horizon) & ahead
+    if beyond.any():
+        at = int(np.argmax(beyond))
+        since = format_month(table["ds"].iloc[at - 1]) if at else ""
+        widened = bool((width[beyond] > own_width[beyond] * (1 + 1e-9)).all())
+        out += f" No backtest reaches past {since}: " + (
+            f"from {format_month(table['ds'].iloc[at])} the band is the prior's alone."
+            if widened
+            else "the band there carries the furthest backtested errors on."
+        )
+    return out
 
 
 def _rows(frame: pd.DataFrame, unique_id: str) -> pd.DataFrame:
@@ -304,6 +438,7 @@ def build_forecast(store: Store, request: ForecastRequest) -> ForecastView | Exc
         )
     main = _largest(monthly.history)
     return ForecastView(
+        own_band=own_bands(monthly.result, level),
         metric=metric,
         unit=monthly.unit,
         level=level,
@@ -375,7 +510,28 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
         record=words,
         data_to=store.last_full_day(COST_METRIC),
         users_quarters=record.users_quarters,
+        own_band=own_bands(chosen.result, level, months["ds"]) if chosen.method == DIRECT else None,
     )
+
+
+def own_bands(
+    result: ForecastResult, level: float, months: pd.Series | None = None
+) -> pd.DataFrame | None:
+    """Per series and month, the band its own backtest errors alone set at ``level``
+    (``unique_id, ds, lower, upper``), the months in ``months`` when given; None when no
+    series has one."""
+    frames = [
+        pd.DataFrame({"unique_id": uid, "ds": s.ds, "lower": lo, "upper": hi})
+        for uid, s in result.series.items()
+        if level in s.own_bands
+        for lo, hi in [s.own_bands[level]]
+    ]
+    if not frames:
+        return None
+    out = pd.concat(frames, ignore_index=True)
+    if months is not None:
+        out = out[out["ds"].isin(months)]
+    return out.reset_index(drop=True)
 
 
 def as_of_dates(

@@ -66,6 +66,9 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert len(monthly) == 12
     assert backtest["selected"].sum() == 1
     assert (quarterly["lower"] <= quarterly["forecast"]).all()
+    # One grid: the quarter's band per month (its band / 3) stays in the CSV, off the page.
+    assert sum(grid.value.equals(quarterly) for grid in at.dataframe) == 1
+    assert "forecast_per_month" in quarterly and "lower_per_month" not in quarterly
 
 
 def test_the_running_month_and_quarter_are_marked(
@@ -124,6 +127,37 @@ def test_users_band_coverage_is_shown_with_and_without_the_prior(
     assert cards["Without the population prior"] == rounded_text(row["coverage_no_prior"], 0, "%")
     assert row["coverage_no_prior"] <= row["coverage"]
     assert any("*without the population prior*" in m.value for m in at.markdown)
+
+
+def test_the_page_says_why_the_band_is_as_wide_as_it_is(
+    app_at: Callable[[str | None], AppTest],
+) -> None:
+    """Under the chart: the last month's band against its forecast, how much of its width
+    the series' own backtest errors set (the demo's users: a short history, so the prior
+    widens the far months) and how many backtest origins reach that far."""
+    at = app_at("app_pages/forecast.py")
+    at.selectbox[0].select("Users").run()
+    assert not at.exception
+    note = next(c.value for c in at.caption if c.value.startswith("**Why the band is this wide"))
+    last = tables(at)[-1].iloc[-1]
+    backtest = tables(at)[1]
+    row = backtest[backtest["selected"]].iloc[0]
+    assert (
+        f"runs from {rounded_text(last['lower'], 0)} to {rounded_text(last['upper'], 0)} " in note
+    )
+    ratio = rounded_text(last["upper"] / last["forecast"], 1)
+    assert f"around a forecast of {rounded_text(last['forecast'], 0)}: its top is {ratio}x" in note
+    evidence = (
+        f"({row['errors']:.0f}, from {row['windows']:.0f} origins up to {row['horizon']:.0f} months"
+    )
+    assert evidence in note
+    assert "The other " in note and "is the population prior" in note
+    # Total cost of record is the demand chain's band, and the note says whose it is.
+    at.selectbox[0].select("Cost, total").run()
+    notes = [c.value for c in at.caption if c.value.startswith("**Why the band is this wide")]
+    assert len(notes) == 1 and ("demand chain's" in notes[0]) == (
+        at.metric[0].value == "Demand chain"
+    )
 
 
 def test_the_forecast_as_of_a_month_end_beside_what_happened(

@@ -128,3 +128,26 @@ def test_coverage_without_the_prior_is_the_coverage_of_bands_made_without_it(
     assert (with_prior["coverage_no_prior"] < with_prior["coverage"]).any()
     assert with_prior["coverage_no_prior"].tolist() == alone["coverage"].tolist()
     assert alone["coverage_no_prior"].tolist() == alone["coverage"].tolist()
+
+
+def test_the_band_without_the_prior_is_the_band_of_an_engine_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``own_bands`` (what the Forecast page says the series' own errors would give) is
+    exactly the band an engine with no prior table makes, and the band shown holds it: the
+    prior only widens."""
+    rng = np.random.default_rng(3)
+    y = 1000 * 1.03 ** np.arange(36) * np.exp(rng.normal(0, 0.05, 36))
+    with_prior = forecast(series_frame(y), h=24, level=(50, 80), n_jobs=1).series["series"]
+    monkeypatch.setattr(intervals, "PRIOR", {})
+    alone = forecast(series_frame(y), h=24, level=(50, 80), n_jobs=1).series["series"]
+    assert with_prior.model == alone.model
+    for level in (50.0, 80.0):
+        own_lo, own_hi = with_prior.own_bands[level]
+        lo, hi = with_prior.bands[level]
+        np.testing.assert_array_equal(own_lo, alone.bands[level][0])
+        np.testing.assert_array_equal(own_hi, alone.bands[level][1])
+        assert (lo <= own_lo).all() and (own_hi <= hi).all()
+        assert (hi - lo > own_hi - own_lo).any()
+        # Without a prior the two are one band.
+        np.testing.assert_array_equal(alone.own_bands[level][0], alone.bands[level][0])

@@ -106,6 +106,11 @@ def test_a_stored_forecast_page_equals_a_computed_one(
     for name in ("history", "table", "quarters", "backtest", "fits"):
         pd.testing.assert_frame_equal(getattr(view, name), getattr(fresh, name), obj=name)
     assert view.excuses == fresh.excuses
+    # The band without the prior, read back from the store, and the note made from it.
+    assert (view.own_band is None) == (fresh.own_band is None)
+    if fresh.own_band is not None:
+        pd.testing.assert_frame_equal(view.own_band, fresh.own_band, obj="own_band")
+    assert view.band_note == fresh.band_note
 
 
 def test_stored_capacity_and_savings_equal_computed_ones(

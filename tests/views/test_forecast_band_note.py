@@ -1,0 +1,118 @@
+"""The Forecast page's note on why a band is as wide as it is, on a view built by hand: its
+figures worked out here, apart from the code that writes them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from forecasting.views.forecast import ForecastView
+
+
+def _view(
+    months: int,
+    own_share: float,
+    *,
+    data_to: date | None = None,
+    windows: int = 12,
+    horizon: int = 12,
+) -> ForecastView:
+    """Users forecast from Dec 2026: forecast 100 + k, band (forecast - 20, forecast + 80)
+    at step k, and the band without the prior ``own_share`` of that width around the same
+    middle."""
+    ds = pd.date_range("2026-12-01", periods=months, freq="MS")
+    point = 100.0 + np.arange(months)
+    table = pd.DataFrame(
+        {
+            "unique_id": "users",
+            "ds": ds,
+            "forecast": point,
+            "lower": point - 20,
+            "upper": point + 80,
+            "level": 80.0,
+            "model": "ets_log",
+        }
+    )
+    middle = point + 30
+    own = pd.DataFrame(
+        {
+            "unique_id": "users",
+            "ds": ds,
+            "lower": middle - 50 * own_share,
+            "upper": middle + 50 * own_share,
+        }
+    )
+    backtest = pd.DataFrame(
+        [
+            {
+                "unique_id": "users",
+                "model": "ets_log",
+                "selected": True,
+                "horizon": horizon,
+                "windows": windows,
+                "errors": sum(windows - k + 1 for k in range(1, horizon + 1)),
+            }
+        ]
+    )
+    empty = pd.DataFrame(columns=["unique_id", "ds", "y"])
+    return ForecastView(
+        metric="users",
+        unit="users",
+        level=80.0,
+        history=empty,
+        table=table,
+        quarters=table.iloc[:0],
+        backtest=backtest,
+        fits=pd.DataFrame(columns=["unique_id", "origin", "ds", "fit"]),
+        excuses=(),
+        data_to=data_to,
+        own_band=own,
+    )
+
+
+def test_the_note_splits_the_width_between_the_series_and_the_prior() -> None:
+    # Month 12 (Nov 2027): 91 to 191 around 111; the band without the prior is a quarter
+    # of the 100 wide, and 12 - 12 + 1 = 1 origin of 12 reaches step 12.
+    note = _view(12, 0.25).band_note
+    assert note == (
+        "**Why the band is this wide.** In Nov 2027 the 80% band runs from 91 to 191 users "
+        "around a forecast of 111: its top is 1.7x the forecast, its bottom 0.82x. The "
+        "series' own backtest errors (78, from 12 origins up to 12 months ahead) would "
+        "alone give 129 to 154, 25% of that width: only 1 of the 12 reaches this far. The "
+        "other 75% is the population prior: how far series like this one, moving as fast, "
+        "erred that far ahead in the M1, M3 and Tourism backtests."
+    )
+
+
+def test_past_the_backtests_the_band_is_the_priors() -> None:
+    # 15 months: steps 13-15 (Dec 2027 on) no origin reaches.
+    note = _view(15, 0.25).band_note
+    assert "(78, from 12 origins up to 12 months ahead)" in note
+    assert ": none of them reaches this far." in note
+    assert note.endswith(
+        "No backtest reaches past Nov 2027: from Dec 2027 the band is the prior's alone."
+    )
+
+
+def test_a_running_month_is_not_a_step_ahead() -> None:
+    # Data to 3 Dec 2026: December is nowcast, so Nov 2027 is step 11 (2 origins of 12).
+    note = _view(12, 0.5, data_to=date(2026, 12, 3)).band_note
+    assert "50% of that width: only 2 of the 12 reach this far. The other 50% is" in note
+
+
+def test_a_band_the_prior_does_not_widen_says_so() -> None:
+    note = _view(14, 1.0, windows=30).band_note
+    assert "(294, from 30 origins up to 12 months ahead) set all of it: the population " in note
+    assert "prior adds nothing here." in note
+    assert note.endswith(
+        "No backtest reaches past Nov 2027: the band there carries the furthest backtested "
+        "errors on."
+    )
+
+
+def test_the_note_follows_the_horizon_and_the_series_shown() -> None:
+    view = _view(24, 0.25)
+    assert "In May 2027 the 80% band runs from 85 to 185 users" in view.upto(6).band_note
+    assert view.only("users").band_note == view.band_note
