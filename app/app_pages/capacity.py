@@ -67,6 +67,61 @@ def show_runway(runway: RunwayResult, cur: str, lo: str, hi: str) -> None:
     widgets.explained(views.explain_runway(runway))
 
 
+def edit_assumptions(
+    sizing: pd.DataFrame, thresholds: pd.DataFrame, digest: int, instance_types: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sizing and alert-threshold editors, filled with ``sizing`` and ``thresholds``
+    (the set's values, or those edited before the editors were last closed)."""
+    sizing = st.data_editor(
+        sizing,
+        hide_index=True,
+        key=f"cap_sizing_{digest}",
+        column_config={
+            "rps_per_instance": Num(
+                "Req/s per pod", help="Requests/s one instance serves at 100% CPU", min_value=1
+            ),
+            "target_cpu_pct": Num(
+                "Target CPU %",
+                help="Scale-up trigger: the peak may use this much CPU",
+                min_value=1,
+                max_value=100,
+            ),
+            "scale_down_cpu_pct": Num(
+                "Scale-down CPU %",
+                help="The autoscaler removes pods below this",
+                min_value=0,
+                max_value=99,
+            ),
+            "redundancy": st.column_config.SelectboxColumn(
+                "Redundancy", options=views.REDUNDANCY_OPTIONS
+            ),
+            # Narrow: at 1400 px the eight columns and their edit marks scrolled the last out of
+            # sight (Hours/month read "73"); "small" cut "Min pods" to "Min poc", so that one is
+            # given the pixels its header and edit mark need.
+            "zones": Num("Zones", min_value=1, step=1, width="small"),
+            "min_instances": Num("Min pods", min_value=0, step=1, width=96),
+            "instance_type": st.column_config.SelectboxColumn(
+                "Instance type", options=list(instance_types)
+            ),
+            "hours_per_month": Num(
+                "Hours/month", help="Billing hours in a month (AWS: 730)", min_value=1
+            ),
+        },
+    )
+    thresholds = st.data_editor(
+        thresholds,
+        hide_index=True,
+        key=f"cap_thresholds_{digest}",
+        disabled=["metric", "name"],
+        column_order=["name", "threshold_pct"],  # the code name stays in the data, for the set
+        column_config={
+            "name": "Metric",
+            "threshold_pct": Num("Alert threshold %", min_value=1, max_value=100),
+        },
+    )
+    return sizing, thresholds
+
+
 st.title("Capacity")
 widgets.notice("cap")
 selected = st.session_state["assumption_set"]
@@ -86,60 +141,30 @@ section = widgets.section(views.SECTIONS, "cap_section")
 results = st.container()
 
 st.subheader("Capacity assumptions")
-st.caption(f"From **{base.scenario}**. Edit a cell to see its effect above; save to keep it.")
 digest = widgets.digest(base.payload)
-sizing = st.data_editor(
-    views.sizing_frame(base.capacity),
-    hide_index=True,
-    key=f"cap_sizing_{digest}",
-    column_config={
-        "rps_per_instance": Num(
-            "Req/s per pod", help="Requests/s one instance serves at 100% CPU", min_value=1
-        ),
-        "target_cpu_pct": Num(
-            "Target CPU %",
-            help="Scale-up trigger: the peak may use this much CPU",
-            min_value=1,
-            max_value=100,
-        ),
-        "scale_down_cpu_pct": Num(
-            "Scale-down CPU %",
-            help="The autoscaler removes pods below this",
-            min_value=0,
-            max_value=99,
-        ),
-        "redundancy": st.column_config.SelectboxColumn(
-            "Redundancy", options=views.REDUNDANCY_OPTIONS
-        ),
-        # Narrow: at 1400 px the eight columns and their edit marks scrolled the last out of
-        # sight (Hours/month read "73"); "small" cut "Min pods" to "Min poc", so that one is
-        # given the pixels its header and edit mark need.
-        "zones": Num("Zones", min_value=1, step=1, width="small"),
-        "min_instances": Num("Min pods", min_value=0, step=1, width=96),
-        "instance_type": st.column_config.SelectboxColumn(
-            "Instance type", options=list(base.instance_types)
-        ),
-        "hours_per_month": Num(
-            "Hours/month", help="Billing hours in a month (AWS: 730)", min_value=1
-        ),
-    },
+# The editors are drawn when asked for (their two grids took ~200 ms of the browser's 2.6 s
+# on each warm load); their edits are kept while closed, so the plan above still uses them.
+kept = f"cap_edits_{digest}"
+original = views.sizing_frame(base.capacity), views.thresholds_frame(base.capacity)
+sizing, thresholds = st.session_state.get(kept, original)
+editing = st.toggle(
+    "Edit the assumptions",
+    key="cap_editing",
+    help="Edit a cell to see its effect above; save to keep it.",
 )
-thresholds = st.data_editor(
-    views.thresholds_frame(base.capacity),
-    hide_index=True,
-    key=f"cap_thresholds_{digest}",
-    disabled=["metric", "name"],
-    column_order=["name", "threshold_pct"],  # the code name stays in the data, for the set
-    column_config={
-        "name": "Metric",
-        "threshold_pct": Num("Alert threshold %", min_value=1, max_value=100),
-    },
-)
+if editing:
+    st.caption(f"From **{base.scenario}**. Edit a cell to see its effect above; save to keep it.")
+    sizing, thresholds = edit_assumptions(sizing, thresholds, digest, base.instance_types)
+    st.session_state[kept] = sizing, thresholds
 try:
     settings = views.edited_settings(base.capacity, sizing, thresholds)
 except CapcostError as exc:
     widgets.note(f"That edit is not used: {exc}")
     settings = ()
+if not editing:
+    shown = (sizing, thresholds) if settings else original
+    edited = " **Edited here, not saved.**" if settings else ""
+    st.caption(f"From **{base.scenario}**: {views.assumptions_line(*shown)}{edited}")
 payload = canonical({**base.payload, **dict(settings)})
 name = base.scenario if base.sets else selected
 widgets.save_row("Save as assumption set", name, payload, "cap", "Capacity")

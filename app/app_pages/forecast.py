@@ -95,7 +95,14 @@ if view.as_of is None:
     # One table per row: side by side, the bands and the backtest's windows and errors were
     # cut off at the right edge of each half.
     st.subheader("Per quarter")
-    widgets.readable(one.quarters, currency=money, freq="quarter", data_to=view.data_to, whole=True)
+    # A quarter's band per month is its band / 3: on the page those two columns pushed the
+    # table onto a second grid that repeated Series and Period. The CSV keeps them.
+    shown_quarters = one.quarters.drop(
+        columns=["lower_per_month", "upper_per_month"], errors="ignore"
+    )
+    widgets.readable(
+        shown_quarters, currency=money, freq="quarter", data_to=view.data_to, whole=True
+    )
     widgets.download(
         "Download quarterly CSV", view.quarters, f"forecast_quarterly_{view.metric}.csv"
     )

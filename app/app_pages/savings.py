@@ -51,9 +51,12 @@ def lever_input(spec: LeverInput, value: Any, key: str, choices: list[Any]) -> A
     return st.selectbox(spec.label, choices, index, key=key, format_func=choice_label)
 
 
-def lever_inputs(base: Choices, digest: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One bordered column per lever, prefilled from the assumption set; returns the values
-    and, per lever, a slot for what the data said once the levers are modelled."""
+def lever_inputs(
+    base: Choices, digest: int, kept: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One bordered column per lever, prefilled from ``kept`` (the values edited before the
+    inputs were last closed) or else the assumption set; returns the values and, per lever, a
+    slot for what the data said once the levers are modelled."""
     values: dict[str, Any] = {}
     slots: dict[str, Any] = {}
     for column, (lever, (title, specs)) in zip(
@@ -67,9 +70,8 @@ def lever_inputs(base: Choices, digest: int) -> tuple[dict[str, Any], dict[str, 
                 key += f"_{values['database_provider']}"
             with column:
                 choices = input_options(spec.field, base, values)
-                values[spec.field] = lever_input(
-                    spec, getattr(base.savings, spec.field), key, choices
-                )
+                value = kept.get(spec.field, getattr(base.savings, spec.field))
+                values[spec.field] = lever_input(spec, value, key, choices)
         slots[lever] = column.empty()
     return values, slots
 
@@ -196,9 +198,28 @@ top, bottom = st.container(), st.container()
 
 with bottom:
     st.subheader("Lever inputs")
-    st.caption(f"Prefilled from **{base.scenario}**; a change recomputes the section above.")
-    values, found = lever_inputs(base, widgets.digest(base.payload))
+    digest = widgets.digest(base.payload)
+    # Drawn when asked for (17 inputs in four bordered columns were ~13% of the browser's
+    # work on each warm load); what was edited is kept while they are closed, and used.
+    kept_key = f"sv_levers_{digest}"
+    kept: dict[str, Any] = st.session_state.get(kept_key, {})
+    editing = st.toggle(
+        "Edit the lever inputs",
+        key="sv_editing",
+        help="A change recomputes the section above; save to keep it.",
+    )
+    found: dict[str, Any] = {}
+    if editing:
+        st.caption(f"Prefilled from **{base.scenario}**; a change recomputes the section above.")
+        values, found = lever_inputs(base, digest, kept)
+        st.session_state[kept_key] = values
+    else:
+        fields = [spec.field for _, specs in LEVER_INPUTS.values() for spec in specs]
+        values = {f: kept.get(f, getattr(base.savings, f)) for f in fields}
     settings = changes(base.savings, values)
+    if not editing:
+        edited = " **Edited here, not saved.**" if settings else ""
+        st.caption(f"From **{base.scenario}**: open them to read or change them.{edited}")
     payload = canonical({**base.payload, **dict(settings)})
     widgets.save_row("Save lever inputs to assumption set", selected, payload, "sv", "Savings")
 
@@ -238,6 +259,8 @@ with top:
             show_levers(view.levers, lo, hi)
             evidence = view.lever_evidence
             for lever, result in view.lever_results.items():
+                if lever not in found:  # the inputs are closed: the notes above say it
+                    continue
                 with found[lever].container():
                     st.caption(f"Result: {readable_text(result)}")
                     if lever in evidence:

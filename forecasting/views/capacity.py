@@ -23,6 +23,7 @@ from forecasting.presentation import (
     format_quarter,
     header,
 )
+from forecasting.presentation.figures import is_missing
 from forecasting.presentation.gap import explain_gap
 from forecasting.scenario.assumptions import CapacityAssumptions, Redundancy, changes
 from forecasting.store import Store
@@ -409,3 +410,26 @@ def edited_settings(
     if edited != a.alert_thresholds:
         found += (("alert_thresholds", edited),)
     return found
+
+
+def assumptions_line(sizing: pd.DataFrame, thresholds: pd.DataFrame) -> str:
+    """The sizing and alert thresholds the page uses (the editors' frames, edited or not) in
+    one sentence, shown in the editors' place while they are closed."""
+    row = sizing.iloc[0]
+
+    def pct(value: Any) -> str:  # 70% and 72.5%, as the editor shows them
+        whole = not is_missing(value) and float(value).is_integer()
+        return f"{format_number(value, 0 if whole else None)}%"
+
+    pods = format_number(row["min_instances"], 0)
+    alerts = ", ".join(
+        f"{r['name']} {pct(r['threshold_pct'])}" for r in thresholds.to_dict("records")
+    )
+    return (
+        f"{format_number(row['rps_per_instance'])} req/s per pod at "
+        f"{pct(row['target_cpu_pct'])} CPU (scale down below "
+        f"{pct(row['scale_down_cpu_pct'])}), {row['redundancy']} over "
+        f"{format_number(row['zones'], 0)} zones, at least {pods} pods of "
+        f"{row['instance_type']}, {format_number(row['hours_per_month'])} hours a month; "
+        f"alerts at: {alerts}."
+    )

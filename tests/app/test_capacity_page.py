@@ -38,6 +38,13 @@ def open_page(at: AppTest, **state: Any) -> AppTest:
     return at
 
 
+def editors(at: AppTest, on: bool = True) -> AppTest:
+    """Open (or close) the assumption editors: drawn only when asked for."""
+    at.toggle(key="cap_editing").set_value(on).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def show(at: AppTest, section: str) -> AppTest:
     """Switch the page to one of its sections (``plan``, the first, or ``runway``)."""
     at.segmented_control(key="cap_section").set_value(section).run()
@@ -216,7 +223,7 @@ def test_quarters_and_level_recompute_the_plan(capacity: AppTest, demo_db: Path)
 def test_an_edited_assumption_resizes_the_plan_without_saving(
     capacity: AppTest, demo_db: Path
 ) -> None:
-    at = capacity
+    at = editors(capacity)
     sizing = at.data_editor[0]
     at.session_state[sizing.key] = {
         "edited_rows": {0: {"target_cpu_pct": 50}},
@@ -234,6 +241,35 @@ def test_an_edited_assumption_resizes_the_plan_without_saving(
         assert store.assumption_set_names() == ["apex-capacity"]
 
 
+def test_the_editors_open_when_asked_and_keep_their_edits_while_closed(
+    capacity: AppTest,
+) -> None:
+    at = capacity
+    assert not at.data_editor
+    line = next(c.value for c in at.caption if c.value.startswith("From **apex-capacity**:"))
+    assert "150 req/s per pod at 70% CPU" in line and "Not saved" not in line
+    assert "CPU utilization 70%" in line
+    base = at.dataframe[0].value["instances"].tolist()
+    editors(at)
+    assert len(at.data_editor) == 2
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {0: {"rps_per_instance": 300}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    edited = at.dataframe[0].value["instances"].tolist()
+    assert edited != base
+    editors(at, on=False)  # closed: the plan still uses the edit, and says so
+    assert not at.data_editor
+    assert at.dataframe[0].value["instances"].tolist() == edited
+    line = next(c.value for c in at.caption if c.value.startswith("From **apex-capacity**:"))
+    assert "300 req/s per pod" in line and "**Edited here, not saved.**" in line
+    editors(at)  # opened again: the editor shows the edit it keeps
+    assert at.data_editor[0].value["rps_per_instance"].tolist() == [300]
+    assert at.dataframe[0].value["instances"].tolist() == edited
+
+
 def test_saving_a_set_selects_it_everywhere(
     demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,7 +279,7 @@ def test_saving_a_set_selects_it_everywhere(
     st.cache_data.clear()
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
-    open_page(at)
+    editors(open_page(at))
     at.session_state[at.data_editor[1].key] = {
         "edited_rows": {0: {"threshold_pct": 60}},  # cpu_utilization
         "added_rows": [],
@@ -282,7 +318,8 @@ def test_no_data_is_an_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert any("no users, requests_per_second" in r for r in reasons)
     reasons = [i.value for i in show(at, "runway").info]
     assert any("none of the metrics with alert thresholds is stored" in r for r in reasons)
-    assert at.data_editor  # the assumptions can still be edited and saved
+    assert not at.data_editor  # drawn when asked for
+    assert editors(at).data_editor  # the assumptions can still be edited and saved
     st.cache_data.clear()
 
 
@@ -304,6 +341,8 @@ def test_an_assumption_edit_reuses_the_forecasts(
     # The plan's users and bill, and its cost backtest (12 origins x both, in one call);
     # the runway's section is not shown.
     assert sorted(calls) == ["month"] * 3
+    editors(at)
+    assert sorted(calls) == ["month"] * 3  # opening the editors forecasts nothing either
     at.session_state[at.data_editor[0].key] = {
         "edited_rows": {0: {"rps_per_instance": 300}},
         "added_rows": [],

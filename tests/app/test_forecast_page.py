@@ -66,6 +66,9 @@ def test_forecast_page_renders_cost_with_backtests(app_at: Callable[[str | None]
     assert len(monthly) == 12
     assert backtest["selected"].sum() == 1
     assert (quarterly["lower"] <= quarterly["forecast"]).all()
+    # One grid: the quarter's band per month (its band / 3) stays in the CSV, off the page.
+    assert sum(grid.value.equals(quarterly) for grid in at.dataframe) == 1
+    assert "forecast_per_month" in quarterly and "lower_per_month" not in quarterly
 
 
 def test_the_running_month_and_quarter_are_marked(

@@ -36,6 +36,13 @@ def open_page(at: AppTest, **state: Any) -> AppTest:
     return at
 
 
+def inputs(at: AppTest, on: bool = True) -> AppTest:
+    """Open (or close) the lever inputs: drawn only when asked for."""
+    at.toggle(key="sv_editing").set_value(on).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def show(at: AppTest, section: str) -> AppTest:
     """Switch the page to a section: ``levers`` (the first), ``commitments`` or ``stated``."""
     at.segmented_control(key="sv_section").set_value(section).run()
@@ -98,8 +105,11 @@ def test_savings_page_renders(savings: AppTest) -> None:
     )
     assert waterfall[1]["name"] == "naive sum"
     assert values(waterfall[1]["y"]) == [pytest.approx(levers["naive_monthly"].sum(), abs=whole)]
-    modelled = [c.value for c in at.caption if c.value.startswith("Result: ")]
+    lever_box = "Target request hit ratio %"
+    assert lever_box not in {n.label for n in at.number_input}  # drawn when asked for
+    modelled = [c.value for c in inputs(at).caption if c.value.startswith("Result: ")]
     assert len(modelled) == 4 and "P99.5 CPU" in modelled[0]  # what the rule was
+    inputs(at, on=False)
     texts = [e.markdown[0].value for e in at.expander if e.label == "How is this computed"]
     assert len(texts) == 1
     assert "request hit ratio target 65%" in texts[0]  # each lever's own assumptions
@@ -199,11 +209,19 @@ def test_a_lever_input_acts_like_set_on_the_cli(
     at = savings
     cdn = ("CDN caching", "monthly_savings")
     before = table(at, "lever", "Right-size").set_index("lever").loc[cdn]
-    next(n for n in at.number_input if n.label == "Target request hit ratio %").set_value(80)
+    target = "Target request hit ratio %"
+    next(n for n in inputs(at).number_input if n.label == target).set_value(80)
     at.run()
     assert not at.exception
     levers = table(at, "lever", "Right-size").set_index("lever")
     assert levers.loc[cdn] > before > 0  # measured 62%, now aiming higher
+    # Closed, the inputs' edit is still used and said to be unsaved; opened, it is shown.
+    inputs(at, on=False)
+    assert target not in {n.label for n in at.number_input}
+    assert table(at, "lever", "Right-size").set_index("lever").loc[cdn] == levers.loc[cdn]
+    assert any("**Edited here, not saved.**" in c.value for c in at.caption)
+    assert next(n for n in inputs(at).number_input if n.label == target).value == 80
+    assert table(at, "lever", "Right-size").set_index("lever").loc[cdn] == levers.loc[cdn]
     hit_ratios = ["--set", "target_request_hit_ratio=0.8"]
     cli = cli_csv(capsys, "savings", "--db", str(demo_db), *CLI_FAST, *hit_ratios)
     same_numbers(levers.reset_index(), cli, ["monthly_savings"], 0)

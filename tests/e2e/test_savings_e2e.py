@@ -46,6 +46,7 @@ def test_savings_page_in_a_browser(
 
     before = page.evaluate(CDN_SAVING)
     assert before > 0  # measured in the demo's Cloudflare analytics
+    page.get_by_text("Edit the lever inputs").click()  # drawn when asked for
     box = page.get_by_label("Target request hit ratio %")
     box.fill("80")
     box.press("Enter")
