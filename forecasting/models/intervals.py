@@ -216,7 +216,10 @@ class Calibration:
         # Measured out of collection (bench_accuracy, the prior fitted without the set
         # scored): letting it narrow too lowered MSIS on every set but took M1 quarterly
         # and yearly to 72.8% and 72.7% inside the 80% band (75.4% and 76.2% as it is).
-        out: FloatArray = np.maximum(shrunk, own)
+        # fmax: a step whose own scale overflowed (errors of 1e-255 at one step and of 1 at
+        # the next fit a growth of k**640) keeps that infinite scale, which the engine caps
+        # at its ceiling, rather than 0 * inf = NaN from a prior that has no weight there.
+        out: FloatArray = np.fmax(shrunk, own)
         return out
 
     def _own_unit(self, spread: FloatArray, g: FloatArray) -> FloatArray:
