@@ -49,7 +49,7 @@ def changed(series: list[Series]) -> list[Series]:
     out = []
     for s in series:
         recent = s.x[-engine.recent_length(s.m) :]
-        _, excuses = guards.adjust_history(s.uid, recent, s.m)
+        _, _, excuses = guards.adjust_history(s.uid, recent, s.m)
         if any("one_offs" in e.context for e in excuses):
             out.append(s)
     return out

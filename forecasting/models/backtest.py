@@ -153,14 +153,23 @@ def working_scale(point: PointForecast, log: bool, floor: float) -> tuple[FloatA
 
 
 def run_backtest(
-    y: FloatArray, fitted: dict[str, Forecaster], plan: WindowPlan, m: int
+    y: FloatArray,
+    fitted: dict[str, Forecaster],
+    plan: WindowPlan,
+    m: int,
+    scored: FloatArray | None = None,
 ) -> Backtest:
-    """Forecast from every origin with every fitted model (same specification)."""
+    """Forecast from every origin with every fitted model (same specification), trained on
+    ``y`` and scored against ``scored`` (default ``y``): what happened, where the models
+    were fitted on a history with its one-offs set aside."""
     w, hb = len(plan.origins), plan.horizon
     n = len(y)
+    truth = y if scored is None else np.asarray(scored, dtype=float)
+    if len(truth) != n:
+        raise ValueError(f"scored: {len(truth)} values for a history of {n}")
     actual = np.full((w, hb), np.nan)
     for i, o in enumerate(plan.origins):
-        actual[i, : min(hb, n - o)] = y[o : o + hb]
+        actual[i, : min(hb, n - o)] = truth[o : o + hb]
     scale = np.array([metrics.mase_scale(y[:o], m) for o in plan.origins])
     log, floor = log_scale(y)
     out = {

@@ -148,7 +148,7 @@ def choose(job: SeriesJob) -> Selection | SeriesForecast:
         return _constant(job, ds)
     recent = y[-recent_length(m) :]
     dates = pd.date_range(end=job.last, periods=len(recent), freq=job.freq.alias)
-    y_fit, excuses = adjust_history(uid, recent, m, dates)
+    y_fit, y_scored, excuses = adjust_history(uid, recent, m, dates)
     positive, _ = log_scale(y_fit)
     names = auto_candidates(m, positive) if job.model == AUTO else [job.model]
     fitted, points, failures = fit_candidates(names, y_fit, job.h, m)
@@ -161,7 +161,7 @@ def choose(job: SeriesJob) -> Selection | SeriesForecast:
         if not fitted:
             return _constant(job, ds, f"series {uid!r}: no model fitted; last value carried")
     plan = plan_windows(len(y_fit), m)
-    bt = run_backtest(y_fit, fitted, plan, m) if plan is not None else None
+    bt = run_backtest(y_fit, fitted, plan, m, y_scored) if plan is not None else None
     work = {k: _working(p, positive, y_fit) for k, p in points.items()}
     chosen, final, rec = _select(job, bt, work)
     return Selection(y_fit, positive, work, bt, chosen, final, rec, tuple(excuses))

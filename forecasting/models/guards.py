@@ -145,19 +145,24 @@ def set_aside(y: FloatArray, found: list[tuple[int, float]]) -> FloatArray:
 
 def adjust_history(
     uid: str, y: FloatArray, m: int, dates: pd.DatetimeIndex | None = None
-) -> tuple[FloatArray, list[Excuse]]:
+) -> tuple[FloatArray, FloatArray, list[Excuse]]:
     """Move history before a lasting level shift to the new level, so models learn the
     pattern of the old data without averaging in the old level. Positive series are
     rescaled (a 30% step stays 30% of every season); others are shifted. Then set
-    one-period outliers aside (``one_offs``): the models are fitted, backtested and
-    calibrated on the history without them, so a one-month credit or spike does not read
-    as noise that hides the trend (the demo's bill: a $500 credit and a 3-day spike made
-    every model's trend sluggish, and the direct forecast ran 23% short on its backtest;
-    without them 7%). ``dates`` (of ``y``) name the periods set aside in the excuse."""
+    one-period outliers aside (``one_offs``): the models are fitted on the history without
+    them, so a one-month credit or spike does not read as noise that hides the trend (the
+    demo's bill: a $500 credit and a 3-day spike made every model's trend sluggish, and the
+    direct forecast ran 23% short on its backtest; without them 7%). ``dates`` (of ``y``)
+    name the periods set aside in the excuse.
+
+    Returns the history to fit, the history to score forecasts against (level-shifted, its
+    one-offs as they happened: a backtest scored on the neighbours' level would measure
+    errors against months that did not happen, and its bands would never see a credit),
+    and the excuses."""
     y, excuses = _level_shifted(uid, y, m)
     found = one_offs(y, m)
     if not found:
-        return y, excuses
+        return y, y, excuses
     where = [
         _period_label(dates, i, m) if dates is not None else f"period {i + 1} of {len(y)}"
         for i, _ in found
@@ -171,7 +176,7 @@ def adjust_history(
         "backtested with the neighbours' level there instead"
     )
     excuses.append(Excuse(why, {"unique_id": uid, "one_offs": [i for i, _ in found]}))
-    return set_aside(y, found), excuses
+    return set_aside(y, found), y, excuses
 
 
 def _level_shifted(uid: str, y: FloatArray, m: int) -> tuple[FloatArray, list[Excuse]]:

@@ -83,7 +83,7 @@ def test_the_note_names_quarters_and_years_as_people_do() -> None:
         y = _growing(n=24, rate=0.0)
         y[15] *= 0.8
         dates = pd.date_range("2001-01-01", periods=24, freq=freq)
-        _, excuses = adjust_history("s", y, m, dates)
+        _, _, excuses = adjust_history("s", y, m, dates)
         assert f"{named} (-20%) stands out" in excuses[-1].reason
 
 
@@ -123,3 +123,27 @@ def test_a_credit_does_not_hide_the_growth_and_the_forecast_says_so(
     # Measured: 0.93 of the year set aside, 0.81 read as noise.
     assert abs(kept - 1) < 0.10 and abs(read_as_noise - 1) > abs(kept - 1) + 0.05
     assert re.search(r"Apr 2001 \(-1\d%\), Aug 2001 \(\+2\d%\) stand out", notes), notes
+
+
+def test_the_backtest_scores_the_month_as_it_happened() -> None:
+    """A credit inside the backtest's window: the models see the neighbours' level there,
+    the backtest's actuals hold the credit (errors are measured against what happened)."""
+    from forecasting.models import engine
+    from forecasting.models.validation import frequency_from_alias
+
+    y = _growing()
+    y[30] *= 0.8  # inside the last year, where the origins forecast
+    job = engine.SeriesJob(
+        "s", y, pd.Timestamp("2002-12-01"), frequency_from_alias("MS"), 12, (80.0,)
+    )
+    chosen = engine.choose(job)
+    assert isinstance(chosen, engine.Selection) and chosen.backtest is not None
+    assert chosen.y[30] == pytest.approx(np.sqrt(y[29] * y[31]), rel=1e-12)
+    bt = chosen.backtest
+    seen = {
+        float(bt.actual[i, k])
+        for i, o in enumerate(bt.plan.origins)
+        for k in range(bt.plan.horizon)
+        if o + k == 30
+    }
+    assert seen == {float(y[30])}
