@@ -51,14 +51,17 @@ import numpy as np
 import pandas as pd
 
 from forecasting.models import engine
-from forecasting.models.backtest import calibration_errors, log_scale, plan_windows, run_backtest
-from forecasting.models.guards import adjust_history
+from forecasting.models.backtest import calibration_errors
 from forecasting.models.intervals import drift_per_step
+from forecasting.models.result import SeriesForecast
+from forecasting.models.validation import frequency_from_alias
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "forecasting" / "models" / "prior_table.py"
 LOCO_OUT = ROOT / "benchmarks" / "prior_loco.py"
 COLLECTIONS = ("M1", "M3", "Tourism")
+# The periods' dates do not matter to the engine but for naming them in notes.
+START, ALIAS = pd.Timestamp("2000-01-01"), {1: "YS", 4: "QS", 12: "MS"}
 Table = dict[int, tuple[tuple[float, float, float], ...]]
 # A step's fit needs this many series with this many errors at it.
 MIN_SERIES, MIN_ERRORS = 20, 4
@@ -71,22 +74,14 @@ def backtest_errors(
     args: tuple[str, np.ndarray, int],
 ) -> tuple[str, int, np.ndarray, np.ndarray] | None:
     """(series id, season length, errors (origins, steps), history) of the forecast the
-    engine would make for this history, all on its calibration scale."""
+    engine would make for this history (``engine.choose``), all on its calibration scale."""
     uid, y, m = args
-    y_fit, _ = adjust_history(uid, y[-engine.recent_length(m) :], m)
-    positive, _ = log_scale(y_fit)
-    fitted, points, _ = engine.fit_candidates(engine.auto_candidates(m, positive), y_fit, 1, m)
-    plan = plan_windows(len(y_fit), m)
-    if plan is None or not fitted:
+    job = engine.SeriesJob(uid, y, START, frequency_from_alias(ALIAS[m]), 1, (80.0,))
+    chosen = engine.choose(job)
+    if isinstance(chosen, SeriesForecast) or chosen.backtest is None or chosen.record is None:
         return None
-    bt = run_backtest(y_fit, fitted, plan, m)
-    work = {k: engine._working(p, positive, y_fit) for k, p in points.items()}
-    job = engine.SeriesJob(uid, y_fit, pd.Timestamp("2000-01-01"), None, 1, (80.0,))  # type: ignore[arg-type]
-    _, _, rec = engine._select(job, bt, work)
-    if rec is None:
-        return None
-    actual, centre, _ = calibration_errors(bt, rec)
-    return uid, m, actual - centre, np.log(y_fit) if positive else y_fit
+    actual, centre, _ = calibration_errors(chosen.backtest, chosen.record)
+    return uid, m, actual - centre, np.log(chosen.y) if chosen.positive else chosen.y
 
 
 def fit_step(k: int, rows: list[tuple[np.ndarray, float]]) -> tuple[float, float, float] | None:

@@ -67,13 +67,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 import pandas as pd
 
-from forecasting.models import engine, intervals
-from forecasting.models.backtest import calibration_errors, log_scale, plan_windows, run_backtest
-from forecasting.models.guards import adjust_history
+from forecasting.models import engine
+from forecasting.models.backtest import calibration_errors
 from forecasting.models.intervals import Calibration, calibrate
+from forecasting.models.result import SeriesForecast
+from forecasting.models.validation import frequency_from_alias
 
 COLLECTIONS = ("M1", "M3", "Tourism")
 LEVEL = 80.0
+# The periods' dates do not matter to the engine but for naming them in notes.
+START, ALIAS = pd.Timestamp("2000-01-01"), {1: "YS", 4: "QS", 12: "MS"}
 Table = tuple[tuple[float, float, float], ...]
 
 
@@ -96,22 +99,16 @@ class Cut:
 
 
 def at_the_cut(args: tuple[str, str, np.ndarray, int, int]) -> Cut | None:
-    """The engine's forecast of this training part less its last ``h`` periods."""
+    """The engine's forecast of this training part less its last ``h`` periods, chosen by
+    ``engine.choose`` as every forecast is (None where the engine draws no calibrated band:
+    too short, constant, or nothing backtested)."""
     collection, uid, y, m, h = args
-    if len(y) - h < 3:
+    past = y[: len(y) - h]
+    job = engine.SeriesJob(uid, past, START, frequency_from_alias(ALIAS[m]), h, (LEVEL,))
+    chosen = engine.choose(job)
+    if isinstance(chosen, SeriesForecast) or chosen.backtest is None or chosen.record is None:
         return None
-    y_fit, _ = adjust_history(uid, y[: len(y) - h][-engine.recent_length(m) :], m)
-    positive, _ = log_scale(y_fit)
-    fitted, points, _ = engine.fit_candidates(engine.auto_candidates(m, positive), y_fit, h, m)
-    plan = plan_windows(len(y_fit), m)
-    if plan is None or not fitted:
-        return None
-    bt = run_backtest(y_fit, fitted, plan, m)
-    work = {k: engine._working(p, positive, y_fit) for k, p in points.items()}
-    job = engine.SeriesJob(uid, y_fit, pd.Timestamp("2000-01-01"), None, h, (LEVEL,))  # type: ignore[arg-type]
-    _, final, rec = engine._select(job, bt, work)
-    if rec is None:
-        return None
+    bt, rec = chosen.backtest, chosen.record
     future = y[len(y) - h :]
     with np.errstate(divide="ignore", invalid="ignore"):
         later = np.where(future > 0, np.log(future), np.nan) if bt.log else future
@@ -120,10 +117,10 @@ def at_the_cut(args: tuple[str, str, np.ndarray, int, int]) -> Cut | None:
         collection,
         m,
         calibration_errors(bt, rec),
-        engine._absolute(bt, rec),
+        chosen.absolute,
         bt.drift,
-        final.centre,
-        final.spread,
+        chosen.final.centre,
+        chosen.final.spread,
         np.asarray(later, dtype=float),
     )
 
@@ -131,14 +128,13 @@ def at_the_cut(args: tuple[str, str, np.ndarray, int, int]) -> Cut | None:
 def calibrated(cut: Cut) -> tuple[Calibration, float] | None:
     """The cut's calibration with a prior (whose table each variant sets), and its own 80%
     band's width at step 1 (the unit of its interval scores); None when uncalibrated."""
-    saved = dict(intervals.PRIOR)
-    intervals.PRIOR.clear()
-    intervals.PRIOR[cut.m] = ((1.0, 0.0, 0.0),)  # calibrate reads only the key
-    try:
-        cal = calibrate(*cut.backtest, absolute=cut.absolute, season=cut.m, drift=cut.drift)
-    finally:
-        intervals.PRIOR.clear()
-        intervals.PRIOR.update(saved)
+    cal = calibrate(
+        *cut.backtest,
+        absolute=cut.absolute,
+        season=cut.m,
+        drift=cut.drift,
+        table=((1.0, 0.0, 0.0),),  # a stand-in: each variant sets its own table
+    )
     if cal.prior is None or not cal.calibrated:
         return None
     lo, hi = replace(cal, prior=None).band(LEVEL, cut.centre[:1], cut.spread[:1])

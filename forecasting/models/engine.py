@@ -97,13 +97,49 @@ def series_seed(seed: int, unique_id: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(unique_id.encode())) % 2**32
 
 
-def forecast_series(job: SeriesJob) -> SeriesForecast:
-    """Forecast one series; never raises for data reasons: a problem becomes an Excuse.
+@dataclass(frozen=True)
+class Selection:
+    """What the engine chose for one history before any band is drawn: the history its
+    models saw, every candidate's forecast, their backtest and the forecast chosen from
+    them (``choose``). Benchmarks that study calibration start here, as the forecast does."""
 
-    Nothing but the history decides the model and its calibration: backtests score one
-    seasonal cycle ahead whatever ``h`` is, so a month's forecast is the same at every
-    horizon and for every set of levels.
-    """
+    y: FloatArray
+    """The history the models saw: its recent stretch, a lasting level shift moved, one-offs
+    set aside."""
+    positive: bool
+    """Bands live on the log scale (a strictly positive history)."""
+    work: dict[str, Working]
+    """Every candidate that fitted, as the engine carries it."""
+    backtest: Backtest | None
+    """Their rolling-origin backtest (None: too short to backtest)."""
+    model: str
+    """The chosen model, or ``combo(...)`` for the median of several."""
+    final: Working
+    """The chosen forecast."""
+    record: ModelBacktest | None
+    """The chosen forecast's own backtest (a combination's is the median of its members')."""
+    excuses: tuple[Excuse, ...] = ()
+    """What was adjusted or could not be fitted, and why."""
+
+    @property
+    def absolute(self) -> bool:
+        """Whether the band is calibrated on log errors as they are, not per spread."""
+        return (
+            self.backtest is not None
+            and self.record is not None
+            and _absolute(self.backtest, self.record)
+        )
+
+    def calibration(self, table: Sequence[tuple[float, float, float]] | None = None) -> Calibration:
+        """The chosen forecast's band calibration; ``table`` stands in for the population
+        prior's table of this season length (``intervals.PRIOR``) when given."""
+        return _calibration(self.backtest, self.record, table)
+
+
+def choose(job: SeriesJob) -> Selection | SeriesForecast:
+    """The models fitted to ``job``'s history, backtested, and the forecast chosen from them;
+    or the finished forecast where the history decides without a choice (too short,
+    constant, or no model fitted at all: its last value carried)."""
     uid, y, m = job.unique_id, job.y, job.freq.season_length
     ds = job.freq.future(job.last, job.h)
     if len(y) < 3:
@@ -128,10 +164,28 @@ def forecast_series(job: SeriesJob) -> SeriesForecast:
     bt = run_backtest(y_fit, fitted, plan, m) if plan is not None else None
     work = {k: _working(p, positive, y_fit) for k, p in points.items()}
     chosen, final, rec = _select(job, bt, work)
-    calibration = _calibration(bt, rec)
-    excuses += _band_excuses(uid, len(y), chosen, bt, calibration)
-    out = _finish(job, ds, y, positive, chosen, final, calibration, bt, excuses)
-    return replace(out, candidates=_candidates(job, y, positive, work, bt))
+    return Selection(y_fit, positive, work, bt, chosen, final, rec, tuple(excuses))
+
+
+def forecast_series(job: SeriesJob) -> SeriesForecast:
+    """Forecast one series; never raises for data reasons: a problem becomes an Excuse.
+
+    Nothing but the history decides the model and its calibration: backtests score one
+    seasonal cycle ahead whatever ``h`` is, so a month's forecast is the same at every
+    horizon and for every set of levels.
+    """
+    chosen = choose(job)
+    if isinstance(chosen, SeriesForecast):
+        return chosen
+    y, bt = job.y, chosen.backtest
+    ds = job.freq.future(job.last, job.h)
+    calibration = chosen.calibration()
+    excuses = [
+        *chosen.excuses,
+        *_band_excuses(job.unique_id, len(y), chosen.model, bt, calibration),
+    ]
+    out = _finish(job, ds, y, chosen.positive, chosen.model, chosen.final, calibration, bt, excuses)
+    return replace(out, candidates=_candidates(job, y, chosen.positive, chosen.work, bt))
 
 
 def _working(point: PointForecast, positive: bool, y: FloatArray) -> Working:
@@ -263,7 +317,11 @@ def _absolute(bt: Backtest, rec: ModelBacktest) -> bool:
     return bt.log and bool(rec.members)
 
 
-def _calibration(bt: Backtest | None, rec: ModelBacktest | None) -> Calibration:
+def _calibration(
+    bt: Backtest | None,
+    rec: ModelBacktest | None,
+    table: Sequence[tuple[float, float, float]] | None = None,
+) -> Calibration:
     if bt is None or rec is None:
         return Calibration(np.empty(0))
     return calibrate(
@@ -271,6 +329,7 @@ def _calibration(bt: Backtest | None, rec: ModelBacktest | None) -> Calibration:
         absolute=_absolute(bt, rec),
         season=bt.season,
         drift=bt.drift,
+        table=table,
     )
 
 

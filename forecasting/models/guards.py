@@ -21,6 +21,9 @@ ONE_OFF_THRESHOLD = 6.0
 ONE_OFF_MIN = 12
 ONE_OFF_SEASONS = frozenset({1, 4, 12})
 ONE_OFF_SHARE = 12
+# A period under 5% off its neighbours is not worth a note: on a smooth series it clears the
+# threshold, but it bends no trend, and calling +3% "a credit, a refund, a spike" misleads.
+ONE_OFF_FLOOR = float(np.log(1.05))
 
 # A series whose range is within this share of its level is flat: a fixed fee billed by the
 # day sums to its monthly figure give or take float noise (the demo's Monitoring: 799.999988
@@ -77,7 +80,10 @@ def one_offs(y: FloatArray, m: int) -> list[tuple[int, float]]:
     way by at least a quarter of it (they see it as their neighbour). A turn of the trend
     moves one residual alone, a lasting step two of opposite signs, neither both
     neighbours. A seasonal peak recurs: a candidate whose same phase a cycle before or
-    after stands out the same way is the season, not a one-off. The first two and last two
+    after stands out the same way is the season, not a one-off; one with no same phase in
+    the series (less than a cycle on either side) is not judged, since one cycle cannot
+    tell a season from a one-off (the last period's phase is judged against the period
+    before it). Nor is one under ``ONE_OFF_FLOOR``. The first two and last two
     periods are never judged: their outer neighbour has no residual (and the last may be
     the start of a new level). A series with more candidates than one period in ``ONE_OFF_SHARE`` is
     spiky by nature, and its spikes are its pattern, not one-offs.
@@ -96,17 +102,37 @@ def one_offs(y: FloatArray, m: int) -> list[tuple[int, float]]:
     found = []
     for i in range(2, n - 2):
         size = r[i]
-        if abs(size) < ONE_OFF_THRESHOLD * sd:
+        if abs(size) < max(ONE_OFF_THRESHOLD * sd, ONE_OFF_FLOOR):
             continue
         if not all(-r[j] * np.sign(size) >= 0.25 * abs(size) for j in (i - 1, i + 1)):
             continue
-        same = [r[j] for j in (i - m, i + m) if m > 1 and 0 < j < n - 1]
-        if any(v * np.sign(size) >= 0.5 * abs(size) for v in same):
-            continue
+        if m > 1:
+            same = [_phase_residual(z, r, j) for j in (i - m, i + m) if 0 <= j < n]
+            if not same or any(v * np.sign(size) >= 0.5 * abs(size) for v in same):
+                continue
         found.append((i, float(size)))
     if len(found) * ONE_OFF_SHARE > n:
         return []
     return found
+
+
+def _phase_residual(z: FloatArray, r: FloatArray, j: int) -> float:
+    """How far period ``j`` stands out: its residual, or at an end (no neighbour beyond it)
+    its log ratio to the one neighbour it has."""
+    if 0 < j < len(z) - 1:
+        return float(r[j])
+    return float(z[j] - z[1 if j == 0 else j - 1])
+
+
+def _period_label(dates: pd.DatetimeIndex, i: int, m: int) -> str:
+    """Period ``i`` as people name it: "Apr 2025", "2025 Q2" or "2025"."""
+    when = dates[i]
+    if m == 12:
+        return f"{when:%b %Y}"
+    if m == 4:
+        return f"{when.year} Q{when.quarter}"
+    yearly = len(dates) > 1 and (dates[1] - dates[0]).days >= 365
+    return f"{when.year}" if yearly else f"{when:%d %b %Y}"
 
 
 def set_aside(y: FloatArray, found: list[tuple[int, float]]) -> FloatArray:
@@ -133,7 +159,7 @@ def adjust_history(
     if not found:
         return y, excuses
     where = [
-        f"{dates[i]:%b %Y}" if dates is not None else f"period {i + 1} of {len(y)}"
+        _period_label(dates, i, m) if dates is not None else f"period {i + 1} of {len(y)}"
         for i, _ in found
     ]
     sizes = ", ".join(

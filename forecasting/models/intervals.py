@@ -216,7 +216,10 @@ class Calibration:
         # Measured out of collection (bench_accuracy, the prior fitted without the set
         # scored): letting it narrow too lowered MSIS on every set but took M1 quarterly
         # and yearly to 72.8% and 72.7% inside the 80% band (75.4% and 76.2% as it is).
-        out: FloatArray = np.maximum(shrunk, own)
+        # fmax: a step whose own scale overflowed (errors of 1e-255 at one step and of 1 at
+        # the next fit a growth of k**640) keeps that infinite scale, which the engine caps
+        # at its ceiling, rather than 0 * inf = NaN from a prior that has no weight there.
+        out: FloatArray = np.fmax(shrunk, own)
         return out
 
     def _own_unit(self, spread: FloatArray, g: FloatArray) -> FloatArray:
@@ -441,13 +444,15 @@ def calibrate(
     absolute: bool = False,
     season: int | None = None,
     drift: float = 0.0,
+    table: Sequence[tuple[float, float, float]] | None = None,
 ) -> Calibration:
     """Calibration from backtest arrays (origins, steps) on the calibration scale.
 
     ``absolute`` scores the errors themselves (the log scale), else errors / spread. NaN
     marks steps past the history; scores where the spread is 0 are dropped. With a
     ``season`` length the population prior has a table for, the k-step scale is shrunk
-    toward it (``Prior``), ``drift`` being the history's move per step on this scale.
+    toward it (``Prior``), ``drift`` being the history's move per step on this scale;
+    ``table`` is that season's table instead of ``PRIOR``'s (a benchmark's variant).
     """
     err = np.atleast_2d(np.asarray(actual, dtype=float) - centre)
     spread = np.atleast_2d(np.asarray(spread, dtype=float))
@@ -460,7 +465,7 @@ def calibrate(
     pooled = np.sort(normalised[np.isfinite(normalised)])
     origins = int(np.isfinite(scores).any(axis=1).sum())
     lean = lean_of(scores, pooled)
-    prior = _prior(scores, pooled, season, drift)
+    prior = _prior(scores, pooled, season, drift, table)
     first = Calibration(pooled, shape, absolute=absolute, origins=origins, lean=lean, prior=prior)
     if not first.calibrated or scores.shape[1] < 2:
         return first
@@ -478,13 +483,19 @@ def calibrate(
 
 
 def _prior(
-    scores: FloatArray, pooled: FloatArray, season: int | None, drift: float
+    scores: FloatArray,
+    pooled: FloatArray,
+    season: int | None,
+    drift: float,
+    table: Sequence[tuple[float, float, float]] | None = None,
 ) -> Prior | None:
-    if season is None or season not in PRIOR or scores.shape[1] == 0:
+    if table is None and season is not None:
+        table = PRIOR.get(season)
+    if season is None or table is None or scores.shape[1] == 0:
         return None
     counts = np.isfinite(scores).sum(axis=0).astype(float)
     typical = float(np.median(np.abs(pooled))) if len(pooled) else 0.0
-    return Prior(drift if np.isfinite(drift) else 0.0, PRIOR[season], counts, typical)
+    return Prior(drift if np.isfinite(drift) else 0.0, tuple(table), counts, typical)
 
 
 def lean_of(scores: FloatArray, pooled: FloatArray) -> float:

@@ -12,19 +12,31 @@ Noise can go further than that: an ARIMA fit's bias, a mean of errors that nearl
 in its 7th digit; and a candidate model scored at the edge of the combination's threshold is in
 on one CPU and out on another, so the figures sized on it move by percents (both seen on two
 machines here with the same code: backtest_cost_by_group_quarter, and the RI commitment sized on
-c6i's forecast in commitments_ri). For such a file ``other_cpus/`` holds what the other CPU
-prints, and either passes; a changed output matches neither."""
+c6i's forecast in commitments_ri). Those two came from OpenBLAS's kernels, which the runner now
+pins on any x86-64 CPU with AVX2 (runner.PINNED_CORE), so both machines print the same files.
+For a CPU that cannot be pinned so, ``other_cpus/`` can hold what it prints (regen --other-cpu),
+and either passes; a changed output matches neither."""
 
 from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.golden.runner import GOLDEN, OTHER_CPUS, REGEN_COMMAND, run_all
+from tests.golden.runner import (
+    GOLDEN,
+    OTHER_CPUS,
+    PINNED_CORE,
+    REGEN_COMMAND,
+    pinned_environment,
+    run_all,
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +145,25 @@ def test_goldens_hold_no_machine_paths() -> None:
     for name in [*_expected(), *(f"../other_cpus/{p.name}" for p in OTHER_CPUS.glob("*"))]:
         assert b"/tmp/" not in (GOLDEN / name).read_bytes(), name
         assert str(Path.home()).encode() + b"/" not in (GOLDEN / name).read_bytes(), name
+
+
+def test_the_cases_run_on_the_pinned_blas_kernels() -> None:
+    """The child ``run_all`` starts loads OpenBLAS with the pinned kernels where the CPU can
+    run them (threadpoolctl reads what the library chose), so goldens do not follow the CPU."""
+    pinned = pinned_environment()
+    script = (
+        "import numpy, threadpoolctl; "
+        "print(*sorted({i.get('architecture') for i in threadpoolctl.threadpool_info() "
+        "if i['internal_api'] == 'openblas'}))"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, **pinned},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert pinned["OPENBLAS_NUM_THREADS"] == "1"
+    if "OPENBLAS_CORETYPE" not in pinned:
+        pytest.skip("this CPU cannot run the pinned kernels: goldens may need other_cpus/")
+    assert child.stdout.split() == [PINNED_CORE]

@@ -233,3 +233,40 @@ def test_pool_from_a_threaded_process_does_not_fork(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(threading, "active_count", lambda: 3)
     assert api._context().get_start_method() in ("forkserver", "spawn")
+
+
+def test_choose_is_what_the_forecast_is_made_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``engine.choose`` (what benchmarks of calibration start from) is the forecast's own
+    choice: its model, its forecast before bands, and a calibration that makes the same
+    band; a stand-in prior table is the same as swapping the module's table."""
+    from dataclasses import replace
+
+    from forecasting.models import engine, intervals
+    from forecasting.models.intervals import bands
+    from forecasting.models.validation import frequency_from_alias
+
+    rng = np.random.default_rng(5)
+    y = 1000 * 1.04 ** np.arange(36) * np.exp(rng.normal(0, 0.04, 36))
+    job = engine.SeriesJob(
+        "s", y, pd.Timestamp("2020-12-01"), frequency_from_alias("MS"), 12, (80.0,)
+    )
+    chosen = engine.choose(job)
+    made = engine.forecast_series(job)
+    assert isinstance(chosen, engine.Selection) and chosen.model == made.model
+    lo, hi = bands(
+        chosen.final.centre, chosen.final.spread, chosen.calibration(), [80.0], log=True
+    )[80.0]
+    np.testing.assert_allclose(lo, made.bands[80.0][0], rtol=1e-12)
+    np.testing.assert_allclose(hi, made.bands[80.0][1], rtol=1e-12)
+    table = ((1.0, 0.0, 0.0), (1.5, 0.5, 3.0))
+    stand_in = chosen.calibration(table)
+    monkeypatch.setitem(intervals.PRIOR, 12, table)
+    swapped = chosen.calibration()
+    assert stand_in.prior is not None and swapped.prior is not None
+    assert stand_in.prior.table == swapped.prior.table == table
+    np.testing.assert_array_equal(
+        stand_in.halfwidth(80.0, chosen.final.spread), swapped.halfwidth(80.0, chosen.final.spread)
+    )
+    # A constant history is decided without a choice: the finished forecast comes back.
+    flat = replace(job, y=np.full(36, 5.0))
+    assert engine.choose(flat).model == "constant"
