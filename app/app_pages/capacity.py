@@ -181,6 +181,8 @@ with results:
     if widgets.excused(view):
         st.stop()
     lo, hi = view.band_labels
+    if settings:  # kept edits outlive the page visit: say so where the figures are
+        st.caption(":material/edit: Sized on capacity assumptions edited below, not saved.")
     if view.plan is not None:
         st.subheader("Quarterly plan: demand to instances to dollars")
         if not widgets.excused(view.plan, "The plan cannot be computed: "):

@@ -219,8 +219,9 @@ class ForecastView:
             # The demand chain's band: users paths carried through the chain to the bill.
             return (
                 f"{edges} The band is the demand chain's: the users forecast's band (the Users "
-                "series says why it is as wide as it is) and the month-to-month spread of "
-                "requests per user and of each cost group's cost, carried through to the bill."
+                "series says why it is as wide as it is), where requests per user may settle, "
+                "the month-to-month peak over average, and each cost group's rates and "
+                "month-to-month spread around its driver, carried through to the bill."
             )
         chosen = self.chosen[self.chosen["unique_id"] == uid]
         if chosen.empty or self.own_band is None:
@@ -333,9 +334,11 @@ def _edges(row: pd.Series, level: float, money: str | None, unit: str) -> str:
     )
     if point <= 0:
         return words + "."
+    bottom = (
+        "reaches zero" if low / point < 0.005 else f"{format_number(low / point, 2)}x"
+    )  # 0.00x reads as a figure; a band clipped at zero says so
     return (
-        f"{words}: its top is {format_number(high / point, 1)}x the forecast, its bottom "
-        f"{format_number(low / point, 2)}x."
+        f"{words}: its top is {format_number(high / point, 1)}x the forecast, its bottom {bottom}."
     )
 
 
@@ -363,9 +366,8 @@ def _width_words(
     k = int(steps[-1])
     reached = windows - k + 1 if 1 <= k <= horizon else 0
     evidence = (
-        f"The series' own backtest errors ({format_number(row['errors'], 0)}, from {windows} "
-        f"origins up to "
-        f"{horizon} months ahead)"
+        f"The series' own backtest errors ({format_number(row['errors'], 0)} errors from "
+        f"{windows} origins, up to {horizon} months ahead)"
     )
     share = min(1.0, own_width[-1] / width[-1])
     if share >= 1 - 1e-9:
@@ -384,7 +386,7 @@ def _width_words(
             f"{_shown(float(own['upper'].iloc[-1]), money)}, {format_percent(100 * share, 0)} "
             f"of that width: {far}. The other {format_percent(100 * (1 - share), 0)} is the "
             "population prior: how far series like this one, moving as fast, erred that far "
-            "ahead in the M1, M3 and Tourism backtests."
+            "ahead in public forecasting-competition series (M1, M3, Tourism)."
         )
     beyond = (steps > horizon) & ahead
     if beyond.any():

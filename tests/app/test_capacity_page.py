@@ -248,6 +248,7 @@ def test_the_editors_open_when_asked_and_keep_their_edits_while_closed(
     assert not at.data_editor
     line = next(c.value for c in at.caption if c.value.startswith("From **apex-capacity**:"))
     assert "150 req/s per pod at 70% CPU" in line and "Not saved" not in line
+    assert not [c.value for c in at.caption if "edited below, not saved" in c.value]
     assert "CPU utilization 70%" in line
     base = at.dataframe[0].value["instances"].tolist()
     editors(at)
@@ -265,6 +266,9 @@ def test_the_editors_open_when_asked_and_keep_their_edits_while_closed(
     assert at.dataframe[0].value["instances"].tolist() == edited
     line = next(c.value for c in at.caption if c.value.startswith("From **apex-capacity**:"))
     assert "300 req/s per pod" in line and "**Edited here, not saved.**" in line
+    # Above the figures too: kept edits outlive a visit to another page.
+    warned = [c.value for c in at.caption if "edited below, not saved" in c.value]
+    assert len(warned) == 1
     editors(at)  # opened again: the editor shows the edit it keeps
     assert at.data_editor[0].value["rps_per_instance"].tolist() == [300]
     assert at.dataframe[0].value["instances"].tolist() == edited

@@ -148,7 +148,8 @@ def test_the_page_says_why_the_band_is_as_wide_as_it_is(
     ratio = rounded_text(last["upper"] / last["forecast"], 1)
     assert f"around a forecast of {rounded_text(last['forecast'], 0)}: its top is {ratio}x" in note
     evidence = (
-        f"({row['errors']:.0f}, from {row['windows']:.0f} origins up to {row['horizon']:.0f} months"
+        f"({row['errors']:.0f} errors from {row['windows']:.0f} origins, "
+        f"up to {row['horizon']:.0f} months"
     )
     assert evidence in note
     assert "The other " in note and "is the population prior" in note

@@ -3,6 +3,7 @@ figures worked out here, apart from the code that writes them."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import numpy as np
@@ -79,17 +80,17 @@ def test_the_note_splits_the_width_between_the_series_and_the_prior() -> None:
     assert note == (
         "**Why the band is this wide.** In Nov 2027 the 80% band runs from 91 to 191 users "
         "around a forecast of 111: its top is 1.7x the forecast, its bottom 0.82x. The "
-        "series' own backtest errors (78, from 12 origins up to 12 months ahead) would "
+        "series' own backtest errors (78 errors from 12 origins, up to 12 months ahead) would "
         "alone give 129 to 154, 25% of that width: only 1 of the 12 reaches this far. The "
         "other 75% is the population prior: how far series like this one, moving as fast, "
-        "erred that far ahead in the M1, M3 and Tourism backtests."
+        "erred that far ahead in public forecasting-competition series (M1, M3, Tourism)."
     )
 
 
 def test_past_the_backtests_the_band_is_the_priors() -> None:
     # 15 months: steps 13-15 (Dec 2027 on) no origin reaches.
     note = _view(15, 0.25).band_note
-    assert "(78, from 12 origins up to 12 months ahead)" in note
+    assert "(78 errors from 12 origins, up to 12 months ahead)" in note
     assert ": none of them reaches this far." in note
     assert note.endswith(
         "No backtest reaches past Nov 2027: from Dec 2027 the band is the prior's alone."
@@ -104,7 +105,9 @@ def test_a_running_month_is_not_a_step_ahead() -> None:
 
 def test_a_band_the_prior_does_not_widen_says_so() -> None:
     note = _view(14, 1.0, windows=30).band_note
-    assert "(294, from 30 origins up to 12 months ahead) set all of it: the population " in note
+    assert (
+        "(294 errors from 30 origins, up to 12 months ahead) set all of it: the population " in note
+    )
     assert "prior adds nothing here." in note
     assert note.endswith(
         "No backtest reaches past Nov 2027: the band there carries the furthest backtested "
@@ -116,3 +119,13 @@ def test_the_note_follows_the_horizon_and_the_series_shown() -> None:
     view = _view(24, 0.25)
     assert "In May 2027 the 80% band runs from 85 to 185 users" in view.upto(6).band_note
     assert view.only("users").band_note == view.band_note
+
+
+def test_a_band_clipped_at_zero_says_so() -> None:
+    """A bottom edge at zero reads "reaches zero", not a ratio printed as 0.00x."""
+    view = _view(12, 0.25)
+    table = view.table.assign(lower=0.0)
+    note = dataclasses.replace(view, table=table).band_note
+    assert "its bottom reaches zero." in note and "0.00x" not in note
+    kept = dataclasses.replace(view, table=view.table.assign(lower=view.table["forecast"] * 0.01))
+    assert "its bottom 0.01x." in kept.band_note
