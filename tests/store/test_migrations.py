@@ -110,3 +110,32 @@ def test_stored_paths_move_to_their_shared_table(
         found = store.read_forecast_results(["at-80", "at-95"])
     for key in ("at-80", "at-95"):
         assert found[key]["paths"].tolist() == [[1.5, 2.25], [3.0, 4.125]]
+
+
+def test_bands_stored_before_the_own_band_read_back_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 9 adds the band without the prior beside each stored band: a file written
+    at version 8 keeps its bands, reads no own band (the page then says only the edges),
+    and applying the migration again changes nothing."""
+    path = tmp_path / "x.duckdb"
+    monkeypatch.setattr(store_core, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 8])
+    with Store(path) as store:
+        store.con.execute(
+            "INSERT INTO forecast_results (key, horizon, unique_id, model, ds, mean, n_paths, "
+            "paths_digest, refresh_id) VALUES (?, 2, 'users', 'ets', "
+            "['2026-12-01'::TIMESTAMP, '2027-01-01'], [1.0, 2.0], 0, 'd', 1)",
+            ["k"],
+        )
+        store.con.execute("INSERT INTO forecast_paths VALUES ('d', [])")
+        store.con.execute("INSERT INTO forecast_bands VALUES ('k', 80, [0.5, 1.0], [1.5, 3.0])")
+    monkeypatch.setattr(store_core, "MIGRATIONS", MIGRATIONS)
+    nine = next(sql for version, _, sql in MIGRATIONS if version == 9)
+    with Store(path) as store:
+        assert store.schema_version() == LATEST
+        found = store.read_forecast_results(["k"])
+        store.con.execute(nine)  # again: a no-op
+        again = store.read_forecast_results(["k"])
+    assert found["k"]["bands"][80.0][0].tolist() == [0.5, 1.0]
+    assert found["k"]["bands"][80.0][1].tolist() == [1.5, 3.0]
+    assert found["k"]["own_bands"] == {} and again["k"]["own_bands"] == {}
