@@ -208,10 +208,12 @@ def adjust_history(
     sizes = ", ".join(
         f"{w} ({_departure(y, i, size)})" for w, (i, size) in zip(where, found, strict=True)
     )
+    one = len(found) == 1
+    as_was = "it as it was" if one else "them as they were"
     why = (
-        f"series {uid!r}: {sizes} stand{'s' if len(found) == 1 else ''} out from the periods "
-        "on both sides (a one-off: a credit, a refund, a spike); models are fitted and "
-        "backtested with the neighbours' level there instead"
+        f"series {uid!r}: {sizes} stand{'s' if one else ''} out from the periods "
+        "on both sides (a one-off: a credit, a refund, a spike); models are fitted with "
+        f"the neighbours' level there, backtests score {as_was}"
     )
     excuses.append(Excuse(why, {"unique_id": uid, "one_offs": [i for i, _ in found]}))
     return set_aside(y, found), y, excuses
