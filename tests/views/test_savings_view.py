@@ -22,6 +22,7 @@ from forecasting.views.savings import (
     commitment_cards,
     commitment_columns,
     demand_story,
+    edited_inputs,
     input_options,
     lever_rows,
 )
@@ -152,3 +153,25 @@ def test_the_expected_saving_and_the_p50_rows_tell_one_story(demo_store: Store) 
     columns = commitment_columns("USD", "P10", "P90")
     assert columns["savings_lower_usd"].label == "Savings, P10 of paths"
     assert columns["expected_monthly_savings_usd"].label == "Expected savings USD/month"
+
+
+def test_edited_inputs_are_named_as_the_inputs_are_labelled() -> None:
+    """What a page sized on unsaved edits says was edited: each lever's title, then its
+    changed inputs in the order the page shows them, values as typed there."""
+    settings = (
+        ("top_queries_optimised", 20),
+        ("target_request_hit_ratio", 0.8),
+        ("cpu_headroom", 0.155),
+        ("origin_in_aws", False),
+        ("database_disk_gb", 1000.0),
+        ("database_tier", None),
+        ("commitment_offering", "compute_sp"),
+    )
+    assert edited_inputs(settings) == (
+        "Right-size: CPU headroom 15.5%; "
+        "CDN caching: Origin in AWS no, Target request hit ratio 80%; "
+        "Database: Tier (when the bill names none) not set, Slowest queries optimised 20, "
+        "Disk size (GB) 1,000; "
+        "Commitments: Offering Compute Savings Plan"
+    )
+    assert edited_inputs(()) == ""
