@@ -145,7 +145,12 @@ def download(
 ) -> None:
     """A CSV download of ``frame``, or of what ``frame()`` returns (a result's ``export``),
     written when the button is clicked: a run that is not a download writes no CSV (a
-    page's every run wrote and hashed each of its CSVs, 1-6 ms a table)."""
+    page's every run wrote and hashed each of its CSVs, 1-6 ms a table).
+
+    A click downloads without rerunning the page (``on_click="ignore"``): with a rerun,
+    the run registered the button anew under another file id and dropped the clicked one,
+    and a click whose request was served after that run failed with "Failed to generate
+    file for download" (seen in CI under load on Capacity's runway)."""
     made = frame if callable(frame) else (lambda: frame)
     where.download_button(
         label,
@@ -153,6 +158,7 @@ def download(
         file_name=name,
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
     )
 
 

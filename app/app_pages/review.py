@@ -138,6 +138,7 @@ z.download_button(
     file_name=f"cost_review_{month}.zip",
     mime="application/zip",
     icon=":material/download:",
+    on_click="ignore",  # no rerun: see widgets.download
 )
 x.download_button(
     "Download the review pack (Excel)",
@@ -145,6 +146,7 @@ x.download_button(
     file_name=f"cost_review_{month}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/table_view:",
+    on_click="ignore",
     help="The same tables as the zip, one sheet each, with a cover sheet saying as of when "
     "and how fresh each source is.",
 )

@@ -214,7 +214,9 @@ with bottom:
         values = {f: kept.get(f, getattr(base.savings, f)) for f in fields}
     settings = changes(base.savings, values)
     if not editing:
-        edited = " **Edited here, not saved.**" if settings else ""
+        edited = (
+            f" **Edited here, not saved:** {views.edited_inputs(settings)}." if settings else ""
+        )
         st.caption(f"From **{base.scenario}**: open them to read or change them.{edited}")
     payload = canonical({**base.payload, **dict(settings)})
     widgets.save_row("Save lever inputs to assumption set", selected, payload, "sv", "Savings")
@@ -249,6 +251,11 @@ with top:
     if widgets.excused(view):
         st.stop()
     lo, hi = view.band_labels
+    if settings:  # kept edits outlive the page visit: say so where the figures are
+        st.caption(
+            ":material/edit: Sized on lever inputs edited below, not saved: "
+            f"{views.edited_inputs(settings)}."
+        )
     if view.levers is not None:
         st.subheader("Levers, stacked without double counting")
         if not widgets.excused(view.levers, "The levers cannot be modelled: "):

@@ -130,8 +130,15 @@ class Backtest:
     """How far the history moves per step on the scale bands are calibrated on."""
 
     def working(self, values: FloatArray) -> FloatArray:
-        """Values on the scale bands are calibrated on."""
-        return np.log(values) if self.log else values
+        """Values on the scale bands are calibrated on; on the log scale a value at or below
+        zero (a credit set aside from the history the models fit, scored as it happened)
+        is -inf: below every band, and no error a band can be calibrated on."""
+        if not self.log:
+            return values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logged = np.log(values)
+        out: FloatArray = np.where(values <= 0, -np.inf, logged)
+        return out
 
     @cached_property
     def working_actual(self) -> FloatArray:

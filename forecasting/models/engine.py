@@ -149,6 +149,11 @@ def choose(job: SeriesJob) -> Selection | SeriesForecast:
     recent = y[-recent_length(m) :]
     dates = pd.date_range(end=job.last, periods=len(recent), freq=job.freq.alias)
     y_fit, y_scored, excuses = adjust_history(uid, recent, m, dates)
+    if is_constant(y_fit):
+        # Constant once adjusted (a flat fee with a credit set aside, a step moved) or over
+        # the recent stretch the models see: models fitted on it read its float noise as
+        # signal, as on any constant history.
+        return _constant(job, ds, _constant_why(uid, excuses, len(recent), len(y)), excuses)
     positive, _ = log_scale(y_fit)
     names = auto_candidates(m, positive) if job.model == AUTO else [job.model]
     fitted, points, failures = fit_candidates(names, y_fit, job.h, m)
@@ -424,7 +429,24 @@ def _candidates(
     return out
 
 
-def _constant(job: SeriesJob, ds: pd.DatetimeIndex, why: str | None = None) -> SeriesForecast:
+def _constant_why(uid: str, excuses: list[Excuse], seen: int, n: int) -> str:
+    how = [
+        "its one-offs set aside" if "one_offs" in e.context else "its earlier level moved"
+        for e in excuses
+    ]
+    if seen < n:
+        how.append(f"over the last {seen} periods the models see")
+    said = f" ({', '.join(how)})" if how else ""
+    return f"series {uid!r} is constant{said}: forecast is that constant, no spread"
+
+
+def _constant(
+    job: SeriesJob,
+    ds: pd.DatetimeIndex,
+    why: str | None = None,
+    excuses: Sequence[Excuse] = (),
+) -> SeriesForecast:
+    # Neither a one-off nor a level shift moves the last period.
     value = float(job.y[-1])
     mean = np.full(job.h, value)
     flat = {level: (mean.copy(), mean.copy()) for level in job.levels}
@@ -437,7 +459,7 @@ def _constant(job: SeriesJob, ds: pd.DatetimeIndex, why: str | None = None) -> S
         flat,
         np.tile(mean, (max(job.n_paths, 0), 1)),
         [],
-        [Excuse(why, {"unique_id": job.unique_id})],
+        [*excuses, Excuse(why, {"unique_id": job.unique_id})],
         own_bands=flat,
     )
 
@@ -515,7 +537,9 @@ def cross_coverages(bt: Backtest, rec: ModelBacktest, level: float) -> tuple[flo
             else Calibration(np.empty(0))
         )
         a, c, sd = actual[fold], rec.centre[fold], rec.spread[fold]
-        ok = np.isfinite(a) & np.isfinite(c)
+        # -inf: a credit to zero or below on the log scale, outside every band (NaN: past
+        # the history).
+        ok = ~np.isnan(a) & np.isfinite(c)
         for kept, each in zip(inside, (cal, replace(cal, prior=None)), strict=True):
             lo, hi = each.band(level, c, sd)
             kept.append(((a >= lo) & (a <= hi))[ok])

@@ -69,9 +69,9 @@ def level_shift(y: FloatArray, m: int) -> tuple[int, float] | None:
 
 
 def one_offs(y: FloatArray, m: int) -> list[tuple[int, float]]:
-    """One-period outliers of a strictly positive series: (index, the value's log ratio to
-    what its neighbours say it would be), oldest first; [] when there are none or the
-    series is not one to judge.
+    """One-period outliers of a series positive but for them: (index, the value's log ratio
+    to what its neighbours say it would be, -inf for a value at or below zero), oldest
+    first; [] when there are none or the series is not one to judge.
 
     A one-off (a credit, a refund, a burst of a few days, an upfront fee) stands out from
     the periods on both sides, which agree with each other: on the log scale its residual
@@ -87,32 +87,69 @@ def one_offs(y: FloatArray, m: int) -> list[tuple[int, float]]:
     periods are never judged: their outer neighbour has no residual (and the last may be
     the start of a new level). A series with more candidates than one period in ``ONE_OFF_SHARE`` is
     spiky by nature, and its spikes are its pattern, not one-offs.
+
+    A flat fee has residuals of 0 (a robust deviation of 0): there any period past the floor
+    that its neighbours lean away from stands out. A period at or below zero between
+    positive ones (a credit that takes the month to nothing or less) has no log: it is
+    judged by the same rule on the level scale (``_credits``), where a count series whose
+    zeros are its noise does not stand out; the series is not judged at all when any such
+    period is not a one-off.
     """
     y = np.asarray(y, dtype=float)
     n = len(y)
-    if n < ONE_OFF_MIN or m not in ONE_OFF_SEASONS or not bool((y > 0).all()):
+    if n < ONE_OFF_MIN or m not in ONE_OFF_SEASONS:
         return []
-    z = np.log(y)
+    credits = _credits(y, m)
+    if credits is None:
+        return []
+    positive = y.copy()
+    for i in credits:
+        positive[i] = np.sqrt(y[i - 1] * y[i + 1])
+    z = np.log(positive)
+    found = [(i, float(size)) for i, size in _standing_out(z, m, ONE_OFF_FLOOR) if i not in credits]
+    found = sorted([*found, *((i, -np.inf) for i in credits)])
+    if len(found) * ONE_OFF_SHARE > n:
+        return []
+    return found
+
+
+def _credits(y: FloatArray, m: int) -> list[int] | None:
+    """The periods at or below zero of a series otherwise positive, each a one-off on the
+    level scale; None when one of them is not (the series is not strictly positive)."""
+    low = np.flatnonzero(y <= 0)
+    if not len(low):
+        return []
+    if len(low) * ONE_OFF_SHARE > len(y):
+        return None
+    # Judged with the others at their neighbours' level (two credits a year apart are a
+    # season, which the phase check reads from these residuals).
+    out = {i for i, size in _standing_out(y, m, 0.0) if size < 0}
+    return [int(i) for i in low] if all(i in out for i in low) else None
+
+
+def _standing_out(v: FloatArray, m: int, floor: float) -> list[tuple[int, float]]:
+    """The periods of ``v`` (on the scale they are judged on) whose residual stands out as a
+    one-off's: (index, residual), ``one_offs``' rule but for the share."""
+    n = len(v)
     r = np.full(n, np.nan)
-    r[1:-1] = z[1:-1] - (z[:-2] + z[2:]) / 2
+    r[1:-1] = v[1:-1] - (v[:-2] + v[2:]) / 2
     inner = r[1:-1]
+    # A flat fee's residuals are all 0 but the one-off's and its neighbours': a deviation
+    # of 0 leaves the floor to decide (no division by it anywhere).
     sd = 1.4826 * float(np.median(np.abs(inner - np.median(inner))))
-    if not sd > 0:
-        return []
+    bar = max(ONE_OFF_THRESHOLD * sd, floor)
     found = []
     for i in range(2, n - 2):
         size = r[i]
-        if abs(size) < max(ONE_OFF_THRESHOLD * sd, ONE_OFF_FLOOR):
+        if not abs(size) >= bar or size == 0:
             continue
         if not all(-r[j] * np.sign(size) >= 0.25 * abs(size) for j in (i - 1, i + 1)):
             continue
         if m > 1:
-            same = [_phase_residual(z, r, j) for j in (i - m, i + m) if 0 <= j < n]
-            if not same or any(v * np.sign(size) >= 0.5 * abs(size) for v in same):
+            same = [_phase_residual(v, r, j) for j in (i - m, i + m) if 0 <= j < n]
+            if not same or any(v_ * np.sign(size) >= 0.5 * abs(size) for v_ in same):
                 continue
         found.append((i, float(size)))
-    if len(found) * ONE_OFF_SHARE > n:
-        return []
     return found
 
 
@@ -137,9 +174,10 @@ def _period_label(dates: pd.DatetimeIndex, i: int, m: int) -> str:
 
 def set_aside(y: FloatArray, found: list[tuple[int, float]]) -> FloatArray:
     """``y`` with each one-off replaced by what its neighbours say (their geometric mean)."""
-    out = np.asarray(y, dtype=float).copy()
+    y = np.asarray(y, dtype=float)
+    out = y.copy()
     for i, size in found:
-        out[i] = y[i] * np.exp(-size)
+        out[i] = y[i] * np.exp(-size) if y[i] > 0 else np.sqrt(y[i - 1] * y[i + 1])
     return out
 
 
@@ -168,15 +206,26 @@ def adjust_history(
         for i, _ in found
     ]
     sizes = ", ".join(
-        f"{w} ({(np.exp(size) - 1) * 100:+.0f}%)" for w, (_, size) in zip(where, found, strict=True)
+        f"{w} ({_departure(y, i, size)})" for w, (i, size) in zip(where, found, strict=True)
     )
+    one = len(found) == 1
+    as_was = "it as it was" if one else "them as they were"
     why = (
-        f"series {uid!r}: {sizes} stand{'s' if len(found) == 1 else ''} out from the periods "
-        "on both sides (a one-off: a credit, a refund, a spike); models are fitted and "
-        "backtested with the neighbours' level there instead"
+        f"series {uid!r}: {sizes} stand{'s' if one else ''} out from the periods "
+        "on both sides (a one-off: a credit, a refund, a spike); models are fitted with "
+        f"the neighbours' level there, backtests score {as_was}"
     )
     excuses.append(Excuse(why, {"unique_id": uid, "one_offs": [i for i, _ in found]}))
     return set_aside(y, found), y, excuses
+
+
+def _departure(y: FloatArray, i: int, size: float) -> str:
+    """How far one-off ``i`` departs from its neighbours: "-20%", or for a period at or
+    below zero, which has no log ratio, "-100%, to 0" or "-104%, to -300"."""
+    if y[i] > 0:
+        return f"{(np.exp(size) - 1) * 100:+.0f}%"
+    ratio = y[i] / np.sqrt(y[i - 1] * y[i + 1])
+    return f"{(ratio - 1) * 100:+.0f}%, to {y[i] + 0.0:,.4g}"
 
 
 def _level_shifted(uid: str, y: FloatArray, m: int) -> tuple[FloatArray, list[Excuse]]:

@@ -300,8 +300,9 @@ class ForecastView:
         return f"""
 - Fitted on complete months only (the running month would look like a drop), in {self.unit}.
 - A month that stands out from the months on both sides (a credit, a refund, a burst of a few
-  days) is a one-off: the models are fitted and backtested with its neighbours' level there
-  (a note below names it), so it does not read as noise that hides the trend.
+  days) is a one-off: the models are fitted with its neighbours' level there (a note below
+  names it), so it does not read as noise that hides the trend; backtests score the month as
+  it was, so the band still allows for such months.
 - **auto** fits seasonal naive, naive, drift, Theta, ETS and ARIMA, scores each on
   rolling-origin backtests at this horizon, and takes the median of those that backtest well
   (or a single model when it is clearly better).

@@ -35,6 +35,7 @@ from forecasting.savings.service import (
     reconcile_stated,
     stored_stated,
 )
+from forecasting.scenario.catalogue import choice_label
 from forecasting.store import Store
 from forecasting.views.assumptions import Choices, forecast_text, settings_text
 from forecasting.views.display import Card, Column
@@ -116,6 +117,35 @@ def input_options(field: str, choices: Choices, values: Mapping[str, Any]) -> li
             "commitment_payment": choices.commitment_payments,
         }.get(field, ())
     )
+
+
+def edited_inputs(settings: tuple[tuple[str, Any], ...]) -> str:
+    """The lever inputs an edit changed, as the inputs are labelled and their values read
+    ("CDN caching: Target request hit ratio 80%; Database: Slowest queries optimised 20"),
+    so a page sized on unsaved edits says which."""
+    changed = dict(settings)
+    parts = []
+    for title, specs in LEVER_INPUTS.values():
+        named = [
+            f"{spec.label.removesuffix(' %')} {_input_text(spec, changed[spec.field])}"
+            for spec in specs
+            if spec.field in changed
+        ]
+        if named:
+            parts.append(f"{title}: {', '.join(named)}")
+    return "; ".join(parts)
+
+
+def _input_text(spec: LeverInput, value: Any) -> str:
+    if value is None:
+        return "not set"
+    if spec.kind is InputKind.CHECK:
+        return "yes" if value else "no"
+    if spec.kind in (InputKind.PERCENT, InputKind.NUMBER):
+        number = round(float(value) * (100 if spec.kind is InputKind.PERCENT else 1), 6)
+        text = format_number(number, 0 if number.is_integer() else None)
+        return f"{text}%" if spec.kind is InputKind.PERCENT else text
+    return choice_label(value)
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,10 @@ def test_a_lever_input_acts_like_set_on_the_cli(
     inputs(at, on=False)
     assert target not in {n.label for n in at.number_input}
     assert table(at, "lever", "Right-size").set_index("lever").loc[cdn] == levers.loc[cdn]
-    assert any("**Edited here, not saved.**" in c.value for c in at.caption)
+    said = "**Edited here, not saved:** CDN caching: Target request hit ratio 80%."
+    assert any(said in c.value for c in at.caption), [c.value for c in at.caption]
+    above = ":material/edit: Sized on lever inputs edited below, not saved: CDN caching"
+    assert any(c.value.startswith(above) for c in at.caption)
     assert next(n for n in inputs(at).number_input if n.label == target).value == 80
     assert table(at, "lever", "Right-size").set_index("lever").loc[cdn] == levers.loc[cdn]
     hit_ratios = ["--set", "target_request_hit_ratio=0.8"]

@@ -87,16 +87,87 @@ def test_the_note_names_quarters_and_years_as_people_do() -> None:
         assert f"{named} (-20%) stands out" in excuses[-1].reason
 
 
-def test_the_edges_days_and_series_that_reach_zero_are_not_judged() -> None:
+def test_the_edges_and_days_are_not_judged() -> None:
     y = _growing()
     for i in (0, 1, len(y) - 2, len(y) - 1):
         spiked = y.copy()
         spiked[i] *= 1.5
         assert one_offs(spiked, 12) == []
+        credited = y.copy()
+        credited[i] = 0.0  # nor a credit there: the series is simply not strictly positive
+        assert one_offs(credited, 12) == []
     y[15] *= 1.5
     assert one_offs(y, 7) == []  # days: a spike on the 1st is often the calendar's
-    y[3] = 0.0
+
+
+@pytest.mark.parametrize("value", [0.0, -300.0])
+def test_a_credit_to_zero_or_below_is_the_clearest_one_off(value: float) -> None:
+    """A month's bill credited to nothing or less between months of thousands: a one-off of
+    the whole month, set aside as any other (its log ratio is -inf), named with what the
+    month was, and scored as it happened; the series' bands stay on the log scale."""
+    y = _growing()
+    y[20] = value
+    assert one_offs(y, 12) == [(20, -np.inf)]
+    dates = pd.date_range("2001-01-01", periods=len(y), freq="MS")
+    fit, scored, excuses = adjust_history("s", y, 12, dates)
+    assert fit[20] == pytest.approx(np.sqrt(y[19] * y[21]), rel=1e-12)
+    assert scored[20] == value and (fit > 0).all()
+    depth = (value / np.sqrt(y[19] * y[21]) - 1) * 100
+    assert f"Sep 2002 ({depth:+.0f}%, to {value:,.4g}) stands out" in excuses[-1].reason
+    # A spike elsewhere in the same series is still found beside it.
+    y[10] *= 1.3
+    assert [i for i, _ in one_offs(y, 12)] == [10, 20]
+
+
+def test_zeros_a_count_series_has_by_nature_are_not_one_offs() -> None:
+    """A small count (1 to 8 a month) that falls to 0 once: on the level scale its zero is
+    within its own noise, so the series is not judged; a zero a year after another zero
+    (the same month of each year) is a season, not a credit."""
+    y = np.random.default_rng(4).poisson(4.0, 36).clip(1, None).astype(float)
+    y[20] = 0.0
     assert one_offs(y, 12) == []
+    yearly = _growing()
+    yearly[[8, 20, 32]] = 0.0
+    assert one_offs(yearly, 12) == []
+
+
+@pytest.mark.parametrize("other", [600.0, 1000.0])
+def test_a_flat_fee_with_one_different_month(other: float) -> None:
+    """A fixed fee whose residuals are all 0 but one month's (a robust deviation of 0): the
+    month is a one-off, found without dividing by that 0, as it is with the fee's float
+    noise (the demo's Monitoring) and at zero. The fee with it set aside is constant, and
+    the forecast is the fee, with no spread and the month named."""
+    noise = np.random.default_rng(3).uniform(-1.2e-5, 0.6e-5, 36)
+    for fee in (np.full(36, 800.0), 800.0 + noise):
+        y = fee.copy()
+        y[20] = other
+        assert [i for i, _ in one_offs(y, 12)] == [20]
+        y[20] = 0.0
+        assert one_offs(y, 12) == [(20, -np.inf)]
+    y = np.full(36, 800.0)
+    y[20] = other
+    result = forecast(series_frame(y), h=6, level=(50, 80), n_jobs=1)
+    f = result.forecast
+    assert set(f["model"]) == {"constant"}
+    np.testing.assert_array_equal(f["forecast"], 800.0)
+    np.testing.assert_array_equal(f["lower"], f["upper"])
+    notes = " ".join(e.reason for e in result.excuses)
+    assert "stands out" in notes and "is constant (its one-offs set aside)" in notes, notes
+    # A flat fee with a different month every few months is not: its share rule holds.
+    assert one_offs(800.0 * (1 + 0.25 * (np.arange(36) % 5 == 2)), 12) == []
+
+
+def test_a_history_constant_once_its_level_moves_is_forecast_as_constant() -> None:
+    """A fee of 100 raised to 130 for good: the earlier months moved to the new level leave a
+    constant history, which is forecast as the constant (no models fitted on a flat line)."""
+    y = np.r_[np.full(28, 100.0), np.full(8, 130.0)]
+    result = forecast(series_frame(y), h=6, level=(80,), n_jobs=1)
+    f = result.forecast
+    assert set(f["model"]) == {"constant"}
+    np.testing.assert_array_equal(f["forecast"], 130.0)
+    np.testing.assert_array_equal(f["lower"], f["upper"])
+    notes = " ".join(e.reason for e in result.excuses)
+    assert "is constant (its earlier level moved)" in notes, notes
 
 
 def test_a_credit_does_not_hide_the_growth_and_the_forecast_says_so(
@@ -147,3 +218,26 @@ def test_the_backtest_scores_the_month_as_it_happened() -> None:
         if o + k == 30
     }
     assert seen == {float(y[30])}
+
+
+def test_a_credit_to_zero_inside_the_backtest_is_outside_every_band() -> None:
+    """The backtest scores the credit as it happened: on the log scale a month at 0 is -inf,
+    no error to calibrate a band on, and a miss of every band in the coverage."""
+    from forecasting.models import engine
+    from forecasting.models.validation import frequency_from_alias
+
+    y = _growing()
+    y[30] = 0.0
+    job = engine.SeriesJob(
+        "s", y, pd.Timestamp("2002-12-01"), frequency_from_alias("MS"), 12, (80.0,)
+    )
+    chosen = engine.choose(job)
+    assert isinstance(chosen, engine.Selection) and chosen.backtest is not None
+    assert chosen.positive and chosen.y[30] > 0
+    bt = chosen.backtest
+    at_credit = bt.actual == 0.0
+    assert at_credit.any() and (bt.working_actual[at_credit] == -np.inf).all()
+    assert np.isnan(bt.working_actual[np.isnan(bt.actual)]).all()
+    assert chosen.calibration().calibrated
+    result = engine.forecast_series(job)
+    assert (result.bands[80.0][0] > 0).all()

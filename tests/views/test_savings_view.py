@@ -24,6 +24,7 @@ from forecasting.views.savings import (
     commitment_columns,
     commitment_table,
     demand_story,
+    edited_inputs,
     input_options,
     lever_rows,
     lookback_caption,
@@ -226,3 +227,25 @@ def test_what_differs_between_rows_keeps_its_column() -> None:
     # Cents below 100 (as the money columns); a band of one figure reads it once.
     assert shown["savings_band"].tolist() == ["40.00", "55.50–80.25", "—"]
     assert shown["note"].tolist() == ["", "label; no usage in the last 7 days", ""]
+
+
+def test_edited_inputs_are_named_as_the_inputs_are_labelled() -> None:
+    """What a page sized on unsaved edits says was edited: each lever's title, then its
+    changed inputs in the order the page shows them, values as typed there."""
+    settings = (
+        ("top_queries_optimised", 20),
+        ("target_request_hit_ratio", 0.8),
+        ("cpu_headroom", 0.155),
+        ("origin_in_aws", False),
+        ("database_disk_gb", 1000.0),
+        ("database_tier", None),
+        ("commitment_offering", "compute_sp"),
+    )
+    assert edited_inputs(settings) == (
+        "Right-size: CPU headroom 15.5%; "
+        "CDN caching: Origin in AWS no, Target request hit ratio 80%; "
+        "Database: Tier (when the bill names none) not set, Slowest queries optimised 20, "
+        "Disk size (GB) 1,000; "
+        "Commitments: Offering Compute Savings Plan"
+    )
+    assert edited_inputs(()) == ""
