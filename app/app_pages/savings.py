@@ -132,15 +132,11 @@ def show_commitments(r: CommitmentResult, cur: str, lo: str, hi: str) -> None:
     if not isinstance(r.by_demand, Excuse):
         st.caption(views.demand_story(r, cur))
         widgets.table(r.by_demand, views.demand_columns(cur))
-    st.caption("Each commitment as AWS reports it: on its look-back window's hourly usage")
-    widgets.table(r.table, views.lookback_columns(cur), only=True)
-    st.caption(
-        "The same commitments on the forecast's sample paths over the term: the expected "
-        "saving is the mean over the paths, and the band the spread of the paths' savings. "
-        "*At P10 demand* is the saving if demand stayed at its P10 every month, usually lower "
-        "than the paths' P10, as few paths stay that low all term."
-    )
-    widgets.table(r.table, views.commitment_columns(cur, lo, hi), only=True)
+    st.caption(views.lookback_caption(r))
+    widgets.table(r.table, views.lookback_columns(cur, r.table), only=True)
+    st.caption(views.commitment_caption(r, lo, hi))
+    shown = views.commitment_table(r, cur)
+    widgets.table(shown, views.commitment_columns(cur, lo, hi, r.table), only=True)
     widgets.download("Download the commitments (CSV)", r.export, "commitments.csv")
     widgets.explained(views.explain_commitments(r))
 

@@ -14,6 +14,7 @@ from forecasting.errors import InputError
 from forecasting.interface import Excuse, or_excuse
 from forecasting.models.options import PathForecaster, run_models
 from forecasting.presentation import (
+    MISSING,
     cell_text,
     format_money,
     format_month,
@@ -21,6 +22,8 @@ from forecasting.presentation import (
     format_rate,
     readable_text,
 )
+from forecasting.presentation.figures import is_missing, money_decimals
+from forecasting.savings.commitment_inputs import FORECAST_CHECK_DAYS
 from forecasting.savings.service import (
     CommitmentResult,
     LeverResult,
@@ -426,16 +429,43 @@ def demand_story(r: CommitmentResult, cur: str) -> str:
     )
 
 
-def lookback_columns(cur: str) -> dict[str, Column]:
+def _several_scopes(table: pd.DataFrame) -> bool:
+    return bool(table["scope"].nunique() > 1)
+
+
+def _any_upfront(table: pd.DataFrame) -> bool:
+    return bool(table["upfront_usd"].fillna(0).ne(0).any())
+
+
+def lookback_caption(r: CommitmentResult) -> str:
+    """What the look-back table's rows share, said once instead of in a column on every row."""
+    shared = []
+    if not _several_scopes(r.table):
+        shared.append(f"each covers {r.table['scope'].iloc[0]}")
+    if not _any_upfront(r.table):
+        shared.append("none paid upfront")
+    tail = f" ({'; '.join(shared)})" if shared else ""
+    return (
+        "Each commitment as AWS reports it: on its look-back window's hourly usage, the "
+        f"forecast method's on the last {FORECAST_CHECK_DAYS} days{tail}"
+    )
+
+
+def lookback_columns(cur: str, table: pd.DataFrame) -> dict[str, Column]:
     """Each commitment scored on its look-back window's own hourly usage, as AWS reports it
-    (the forecast method's on the last 30 days)."""
-    return {
-        "method": Column("Method"),
-        "scope": Column("Covers"),
+    (the forecast method's on the last 30 days). One grid across the page: a window is in its
+    method's name, and a scope or an upfront of 0 shared by every row is said once, in
+    ``lookback_caption``; the CSV keeps every column."""
+    columns = {"method": Column("Method")}
+    if _several_scopes(table):
+        columns["scope"] = Column("Covers")
+    columns |= {
         "hourly_commitment_usd": Column(f"Commit {cur}/h"),
         "covered_usd_per_hour": Column(f"Covers {cur}/h"),
-        "upfront_usd": Column(f"Upfront {cur}"),
-        "lookback_days": Column("Window, days"),
+    }
+    if _any_upfront(table):
+        columns["upfront_usd"] = Column(f"Upfront {cur}")
+    return columns | {
         "lookback_on_demand_usd_per_hour": Column(f"On-demand {cur}/h"),
         "lookback_monthly_savings_usd": Column(f"Est. savings {cur}/month"),
         "lookback_utilisation": Column("Utilisation"),
@@ -454,24 +484,55 @@ def demand_columns(cur: str) -> dict[str, Column]:
     }
 
 
-def commitment_columns(cur: str, lo: str, hi: str) -> dict[str, Column]:
-    """Each commitment on the forecast's sample paths over the term."""
-    return {
-        "method": Column("Method"),
-        "scope": Column("Covers"),
-        "hourly_commitment_usd": Column(f"Commit {cur}/h"),
+def commitment_table(r: CommitmentResult, cur: str) -> pd.DataFrame:
+    """The commitments on the forecast's paths as the page shows them: the paths' band of
+    savings as one "low–high" cell (two columns pushed the table onto a second grid), and a
+    row's note only where it says more than the section's caption (``r.label``)."""
+    t = r.table
+    lows, highs = t["savings_lower_usd"], t["savings_upper_usd"]
+    decimals = money_decimals([*lows, *highs], cur)
+
+    def band(a: float, b: float) -> str:
+        if is_missing(a) or is_missing(b):
+            return MISSING
+        low, high = format_number(a, decimals), format_number(b, decimals)
+        return low if low == high else f"{low}–{high}"
+
+    notes = t["note"].where(t["note"] != r.label, "")
+    return t.assign(savings_band=[band(a, b) for a, b in zip(lows, highs, strict=True)], note=notes)
+
+
+def commitment_caption(r: CommitmentResult, lo: str, hi: str) -> str:
+    """What the paths table's figures are, and where its hidden downside columns are read."""
+    where = "in the CSV"
+    if not isinstance(r.by_demand, Excuse):
+        where += " (the recommended commitment's are the P10 row of the table above)"
+    return (
+        "The same commitments on the forecast's sample paths over the term: the expected "
+        f"saving is the mean over the paths, and {lo}–{hi} of paths the spread of the paths' "
+        "savings. *At P10 demand* is the saving if demand stayed at its P10 every month, "
+        "usually lower than the paths' P10, as few paths stay that low all term; its "
+        f"utilisation and break-even are {where}."
+    )
+
+
+def commitment_columns(cur: str, lo: str, hi: str, table: pd.DataFrame) -> dict[str, Column]:
+    """Each commitment on the forecast's sample paths over the term, on one grid: its size is
+    in the look-back table above (same rows, same order), and utilisation and break-even at
+    P10 demand are the CSV's (the recommended commitment's are the demand table's P10 row)."""
+    columns = {"method": Column("Method")}
+    if _several_scopes(table):
+        columns["scope"] = Column("Covers")
+    return columns | {
         "coverage": Column("Coverage"),
         "utilisation": Column("Utilisation"),
         # The mean over the paths (the cards' expected saving) and the spread of the paths'
         # savings: not the saving at P10 or P90 demand (the table above, and the downside).
         "expected_monthly_savings_usd": Column(f"Expected savings {cur}/month"),
-        "savings_lower_usd": Column(f"Savings, {lo} of paths"),
-        "savings_upper_usd": Column(f"Savings, {hi} of paths"),
+        "savings_band": Column(f"{lo}–{hi} of paths"),
         "break_even_month": Column("Break-even month"),
         # The downside is the P10 of demand whatever the band's level.
         "downside_monthly_savings_usd": Column(f"At P10 demand {cur}/month"),
-        "downside_utilisation": Column("Utilisation at P10"),
-        "downside_break_even_month": Column("Break-even at P10"),
         "note": Column("Note", "wide"),
     }
 

@@ -19,6 +19,7 @@ from forecasting.presentation import readable_text
 from forecasting.store import Store
 from tests.app.conftest import APP
 from tests.app.test_capacity_page import specs, values
+from tests.readable import rounded_text
 
 PAGE = "app_pages/savings.py"
 FAST = {"sv_model": "drift", "sv_paths": 200, "sv_seed": 1}
@@ -134,10 +135,18 @@ def test_savings_page_renders(savings: AppTest) -> None:
         "Estimated utilisation",
         "Break-even month (look-back)",
     ]
+    # Three grids, one per table (five before: the look-back and the paths tables each
+    # spilled onto a second grid); the paths table shows its band in one cell, not the size
+    # the look-back table above shows.
+    grids = {tuple(d.proto.column_order)[:2]: list(d.proto.column_order) for d in at.dataframe}
+    assert len(at.dataframe) == len(grids) == 3, grids
+    past = grids[("method", "hourly_commitment_usd")]
+    paths = next(g for g in grids.values() if "savings_band" in g)
+    assert "lookback_monthly_savings_usd" in past and "hourly_commitment_usd" not in paths
     # A card reads the figure its table shows, at the table's precision (not 96% beside 95.5%).
-    paths = next(d.value for d in at.dataframe if "expected_monthly_savings_usd" in d.value)
+    frame = next(d.value for d in at.dataframe if "savings_band" in d.proto.column_order)
     shown = next(m.value for m in at.metric if m.label == "Utilisation")
-    assert shown == f"{paths['utilisation'].iloc[0]:.1f}%", shown
+    assert "utilisation" in paths and shown == f"{frame['utilisation'].iloc[0]:.1f}%", shown
     demand = table(at, "demand", "P10")
     assert list(demand["demand"]) == ["P10", "P50", "P90"]
     # The expected saving (a card) and the P50 row are two figures: the caption says why.
@@ -194,6 +203,13 @@ def test_page_numbers_match_the_cli(
     same_numbers(methods, cli, [*columns, "expected_monthly_savings_usd"], 3)
     same_numbers(methods, cli, ["lookback_monthly_savings_usd", "lookback_utilisation"], 3)
     assert methods["break_even_month"].tolist() == cli["break_even_month"].astype(str).tolist()
+    # The paths' band, one cell on the page, reads the CLI's two columns.
+    paths = next(d.value for d in at.dataframe if "savings_band" in d.proto.column_order)
+    ends = [
+        (rounded_text(float(a), 0), rounded_text(float(b), 0))
+        for a, b in zip(cli["savings_lower_usd"], cli["savings_upper_usd"], strict=True)
+    ]
+    assert paths["savings_band"].tolist() == [a if a == b else f"{a}–{b}" for a, b in ends]
     with Store(demo_db, read_only=True) as store:
         lines = store.stated_savings("apex-2026").drop(columns="currency")
     lines.to_csv(tmp_path / "stated.csv", index=False)

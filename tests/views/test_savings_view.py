@@ -19,13 +19,18 @@ from forecasting.views.savings import (
     aws_cards,
     aws_row,
     build_savings,
+    commitment_caption,
     commitment_cards,
     commitment_columns,
+    commitment_table,
     demand_story,
     edited_inputs,
     input_options,
     lever_rows,
+    lookback_caption,
+    lookback_columns,
 )
+from tests.readable import rounded_text
 
 FAST = {"model": "drift", "paths": 200, "seed": 1}
 HEADER = b"initiative,category,percent,monthly_savings\n"
@@ -150,9 +155,78 @@ def test_the_expected_saving_and_the_p50_rows_tell_one_story(demo_store: Store) 
     agreed = demand_story(dataclasses.replace(result, by_demand=same), "USD")
     assert agreed.endswith("the expected saving.")
     # The table's band is the paths' spread, never read as the saving at P10/P90 demand.
-    columns = commitment_columns("USD", "P10", "P90")
-    assert columns["savings_lower_usd"].label == "Savings, P10 of paths"
+    columns = commitment_columns("USD", "P10", "P90", result.table)
+    assert columns["savings_band"].label == "P10–P90 of paths"
     assert columns["expected_monthly_savings_usd"].label == "Expected savings USD/month"
+
+
+def test_the_commitment_tables_say_once_what_every_row_shares(demo_store: Store) -> None:
+    """The look-back and the paths tables each fit one grid: the demo's one scope and its
+    upfront of 0 are said in the caption, the windows are in the methods' names, the size is
+    not repeated in the paths table and its band is one cell; the CSV keeps every column."""
+    view = build_savings(demo_store, SavingsOptions(**FAST), sections=("commitments",))
+    result = view.commitments
+    assert isinstance(result, CommitmentResult) and not isinstance(result.by_demand, Excuse)
+    t = result.table
+    assert t["scope"].nunique() == 1 and t["upfront_usd"].eq(0).all()  # the demo's case
+    past = lookback_columns("USD", t)
+    assert not {"scope", "upfront_usd", "lookback_days"} & set(past)
+    assert "hourly_commitment_usd" in past and "lookback_monthly_savings_usd" in past
+    caption = lookback_caption(result)
+    assert f"each covers {t['scope'].iloc[0]}" in caption and "none paid upfront" in caption
+    assert "the forecast method's on the last 30 days" in caption
+    assert t.loc[t["method"] == "forecast", "lookback_days"].tolist() == [30]
+    paths = commitment_columns("USD", "P10", "P90", t)
+    assert not {"scope", "hourly_commitment_usd", "savings_lower_usd"} & set(paths)
+    assert not {"downside_utilisation", "downside_break_even_month"} & set(paths)
+    assert set(result.export().columns) >= {"scope", "upfront_usd", "downside_utilisation"}
+    # What the caption says of the hidden downside columns holds: the recommended
+    # commitment's utilisation and break-even at P10 demand are the demand table's P10 row.
+    best, p10 = t.iloc[0], result.by_demand.set_index("demand").loc["P10"]
+    assert best["downside_utilisation"] == pytest.approx(p10["utilisation"])
+    assert best["downside_break_even_month"] == p10["break_even_month"]
+    assert best["downside_monthly_savings_usd"] == pytest.approx(p10["monthly_savings_usd"])
+    assert "P10 row of the table above" in commitment_caption(result, "P10", "P90")
+    shown = commitment_table(result, "USD")
+    ends = [
+        (rounded_text(a, 0), rounded_text(b, 0))
+        for a, b in zip(t["savings_lower_usd"], t["savings_upper_usd"], strict=True)
+    ]
+    assert shown["savings_band"].tolist() == [a if a == b else f"{a}–{b}" for a, b in ends]
+    assert any(a != b for a, b in ends)
+    assert shown["note"].eq("").all()  # every row's note is the section's caption
+
+
+def test_what_differs_between_rows_keeps_its_column() -> None:
+    """Two scopes (RIs per family) and an upfront payment: each row says its own."""
+    table = pd.DataFrame(
+        {
+            "method": ["forecast", "forecast", "look-back 7 days"],
+            "scope": ["c6i us-east-1", "m6i us-east-1", "m6i us-east-1"],
+            "upfront_usd": [0.0, 1200.0, None],
+            "savings_lower_usd": [40.0, 55.5, None],
+            "savings_upper_usd": [40.004, 80.25, 10.0],
+            "note": ["label", "label; no usage in the last 7 days", "label"],
+        }
+    )
+    result = CommitmentResult(
+        table=table,
+        by_demand=Excuse("no paths"),
+        cumulative=Excuse("no paths"),
+        label="label",
+        terms=None,  # type: ignore[arg-type]
+        effective_savings_rate=0.0,
+        cost_group="Compute",
+        options=SavingsOptions(**FAST),
+    )
+    assert {"scope", "upfront_usd"} <= set(lookback_columns("USD", table))
+    assert "scope" in commitment_columns("USD", "P10", "P90", table)
+    assert "(" not in lookback_caption(result)  # nothing shared to say
+    assert "P10 row" not in commitment_caption(result, "P10", "P90")  # no demand table
+    shown = commitment_table(result, "USD")
+    # Cents below 100 (as the money columns); a band of one figure reads it once.
+    assert shown["savings_band"].tolist() == ["40.00", "55.50–80.25", "—"]
+    assert shown["note"].tolist() == ["", "label; no usage in the last 7 days", ""]
 
 
 def test_edited_inputs_are_named_as_the_inputs_are_labelled() -> None:
