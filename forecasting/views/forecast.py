@@ -16,6 +16,7 @@ from forecasting.errors import InputError
 from forecasting.interface import COST_METRIC, Excuse, Freq, GroupBy
 from forecasting.models import stored_fits
 from forecasting.models.api import forecast
+from forecasting.models.intervals import MIN_SCORES
 from forecasting.models.options import ForecastOptions
 from forecasting.models.result import ForecastResult
 from forecasting.models.service import forecast_store
@@ -133,6 +134,9 @@ class ForecastView:
     population prior (``unique_id, ds, lower, upper``, at ``level``): ``table``'s band is
     this one widened toward the prior. None where the band is not one series' (the demand
     chain's) or not made."""
+    chain_band: bool = False
+    """The band is the demand chain's (users paths carried through to the bill), not one
+    series' backtest-calibrated band."""
 
     @property
     def running_month(self) -> pd.Timestamp | None:
@@ -215,8 +219,7 @@ class ForecastView:
         last = table.iloc[-1]
         money = self.unit if self.metric == COST_METRIC else None
         edges = _edges(last, self.level, money, self.unit)
-        if self.method_scores is not None and self.own_band is None:
-            # The demand chain's band: users paths carried through the chain to the bill.
+        if self.chain_band:
             return (
                 f"{edges} The band is the demand chain's: the users forecast's band (the Users "
                 "series says why it is as wide as it is), where requests per user may settle, "
@@ -335,9 +338,15 @@ def _edges(row: pd.Series, level: float, money: str | None, unit: str) -> str:
     )
     if point <= 0:
         return words + "."
-    bottom = (
-        "reaches zero" if low / point < 0.005 else f"{format_number(low / point, 2)}x"
-    )  # 0.00x reads as a figure; a band clipped at zero says so
+    ratio = low / point
+    if low < 0:
+        bottom = "below zero"
+    elif low == 0:
+        bottom = "reaches zero"  # a band clipped at zero says so
+    elif ratio < 0.005:
+        bottom = "above zero but under 0.005x"  # 0.00x would read as zero
+    else:
+        bottom = f"{format_number(ratio, 2)}x"
     return (
         f"{words}: its top is {format_number(high / point, 1)}x the forecast, its bottom {bottom}."
     )
@@ -366,13 +375,36 @@ def _width_words(
     steps = np.cumsum(ahead)  # the step each month forecast ahead is (0: the nowcast)
     k = int(steps[-1])
     reached = windows - k + 1 if 1 <= k <= horizon else 0
-    evidence = (
-        f"The series' own backtest errors ({format_number(row['errors'], 0)} errors from "
-        f"{windows} origins, up to {horizon} months ahead)"
+    errors = int(row["errors"])
+    counted = (
+        f"{_count(errors, 'error')} from {_count(windows, 'origin')}, up to "
+        f"{_count(horizon, 'month')} ahead"
     )
-    share = min(1.0, own_width[-1] / width[-1])
-    if share >= 1 - 1e-9:
+    if errors < MIN_SCORES:
+        # Too few to calibrate on: the engine draws the model's own band, which neither the
+        # errors nor the prior touch (so the two bands are equal, and say nothing of who set
+        # them).
+        return (
+            f"The series' backtest has only {counted}: too few to calibrate a band on, so "
+            "the band is the model's own spread, set neither by those errors nor by the "
+            "population prior."
+        )
+    evidence = f"The series' own backtest errors ({counted})"
+    own_low, own_high = float(own["lower"].iloc[-1]), float(own["upper"].iloc[-1])
+    low, high = float(table["lower"].iloc[-1]), float(table["upper"].iloc[-1])
+    share = own_width[-1] / width[-1]
+    if np.isclose(own_low, low, rtol=1e-9, atol=0) and np.isclose(
+        own_high, high, rtol=1e-9, atol=0
+    ):
         out = f"{evidence} set all of it: the population prior adds nothing here."
+    elif share >= 1 - 1e-9:
+        # The prior weighed in but the band is no wider for it: its thin tail leans further
+        # (the lean is read against the wider unit) or its bottom is clipped at zero.
+        out = (
+            f"{evidence} would alone give {_shown(own_low, money)} to "
+            f"{_shown(own_high, money)}, as wide or wider: the population prior weighed in "
+            "too, and moved the band's edges here rather than widening it."
+        )
     else:
         far = (
             "none of them reaches this far"
@@ -383,8 +415,8 @@ def _width_words(
             else f"all {windows} reach this far"
         )
         out = (
-            f"{evidence} would alone give {_shown(float(own['lower'].iloc[-1]), money)} to "
-            f"{_shown(float(own['upper'].iloc[-1]), money)}, {format_percent(100 * share, 0)} "
+            f"{evidence} would alone give {_shown(own_low, money)} to "
+            f"{_shown(own_high, money)}, {format_percent(100 * share, 0)} "
             f"of that width: {far}. The other {format_percent(100 * (1 - share), 0)} is the "
             "population prior: how far series like this one, moving as fast, erred that far "
             "ahead in public forecasting-competition series (M1, M3, Tourism)."
@@ -400,6 +432,11 @@ def _width_words(
             else "the band there carries the furthest backtested errors on."
         )
     return out
+
+
+def _count(n: int, what: str) -> str:
+    """``n`` things in words: "1 error", "78 errors"."""
+    return f"{format_number(n, 0)} {what}{'' if n == 1 else 's'}"
 
 
 def _rows(frame: pd.DataFrame, unique_id: str) -> pd.DataFrame:
@@ -514,6 +551,7 @@ def _cost_of_record(store: Store, request: ForecastRequest) -> ForecastView:
         data_to=store.last_full_day(COST_METRIC),
         users_quarters=record.users_quarters,
         own_band=own_bands(chosen.result, level, months["ds"]) if chosen.method == DIRECT else None,
+        chain_band=chosen.method == CHAIN,
     )
 
 

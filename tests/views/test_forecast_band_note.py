@@ -129,3 +129,58 @@ def test_a_band_clipped_at_zero_says_so() -> None:
     assert "its bottom reaches zero." in note and "0.00x" not in note
     kept = dataclasses.replace(view, table=view.table.assign(lower=view.table["forecast"] * 0.01))
     assert "its bottom 0.01x." in kept.band_note
+
+
+def test_a_bottom_near_zero_is_not_called_zero() -> None:
+    """Under 0.5% of the forecast but above zero, the bottom says so: not "reaches zero"
+    (it does not) nor 0.00x (which reads as zero); a bottom below zero says that."""
+    view = _view(12, 0.25)
+    near = dataclasses.replace(view, table=view.table.assign(lower=view.table["forecast"] * 1e-3))
+    note = near.band_note
+    assert "its bottom above zero but under 0.005x." in note
+    assert "reaches zero" not in note and "0.00x" not in note
+    below = dataclasses.replace(view, table=view.table.assign(lower=-5.0))
+    assert "its bottom below zero." in below.band_note
+
+
+def test_too_few_errors_to_calibrate_say_the_band_is_the_models_own() -> None:
+    """Under five backtest errors the engine draws the model's own band, the same with the
+    prior or without: the note does not credit the errors (or deny the prior) with it."""
+    view = _view(3, 1.0, windows=2, horizon=2)  # 2 + 1 = 3 errors
+    note = view.band_note
+    assert "only 3 errors from 2 origins, up to 2 months ahead: too few to calibrate" in note
+    assert "the band is the model's own spread" in note
+    assert "set all of it" not in note and "adds nothing" not in note
+    one = _view(2, 1.0, windows=1, horizon=1).band_note
+    assert "only 1 error from 1 origin, up to 1 month ahead" in one
+
+
+def test_a_prior_that_moves_the_band_without_widening_it_is_named() -> None:
+    """The band without the prior as wide as (or wider than) the band, but not the same band:
+    the prior weighed in (the lean it shapes, a bottom clipped at zero), so the note does not
+    say the series' errors set all of it."""
+    view = _view(12, 1.0)
+    assert "set all of it" in view.band_note
+    for shift, share in ((5.0, 1.0), (0.0, 1.2)):
+        own = view.own_band
+        assert own is not None
+        middle = (own["lower"] + own["upper"]) / 2 + shift
+        half = (own["upper"] - own["lower"]) / 2 * share
+        moved = dataclasses.replace(
+            view, own_band=own.assign(lower=middle - half, upper=middle + half)
+        )
+        note = moved.band_note
+        assert "set all of it" not in note and "adds nothing" not in note
+        assert "as wide or wider: the population prior weighed in too" in note
+
+
+def test_the_chain_band_is_said_where_the_view_says_so() -> None:
+    """Whose band it is comes from the view's own flag, not from a missing band without the
+    prior: a series' band with no such band is described by its edges alone."""
+    view = _view(12, 0.25)
+    scores = pd.DataFrame({"method": ["chain"], "selected": [True], "smape": [5.0]})
+    bare = dataclasses.replace(view, own_band=None, method_scores=scores)
+    assert "demand chain" not in bare.band_note
+    assert bare.band_note.endswith("its bottom 0.82x.")
+    chain = dataclasses.replace(bare, chain_band=True)
+    assert "The band is the demand chain's" in chain.band_note
