@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -48,7 +48,8 @@ class WindowPlan:
     """Steps scored from each origin at most: one seasonal cycle (8 periods without one),
     whatever horizon was asked for, so the choice of model does not depend on it."""
     origins: tuple[int, ...]
-    """Training lengths, oldest first, one period apart."""
+    """Training lengths, oldest first, one period apart (but for an origin the engine does
+    not score, ``engine.origin_histories``)."""
 
 
 def min_train_length(m: int) -> int:
@@ -165,22 +166,29 @@ def run_backtest(
     plan: WindowPlan,
     m: int,
     scored: FloatArray | None = None,
+    histories: Sequence[FloatArray] | None = None,
 ) -> Backtest:
     """Forecast from every origin with every fitted model (same specification), trained on
-    ``y`` and scored against ``scored`` (default ``y``): what happened, where the models
-    were fitted on a history with its one-offs set aside."""
+    ``histories`` (one per origin, default ``y[:origin]``) and scored against ``scored``
+    (default ``y``): what happened, where the models were fitted on a history with its
+    one-offs set aside. ``y`` (the history the forecast is fitted on) says whether bands
+    live on the log scale and how far the history moves per step."""
     w, hb = len(plan.origins), plan.horizon
     n = len(y)
     truth = y if scored is None else np.asarray(scored, dtype=float)
     if len(truth) != n:
         raise ValueError(f"scored: {len(truth)} values for a history of {n}")
+    trains = [y[:o] for o in plan.origins] if histories is None else list(histories)
+    if [len(t) for t in trains] != list(plan.origins):
+        raise ValueError("histories: one per origin, each as long as its origin")
     actual = np.full((w, hb), np.nan)
     for i, o in enumerate(plan.origins):
         actual[i, : min(hb, n - o)] = truth[o : o + hb]
-    scale = np.array([metrics.mase_scale(y[:o], m) for o in plan.origins])
+    scale = np.array([metrics.mase_scale(t, m) for t in trains])
     log, floor = log_scale(y)
     out = {
-        name: _model_backtest(name, model, y, plan, log, floor) for name, model in fitted.items()
+        name: _model_backtest(name, model, trains, n, plan, log, floor)
+        for name, model in fitted.items()
     }
     drift = drift_per_step(np.log(y) if log else y, m)
     return Backtest(
@@ -189,18 +197,24 @@ def run_backtest(
 
 
 def _model_backtest(
-    name: str, model: Forecaster, y: FloatArray, plan: WindowPlan, log: bool, floor: float
+    name: str,
+    model: Forecaster,
+    trains: list[FloatArray],
+    n: int,
+    plan: WindowPlan,
+    log: bool,
+    floor: float,
 ) -> ModelBacktest:
-    w, hb, n = len(plan.origins), plan.horizon, len(y)
+    w, hb = len(plan.origins), plan.horizon
     empty = np.full((w, hb), np.nan)
     rec = ModelBacktest(name, empty.copy(), empty.copy(), empty.copy())
     anchor: Forecaster | None = None
-    for i, origin in enumerate(plan.origins):
+    for i, (origin, train) in enumerate(zip(plan.origins, trains, strict=True)):
         try:
             if anchor is None or i % REESTIMATE_EVERY == 0:
-                anchor = current = model.refit(y[:origin])
+                anchor = current = model.refit(train)
             else:
-                current = anchor.forward(y[:origin])
+                current = anchor.forward(train)
             point = current.forecast(min(hb, n - origin))
         except (ModelFailure, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
             rec.failures.append(f"origin {origin}: {exc}")

@@ -16,6 +16,7 @@ from forecasting.models import metrics
 from forecasting.models.backtest import (
     Backtest,
     ModelBacktest,
+    WindowPlan,
     calibration_errors,
     combine,
     keep_within,
@@ -34,7 +35,7 @@ from forecasting.models.base import (
     chained_normals,
     correlated_normals,
 )
-from forecasting.models.guards import absurd, adjust_history, ceiling, is_constant
+from forecasting.models.guards import absurd, adjust_history, ceiling, cleaned, is_constant
 from forecasting.models.intervals import Calibration, bands, calibrate
 from forecasting.models.registry import AUTO, make_model
 from forecasting.models.result import SeriesForecast
@@ -165,11 +166,36 @@ def choose(job: SeriesJob) -> Selection | SeriesForecast:
         excuses.append(Excuse(why, {"unique_id": uid}))
         if not fitted:
             return _constant(job, ds, f"series {uid!r}: no model fitted; last value carried")
-    plan = plan_windows(len(y_fit), m)
-    bt = run_backtest(y_fit, fitted, plan, m, y_scored) if plan is not None else None
+    plan, histories = origin_histories(y_scored, plan_windows(len(y_fit), m), m, positive)
+    bt = run_backtest(y_fit, fitted, plan, m, y_scored, histories) if plan is not None else None
     work = {k: _working(p, positive, y_fit) for k, p in points.items()}
     chosen, final, rec = _select(job, bt, work)
     return Selection(y_fit, positive, work, bt, chosen, final, rec, tuple(excuses))
+
+
+def origin_histories(
+    y: FloatArray, plan: WindowPlan | None, m: int, positive: bool
+) -> tuple[WindowPlan | None, list[FloatArray]]:
+    """Each backtest origin's training history: ``y`` (as scored: its one-offs as they
+    were) up to the origin, with the one-offs that history alone tells set aside.
+
+    Cleaned with the whole history, the origin right after a one-off would train on a
+    value set from the month after it (the neighbours' geometric mean), information the
+    forecast made there would not have had; and whether a period is a one-off at all rests
+    on the periods around it. So each origin judges its own history, as the forecast at
+    the last origin does: a one-off among an origin's last two periods is not judged yet
+    and is trained on as it was. On a positive history (log-scale models among the
+    candidates), an origin whose history ends on such a credit to zero or below is not
+    scored: no log-scale model can be fitted there, and a model that fails at one origin
+    is no candidate at all.
+    """
+    if plan is None:
+        return None, []
+    histories = {o: cleaned(y[:o], m) for o in plan.origins}
+    keep = tuple(o for o in plan.origins if not positive or bool((histories[o] > 0).all()))
+    if not keep:
+        return None, []
+    return replace(plan, origins=keep), [histories[o] for o in keep]
 
 
 def forecast_series(job: SeriesJob) -> SeriesForecast:

@@ -104,7 +104,7 @@ def one_offs(y: FloatArray, m: int) -> list[tuple[int, float]]:
         return []
     positive = y.copy()
     for i in credits:
-        positive[i] = np.sqrt(y[i - 1] * y[i + 1])
+        positive[i] = _between(y, i)
     z = np.log(positive)
     found = [(i, float(size)) for i, size in _standing_out(z, m, ONE_OFF_FLOOR) if i not in credits]
     found = sorted([*found, *((i, -np.inf) for i in credits)])
@@ -139,9 +139,11 @@ def _standing_out(v: FloatArray, m: int, floor: float) -> list[tuple[int, float]
     sd = 1.4826 * float(np.median(np.abs(inner - np.median(inner))))
     bar = max(ONE_OFF_THRESHOLD * sd, floor)
     found = []
-    for i in range(2, n - 2):
+    # Only periods past the bar can stand out: the rest are not looked at one by one (the
+    # backtest judges every origin's history, dozens a series).
+    for i in (np.flatnonzero(np.abs(r[2 : n - 2]) >= bar) + 2).tolist():
         size = r[i]
-        if not abs(size) >= bar or size == 0:
+        if size == 0:
             continue
         if not all(-r[j] * np.sign(size) >= 0.25 * abs(size) for j in (i - 1, i + 1)):
             continue
@@ -177,7 +179,7 @@ def set_aside(y: FloatArray, found: list[tuple[int, float]]) -> FloatArray:
     y = np.asarray(y, dtype=float)
     out = y.copy()
     for i, size in found:
-        out[i] = y[i] * np.exp(-size) if y[i] > 0 else np.sqrt(y[i - 1] * y[i + 1])
+        out[i] = y[i] * np.exp(-size) if y[i] > 0 else _between(y, i)
     return out
 
 
@@ -219,12 +221,24 @@ def adjust_history(
     return set_aside(y, found), y, excuses
 
 
+def cleaned(y: FloatArray, m: int) -> FloatArray:
+    """``y`` with its one-offs, as ``y`` alone tells them, set aside (``one_offs``)."""
+    found = one_offs(y, m)
+    return set_aside(y, found) if found else np.asarray(y, dtype=float)
+
+
+def _between(y: FloatArray, i: int) -> float:
+    """The geometric mean of period ``i``'s neighbours, each rooted first: their product
+    can underflow to 0 or overflow where they themselves do not."""
+    return float(np.sqrt(y[i - 1]) * np.sqrt(y[i + 1]))
+
+
 def _departure(y: FloatArray, i: int, size: float) -> str:
     """How far one-off ``i`` departs from its neighbours: "-20%", or for a period at or
     below zero, which has no log ratio, "-100%, to 0" or "-104%, to -300"."""
     if y[i] > 0:
         return f"{(np.exp(size) - 1) * 100:+.0f}%"
-    ratio = y[i] / np.sqrt(y[i - 1] * y[i + 1])
+    ratio = y[i] / _between(y, i)
     return f"{(ratio - 1) * 100:+.0f}%, to {y[i] + 0.0:,.4g}"
 
 

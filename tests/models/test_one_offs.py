@@ -114,6 +114,11 @@ def test_a_credit_to_zero_or_below_is_the_clearest_one_off(value: float) -> None
     assert scored[20] == value and (fit > 0).all()
     depth = (value / np.sqrt(y[19] * y[21]) - 1) * 100
     assert f"Sep 2002 ({depth:+.0f}%, to {value:,.4g}) stands out" in excuses[-1].reason
+    # At any scale: neighbours of 1e-200 multiply to 0, their roots do not.
+    for scale in (1e-200, 1e150):
+        with np.errstate(all="raise"):
+            assert one_offs(y * scale, 12) == [(20, -np.inf)]
+            assert (set_aside(y * scale, [(20, -np.inf)]) > 0).all()
     # A spike elsewhere in the same series is still found beside it.
     y[10] *= 1.3
     assert [i for i, _ in one_offs(y, 12)] == [10, 20]
@@ -241,3 +246,69 @@ def test_a_credit_to_zero_inside_the_backtest_is_outside_every_band() -> None:
     assert chosen.calibration().calibrated
     result = engine.forecast_series(job)
     assert (result.bands[80.0][0] > 0).all()
+
+
+@pytest.mark.parametrize("model", ["naive", "drift", "theta"])
+def test_no_origin_trains_on_what_came_after_it(model: str) -> None:
+    """Each backtest origin's history is cleaned with the data up to it alone: changing the
+    month right after an origin (here 10% up) leaves that origin's forecasts as they were.
+    With the whole history cleaned, the origin after a credit trained on the credit set to
+    its neighbours' geometric mean, the month after it included."""
+    from forecasting.models import engine
+    from forecasting.models.validation import frequency_from_alias
+
+    y = _growing()
+    y[30] *= 0.8  # inside the backtest's origins
+    month = frequency_from_alias("MS")
+
+    def backtest(values: np.ndarray) -> engine.Backtest:
+        job = engine.SeriesJob("s", values, pd.Timestamp("2002-12-01"), month, 12, (80.0,), model)
+        chosen = engine.choose(job)
+        assert isinstance(chosen, engine.Selection) and chosen.backtest is not None
+        return chosen.backtest
+
+    base = backtest(y)
+    origins = base.plan.origins
+    assert 31 in origins and 33 in origins
+    for k, origin in enumerate(origins[:-1]):
+        moved = y.copy()
+        moved[origin] *= 1.1
+        again = backtest(moved)
+        assert again.plan.origins == origins
+        np.testing.assert_array_equal(again.models[model].mean[k], base.models[model].mean[k])
+    if model == "naive":
+        # Origins 31 and 32 end on the credit and its neighbour: not judged yet, trained on as
+        # it was; from 33 on the history tells it and the credit is set aside.
+        step1 = dict(zip(origins, base.models["naive"].mean[:, 0], strict=True))
+        assert step1[31] == y[30]
+        assert step1[33] == y[32]
+        seen = [float(h[30]) for o, h in zip(origins, _histories(y), strict=True) if o >= 33]
+        assert seen == pytest.approx([np.sqrt(y[29] * y[31])] * len(seen), rel=1e-12)
+
+
+def _histories(y: np.ndarray) -> list[np.ndarray]:
+    from forecasting.models import engine
+    from forecasting.models.backtest import plan_windows
+
+    _, out = engine.origin_histories(y, plan_windows(len(y), 12), 12, True)
+    return out
+
+
+def test_an_origin_that_ends_on_a_credit_to_zero_is_not_scored() -> None:
+    """On a positive history, the two origins whose history ends on a credit to 0 not yet
+    judged are left out: log-scale models cannot be fitted there. Every other origin is
+    scored, the credit set aside once the history tells it."""
+    from forecasting.models import engine
+    from forecasting.models.backtest import plan_windows
+
+    y = _growing()
+    y[30] = 0.0
+    plan = plan_windows(len(y), 12)
+    assert plan is not None
+    kept, histories = engine.origin_histories(y, plan, 12, True)
+    assert kept is not None
+    assert set(plan.origins) - set(kept.origins) == {31, 32}
+    assert all((h > 0).all() for h in histories)
+    # Level-scale models train on the credit as it was wherever it is not set aside yet.
+    level, raw = engine.origin_histories(y, plan, 12, False)
+    assert level == plan and [h[30] for h in raw if len(h) in (31, 32)] == [0.0, 0.0]
