@@ -13,7 +13,7 @@ from typing import Any, TypeGuard
 import pandas as pd
 import streamlit as st
 
-from app import memo, state
+from app import downloads, memo, state
 from forecasting.export import to_csv_bytes
 from forecasting.interface import Excuse
 from forecasting.presentation import (
@@ -145,20 +145,16 @@ def download(
 ) -> None:
     """A CSV download of ``frame``, or of what ``frame()`` returns (a result's ``export``),
     written when the button is clicked: a run that is not a download writes no CSV (a
-    page's every run wrote and hashed each of its CSVs, 1-6 ms a table).
-
-    A click downloads without rerunning the page (``on_click="ignore"``): with a rerun,
-    the run registered the button anew under another file id and dropped the clicked one,
-    and a click whose request was served after that run failed with "Failed to generate
-    file for download" (seen in CI under load on Capacity's runway)."""
+    page's every run wrote and hashed each of its CSVs, 1-6 ms a table). A click does not
+    rerun the page, and one that fails says why under the button (``downloads.button``)."""
     made = frame if callable(frame) else (lambda: frame)
-    where.download_button(
+    downloads.button(
         label,
         lambda: to_csv_bytes(made()),
-        file_name=name,
-        mime="text/csv",
+        name,
+        "text/csv",
+        where,
         icon=":material/download:",
-        on_click="ignore",
     )
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts, memo, state, widgets
+from app import charts, downloads, memo, state, widgets
 from forecasting.export import zip_csvs
 from forecasting.interface import Excuse
 from forecasting.presentation import format_month, running_label
@@ -132,21 +132,21 @@ if not widgets.excused(stored_plans):
     )
 
 z, x = st.columns(2)
-z.download_button(
+downloads.button(
     "Download the review (zip of CSVs)",
     lambda: zip_csvs(review.tables()),  # written when clicked, not on every run
-    file_name=f"cost_review_{month}.zip",
-    mime="application/zip",
+    f"cost_review_{month}.zip",
+    "application/zip",
+    z,
     icon=":material/download:",
-    on_click="ignore",  # no rerun: see widgets.download
 )
-x.download_button(
+downloads.button(
     "Download the review pack (Excel)",
     lambda: state.review_pack(review),
-    file_name=f"cost_review_{month}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    f"cost_review_{month}.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    x,
     icon=":material/table_view:",
-    on_click="ignore",
     help="The same tables as the zip, one sheet each, with a cover sheet saying as of when "
     "and how fresh each source is.",
 )
