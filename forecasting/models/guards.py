@@ -86,7 +86,8 @@ def one_offs(y: FloatArray, m: int) -> list[tuple[int, float]]:
     before it). Nor is one under ``ONE_OFF_FLOOR``. The first two and last two
     periods are never judged: their outer neighbour has no residual (and the last may be
     the start of a new level). A series with more candidates than one period in ``ONE_OFF_SHARE`` is
-    spiky by nature, and its spikes are its pattern, not one-offs.
+    spiky by nature, and its spikes are its pattern, not one-offs. A period beside a larger
+    one-off is not one: its residual is that one-off's echo.
 
     A flat fee has residuals of 0 (a robust deviation of 0): there any period past the floor
     that its neighbours lean away from stands out. A period at or below zero between
@@ -152,7 +153,14 @@ def _standing_out(v: FloatArray, m: int, floor: float) -> list[tuple[int, float]
             if not same or any(v_ * np.sign(size) >= 0.5 * abs(size) for v_ in same):
                 continue
         found.append((i, float(size)))
-    return found
+    # A one-off's neighbours echo it: between a credit and a spike three periods apart, each
+    # neighbour leans away from the one-off beside it and toward the other neighbour, and
+    # reads as a one-off of its own. The largest stand first; a period beside one is not one.
+    kept: list[tuple[int, float]] = []
+    for i, size in sorted(found, key=lambda f: -abs(f[1])):
+        if all(abs(i - j) > 1 for j, _ in kept):
+            kept.append((i, size))
+    return sorted(kept)
 
 
 def _phase_residual(z: FloatArray, r: FloatArray, j: int) -> float:
@@ -179,7 +187,10 @@ def set_aside(y: FloatArray, found: list[tuple[int, float]]) -> FloatArray:
     y = np.asarray(y, dtype=float)
     out = y.copy()
     for i, size in found:
-        out[i] = y[i] * np.exp(-size) if y[i] > 0 else _between(y, i)
+        with np.errstate(over="ignore"):
+            value = y[i] * np.exp(-size) if y[i] > 0 else np.inf
+        # exp(-size) overflows for a one-off of 1e-300 among 1e300s; their roots do not.
+        out[i] = value if np.isfinite(value) else _between(y, i)
     return out
 
 
